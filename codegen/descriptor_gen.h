@@ -1,0 +1,21 @@
+// Emits the C source of nnc_model_descriptor() (runtime/include/nnc/model_desc.h): the table the
+// runtime reads to drive a model — its parameters, tensors, pipelines and training defaults.
+#pragma once
+#include <string>
+
+#include "dsl/model.h"
+
+namespace nnc::codegen {
+
+struct PipelineSymbols {
+    std::string forward = "nnc_pipeline_forward";        // the _argv entry points are used
+    std::string train_step = "nnc_pipeline_train_step";
+};
+
+std::string generate_descriptor_source(const dsl::CheckedModel& model, const std::string& source_hash,
+                                       const PipelineSymbols& symbols);
+
+// A stable hash (FNV-1a 64, hex) of the .nn text, stored in checkpoints.
+std::string hash_source(const std::string& text);
+
+}  // namespace nnc::codegen

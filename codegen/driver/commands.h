@@ -1,0 +1,45 @@
+// The nnc subcommands. Each returns the process exit status; none calls exit().
+#pragma once
+#include <optional>
+#include <string>
+
+#include "codegen/scheduler.h"
+#include "dsl/model.h"
+
+namespace nnc::driver {
+
+// Reads and checks a .nn file, printing every diagnostic to stderr. nullopt if there were errors.
+std::optional<dsl::CheckedModel> load_checked_model(const std::string& path, std::string* source_text = nullptr);
+
+struct CompileOptions {
+    std::string input;
+    std::string output;      // model.so
+    std::string header;      // default: output with .h
+    std::string target = "host";
+    codegen::ScheduleOptions schedule;
+    std::string emit_dir;    // --emit-dir: stmt, schedules, descriptor
+    bool dump_tokens = false, dump_ast = false, dump_graph = false;
+    bool quiet = false;
+};
+int run_compile(const CompileOptions& options);
+
+int run_check(const std::string& path);
+
+struct TrainOptions {
+    std::string model;       // .nn (compiled into the cache first) or .so
+    std::optional<int64_t> epochs, batch, validation, limit;
+    std::optional<double> lr;
+    std::optional<std::string> optimizer;
+    std::optional<uint64_t> seed;
+    std::string data_dir = "/usr/share/datasets/fashion-mnist";
+    std::string save;        // checkpoint path after training
+    std::string load;        // checkpoint to start from (skips initialization)
+    codegen::ScheduleOptions schedule;
+};
+int run_train(const TrainOptions& options);
+
+// Compiles `path` into the per-user cache (reused while the source, nnc and the options are the
+// same) and returns the library path; throws std::runtime_error on failure.
+std::string compile_to_cache(const std::string& path, const codegen::ScheduleOptions& schedule);
+
+}  // namespace nnc::driver

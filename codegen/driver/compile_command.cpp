@@ -1,0 +1,104 @@
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "codegen/build_paths.h"
+#include "codegen/descriptor_gen.h"
+#include "codegen/driver/commands.h"
+#include "codegen/layer_registry.h"
+#include "codegen/library_builder.h"
+#include "dsl/frontend.h"
+
+namespace nnc::driver {
+namespace fs = std::filesystem;
+
+std::optional<dsl::CheckedModel> load_checked_model(const std::string& path, std::string* source_text) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) {
+        std::fprintf(stderr, "nnc: error: cannot open %s: %s\n", path.c_str(), std::strerror(errno));
+        return std::nullopt;
+    }
+    std::stringstream ss;
+    ss << f.rdbuf();
+    dsl::SourceFile source(path, ss.str());
+    dsl::Diagnostics diags;
+    auto model = dsl::compile_model(source, codegen::layer_catalog(), diags);
+    if (diags.count() > 0) std::fputs(diags.render().c_str(), stderr);
+    if (!model) return std::nullopt;
+    if (source_text) *source_text = source.text();
+    return model;
+}
+
+namespace {
+
+Halide::Target parse_target(const std::string& name) {
+    if (!Halide::Target::validate_target_string(name))
+        throw std::runtime_error("unknown target '" + name + "'; use host, or a Halide target string such as x86-64-linux-avx2");
+    return Halide::Target(name);
+}
+
+}  // namespace
+
+int run_compile(const CompileOptions& o) {
+    std::string text;
+    auto model = load_checked_model(o.input, &text);
+    if (!model) return 1;
+    if (o.dump_tokens || o.dump_ast) {
+        dsl::SourceFile source(o.input, text);
+        if (o.dump_tokens) std::fputs(dsl::dump_tokens(source).c_str(), stdout);
+        if (o.dump_ast) std::fputs(dsl::dump_ast(source).c_str(), stdout);
+    }
+    if (o.dump_graph) {
+        for (const dsl::Node& n : model->nodes) {
+            std::printf("%%%d %s = %s(", n.id, n.name.c_str(), n.op.c_str());
+            for (size_t i = 0; i < n.inputs.size(); ++i) std::printf("%s%%%d", i ? ", " : "", n.inputs[i]);
+            std::printf(") : %s\n", n.shape.str().c_str());
+        }
+    }
+    if (o.output.empty()) return 0;
+    codegen::BuildOptions b;
+    b.output = o.output;
+    b.header = o.header;
+    b.schedule = o.schedule;
+    b.source_text = text;
+    b.emit_dir = o.emit_dir;
+    try {
+        b.target = parse_target(o.target);
+        const codegen::BuildTimes t = codegen::build_model_library(*model, b);
+        if (!o.quiet)
+            std::fprintf(stderr, "nnc: wrote %s (schedule %.2fs with %s, compile %.2fs, link %.2fs; total %.2fs)\n",
+                         o.output.c_str(), t.schedule, o.schedule.autoscheduler.c_str(), t.compile, t.link,
+                         t.total());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "nnc: error: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
+
+std::string compile_to_cache(const std::string& path, const codegen::ScheduleOptions& schedule) {
+    std::string text;
+    auto model = load_checked_model(path, &text);
+    if (!model) throw std::runtime_error(path + " has errors (above)");
+    const char* xdg = std::getenv("XDG_CACHE_HOME");
+    const char* home = std::getenv("HOME");
+    fs::path cache = xdg ? fs::path(xdg) / "nnc" : home ? fs::path(home) / ".cache" / "nnc" : fs::temp_directory_path() / "nnc-cache";
+    const std::string key = codegen::hash_source(text + "\n" + NNC_VERSION + "\n" + schedule.autoscheduler + "\n" +
+                                                 std::to_string(schedule.parallelism));
+    fs::path dir = cache / (model->name + "-" + key);
+    fs::path so = dir / (model->name + ".so");
+    if (fs::exists(so)) return so.string();
+    fs::create_directories(dir);
+    codegen::BuildOptions b;
+    b.output = so.string();
+    b.schedule = schedule;
+    b.source_text = text;
+    const codegen::BuildTimes t = codegen::build_model_library(*model, b);
+    std::fprintf(stderr, "nnc: compiled %s in %.2fs (schedule %.2fs, compile %.2fs, link %.2fs)\n", path.c_str(),
+                 t.total(), t.schedule, t.compile, t.link);
+    return so.string();
+}
+
+}  // namespace nnc::driver

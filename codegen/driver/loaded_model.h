@@ -1,0 +1,51 @@
+// A model library opened at run time (dlopen): the nnc C ABI as function pointers. nnc itself
+// never links the runtime; it drives each model through the library's own exported functions.
+#pragma once
+#include <nnc/nnc.h>
+
+#include <string>
+
+namespace nnc::driver {
+
+#define NNC_ABI_FUNCTIONS(X)               \
+    X(nnc_last_error)                      \
+    X(nnc_abi_version)                     \
+    X(nnc_model_create)                    \
+    X(nnc_model_destroy)                   \
+    X(nnc_model_name)                      \
+    X(nnc_model_input_size)                \
+    X(nnc_model_target_kind)               \
+    X(nnc_model_total_param_count)         \
+    X(nnc_model_init)                      \
+    X(nnc_model_set_optimizer)             \
+    X(nnc_model_get_optimizer)             \
+    X(nnc_model_save)                      \
+    X(nnc_model_load)                      \
+    X(nnc_dataset_load_idx)                \
+    X(nnc_dataset_destroy)                 \
+    X(nnc_dataset_size)                    \
+    X(nnc_dataset_slice)                   \
+    X(nnc_model_default_train_config)      \
+    X(nnc_train)                           \
+    X(nnc_evaluate)
+
+class LoadedModel {
+public:
+    // Throws std::runtime_error if the library cannot be opened or lacks a function.
+    explicit LoadedModel(const std::string& path);
+    ~LoadedModel();
+    LoadedModel(const LoadedModel&) = delete;
+    LoadedModel& operator=(const LoadedModel&) = delete;
+
+#define NNC_DECLARE_POINTER(name) decltype(&::name) name = nullptr;
+    NNC_ABI_FUNCTIONS(NNC_DECLARE_POINTER)
+#undef NNC_DECLARE_POINTER
+
+    // Throws std::runtime_error with the library's last error unless status is NNC_OK.
+    void check(nnc_status status, const std::string& what) const;
+
+private:
+    void* handle_ = nullptr;
+};
+
+}  // namespace nnc::driver

@@ -1,0 +1,73 @@
+// nnc: compile a .nn model into a shared library, check it, or train it.
+//   nnc model.nn -o model.so        compile (writes model.so and model.h)
+//   nnc check model.nn              shapes and parameter counts
+//   nnc train model.nn|model.so     train on Fashion-MNIST with the model's defaults
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "codegen/build_paths.h"
+#include "codegen/driver/commands.h"
+
+namespace {
+
+void add_schedule_options(CLI::App& app, nnc::codegen::ScheduleOptions& s) {
+    app.add_option("--autoscheduler", s.autoscheduler, "Halide autoscheduler: Mullapudi2016 (default), Adams2019 (greedy), Li2018")
+        ->check(CLI::IsMember(nnc::codegen::known_autoschedulers()));
+    app.add_option("--parallelism", s.parallelism, "threads the schedule targets (default: this machine's)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"nnc — compile-time neural-network compiler"};
+    app.set_version_flag("--version", std::string("nnc ") + NNC_VERSION + " (Halide " + NNC_HALIDE_VERSION + ", LLVM " +
+                                          NNC_LLVM_VERSION + ")");
+    app.require_subcommand(0, 1);
+
+    nnc::driver::CompileOptions compile;
+    app.add_option("model", compile.input, "the .nn file to compile");
+    app.add_option("-o,--output", compile.output, "the shared library to write (its header goes beside it, .h)");
+    app.add_option("--header", compile.header, "where to write the generated header");
+    app.add_option("--target", compile.target, "Halide target (default: host)");
+    app.add_option("--emit-dir", compile.emit_dir, "also write the lowered stmt, schedules and descriptor here");
+    app.add_flag("--dump-tokens", compile.dump_tokens, "print the tokens");
+    app.add_flag("--dump-ast", compile.dump_ast, "print the syntax tree");
+    app.add_flag("--dump-graph", compile.dump_graph, "print the checked graph");
+    app.add_flag("-q,--quiet", compile.quiet, "no timing line");
+    add_schedule_options(app, compile.schedule);
+
+    std::string check_path;
+    CLI::App* check = app.add_subcommand("check", "check a .nn file and print its layers, shapes and parameter counts");
+    check->add_option("model", check_path, "the .nn file")->required();
+
+    nnc::driver::TrainOptions train;
+    CLI::App* tr = app.add_subcommand("train", "train a model (.nn or .so) on Fashion-MNIST and report test accuracy");
+    tr->add_option("model", train.model, "the .nn file or compiled .so")->required();
+    tr->add_option("--epochs", train.epochs, "epochs (default: the model's train section)");
+    tr->add_option("--batch", train.batch, "batch size");
+    tr->add_option("--lr", train.lr, "learning rate");
+    tr->add_option("--optimizer", train.optimizer, "sgd or adam")->check(CLI::IsMember({"sgd", "adam"}));
+    tr->add_option("--seed", train.seed, "seed for initialization and shuffling");
+    tr->add_option("--validation", train.validation, "training samples held out for validation");
+    tr->add_option("--limit", train.limit, "train on the first N training samples only");
+    tr->add_option("--data", train.data_dir, "folder with the IDX files (train-*, t10k-*)");
+    tr->add_option("--save", train.save, "write the trained parameters to this checkpoint");
+    tr->add_option("--load", train.load, "start from this checkpoint instead of initializing");
+    add_schedule_options(*tr, train.schedule);
+
+    CLI11_PARSE(app, argc, argv);
+
+    if (*check) return nnc::driver::run_check(check_path);
+    if (*tr) return nnc::driver::run_train(train);
+    if (compile.input.empty()) {
+        std::fputs(app.help().c_str(), stderr);
+        return 2;
+    }
+    if (compile.output.empty() && !compile.dump_tokens && !compile.dump_ast && !compile.dump_graph) {
+        std::fprintf(stderr, "nnc: error: no output; add -o %s.so, or use 'nnc check %s'\n",
+                     compile.input.substr(0, compile.input.rfind('.')).c_str(), compile.input.c_str());
+        return 2;
+    }
+    return nnc::driver::run_compile(compile);
+}

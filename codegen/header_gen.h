@@ -1,0 +1,15 @@
+// Emits the header that ships beside model.so: the C ABI (nnc.h, inlined so the header stands
+// alone) and the model's constants — input and output sizes, classes, parameter names.
+#pragma once
+#include <string>
+
+#include "dsl/model.h"
+
+namespace nnc::codegen {
+
+std::string generate_model_header(const dsl::CheckedModel& model, const std::string& library_name);
+
+// The text of runtime/include/nnc/nnc.h, embedded at build time.
+extern const char* const kNncApiHeader;
+
+}  // namespace nnc::codegen

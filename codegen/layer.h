@@ -1,0 +1,57 @@
+// The interface every layer (and loss) implements: its spec (attribute schema, shape rule,
+// parameters — what the checker sees), its forward and its backward. One layer, one file, under
+// codegen/layers/, registered with one line at the bottom of that file.
+#pragma once
+#include <Halide.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "codegen/tensor.h"
+#include "dsl/op_spec.h"
+
+namespace nnc::codegen {
+
+struct LayerContext {
+    Halide::Type type = Halide::Float(32);  // Float(64) in gradient checks
+    Halide::Expr batch;                     // N, the batch extent of this call
+    // Prefix for Func names, from the node name ("fc1" -> "fc1__fwd", "fc1__d_weight").
+    std::string func_name(const dsl::Node& node, const std::string& what) const {
+        return node.name + "__" + what;
+    }
+};
+
+struct Gradients {
+    std::vector<Halide::Func> d_inputs;  // one per input; an undefined Func where none flows (targets)
+    std::vector<Halide::Func> d_params;  // one per parameter, same dims as the parameter
+};
+
+class Layer {
+public:
+    virtual ~Layer() = default;
+    virtual const dsl::OpSpec& spec() const = 0;
+
+    // Algorithm only; no schedule. `params` are in the order spec().params returns them.
+    // A loss returns a 0-dimensional Func: the mean loss over the batch.
+    virtual Halide::Func forward(const LayerContext& ctx, const dsl::Node& node,
+                                 const std::vector<Tensor>& inputs,
+                                 const std::vector<Tensor>& params) const = 0;
+
+    // d_output has the output's dims (0-d for a loss: the loss weight).
+    virtual Gradients backward(const LayerContext& ctx, const dsl::Node& node,
+                               const std::vector<Tensor>& inputs,
+                               const std::vector<Tensor>& params, const Tensor& output,
+                               const Halide::Func& d_output) const = 0;
+
+    // Losses only: what inference returns for the prediction (softmax cross-entropy: the
+    // probabilities). Layers never call this.
+    virtual Halide::Func predict(const LayerContext& ctx, const dsl::Node& node,
+                                 const Tensor& prediction) const {
+        (void)ctx;
+        (void)node;
+        return prediction.func;
+    }
+};
+
+}  // namespace nnc::codegen

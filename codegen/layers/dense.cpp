@@ -1,0 +1,91 @@
+// dense(x, units, init=he_normal, bias=true): y = x · W + b.
+// x: (N, in)  W: [in, out] row-major, so w(o, i) with o contiguous (vectorizes along outputs)
+// y: (N, out)
+#include "codegen/layer_registry.h"
+
+namespace nnc::codegen {
+namespace {
+
+using namespace Halide;
+
+class Dense final : public Layer {
+public:
+    Dense() {
+        spec_.name = "dense";
+        spec_.summary = "fully connected layer: y = x W + b";
+        spec_.attrs = {
+            {"units", dsl::AttrType::Int, true, std::nullopt, {}, "number of outputs"},
+            {"init", dsl::AttrType::Init, false, dsl::AttrValue(dsl::InitSpec{"he_normal", 0.0}), {}, "weight initializer"},
+            {"bias", dsl::AttrType::Bool, false, dsl::AttrValue(true), {}, "add a learned bias"},
+        };
+        spec_.shape = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
+            if (in[0].dims.size() != 1)
+                return dsl::ShapeResult::fail("dense expects a rank-1 input, got " + in[0].str() +
+                                              "; insert flatten() before it");
+            if (a.get_int("units") <= 0) return dsl::ShapeResult::fail("dense needs units > 0");
+            return dsl::ShapeResult::ok({{a.get_int("units")}});
+        };
+        spec_.params = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
+            const int64_t n_in = in[0].dims.at(0), n_out = a.get_int("units");
+            std::vector<dsl::ParamSpec> ps;
+            ps.push_back({"weight", {{n_in, n_out}}, a.get_init("init"), n_in, n_out});
+            if (a.get_bool("bias")) ps.push_back({"bias", {{n_out}}, dsl::InitSpec{"zeros", 0.0}, n_in, n_out});
+            return ps;
+        };
+    }
+
+    const dsl::OpSpec& spec() const override { return spec_; }
+
+    Func forward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
+                 const std::vector<Tensor>& p) const override {
+        const Func& x = in[0].func;
+        const Func& w = p[0].func;
+        Var o("o"), n("n");
+        RDom r(0, static_cast<int>(in[0].shape.dims[0]), "r_in");
+        Func y(ctx.func_name(node, "fwd"));
+        Expr init = p.size() > 1 ? Expr(p[1].func(o)) : cast(ctx.type, 0);
+        y(o, n) = init;
+        y(o, n) += x(r, n) * w(o, r);
+        return y;
+    }
+
+    Gradients backward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
+                       const std::vector<Tensor>& p, const Tensor&, const Func& dy) const override {
+        const Func& x = in[0].func;
+        const Func& w = p[0].func;
+        const int n_in = static_cast<int>(in[0].shape.dims[0]);
+        const int n_out = static_cast<int>(node.shape.dims[0]);
+        Var o("o"), i("i"), n("n");
+        Gradients g;
+
+        // dx(i, n) = sum_o w(o, i) dy(o, n)
+        Func dx(ctx.func_name(node, "d_input"));
+        RDom ro(0, n_out, "r_out");
+        dx(i, n) = cast(ctx.type, 0);
+        dx(i, n) += w(ro, i) * dy(ro, n);
+        g.d_inputs.push_back(dx);
+
+        // dw(o, i) = sum_n x(i, n) dy(o, n)
+        RDom rn(0, ctx.batch, "r_batch");
+        Func dw(ctx.func_name(node, "d_weight"));
+        dw(o, i) = cast(ctx.type, 0);
+        dw(o, i) += x(i, rn) * dy(o, rn);
+        g.d_params.push_back(dw);
+        (void)n_in;
+
+        if (p.size() > 1) {
+            Func db(ctx.func_name(node, "d_bias"));
+            db(o) = cast(ctx.type, 0);
+            db(o) += dy(o, rn);
+            g.d_params.push_back(db);
+        }
+        return g;
+    }
+
+private:
+    dsl::OpSpec spec_;
+};
+
+}  // namespace
+NNC_REGISTER_LAYER(Dense);
+}  // namespace nnc::codegen

@@ -1,0 +1,145 @@
+#include "codegen/library_builder.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "codegen/descriptor_gen.h"
+#include "codegen/estimates.h"
+#include "codegen/header_gen.h"
+#include "codegen/lowering.h"
+#include "codegen/toolchain.h"
+
+namespace nnc::codegen {
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+    std::ofstream f(path, std::ios::binary);
+    f << text;
+    if (!f.flush()) throw std::runtime_error("cannot write " + path.string());
+}
+
+std::string quote(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+void run(const std::string& command, const fs::path& log) {
+    const int rc = std::system((command + " > " + quote(log.string()) + " 2>&1").c_str());
+    if (rc != 0) {
+        std::ifstream f(log);
+        std::string output((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        throw std::runtime_error("command failed (" + command + "):\n" + output);
+    }
+}
+
+// A private work folder removed on every exit path.
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::string tmpl = (fs::temp_directory_path() / "nnc-build-XXXXXX").string();
+        if (!mkdtemp(tmpl.data())) throw std::runtime_error("cannot create a temporary folder in " + fs::temp_directory_path().string());
+        path = tmpl;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+// Writes `from` over `to` atomically: rename within the destination folder.
+void install_file(const fs::path& from, const fs::path& to) {
+    fs::path staging = to;
+    staging += ".tmp." + std::to_string(getpid());
+    std::error_code ec;
+    fs::copy_file(from, staging, fs::copy_options::overwrite_existing, ec);
+    if (!ec) fs::rename(staging, to, ec);
+    if (ec) {
+        fs::remove(staging);
+        throw std::runtime_error("cannot write " + to.string() + ": " + ec.message());
+    }
+}
+
+}  // namespace
+
+BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOptions& options) {
+    BuildTimes times;
+    const Toolchain tools = find_toolchain();
+    TempDir work;
+    const int batch = static_cast<int>(model.train.batch);
+    const PipelineSymbols symbols;
+
+    auto t = Clock::now();
+    LoweredPipeline fwd = lower_inference(model, Halide::Float(32), batch);
+    LoweredPipeline train = lower_training(model, Halide::Float(32), batch);
+    set_output_estimates(fwd, batch);
+    set_output_estimates(train, batch);
+    Halide::Pipeline fwd_p = fwd.pipeline(), train_p = train.pipeline();
+    times.lower = seconds_since(t);
+
+    t = Clock::now();
+    const std::string fwd_schedule = schedule_pipeline(fwd_p, options.target, options.schedule);
+    const std::string train_schedule = schedule_pipeline(train_p, options.target, options.schedule);
+    times.schedule = seconds_since(t);
+
+    t = Clock::now();
+    // One Halide runtime for the whole library; the pipelines are built without their own.
+    const Halide::Target no_rt = options.target.with_feature(Halide::Target::NoRuntime);
+    const fs::path fwd_o = work.path / "forward.o", train_o = work.path / "train_step.o";
+    const fs::path rt_o = work.path / "halide_runtime.o";
+    try {
+        fwd_p.compile_to_object(fwd_o.string(), fwd.arguments(), symbols.forward, no_rt);
+        train_p.compile_to_object(train_o.string(), train.arguments(), symbols.train_step, no_rt);
+        Halide::compile_standalone_runtime(rt_o.string(), options.target);
+        if (!options.emit_dir.empty()) {
+            fs::create_directories(options.emit_dir);
+            const fs::path e = options.emit_dir;
+            fwd_p.compile_to_lowered_stmt((e / "forward.stmt").string(), fwd.arguments(), Halide::Text, no_rt);
+            train_p.compile_to_lowered_stmt((e / "train_step.stmt").string(), train.arguments(), Halide::Text, no_rt);
+            write_file(e / "forward.schedule.h", fwd_schedule);
+            write_file(e / "train_step.schedule.h", train_schedule);
+        }
+    } catch (const Halide::Error& e) {
+        throw std::runtime_error(std::string("internal error: Halide failed to compile the pipelines: ") + e.what());
+    }
+    times.compile = seconds_since(t);
+
+    t = Clock::now();
+    const fs::path desc_c = work.path / "model_desc.c", desc_o = work.path / "model_desc.o";
+    const std::string desc = generate_descriptor_source(model, hash_source(options.source_text), symbols);
+    write_file(desc_c, desc);
+    if (!options.emit_dir.empty()) write_file(fs::path(options.emit_dir) / "model_desc.c", desc);
+    run(quote(tools.cc) + " -c -O2 -fPIC -I" + quote(tools.include_dir) + " " + quote(desc_c.string()) + " -o " +
+            quote(desc_o.string()),
+        work.path / "cc.log");
+    const fs::path so = work.path / "model.so";
+    // -Bsymbolic keeps the library's own calls inside it; the version script exports only nnc_*.
+    run(quote(tools.cxx) + " -shared -fPIC -Wl,-Bsymbolic -Wl,--version-script=" + quote(tools.exports_map) +
+            " -o " + quote(so.string()) + " " + quote(fwd_o.string()) + " " + quote(train_o.string()) + " " +
+            quote(desc_o.string()) + " " + quote(rt_o.string()) + " " + quote(tools.runtime_library) +
+            " -lz -lpthread -ldl",
+        work.path / "link.log");
+
+    const fs::path out = options.output;
+    const fs::path header = options.header.empty() ? fs::path(out).replace_extension(".h") : fs::path(options.header);
+    write_file(work.path / "model.h", generate_model_header(model, out.filename().string()));
+    install_file(so, out);
+    install_file(work.path / "model.h", header);
+    times.link = seconds_since(t);
+    return times;
+}
+
+}  // namespace nnc::codegen

@@ -1,0 +1,32 @@
+// From a checked model to model.so + model.h: lower, estimate, schedule, compile ahead of time,
+// generate the descriptor, link with the runtime. Nothing is written at the destination unless
+// every step succeeds.
+#pragma once
+#include <Halide.h>
+
+#include <string>
+
+#include "codegen/scheduler.h"
+#include "dsl/model.h"
+
+namespace nnc::codegen {
+
+struct BuildOptions {
+    std::string output;        // model.so
+    std::string header;        // model.h; empty: next to output with .h
+    Halide::Target target = Halide::get_host_target();
+    ScheduleOptions schedule;
+    std::string source_text;   // the .nn text, hashed into the descriptor
+    std::string emit_dir;      // if set, also write stmt/schedule/descriptor files here
+    bool verbose = false;
+};
+
+struct BuildTimes {
+    double lower = 0, schedule = 0, compile = 0, link = 0;
+    double total() const { return lower + schedule + compile + link; }
+};
+
+// Throws std::runtime_error with a message for the user on failure.
+BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOptions& options);
+
+}  // namespace nnc::codegen

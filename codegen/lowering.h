@@ -1,0 +1,32 @@
+// Graph -> Halide: the algorithm of the inference pipeline and of the training pipeline
+// (loss and the gradient of every parameter), built from each node's layer. No schedule here.
+#pragma once
+#include <Halide.h>
+
+#include <vector>
+
+#include "codegen/model_params.h"
+#include "codegen/tensor.h"
+#include "dsl/model.h"
+
+namespace nnc::codegen {
+
+struct LoweredPipeline {
+    // Arguments in ABI order (model_desc.h): forward: input, params; train_step: input, target, params.
+    Halide::ImageParam input;
+    Halide::ImageParam target;               // undefined for the inference pipeline
+    std::vector<Halide::ImageParam> params;  // collect_params order
+    // Outputs in ABI order: forward: {output}; train_step: {loss, prediction, grads...}.
+    std::vector<Tensor> outputs;
+
+    std::vector<Halide::Argument> arguments() const;
+    std::vector<Halide::Func> output_funcs() const;
+    Halide::Pipeline pipeline() const { return Halide::Pipeline(output_funcs()); }
+};
+
+// `type` is Float(32) for builds and Float(64) for gradient checks. `batch_estimate` feeds the
+// autoscheduler; any batch size works at run time.
+LoweredPipeline lower_inference(const dsl::CheckedModel& model, Halide::Type type, int batch_estimate);
+LoweredPipeline lower_training(const dsl::CheckedModel& model, Halide::Type type, int batch_estimate);
+
+}  // namespace nnc::codegen

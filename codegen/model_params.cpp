@@ -1,0 +1,32 @@
+#include "codegen/model_params.h"
+
+#include <stdexcept>
+
+namespace nnc::codegen {
+
+std::vector<dsl::Shape> input_shapes(const dsl::CheckedModel& model, const dsl::Node& node) {
+    std::vector<dsl::Shape> shapes;
+    for (int id : node.inputs) shapes.push_back(model.node(id).shape);
+    return shapes;
+}
+
+std::vector<ModelParam> collect_params(const dsl::CheckedModel& model, const dsl::OpCatalog& catalog) {
+    std::vector<ModelParam> out;
+    for (const dsl::Node& node : model.nodes) {
+        if (node.kind != dsl::NodeKind::Layer) continue;
+        const dsl::OpSpec* spec = catalog.find(node.op);
+        if (!spec) throw std::logic_error("internal error: no op '" + node.op + "' for node '" + node.name + "'");
+        if (!spec->params) continue;
+        for (dsl::ParamSpec& p : spec->params(input_shapes(model, node), node.attrs)) {
+            ModelParam mp;
+            mp.node = node.id;
+            mp.full_name = node.name + "." + p.name;
+            mp.func_name = node.name + "__" + p.name;
+            mp.spec = std::move(p);
+            out.push_back(std::move(mp));
+        }
+    }
+    return out;
+}
+
+}  // namespace nnc::codegen
