@@ -1,0 +1,109 @@
+// nnc_dataset: construction from IDX files or memory, and slicing.
+#include "runtime/dataset.h"
+
+#include "runtime/errors.h"
+#include "runtime/idx_reader.h"
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+using namespace nnc::runtime;
+
+extern "C" {
+
+nnc_status nnc_dataset_load_idx(const char* images_path, const char* labels_path, nnc_dataset** out) {
+    return guarded("nnc_dataset_load_idx", [&] {
+        require(out != nullptr, "nnc_dataset_load_idx: out is NULL");
+        *out = nullptr;
+        require(images_path && labels_path, "nnc_dataset_load_idx: images_path and labels_path must not be NULL");
+        IdxImages images = read_idx_images(images_path);
+        std::vector<int32_t> labels = read_idx_labels(labels_path);
+        if (static_cast<int64_t>(labels.size()) != images.count) {
+            throw Error(NNC_ERR_FORMAT, "'" + std::string(images_path) + "' holds " + std::to_string(images.count) +
+                                            " images but '" + labels_path + "' holds " + std::to_string(labels.size()) +
+                                            " labels (the counts at byte offset 4 of each file differ); pass the "
+                                            "labels file that belongs to these images");
+        }
+        auto data = std::make_unique<nnc_dataset>();
+        data->count = images.count;
+        data->sample_size = images.rows * images.cols;
+        data->kind = NNC_TARGET_CLASSES;
+        data->target_size = 1;
+        data->samples = std::move(images.pixels);
+        data->classes = std::move(labels);
+        data->max_class = *std::max_element(data->classes.begin(), data->classes.end());
+        *out = data.release();
+        return NNC_OK;
+    });
+}
+
+nnc_status nnc_dataset_from_memory(const float* samples, const void* targets, int64_t count, int64_t sample_size,
+                                   nnc_target_kind kind, int64_t target_size, nnc_dataset** out) {
+    return guarded("nnc_dataset_from_memory", [&] {
+        require(out != nullptr, "nnc_dataset_from_memory: out is NULL");
+        *out = nullptr;
+        require(samples && targets, "nnc_dataset_from_memory: samples and targets must not be NULL");
+        require(count > 0, "nnc_dataset_from_memory: count must be > 0, got " + std::to_string(count));
+        require(sample_size > 0, "nnc_dataset_from_memory: sample_size must be > 0, got " + std::to_string(sample_size));
+        require(kind == NNC_TARGET_CLASSES || kind == NNC_TARGET_REAL,
+                "nnc_dataset_from_memory: kind must be NNC_TARGET_CLASSES or NNC_TARGET_REAL");
+        require(kind == NNC_TARGET_REAL || target_size == 1,
+                "nnc_dataset_from_memory: class targets have target_size 1, got " + std::to_string(target_size));
+        require(target_size > 0, "nnc_dataset_from_memory: target_size must be > 0, got " + std::to_string(target_size));
+        auto data = std::make_unique<nnc_dataset>();
+        data->count = count;
+        data->sample_size = sample_size;
+        data->kind = kind;
+        data->target_size = target_size;
+        data->samples.assign(samples, samples + count * sample_size);
+        if (kind == NNC_TARGET_CLASSES) {
+            const int32_t* classes = static_cast<const int32_t*>(targets);
+            data->classes.assign(classes, classes + count);
+            for (int64_t i = 0; i < count; ++i) {
+                require(classes[i] >= 0, "nnc_dataset_from_memory: target " + std::to_string(i) + " is the negative class " +
+                                             std::to_string(classes[i]));
+            }
+            data->max_class = *std::max_element(data->classes.begin(), data->classes.end());
+        } else {
+            const float* values = static_cast<const float*>(targets);
+            data->values.assign(values, values + count * target_size);
+        }
+        *out = data.release();
+        return NNC_OK;
+    });
+}
+
+void nnc_dataset_destroy(nnc_dataset* dataset) { delete dataset; }
+
+int64_t nnc_dataset_size(const nnc_dataset* dataset) { return dataset ? dataset->count : 0; }
+
+int64_t nnc_dataset_sample_size(const nnc_dataset* dataset) { return dataset ? dataset->sample_size : 0; }
+
+nnc_status nnc_dataset_slice(const nnc_dataset* dataset, int64_t begin, int64_t count, nnc_dataset** out) {
+    return guarded("nnc_dataset_slice", [&] {
+        require(out != nullptr, "nnc_dataset_slice: out is NULL");
+        *out = nullptr;
+        require(dataset != nullptr, "nnc_dataset_slice: dataset is NULL");
+        require(begin >= 0 && count > 0 && begin <= dataset->count - count,
+                "nnc_dataset_slice: [" + std::to_string(begin) + ", " + std::to_string(begin + count) +
+                    ") is not a non-empty range inside the dataset's " + std::to_string(dataset->count) + " samples");
+        auto data = std::make_unique<nnc_dataset>();
+        data->count = count;
+        data->sample_size = dataset->sample_size;
+        data->kind = dataset->kind;
+        data->target_size = dataset->target_size;
+        data->samples.assign(dataset->sample(begin), dataset->sample(begin + count));
+        if (dataset->kind == NNC_TARGET_CLASSES) {
+            data->classes.assign(dataset->classes.begin() + begin, dataset->classes.begin() + begin + count);
+            data->max_class = *std::max_element(data->classes.begin(), data->classes.end());
+        } else {
+            const auto first = dataset->values.begin() + begin * dataset->target_size;
+            data->values.assign(first, first + count * dataset->target_size);
+        }
+        *out = data.release();
+        return NNC_OK;
+    });
+}
+
+}  // extern "C"

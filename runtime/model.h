@@ -1,0 +1,60 @@
+// nnc_model: one model instance. Parameters live contiguously in one aligned arena, gradients in
+// a second of the same layout, so the optimizer updates everything in one loop (llm.c style).
+//
+//   param p occupies arena[offset[p], offset[p] + count[p]); offsets are multiples of
+//   kArenaAlignFloats; the padding between params is zero in both arenas and stays zero.
+#pragma once
+#include <nnc/model_desc.h>
+#include <nnc/nnc.h>
+
+#include "runtime/optimizers/optimizer.h"
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+namespace nnc::runtime {
+
+inline constexpr int64_t kArenaAlignFloats = 32;  // 128 bytes
+
+struct FreeDeleter {
+    void operator()(float* p) const { std::free(p); }
+};
+using AlignedFloats = std::unique_ptr<float[], FreeDeleter>;
+
+// Zeroed, 128-byte aligned storage for `count` floats (count may be 0).
+AlignedFloats make_aligned_floats(int64_t count);
+
+}  // namespace nnc::runtime
+
+struct nnc_model {
+    const nnc_model_desc* desc = nullptr;
+    std::vector<int64_t> offset, count;  // per parameter, in floats
+    int64_t arena_size = 0;              // floats, padding included
+    nnc::runtime::AlignedFloats params, grads;
+
+    nnc::runtime::OptimizerConfig optimizer_config;
+    std::unique_ptr<nnc::runtime::Optimizer> optimizer;
+
+    int64_t input_size = 0, output_size = 0, prediction_size = 0, target_size = 0;
+    std::vector<float> prediction_scratch;  // (batch, prediction_size) when the caller passes none
+};
+
+namespace nnc::runtime {
+
+// Validate their arguments (throwing Error) and run one pipeline. `output` is
+// (batch, output_size). `target` is (batch) int32 classes in [0, num_classes) or
+// (batch, target_size) floats. `prediction` may be null.
+void run_forward(nnc_model& model, const float* input, int64_t batch, float* output);
+// Loss and gradients (into model.grads) without an update; returns the mean batch loss.
+float run_gradients(nnc_model& model, const float* input, const void* target, int64_t batch, float* prediction);
+// Gradients, then the optimizer update unless the loss is not finite (then Error NNC_ERR_NUMERIC
+// and the parameters are left as they were). Returns the loss.
+float run_train_step(nnc_model& model, const float* input, const void* target, int64_t batch, float* prediction);
+
+// "model is NULL" style checks shared by every ABI entry point.
+nnc_model& require_model(nnc_model* model, const char* function);
+const nnc_model& require_model(const nnc_model* model, const char* function);
+
+}  // namespace nnc::runtime
