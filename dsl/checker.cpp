@@ -1,0 +1,481 @@
+// The checker, in passes over the model's definitions:
+//   collect   one Def per statement, duplicate names
+//   bind      split each call into tensor inputs and attributes; type the attributes
+//   resolve   names -> definitions (forward references allowed), usage rules for targets/losses
+//   order     depth-first topological order; cycles reported with their path
+//   shapes    each op's shape rule, in order, skipping nodes whose inputs already failed
+//   usage     unused names, missing/extra loss, missing input
+// Every pass visits every statement, so independent errors are all reported in one run.
+#include "dsl/checker.h"
+
+#include <algorithm>
+#include <climits>
+#include <functional>
+#include <map>
+
+#include "dsl/attr_binder.h"
+#include "dsl/nearest.h"
+#include "dsl/train_config.h"
+
+namespace nnc::dsl {
+namespace {
+
+struct Ref {
+    std::string name;
+    Span span;
+    int def = -1;  // resolved definition, -1 if undefined
+};
+
+struct Def {
+    const ast::Stmt* stmt = nullptr;
+    NodeKind kind = NodeKind::Layer;
+    std::string name;
+    Span name_span;
+    const OpSpec* op = nullptr;
+    std::vector<Ref> inputs;
+    Attrs attrs;
+    bool ok = true;          // false once an error makes its shape uncomputable
+    bool duplicate = false;  // a second definition of a name; reported once, then left alone
+    bool in_cycle = false;
+    TargetKind target_kind = TargetKind::Real;
+    int64_t num_classes = 0;
+    double loss_weight = 1.0;
+    std::optional<Shape> shape;
+    std::vector<int> users;
+};
+
+const char* kind_word(NodeKind k) {
+    switch (k) {
+        case NodeKind::Input: return "input";
+        case NodeKind::Target: return "target";
+        case NodeKind::Layer: return "layer";
+        case NodeKind::Loss: return "loss";
+    }
+    return "node";
+}
+
+class Checker {
+public:
+    Checker(const SourceFile& file, const OpCatalog& ops, Diagnostics& diags)
+        : file_(file), ops_(ops), diags_(diags) {}
+
+    std::optional<CheckedModel> run(const ast::File& f) {
+        const int errors_before = diags_.error_count();
+        if (f.models.empty()) {
+            diags_.error(file_, {{1, 1}, 1}, "no model in this file").help("a file holds one model: model NAME { ... }");
+            return std::nullopt;
+        }
+        for (size_t i = 1; i < f.models.size(); ++i)
+            diags_.error(file_, f.models[i].name_span, "only one model per file is supported")
+                .note(f.models[0].name_span, "first model defined here");
+        const ast::Model& m = f.models[0];
+        collect(m);
+        for (size_t d = 0; d < defs_.size(); ++d) bind(static_cast<int>(d));
+        for (size_t d = 0; d < defs_.size(); ++d) resolve(static_cast<int>(d));
+        const std::vector<int> order = topological_order();
+        for (int d : order) infer_shape(d);
+        check_usage(m);
+        if (diags_.error_count() > errors_before) return std::nullopt;
+        return build(m, order);
+    }
+
+private:
+    // ---- collect -------------------------------------------------------------------------
+    void collect(const ast::Model& m) {
+        const ast::Stmt* train = nullptr;
+        for (const ast::Stmt& s : m.stmts) {
+            if (s.kind == ast::Stmt::Kind::Train) {
+                if (train) {
+                    diags_.error(file_, s.keyword_span, "duplicate train section")
+                        .note(train->keyword_span, "first train section here");
+                    continue;
+                }
+                train = &s;
+                train_ = check_train(s, file_, diags_);
+                continue;
+            }
+            Def d;
+            d.stmt = &s;
+            d.name = s.name;
+            d.name_span = s.name_span;
+            switch (s.kind) {
+                case ast::Stmt::Kind::Input: d.kind = NodeKind::Input; break;
+                case ast::Stmt::Kind::Target: d.kind = NodeKind::Target; break;
+                case ast::Stmt::Kind::Layer: d.kind = NodeKind::Layer; break;
+                default: d.kind = NodeKind::Loss; break;
+            }
+            // An unnamed loss is called "loss"; it cannot be referenced, so it takes no name slot.
+            if (d.kind == NodeKind::Loss && d.name.empty()) {
+                d.name = "loss";
+                d.name_span = s.keyword_span;
+                defs_.push_back(std::move(d));
+                continue;
+            }
+            if (auto it = names_.find(d.name); it != names_.end()) {
+                const Def& first = defs_[static_cast<size_t>(it->second)];
+                diags_.error(file_, d.name_span, "'" + d.name + "' is already defined")
+                    .note(first.name_span, "'" + d.name + "' first defined here as " +
+                                               (first.kind == NodeKind::Input ? "an " : "a ") + kind_word(first.kind));
+                d.duplicate = true;
+                d.ok = false;
+            } else {
+                names_[d.name] = static_cast<int>(defs_.size());
+            }
+            defs_.push_back(std::move(d));
+        }
+    }
+
+    // ---- bind ----------------------------------------------------------------------------
+    void bind(int id) {
+        Def& d = defs_[static_cast<size_t>(id)];
+        const ast::Value& v = d.stmt->value;
+        switch (d.kind) {
+            case NodeKind::Input: d.shape = shape_literal(v, "input '" + d.name + "'", "[784]"); break;
+            case NodeKind::Target: bind_target(d); break;
+            case NodeKind::Layer:
+            case NodeKind::Loss: bind_call(d); break;
+        }
+        if (d.kind == NodeKind::Input && !d.shape) d.ok = false;
+    }
+
+    // shape = "[" positive integers "]"
+    std::optional<Shape> shape_literal(const ast::Value& v, const std::string& what, const char* example) {
+        if (v.kind != ast::Value::Kind::List) {
+            diags_.error(file_, v.span, what + " needs a shape like " + example);
+            return std::nullopt;
+        }
+        Shape s;
+        bool ok = true;
+        for (const ast::Value& item : v.items) {
+            if (item.kind != ast::Value::Kind::Int || item.int_value <= 0) {
+                diags_.error(file_, item.span, "dimensions of " + what + " must be positive integers");
+                ok = false;
+                continue;
+            }
+            s.dims.push_back(item.int_value);
+        }
+        if (!ok) return std::nullopt;
+        return s;
+    }
+
+    // target = [dims] (real-valued) | classes(C) (class indices, one per sample)
+    void bind_target(Def& d) {
+        const ast::Value& v = d.stmt->value;
+        if (v.kind == ast::Value::Kind::List) {
+            d.shape = shape_literal(v, "target '" + d.name + "'", "[3]");
+            d.ok = d.shape.has_value();
+            return;
+        }
+        if (v.kind != ast::Value::Kind::Call || v.text != "classes") {
+            diags_.error(file_, v.span, "target '" + d.name + "' needs a shape like [3] or classes(C)")
+                .help("use classes(C) for class labels 0..C-1, [dims] for real-valued targets");
+            d.ok = false;
+            return;
+        }
+        std::vector<const ast::Arg*> args;
+        for (const ast::Arg& a : v.args) args.push_back(&a);
+        static const std::vector<AttrSchema> schema = {{"n", AttrType::Int, true, std::nullopt, {}, "number of classes"}};
+        BoundAttrs b = bind_attrs("classes", schema, args, v.span, file_, diags_);
+        if (!b.ok) {
+            d.ok = false;
+            return;
+        }
+        d.num_classes = b.attrs.get_int("n");
+        if (d.num_classes < 2) {
+            diags_.error(file_, b.given_at.at("n"), "classes(C) needs at least 2 classes, got " +
+                                                        std::to_string(d.num_classes));
+            d.ok = false;
+            return;
+        }
+        d.target_kind = TargetKind::Classes;
+        d.shape = Shape{};  // one class index per sample
+    }
+
+    // A call: leading positional identifiers are tensor inputs (up to the op's maximum); the rest
+    // bind to the op's attributes. An identifier that names no node still counts as an input
+    // while the op needs more, so a typo reads "undefined name", not "expects an integer".
+    void bind_call(Def& d) {
+        const ast::Value& call = d.stmt->value;
+        const bool is_loss = d.kind == NodeKind::Loss;
+        d.op = ops_.find(call.text);
+        if (!d.op) {
+            report_unknown_op(d, call);
+            d.ok = false;
+        } else if (is_loss != (d.op->kind == OpKind::Loss)) {
+            if (is_loss)
+                diags_.error(file_, call.callee_span, "'" + call.text + "' is a layer, not a loss")
+                    .note("losses: " + join(op_names(OpKind::Loss)));
+            else
+                diags_.error(file_, call.callee_span, "'" + call.text + "' is a loss, not a layer")
+                    .help("write it as `loss = " + call.text + "(prediction, target)`");
+            d.op = nullptr;
+            d.ok = false;
+        }
+        const int min_in = d.op ? d.op->min_inputs : 0;
+        const int max_in = d.op ? (d.op->max_inputs < 0 ? INT_MAX : d.op->max_inputs) : INT_MAX;
+        std::vector<const ast::Arg*> attr_args;
+        const ast::Arg* weight = nullptr;
+        bool inputs_done = false;
+        for (const ast::Arg& a : call.args) {
+            if (a.positional() && !inputs_done && static_cast<int>(d.inputs.size()) < max_in) {
+                const ast::Value& v = a.value;
+                if (v.is_ident() && (names_.count(v.text) || static_cast<int>(d.inputs.size()) < min_in)) {
+                    d.inputs.push_back({v.text, v.span, -1});
+                    continue;
+                }
+                if (v.kind == ast::Value::Kind::Call && ops_.find(v.text)) {
+                    diags_.error(file_, v.span, "nested op calls are not supported")
+                        .help("give the inner call its own name: `t = " + v.text + "(...)`, then pass t");
+                    d.inputs.push_back({"", v.span, -1});
+                    d.ok = false;
+                    continue;
+                }
+                inputs_done = true;
+            }
+            // `weight=` is the loss's share of the total, not an attribute of the loss op.
+            if (is_loss && a.key == "weight" && !(d.op && has_attr(*d.op, "weight"))) {
+                weight = &a;
+                continue;
+            }
+            attr_args.push_back(&a);
+        }
+        if (weight) {
+            if (!weight->value.is_number() || !(weight->value.as_double() > 0)) {
+                diags_.error(file_, weight->value.span, "loss weight must be a number greater than 0");
+                d.ok = false;
+            } else {
+                d.loss_weight = weight->value.as_double();
+            }
+        }
+        if (!d.op) return;
+        if (static_cast<int>(d.inputs.size()) < min_in) {
+            std::string want = std::to_string(min_in) + (min_in == 1 ? " tensor input" : " tensor inputs");
+            if (is_loss) want += " (prediction, target)";
+            diags_.error(file_, call.span, "'" + call.text + "' expects " + want + ", got " +
+                                               std::to_string(d.inputs.size()));
+            d.ok = false;
+        }
+        BoundAttrs b = bind_attrs(call.text, d.op->attrs, attr_args, call.span, file_, diags_);
+        d.attrs = std::move(b.attrs);
+        if (!b.ok) d.ok = false;
+    }
+
+    static bool has_attr(const OpSpec& op, const std::string& name) {
+        for (const AttrSchema& s : op.attrs)
+            if (s.name == name) return true;
+        return false;
+    }
+
+    std::vector<std::string> op_names(OpKind kind) const {
+        std::vector<std::string> out;
+        for (const std::string& n : ops_.names())
+            if (const OpSpec* s = ops_.find(n); s && s->kind == kind) out.push_back(n);
+        return out;
+    }
+
+    void report_unknown_op(const Def& d, const ast::Value& call) {
+        const bool is_loss = d.kind == NodeKind::Loss;
+        const std::vector<std::string> same = op_names(is_loss ? OpKind::Loss : OpKind::Layer);
+        Diagnostic& diag = diags_.error(file_, call.callee_span,
+                                        std::string("unknown ") + (is_loss ? "loss" : "layer") + " '" + call.text + "'");
+        if (auto m = nearest_match(call.text, same)) diag.help("did you mean '" + *m + "'?");
+        diag.note(std::string("known ") + (is_loss ? "losses: " : "layers: ") + join(same));
+    }
+
+    // ---- resolve -------------------------------------------------------------------------
+    void resolve(int id) {
+        Def& d = defs_[static_cast<size_t>(id)];
+        for (size_t i = 0; i < d.inputs.size(); ++i) {
+            Ref& r = d.inputs[i];
+            if (r.name.empty()) continue;  // a nested call, already reported
+            auto it = names_.find(r.name);
+            if (it == names_.end()) {
+                Diagnostic& diag = diags_.error(file_, r.span, "undefined name '" + r.name + "'");
+                std::vector<std::string> known;
+                for (const auto& [name, _] : names_) known.push_back(name);
+                if (auto m = nearest_match(r.name, known)) diag.help("did you mean '" + *m + "'?");
+                d.ok = false;
+                continue;
+            }
+            r.def = it->second;
+            Def& src = defs_[static_cast<size_t>(r.def)];
+            src.users.push_back(id);
+            if (!check_use(d, i, src)) d.ok = false;
+        }
+    }
+
+    // Which kinds of node may feed which: targets only feed losses (as their second input);
+    // a loss feeds nothing.
+    bool check_use(const Def& user, size_t index, const Def& src) {
+        const Span at = user.inputs[index].span;
+        if (src.kind == NodeKind::Loss) {
+            diags_.error(file_, at, "loss '" + src.name + "' cannot be used as an input");
+            return false;
+        }
+        if (user.kind != NodeKind::Loss) {
+            if (src.kind == NodeKind::Target) {
+                diags_.error(file_, at, "target '" + src.name + "' can only be used by a loss")
+                    .note(src.name_span, "'" + src.name + "' is declared as a target here");
+                return false;
+            }
+            return true;
+        }
+        const std::string& op = user.stmt->value.text;
+        if (index == 0 && src.kind == NodeKind::Target) {
+            diags_.error(file_, at, "the first input of '" + op + "' is the prediction, but '" + src.name +
+                                        "' is a target");
+            return false;
+        }
+        if (index == 1 && src.kind != NodeKind::Target) {
+            diags_.error(file_, at, "the second input of '" + op + "' must be a target, but '" + src.name +
+                                        "' is " + (src.kind == NodeKind::Input ? "an " : "a ") + kind_word(src.kind))
+                .help("declare the labels with `target NAME: classes(C)` or `target NAME: [dims]` and pass them here");
+            return false;
+        }
+        return true;
+    }
+
+    // ---- order ---------------------------------------------------------------------------
+    // Depth-first, visiting definitions in source order, so an already-ordered file keeps its order.
+    std::vector<int> topological_order() {
+        std::vector<int> state(defs_.size(), 0), path, order;  // 0 new, 1 on the path, 2 done
+        std::function<void(int)> visit = [&](int id) {
+            state[static_cast<size_t>(id)] = 1;
+            path.push_back(id);
+            for (const Ref& r : defs_[static_cast<size_t>(id)].inputs) {
+                if (r.def < 0) continue;
+                if (state[static_cast<size_t>(r.def)] == 1) report_cycle(path, r.def);
+                else if (state[static_cast<size_t>(r.def)] == 0) visit(r.def);
+            }
+            path.pop_back();
+            state[static_cast<size_t>(id)] = 2;
+            order.push_back(id);
+        };
+        for (size_t d = 0; d < defs_.size(); ++d)
+            if (state[d] == 0) visit(static_cast<int>(d));
+        return order;
+    }
+
+    // `path` runs user -> input; the cycle is its tail from `back_to`. Reported once, at the member
+    // defined first, in data-flow order: "a -> b -> a" means a feeds b and b feeds a.
+    void report_cycle(const std::vector<int>& path, int back_to) {
+        std::vector<int> cycle(std::find(path.begin(), path.end(), back_to), path.end());
+        bool fresh = false;
+        for (int id : cycle) fresh = fresh || !defs_[static_cast<size_t>(id)].in_cycle;
+        if (!fresh) return;
+        std::reverse(cycle.begin(), cycle.end());
+        std::rotate(cycle.begin(), std::min_element(cycle.begin(), cycle.end()), cycle.end());
+        std::string text;
+        for (int id : cycle) {
+            defs_[static_cast<size_t>(id)].in_cycle = true;
+            defs_[static_cast<size_t>(id)].ok = false;
+            text += defs_[static_cast<size_t>(id)].name + " -> ";
+        }
+        text += defs_[static_cast<size_t>(cycle.front())].name;
+        const Def& at = defs_[static_cast<size_t>(cycle.front())];
+        diags_.error(file_, at.name_span, "cycle in the model graph: " + text)
+            .help("a layer cannot depend on its own output; the graph must be acyclic");
+    }
+
+    // ---- shapes --------------------------------------------------------------------------
+    void infer_shape(int id) {
+        Def& d = defs_[static_cast<size_t>(id)];
+        if (d.kind == NodeKind::Input || d.kind == NodeKind::Target || !d.ok || !d.op) return;
+        std::vector<Shape> in;
+        for (const Ref& r : d.inputs) {
+            const Def& src = defs_[static_cast<size_t>(r.def)];
+            if (!src.shape) return;  // an error upstream; its own message says why
+            in.push_back(*src.shape);
+        }
+        if (d.kind == NodeKind::Loss && d.inputs.size() >= 2) {
+            const Def& target = defs_[static_cast<size_t>(d.inputs[1].def)];
+            const bool classes = target.target_kind == TargetKind::Classes;
+            d.attrs.values["target_kind"] = std::string(classes ? "classes" : "real");
+            d.attrs.values["num_classes"] = static_cast<int64_t>(target.num_classes);
+        }
+        if (!d.op->shape) {
+            diags_.error(file_, d.stmt->value.callee_span, "internal error: op '" + d.op->name + "' has no shape rule");
+            return;
+        }
+        ShapeResult r = d.op->shape(in, d.attrs);
+        if (!r.error.empty()) {
+            diags_.error(file_, d.stmt->value.span, r.error);
+            return;
+        }
+        d.shape = r.shape;
+    }
+
+    // ---- usage ---------------------------------------------------------------------------
+    void check_usage(const ast::Model& m) {
+        const Def* first_loss = nullptr;
+        bool any_input = false;
+        for (const Def& d : defs_) {
+            any_input = any_input || d.kind == NodeKind::Input;
+            if (d.kind == NodeKind::Loss) {
+                if (!first_loss) first_loss = &d;
+                else
+                    diags_.error(file_, d.stmt->keyword_span, "only one loss is supported in this version")
+                        .note(first_loss->stmt->keyword_span, "first loss defined here");
+                continue;
+            }
+            if (!d.users.empty() || d.duplicate) continue;
+            Diagnostic& diag = diags_.error(file_, d.name_span, std::string(kind_word(d.kind)) + " '" + d.name +
+                                                                    "' is never used");
+            if (d.kind == NodeKind::Layer) diag.help("every layer must lead to the loss; use its output or remove it");
+            else if (d.kind == NodeKind::Target) diag.help("pass it to the loss: `loss = op(prediction, " + d.name + ")`");
+            else diag.help("feed it to a layer or remove it");
+        }
+        if (!first_loss)
+            diags_.error(file_, m.name_span, "model '" + m.name + "' has no loss")
+                .help("add one, e.g. `loss = softmax_cross_entropy(logits, label)`");
+        if (!any_input)
+            diags_.error(file_, m.name_span, "model '" + m.name + "' has no input")
+                .help("declare one, e.g. `input image: [784]`");
+    }
+
+    // ---- build ---------------------------------------------------------------------------
+    CheckedModel build(const ast::Model& m, const std::vector<int>& order) {
+        CheckedModel out;
+        out.name = m.name;
+        out.source_path = file_.path();
+        out.train = train_;
+        std::vector<int> id_of(defs_.size(), -1);
+        for (int d : order) id_of[static_cast<size_t>(d)] = static_cast<int>(out.nodes.size()), out.nodes.emplace_back();
+        for (size_t di = 0; di < defs_.size(); ++di) {
+            const Def& d = defs_[di];
+            Node& n = out.nodes[static_cast<size_t>(id_of[di])];
+            n.id = id_of[di];
+            n.kind = d.kind;
+            n.name = d.name;
+            n.op = d.kind == NodeKind::Input ? "input" : d.kind == NodeKind::Target ? "target" : d.op->name;
+            for (const Ref& r : d.inputs) n.inputs.push_back(id_of[static_cast<size_t>(r.def)]);
+            n.attrs = d.attrs;
+            n.shape = d.shape.value_or(Shape{});
+            n.loc = d.name_span.loc;
+            n.target_kind = d.target_kind;
+            n.num_classes = d.num_classes;
+            n.loss_weight = d.loss_weight;
+            // Lists in declaration order, as the user wrote them.
+            if (d.kind == NodeKind::Input) out.inputs.push_back(n.id);
+            if (d.kind == NodeKind::Target) out.targets.push_back(n.id);
+            if (d.kind == NodeKind::Loss) out.losses.push_back(n.id);
+        }
+        return out;
+    }
+
+    const SourceFile& file_;
+    const OpCatalog& ops_;
+    Diagnostics& diags_;
+    std::vector<Def> defs_;
+    std::map<std::string, int> names_;  // name -> first definition
+    TrainConfig train_;
+};
+
+}  // namespace
+
+std::optional<CheckedModel> check(const ast::File& file, const SourceFile& source, const OpCatalog& ops,
+                                  Diagnostics& diags) {
+    return Checker(source, ops, diags).run(file);
+}
+
+}  // namespace nnc::dsl

@@ -1,0 +1,107 @@
+// Collecting and rendering diagnostics (chibicc / gcc style: location, quoted line, caret).
+#include "dsl/diagnostics.h"
+
+#include <algorithm>
+
+namespace nnc::dsl {
+namespace {
+
+const char* severity_name(Severity s) {
+    switch (s) {
+        case Severity::Error: return "error";
+        case Severity::Warning: return "warning";
+        case Severity::Note: return "note";
+        case Severity::Help: return "help";
+    }
+    return "error";
+}
+
+// "path:line:col: " or "path: " when there is no location.
+std::string where(const Diagnostic& d, const Span& span) {
+    std::string s = d.file ? d.file->path() : d.path;
+    if (span.loc.line > 0) s += ":" + std::to_string(span.loc.line) + ":" + std::to_string(span.loc.col);
+    return s + ": ";
+}
+
+// The quoted source line with a gutter, then ^~~~ under the span. Tabs before the column are
+// copied so the caret lines up however the terminal expands them.
+std::string snippet(const SourceFile* file, const Span& span) {
+    if (!file || span.loc.line <= 0) return {};
+    const std::string_view line = file->line(span.loc.line);
+    const std::string num = std::to_string(span.loc.line);
+    const std::string gutter(num.size(), ' ');
+    std::string out = " " + num + " | " + std::string(line) + "\n";
+    out += " " + gutter + " |";
+    std::string marks = " ";
+    const size_t col = static_cast<size_t>(std::max(span.loc.col, 1)) - 1;
+    for (size_t i = 0; i < col; ++i) marks += (i < line.size() && line[i] == '\t') ? '\t' : ' ';
+    marks += '^';
+    // Underline the rest of the span, but never past the end of the line.
+    const size_t len = static_cast<size_t>(std::max(span.length, 1));
+    const size_t end = std::min(col + len, std::max(line.size(), col + 1));
+    for (size_t i = col + 1; i < end; ++i) marks += '~';
+    return out + marks + "\n";
+}
+
+}  // namespace
+
+Diagnostic& Diagnostic::help(std::string text) {
+    notes.push_back({Severity::Help, false, {}, std::move(text)});
+    return *this;
+}
+
+Diagnostic& Diagnostic::note(std::string text) {
+    notes.push_back({Severity::Note, false, {}, std::move(text)});
+    return *this;
+}
+
+Diagnostic& Diagnostic::note(Span at, std::string text) {
+    notes.push_back({Severity::Note, true, at, std::move(text)});
+    return *this;
+}
+
+Diagnostic& Diagnostics::error(const SourceFile& file, Span at, std::string message) {
+    ++errors_;
+    diags_.push_back({Severity::Error, &file, {}, at, std::move(message), {}});
+    return diags_.back();
+}
+
+Diagnostic& Diagnostics::error(std::string path, std::string message) {
+    ++errors_;
+    diags_.push_back({Severity::Error, nullptr, std::move(path), {}, std::move(message), {}});
+    return diags_.back();
+}
+
+Diagnostic& Diagnostics::warning(const SourceFile& file, Span at, std::string message) {
+    ++warnings_;
+    diags_.push_back({Severity::Warning, &file, {}, at, std::move(message), {}});
+    return diags_.back();
+}
+
+std::string render(const Diagnostic& d) {
+    std::string out = where(d, d.span) + severity_name(d.severity) + ": " + d.message + "\n";
+    out += snippet(d.file, d.span);
+    for (const DiagnosticNote& n : d.notes) {
+        if (n.located) {
+            out += where(d, n.span) + severity_name(n.severity) + ": " + n.message + "\n";
+            out += snippet(d.file, n.span);
+        } else {
+            out += std::string(severity_name(n.severity)) + ": " + n.message + "\n";
+        }
+    }
+    return out;
+}
+
+std::string Diagnostics::render() const {
+    std::vector<const Diagnostic*> order;
+    for (const Diagnostic& d : diags_) order.push_back(&d);
+    std::stable_sort(order.begin(), order.end(), [](const Diagnostic* a, const Diagnostic* b) {
+        if (a->span.loc.line != b->span.loc.line) return a->span.loc.line < b->span.loc.line;
+        return a->span.loc.col < b->span.loc.col;
+    });
+    std::string out;
+    for (const Diagnostic* d : order) out += dsl::render(*d);
+    return out;
+}
+
+}  // namespace nnc::dsl

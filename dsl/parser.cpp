@@ -1,0 +1,366 @@
+// Recursive-descent parser for .nn files. The grammar, in full, is in dsl/GRAMMAR.md; each
+// function below carries its rule. Newlines end statements but are skipped inside (...) and [...],
+// so long calls may wrap.
+#include "dsl/parser.h"
+
+namespace nnc::dsl {
+namespace {
+
+// Thrown after a syntax error has been reported; caught at statement level to resynchronize.
+struct SyntaxError {};
+
+class Parser {
+public:
+    Parser(const std::vector<Token>& tokens, const SourceFile& file, Diagnostics& diags)
+        : toks_(tokens), file_(file), diags_(diags) {}
+
+    // file = { NEWLINE } { model { NEWLINE } } EOF
+    ast::File parse_file() {
+        ast::File f;
+        while (!at(TokenKind::Eof)) {
+            if (accept(TokenKind::Newline)) continue;
+            if (at(TokenKind::KwModel)) {
+                try {
+                    f.models.push_back(parse_model());
+                } catch (const SyntaxError&) {
+                    synchronize();
+                }
+                continue;
+            }
+            Diagnostic& d = error_here("expected 'model', found " + describe(peek()));
+            if (f.models.empty()) d.help("a file holds one model: model NAME { ... }");
+            synchronize();
+            if (at(TokenKind::RBrace)) advance();
+        }
+        return f;
+    }
+
+private:
+    const Token& peek(size_t ahead = 0) const { return toks_[std::min(pos_ + ahead, toks_.size() - 1)]; }
+    bool at(TokenKind k) const { return peek().kind == k; }
+    const Token& advance() {
+        const Token& t = peek();
+        if (pos_ + 1 < toks_.size()) ++pos_;
+        return t;
+    }
+    bool accept(TokenKind k) {
+        if (!at(k)) return false;
+        advance();
+        return true;
+    }
+    void skip_newlines() {
+        while (at(TokenKind::Newline)) advance();
+    }
+    static Span span_of(const Token& t) { return {t.loc, std::max(t.length, 1)}; }
+
+    Diagnostic& error_here(std::string message) { return diags_.error(file_, span_of(peek()), std::move(message)); }
+
+    const Token& expect(TokenKind k, const std::string& what) {
+        if (!at(k)) {
+            error_here("expected " + what + ", found " + describe(peek()));
+            throw SyntaxError{};
+        }
+        return advance();
+    }
+
+    // After an error: skip to the end of the statement. A newline outside brackets ends it; a '}'
+    // outside brackets belongs to the enclosing section and is left for it.
+    void synchronize() {
+        int depth = 0;
+        while (!at(TokenKind::Eof)) {
+            const TokenKind k = peek().kind;
+            if (depth == 0 && k == TokenKind::Newline) {
+                advance();
+                return;
+            }
+            if (depth == 0 && k == TokenKind::RBrace) return;
+            if (k == TokenKind::LParen || k == TokenKind::LBracket || k == TokenKind::LBrace) ++depth;
+            if ((k == TokenKind::RParen || k == TokenKind::RBracket || k == TokenKind::RBrace) && depth > 0) --depth;
+            advance();
+        }
+    }
+
+    // model = "model" IDENT "{" { NEWLINE | stmt stmt_end } "}"
+    ast::Model parse_model() {
+        expect(TokenKind::KwModel, "'model'");
+        ast::Model m;
+        const Token& name = expect(TokenKind::Ident, "a model name");
+        m.name = name.text;
+        m.name_span = span_of(name);
+        m.open_brace = span_of(expect(TokenKind::LBrace, "'{' after the model name"));
+        while (true) {
+            skip_newlines();
+            if (accept(TokenKind::RBrace)) break;
+            if (at(TokenKind::Eof)) {
+                error_here("expected '}' to close model '" + m.name + "'")
+                    .note(m.open_brace, "model '" + m.name + "' opened here");
+                break;
+            }
+            try {
+                m.stmts.push_back(parse_stmt());
+                expect_stmt_end();
+            } catch (const SyntaxError&) {
+                synchronize();
+            }
+        }
+        return m;
+    }
+
+    // stmt_end = NEWLINE | EOF | (lookahead) "}"
+    void expect_stmt_end() {
+        if (at(TokenKind::RBrace) || at(TokenKind::Eof)) return;
+        if (accept(TokenKind::Newline)) return;
+        error_here("expected end of line after the statement, found " + describe(peek()));
+        throw SyntaxError{};
+    }
+
+    // stmt = input | target | loss | train | layer
+    ast::Stmt parse_stmt() {
+        switch (peek().kind) {
+            case TokenKind::KwInput: return parse_decl(ast::Stmt::Kind::Input);
+            case TokenKind::KwTarget: return parse_decl(ast::Stmt::Kind::Target);
+            case TokenKind::KwLoss: return parse_loss();
+            case TokenKind::KwTrain: return parse_train();
+            case TokenKind::Ident: return parse_layer();
+            case TokenKind::KwBlock:
+            case TokenKind::KwRepeat:
+                error_here("'" + peek().text + "' is reserved for a future version of the language");
+                throw SyntaxError{};
+            default:
+                error_here("expected a statement, found " + describe(peek()))
+                    .help("statements are `input x: [784]`, `target y: classes(10)`, `name = op(...)`, "
+                          "`loss = op(...)` and `train { ... }`");
+                throw SyntaxError{};
+        }
+    }
+
+    // input  = "input" IDENT ":" value
+    // target = "target" IDENT ":" value        (value: [dims] or classes(C); the checker decides)
+    ast::Stmt parse_decl(ast::Stmt::Kind kind) {
+        ast::Stmt s;
+        s.kind = kind;
+        const Token& kw = advance();
+        s.keyword_span = span_of(kw);
+        const Token& name = expect(TokenKind::Ident, "a name after '" + kw.text + "'");
+        s.name = name.text;
+        s.name_span = span_of(name);
+        if (!at(TokenKind::Colon)) {
+            Diagnostic& d = error_here("expected ':' after '" + kw.text + " " + s.name + "', found " + describe(peek()));
+            d.help(kind == ast::Stmt::Kind::Input ? "write `input " + s.name + ": [784]`"
+                                                  : "write `target " + s.name + ": classes(10)` or `target " +
+                                                        s.name + ": [3]`");
+            throw SyntaxError{};
+        }
+        advance();
+        s.value = parse_value();
+        return s;
+    }
+
+    // loss = "loss" [ IDENT ] "=" call
+    ast::Stmt parse_loss() {
+        ast::Stmt s;
+        s.kind = ast::Stmt::Kind::Loss;
+        s.keyword_span = span_of(advance());
+        if (at(TokenKind::Ident)) {
+            s.name = peek().text;
+            s.name_span = span_of(advance());
+        }
+        expect(TokenKind::Equals, s.name.empty() ? "'=' after 'loss'" : "'=' after 'loss " + s.name + "'");
+        s.value = parse_call_stmt_rhs();
+        return s;
+    }
+
+    // layer = IDENT "=" call
+    ast::Stmt parse_layer() {
+        ast::Stmt s;
+        s.kind = ast::Stmt::Kind::Layer;
+        const Token& name = advance();
+        s.name = name.text;
+        s.name_span = s.keyword_span = span_of(name);
+        if (!at(TokenKind::Equals)) {
+            Diagnostic& d = error_here("expected '=' after '" + s.name + "', found " + describe(peek()));
+            if (at(TokenKind::Colon)) d.help("declare inputs with `input " + s.name + ": [...]`");
+            else d.help("a layer is written `" + s.name + " = op(inputs, attributes)`");
+            throw SyntaxError{};
+        }
+        advance();
+        s.value = parse_call_stmt_rhs();
+        return s;
+    }
+
+    // The right-hand side of a layer or loss must be a call.
+    ast::Value parse_call_stmt_rhs() {
+        if (!(at(TokenKind::Ident) && peek(1).kind == TokenKind::LParen)) {
+            error_here("expected an op call like relu(x), found " + describe(peek()));
+            throw SyntaxError{};
+        }
+        return parse_value();
+    }
+
+    // train   = "train" "{" { NEWLINE | setting stmt_end } "}"
+    // setting = IDENT "=" value
+    ast::Stmt parse_train() {
+        ast::Stmt s;
+        s.kind = ast::Stmt::Kind::Train;
+        s.keyword_span = span_of(advance());
+        const Span open = span_of(expect(TokenKind::LBrace, "'{' after 'train'"));
+        while (true) {
+            skip_newlines();
+            if (accept(TokenKind::RBrace)) break;
+            // A statement keyword here means the section was never closed; let the model body have it.
+            const TokenKind k = peek().kind;
+            if (k == TokenKind::Eof || k == TokenKind::KwInput || k == TokenKind::KwTarget ||
+                k == TokenKind::KwLoss || k == TokenKind::KwTrain || k == TokenKind::KwModel) {
+                error_here("expected '}' to close the train section, found " + describe(peek()))
+                    .note(open, "train section opened here");
+                return s;
+            }
+            try {
+                ast::Setting st;
+                const Token& key = expect(TokenKind::Ident, "a setting name such as 'batch'");
+                st.key = key.text;
+                st.key_span = span_of(key);
+                expect(TokenKind::Equals, "'=' after '" + st.key + "'");
+                st.value = parse_value();
+                s.settings.push_back(std::move(st));
+                expect_stmt_end();
+            } catch (const SyntaxError&) {
+                synchronize();
+            }
+        }
+        return s;
+    }
+
+    // value = [ "-" ] NUMBER | STRING | "true" | "false" | IDENT | call | list
+    ast::Value parse_value() {
+        ast::Value v;
+        const Token& t = peek();
+        v.span = span_of(t);
+        switch (t.kind) {
+            case TokenKind::Minus: {
+                advance();
+                const Token& n = peek();
+                if (n.kind != TokenKind::Int && n.kind != TokenKind::Float) {
+                    error_here("expected a number after '-', found " + describe(n));
+                    throw SyntaxError{};
+                }
+                advance();
+                v.kind = n.kind == TokenKind::Int ? ast::Value::Kind::Int : ast::Value::Kind::Float;
+                v.int_value = -n.int_value;
+                v.float_value = -n.float_value;
+                v.span.length = n.loc.col + n.length - t.loc.col;
+                return v;
+            }
+            case TokenKind::Int:
+                advance();
+                v.kind = ast::Value::Kind::Int;
+                v.int_value = t.int_value;
+                return v;
+            case TokenKind::Float:
+                advance();
+                v.kind = ast::Value::Kind::Float;
+                v.float_value = t.float_value;
+                return v;
+            case TokenKind::String:
+                advance();
+                v.kind = ast::Value::Kind::String;
+                v.text = t.text;
+                return v;
+            case TokenKind::KwTrue:
+            case TokenKind::KwFalse:
+                advance();
+                v.kind = ast::Value::Kind::Bool;
+                v.bool_value = t.kind == TokenKind::KwTrue;
+                return v;
+            case TokenKind::Ident:
+                advance();
+                v.text = t.text;
+                if (at(TokenKind::LParen)) return parse_call_args(std::move(v));
+                v.kind = ast::Value::Kind::Ident;
+                return v;
+            case TokenKind::LBracket: return parse_list();
+            default:
+                error_here("expected a value, found " + describe(t));
+                throw SyntaxError{};
+        }
+    }
+
+    // list = "[" [ value { "," value } [ "," ] ] "]"
+    ast::Value parse_list() {
+        ast::Value v;
+        v.kind = ast::Value::Kind::List;
+        const Token& open = advance();
+        v.span = span_of(open);
+        skip_newlines();
+        while (!at(TokenKind::RBracket)) {
+            v.items.push_back(parse_value());
+            if (!continue_list(open, "']'", "list")) break;
+        }
+        close_span(v.span, advance());
+        return v;
+    }
+
+    // call = IDENT "(" [ arg { "," arg } [ "," ] ] ")"
+    // arg  = [ IDENT "=" ] value
+    ast::Value parse_call_args(ast::Value v) {
+        v.kind = ast::Value::Kind::Call;
+        v.callee_span = v.span;
+        const Token& open = advance();
+        skip_newlines();
+        while (!at(TokenKind::RParen)) {
+            ast::Arg a;
+            if (at(TokenKind::Ident) && peek(1).kind == TokenKind::Equals) {
+                const Token& key = advance();
+                a.key = key.text;
+                a.key_span = span_of(key);
+                advance();
+            }
+            a.value = parse_value();
+            v.args.push_back(std::move(a));
+            if (!continue_list(open, "')'", "call to '" + v.text + "'")) break;
+        }
+        close_span(v.span, advance());
+        return v;
+    }
+
+    // After an element: "," (more may follow) or the closing bracket. Returns false at the closer,
+    // which is left for the caller to consume.
+    bool continue_list(const Token& open, const std::string& closer, const std::string& what) {
+        const size_t before = pos_;
+        skip_newlines();
+        if (accept(TokenKind::Comma)) {
+            skip_newlines();
+            return !at(open.kind == TokenKind::LParen ? TokenKind::RParen : TokenKind::RBracket);
+        }
+        const TokenKind close = open.kind == TokenKind::LParen ? TokenKind::RParen : TokenKind::RBracket;
+        if (at(close)) return false;
+        // A forgotten closer at the end of a line: point at that line end, and resume on the next
+        // line as a fresh statement instead of swallowing the rest of the file.
+        if (pos_ != before) {
+            diags_.error(file_, span_of(toks_[before]), "expected ',' or " + closer + " in " + what)
+                .note(span_of(open), "opened here");
+            pos_ = before;
+            throw SyntaxError{};
+        }
+        error_here("expected ',' or " + closer + " in " + what + ", found " + describe(peek()));
+        throw SyntaxError{};
+    }
+
+    // Extend a span to cover through `last` when it is on the same line.
+    static void close_span(Span& span, const Token& last) {
+        if (last.loc.line == span.loc.line) span.length = last.loc.col + last.length - span.loc.col;
+    }
+
+    const std::vector<Token>& toks_;
+    const SourceFile& file_;
+    Diagnostics& diags_;
+    size_t pos_ = 0;
+};
+
+}  // namespace
+
+ast::File parse(const std::vector<Token>& tokens, const SourceFile& file, Diagnostics& diags) {
+    return Parser(tokens, file, diags).parse_file();
+}
+
+}  // namespace nnc::dsl
