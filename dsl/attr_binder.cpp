@@ -1,6 +1,7 @@
 // Attribute binding and value conversion.
 #include "dsl/attr_binder.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "dsl/nearest.h"
@@ -20,15 +21,17 @@ const char* expected_text(AttrType t) {
     return "a value";
 }
 
+std::string format_number(double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", x);
+    return buf;
+}
+
 // How a value reads in "got ..." — the literal itself where short, else its kind.
 std::string got_text(const ast::Value& v) {
     switch (v.kind) {
         case ast::Value::Kind::Int: return std::to_string(v.int_value);
-        case ast::Value::Kind::Float: {
-            char buf[32];
-            std::snprintf(buf, sizeof buf, "%g", v.float_value);
-            return buf;
-        }
+        case ast::Value::Kind::Float: return format_number(v.float_value);
         case ast::Value::Kind::Bool: return v.bool_value ? "true" : "false";
         case ast::Value::Kind::String: return "a string";
         case ast::Value::Kind::Ident: return "'" + v.text + "'";
@@ -152,7 +155,8 @@ private:
         const double x = b.attrs.get_float(scaled->param);
         if (!(x > 0.0)) {
             diags_.error(file_, b.given_at.at(scaled->param),
-                         std::string(v.text) + " " + scaled->param + " must be greater than 0")
+                         std::string("'") + scaled->param + "' of " + v.text + " must be greater than 0, got " +
+                             format_number(x))
                 .help(std::string("the ") + scaled->meaning + " of the initial weights, e.g. 0.01");
             return std::nullopt;
         }
@@ -187,6 +191,7 @@ BoundAttrs bind_attrs(const std::string& owner, const std::vector<AttrSchema>& s
     std::map<std::string, const ast::Arg*> given;
     size_t next_positional = 0;
     bool seen_keyword = false;
+    std::vector<std::string> near_misses;
     for (const ast::Arg* a : args) {
         const AttrSchema* s = nullptr;
         Span where = a->positional() ? a->value.span : a->key_span;
@@ -213,7 +218,10 @@ BoundAttrs bind_attrs(const std::string& owner, const std::vector<AttrSchema>& s
                 Diagnostic& d = diags.error(file, where, "unknown attribute '" + a->key + "' for '" + owner + "'");
                 std::vector<std::string> names;
                 for (const AttrSchema& c : schema) names.push_back(c.name);
-                if (auto m = nearest_match(a->key, names)) d.help("did you mean '" + *m + "'?");
+                if (auto m = nearest_match(a->key, names)) {
+                    d.help("did you mean '" + *m + "'?");
+                    near_misses.push_back(*m);  // so it is not also reported as missing
+                }
                 if (schema.empty()) d.note("'" + owner + "' takes no attributes");
                 else d.note("'" + owner + "' takes: " + attr_names(schema));
                 out.ok = false;
@@ -234,6 +242,7 @@ BoundAttrs bind_attrs(const std::string& owner, const std::vector<AttrSchema>& s
     }
     for (const AttrSchema& s : schema) {
         if (out.attrs.has(s.name) || given.count(s.name)) continue;
+        if (std::find(near_misses.begin(), near_misses.end(), s.name) != near_misses.end()) continue;
         if (s.default_value) {
             out.attrs.values[s.name] = *s.default_value;
         } else if (s.required) {

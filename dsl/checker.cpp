@@ -12,6 +12,7 @@
 #include <climits>
 #include <functional>
 #include <map>
+#include <set>
 
 #include "dsl/attr_binder.h"
 #include "dsl/nearest.h"
@@ -33,10 +34,12 @@ struct Def {
     Span name_span;
     const OpSpec* op = nullptr;
     std::vector<Ref> inputs;
+    std::vector<std::string> mentioned;  // names inside a rejected nested call: used, not inputs
     Attrs attrs;
     bool ok = true;          // false once an error makes its shape uncomputable
     bool duplicate = false;  // a second definition of a name; reported once, then left alone
     bool in_cycle = false;
+    bool quiet = false;      // an op-kind mix-up already reported; "never used" would echo it
     TargetKind target_kind = TargetKind::Real;
     int64_t num_classes = 0;
     double loss_weight = 1.0;
@@ -210,6 +213,7 @@ private:
                     .help("write it as `loss = " + call.text + "(prediction, target)`");
             d.op = nullptr;
             d.ok = false;
+            d.quiet = true;
         }
         const int min_in = d.op ? d.op->min_inputs : 0;
         const int max_in = d.op ? (d.op->max_inputs < 0 ? INT_MAX : d.op->max_inputs) : INT_MAX;
@@ -227,6 +231,8 @@ private:
                     diags_.error(file_, v.span, "nested op calls are not supported")
                         .help("give the inner call its own name: `t = " + v.text + "(...)`, then pass t");
                     d.inputs.push_back({"", v.span, -1});
+                    for (const ast::Arg& inner : v.args)
+                        if (inner.value.is_ident()) d.mentioned.push_back(inner.value.text);
                     d.ok = false;
                     continue;
                 }
@@ -285,6 +291,8 @@ private:
     // ---- resolve -------------------------------------------------------------------------
     void resolve(int id) {
         Def& d = defs_[static_cast<size_t>(id)];
+        for (const std::string& name : d.mentioned)
+            if (auto it = names_.find(name); it != names_.end()) quiet_.insert(it->second);
         for (size_t i = 0; i < d.inputs.size(); ++i) {
             Ref& r = d.inputs[i];
             if (r.name.empty()) continue;  // a nested call, already reported
@@ -293,14 +301,18 @@ private:
                 Diagnostic& diag = diags_.error(file_, r.span, "undefined name '" + r.name + "'");
                 std::vector<std::string> known;
                 for (const auto& [name, _] : names_) known.push_back(name);
-                if (auto m = nearest_match(r.name, known)) diag.help("did you mean '" + *m + "'?");
+                if (auto m = nearest_match(r.name, known)) {
+                    diag.help("did you mean '" + *m + "'?");
+                    quiet_.insert(names_.at(*m));  // its "never used" would only echo this typo
+                }
                 d.ok = false;
                 continue;
             }
             r.def = it->second;
             Def& src = defs_[static_cast<size_t>(r.def)];
             src.users.push_back(id);
-            if (!check_use(d, i, src)) d.ok = false;
+            // With no op (unknown or misused) the inputs' roles are unknown: nothing to check.
+            if (d.op && !check_use(d, i, src)) d.ok = false;
         }
     }
 
@@ -327,9 +339,19 @@ private:
             return false;
         }
         if (index == 1 && src.kind != NodeKind::Target) {
-            diags_.error(file_, at, "the second input of '" + op + "' must be a target, but '" + src.name +
-                                        "' is " + (src.kind == NodeKind::Input ? "an " : "a ") + kind_word(src.kind))
-                .help("declare the labels with `target NAME: classes(C)` or `target NAME: [dims]` and pass them here");
+            Diagnostic& diag = diags_.error(file_, at, "the second input of '" + op + "' must be a target, but '" +
+                                                           src.name + "' is " +
+                                                           (src.kind == NodeKind::Input ? "an " : "a ") +
+                                                           kind_word(src.kind));
+            std::vector<int> targets;
+            for (size_t t = 0; t < defs_.size(); ++t)
+                if (defs_[t].kind == NodeKind::Target && !defs_[t].duplicate) targets.push_back(static_cast<int>(t));
+            if (targets.size() == 1) {
+                diag.help("did you mean the target '" + defs_[static_cast<size_t>(targets[0])].name + "'?");
+                quiet_.insert(targets[0]);
+            } else {
+                diag.help("declare the labels with `target NAME: classes(C)` or `target NAME: [dims]` and pass them here");
+            }
             return false;
         }
         return true;
@@ -409,7 +431,10 @@ private:
     void check_usage(const ast::Model& m) {
         const Def* first_loss = nullptr;
         bool any_input = false;
-        for (const Def& d : defs_) {
+        bool any_loss = false;
+        for (const Def& d : defs_) any_loss = any_loss || d.kind == NodeKind::Loss;
+        for (size_t i = 0; i < defs_.size(); ++i) {
+            const Def& d = defs_[i];
             any_input = any_input || d.kind == NodeKind::Input;
             if (d.kind == NodeKind::Loss) {
                 if (!first_loss) first_loss = &d;
@@ -418,7 +443,8 @@ private:
                         .note(first_loss->stmt->keyword_span, "first loss defined here");
                 continue;
             }
-            if (!d.users.empty() || d.duplicate) continue;
+            // Without a loss every layer is a dead end; "has no loss" below says it once.
+            if (!d.users.empty() || d.duplicate || d.quiet || quiet_.count(static_cast<int>(i)) || !any_loss) continue;
             Diagnostic& diag = diags_.error(file_, d.name_span, std::string(kind_word(d.kind)) + " '" + d.name +
                                                                     "' is never used");
             if (d.kind == NodeKind::Layer) diag.help("every layer must lead to the loss; use its output or remove it");
@@ -468,6 +494,7 @@ private:
     Diagnostics& diags_;
     std::vector<Def> defs_;
     std::map<std::string, int> names_;  // name -> first definition
+    std::set<int> quiet_;               // defs whose "never used" would echo an error already given
     TrainConfig train_;
 };
 

@@ -3,6 +3,8 @@
 // so long calls may wrap.
 #include "dsl/parser.h"
 
+#include <set>
+
 namespace nnc::dsl {
 namespace {
 
@@ -12,7 +14,10 @@ struct SyntaxError {};
 class Parser {
 public:
     Parser(const std::vector<Token>& tokens, const SourceFile& file, Diagnostics& diags)
-        : toks_(tokens), file_(file), diags_(diags) {}
+        : toks_(tokens), file_(file), diags_(diags) {
+        for (const Diagnostic& d : diags.all())
+            if (d.file == &file && d.severity == Severity::Error) lexed_badly_.insert(d.span.loc.line);
+    }
 
     // file = { NEWLINE } { model { NEWLINE } } EOF
     ast::File parse_file() {
@@ -53,7 +58,17 @@ private:
     }
     static Span span_of(const Token& t) { return {t.loc, std::max(t.length, 1)}; }
 
-    Diagnostic& error_here(std::string message) { return diags_.error(file_, span_of(peek()), std::move(message)); }
+    Diagnostic& error_here(std::string message) { return error_at(span_of(peek()), std::move(message)); }
+
+    // A syntax error on a line the lexer already complained about is almost always its echo (an
+    // unterminated string swallows the ')'), so it is dropped; the parser still recovers as usual.
+    Diagnostic& error_at(Span at, std::string message) {
+        if (lexed_badly_.count(at.loc.line)) {
+            discarded_ = Diagnostic{};
+            return discarded_;
+        }
+        return diags_.error(file_, at, std::move(message));
+    }
 
     const Token& expect(TokenKind k, const std::string& what) {
         if (!at(k)) {
@@ -337,7 +352,7 @@ private:
         // A forgotten closer at the end of a line: point at that line end, and resume on the next
         // line as a fresh statement instead of swallowing the rest of the file.
         if (pos_ != before) {
-            diags_.error(file_, span_of(toks_[before]), "expected ',' or " + closer + " in " + what)
+            error_at(span_of(toks_[before]), "expected ',' or " + closer + " in " + what)
                 .note(span_of(open), "opened here");
             pos_ = before;
             throw SyntaxError{};
@@ -355,6 +370,8 @@ private:
     const SourceFile& file_;
     Diagnostics& diags_;
     size_t pos_ = 0;
+    std::set<int> lexed_badly_;  // lines with lexical errors
+    Diagnostic discarded_;       // where suppressed errors go
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 // ops, so adam(lr=...) and dense(units=...) report errors alike.
 #include "dsl/train_config.h"
 
+#include <cstdio>
 #include <functional>
 
 #include "dsl/attr_binder.h"
@@ -101,6 +102,29 @@ private:
         std::vector<const ast::Arg*> args;
         for (const ast::Arg& a : v.args) args.push_back(&a);
         BoundAttrs b = bind_attrs(v.text, adam ? adam_schema() : sgd_schema(), args, name_span, file_, diags_);
+        // Ranges, for every value that bound (even if another argument failed); each error points
+        // at the value the user wrote. Defaults are always in range.
+        auto check = [&](const char* key, bool (*ok)(double), const char* rule) {
+            if (!b.attrs.has(key) || !b.given_at.count(key)) return;
+            const double x = b.attrs.get_float(key);
+            if (ok(x)) return;
+            char got[32];
+            std::snprintf(got, sizeof got, "%g", x);
+            diags_.error(file_, b.given_at.at(key),
+                         "'" + std::string(key) + "' of " + v.text + " " + rule + ", got " + got);
+            b.ok = false;
+        };
+        auto positive = [](double x) { return x > 0; };
+        auto unit = [](double x) { return x >= 0 && x < 1; };
+        check("lr", positive, "must be greater than 0");
+        check("weight_decay", [](double x) { return x >= 0; }, "must not be negative");
+        if (adam) {
+            check("beta1", unit, "must be in [0, 1)");
+            check("beta2", unit, "must be in [0, 1)");
+            check("eps", positive, "must be greater than 0");
+        } else {
+            check("momentum", unit, "must be in [0, 1)");
+        }
         if (!b.ok) return;
         OptimizerConfig& o = cfg_.optimizer;
         o.name = v.text;
@@ -113,19 +137,6 @@ private:
         } else {
             o.momentum = b.attrs.get_float("momentum");
             o.nesterov = b.attrs.get_bool("nesterov");
-        }
-        // Ranges; each error points at the value the user wrote.
-        auto check = [&](const char* key, bool ok, const std::string& rule) {
-            if (!ok) diags_.error(file_, b.given_at.at(key), std::string(v.text) + " " + key + " " + rule);
-        };
-        check("lr", o.lr > 0, "must be greater than 0");
-        check("weight_decay", o.weight_decay >= 0, "must not be negative");
-        if (adam) {
-            check("beta1", o.beta1 >= 0 && o.beta1 < 1, "must be in [0, 1)");
-            check("beta2", o.beta2 >= 0 && o.beta2 < 1, "must be in [0, 1)");
-            check("eps", o.eps > 0, "must be greater than 0");
-        } else {
-            check("momentum", o.momentum >= 0 && o.momentum < 1, "must be in [0, 1)");
         }
     }
 
