@@ -8,8 +8,8 @@
 namespace nnc::codegen {
 
 struct PipelineSymbols {
-    std::string forward = "nnc_pipeline_forward";        // the _argv entry points are used
-    std::string train_step = "nnc_pipeline_train_step";
+    std::string forward = "nncgen_forward";        // the _argv entry points are used
+    std::string train_step = "nncgen_train_step";
 };
 
 std::string generate_descriptor_source(const dsl::CheckedModel& model, const std::string& source_hash,

@@ -126,14 +126,17 @@ BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOption
             quote(desc_o.string()),
         work.path / "cc.log");
     const fs::path so = work.path / "model.so";
-    // -Bsymbolic keeps the library's own calls inside it; the version script exports only nnc_*.
-    run(quote(tools.cxx) + " -shared -fPIC -Wl,-Bsymbolic -Wl,--version-script=" + quote(tools.exports_map) +
+    // -Bsymbolic keeps the library's own calls inside it; the version script exports only the
+    // ABI; --whole-archive because nothing generated calls the runtime's entry points.
+    const fs::path out = options.output;
+    run(quote(tools.cxx) + " -shared -fPIC -Wl,-Bsymbolic -Wl,-soname," + quote(out.filename().string()) +
+            " -Wl,--version-script=" + quote(tools.exports_map) +
             " -o " + quote(so.string()) + " " + quote(fwd_o.string()) + " " + quote(train_o.string()) + " " +
-            quote(desc_o.string()) + " " + quote(rt_o.string()) + " " + quote(tools.runtime_library) +
+            quote(desc_o.string()) + " " + quote(rt_o.string()) + " -Wl,--whole-archive " +
+            quote(tools.runtime_library) + " -Wl,--no-whole-archive" +
             " -lz -lpthread -ldl",
         work.path / "link.log");
 
-    const fs::path out = options.output;
     const fs::path header = options.header.empty() ? fs::path(out).replace_extension(".h") : fs::path(options.header);
     write_file(work.path / "model.h", generate_model_header(model, out.filename().string()));
     install_file(so, out);

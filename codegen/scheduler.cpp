@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -73,6 +74,26 @@ private:
     int saved_ = -1;
 };
 
+// The autoschedulers split the batch loop with ShiftInwards, which needs the batch to be at least
+// the split factor: a last partial batch of 8 samples then fails with "accessed at -8". Every
+// split is made GuardWithIf instead, which is legal for any split and any extent; the cost is a
+// guarded tail loop.
+void guard_all_splits(const Halide::Pipeline& pipeline) {
+    std::map<std::string, Halide::Internal::Function> funcs;
+    for (const Halide::Func& out : pipeline.outputs()) {
+        funcs[out.name()] = out.function();
+        for (auto& kv : Halide::Internal::find_transitive_calls(out.function())) funcs.insert(kv);
+    }
+    auto guard = [](Halide::Internal::StageSchedule schedule) {
+        for (Halide::Internal::Split& split : schedule.splits())
+            if (split.is_split()) split.tail = Halide::TailStrategy::GuardWithIf;
+    };
+    for (auto& [name, f] : funcs) {
+        guard(f.definition().schedule());
+        for (Halide::Internal::Definition update : f.updates()) guard(update.schedule());  // handles share contents
+    }
+}
+
 }  // namespace
 
 std::string schedule_pipeline(Halide::Pipeline& pipeline, const Halide::Target& target,
@@ -85,6 +106,7 @@ std::string schedule_pipeline(Halide::Pipeline& pipeline, const Halide::Target& 
     try {
         QuietStderr quiet;
         Halide::AutoSchedulerResults r = pipeline.auto_schedule(options.autoscheduler, target, machine);
+        guard_all_splits(pipeline);
         return r.schedule_source;
     } catch (const Halide::Error& e) {
         throw std::runtime_error(options.autoscheduler + " failed to schedule the pipeline: " + e.what());

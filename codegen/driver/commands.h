@@ -18,6 +18,7 @@ struct CompileOptions {
     std::string target = "host";
     codegen::ScheduleOptions schedule;
     std::string emit_dir;    // --emit-dir: stmt, schedules, descriptor
+    std::string graph_json;  // --graph-json: the checked graph for peers (PyTorch)
     bool dump_tokens = false, dump_ast = false, dump_graph = false;
     bool quiet = false;
 };

@@ -7,6 +7,7 @@
 #include "codegen/build_paths.h"
 #include "codegen/descriptor_gen.h"
 #include "codegen/driver/commands.h"
+#include "codegen/graph_json.h"
 #include "codegen/layer_registry.h"
 #include "codegen/library_builder.h"
 #include "dsl/frontend.h"
@@ -15,19 +16,13 @@ namespace nnc::driver {
 namespace fs = std::filesystem;
 
 std::optional<dsl::CheckedModel> load_checked_model(const std::string& path, std::string* source_text) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) {
-        std::fprintf(stderr, "nnc: error: cannot open %s: %s\n", path.c_str(), std::strerror(errno));
-        return std::nullopt;
-    }
-    std::stringstream ss;
-    ss << f.rdbuf();
-    dsl::SourceFile source(path, ss.str());
     dsl::Diagnostics diags;
-    auto model = dsl::compile_model(source, codegen::layer_catalog(), diags);
-    if (diags.count() > 0) std::fputs(diags.render().c_str(), stderr);
+    std::optional<dsl::CheckedModel> model;
+    std::optional<dsl::SourceFile> source = dsl::read_source(path, diags);
+    if (source) model = dsl::compile_model(*source, codegen::layer_catalog(), diags);
+    if (!diags.all().empty()) std::fputs(diags.render().c_str(), stderr);
     if (!model) return std::nullopt;
-    if (source_text) *source_text = source.text();
+    if (source_text) *source_text = source->text();
     return model;
 }
 
@@ -47,14 +42,23 @@ int run_compile(const CompileOptions& o) {
     if (!model) return 1;
     if (o.dump_tokens || o.dump_ast) {
         dsl::SourceFile source(o.input, text);
-        if (o.dump_tokens) std::fputs(dsl::dump_tokens(source).c_str(), stdout);
-        if (o.dump_ast) std::fputs(dsl::dump_ast(source).c_str(), stdout);
+        dsl::Diagnostics diags;
+        if (o.dump_tokens) std::fputs(dsl::dump_tokens(source, diags).c_str(), stdout);
+        if (o.dump_ast) std::fputs(dsl::dump_ast(source, diags).c_str(), stdout);
     }
     if (o.dump_graph) {
         for (const dsl::Node& n : model->nodes) {
             std::printf("%%%d %s = %s(", n.id, n.name.c_str(), n.op.c_str());
             for (size_t i = 0; i < n.inputs.size(); ++i) std::printf("%s%%%d", i ? ", " : "", n.inputs[i]);
             std::printf(") : %s\n", n.shape.str().c_str());
+        }
+    }
+    if (!o.graph_json.empty()) {
+        std::ofstream f(o.graph_json);
+        f << codegen::graph_to_json(*model);
+        if (!f.flush()) {
+            std::fprintf(stderr, "nnc: error: cannot write %s\n", o.graph_json.c_str());
+            return 1;
         }
     }
     if (o.output.empty()) return 0;

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
     app.add_option("--header", compile.header, "where to write the generated header");
     app.add_option("--target", compile.target, "Halide target (default: host)");
     app.add_option("--emit-dir", compile.emit_dir, "also write the lowered stmt, schedules and descriptor here");
+    app.add_option("--graph-json", compile.graph_json, "write the checked graph as JSON (for PyTorch comparisons)");
     app.add_flag("--dump-tokens", compile.dump_tokens, "print the tokens");
     app.add_flag("--dump-ast", compile.dump_ast, "print the syntax tree");
     app.add_flag("--dump-graph", compile.dump_graph, "print the checked graph");
@@ -64,7 +65,7 @@ int main(int argc, char** argv) {
         std::fputs(app.help().c_str(), stderr);
         return 2;
     }
-    if (compile.output.empty() && !compile.dump_tokens && !compile.dump_ast && !compile.dump_graph) {
+    if (compile.output.empty() && compile.graph_json.empty() && !compile.dump_tokens && !compile.dump_ast && !compile.dump_graph) {
         std::fprintf(stderr, "nnc: error: no output; add -o %s.so, or use 'nnc check %s'\n",
                      compile.input.substr(0, compile.input.rfind('.')).c_str(), compile.input.c_str());
         return 2;

@@ -1,0 +1,12 @@
+// The checked graph as JSON: nodes with ops, inputs, typed attributes, shapes and parameters in
+// ABI order. Peers (the PyTorch equivalence tests, tools) rebuild the same network from it.
+#pragma once
+#include <string>
+
+#include "dsl/model.h"
+
+namespace nnc::codegen {
+
+std::string graph_to_json(const dsl::CheckedModel& model);
+
+}  // namespace nnc::codegen
