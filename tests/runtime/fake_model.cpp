@@ -1,0 +1,175 @@
+#include "tests/runtime/fake_model.h"
+
+#include <HalideRuntime.h>
+#include <nnc/model_desc.h>
+#include <nnc/nnc.h>
+
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+namespace {
+
+constexpr int kIn = 4;
+FakeModel current = FakeModel::classifier;
+int failures_left = 0;
+
+template <FakeModel M>
+constexpr int outputs() { return M == FakeModel::classifier ? 3 : 2; }
+
+// Checks one buffer against the convention: `extents` innermost first, dense strides, the type.
+bool conforms(const halide_buffer_t* b, std::vector<int> extents, halide_type_code_t code) {
+    if (!b || !b->host || b->type.code != code || b->type.bits != 32 || b->type.lanes != 1) return false;
+    if (b->dimensions != static_cast<int>(extents.size())) return false;
+    int stride = 1;
+    for (size_t i = 0; i < extents.size(); ++i) {
+        const halide_dimension_t& d = b->dim[i];
+        if (d.min != 0 || d.extent != extents[i] || d.stride != stride) return false;
+        stride *= extents[i];
+    }
+    return true;
+}
+
+// Element (i0 innermost, i1) of a 1-d or 2-d float buffer, through its strides.
+float& at(halide_buffer_t* b, int i0, int i1 = 0) {
+    float* p = reinterpret_cast<float*>(b->host);
+    return p[i0 * b->dim[0].stride + (b->dimensions > 1 ? i1 * b->dim[1].stride : 0)];
+}
+
+bool should_fail() {
+    if (failures_left <= 0) return false;
+    --failures_left;
+    return true;
+}
+
+// logits(n, o) = sum_i x(n, i) * w(i, o) + b(o)
+template <FakeModel M>
+void dense(halide_buffer_t* x, halide_buffer_t* w, halide_buffer_t* bias, int n, halide_buffer_t* out) {
+    for (int o = 0; o < outputs<M>(); ++o) {
+        double s = at(bias, o);
+        for (int i = 0; i < kIn; ++i) s += static_cast<double>(at(x, i, n)) * at(w, o, i);
+        at(out, o, n) = static_cast<float>(s);
+    }
+}
+
+// forward(args): input (N, 4), weight [4, O], bias [O], output (N, O)
+template <FakeModel M>
+int fake_forward(void** args) {
+    auto** b = reinterpret_cast<halide_buffer_t**>(args);
+    if (should_fail()) return -1;
+    const int O = outputs<M>();
+    if (!conforms(b[0], {kIn, b[0]->dimensions == 2 ? b[0]->dim[1].extent : -1}, halide_type_float)) return -2;
+    const int N = b[0]->dim[1].extent;
+    if (!conforms(b[1], {O, kIn}, halide_type_float) || !conforms(b[2], {O}, halide_type_float) ||
+        !conforms(b[3], {O, N}, halide_type_float)) {
+        return -2;
+    }
+    for (int n = 0; n < N; ++n) {
+        dense<M>(b[0], b[1], b[2], n, b[3]);
+        if (M == FakeModel::classifier) {  // softmax probabilities
+            double m = at(b[3], 0, n), sum = 0;
+            for (int o = 1; o < O; ++o) m = std::max(m, static_cast<double>(at(b[3], o, n)));
+            for (int o = 0; o < O; ++o) sum += std::exp(at(b[3], o, n) - m);
+            for (int o = 0; o < O; ++o) at(b[3], o, n) = static_cast<float>(std::exp(at(b[3], o, n) - m) / sum);
+        }
+    }
+    return 0;
+}
+
+// train_step(args): input (N, 4), target (N) int32 | (N, 2) float, weight, bias,
+//                   loss (0-d), prediction (N, O), d_weight [4, O], d_bias [O]
+template <FakeModel M>
+int fake_train_step(void** args) {
+    auto** b = reinterpret_cast<halide_buffer_t**>(args);
+    if (should_fail()) return -1;
+    const int O = outputs<M>();
+    const bool classes = M == FakeModel::classifier;
+    if (!conforms(b[0], {kIn, b[0]->dimensions == 2 ? b[0]->dim[1].extent : -1}, halide_type_float)) return -2;
+    const int N = b[0]->dim[1].extent;
+    const bool target_ok = classes ? conforms(b[1], {N}, halide_type_int) : conforms(b[1], {O, N}, halide_type_float);
+    if (!target_ok || !conforms(b[2], {O, kIn}, halide_type_float) || !conforms(b[3], {O}, halide_type_float) ||
+        !conforms(b[4], {}, halide_type_float) || !conforms(b[5], {O, N}, halide_type_float) ||
+        !conforms(b[6], {O, kIn}, halide_type_float) || !conforms(b[7], {O}, halide_type_float)) {
+        return -2;
+    }
+    std::vector<double> dw(kIn * O, 0.0), db(O, 0.0);
+    double loss = 0;
+    for (int n = 0; n < N; ++n) {
+        dense<M>(b[0], b[2], b[3], n, b[5]);
+        std::vector<double> d_logit(O);  // d(sample loss) / d(prediction)
+        if (classes) {
+            const int y = reinterpret_cast<const int32_t*>(b[1]->host)[n * b[1]->dim[0].stride];
+            double m = at(b[5], 0, n), sum = 0;
+            for (int o = 1; o < O; ++o) m = std::max(m, static_cast<double>(at(b[5], o, n)));
+            for (int o = 0; o < O; ++o) sum += std::exp(at(b[5], o, n) - m);
+            loss += std::log(sum) + m - at(b[5], y, n);
+            for (int o = 0; o < O; ++o) d_logit[o] = std::exp(at(b[5], o, n) - m) / sum - (o == y ? 1.0 : 0.0);
+        } else {
+            for (int o = 0; o < O; ++o) {
+                const double e = static_cast<double>(at(b[5], o, n)) - at(b[1], o, n);
+                loss += e * e / O;
+                d_logit[o] = 2.0 * e / O;
+            }
+        }
+        for (int o = 0; o < O; ++o) {
+            db[o] += d_logit[o];
+            for (int i = 0; i < kIn; ++i) dw[i * O + o] += d_logit[o] * at(b[0], i, n);
+        }
+    }
+    *reinterpret_cast<float*>(b[4]->host) = static_cast<float>(loss / N);
+    for (int o = 0; o < O; ++o) {
+        at(b[7], o) = static_cast<float>(db[o] / N);
+        for (int i = 0; i < kIn; ++i) at(b[6], o, i) = static_cast<float>(dw[i * O + o] / N);
+    }
+    return 0;
+}
+
+nnc_model_desc make_descriptor(FakeModel which) {
+    static nnc_param_desc classifier_params[2] = {
+        {"fc.weight", 2, {4, 3}, NNC_INIT_HE_NORMAL, 0.0, 4, 3},
+        {"fc.bias", 1, {3}, NNC_INIT_ZEROS, 0.0, 4, 3},
+    };
+    static nnc_param_desc regressor_params[2] = {
+        {"fc.weight", 2, {4, 2}, NNC_INIT_XAVIER_UNIFORM, 0.0, 4, 2},
+        {"fc.bias", 1, {2}, NNC_INIT_ZEROS, 0.0, 4, 2},
+    };
+    const bool classes = which == FakeModel::classifier;
+    nnc_model_desc d{};
+    d.abi_version = NNC_ABI_VERSION;
+    d.model_name = classes ? "fake_classifier" : "fake_regressor";
+    d.nnc_version = "test";
+    d.source_hash = classes ? "hash-classifier" : "hash-regressor";
+    d.num_params = 2;
+    d.params = classes ? classifier_params : regressor_params;
+    d.input = {"x", 1, {kIn}};
+    d.output = {"out", 1, {classes ? 3 : 2}};
+    d.prediction = {"fc", 1, {classes ? 3 : 2}};
+    d.target_kind = classes ? NNC_TARGET_CLASSES : NNC_TARGET_REAL;
+    d.num_classes = classes ? 3 : 0;
+    d.target = classes ? nnc_tensor_desc{"y", 0, {}} : nnc_tensor_desc{"y", 1, {2}};
+    d.forward = classes ? &fake_forward<FakeModel::classifier> : &fake_forward<FakeModel::regressor>;
+    d.train_step = classes ? &fake_train_step<FakeModel::classifier> : &fake_train_step<FakeModel::regressor>;
+    d.optimizer = "sgd";
+    d.lr = 0.1;
+    d.momentum = 0.9;
+    d.beta1 = 0.9;
+    d.beta2 = 0.999;
+    d.eps = 1e-8;
+    d.batch = 16;
+    d.epochs = 3;
+    d.validation = 100;
+    d.seed = 42;
+    return d;
+}
+
+}  // namespace
+
+void use_fake_model(FakeModel which) { current = which; }
+
+void fail_next_pipeline_calls(int n) { failures_left = n; }
+
+extern "C" const nnc_model_desc* nnc_model_descriptor(void) {
+    static const nnc_model_desc classifier = make_descriptor(FakeModel::classifier);
+    static const nnc_model_desc regressor = make_descriptor(FakeModel::regressor);
+    return current == FakeModel::classifier ? &classifier : &regressor;
+}
