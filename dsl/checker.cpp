@@ -405,6 +405,7 @@ private:
         if (d.kind == NodeKind::Input || d.kind == NodeKind::Target || !d.ok || !d.op) return;
         std::vector<Shape> in;
         for (const Ref& r : d.inputs) {
+            if (r.def < 0) return;
             const Def& src = defs_[static_cast<size_t>(r.def)];
             if (!src.shape) return;  // an error upstream; its own message says why
             in.push_back(*src.shape);

@@ -81,10 +81,14 @@ private:
     // After an error: skip to the end of the statement. A newline outside brackets ends it; a '}'
     // outside brackets belongs to the enclosing section and is left for it.
     void synchronize() {
-        int depth = 0;
+        // Start inside the brackets the failed statement had open, so its own closers are skipped.
+        int depth = open_brackets_;
+        open_brackets_ = 0;
         while (!at(TokenKind::Eof)) {
             const TokenKind k = peek().kind;
-            if (depth == 0 && k == TokenKind::Newline) {
+            // Inside brackets a newline usually continues the call, unless the next line plainly
+            // starts a statement (the closer was forgotten, or the input is unbalanced).
+            if (k == TokenKind::Newline && (depth == 0 || statement_follows())) {
                 advance();
                 return;
             }
@@ -92,6 +96,26 @@ private:
             if (k == TokenKind::LParen || k == TokenKind::LBracket || k == TokenKind::LBrace) ++depth;
             if ((k == TokenKind::RParen || k == TokenKind::RBracket || k == TokenKind::RBrace) && depth > 0) --depth;
             advance();
+        }
+    }
+
+    // Does the line after the current newline start a statement?
+    bool statement_follows() const {
+        size_t i = pos_ + 1;
+        while (i < toks_.size() && toks_[i].kind == TokenKind::Newline) ++i;
+        auto kind = [&](size_t k) { return k < toks_.size() ? toks_[k].kind : TokenKind::Eof; };
+        switch (kind(i)) {
+            case TokenKind::KwInput:
+            case TokenKind::KwTarget:
+            case TokenKind::KwLoss:
+            case TokenKind::KwTrain:
+            case TokenKind::KwModel:
+            case TokenKind::RBrace:
+            case TokenKind::Eof: return true;
+            case TokenKind::Ident:
+                return kind(i + 1) == TokenKind::Equals && kind(i + 2) == TokenKind::Ident &&
+                       kind(i + 3) == TokenKind::LParen;
+            default: return false;
         }
     }
 
@@ -248,6 +272,17 @@ private:
 
     // value = [ "-" ] NUMBER | STRING | "true" | "false" | IDENT | call | list
     ast::Value parse_value() {
+        // Values nest through lists and calls; bound the recursion so hostile input cannot
+        // overflow the stack.
+        struct Depth {
+            int& d;
+            explicit Depth(int& x) : d(++x) {}
+            ~Depth() { --d; }
+        } depth(nesting_);
+        if (nesting_ > kMaxNesting) {
+            error_here("values nested more than " + std::to_string(kMaxNesting) + " deep");
+            throw SyntaxError{};
+        }
         ast::Value v;
         const Token& t = peek();
         v.span = span_of(t);
@@ -305,6 +340,7 @@ private:
         ast::Value v;
         v.kind = ast::Value::Kind::List;
         const Token& open = advance();
+        ++open_brackets_;
         v.span = span_of(open);
         skip_newlines();
         while (!at(TokenKind::RBracket)) {
@@ -312,6 +348,7 @@ private:
             if (!continue_list(open, "']'", "list")) break;
         }
         close_span(v.span, advance());
+        --open_brackets_;
         return v;
     }
 
@@ -321,6 +358,7 @@ private:
         v.kind = ast::Value::Kind::Call;
         v.callee_span = v.span;
         const Token& open = advance();
+        ++open_brackets_;
         skip_newlines();
         while (!at(TokenKind::RParen)) {
             ast::Arg a;
@@ -335,6 +373,7 @@ private:
             if (!continue_list(open, "')'", "call to '" + v.text + "'")) break;
         }
         close_span(v.span, advance());
+        --open_brackets_;
         return v;
     }
 
@@ -355,6 +394,7 @@ private:
             error_at(span_of(toks_[before]), "expected ',' or " + closer + " in " + what)
                 .note(span_of(open), "opened here");
             pos_ = before;
+            open_brackets_ = 0;
             throw SyntaxError{};
         }
         error_here("expected ',' or " + closer + " in " + what + ", found " + describe(peek()));
@@ -370,6 +410,9 @@ private:
     const SourceFile& file_;
     Diagnostics& diags_;
     size_t pos_ = 0;
+    static constexpr int kMaxNesting = 64;
+    int nesting_ = 0;
+    int open_brackets_ = 0;  // ( and [ consumed and not yet closed in the current statement
     std::set<int> lexed_badly_;  // lines with lexical errors
     Diagnostic discarded_;       // where suppressed errors go
 };

@@ -118,6 +118,13 @@ TEST(Parser, ReservedWords) {
     EXPECT_NE(p.errors.find("'block' is reserved for a future version"), std::string::npos) << p.errors;
 }
 
+TEST(Parser, DeepNestingIsAnErrorNotACrash) {
+    auto p = parse_text("model m {\n  a = f(" + std::string(10000, '[') + ")\n  b = relu(a)\n}\n");
+    EXPECT_EQ(p.error_count, 1);
+    EXPECT_NE(p.errors.find("values nested more than 64 deep"), std::string::npos) << p.errors.substr(0, 300);
+    EXPECT_EQ(p.file.models[0].stmts.size(), 1u);
+}
+
 TEST(Parser, DumpAst) {
     SourceFile f("t.nn", "model m {\n  input x: [4]\n  a = dense(x, units=2)\n  train { batch = 8 }\n}\n");
     Diagnostics d;
