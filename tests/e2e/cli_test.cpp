@@ -1,0 +1,100 @@
+// The nnc command line as users run it: check, compile, train, and errors that write nothing.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace {
+namespace fs = std::filesystem;
+
+struct Result {
+    int status;
+    std::string output;  // stdout and stderr together
+};
+
+Result run(const std::string& args) {
+    const std::string cmd = std::string(NNC_BINARY) + " " + args + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    std::array<char, 4096> buf;
+    size_t n;
+    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+    const int st = pclose(p);
+    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+class Cli : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir = fs::temp_directory_path() / ("nnc-cli-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+        fs::remove_all(dir);
+        fs::create_directories(dir);
+    }
+    void TearDown() override { fs::remove_all(dir); }
+    fs::path dir;
+    const std::string sample = std::string(NNC_SOURCE_DIR) + "/samples/fashion_mlp.nn";
+};
+
+TEST_F(Cli, CheckPrintsLayersShapesAndParameterTotal) {
+    Result r = run("check " + sample);
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("fc1 (dense)"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("[512]"), std::string::npos);
+    EXPECT_NE(r.output.find("401,920"), std::string::npos);  // 784*512 + 512
+    EXPECT_NE(r.output.find("Total params: 669,706"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, CompileWritesLibraryAndHeader) {
+    Result r = run(sample + " -o " + (dir / "mlp.so").string());
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_TRUE(fs::exists(dir / "mlp.so"));
+    std::ifstream h(dir / "mlp.h");
+    std::string header((std::istreambuf_iterator<char>(h)), std::istreambuf_iterator<char>());
+    EXPECT_NE(header.find("#define FASHION_MLP_INPUT_SIZE 784"), std::string::npos) << header;
+    EXPECT_NE(header.find("nnc_model_train_step"), std::string::npos);
+    // Nothing but the two outputs is left behind.
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 2);
+}
+
+TEST_F(Cli, ErrorsAreAllReportedAndNothingIsWritten) {
+    std::ofstream(dir / "bad.nn") << "model m {\n  input x: [4]\n  target y: classes(3)\n  a = dens(x, 3)\n"
+                                     "  b = relu(a, units=3)\n  loss = softmax_cross_entropy(b, y)\n}\n";
+    Result r = run((dir / "bad.nn").string() + " -o " + (dir / "bad.so").string());
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.output.find("bad.nn:4:7: error: unknown layer 'dens'"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("did you mean 'dense'?"), std::string::npos);
+    EXPECT_NE(r.output.find("bad.nn:5:15: error: unknown attribute 'units'"), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(dir / "bad.so"));
+    EXPECT_FALSE(fs::exists(dir / "bad.h"));
+}
+
+TEST_F(Cli, MissingFileIsAClearError) {
+    Result r = run((dir / "absent.nn").string() + " -o " + (dir / "x.so").string());
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.output.find("absent.nn"), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(dir / "x.so"));
+}
+
+TEST_F(Cli, TrainReportsEpochMetricsAndTestAccuracy) {
+    Result r = run("train " NNC_FASHION_MLP_LIBRARY " --epochs 1 --limit 2000 --validation 500 --batch 32 --lr 1e-3 --seed 3");
+    ASSERT_EQ(r.status, 0) << r.output;
+    // Not a terminal: plain lines, no carriage-return progress bar.
+    EXPECT_EQ(r.output.find('\r'), std::string::npos);
+    for (const char* field : {"epoch 1/1", "train loss", "train acc", "val loss", "val acc", "samples/s", "test accuracy"})
+        EXPECT_NE(r.output.find(field), std::string::npos) << field << " missing in:\n" << r.output;
+    EXPECT_NE(r.output.find("1500 samples (500 held out"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("batch 32"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, TrainRejectsAValidationSetLargerThanTheData) {
+    Result r = run("train " NNC_FASHION_MLP_LIBRARY " --limit 100 --validation 100");
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.output.find("--validation"), std::string::npos) << r.output;
+}
+
+}  // namespace
