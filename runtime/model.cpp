@@ -13,6 +13,7 @@
 #include <string>
 
 using nnc::runtime::Error;
+using nnc::runtime::fail;
 using nnc::runtime::guarded;
 using nnc::runtime::require;
 using nnc::runtime::require_model;
@@ -235,25 +236,49 @@ nnc_status nnc_model_create(nnc_model** out) {
 
 void nnc_model_destroy(nnc_model* model) { delete model; }
 
-const char* nnc_model_name(const nnc_model* model) { return model ? model->desc->model_name : ""; }
-int64_t nnc_model_input_size(const nnc_model* model) { return model ? model->input_size : 0; }
-int64_t nnc_model_output_size(const nnc_model* model) { return model ? model->output_size : 0; }
+// Accessors cannot return a status: on a NULL model they answer neutrally and record why.
+namespace {
+bool present(const nnc_model* model, const char* function) {
+    if (!model) fail(NNC_ERR_INVALID_ARGUMENT, std::string(function) + ": model is NULL; create one with nnc_model_create");
+    return model != nullptr;
+}
+}  // namespace
+
+const char* nnc_model_name(const nnc_model* model) {
+    return present(model, "nnc_model_name") ? model->desc->model_name : "";
+}
+int64_t nnc_model_input_size(const nnc_model* model) {
+    return present(model, "nnc_model_input_size") ? model->input_size : 0;
+}
+int64_t nnc_model_output_size(const nnc_model* model) {
+    return present(model, "nnc_model_output_size") ? model->output_size : 0;
+}
 nnc_target_kind nnc_model_target_kind(const nnc_model* model) {
-    return model ? static_cast<nnc_target_kind>(model->desc->target_kind) : NNC_TARGET_CLASSES;
+    return present(model, "nnc_model_target_kind") ? static_cast<nnc_target_kind>(model->desc->target_kind)
+                                                   : NNC_TARGET_CLASSES;
 }
 int64_t nnc_model_num_classes(const nnc_model* model) {
-    return model && model->desc->target_kind == NNC_TARGET_CLASSES ? model->desc->num_classes : 0;
+    if (!present(model, "nnc_model_num_classes")) return 0;
+    return model->desc->target_kind == NNC_TARGET_CLASSES ? model->desc->num_classes : 0;
 }
-int64_t nnc_model_target_size(const nnc_model* model) { return model ? model->target_size : 0; }
-int nnc_model_num_params(const nnc_model* model) { return model ? model->desc->num_params : 0; }
+int64_t nnc_model_target_size(const nnc_model* model) {
+    return present(model, "nnc_model_target_size") ? model->target_size : 0;
+}
+int nnc_model_num_params(const nnc_model* model) {
+    return present(model, "nnc_model_num_params") ? model->desc->num_params : 0;
+}
 
 int64_t nnc_model_param_count(const nnc_model* model, int index) {
-    if (!model || index < 0 || index >= model->desc->num_params) return 0;
+    if (!present(model, "nnc_model_param_count")) return 0;
+    if (index < 0 || index >= model->desc->num_params) {
+        fail(NNC_ERR_INVALID_ARGUMENT, "nnc_model_param_count: parameter index " + std::to_string(index) + " is out of range");
+        return 0;
+    }
     return model->count[index];
 }
 
 int64_t nnc_model_total_param_count(const nnc_model* model) {
-    if (!model) return 0;
+    if (!present(model, "nnc_model_total_param_count")) return 0;
     int64_t total = 0;
     for (int64_t n : model->count) total += n;
     return total;

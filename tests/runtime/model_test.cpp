@@ -181,6 +181,9 @@ TEST_F(ModelTest, RejectsBadArguments) {
     // Accessors on NULL answer neutrally instead of crashing.
     EXPECT_STREQ(nnc_model_name(nullptr), "");
     EXPECT_EQ(nnc_model_num_params(nullptr), 0);
+    EXPECT_ERROR_MENTIONS("nnc_model_num_params: model is NULL");
+    EXPECT_EQ(nnc_model_param_count(m.get(), 9), 0);
+    EXPECT_ERROR_MENTIONS("parameter index 9 is out of range");
     nnc_model_destroy(nullptr);
 }
 

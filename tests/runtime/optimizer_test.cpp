@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <unistd.h>
 #include <string>
 #include <vector>
 
@@ -57,6 +59,12 @@ const std::vector<Case>& cases() {
     return all;
 }
 
+// The script's stderr, for failure messages.
+std::string& torch_stderr() {
+    static std::string text;
+    return text;
+}
+
 // torch's results for every case, from one Python process; empty if torch is unavailable.
 const std::vector<std::vector<double>>& torch_results() {
     static const std::vector<std::vector<double>> results = [] {
@@ -65,6 +73,10 @@ const std::vector<std::vector<double>>& torch_results() {
         std::string command = std::string("/usr/bin/python3 ") + NNC_TORCH_OPTIM_REFERENCE + " " +
                               std::to_string(kSteps) + " " + std::to_string(kCount);
         for (const Case& c : cases()) command += std::string(" ") + c.torch_config;
+        char log[] = "/tmp/nnc_torch_reference.XXXXXX";
+        const int fd = mkstemp(log);
+        if (fd >= 0) close(fd);
+        command += std::string(" 2>") + log;
         FILE* pipe = popen(command.c_str(), "r");
         if (!pipe) return out;
         out.assign(cases().size(), {});
@@ -72,7 +84,11 @@ const std::vector<std::vector<double>>& torch_results() {
         for (auto& row : out) {
             for (int i = 0; i < kCount && std::fscanf(pipe, "%lf", &v) == 1; ++i) row.push_back(v);
         }
-        pclose(pipe);
+        const int status = pclose(pipe);
+        std::ifstream err(log);
+        torch_stderr() = "exit status " + std::to_string(status) + "; stderr:\n" +
+                         std::string(std::istreambuf_iterator<char>(err), {});
+        std::remove(log);
         return out;
     }();
     return results;
@@ -96,7 +112,7 @@ TEST(OptimizerVsTorch, MatchesAfter100Steps) {
         const Case& c = cases()[k];
         SCOPED_TRACE(c.torch_config);
         const std::vector<double>& want = torch_results()[k];
-        ASSERT_EQ(want.size(), static_cast<size_t>(kCount)) << "the reference script failed";
+        ASSERT_EQ(want.size(), static_cast<size_t>(kCount)) << "the reference script failed: " << torch_stderr();
         const std::vector<float> got = run_ours(c.config);
         for (int i = 0; i < kCount; ++i) {
             // Relative 1e-6, against the parameters' scale (~1) for values that end near 0.
