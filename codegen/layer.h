@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "codegen/schedule_templates.h"
 #include "codegen/tensor.h"
 #include "dsl/op_spec.h"
 
@@ -43,6 +44,15 @@ public:
                                const std::vector<Tensor>& inputs,
                                const std::vector<Tensor>& params, const Tensor& output,
                                const Halide::Func& d_output) const = 0;
+
+    // Schedule template: schedules (and claims) the Funcs this layer made for `node`, found by
+    // name in ctx. Funcs left unclaimed get default_schedule.
+    virtual void schedule(ScheduleContext& ctx, const dsl::Node& node,
+                          const std::vector<dsl::Shape>& input_shapes) const {
+        (void)ctx;
+        (void)node;
+        (void)input_shapes;
+    }
 
     // Losses only: what inference returns for the prediction (softmax cross-entropy: the
     // probabilities). Layers never call this.

@@ -91,8 +91,8 @@ BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOption
     times.lower = seconds_since(t);
 
     t = Clock::now();
-    const std::string fwd_schedule = schedule_pipeline(fwd_p, options.target, options.schedule);
-    const std::string train_schedule = schedule_pipeline(train_p, options.target, options.schedule);
+    const std::string fwd_schedule = schedule_pipeline(fwd_p, model, fwd.batch, options.target, options.schedule);
+    const std::string train_schedule = schedule_pipeline(train_p, model, train.batch, options.target, options.schedule);
     times.schedule = seconds_since(t);
 
     t = Clock::now();

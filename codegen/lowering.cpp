@@ -64,6 +64,7 @@ struct Builder {
         values[static_cast<size_t>(in.id)] = {Func(result.input), in.shape, true};
         ctx.type = type;
         ctx.batch = result.input.dim(static_cast<int>(in.shape.dims.size())).extent();
+        result.batch = ctx.batch;
 
         if (with_target) {
             const dsl::Node& t = model.node(model.targets.at(0));

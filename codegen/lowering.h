@@ -18,6 +18,7 @@ struct LoweredPipeline {
     std::vector<Halide::ImageParam> params;  // collect_params order
     // Outputs in ABI order: forward: {output}; train_step: {loss, prediction, grads...}.
     std::vector<Tensor> outputs;
+    Halide::Expr batch;  // the batch extent, from the input's outermost dimension
 
     std::vector<Halide::Argument> arguments() const;
     std::vector<Halide::Func> output_funcs() const;

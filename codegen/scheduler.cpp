@@ -1,5 +1,9 @@
 #include "codegen/scheduler.h"
 
+#include "codegen/layer_registry.h"
+#include "codegen/model_params.h"
+#include "codegen/schedule_templates.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -17,8 +21,8 @@
 
 namespace nnc::codegen {
 
-const std::vector<std::string>& known_autoschedulers() {
-    static const std::vector<std::string> names{"Mullapudi2016", "Adams2019", "Li2018"};
+const std::vector<std::string>& known_schedulers() {
+    static const std::vector<std::string> names{"template", "Mullapudi2016", "Adams2019", "Li2018"};
     return names;
 }
 
@@ -29,8 +33,8 @@ std::string plugin_file(const std::string& name) {
     if (name == "Adams2019") return "libautoschedule_adams2019.so";
     if (name == "Li2018") return "libautoschedule_li2018.so";
     std::string known;
-    for (const auto& n : known_autoschedulers()) known += (known.empty() ? "" : ", ") + n;
-    throw std::runtime_error("unknown autoscheduler '" + name + "'; choose one of: " + known);
+    for (const auto& n : known_schedulers()) known += (known.empty() ? "" : ", ") + n;
+    throw std::runtime_error("unknown scheduler '" + name + "'; choose one of: " + known);
 }
 
 void load_autoscheduler(const std::string& name) {
@@ -78,12 +82,17 @@ private:
 // the split factor: a last partial batch of 8 samples then fails with "accessed at -8". Every
 // split is made GuardWithIf instead, which is legal for any split and any extent; the cost is a
 // guarded tail loop.
-void guard_all_splits(const Halide::Pipeline& pipeline) {
+std::map<std::string, Halide::Internal::Function> all_functions(const Halide::Pipeline& pipeline) {
     std::map<std::string, Halide::Internal::Function> funcs;
     for (const Halide::Func& out : pipeline.outputs()) {
         funcs[out.name()] = out.function();
         for (auto& kv : Halide::Internal::find_transitive_calls(out.function())) funcs.insert(kv);
     }
+    return funcs;
+}
+
+void guard_all_splits(const Halide::Pipeline& pipeline) {
+    auto funcs = all_functions(pipeline);
     auto guard = [](Halide::Internal::StageSchedule schedule) {
         for (Halide::Internal::Split& split : schedule.splits())
             if (split.is_split()) split.tail = Halide::TailStrategy::GuardWithIf;
@@ -94,22 +103,54 @@ void guard_all_splits(const Halide::Pipeline& pipeline) {
     }
 }
 
+std::string schedule_with_templates(Halide::Pipeline& pipeline, const dsl::CheckedModel& model,
+                                   const Halide::Target& target, const Halide::Expr& batch) {
+    std::map<std::string, Halide::Func> funcs;
+    for (auto& [name, f] : all_functions(pipeline)) funcs.emplace(name, Halide::Func(f));
+    ScheduleContext ctx(target, batch, funcs);
+    for (const dsl::Node& node : model.nodes) {
+        if (node.kind != dsl::NodeKind::Layer && node.kind != dsl::NodeKind::Loss) continue;
+        if (const Layer* layer = LayerRegistry::instance().layer(node.op)) layer->schedule(ctx, node, input_shapes(model, node));
+    }
+    // Wrappers made by templates (Func::in) are not in the map; they were scheduled there.
+    std::string summary = "template schedule: ";
+    int templated = 0, defaulted = 0;
+    for (auto& [name, f] : funcs) {
+        if (is_input_wrapper(f)) continue;
+        if (ctx.claimed(name)) {
+            ++templated;
+            continue;
+        }
+        default_schedule(ctx, f);
+        ++defaulted;
+    }
+    return summary + std::to_string(templated) + " Funcs from layer templates, " + std::to_string(defaulted) +
+           " by default\n";
+}
+
 }  // namespace
 
-std::string schedule_pipeline(Halide::Pipeline& pipeline, const Halide::Target& target,
-                              const ScheduleOptions& options) {
-    load_autoscheduler(options.autoscheduler);
-    if (options.autoscheduler == "Adams2019") setenv("HL_BEAM_SIZE", "1", /*overwrite=*/0);
+std::string schedule_pipeline(Halide::Pipeline& pipeline, const dsl::CheckedModel& model, const Halide::Expr& batch,
+                              const Halide::Target& target, const ScheduleOptions& options) {
+    if (options.scheduler == "template") {
+        try {
+            return schedule_with_templates(pipeline, model, target, batch);
+        } catch (const Halide::Error& e) {
+            throw std::runtime_error(std::string("internal error: a schedule template failed: ") + e.what());
+        }
+    }
+    load_autoscheduler(options.scheduler);
+    if (options.scheduler == "Adams2019") setenv("HL_BEAM_SIZE", "1", /*overwrite=*/0);
     const int parallelism = options.parallelism > 0 ? options.parallelism
                                                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     Halide::MachineParams machine(parallelism, options.last_level_cache, options.balance);
     try {
         QuietStderr quiet;
-        Halide::AutoSchedulerResults r = pipeline.auto_schedule(options.autoscheduler, target, machine);
+        Halide::AutoSchedulerResults r = pipeline.auto_schedule(options.scheduler, target, machine);
         guard_all_splits(pipeline);
         return r.schedule_source;
     } catch (const Halide::Error& e) {
-        throw std::runtime_error(options.autoscheduler + " failed to schedule the pipeline: " + e.what());
+        throw std::runtime_error(options.scheduler + " failed to schedule the pipeline: " + e.what());
     }
 }
 

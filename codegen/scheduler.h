@@ -6,23 +6,28 @@
 #include <string>
 #include <vector>
 
+#include "dsl/model.h"
+
 namespace nnc::codegen {
 
 struct ScheduleOptions {
-    // Mullapudi2016 is the default: it schedules in well under a second and was the best
-    // autoscheduler on every multi-stage pipeline measured here. Adams2019 runs greedy only
-    // (HL_BEAM_SIZE=1): its beam search took 645 s on one conv layer.
-    std::string autoscheduler = "Mullapudi2016";
+    // "template" (the default): each layer's hand schedule template, default_schedule for the
+    // rest. Or a Halide autoscheduler: Mullapudi2016 (the best of them on multi-stage pipelines
+    // here), Adams2019 (greedy only, HL_BEAM_SIZE=1: its beam search took 645 s on one conv
+    // layer), Li2018.
+    std::string scheduler = "template";
     int parallelism = 0;                        // 0: this machine's hardware threads
     int64_t last_level_cache = 32 * 1024 * 1024;
     int balance = 40;
 };
 
-const std::vector<std::string>& known_autoschedulers();
+const std::vector<std::string>& known_schedulers();
 
-// Applies the schedule to the pipeline's Funcs; returns the schedule as C++ text (provenance).
-// Throws std::runtime_error naming the autoscheduler if it cannot be loaded or fails.
-std::string schedule_pipeline(Halide::Pipeline& pipeline, const Halide::Target& target,
-                              const ScheduleOptions& options);
+// Applies the schedule to the pipeline's Funcs (lowered from `model`); returns the
+// autoscheduler's schedule as C++ text, or a summary for templates. Throws std::runtime_error
+// naming the scheduler if it cannot be loaded or fails.
+// `batch` is the pipeline's batch extent (LoweredPipeline::batch).
+std::string schedule_pipeline(Halide::Pipeline& pipeline, const dsl::CheckedModel& model, const Halide::Expr& batch,
+                              const Halide::Target& target, const ScheduleOptions& options);
 
 }  // namespace nnc::codegen

@@ -73,7 +73,7 @@ int run_compile(const CompileOptions& o) {
         const codegen::BuildTimes t = codegen::build_model_library(*model, b);
         if (!o.quiet)
             std::fprintf(stderr, "nnc: wrote %s (schedule %.2fs with %s, compile %.2fs, link %.2fs; total %.2fs)\n",
-                         o.output.c_str(), t.schedule, o.schedule.autoscheduler.c_str(), t.compile, t.link,
+                         o.output.c_str(), t.schedule, o.schedule.scheduler.c_str(), t.compile, t.link,
                          t.total());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "nnc: error: %s\n", e.what());
@@ -89,7 +89,7 @@ std::string compile_to_cache(const std::string& path, const codegen::ScheduleOpt
     const char* xdg = std::getenv("XDG_CACHE_HOME");
     const char* home = std::getenv("HOME");
     fs::path cache = xdg ? fs::path(xdg) / "nnc" : home ? fs::path(home) / ".cache" / "nnc" : fs::temp_directory_path() / "nnc-cache";
-    const std::string key = codegen::hash_source(text + "\n" + NNC_VERSION + "\n" + schedule.autoscheduler + "\n" +
+    const std::string key = codegen::hash_source(text + "\n" + NNC_VERSION + "\n" + schedule.scheduler + "\n" +
                                                  std::to_string(schedule.parallelism));
     fs::path dir = cache / (model->name + "-" + key);
     fs::path so = dir / (model->name + ".so");

@@ -12,8 +12,10 @@
 namespace {
 
 void add_schedule_options(CLI::App& app, nnc::codegen::ScheduleOptions& s) {
-    app.add_option("--autoscheduler", s.autoscheduler, "Halide autoscheduler: Mullapudi2016 (default), Adams2019 (greedy), Li2018")
-        ->check(CLI::IsMember(nnc::codegen::known_autoschedulers()));
+    app.add_option("--scheduler", s.scheduler,
+                   "template (default: each layer's hand schedule) or a Halide autoscheduler: Mullapudi2016, "
+                   "Adams2019 (greedy), Li2018")
+        ->check(CLI::IsMember(nnc::codegen::known_schedulers()));
     app.add_option("--parallelism", s.parallelism, "threads the schedule targets (default: this machine's)");
 }
 

@@ -53,16 +53,18 @@ public:
                        const std::vector<Tensor>& p, const Tensor&, const Func& dy) const override {
         const Func& x = in[0].func;
         const Func& w = p[0].func;
-        const int n_in = static_cast<int>(in[0].shape.dims[0]);
         const int n_out = static_cast<int>(node.shape.dims[0]);
         Var o("o"), i("i"), n("n");
         Gradients g;
 
-        // dx(i, n) = sum_o w(o, i) dy(o, n)
+        // dx(i, n) = sum_o w(o, i) dy(o, n), through the transposed weight so that the product,
+        // like the forward one, runs along a contiguous dimension (i).
+        Func wt(ctx.func_name(node, "weight_t"));
+        wt(i, o) = w(o, i);
         Func dx(ctx.func_name(node, "d_input"));
         RDom ro(0, n_out, "r_out");
         dx(i, n) = cast(ctx.type, 0);
-        dx(i, n) += w(ro, i) * dy(ro, n);
+        dx(i, n) += wt(i, ro) * dy(ro, n);
         g.d_inputs.push_back(dx);
 
         // dw(o, i) = sum_n x(i, n) dy(o, n)
@@ -71,7 +73,6 @@ public:
         dw(o, i) = cast(ctx.type, 0);
         dw(o, i) += x(i, rn) * dy(o, rn);
         g.d_params.push_back(dw);
-        (void)n_in;
 
         if (p.size() > 1) {
             Func db(ctx.func_name(node, "d_bias"));
@@ -80,6 +81,16 @@ public:
             g.d_params.push_back(db);
         }
         return g;
+    }
+
+    // The three products are register-tiled along their contiguous dimension; the transpose
+    // and the bias reduction take the default.
+    void schedule(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>& in) const override {
+        const int n_out = static_cast<int>(node.shape.dims[0]);
+        const int n_in = static_cast<int>(in[0].dims[0]);
+        if (Func y = ctx.find(node.name + "__fwd"); y.defined()) schedule_product(ctx, y, n_out, 0);
+        if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) schedule_product(ctx, dx, n_in, 0);
+        if (Func dw = ctx.find(node.name + "__d_weight"); dw.defined()) schedule_product(ctx, dw, n_out, n_in);
     }
 
 private:
