@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "dsl/frontend.h"
-#include "tests/dsl/test_catalog.h"
+#include "codegen/layer_registry.h"
 
 namespace nnc::dsl {
 namespace {
@@ -20,7 +20,7 @@ Result compile(const std::string& text) {
     SourceFile f("t.nn", text);
     Diagnostics d;
     Result r;
-    r.model = compile_model(f, testing::test_catalog(), d);
+    r.model = compile_model(f, codegen::layer_catalog(), d);
     r.errors = d.render();
     EXPECT_EQ(r.model.has_value(), d.error_count() == 0);
     return r;

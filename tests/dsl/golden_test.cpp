@@ -1,4 +1,4 @@
-// Golden diagnostics: each malformed/NAME.nn is compiled against the test catalog and its full
+// Golden diagnostics: each malformed/NAME.nn is compiled against the real op catalog (codegen/layers) and its full
 // rendered diagnostics must equal malformed/NAME.expected. The path in messages is just the file
 // name, so the output does not depend on where the tree is checked out.
 // NNC_UPDATE_GOLDEN=1 rewrites the .expected files instead of comparing.
@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "dsl/frontend.h"
-#include "tests/dsl/test_catalog.h"
+#include "codegen/layer_registry.h"
 
 namespace nnc::dsl {
 namespace {
@@ -39,7 +39,7 @@ TEST_P(Golden, RendersExpectedDiagnostics) {
     const std::string name = GetParam();
     SourceFile file(name, read_file(dir / name));
     Diagnostics diags;
-    const auto model = compile_model(file, testing::test_catalog(), diags);
+    const auto model = compile_model(file, codegen::layer_catalog(), diags);
     EXPECT_FALSE(model.has_value()) << name << " should not compile";
     EXPECT_GT(diags.error_count(), 0);
     const std::string rendered = diags.render();
