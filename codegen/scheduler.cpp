@@ -139,6 +139,10 @@ std::string schedule_pipeline(Halide::Pipeline& pipeline, const dsl::CheckedMode
             throw std::runtime_error(std::string("internal error: a schedule template failed: ") + e.what());
         }
     }
+    if (options.scheduler == "Li2018" && !target.has_gpu_feature())
+        throw std::runtime_error("Li2018 schedules for GPU targets; on a CPU target Halide 14 cannot compile what it "
+                                 "produces when an extent is not a multiple of the vector width (\"Atomic predicated "
+                                 "store\"). Use --scheduler template or Mullapudi2016, or a CUDA --target");
     load_autoscheduler(options.scheduler);
     if (options.scheduler == "Adams2019") setenv("HL_BEAM_SIZE", "1", /*overwrite=*/0);
     const int parallelism = options.parallelism > 0 ? options.parallelism

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "dsl/attr_binder.h"
 #include "dsl/nearest.h"
@@ -431,12 +432,23 @@ private:
     // ---- usage ---------------------------------------------------------------------------
     void check_usage(const ast::Model& m) {
         const Def* first_loss = nullptr;
+        const Def* first_input = nullptr;
+        const Def* first_target = nullptr;
         bool any_input = false;
         bool any_loss = false;
         for (const Def& d : defs_) any_loss = any_loss || d.kind == NodeKind::Loss;
         for (size_t i = 0; i < defs_.size(); ++i) {
             const Def& d = defs_[i];
             any_input = any_input || d.kind == NodeKind::Input;
+            // One input and one target until multi-input models reach codegen and the C ABI.
+            for (auto [kind, first, word] : {std::tuple{NodeKind::Input, &first_input, "input"},
+                                             std::tuple{NodeKind::Target, &first_target, "target"}}) {
+                if (d.kind != kind || d.duplicate) continue;
+                if (!*first) *first = &d;
+                else
+                    diags_.error(file_, d.name_span, std::string("only one ") + word + " is supported in this version")
+                        .note((*first)->name_span, std::string("first ") + word + " declared here");
+            }
             if (d.kind == NodeKind::Loss) {
                 if (!first_loss) first_loss = &d;
                 else

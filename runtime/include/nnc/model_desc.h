@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "nnc/nnc.h" /* NNC_ABI_VERSION, nnc_target_kind */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
