@@ -24,33 +24,29 @@ void schedule_product(ScheduleContext& ctx, Func out, int a_extent, int b_extent
     const int vec = ctx.vector_width(out.output_types()[0]);
     // 2 vectors x 8 rows: 16 accumulators, half the AVX-512 register file. Tiles must have a
     // constant size to live in registers, so splits shift inwards (legal when the extent is at
-    // least the factor); a small static extent is taken whole; a batch smaller than the rows
-    // gets its own guarded version.
+    // least the factor); a small static extent is taken whole.
     const int cols = a_extent >= 2 * vec ? 2 * vec : a_extent >= vec ? vec : a_extent;
     const int rows = b_extent == 0 || b_extent >= 8 ? 8 : b_extent;
     const Var a = out.args()[0], b = out.args()[1];
     Var ao("ao"), ai("ai"), bo("bo"), bi("bi");
     Func tile = out.in();
     tile.compute_root();
-    auto tile_schedule = [&](Stage s, TailStrategy b_tail) {
+    auto tile_schedule = [&](Stage s, int tile_rows) {
         s.split(a, ao, ai, cols, TailStrategy::ShiftInwards)
-            .split(b, bo, bi, rows, b_tail)
+            .split(b, bo, bi, tile_rows, TailStrategy::ShiftInwards)
             .reorder(ai, bi, ao, bo)
             .vectorize(ai, std::min(vec, cols), TailStrategy::GuardWithIf)
             .parallel(bo);
     };
-    if (b_extent == 0) tile_schedule(tile.specialize(ctx.batch() >= rows), TailStrategy::ShiftInwards);
-    tile_schedule(tile, b_extent == 0 ? TailStrategy::GuardWithIf : TailStrategy::ShiftInwards);
+    // A batch smaller than the rows takes one-row tiles: still a constant size.
+    if (b_extent == 0) tile_schedule(tile.specialize(ctx.batch() >= rows), rows);
+    tile_schedule(tile, b_extent == 0 ? 1 : rows);
 
     out.compute_at(tile, ao).vectorize(a, std::min(vec, cols), TailStrategy::GuardWithIf);
     std::vector<VarOrRVar> order{a, b};
     for (const RVar& r : out.rvars(0)) order.push_back(r);
     Stage update = out.update(0);
-    update.reorder(order).vectorize(a, std::min(vec, cols), TailStrategy::GuardWithIf);
-    if (b_extent != 0) {
-        out.unroll(b);
-        update.unroll(b);
-    }
+    update.reorder(order).vectorize(a, std::min(vec, cols), TailStrategy::GuardWithIf).unroll(b);
     ctx.claim(out);
     ctx.claim(tile);
 }
