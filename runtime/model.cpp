@@ -5,6 +5,7 @@
 #include "runtime/errors.h"
 #include "runtime/halide_hooks.h"
 #include "runtime/initializers.h"
+#include "runtime/safeguards.h"
 #include "runtime/tensor_buffer.h"
 
 #include <cmath>
@@ -60,6 +61,9 @@ void check_descriptor(const nnc_model_desc* d) {
         if (param.init < NNC_INIT_ZEROS || param.init > NNC_INIT_XAVIER_UNIFORM) {
             throw Error(NNC_ERR_RUNTIME, bad + "parameter " + name + " has an unknown initializer" + kRebuild);
         }
+        if (!(param.max_norm >= 0) || !std::isfinite(param.max_norm)) {
+            throw Error(NNC_ERR_RUNTIME, bad + "parameter " + name + " has a bad max_norm" + kRebuild);
+        }
     }
     check_tensor_desc(d->input, "input");
     check_tensor_desc(d->output, "output");
@@ -83,6 +87,11 @@ nnc_optimizer_config descriptor_optimizer(const nnc_model_desc& d) {
     c.beta2 = d.beta2;
     c.eps = d.eps;
     c.weight_decay = d.weight_decay;
+    c.rho = d.rho;
+    c.alpha = d.alpha;
+    c.centered = d.centered;
+    c.lr_decay = d.lr_decay;
+    c.initial_accumulator_value = d.initial_accumulator_value;
     return c;
 }
 
@@ -188,7 +197,22 @@ float run_train_step(nnc_model& model, const float* input, const void* target, i
                                          "); the update was skipped; lower the learning rate or check the inputs");
     }
     model.optimizer->step(model.params.get(), model.grads.get());
+    apply_max_norm(model);
     return loss;
+}
+
+void install_optimizer(nnc_model& model, OptimizerConfig config) {
+    auto optimizer = make_optimizer(config, model.arena_size);  // may throw: the model is unchanged then
+    optimizer->set_workers(model.workers.get());
+    model.optimizer_config = std::move(config);
+    model.optimizer = std::move(optimizer);
+}
+
+void set_threads(nnc_model& model, int threads) {
+    const int n = threads > 0 ? threads : default_thread_count();
+    if (model.workers && model.workers->threads() == n) return;
+    model.workers = std::make_unique<Workers>(n);
+    model.optimizer->set_workers(model.workers.get());
 }
 
 }  // namespace nnc::runtime
@@ -225,6 +249,7 @@ nnc_status nnc_model_create(nnc_model** out) {
             throw Error(NNC_ERR_RUNTIME, std::string("internal error: the model's default optimizer is invalid: ") + e.what());
         }
         model->optimizer = make_optimizer(model->optimizer_config, model->arena_size);
+        set_threads(*model, 0);
         // A fresh model is usable at once: initialized from the .nn file's seed.
         for (int p = 0; p < d->num_params; ++p) {
             initialize_param(d->params[p], d->seed, model->params.get() + model->offset[p], model->count[p]);
@@ -397,10 +422,26 @@ nnc_status nnc_model_set_optimizer(nnc_model* model, const nnc_optimizer_config*
     return guarded("nnc_model_set_optimizer", [&] {
         nnc_model& m = require_model(model, "nnc_model_set_optimizer");
         require(config != nullptr, "nnc_model_set_optimizer: config is NULL");
-        OptimizerConfig valid = validate_optimizer_config(*config);
-        auto optimizer = make_optimizer(valid, m.arena_size);  // may throw: the model is unchanged then
-        m.optimizer_config = std::move(valid);
-        m.optimizer = std::move(optimizer);
+        install_optimizer(m, validate_optimizer_config(*config));
+        return NNC_OK;
+    });
+}
+
+nnc_status nnc_optimizer_defaults(const char* name, nnc_optimizer_config* config) {
+    return guarded("nnc_optimizer_defaults", [&] {
+        require(name != nullptr, "nnc_optimizer_defaults: name is NULL");
+        require(config != nullptr, "nnc_optimizer_defaults: config is NULL");
+        *config = to_abi(optimizer_defaults(name));
+        return NNC_OK;
+    });
+}
+
+nnc_status nnc_model_set_threads(nnc_model* model, int threads) {
+    return guarded("nnc_model_set_threads", [&] {
+        nnc_model& m = require_model(model, "nnc_model_set_threads");
+        require(threads >= 0 && threads <= 256,
+                "nnc_model_set_threads: threads must be in [0, 256] (0: this machine's), got " + std::to_string(threads));
+        set_threads(m, threads);
         return NNC_OK;
     });
 }
@@ -424,6 +465,11 @@ nnc_status nnc_model_default_train_config(const nnc_model* model, nnc_train_conf
             train->epochs = d.epochs;
             train->batch = d.batch;
             train->seed = d.seed;
+            train->schedule = d.schedule;
+            train->clip_norm = d.clip_norm;
+            train->clip_value = d.clip_value;
+            train->early_stopping = d.early_stopping;
+            train->accumulate = d.accumulate;
         }
         if (optimizer) *optimizer = to_abi(validate_optimizer_config(descriptor_optimizer(d)));
         if (validation) *validation = d.validation;

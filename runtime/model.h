@@ -8,6 +8,7 @@
 #include <nnc/nnc.h>
 
 #include "runtime/optimizers/optimizer.h"
+#include "runtime/workers.h"
 
 #include <cstdint>
 #include <cstdlib>
@@ -36,6 +37,7 @@ struct nnc_model {
 
     nnc::runtime::OptimizerConfig optimizer_config;
     std::unique_ptr<nnc::runtime::Optimizer> optimizer;
+    std::unique_ptr<nnc::runtime::Workers> workers;  // for the arena-wide loops (update, norms)
 
     int64_t input_size = 0, output_size = 0, prediction_size = 0, target_size = 0;
     std::vector<float> prediction_scratch;  // (batch, prediction_size) when the caller passes none
@@ -49,9 +51,14 @@ namespace nnc::runtime {
 void run_forward(nnc_model& model, const float* input, int64_t batch, float* output);
 // Loss and gradients (into model.grads) without an update; returns the mean batch loss.
 float run_gradients(nnc_model& model, const float* input, const void* target, int64_t batch, float* prediction);
-// Gradients, then the optimizer update unless the loss is not finite (then Error NNC_ERR_NUMERIC
-// and the parameters are left as they were). Returns the loss.
+// Gradients, then the optimizer update and the max-norm constraints unless the loss is not finite
+// (then Error NNC_ERR_NUMERIC and the parameters are left as they were). Returns the loss.
 float run_train_step(nnc_model& model, const float* input, const void* target, int64_t batch, float* prediction);
+
+// Replaces the optimizer (fresh state) and runs it on the model's workers.
+void install_optimizer(nnc_model& model, OptimizerConfig config);
+// Threads for the arena-wide loops; 0: default_thread_count().
+void set_threads(nnc_model& model, int threads);
 
 // "model is NULL" style checks shared by every ABI entry point.
 nnc_model& require_model(nnc_model* model, const char* function);

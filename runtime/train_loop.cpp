@@ -4,10 +4,18 @@
 // Rng(stream_seed(config->seed, "shuffle/<epoch>")), so a seed reproduces a run exactly. Batches
 // hold config->batch samples; the last one holds the remainder. The loss reported is the mean over
 // samples (each batch's mean loss weighted by its size).
+//
+// One update, in order: gradients of `accumulate` batches (their sample-weighted mean: the mean
+// over the effective batch), the global gradient norm, clip_norm, clip_value, the lr of this
+// update (schedule times warm-up), the optimizer step, the max-norm constraints. After each epoch:
+// validation, reduce-on-plateau, early stopping (which restores the best weights whenever
+// training stops or ends), then the on_epoch callback.
 #include "runtime/dataset.h"
 #include "runtime/errors.h"
 #include "runtime/initializers.h"
+#include "runtime/lr_schedule.h"
 #include "runtime/model.h"
+#include "runtime/safeguards.h"
 
 #include <algorithm>
 #include <chrono>
@@ -119,6 +127,31 @@ void evaluate(nnc_model& model, const nnc_dataset& data, int64_t batch, double* 
     *accuracy = classes ? static_cast<double>(correct) / static_cast<double>(data.count) : kNaN;
 }
 
+const char* monitor_name(int monitor) {
+    return monitor == NNC_MONITOR_VAL_ACCURACY ? "val_accuracy" : monitor == NNC_MONITOR_TRAIN_LOSS ? "train_loss" : "val_loss";
+}
+
+// Throws unless `monitor` can be measured in this run.
+void check_monitor(int monitor, const char* who, bool have_validation, bool classes) {
+    if (monitor == NNC_MONITOR_TRAIN_LOSS) return;
+    require(have_validation, std::string(who) + " monitors " + monitor_name(monitor) +
+                                 " but there is no validation set; pass one to nnc_train or monitor train_loss");
+    require(monitor != NNC_MONITOR_VAL_ACCURACY || classes,
+            std::string(who) + " monitors val_accuracy but the model has real targets; monitor val_loss");
+}
+
+double metric_of(int monitor, const nnc_epoch_stats& stats) {
+    return monitor == NNC_MONITOR_VAL_ACCURACY ? stats.val_accuracy
+           : monitor == NNC_MONITOR_TRAIN_LOSS ? stats.train_loss
+                                               : stats.val_loss;
+}
+
+// Puts the base lr back when nnc_train returns or throws: schedules change the optimizer's lr.
+struct RestoreLr {
+    nnc_model& model;
+    ~RestoreLr() { model.optimizer->set_lr(model.optimizer_config.lr); }
+};
+
 }  // namespace
 }  // namespace nnc::runtime
 
@@ -150,14 +183,42 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
         require(config != nullptr, "nnc_train: config is NULL; start from nnc_model_default_train_config");
         require(config->epochs > 0, "nnc_train: epochs must be > 0, got " + std::to_string(config->epochs));
         require(config->batch > 0, "nnc_train: batch must be > 0, got " + std::to_string(config->batch));
+        require(config->accumulate >= 0, "nnc_train: accumulate must be >= 0, got " + std::to_string(config->accumulate));
+        require(std::isfinite(config->clip_norm) && config->clip_norm >= 0,
+                "nnc_train: clip_norm must be finite and >= 0 (0: off), got " + std::to_string(config->clip_norm));
+        require(std::isfinite(config->clip_value) && config->clip_value >= 0,
+                "nnc_train: clip_value must be finite and >= 0 (0: off), got " + std::to_string(config->clip_value));
+        require(config->threads >= 0 && config->threads <= 256,
+                "nnc_train: threads must be in [0, 256] (0: the model's), got " + std::to_string(config->threads));
         check_compatible(m, *train, "the training set");
         if (validation) check_compatible(m, *validation, "the validation set");
 
         const bool classes = train->kind == NNC_TARGET_CLASSES;
+        LrSchedule schedule(config->schedule, m.optimizer_config.lr);
+        if (schedule.needs_metric()) check_monitor(config->schedule.monitor, "the reduce_on_plateau schedule", validation, classes);
+        const nnc_early_stopping& es = config->early_stopping;
+        EarlyStopping stopper(es, m.arena_size);
+        if (es.enabled) check_monitor(es.monitor, "early stopping", validation, classes);
+        if (config->threads > 0) set_threads(m, config->threads);
+        RestoreLr restore_lr{m};
+        Workers* workers = m.workers.get();
+        const bool constrained = has_max_norm(m);
+
+        const int64_t accumulate = std::max<int64_t>(config->accumulate, 1);
+        AlignedFloats sum = accumulate > 1 ? make_aligned_floats(m.arena_size) : nullptr;
+        float* const grads = m.grads.get();
+
         const int64_t width = m.prediction_size;
         std::vector<int64_t> order(static_cast<size_t>(train->count));
         std::vector<float> prediction(static_cast<size_t>(std::min(config->batch, train->count) * width));
         Batch batch;
+        int64_t updates = 0;  // over the whole run: warm-up in steps counts these
+
+        // Keeps the best weights (early stopping) on every way out that is not an error.
+        auto finish = [&] {
+            if (es.enabled) stopper.restore(m.params.get());
+            return NNC_OK;
+        };
 
         for (int64_t epoch = 1; epoch <= config->epochs; ++epoch) {
             const Clock::time_point start = Clock::now();
@@ -166,9 +227,9 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
             for (int64_t i = train->count - 1; i > 0; --i) {
                 std::swap(order[i], order[rng.below(static_cast<uint64_t>(i) + 1)]);
             }
-
-            double loss_sum = 0.0;
-            int64_t correct = 0, done = 0, step = 0;
+            const double epoch_lr = schedule.epoch_lr(epoch - 1);
+            double lr = epoch_lr, loss_sum = 0.0, norm_sum = 0.0;
+            int64_t correct = 0, done = 0, step = 0, epoch_updates = 0, pending = 0, micro = 0;
             for (int64_t first = 0; first < train->count; first += config->batch) {
                 const int64_t n = std::min(config->batch, train->count - first);
                 ++step;
@@ -177,14 +238,43 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
                 if (!std::isfinite(loss)) {
                     throw Error(NNC_ERR_NUMERIC, std::string("loss became ") + (std::isnan(loss) ? "NaN" : "infinite") +
                                                      " at epoch " + std::to_string(epoch) + " step " + std::to_string(step) +
-                                                     " (lr=" + std::to_string(m.optimizer_config.lr) +
-                                                     "); lower the learning rate");
+                                                     " (lr=" + std::to_string(m.optimizer->lr()) +
+                                                     "); lower the learning rate or set clip_norm");
                 }
-                m.optimizer->step(m.params.get(), m.grads.get());
                 loss_sum += static_cast<double>(loss) * static_cast<double>(n);
                 if (classes) correct += count_correct(prediction.data(), width, batch.classes.data(), n);
                 done += n;
 
+                bool update = true;
+                if (accumulate > 1) {
+                    // sum += n * grads; the effective batch's gradient is sum / (its samples).
+                    const float weight = static_cast<float>(n);
+                    float* acc = sum.get();
+                    for_chunks(workers, m.arena_size, [&](int64_t b, int64_t e) {
+                        for (int64_t i = b; i < e; ++i) acc[i] += weight * grads[i];
+                    });
+                    pending += n;
+                    update = ++micro == accumulate || done == train->count;
+                    if (update) {
+                        std::copy_n(sum.get(), m.arena_size, grads);
+                        std::fill_n(sum.get(), m.arena_size, 0.0f);
+                        scale(grads, m.arena_size, static_cast<float>(1.0 / static_cast<double>(pending)), workers);
+                        pending = 0;
+                        micro = 0;
+                    }
+                }
+                if (update) {
+                    const double norm = l2_norm(grads, m.arena_size, workers);
+                    norm_sum += norm;
+                    if (config->clip_norm > 0) clip_by_norm(grads, m.arena_size, norm, config->clip_norm, workers);
+                    if (config->clip_value > 0) clip_by_value(grads, m.arena_size, static_cast<float>(config->clip_value), workers);
+                    lr = epoch_lr * schedule.warmup(epoch - 1, updates);
+                    m.optimizer->set_lr(lr);
+                    m.optimizer->step(m.params.get(), grads);
+                    if (constrained) apply_max_norm(m);
+                    ++updates;
+                    ++epoch_updates;
+                }
                 if (config->on_batch) {
                     const double elapsed = seconds_since(start);
                     nnc_progress progress{};
@@ -196,7 +286,7 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
                     progress.accuracy = classes ? static_cast<double>(correct) / static_cast<double>(done) : kNaN;
                     progress.samples_per_second = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
                     progress.elapsed_seconds = elapsed;
-                    if (config->on_batch(config->user, &progress) != 0) return NNC_OK;
+                    if (config->on_batch(config->user, &progress) != 0) return finish();
                 }
             }
 
@@ -211,10 +301,17 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
             if (validation) evaluate(m, *validation, config->batch, &stats.val_loss, &stats.val_accuracy);
             stats.samples_per_second = seconds > 0 ? static_cast<double>(done) / seconds : 0.0;
             stats.seconds = seconds;
-            stats.lr = m.optimizer_config.lr;
-            if (config->on_epoch && config->on_epoch(config->user, &stats) != 0) return NNC_OK;
+            stats.lr = lr;
+            stats.grad_norm = epoch_updates > 0 ? norm_sum / static_cast<double>(epoch_updates) : kNaN;
+            schedule.observe(metric_of(config->schedule.monitor, stats));
+            if (es.enabled) {
+                stats.stopping = stopper.observe(epoch, metric_of(es.monitor, stats), m.params.get()) ? 1 : 0;
+                stats.best_epoch = stopper.best_epoch();
+            }
+            if (config->on_epoch && config->on_epoch(config->user, &stats) != 0) return finish();
+            if (stats.stopping) return finish();
         }
-        return NNC_OK;
+        return finish();
     });
 }
 

@@ -1,26 +1,64 @@
-// Adam as torch.optim.Adam (amsgrad and maximize off), per element in float32, step t from 1:
-//   g = g + wd * p                                       (L2 weight decay, if any, as torch)
+// Adam as torch.optim.Adam and AdamW as torch.optim.AdamW (amsgrad and maximize off), per
+// element in float32, step t from 1:
+//   p = p * (1 - lr * wd)                                (adamw: decoupled weight decay)
+//   g = g + wd * p                                       (adam: L2 weight decay, as torch)
 //   m = beta1 * m + (1 - beta1) * g
 //   v = beta2 * v + ((1 - beta2) * g) * g
 //   denom = sqrt(v) / sqrt(1 - beta2^t) + eps
 //   p = p + ((-lr / (1 - beta1^t)) * m) / denom
 // The per-step scalars are computed in double, like torch's Python code, then rounded to float.
+// A zero decay term adds or multiplies exactly (x + 0 * p = x, x * 1 = x), so one loop serves all.
 #include "runtime/optimizers/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 namespace nnc::runtime {
+
+struct AdamScalars {
+    float keep;  // adamw: 1 - lr * wd, else 1
+    float wd;    // adam: the L2 term, else 0
+    float beta1, one_minus_beta1, beta2, one_minus_beta2;
+    float neg_step_size, bias_correction2_sqrt, eps;
+};
+
+NNC_VECTOR_CLONES void adam_update(float* __restrict p, const float* __restrict g, float* __restrict m,
+                                   float* __restrict v, int64_t n, AdamScalars s) {
+    for (int64_t i = 0; i < n; ++i) {
+        const float param = p[i] * s.keep;
+        const float grad = g[i] + s.wd * param;
+        m[i] = m[i] * s.beta1 + s.one_minus_beta1 * grad;
+        v[i] = v[i] * s.beta2 + s.one_minus_beta2 * grad * grad;
+        const float denom = std::sqrt(v[i]) / s.bias_correction2_sqrt + s.eps;
+        p[i] = param + s.neg_step_size * m[i] / denom;
+    }
+}
+
 namespace {
 
 class Adam final : public Optimizer {
 public:
     Adam(const OptimizerConfig& config, int64_t count)
-        : config_(config), count_(count), m_(static_cast<size_t>(count), 0.0f), v_(static_cast<size_t>(count), 0.0f) {}
+        : Optimizer(config, count), m_(static_cast<size_t>(count), 0.0f), v_(static_cast<size_t>(count), 0.0f) {}
 
     void step(float* params, const float* grads) override {
         ++step_;
-        config_.weight_decay != 0 ? update<true>(params, grads) : update<false>(params, grads);
+        const bool decoupled = config_.name == "adamw";
+        const double t = static_cast<double>(step_);
+        AdamScalars s;
+        s.keep = decoupled ? static_cast<float>(1.0 - config_.lr * config_.weight_decay) : 1.0f;
+        s.wd = decoupled ? 0.0f : static_cast<float>(config_.weight_decay);
+        s.beta1 = static_cast<float>(config_.beta1);
+        s.one_minus_beta1 = static_cast<float>(1.0 - config_.beta1);
+        s.beta2 = static_cast<float>(config_.beta2);
+        s.one_minus_beta2 = static_cast<float>(1.0 - config_.beta2);
+        s.neg_step_size = static_cast<float>(-(config_.lr / (1.0 - std::pow(config_.beta1, t))));
+        s.bias_correction2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(config_.beta2, t)));
+        s.eps = static_cast<float>(config_.eps);
+        float* m = m_.data();
+        float* v = v_.data();
+        for_chunks([&](int64_t b, int64_t e) { adam_update(params + b, grads + b, m + b, v + b, e - b, s); });
     }
 
     void reset() override {
@@ -30,31 +68,6 @@ public:
     }
 
 private:
-    template <bool kDecay>
-    void update(float* __restrict params, const float* __restrict grads) {
-        const double t = static_cast<double>(step_);
-        const double bias_correction1 = 1.0 - std::pow(config_.beta1, t);
-        const double bias_correction2 = 1.0 - std::pow(config_.beta2, t);
-        const float neg_step_size = static_cast<float>(-(config_.lr / bias_correction1));
-        const float bias_correction2_sqrt = static_cast<float>(std::sqrt(bias_correction2));
-        const float wd = static_cast<float>(config_.weight_decay);
-        const float beta1 = static_cast<float>(config_.beta1), one_minus_beta1 = static_cast<float>(1.0 - config_.beta1);
-        const float beta2 = static_cast<float>(config_.beta2), one_minus_beta2 = static_cast<float>(1.0 - config_.beta2);
-        const float eps = static_cast<float>(config_.eps);
-        float* __restrict m = m_.data();
-        float* __restrict v = v_.data();
-        for (int64_t i = 0; i < count_; ++i) {
-            float g = grads[i];
-            if constexpr (kDecay) g = g + wd * params[i];
-            m[i] = m[i] * beta1 + one_minus_beta1 * g;
-            v[i] = v[i] * beta2 + one_minus_beta2 * g * g;
-            const float denom = std::sqrt(v[i]) / bias_correction2_sqrt + eps;
-            params[i] = params[i] + neg_step_size * m[i] / denom;
-        }
-    }
-
-    OptimizerConfig config_;
-    int64_t count_;
     std::vector<float> m_, v_;
     int64_t step_ = 0;
 };

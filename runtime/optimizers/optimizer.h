@@ -1,6 +1,9 @@
-// Optimizers update the whole parameter arena in one call: one virtual call per step, then a
-// tight loop over contiguous floats that the compiler vectorizes (these files build with -O3).
-// Each reproduces its torch.optim counterpart op for op, in float32, so results match PyTorch.
+// Optimizers update the whole parameter arena in one call: one virtual call per step, then tight
+// loops over contiguous floats. The loops are free functions compiled once per vector width
+// (NNC_VECTOR_CLONES: AVX-512, AVX2, baseline; the loader picks one for the machine, so the
+// runtime archive stays portable) and, for large arenas, run in chunks on the model's Workers.
+// Each optimizer reproduces its torch.optim counterpart op for op, in float32, so results match
+// PyTorch.
 #pragma once
 #include <nnc/nnc.h>
 
@@ -8,25 +11,57 @@
 #include <memory>
 #include <string>
 
+#include "runtime/workers.h"
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define NNC_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define NNC_VECTOR_CLONES
+#endif
+
 namespace nnc::runtime {
 
+// The defaults are torch.optim's for each optimizer (see optimizer_defaults).
 struct OptimizerConfig {
-    std::string name = "sgd";  // "sgd" | "adam"
+    std::string name = "sgd";  // sgd | adam | adamw | adagrad | adadelta | rmsprop
     double lr = 0.01;
-    double momentum = 0.0;
-    bool nesterov = false;
-    double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-    double weight_decay = 0.0;
+    double momentum = 0.0;     // sgd, rmsprop
+    bool nesterov = false;     // sgd
+    double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam, adamw; eps for all but sgd
+    double weight_decay = 0.0; // L2 (added to the gradient), decoupled for adamw
+    double rho = 0.9;          // adadelta
+    double alpha = 0.99;       // rmsprop
+    bool centered = false;     // rmsprop
+    double lr_decay = 0.0, initial_accumulator_value = 0.0;  // adagrad
 };
 
 class Optimizer {
 public:
+    Optimizer(const OptimizerConfig& config, int64_t count) : config_(config), count_(count) {}
     virtual ~Optimizer() = default;
     // params -= update(grads) over `count` contiguous elements (the same count as at creation).
     virtual void step(float* params, const float* grads) = 0;
     // Forgets momentum / moments / the step count.
     virtual void reset() = 0;
+
+    // The learning rate of the next steps (schedules change it between steps).
+    void set_lr(double lr) { config_.lr = lr; }
+    double lr() const { return config_.lr; }
+    // Where large updates run; null: on the calling thread.
+    void set_workers(Workers* workers) { workers_ = workers; }
+
+protected:
+    void for_chunks(const std::function<void(int64_t, int64_t)>& fn) { runtime::for_chunks(workers_, count_, fn); }
+
+    OptimizerConfig config_;
+    int64_t count_;
+    Workers* workers_ = nullptr;
 };
+
+// The names, in the order error messages list them.
+const char* const* optimizer_names();  // null-terminated
+// torch.optim's defaults for `name` (lr included); throws Error for an unknown name.
+OptimizerConfig optimizer_defaults(const std::string& name);
 
 // Throws Error(NNC_ERR_INVALID_ARGUMENT) with a message naming the bad field and its valid range.
 OptimizerConfig validate_optimizer_config(const nnc_optimizer_config& config);
@@ -35,6 +70,9 @@ nnc_optimizer_config to_abi(const OptimizerConfig& config);
 // A fresh optimizer (zero state) for an arena of `count` floats.
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config, int64_t count);
 std::unique_ptr<Optimizer> make_sgd(const OptimizerConfig& config, int64_t count);
-std::unique_ptr<Optimizer> make_adam(const OptimizerConfig& config, int64_t count);
+std::unique_ptr<Optimizer> make_adam(const OptimizerConfig& config, int64_t count);  // adam and adamw
+std::unique_ptr<Optimizer> make_adagrad(const OptimizerConfig& config, int64_t count);
+std::unique_ptr<Optimizer> make_adadelta(const OptimizerConfig& config, int64_t count);
+std::unique_ptr<Optimizer> make_rmsprop(const OptimizerConfig& config, int64_t count);
 
 }  // namespace nnc::runtime

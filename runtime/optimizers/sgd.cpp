@@ -5,26 +5,63 @@
 //   p = p + (-lr) * d
 #include "runtime/optimizers/optimizer.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace nnc::runtime {
+
+struct SgdScalars {
+    float wd, momentum, carry, neg_lr;  // carry: momentum, or 0 on the first step
+};
+
+namespace {
+
+template <bool kMomentum, bool kNesterov>
+[[gnu::always_inline]] inline void sgd_loop(float* __restrict p, const float* __restrict g, float* __restrict buf,
+                                            int64_t n, SgdScalars s) {
+    for (int64_t i = 0; i < n; ++i) {
+        float d = g[i];
+        d = d + s.wd * p[i];  // wd = 0 adds exactly 0
+        if constexpr (kMomentum) {
+            const float b = buf[i] * s.carry + d;
+            buf[i] = b;
+            d = kNesterov ? d + s.momentum * b : b;
+        }
+        p[i] = p[i] + s.neg_lr * d;
+    }
+}
+
+}  // namespace
+
+// The loops, one per variant, each compiled for every vector width.
+NNC_VECTOR_CLONES void sgd_plain(float* p, const float* g, int64_t n, SgdScalars s) {
+    sgd_loop<false, false>(p, g, nullptr, n, s);
+}
+NNC_VECTOR_CLONES void sgd_momentum(float* p, const float* g, float* buf, int64_t n, SgdScalars s) {
+    sgd_loop<true, false>(p, g, buf, n, s);
+}
+NNC_VECTOR_CLONES void sgd_nesterov(float* p, const float* g, float* buf, int64_t n, SgdScalars s) {
+    sgd_loop<true, true>(p, g, buf, n, s);
+}
+
 namespace {
 
 class Sgd final : public Optimizer {
 public:
-    Sgd(const OptimizerConfig& config, int64_t count) : config_(config), count_(count) {
+    Sgd(const OptimizerConfig& config, int64_t count) : Optimizer(config, count) {
         if (config.momentum != 0) buffer_.assign(static_cast<size_t>(count), 0.0f);
     }
 
     void step(float* params, const float* grads) override {
-        const bool decay = config_.weight_decay != 0;
-        if (config_.momentum == 0) {
-            decay ? update<true, false, false>(params, grads) : update<false, false, false>(params, grads);
-        } else if (config_.nesterov) {
-            decay ? update<true, true, true>(params, grads) : update<false, true, true>(params, grads);
-        } else {
-            decay ? update<true, true, false>(params, grads) : update<false, true, false>(params, grads);
-        }
+        // torch clones d into the buffer on the first step: b = 0 * momentum + d is the same.
+        const SgdScalars s{static_cast<float>(config_.weight_decay), static_cast<float>(config_.momentum),
+                           started_ ? static_cast<float>(config_.momentum) : 0.0f, static_cast<float>(-config_.lr)};
+        float* buf = buffer_.data();
+        for_chunks([&](int64_t b, int64_t e) {
+            if (config_.momentum == 0) sgd_plain(params + b, grads + b, e - b, s);
+            else if (config_.nesterov) sgd_nesterov(params + b, grads + b, buf + b, e - b, s);
+            else sgd_momentum(params + b, grads + b, buf + b, e - b, s);
+        });
         started_ = true;
     }
 
@@ -34,28 +71,6 @@ public:
     }
 
 private:
-    template <bool kDecay, bool kMomentum, bool kNesterov>
-    void update(float* __restrict params, const float* __restrict grads) {
-        const float wd = static_cast<float>(config_.weight_decay);
-        const float momentum = static_cast<float>(config_.momentum);
-        const float neg_lr = static_cast<float>(-config_.lr);
-        // torch clones d into the buffer on the first step: b = 0 * momentum + d is the same.
-        const float carry = started_ ? momentum : 0.0f;
-        float* __restrict buf = buffer_.data();
-        for (int64_t i = 0; i < count_; ++i) {
-            float d = grads[i];
-            if constexpr (kDecay) d = d + wd * params[i];
-            if constexpr (kMomentum) {
-                const float b = buf[i] * carry + d;
-                buf[i] = b;
-                d = kNesterov ? d + momentum * b : b;
-            }
-            params[i] = params[i] + neg_lr * d;
-        }
-    }
-
-    OptimizerConfig config_;
-    int64_t count_;
     std::vector<float> buffer_;
     bool started_ = false;
 };

@@ -133,14 +133,20 @@ nnc_model_desc make_descriptor(FakeModel which) {
         {"fc.weight", 2, {4, 2}, NNC_INIT_XAVIER_UNIFORM, 0.0, 4, 2},
         {"fc.bias", 1, {2}, NNC_INIT_ZEROS, 0.0, 4, 2},
     };
-    const bool classes = which == FakeModel::classifier;
+    static nnc_param_desc constrained_params[2] = {
+        {"fc.weight", 2, {4, 3}, NNC_INIT_HE_NORMAL, 0.0, 4, 3, 0.5},
+        {"fc.bias", 1, {3}, NNC_INIT_ZEROS, 0.0, 4, 3, 0.0},
+    };
+    const bool classes = which != FakeModel::regressor;
     nnc_model_desc d{};
     d.abi_version = NNC_ABI_VERSION;
     d.model_name = classes ? "fake_classifier" : "fake_regressor";
     d.nnc_version = "test";
     d.source_hash = classes ? "hash-classifier" : "hash-regressor";
     d.num_params = 2;
-    d.params = classes ? classifier_params : regressor_params;
+    d.params = which == FakeModel::classifier ? classifier_params
+               : which == FakeModel::regressor ? regressor_params
+                                               : constrained_params;
     d.input = {"x", 1, {kIn}};
     d.output = {"out", 1, {classes ? 3 : 2}};
     d.prediction = {"fc", 1, {classes ? 3 : 2}};
@@ -171,5 +177,6 @@ void fail_next_pipeline_calls(int n) { failures_left = n; }
 extern "C" const nnc_model_desc* nnc_model_descriptor(void) {
     static const nnc_model_desc classifier = make_descriptor(FakeModel::classifier);
     static const nnc_model_desc regressor = make_descriptor(FakeModel::regressor);
-    return current == FakeModel::classifier ? &classifier : &regressor;
+    static const nnc_model_desc constrained = make_descriptor(FakeModel::constrained);
+    return current == FakeModel::classifier ? &classifier : current == FakeModel::regressor ? &regressor : &constrained;
 }

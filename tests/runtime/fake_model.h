@@ -5,9 +5,10 @@
 //
 //   classifier: input [4] -> fc (weight [4, 3], bias [3]) -> softmax cross-entropy, 3 classes
 //   regressor:  input [4] -> fc (weight [4, 2], bias [2]) -> mean squared error, targets [2]
+//   constrained: the classifier with max_norm = 0.5 on fc.weight (per output column)
 #pragma once
 
-enum class FakeModel { classifier, regressor };
+enum class FakeModel { classifier, regressor, constrained };
 
 // Which descriptor nnc_model_descriptor() returns from now on.
 void use_fake_model(FakeModel which);

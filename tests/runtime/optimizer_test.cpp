@@ -1,4 +1,4 @@
-// SGD and Adam against torch.optim: the same initial parameters and gradient sequence (exact in
+// Every optimizer against torch.optim: the same initial parameters and gradient sequence (exact in
 // float32, see torch_optim_reference.py), 100 steps, compared element by element.
 #include "runtime/optimizers/optimizer.h"
 
@@ -47,6 +47,45 @@ OptimizerConfig adam(double lr, double beta1, double beta2, double eps, double w
     return c;
 }
 
+OptimizerConfig adamw(double lr, double beta1, double beta2, double eps, double weight_decay) {
+    OptimizerConfig c = adam(lr, beta1, beta2, eps, weight_decay);
+    c.name = "adamw";
+    return c;
+}
+
+OptimizerConfig adagrad(double lr, double lr_decay, double weight_decay, double initial, double eps) {
+    OptimizerConfig c;
+    c.name = "adagrad";
+    c.lr = lr;
+    c.lr_decay = lr_decay;
+    c.weight_decay = weight_decay;
+    c.initial_accumulator_value = initial;
+    c.eps = eps;
+    return c;
+}
+
+OptimizerConfig adadelta(double lr, double rho, double eps, double weight_decay) {
+    OptimizerConfig c;
+    c.name = "adadelta";
+    c.lr = lr;
+    c.rho = rho;
+    c.eps = eps;
+    c.weight_decay = weight_decay;
+    return c;
+}
+
+OptimizerConfig rmsprop(double lr, double alpha, double eps, double weight_decay, double momentum, bool centered) {
+    OptimizerConfig c;
+    c.name = "rmsprop";
+    c.lr = lr;
+    c.alpha = alpha;
+    c.eps = eps;
+    c.weight_decay = weight_decay;
+    c.momentum = momentum;
+    c.centered = centered;
+    return c;
+}
+
 const std::vector<Case>& cases() {
     static const std::vector<Case> all = {
         {"sgd,0.05,0,0,0", sgd(0.05, 0, false, 0)},
@@ -55,6 +94,16 @@ const std::vector<Case>& cases() {
         {"sgd,0.02,0.5,0,0.1", sgd(0.02, 0.5, false, 0.1)},
         {"adam,0.01,0.9,0.999,1e-8,0", adam(0.01, 0.9, 0.999, 1e-8, 0)},
         {"adam,0.003,0.8,0.99,1e-6,0.05", adam(0.003, 0.8, 0.99, 1e-6, 0.05)},
+        {"adamw,0.01,0.9,0.999,1e-8,0.01", adamw(0.01, 0.9, 0.999, 1e-8, 0.01)},
+        {"adamw,0.003,0.8,0.99,1e-6,0.3", adamw(0.003, 0.8, 0.99, 1e-6, 0.3)},
+        {"adagrad,0.01,0,0,0,1e-10", adagrad(0.01, 0, 0, 0, 1e-10)},
+        {"adagrad,0.05,0.01,0.02,0.1,1e-6", adagrad(0.05, 0.01, 0.02, 0.1, 1e-6)},
+        {"adadelta,1.0,0.9,1e-6,0", adadelta(1.0, 0.9, 1e-6, 0)},
+        {"adadelta,0.5,0.8,1e-4,0.05", adadelta(0.5, 0.8, 1e-4, 0.05)},
+        {"rmsprop,0.01,0.99,1e-8,0,0,0", rmsprop(0.01, 0.99, 1e-8, 0, 0, false)},
+        {"rmsprop,0.003,0.9,1e-6,0.01,0.5,0", rmsprop(0.003, 0.9, 1e-6, 0.01, 0.5, false)},
+        {"rmsprop,0.002,0.95,1e-7,0,0,1", rmsprop(0.002, 0.95, 1e-7, 0, 0, true)},
+        {"rmsprop,0.001,0.9,1e-8,0.05,0.9,1", rmsprop(0.001, 0.9, 1e-8, 0.05, 0.9, true)},
     };
     return all;
 }
@@ -119,6 +168,38 @@ TEST(OptimizerVsTorch, MatchesAfter100Steps) {
             EXPECT_NEAR(got[i], want[i], 1e-6 * std::max(1.0, std::fabs(want[i]))) << "element " << i;
         }
     }
+}
+
+// Chunked over several threads, each optimizer gives exactly the single-threaded result.
+TEST(Optimizer, ThreadsGiveTheSameResult) {
+    constexpr int64_t kLarge = 4 * nnc::runtime::kMinFloatsPerThread + 77;
+    nnc::runtime::Workers workers(4);
+    for (const Case& c : cases()) {
+        SCOPED_TRACE(c.torch_config);
+        std::vector<float> one(kLarge), four(kLarge), grads(kLarge);
+        for (int64_t i = 0; i < kLarge; ++i) one[i] = four[i] = initial(static_cast<int>(i % 1000));
+        auto serial = nnc::runtime::make_optimizer(c.config, kLarge);
+        auto parallel = nnc::runtime::make_optimizer(c.config, kLarge);
+        parallel->set_workers(&workers);
+        for (int t = 0; t < 3; ++t) {
+            for (int64_t i = 0; i < kLarge; ++i) grads[i] = gradient(t, static_cast<int>(i % 1000));
+            serial->step(one.data(), grads.data());
+            parallel->step(four.data(), grads.data());
+        }
+        ASSERT_EQ(one, four);
+    }
+}
+
+TEST(Optimizer, DefaultsAreTorchs) {
+    EXPECT_EQ(nnc::runtime::optimizer_defaults("adadelta").lr, 1.0);
+    EXPECT_EQ(nnc::runtime::optimizer_defaults("adagrad").eps, 1e-10);
+    EXPECT_EQ(nnc::runtime::optimizer_defaults("adamw").weight_decay, 1e-2);
+    EXPECT_EQ(nnc::runtime::optimizer_defaults("rmsprop").alpha, 0.99);
+    nnc_optimizer_config c{};
+    EXPECT_EQ(nnc_optimizer_defaults("rmsprop", &c), NNC_OK);
+    EXPECT_STREQ(c.name, "rmsprop");
+    EXPECT_EQ(nnc_optimizer_defaults("adamm", &c), NNC_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(nnc_last_error()).find("adamw"), std::string::npos) << nnc_last_error();
 }
 
 TEST(Optimizer, ResetForgetsState) {

@@ -38,6 +38,9 @@ typedef struct nnc_param_desc {
     nnc_init_kind init;
     double init_a;
     int64_t fan_in, fan_out;
+    double max_norm;                /* > 0: after each update, rescale every output unit (slice of
+                                       the last dimension; rank <= 1: the whole tensor) whose L2
+                                       norm exceeds it (Keras MaxNorm(axis=0) for [in, out]) */
 } nnc_param_desc;
 
 typedef struct nnc_tensor_desc {
@@ -68,11 +71,18 @@ typedef struct nnc_model_desc {
     nnc_pipeline_fn train_step;
 
     /* Training defaults from the .nn file. */
-    const char* optimizer;          /* "sgd" | "adam" */
+    const char* optimizer;          /* "sgd" | "adam" | "adamw" | "adagrad" | "adadelta" | "rmsprop" */
     double lr, momentum, beta1, beta2, eps, weight_decay;
     int nesterov;
     int64_t batch, epochs, validation;
     uint64_t seed;
+    double rho, alpha;              /* adadelta, rmsprop */
+    int centered;                   /* rmsprop */
+    double lr_decay, initial_accumulator_value; /* adagrad */
+    nnc_lr_schedule schedule;
+    double clip_norm, clip_value;
+    nnc_early_stopping early_stopping;
+    int64_t accumulate;
 } nnc_model_desc;
 
 const nnc_model_desc* nnc_model_descriptor(void);

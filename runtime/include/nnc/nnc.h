@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define NNC_ABI_VERSION 1
+#define NNC_ABI_VERSION 2 /* 2: more optimizers, schedules, clipping, early stopping, accumulation, threads */
 
 typedef enum nnc_status {
     NNC_OK = 0,
@@ -78,20 +78,32 @@ nnc_status nnc_model_compute_gradients(nnc_model* model, const float* input, con
                                        int64_t batch, float* loss, float* output);
 
 /* ---- optimizer ---- */
+/* Each optimizer is its torch.optim namesake, step for step. Start from nnc_optimizer_defaults. */
 typedef struct nnc_optimizer_config {
-    const char* name; /* "sgd" or "adam" */
+    const char* name; /* "sgd", "adam", "adamw", "adagrad", "adadelta" or "rmsprop" */
     double lr;
-    double momentum; /* sgd */
+    double momentum; /* sgd, rmsprop */
     int nesterov;    /* sgd */
-    double beta1, beta2, eps; /* adam */
-    double weight_decay;
+    double beta1, beta2, eps; /* adam, adamw; eps for all but sgd */
+    double weight_decay;      /* L2 added to the gradient; adamw: decoupled (p *= 1 - lr * wd) */
+    /* ABI 2 */
+    double rho;               /* adadelta */
+    double alpha;             /* rmsprop: smoothing constant */
+    int centered;             /* rmsprop */
+    double lr_decay, initial_accumulator_value; /* adagrad */
 } nnc_optimizer_config;
+
+/* torch.optim's defaults for the named optimizer (lr included; sgd: lr 0.01, no momentum). */
+nnc_status nnc_optimizer_defaults(const char* name, nnc_optimizer_config* config);
 
 /* One step: gradients, then the optimizer update. Same arguments as compute_gradients. */
 nnc_status nnc_model_train_step(nnc_model* model, const float* input, const void* target,
                                 int64_t batch, float* loss, float* output);
 nnc_status nnc_model_set_optimizer(nnc_model* model, const nnc_optimizer_config* config);
 nnc_status nnc_model_get_optimizer(const nnc_model* model, nnc_optimizer_config* config);
+/* Threads for the parameter update, gradient norms and clipping of large models (0: this
+ * machine's hardware threads, at most 8). The generated pipelines use Halide's own pool. */
+nnc_status nnc_model_set_threads(nnc_model* model, int threads);
 
 /* ---- checkpoints ---- */
 /* Writes atomically (temporary file, then rename): an interrupted save never leaves a partial file. */
@@ -128,8 +140,70 @@ typedef struct nnc_epoch_stats {
     double val_loss, val_accuracy; /* NaN when there is no validation set */
     double samples_per_second;
     double seconds;
-    double lr;
+    double lr;                     /* of the epoch's last update (schedules and warm-up applied) */
+    /* ABI 2 */
+    double grad_norm;              /* mean global L2 gradient norm per update, before clipping */
+    int64_t best_epoch;            /* early stopping: the epoch whose weights are kept (else 0) */
+    int stopping;                  /* early stopping ends training after this epoch */
 } nnc_epoch_stats;
+
+/* Learning-rate schedules, as torch.optim.lr_scheduler stepped once per epoch; `epoch` counts
+ * from 0 and lr is the optimizer's. */
+typedef enum nnc_schedule_kind {
+    NNC_SCHEDULE_CONSTANT = 0,
+    NNC_SCHEDULE_STEP = 1,        /* lr * factor^floor(epoch / every)                    StepLR */
+    NNC_SCHEDULE_MULTISTEP = 2,   /* lr * factor^(milestones <= epoch)                   MultiStepLR */
+    NNC_SCHEDULE_EXPONENTIAL = 3, /* lr * factor^epoch                                   ExponentialLR */
+    NNC_SCHEDULE_COSINE = 4,      /* min_lr + (lr - min_lr) (1 + cos(pi epoch / epochs)) / 2, then
+                                     min_lr (torch's CosineAnnealingLR would rise again)   */
+    NNC_SCHEDULE_PLATEAU = 5      /* lr * factor after `patience` epochs without improvement of the
+                                     monitored metric                                   ReduceLROnPlateau */
+} nnc_schedule_kind;
+
+typedef enum nnc_monitor {
+    NNC_MONITOR_VAL_LOSS = 0,     /* needs a validation set */
+    NNC_MONITOR_VAL_ACCURACY = 1, /* needs a validation set and class targets */
+    NNC_MONITOR_TRAIN_LOSS = 2
+} nnc_monitor;
+
+typedef enum nnc_monitor_mode {
+    NNC_MODE_AUTO = 0, /* min for losses, max for accuracy */
+    NNC_MODE_MIN = 1,
+    NNC_MODE_MAX = 2
+} nnc_monitor_mode;
+
+#define NNC_MAX_MILESTONES 16
+
+typedef struct nnc_lr_schedule {
+    int kind;                 /* nnc_schedule_kind */
+    double factor;            /* step, multistep, exponential (gamma), plateau: in (0, 1] */
+    int64_t every;            /* step: epochs between decays, >= 1 */
+    int num_milestones;       /* multistep: increasing epochs */
+    int64_t milestones[NNC_MAX_MILESTONES];
+    int64_t epochs;           /* cosine: T_max, >= 1 */
+    double min_lr;            /* cosine: eta_min; plateau: the floor */
+    int monitor;              /* plateau: nnc_monitor */
+    int mode;                 /* plateau: nnc_monitor_mode */
+    int64_t patience;         /* plateau: epochs without improvement before a reduction */
+    int64_t cooldown;         /* plateau: epochs to wait after a reduction */
+    double threshold;         /* plateau: what counts as an improvement (torch default 1e-4) */
+    int threshold_abs;        /* plateau: 0: relative threshold (torch "rel"), 1: absolute */
+    /* Linear warm-up over the first warmup_steps updates or warmup_epochs epochs (at most one
+     * nonzero), multiplying any schedule: factor start + (1 - start) * i / n at update (or epoch)
+     * i < n, as torch's LinearLR(start_factor=start, total_iters=n). */
+    int64_t warmup_steps, warmup_epochs;
+    double warmup_start;      /* in (0, 1]; 0 means torch's default 1/3 */
+} nnc_lr_schedule;
+
+/* Stops when the monitored metric has not improved by more than min_delta for `patience`
+ * epochs, and always restores the best epoch's weights when training stops or ends. */
+typedef struct nnc_early_stopping {
+    int enabled;
+    int monitor;              /* nnc_monitor */
+    int mode;                 /* nnc_monitor_mode */
+    int64_t patience;         /* >= 0 */
+    double min_delta;         /* >= 0 */
+} nnc_early_stopping;
 
 typedef struct nnc_train_config {
     int64_t epochs;
@@ -139,9 +213,19 @@ typedef struct nnc_train_config {
     int (*on_batch)(void* user, const nnc_progress* progress);
     int (*on_epoch)(void* user, const nnc_epoch_stats* stats);
     void* user;
+    /* ABI 2: zero means off (or the model's setting, for threads) */
+    nnc_lr_schedule schedule;
+    double clip_norm;         /* > 0: scale gradients whose global L2 norm exceeds it (clip_grad_norm_) */
+    double clip_value;        /* > 0: clamp each gradient to [-clip_value, clip_value] (clip_grad_value_);
+                                 applied after clip_norm */
+    nnc_early_stopping early_stopping;
+    int64_t accumulate;       /* >= 2: sum the gradients of this many batches, then one update on
+                                 their mean (the effective batch is accumulate * batch) */
+    int threads;              /* as nnc_model_set_threads, for this run; 0: the model's */
 } nnc_train_config;
 
-/* The model's own training defaults from its .nn file. */
+/* The model's own training defaults from its .nn file (schedule, clipping, early stopping,
+ * accumulation included). */
 nnc_status nnc_model_default_train_config(const nnc_model* model, nnc_train_config* train,
                                           nnc_optimizer_config* optimizer, int64_t* validation);
 
