@@ -3,6 +3,7 @@
 // to its forward and backward); the checker sees them only through OpCatalog, so dsl/ never
 // depends on Halide.
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -51,6 +52,8 @@ struct OpSpec {
     std::function<ShapeResult(const std::vector<Shape>& inputs, const Attrs& attrs)> shape;
     // Trainable parameters given the input shapes (empty for parameterless ops).
     std::function<std::vector<ParamSpec>(const std::vector<Shape>& inputs, const Attrs& attrs)> params;
+    // Multiply-accumulates per sample of the forward pass (optional; empty if the op does not say).
+    std::function<int64_t(const std::vector<Shape>& inputs, const Shape& output, const Attrs& attrs)> macs;
 };
 
 class OpCatalog {
