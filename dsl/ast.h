@@ -3,6 +3,7 @@
 // new ops, blocks and `repeat` need new checker rules, not new node types in every stage.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,7 +46,14 @@ struct Setting {
     Value value;
 };
 
-// A statement in a model body.
+// Where an expanded statement came from: one block use (`r1 = residual(h, 32)`), its callee span.
+struct UseSite {
+    std::string block;
+    Span span;
+    int repeat_index = 0, repeat_count = 0;  // for `repeat N`: which instance (1-based) of how many
+};
+
+// A statement in a model or block body.
 struct Stmt {
     enum class Kind {
         Input,   // input NAME : [dims]
@@ -60,6 +68,31 @@ struct Stmt {
     Span name_span;
     Value value;             // Input/Target: the type; Layer/Loss: the call
     std::vector<Setting> settings;  // Train
+    // Layer only: `NAME = repeat N block(args)`; the count as written (the checker wants >= 1).
+    std::optional<Value> repeat_count;
+    Span repeat_span;                // the `repeat` keyword
+    // Set by block expansion (dsl/block_expander.h), never by the parser:
+    std::vector<UseSite> trail;      // the block uses this statement was expanded through, outermost first
+    bool failed_use = false;         // a block use that could not be expanded (already reported)
+};
+
+// One block parameter: `units` or `stride=1`.
+struct Param {
+    std::string name;
+    Span span;
+    std::optional<Value> default_value;
+};
+
+// block NAME(params) { layer statements; return NAME }
+struct Block {
+    std::string name;
+    Span keyword_span;
+    Span name_span;
+    std::vector<Param> params;
+    std::vector<Stmt> stmts;  // layer statements only (the parser reports anything else)
+    std::string result;       // the name after `return`; empty if there is no return
+    Span result_span;
+    Span close_brace;
 };
 
 struct Model {
@@ -69,9 +102,10 @@ struct Model {
     std::vector<Stmt> stmts;
 };
 
-// A whole .nn file. Today exactly one model; `block` definitions will sit beside it.
+// A whole .nn file: one model, and the blocks it uses (before or after it).
 struct File {
     std::vector<Model> models;
+    std::vector<Block> blocks;
 };
 
 const char* value_kind_name(Value::Kind kind);  // "integer", "identifier", "call", ...

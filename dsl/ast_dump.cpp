@@ -56,20 +56,33 @@ const char* stmt_name(ast::Stmt::Kind k) {
     return "stmt";
 }
 
+void dump_stmt(const ast::Stmt& s, int indent, std::string& out) {
+    const std::string pad(static_cast<size_t>(indent) * 2, ' ');
+    out += pad + stmt_name(s.kind) + (s.name.empty() ? "" : " " + s.name) + at(s.keyword_span) + "\n";
+    if (s.kind == ast::Stmt::Kind::Train) {
+        for (const ast::Setting& st : s.settings) dump_value(st.value, indent + 1, st.key + " = ", out);
+        return;
+    }
+    if (s.repeat_count) dump_value(*s.repeat_count, indent + 1, "repeat ", out);
+    dump_value(s.value, indent + 1, "", out);
+}
+
 }  // namespace
 
 std::string dump_ast(const ast::File& file) {
     std::string out;
+    for (const ast::Block& b : file.blocks) {
+        out += "block " + b.name + at(b.name_span) + "\n";
+        for (const ast::Param& p : b.params) {
+            out += "  param " + p.name + at(p.span) + "\n";
+            if (p.default_value) dump_value(*p.default_value, 2, "default ", out);
+        }
+        for (const ast::Stmt& s : b.stmts) dump_stmt(s, 1, out);
+        if (!b.result.empty()) out += "  return " + b.result + at(b.result_span) + "\n";
+    }
     for (const ast::Model& m : file.models) {
         out += "model " + m.name + at(m.name_span) + "\n";
-        for (const ast::Stmt& s : m.stmts) {
-            out += std::string("  ") + stmt_name(s.kind) + (s.name.empty() ? "" : " " + s.name) + at(s.keyword_span) + "\n";
-            if (s.kind == ast::Stmt::Kind::Train) {
-                for (const ast::Setting& st : s.settings) dump_value(st.value, 2, st.key + " = ", out);
-            } else {
-                dump_value(s.value, 2, "", out);
-            }
-        }
+        for (const ast::Stmt& s : m.stmts) dump_stmt(s, 1, out);
     }
     return out;
 }

@@ -1,4 +1,5 @@
 // The checker, in passes over the model's definitions:
+//   expand    block uses and `repeat` become ordinary statements (dsl/block_expander.h)
 //   collect   one Def per statement, duplicate names
 //   bind      split each call into tensor inputs and attributes; type the attributes
 //   resolve   names -> definitions (forward references allowed), usage rules for targets/losses
@@ -16,6 +17,7 @@
 #include <tuple>
 
 #include "dsl/attr_binder.h"
+#include "dsl/block_expander.h"
 #include "dsl/nearest.h"
 #include "dsl/train_config.h"
 
@@ -72,18 +74,41 @@ public:
         for (size_t i = 1; i < f.models.size(); ++i)
             diags_.error(file_, f.models[i].name_span, "only one model per file is supported")
                 .note(f.models[0].name_span, "first model defined here");
-        const ast::Model& m = f.models[0];
+        for (const ast::Block& b : f.blocks) block_names_.push_back(b.name);
+        expanded_ = expand_blocks(f, f.models[0], file_, ops_, diags_);
+        const ast::Model& m = expanded_;
         collect(m);
-        for (size_t d = 0; d < defs_.size(); ++d) bind(static_cast<int>(d));
-        for (size_t d = 0; d < defs_.size(); ++d) resolve(static_cast<int>(d));
+        for (size_t d = 0; d < defs_.size(); ++d) in_context(static_cast<int>(d), [&](int id) { bind(id); });
+        for (size_t d = 0; d < defs_.size(); ++d) in_context(static_cast<int>(d), [&](int id) { resolve(id); });
         const std::vector<int> order = topological_order();
-        for (int d : order) infer_shape(d);
+        for (int d : order) in_context(d, [&](int id) { infer_shape(id); });
         check_usage(m);
         if (diags_.error_count() > errors_before) return std::nullopt;
         return build(m, order);
     }
 
 private:
+    // Runs one pass over one definition; errors it reports name the block uses the statement was
+    // expanded through, innermost first ("note: in block 'residual' used here").
+    template <class F>
+    void in_context(int id, F&& pass) {
+        with_trail(defs_[static_cast<size_t>(id)].stmt, [&] { pass(id); });
+    }
+
+    template <class F>
+    void with_trail(const ast::Stmt* s, F&& report) {
+        std::vector<DiagnosticNote> notes;
+        for (auto it = s->trail.rbegin(); it != s->trail.rend(); ++it) {
+            std::string text = "in block '" + it->block + "'";
+            if (it->repeat_count > 0)
+                text += " (repeat " + std::to_string(it->repeat_index) + " of " + std::to_string(it->repeat_count) + ")";
+            notes.push_back({Severity::Note, true, it->span, text + " used here"});
+        }
+        diags_.set_context(std::move(notes));
+        report();
+        diags_.set_context({});
+    }
+
     // ---- collect -------------------------------------------------------------------------
     void collect(const ast::Model& m) {
         const ast::Stmt* train = nullptr;
@@ -117,9 +142,11 @@ private:
             }
             if (auto it = names_.find(d.name); it != names_.end()) {
                 const Def& first = defs_[static_cast<size_t>(it->second)];
-                diags_.error(file_, d.name_span, "'" + d.name + "' is already defined")
-                    .note(first.name_span, "'" + d.name + "' first defined here as " +
-                                               (first.kind == NodeKind::Input ? "an " : "a ") + kind_word(first.kind));
+                with_trail(&s, [&] {
+                    diags_.error(file_, d.name_span, "'" + d.name + "' is already defined")
+                        .note(first.name_span, "'" + d.name + "' first defined here as " +
+                                                   (first.kind == NodeKind::Input ? "an " : "a ") + kind_word(first.kind));
+                });
                 d.duplicate = true;
                 d.ok = false;
             } else {
@@ -201,6 +228,13 @@ private:
     void bind_call(Def& d) {
         const ast::Value& call = d.stmt->value;
         const bool is_loss = d.kind == NodeKind::Loss;
+        if (d.stmt->failed_use) {  // a block use already reported by the expander: keep its inputs used
+            for (const ast::Arg& a : call.args)
+                if (a.value.is_ident() && names_.count(a.value.text)) d.inputs.push_back({a.value.text, a.value.span, -1});
+            d.ok = false;
+            d.quiet = true;
+            return;
+        }
         d.op = ops_.find(call.text);
         if (!d.op) {
             report_unknown_op(d, call);
@@ -283,10 +317,15 @@ private:
     void report_unknown_op(const Def& d, const ast::Value& call) {
         const bool is_loss = d.kind == NodeKind::Loss;
         const std::vector<std::string> same = op_names(is_loss ? OpKind::Loss : OpKind::Layer);
+        const bool blocks = !is_loss && !block_names_.empty();
+        std::vector<std::string> candidates = same;
+        if (blocks) candidates.insert(candidates.end(), block_names_.begin(), block_names_.end());
         Diagnostic& diag = diags_.error(file_, call.callee_span,
-                                        std::string("unknown ") + (is_loss ? "loss" : "layer") + " '" + call.text + "'");
-        if (auto m = nearest_match(call.text, same)) diag.help("did you mean '" + *m + "'?");
+                                        std::string("unknown ") + (is_loss ? "loss" : blocks ? "layer or block" : "layer") +
+                                            " '" + call.text + "'");
+        if (auto m = nearest_match(call.text, candidates)) diag.help("did you mean '" + *m + "'?");
         diag.note(std::string("known ") + (is_loss ? "losses: " : "layers: ") + join(same));
+        if (blocks) diag.note("blocks in this file: " + join(block_names_));
     }
 
     // ---- resolve -------------------------------------------------------------------------
@@ -396,8 +435,10 @@ private:
         }
         text += defs_[static_cast<size_t>(cycle.front())].name;
         const Def& at = defs_[static_cast<size_t>(cycle.front())];
-        diags_.error(file_, at.name_span, "cycle in the model graph: " + text)
-            .help("a layer cannot depend on its own output; the graph must be acyclic");
+        with_trail(at.stmt, [&] {
+            diags_.error(file_, at.name_span, "cycle in the model graph: " + text)
+                .help("a layer cannot depend on its own output; the graph must be acyclic");
+        });
     }
 
     // ---- shapes --------------------------------------------------------------------------
@@ -458,11 +499,13 @@ private:
             }
             // Without a loss every layer is a dead end; "has no loss" below says it once.
             if (!d.users.empty() || d.duplicate || d.quiet || quiet_.count(static_cast<int>(i)) || !any_loss) continue;
-            Diagnostic& diag = diags_.error(file_, d.name_span, std::string(kind_word(d.kind)) + " '" + d.name +
-                                                                    "' is never used");
-            if (d.kind == NodeKind::Layer) diag.help("every layer must lead to the loss; use its output or remove it");
-            else if (d.kind == NodeKind::Target) diag.help("pass it to the loss: `loss = op(prediction, " + d.name + ")`");
-            else diag.help("feed it to a layer or remove it");
+            with_trail(d.stmt, [&] {
+                Diagnostic& diag = diags_.error(file_, d.name_span, std::string(kind_word(d.kind)) + " '" + d.name +
+                                                                        "' is never used");
+                if (d.kind == NodeKind::Layer) diag.help("every layer must lead to the loss; use its output or remove it");
+                else if (d.kind == NodeKind::Target) diag.help("pass it to the loss: `loss = op(prediction, " + d.name + ")`");
+                else diag.help("feed it to a layer or remove it");
+            });
         }
         if (!first_loss)
             diags_.error(file_, m.name_span, "model '" + m.name + "' has no loss")
@@ -505,6 +548,8 @@ private:
     const SourceFile& file_;
     const OpCatalog& ops_;
     Diagnostics& diags_;
+    ast::Model expanded_;                  // the model with its block uses expanded; defs_ point into it
+    std::vector<std::string> block_names_;
     std::vector<Def> defs_;
     std::map<std::string, int> names_;  // name -> first definition
     std::set<int> quiet_;               // defs whose "never used" would echo an error already given

@@ -60,28 +60,33 @@ Diagnostic& Diagnostic::note(Span at, std::string text) {
     return *this;
 }
 
+Diagnostic& Diagnostics::add(Diagnostic d) {
+    d.context = context_;
+    diags_.push_back(std::move(d));
+    return diags_.back();
+}
+
 Diagnostic& Diagnostics::error(const SourceFile& file, Span at, std::string message) {
     ++errors_;
-    diags_.push_back({Severity::Error, &file, {}, at, std::move(message), {}});
-    return diags_.back();
+    return add({Severity::Error, &file, {}, at, std::move(message), {}, {}});
 }
 
 Diagnostic& Diagnostics::error(std::string path, std::string message) {
     ++errors_;
-    diags_.push_back({Severity::Error, nullptr, std::move(path), {}, std::move(message), {}});
-    return diags_.back();
+    return add({Severity::Error, nullptr, std::move(path), {}, std::move(message), {}, {}});
 }
 
 Diagnostic& Diagnostics::warning(const SourceFile& file, Span at, std::string message) {
     ++warnings_;
-    diags_.push_back({Severity::Warning, &file, {}, at, std::move(message), {}});
-    return diags_.back();
+    return add({Severity::Warning, &file, {}, at, std::move(message), {}, {}});
 }
 
 std::string render(const Diagnostic& d) {
     std::string out = where(d, d.span) + severity_name(d.severity) + ": " + d.message + "\n";
     out += snippet(d.file, d.span);
-    for (const DiagnosticNote& n : d.notes) {
+    std::vector<DiagnosticNote> notes = d.notes;
+    notes.insert(notes.end(), d.context.begin(), d.context.end());
+    for (const DiagnosticNote& n : notes) {
         if (n.located) {
             out += where(d, n.span) + severity_name(n.severity) + ": " + n.message + "\n";
             out += snippet(d.file, n.span);

@@ -34,6 +34,7 @@ struct Diagnostic {
     Span span;
     std::string message;
     std::vector<DiagnosticNote> notes;
+    std::vector<DiagnosticNote> context;  // rendered after the notes: where a block was used
 
     // Chainable: diags.error(...).help("did you mean 'dense'?").note("known layers: ...").
     Diagnostic& help(std::string text);
@@ -49,6 +50,10 @@ public:
     // An error about a whole file with no text to quote ("cannot open 'x.nn'").
     Diagnostic& error(std::string path, std::string message);
 
+    // Notes appended to every diagnostic reported while they are set: the checker sets the block
+    // uses a statement was expanded through ("in block 'residual' used here"). Empty to clear.
+    void set_context(std::vector<DiagnosticNote> notes) { context_ = std::move(notes); }
+
     int error_count() const { return errors_; }
     int warning_count() const { return warnings_; }
     bool has_errors() const { return errors_ > 0; }
@@ -58,7 +63,10 @@ public:
     std::string render() const;
 
 private:
+    Diagnostic& add(Diagnostic d);
+
     std::deque<Diagnostic> diags_;
+    std::vector<DiagnosticNote> context_;
     int errors_ = 0, warnings_ = 0;
 };
 

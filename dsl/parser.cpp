@@ -19,20 +19,22 @@ public:
             if (d.file == &file && d.severity == Severity::Error) lexed_badly_.insert(d.span.loc.line);
     }
 
-    // file = { NEWLINE } { model { NEWLINE } } EOF
+    // file = { NEWLINE } { ( model | block ) { NEWLINE } } EOF
     ast::File parse_file() {
         ast::File f;
         while (!at(TokenKind::Eof)) {
             if (accept(TokenKind::Newline)) continue;
-            if (at(TokenKind::KwModel)) {
+            if (at(TokenKind::KwModel) || at(TokenKind::KwBlock)) {
+                const bool model = at(TokenKind::KwModel);
                 try {
-                    f.models.push_back(parse_model());
+                    if (model) f.models.push_back(parse_model());
+                    else f.blocks.push_back(parse_block());
                 } catch (const SyntaxError&) {
                     synchronize();
                 }
                 continue;
             }
-            Diagnostic& d = error_here("expected 'model', found " + describe(peek()));
+            Diagnostic& d = error_here("expected 'model' or 'block', found " + describe(peek()));
             if (f.models.empty()) d.help("a file holds one model: model NAME { ... }");
             synchronize();
             if (at(TokenKind::RBrace)) advance();
@@ -110,11 +112,14 @@ private:
             case TokenKind::KwLoss:
             case TokenKind::KwTrain:
             case TokenKind::KwModel:
+            case TokenKind::KwBlock:
             case TokenKind::RBrace:
             case TokenKind::Eof: return true;
             case TokenKind::Ident:
-                return kind(i + 1) == TokenKind::Equals && kind(i + 2) == TokenKind::Ident &&
-                       kind(i + 3) == TokenKind::LParen;
+                if (toks_[i].text == "return" && kind(i + 1) == TokenKind::Ident) return true;
+                return kind(i + 1) == TokenKind::Equals &&
+                       ((kind(i + 2) == TokenKind::Ident && kind(i + 3) == TokenKind::LParen) ||
+                        kind(i + 2) == TokenKind::KwRepeat);
             default: return false;
         }
     }
@@ -145,6 +150,78 @@ private:
         return m;
     }
 
+    // block  = "block" IDENT "(" [ param { "," param } [ "," ] ] ")" "{" { NL | layer stmt_end } return "}"
+    // param  = IDENT [ "=" value ]
+    // return = "return" IDENT stmt_end       (`return` is a keyword only here, as the last statement)
+    ast::Block parse_block() {
+        ast::Block b;
+        b.keyword_span = span_of(advance());
+        const Token& name = expect(TokenKind::Ident, "a block name after 'block'");
+        b.name = name.text;
+        b.name_span = span_of(name);
+        const Token& open_paren = expect(TokenKind::LParen, "'(' and the parameters of block '" + b.name + "'");
+        ++open_brackets_;
+        skip_newlines();
+        while (!at(TokenKind::RParen)) {
+            ast::Param p;
+            const Token& pn = expect(TokenKind::Ident, "a parameter name");
+            p.name = pn.text;
+            p.span = span_of(pn);
+            if (accept(TokenKind::Equals)) p.default_value = parse_value();
+            b.params.push_back(std::move(p));
+            if (!continue_list(open_paren, "')'", "parameters of block '" + b.name + "'")) break;
+        }
+        advance();
+        --open_brackets_;
+        const Span open = span_of(expect(TokenKind::LBrace, "'{' after the parameters of block '" + b.name + "'"));
+        while (true) {
+            skip_newlines();
+            if (at(TokenKind::RBrace)) {
+                b.close_brace = span_of(advance());
+                break;
+            }
+            if (at(TokenKind::Eof) || at(TokenKind::KwModel) || at(TokenKind::KwBlock)) {
+                error_here("expected '}' to close block '" + b.name + "', found " + describe(peek()))
+                    .note(open, "block '" + b.name + "' opened here");
+                break;
+            }
+            try {
+                if (at(TokenKind::Ident) && peek().text == "return" && peek(1).kind == TokenKind::Ident) {
+                    const Token& kw = advance();
+                    if (!b.result.empty())
+                        error_at(span_of(kw), "block '" + b.name + "' returns twice")
+                            .note(b.result_span, "first return here");
+                    const Token& r = advance();
+                    if (b.result.empty()) {
+                        b.result = r.text;
+                        b.result_span = span_of(r);
+                    }
+                    expect_stmt_end();
+                    continue;
+                }
+                const size_t first = pos_;
+                ast::Stmt st = parse_stmt();
+                expect_stmt_end();
+                if (st.kind != ast::Stmt::Kind::Layer) {
+                    error_at(st.keyword_span, "a block holds layer statements only; '" + toks_[first].text +
+                                                  "' belongs in the model")
+                        .help("pass tensors in as parameters and return one: `block " + b.name +
+                              "(x, ...) { ... return out }`");
+                    continue;
+                }
+                if (!b.result.empty()) {
+                    error_at(st.name_span, "statement after 'return' in block '" + b.name + "'")
+                        .help("`return NAME` is the last statement of a block");
+                    continue;
+                }
+                b.stmts.push_back(std::move(st));
+            } catch (const SyntaxError&) {
+                synchronize();
+            }
+        }
+        return b;
+    }
+
     // stmt_end = NEWLINE | EOF | (lookahead) "}"
     void expect_stmt_end() {
         if (at(TokenKind::RBrace) || at(TokenKind::Eof)) return;
@@ -162,8 +239,13 @@ private:
             case TokenKind::KwTrain: return parse_train();
             case TokenKind::Ident: return parse_layer();
             case TokenKind::KwBlock:
+                error_here("blocks are defined outside the model")
+                    .help("move `block " + std::string(peek(1).kind == TokenKind::Ident ? peek(1).text : "NAME") +
+                          "(...) { ... }` before or after `model`");
+                parse_block();  // skipped whole, so its body is not taken for the model's
+                throw SyntaxError{};
             case TokenKind::KwRepeat:
-                error_here("'" + peek().text + "' is reserved for a future version of the language");
+                error_here("'repeat' needs a name: `h = repeat 3 block(x, ...)`");
                 throw SyntaxError{};
             default:
                 error_here("expected a statement, found " + describe(peek()))
@@ -209,7 +291,7 @@ private:
         return s;
     }
 
-    // layer = IDENT "=" call
+    // layer = IDENT "=" ( call | "repeat" value call )
     ast::Stmt parse_layer() {
         ast::Stmt s;
         s.kind = ast::Stmt::Kind::Layer;
@@ -223,6 +305,15 @@ private:
             throw SyntaxError{};
         }
         advance();
+        if (at(TokenKind::KwRepeat)) {
+            s.repeat_span = span_of(advance());
+            s.repeat_count = parse_value();
+            if (!(at(TokenKind::Ident) && peek(1).kind == TokenKind::LParen)) {
+                error_here("expected a block call after 'repeat', found " + describe(peek()))
+                    .help("write `" + s.name + " = repeat 3 block_name(x, ...)`");
+                throw SyntaxError{};
+            }
+        }
         s.value = parse_call_stmt_rhs();
         return s;
     }

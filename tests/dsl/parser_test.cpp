@@ -112,10 +112,67 @@ TEST(Parser, MissingClosingBrace) {
     EXPECT_NE(p.errors.find("t.nn:1:9: note: model 'm' opened here"), std::string::npos) << p.errors;
 }
 
-TEST(Parser, ReservedWords) {
-    auto p = parse_text("model m {\n  block = relu(x)\n}\n");
+TEST(Parser, BlockInsideModelIsAnError) {
+    auto p = parse_text("model m {\n  block b(x) {\n    y = relu(x)\n    return y\n  }\n  a = relu(x)\n}\n");
     EXPECT_EQ(p.error_count, 1);
-    EXPECT_NE(p.errors.find("'block' is reserved for a future version"), std::string::npos) << p.errors;
+    EXPECT_NE(p.errors.find("t.nn:2:3: error: blocks are defined outside the model"), std::string::npos) << p.errors;
+    ASSERT_EQ(p.file.models.size(), 1u);
+    ASSERT_EQ(p.file.models[0].stmts.size(), 1u);  // recovery skips the whole block
+    EXPECT_EQ(p.file.models[0].stmts[0].name, "a");
+}
+
+TEST(Parser, Block) {
+    auto p = parse_text(
+        "block unit(x, units, init=he_normal) {\n"
+        "  h = dense(x, units, init=init)\n"
+        "  y = relu(h)\n"
+        "  return y\n"
+        "}\n"
+        "model m {\n  a = unit(x, 4)\n}\n");
+    EXPECT_EQ(p.error_count, 0) << p.errors;
+    ASSERT_EQ(p.file.blocks.size(), 1u);
+    const ast::Block& b = p.file.blocks[0];
+    EXPECT_EQ(b.name, "unit");
+    ASSERT_EQ(b.params.size(), 3u);
+    EXPECT_EQ(b.params[1].name, "units");
+    EXPECT_FALSE(b.params[1].default_value);
+    ASSERT_TRUE(b.params[2].default_value);
+    EXPECT_EQ(b.params[2].default_value->text, "he_normal");
+    ASSERT_EQ(b.stmts.size(), 2u);
+    EXPECT_EQ(b.result, "y");
+    EXPECT_EQ(b.result_span.loc.line, 4);
+    EXPECT_EQ(b.result_span.loc.col, 10);
+}
+
+TEST(Parser, BlockStatementsMustBeLayersAndEndWithReturn) {
+    auto p = parse_text(
+        "block b(x) {\n"
+        "  input z: [3]\n"
+        "  y = relu(x)\n"
+        "  return y\n"
+        "  w = relu(y)\n"
+        "}\n");
+    EXPECT_EQ(p.error_count, 2) << p.errors;
+    EXPECT_NE(p.errors.find("t.nn:2:3: error: a block holds layer statements only; 'input' belongs in the model"),
+              std::string::npos) << p.errors;
+    EXPECT_NE(p.errors.find("t.nn:5:3: error: statement after 'return' in block 'b'"), std::string::npos) << p.errors;
+}
+
+TEST(Parser, Repeat) {
+    auto p = parse_text("model m {\n  h = repeat 3 unit(x, 4)\n  g = repeat unit(x)\n}\n");
+    EXPECT_EQ(p.error_count, 1) << p.errors;
+    EXPECT_EQ(p.errors.find("t.nn:2:"), std::string::npos) << p.errors;
+    const ast::Stmt& s = p.file.models[0].stmts[0];
+    ASSERT_TRUE(s.repeat_count);
+    EXPECT_EQ(s.repeat_count->int_value, 3);
+    EXPECT_EQ(s.value.text, "unit");
+    EXPECT_NE(p.errors.find("t.nn:3:21: error: expected a block call after 'repeat', found end of line"), std::string::npos) << p.errors;
+}
+
+TEST(Parser, ReturnIsAnOrdinaryNameOutsideBlocks) {
+    auto p = parse_text("model m {\n  return = relu(x)\n}\n");
+    EXPECT_EQ(p.error_count, 0) << p.errors;
+    EXPECT_EQ(p.file.models[0].stmts[0].name, "return");
 }
 
 TEST(Parser, DeepNestingIsAnErrorNotACrash) {
