@@ -50,6 +50,7 @@ struct Setting {
 struct UseSite {
     std::string block;
     Span span;
+    Span name_span;  // the name of the statement that uses the block (`r1`)
     int repeat_index = 0, repeat_count = 0;  // for `repeat N`: which instance (1-based) of how many
 };
 

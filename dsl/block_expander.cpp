@@ -294,7 +294,7 @@ private:
         std::map<std::string, ast::Value> args;
         if (!bind(use.value, info, args)) return failed();
 
-        ast::UseSite site{info.block->name, use.value.callee_span};
+        ast::UseSite site{info.block->name, use.value.callee_span, s.name_span};
         if (!s.repeat_count) return instantiate(info, std::move(args), path, name, scope.trail, site);
         size_t chained = info.block->params.size();
         for (size_t i = 0; i < info.is_tensor.size() && chained == info.block->params.size(); ++i)

@@ -142,11 +142,9 @@ private:
             }
             if (auto it = names_.find(d.name); it != names_.end()) {
                 const Def& first = defs_[static_cast<size_t>(it->second)];
-                with_trail(&s, [&] {
-                    diags_.error(file_, d.name_span, "'" + d.name + "' is already defined")
-                        .note(first.name_span, "'" + d.name + "' first defined here as " +
-                                                   (first.kind == NodeKind::Input ? "an " : "a ") + kind_word(first.kind));
-                });
+                diags_.error(file_, written_at(d), "'" + d.name + "' is already defined")
+                    .note(written_at(first), "'" + d.name + "' first defined here as " +
+                                                 (first.kind == NodeKind::Input ? "an " : "a ") + kind_word(first.kind));
                 d.duplicate = true;
                 d.ok = false;
             } else {
@@ -154,6 +152,14 @@ private:
             }
             defs_.push_back(std::move(d));
         }
+    }
+
+    // Where the user wrote a model-level name: the statement itself, or for the result of a block
+    // use (`r1 = residual(...)`, node `r1`, defined by a statement inside the block) the use.
+    static Span written_at(const Def& d) {
+        const std::vector<ast::UseSite>& trail = d.stmt->trail;
+        if (!trail.empty() && d.name.find('.') == std::string::npos) return trail.front().name_span;
+        return d.name_span;
     }
 
     // ---- bind ----------------------------------------------------------------------------
@@ -499,9 +505,10 @@ private:
             }
             // Without a loss every layer is a dead end; "has no loss" below says it once.
             if (!d.users.empty() || d.duplicate || d.quiet || quiet_.count(static_cast<int>(i)) || !any_loss) continue;
-            with_trail(d.stmt, [&] {
-                Diagnostic& diag = diags_.error(file_, d.name_span, std::string(kind_word(d.kind)) + " '" + d.name +
-                                                                        "' is never used");
+            const bool inner = d.name.find('.') != std::string::npos;  // else a model-level name
+            with_trail(inner ? d.stmt : &no_trail_, [&] {
+                Diagnostic& diag = diags_.error(file_, written_at(d), std::string(kind_word(d.kind)) + " '" + d.name +
+                                                                          "' is never used");
                 if (d.kind == NodeKind::Layer) diag.help("every layer must lead to the loss; use its output or remove it");
                 else if (d.kind == NodeKind::Target) diag.help("pass it to the loss: `loss = op(prediction, " + d.name + ")`");
                 else diag.help("feed it to a layer or remove it");
@@ -548,6 +555,7 @@ private:
     const SourceFile& file_;
     const OpCatalog& ops_;
     Diagnostics& diags_;
+    const ast::Stmt no_trail_{};
     ast::Model expanded_;                  // the model with its block uses expanded; defs_ point into it
     std::vector<std::string> block_names_;
     std::vector<Def> defs_;
