@@ -4,6 +4,8 @@
 #pragma once
 #include <Halide.h>
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +23,20 @@ struct LayerContext {
     std::string func_name(const dsl::Node& node, const std::string& what) const {
         return node.name + "__" + what;
     }
+
+    // Funcs a forward keeps for its backward (max-pool's argmax, conv's padded input), so the
+    // backward reuses the very values the forward computed instead of recomputing them.
+    void save(const dsl::Node& node, const std::string& what, const Halide::Func& f) const {
+        (*saved)[node.name + "/" + what] = f;
+    }
+    Halide::Func saved_or(const dsl::Node& node, const std::string& what, const std::function<Halide::Func()>& make) const {
+        auto it = saved->find(node.name + "/" + what);
+        if (it != saved->end()) return it->second;
+        Halide::Func f = make();
+        save(node, what, f);
+        return f;
+    }
+    std::shared_ptr<std::map<std::string, Halide::Func>> saved = std::make_shared<std::map<std::string, Halide::Func>>();
 };
 
 struct Gradients {

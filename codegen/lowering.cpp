@@ -133,7 +133,7 @@ LoweredPipeline lower_inference(const dsl::CheckedModel& model, Type type, int b
     return b.result;
 }
 
-LoweredPipeline lower_training(const dsl::CheckedModel& model, Type type, int batch_estimate) {
+LoweredPipeline lower_training(const dsl::CheckedModel& model, Type type, int batch_estimate, bool input_gradient) {
     Builder b(model, type, batch_estimate);
     b.declare_arguments(true);
     b.forward_layers();
@@ -163,7 +163,8 @@ LoweredPipeline lower_training(const dsl::CheckedModel& model, Type type, int ba
         for (size_t i = 0; i < node.inputs.size() && i < g.d_inputs.size(); ++i) {
             if (!g.d_inputs[i].defined()) continue;
             const int src = node.inputs[i];
-            if (model.node(src).kind != dsl::NodeKind::Layer) continue;  // no gradient for data
+            const dsl::NodeKind kind = model.node(src).kind;
+            if (kind == dsl::NodeKind::Target || (kind == dsl::NodeKind::Input && !input_gradient)) continue;
             Func& acc = grad[static_cast<size_t>(src)];
             if (!acc.defined()) {
                 acc = g.d_inputs[i];
@@ -188,6 +189,12 @@ LoweredPipeline lower_training(const dsl::CheckedModel& model, Type type, int ba
         if (!param_grads[p].defined())
             throw std::logic_error("internal error: parameter '" + b.params[p].full_name + "' gets no gradient");
         b.result.outputs.push_back({copy_of(param_grads[p], "grad__" + b.params[p].func_name), b.params[p].spec.shape, false});
+    }
+    if (input_gradient) {
+        const dsl::Node& in = model.node(model.inputs[0]);
+        if (!grad[static_cast<size_t>(in.id)].defined())
+            throw std::logic_error("internal error: the input '" + in.name + "' gets no gradient");
+        b.result.outputs.push_back({copy_of(grad[static_cast<size_t>(in.id)], "grad__input"), in.shape, true});
     }
     return b.result;
 }

@@ -28,6 +28,9 @@ struct LoweredPipeline {
 // `type` is Float(32) for builds and Float(64) for gradient checks. `batch_estimate` feeds the
 // autoscheduler; any batch size works at run time.
 LoweredPipeline lower_inference(const dsl::CheckedModel& model, Halide::Type type, int batch_estimate);
-LoweredPipeline lower_training(const dsl::CheckedModel& model, Halide::Type type, int batch_estimate);
+// With `input_gradient`, the gradient of the loss w.r.t. the model input is appended as a last
+// output (gradient checks use it; builds do not).
+LoweredPipeline lower_training(const dsl::CheckedModel& model, Halide::Type type, int batch_estimate,
+                               bool input_gradient = false);
 
 }  // namespace nnc::codegen

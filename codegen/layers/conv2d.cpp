@@ -1,0 +1,194 @@
+// conv2d(x, filters, kernel=3, stride=1, padding=same, pad=-1, dilation=1, bias=true, init=he_normal)
+// x: (N, C, H, W)   weight: [F, C, K, K] (PyTorch's layout)   bias: [F]   y: (N, F, Ho, Wo)
+// Halide: x(x, y, c, n), w(kx, ky, c, f), y(x, y, f, n).
+// The input is padded once into its own Func so the product reads it without bounds tests.
+// Backward is hand-written: d_input gathers from the output gradient (a stride-s convolution
+// scatters, which schedules badly), and d_weight reduces 16 lanes of x at once before summing
+// them, so the long reduction over (N, Ho, Wo) vectorizes.
+#include "codegen/layer_registry.h"
+#include "codegen/layers/window.h"
+
+namespace nnc::codegen {
+namespace {
+
+using namespace Halide;
+
+constexpr int kLanes = 16;  // d_weight's partial sums along x
+
+class Conv2d final : public Layer {
+public:
+    Conv2d() {
+        spec_.name = "conv2d";
+        spec_.summary = "2-D convolution over (C, H, W)";
+        spec_.attrs = {
+            {"filters", dsl::AttrType::Int, true, std::nullopt, {}, "number of output channels"},
+            {"kernel", dsl::AttrType::Int, false, dsl::AttrValue(int64_t(3)), {}, "kernel size (square)"},
+            {"stride", dsl::AttrType::Int, false, dsl::AttrValue(int64_t(1)), {}, "step between windows"},
+            {"padding", dsl::AttrType::Ident, false, dsl::AttrValue(std::string("same")), {"same", "valid"},
+             "same: pad (k-1)/2 on each side; valid: no padding"},
+            {"pad", dsl::AttrType::Int, false, dsl::AttrValue(int64_t(-1)), {}, "explicit padding on each side (overrides padding)"},
+            {"dilation", dsl::AttrType::Int, false, dsl::AttrValue(int64_t(1)), {}, "spacing between kernel taps"},
+            {"bias", dsl::AttrType::Bool, false, dsl::AttrValue(true), {}, "add a learned bias per filter"},
+            {"init", dsl::AttrType::Init, false, dsl::AttrValue(dsl::InitSpec{"he_normal", 0.0}), {}, "weight initializer"},
+        };
+        spec_.shape = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
+            if (in[0].dims.size() != 3)
+                return dsl::ShapeResult::fail("conv2d expects a (C, H, W) input, got " + in[0].str() +
+                                              "; declare the input as [channels, height, width]");
+            Window w;
+            if (std::string e = window_from_attrs(a, &w); !e.empty()) return dsl::ShapeResult::fail("conv2d: " + e);
+            if (a.get_int("filters") < 1) return dsl::ShapeResult::fail("conv2d needs filters >= 1");
+            const int64_t h = in[0].dims[1], wd = in[0].dims[2];
+            if (w.effective() > h + 2 * w.pad || w.effective() > wd + 2 * w.pad)
+                return dsl::ShapeResult::fail("conv2d kernel " + std::to_string(w.effective()) + "x" +
+                                              std::to_string(w.effective()) + " is larger than its padded input " +
+                                              std::to_string(h + 2 * w.pad) + "x" + std::to_string(wd + 2 * w.pad) +
+                                              " (input " + in[0].str() + ")");
+            return dsl::ShapeResult::ok({{a.get_int("filters"), w.output(h), w.output(wd)}});
+        };
+        spec_.params = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
+            const int64_t c = in[0].dims.at(0), f = a.get_int("filters"), k = a.get_int("kernel");
+            std::vector<dsl::ParamSpec> ps;
+            ps.push_back({"weight", {{f, c, k, k}}, a.get_init("init"), c * k * k, f * k * k});
+            if (a.get_bool("bias")) ps.push_back({"bias", {{f}}, dsl::InitSpec{"zeros", 0.0}, c * k * k, f * k * k});
+            return ps;
+        };
+    }
+
+    const dsl::OpSpec& spec() const override { return spec_; }
+
+    Func forward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
+                 const std::vector<Tensor>& p) const override {
+        const Window w = window(node);
+        const int c_in = static_cast<int>(in[0].shape.dims[0]);
+        const int k = static_cast<int>(w.kernel), s = static_cast<int>(w.stride), d = static_cast<int>(w.dilation);
+        Func pad = ctx.saved_or(node, "padded", [&] { return padded(ctx, node, in[0], w); });
+        Var x("x"), y("y"), f("f"), n("n");
+        RDom r(0, k, 0, k, 0, c_in, "r_win");
+        Func out(ctx.func_name(node, "fwd"));
+        out(x, y, f, n) = p.size() > 1 ? Expr(p[1].func(f)) : zero_of(ctx.type);
+        out(x, y, f, n) += pad(x * s + r.x * d, y * s + r.y * d, r.z, n) * p[0].func(r.x, r.y, r.z, f);
+        return out;
+    }
+
+    Gradients backward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
+                       const std::vector<Tensor>& p, const Tensor&, const Func& dy) const override {
+        const Window w = window(node);
+        const int k = static_cast<int>(w.kernel), s = static_cast<int>(w.stride), d = static_cast<int>(w.dilation);
+        const int pd = static_cast<int>(w.pad);
+        const int filters = static_cast<int>(node.shape.dims[0]);
+        const int ho = static_cast<int>(node.shape.dims[1]), wo = static_cast<int>(node.shape.dims[2]);
+        Var x("x"), y("y"), c("c"), f("f"), n("n"), v("v"), kx("kx"), ky("ky");
+        Gradients g;
+
+        // The output gradient, zero outside (Ho, Wo): both gathers below read past its edges.
+        Func dyz(ctx.func_name(node, "d_out_zero"));
+        dyz(x, y, f, n) = select(x >= 0 && x < wo && y >= 0 && y < ho,
+                                 dy(clamp(x, 0, wo - 1), clamp(y, 0, ho - 1), f, n), zero_of(ctx.type));
+
+        // d_input(x, y, c) = sum over taps and filters of the outputs whose window covered x, y.
+        RDom r(0, k, 0, k, 0, filters, "r_tap");
+        Expr ox = x + pd - r.x * d, oy = y + pd - r.y * d;
+        Expr hit = s == 1 ? Expr(true) : (ox % s == 0 && oy % s == 0);
+        Func dx(ctx.func_name(node, "d_input"));
+        dx(x, y, c, n) = zero_of(ctx.type);
+        dx(x, y, c, n) += select(hit, dyz(ox / s, oy / s, r.z, n), zero_of(ctx.type)) * p[0].func(r.x, r.y, c, r.z);
+        g.d_inputs.push_back(dx);
+
+        // d_weight: kLanes partial sums along the output's x, then their sum.
+        const int x_blocks = (wo + kLanes - 1) / kLanes;
+        Func pad = ctx.saved_or(node, "padded", [&] { return padded(ctx, node, in[0], w); });
+        RDom rr(0, x_blocks, 0, ho, 0, ctx.batch, "r_pos");
+        Expr px = rr.x * kLanes + v;
+        Func part(ctx.func_name(node, "d_weight_lanes"));
+        part(v, kx, ky, c, f) = zero_of(ctx.type);
+        part(v, kx, ky, c, f) += pad(px * s + kx * d, rr.y * s + ky * d, c, rr.z) * dyz(px, rr.y, f, rr.z);
+        RDom lanes(0, kLanes, "r_lane");
+        Func dw(ctx.func_name(node, "d_weight"));
+        dw(kx, ky, c, f) = zero_of(ctx.type);
+        dw(kx, ky, c, f) += part(lanes, kx, ky, c, f);
+        g.d_params.push_back(dw);
+
+        if (p.size() > 1) {
+            RDom ro(0, wo, 0, ho, 0, ctx.batch, "r_out");
+            Func db(ctx.func_name(node, "d_bias"));
+            db(f) = zero_of(ctx.type);
+            db(f) += dy(ro.x, ro.y, f, ro.z);
+            g.d_params.push_back(db);
+        }
+        return g;
+    }
+
+    void schedule(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>& in) const override {
+        const int vec = ctx.vector_width(Float(32));
+        const int filters = static_cast<int>(node.shape.dims[0]);
+        const int c_in = static_cast<int>(in[0].dims[0]);
+        Var x("x"), y("y"), f("f"), c("c"), n("n"), v("v"), kx("kx"), ky("ky"), fo("fo"), fi("fi"), co("co"), ci("ci");
+        // Four filters (or channels) per pass share each input vector. Update stages guard their
+        // tails: shifting inwards would add some products twice.
+        auto per_pass = [](int extent) { return extent >= 4 ? 4 : extent; };
+        if (Func out = ctx.find(node.name + "__fwd"); out.defined()) {
+            const int u = per_pass(filters);
+            out.compute_root().vectorize(x, vec, TailStrategy::GuardWithIf).parallel(n);
+            out.update(0)
+                .split(f, fo, fi, u, TailStrategy::GuardWithIf)
+                .reorder(x, fi, out.rvars(0)[0], out.rvars(0)[1], out.rvars(0)[2], y, fo, n)
+                .vectorize(x, vec, TailStrategy::GuardWithIf)
+                .unroll(fi)
+                .parallel(n);
+            ctx.claim(out);
+        }
+        if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) {
+            const int u = per_pass(c_in);
+            dx.compute_root().vectorize(x, vec, TailStrategy::GuardWithIf).parallel(n);
+            dx.update(0)
+                .split(c, co, ci, u, TailStrategy::GuardWithIf)
+                .reorder(x, ci, dx.rvars(0)[0], dx.rvars(0)[1], dx.rvars(0)[2], y, co, n)
+                .vectorize(x, vec, TailStrategy::GuardWithIf)
+                .unroll(ci)
+                .parallel(n);
+            ctx.claim(dx);
+        }
+        if (Func part = ctx.find(node.name + "__d_weight_lanes"); part.defined()) {
+            part.compute_root().vectorize(v).parallel(f);
+            part.update(0)
+                .reorder(v, kx, ky, part.rvars(0)[0], part.rvars(0)[1], part.rvars(0)[2], c, f)
+                .vectorize(v)
+                .unroll(kx)
+                .unroll(ky)
+                .parallel(f);
+            ctx.claim(part);
+        }
+    }
+
+private:
+    static Window window(const dsl::Node& node) {
+        Window w;
+        window_from_attrs(node.attrs, &w);
+        return w;
+    }
+
+    // The input with `pad` zeros on every side, over (W + 2 pad, H + 2 pad).
+    static Func padded(const LayerContext& ctx, const dsl::Node& node, const Tensor& in, const Window& w) {
+        const int c = static_cast<int>(in.shape.dims[0]);
+        const int h = static_cast<int>(in.shape.dims[1]), wd = static_cast<int>(in.shape.dims[2]);
+        const int pd = static_cast<int>(w.pad);
+        (void)c;
+        Var x("x"), y("y"), ch("c"), n("n");
+        Func pad(ctx.func_name(node, "padded"));
+        if (pd == 0) {
+            pad(x, y, ch, n) = in.func(clamp(x, 0, wd - 1), clamp(y, 0, h - 1), ch, n);
+        } else {
+            pad(x, y, ch, n) = select(x >= pd && x < wd + pd && y >= pd && y < h + pd,
+                                      in.func(clamp(x - pd, 0, wd - 1), clamp(y - pd, 0, h - 1), ch, n),
+                                      zero_of(ctx.type));
+        }
+        return pad;
+    }
+
+    dsl::OpSpec spec_;
+};
+
+}  // namespace
+NNC_REGISTER_LAYER(Conv2d);
+}  // namespace nnc::codegen
