@@ -48,6 +48,43 @@ std::string init_kind(const dsl::InitSpec& init) {
     throw std::runtime_error("internal error: initializer '" + init.kind + "' has no runtime kind");
 }
 
+const char* monitor_enum(const std::string& monitor) {
+    return monitor == "val_accuracy" ? "NNC_MONITOR_VAL_ACCURACY"
+           : monitor == "train_loss" ? "NNC_MONITOR_TRAIN_LOSS"
+                                     : "NNC_MONITOR_VAL_LOSS";
+}
+
+const char* mode_enum(const std::string& mode) {
+    return mode == "min" ? "NNC_MODE_MIN" : mode == "max" ? "NNC_MODE_MAX" : "NNC_MODE_AUTO";
+}
+
+// An nnc_lr_schedule initializer, fields in declaration order.
+std::string schedule_init(const dsl::ScheduleConfig& s, const dsl::WarmupConfig& w) {
+    static const std::pair<const char*, const char*> kinds[] = {
+        {"constant", "NNC_SCHEDULE_CONSTANT"},       {"step", "NNC_SCHEDULE_STEP"},
+        {"multistep", "NNC_SCHEDULE_MULTISTEP"},     {"exponential", "NNC_SCHEDULE_EXPONENTIAL"},
+        {"cosine", "NNC_SCHEDULE_COSINE"},           {"reduce_on_plateau", "NNC_SCHEDULE_PLATEAU"}};
+    const char* kind = nullptr;
+    for (const auto& [name, c] : kinds)
+        if (s.kind == name) kind = c;
+    if (!kind) throw std::runtime_error("internal error: schedule '" + s.kind + "' has no runtime kind");
+    if (s.milestones.size() > 16) throw std::runtime_error("internal error: more than 16 milestones");
+    std::string milestones = "{";
+    for (size_t i = 0; i < s.milestones.size(); ++i) milestones += (i ? ", " : "") + std::to_string(s.milestones[i]);
+    milestones += s.milestones.empty() ? "0}" : "}";
+    return std::string("{") + kind + ", " + c_double(s.factor) + ", " + std::to_string(s.every) + ", " +
+           std::to_string(s.milestones.size()) + ", " + milestones + ", " + std::to_string(s.epochs) + ", " +
+           c_double(s.min_lr) + ", " + monitor_enum(s.monitor) + ", " + mode_enum(s.mode) + ", " +
+           std::to_string(s.patience) + ", " + std::to_string(s.cooldown) + ", " + c_double(s.threshold) + ", " +
+           (s.threshold_abs ? "1" : "0") + ", " + std::to_string(w.steps) + ", " + std::to_string(w.epochs) + ", " +
+           c_double(w.start) + "}";
+}
+
+std::string early_stopping_init(const dsl::EarlyStoppingConfig& e) {
+    return std::string("{") + (e.enabled ? "1" : "0") + ", " + monitor_enum(e.monitor) + ", " + mode_enum(e.mode) +
+           ", " + std::to_string(e.patience) + ", " + c_double(e.min_delta) + "}";
+}
+
 }  // namespace
 
 std::string hash_source(const std::string& text) {
@@ -78,7 +115,8 @@ std::string generate_descriptor_source(const dsl::CheckedModel& model, const std
     o << "static const nnc_param_desc params[] = {\n";
     for (const ModelParam& p : params)
         o << "    {" << c_string(p.full_name) << ", " << dims_init(p.spec.shape) << ", " << init_kind(p.spec.init)
-          << ", " << c_double(p.spec.init.a) << ", " << p.spec.fan_in << ", " << p.spec.fan_out << "},\n";
+          << ", " << c_double(p.spec.init.a) << ", " << p.spec.fan_in << ", " << p.spec.fan_out << ", "
+          << c_double(p.spec.max_norm) << "},\n";
     if (params.empty()) o << "    {0}\n";
     o << "};\n\n";
     o << "static const nnc_model_desc desc = {\n"
@@ -96,7 +134,13 @@ std::string generate_descriptor_source(const dsl::CheckedModel& model, const std
       << c_double(opt.beta1) << ", " << c_double(opt.beta2) << ", " << c_double(opt.eps) << ", "
       << c_double(opt.weight_decay) << ",\n"
       << "    " << (opt.nesterov ? 1 : 0) << ", " << model.train.batch << ", " << model.train.epochs << ", "
-      << model.train.validation << ", " << model.train.seed << "ull\n"
+      << model.train.validation << ", " << model.train.seed << "ull,\n"
+      << "    " << c_double(opt.rho) << ", " << c_double(opt.alpha) << ", " << (opt.centered ? 1 : 0) << ", "
+      << c_double(opt.lr_decay) << ", " << c_double(opt.initial_accumulator_value) << ",\n"
+      << "    " << schedule_init(model.train.schedule, model.train.warmup) << ",\n"
+      << "    " << c_double(model.train.clip_norm) << ", " << c_double(model.train.clip_value) << ",\n"
+      << "    " << early_stopping_init(model.train.early_stopping) << ",\n"
+      << "    " << model.train.accumulate << "\n"
       << "};\n\n"
       << "const nnc_model_desc* nnc_model_descriptor(void) { return &desc; }\n";
     return o.str();

@@ -67,12 +67,42 @@ struct Node {
 };
 
 struct OptimizerConfig {
-    std::string name = "adam";  // "sgd" | "adam"
+    std::string name = "adam";  // sgd | adam | adamw | adagrad | adadelta | rmsprop
     double lr = 3e-4;
-    double momentum = 0.9;      // sgd
+    double momentum = 0.9;      // sgd, rmsprop
     bool nesterov = false;      // sgd
-    double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam
-    double weight_decay = 0.0;
+    double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam, adamw; eps for all but sgd
+    double weight_decay = 0.0;  // adamw: decoupled
+    double rho = 0.9;           // adadelta
+    double alpha = 0.99;        // rmsprop
+    bool centered = false;      // rmsprop
+    double lr_decay = 0.0, initial_accumulator_value = 0.0;  // adagrad
+};
+
+// schedule = ...: the lr per epoch (torch.optim.lr_scheduler semantics, see GRAMMAR.md).
+struct ScheduleConfig {
+    std::string kind = "constant";  // constant | step | multistep | exponential | cosine | reduce_on_plateau
+    double factor = 0.1;            // step, multistep, exponential (gamma), reduce_on_plateau
+    int64_t every = 1;              // step
+    std::vector<int64_t> milestones;  // multistep
+    int64_t epochs = 0;             // cosine: T (0: the training epochs)
+    double min_lr = 0.0;            // cosine, reduce_on_plateau
+    std::string monitor = "val_loss", mode = "auto";  // reduce_on_plateau
+    int64_t patience = 10, cooldown = 0;
+    double threshold = 1e-4;
+    bool threshold_abs = false;
+};
+
+struct WarmupConfig {
+    int64_t steps = 0, epochs = 0;  // at most one nonzero
+    double start = 1.0 / 3.0;       // the first update's lr factor
+};
+
+struct EarlyStoppingConfig {
+    bool enabled = false;
+    std::string monitor = "val_loss", mode = "auto";
+    int64_t patience = 5;
+    double min_delta = 0.0;
 };
 
 struct TrainConfig {
@@ -81,6 +111,11 @@ struct TrainConfig {
     int64_t epochs = 1;
     uint64_t seed = 1;
     int64_t validation = 0;  // samples held out of the training set for validation
+    ScheduleConfig schedule;
+    WarmupConfig warmup;
+    double clip_norm = 0.0, clip_value = 0.0;  // 0: off
+    EarlyStoppingConfig early_stopping;
+    int64_t accumulate = 1;  // batches per update
 };
 
 struct CheckedModel {

@@ -37,6 +37,7 @@ struct ParamSpec {
     Shape shape;
     InitSpec init;      // after applying the node's init= attribute or the op's default
     int64_t fan_in = 0, fan_out = 0;
+    double max_norm = 0;  // > 0: per-output-unit L2 bound applied after each update (0: none)
 };
 
 enum class OpKind { Layer, Loss };

@@ -32,6 +32,12 @@ struct TrainOptions {
     std::optional<double> lr;
     std::optional<std::string> optimizer;
     std::optional<uint64_t> seed;
+    std::optional<std::string> lr_schedule;          // as the train section writes it: "step(every=10, factor=0.5)"
+    std::optional<int64_t> warmup;                   // updates
+    std::optional<double> clip_norm, clip_value;     // 0: off
+    std::optional<int64_t> early_stopping_patience;  // 0 or more: early stopping on (the model's monitor, else val_loss)
+    std::optional<int64_t> accumulate;
+    std::optional<int> threads;
     std::string data_dir = "/usr/share/datasets/fashion-mnist";
     std::string save;        // checkpoint path after training
     std::string load;        // checkpoint to start from (skips initialization)

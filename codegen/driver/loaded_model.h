@@ -19,6 +19,7 @@ namespace nnc::driver {
     X(nnc_model_init)                      \
     X(nnc_model_set_optimizer)             \
     X(nnc_model_get_optimizer)             \
+    X(nnc_optimizer_defaults)              \
     X(nnc_model_save)                      \
     X(nnc_model_load)                      \
     X(nnc_dataset_load_idx)                \

@@ -50,7 +50,18 @@ int main(int argc, char** argv) {
     tr->add_option("--epochs", train.epochs, "epochs (default: the model's train section)");
     tr->add_option("--batch", train.batch, "batch size");
     tr->add_option("--lr", train.lr, "learning rate");
-    tr->add_option("--optimizer", train.optimizer, "sgd or adam")->check(CLI::IsMember({"sgd", "adam"}));
+    tr->add_option("--optimizer", train.optimizer, "sgd, adam, adamw, adagrad, adadelta or rmsprop (torch's defaults)")
+        ->check(CLI::IsMember({"sgd", "adam", "adamw", "adagrad", "adadelta", "rmsprop"}));
+    tr->add_option("--schedule", train.lr_schedule,
+                   "lr schedule, as in the train section: constant, step(every=10, factor=0.5), multistep(milestones=[30, 60]), "
+                   "exponential(gamma=0.95), cosine(epochs=20, min_lr=1e-5), reduce_on_plateau(monitor=val_loss, factor=0.3, patience=3)");
+    tr->add_option("--warmup", train.warmup, "linear warm-up over this many updates (0: none)");
+    tr->add_option("--clip-norm", train.clip_norm, "clip the global gradient L2 norm to this (0: off)");
+    tr->add_option("--clip-value", train.clip_value, "clamp every gradient to [-v, v] (0: off)");
+    tr->add_option("--early-stopping-patience", train.early_stopping_patience,
+                   "stop after this many epochs without improvement and keep the best weights");
+    tr->add_option("--accumulate", train.accumulate, "batches whose gradients make one update");
+    tr->add_option("--threads", train.threads, "threads for the parameter update (0: this machine's)");
     tr->add_option("--seed", train.seed, "seed for initialization and shuffling");
     tr->add_option("--validation", train.validation, "training samples held out for validation");
     tr->add_option("--limit", train.limit, "train on the first N training samples only");

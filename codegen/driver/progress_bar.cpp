@@ -34,7 +34,8 @@ void ProgressBar::epoch_done(const nnc_epoch_stats& s) {
     if (!std::isnan(s.train_accuracy)) std::fprintf(out_, "  train acc %.4f", s.train_accuracy);
     if (!std::isnan(s.val_loss)) std::fprintf(out_, "  val loss %.4f", s.val_loss);
     if (!std::isnan(s.val_accuracy)) std::fprintf(out_, "  val acc %.4f", s.val_accuracy);
-    std::fprintf(out_, "  %.0f samples/s  %.1fs  lr %.3g\n", s.samples_per_second, s.seconds, s.lr);
+    std::fprintf(out_, "  %.0f samples/s  %.1fs  lr %.3g  grad norm %.3g\n", s.samples_per_second, s.seconds, s.lr,
+                 s.grad_norm);
     std::fflush(out_);
     last_draw_ = -1;
 }

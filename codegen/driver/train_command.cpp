@@ -9,6 +9,9 @@
 #include "codegen/driver/commands.h"
 #include "codegen/driver/loaded_model.h"
 #include "codegen/driver/progress_bar.h"
+#include "dsl/lexer.h"
+#include "dsl/parser.h"
+#include "dsl/train_config.h"
 
 namespace nnc::driver {
 namespace {
@@ -42,6 +45,61 @@ std::unique_ptr<Dataset> slice(const LoadedModel& lib, const Dataset& d, int64_t
     return std::make_unique<Dataset>(lib, out);
 }
 
+// Checks `key = text` as a line of a train section, with the same rules and messages as in a
+// .nn file, and returns the resulting settings (cosine's default length: `epochs`); throws with
+// the rendered diagnostics.
+dsl::TrainConfig parse_setting(const std::string& flag, const std::string& key, const std::string& text, int64_t epochs) {
+    const dsl::SourceFile file(flag, "model cli {\n  train {\n    " + key + " = " + text + "\n    epochs = " +
+                                         std::to_string(epochs) + "\n  }\n}\n");
+    dsl::Diagnostics diags;
+    const auto tokens = dsl::lex(file, diags);
+    const dsl::ast::File ast = dsl::parse(tokens, file, diags);
+    dsl::TrainConfig config;
+    for (const auto& model : ast.models) {
+        for (const auto& stmt : model.stmts) {
+            if (stmt.kind == dsl::ast::Stmt::Kind::Train) config = dsl::check_train(stmt, file, diags);
+        }
+    }
+    if (diags.has_errors()) throw std::runtime_error("bad " + flag + " '" + text + "':\n" + diags.render());
+    return config;
+}
+
+int monitor_of(const std::string& name) {
+    return name == "val_accuracy" ? NNC_MONITOR_VAL_ACCURACY : name == "train_loss" ? NNC_MONITOR_TRAIN_LOSS : NNC_MONITOR_VAL_LOSS;
+}
+
+int mode_of(const std::string& name) { return name == "min" ? NNC_MODE_MIN : name == "max" ? NNC_MODE_MAX : NNC_MODE_AUTO; }
+
+// The ABI form of a checked schedule; warm-up is kept from `into`.
+void set_schedule(const dsl::ScheduleConfig& s, nnc_lr_schedule& into) {
+    static const std::pair<const char*, int> kinds[] = {
+        {"constant", NNC_SCHEDULE_CONSTANT}, {"step", NNC_SCHEDULE_STEP},     {"multistep", NNC_SCHEDULE_MULTISTEP},
+        {"exponential", NNC_SCHEDULE_EXPONENTIAL}, {"cosine", NNC_SCHEDULE_COSINE}, {"reduce_on_plateau", NNC_SCHEDULE_PLATEAU}};
+    nnc_lr_schedule out{};
+    for (const auto& [name, kind] : kinds)
+        if (s.kind == name) out.kind = kind;
+    out.factor = s.factor;
+    out.every = s.every;
+    out.num_milestones = static_cast<int>(s.milestones.size());
+    for (size_t i = 0; i < s.milestones.size() && i < NNC_MAX_MILESTONES; ++i) out.milestones[i] = s.milestones[i];
+    out.epochs = s.epochs;
+    out.min_lr = s.min_lr;
+    out.monitor = monitor_of(s.monitor);
+    out.mode = mode_of(s.mode);
+    out.patience = s.patience;
+    out.cooldown = s.cooldown;
+    out.threshold = s.threshold;
+    out.threshold_abs = s.threshold_abs ? 1 : 0;
+    out.warmup_steps = into.warmup_steps;
+    out.warmup_epochs = into.warmup_epochs;
+    out.warmup_start = into.warmup_start;
+    into = out;
+}
+
+const char* monitor_name(int monitor) {
+    return monitor == NNC_MONITOR_VAL_ACCURACY ? "val_accuracy" : monitor == NNC_MONITOR_TRAIN_LOSS ? "train_loss" : "val_loss";
+}
+
 struct Callbacks {
     ProgressBar bar{stderr};
     static int on_batch(void* user, const nnc_progress* p) {
@@ -50,6 +108,12 @@ struct Callbacks {
     }
     static int on_epoch(void* user, const nnc_epoch_stats* s) {
         static_cast<Callbacks*>(user)->bar.epoch_done(*s);
+        if (s->stopping) {
+            std::fprintf(stderr, "early stopping: no improvement since epoch %lld; its weights are kept\n",
+                         (long long)s->best_epoch);
+        } else if (s->best_epoch && s->epoch == s->epochs) {
+            std::fprintf(stderr, "early stopping: keeping the weights of epoch %lld, the best\n", (long long)s->best_epoch);
+        }
         return 0;
     }
 };
@@ -71,19 +135,26 @@ int train(const TrainOptions& o) {
     if (o.validation) validation = *o.validation;
     std::string opt_name = opt.name ? opt.name : "";
     if (o.optimizer && *o.optimizer != opt_name) {
-        // Another optimizer: its own defaults, then the overrides.
-        nnc_optimizer_config fresh{};
-        fresh.name = o.optimizer->c_str();
-        fresh.lr = *o.optimizer == "adam" ? 3e-4 : 0.01;
-        fresh.momentum = 0.9;
-        fresh.beta1 = 0.9;
-        fresh.beta2 = 0.999;
-        fresh.eps = 1e-8;
-        fresh.weight_decay = opt.weight_decay;
-        opt = fresh;
+        // Another optimizer: torch's defaults for it, then the overrides.
+        lib.check(lib.nnc_optimizer_defaults(o.optimizer->c_str(), &opt), "choosing the optimizer");
     }
     if (o.lr) opt.lr = *o.lr;
     lib.check(lib.nnc_model_set_optimizer(model.get(), &opt), "setting the optimizer");
+    if (o.lr_schedule) set_schedule(parse_setting("--schedule", "schedule", *o.lr_schedule, config.epochs).schedule, config.schedule);
+    if (o.warmup) {
+        if (*o.warmup < 0) throw std::runtime_error("--warmup must be 0 (none) or a number of updates");
+        config.schedule.warmup_steps = *o.warmup;
+        config.schedule.warmup_epochs = 0;
+    }
+    if (o.clip_norm) config.clip_norm = *o.clip_norm;
+    if (o.clip_value) config.clip_value = *o.clip_value;
+    if (o.accumulate) config.accumulate = *o.accumulate;
+    if (o.threads) config.threads = *o.threads;
+    if (o.early_stopping_patience) {
+        if (*o.early_stopping_patience < 0) throw std::runtime_error("--early-stopping-patience must be at least 0");
+        config.early_stopping.enabled = 1;
+        config.early_stopping.patience = *o.early_stopping_patience;
+    }
 
     if (o.load.empty()) {
         lib.check(lib.nnc_model_init(model.get(), config.seed), "initializing");
@@ -108,6 +179,14 @@ int train(const TrainOptions& o) {
     std::fprintf(stderr, "training %s: %lld samples (%lld held out for validation), %s lr=%g, batch %lld, %lld epochs, seed %llu\n",
                  lib.nnc_model_name(model.get()), (long long)(n - validation), (long long)validation, opt.name, opt.lr,
                  (long long)config.batch, (long long)config.epochs, (unsigned long long)config.seed);
+    if (config.accumulate > 1)
+        std::fprintf(stderr, "  accumulating %lld batches per update (effective batch %lld)\n", (long long)config.accumulate,
+                     (long long)(config.accumulate * config.batch));
+    if (config.clip_norm > 0 || config.clip_value > 0)
+        std::fprintf(stderr, "  clipping gradients: norm %g, value %g (0: off)\n", config.clip_norm, config.clip_value);
+    if (config.early_stopping.enabled)
+        std::fprintf(stderr, "  early stopping on %s, patience %lld\n", monitor_name(config.early_stopping.monitor),
+                     (long long)config.early_stopping.patience);
     Callbacks cb;
     config.on_batch = &Callbacks::on_batch;
     config.on_epoch = &Callbacks::on_epoch;
