@@ -123,32 +123,25 @@ public:
         const int vec = ctx.vector_width(Float(32));
         const int filters = static_cast<int>(node.shape.dims[0]);
         const int c_in = static_cast<int>(in[0].dims[0]);
-        Var x("x"), y("y"), f("f"), c("c"), n("n"), v("v"), kx("kx"), ky("ky"), fo("fo"), fi("fi"), co("co"), ci("ci");
+        Var x("x"), y("y"), f("f"), c("c"), n("n"), v("v"), kx("kx"), ky("ky");
         // Four filters (or channels) per pass share each input vector. Update stages guard their
         // tails: shifting inwards would add some products twice.
-        auto per_pass = [](int extent) { return extent >= 4 ? 4 : extent; };
-        if (Func out = ctx.find(node.name + "__fwd"); out.defined()) {
-            const int u = per_pass(filters);
-            out.compute_root().vectorize(x, vec, TailStrategy::GuardWithIf).parallel(n);
-            out.update(0)
-                .split(f, fo, fi, u, TailStrategy::GuardWithIf)
-                .reorder(x, fi, out.rvars(0)[0], out.rvars(0)[1], out.rvars(0)[2], y, fo, n)
+        // f(x, y, ch, n) += window products over 3 RVars, for the output (ch = filters) and the
+        // input gradient (ch = input channels) alike.
+        auto window_product = [&](Func f, int channels) {
+            Var ch = f.args()[2], cho("cho"), chi("chi");
+            const std::vector<RVar> r = f.rvars(0);
+            f.compute_root().vectorize(x, vec, TailStrategy::GuardWithIf).parallel(n);
+            f.update(0)
+                .split(ch, cho, chi, channels >= 4 ? 4 : channels, TailStrategy::GuardWithIf)
+                .reorder(x, chi, r[0], r[1], r[2], y, cho, n)
                 .vectorize(x, vec, TailStrategy::GuardWithIf)
-                .unroll(fi)
+                .unroll(chi)
                 .parallel(n);
-            ctx.claim(out);
-        }
-        if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) {
-            const int u = per_pass(c_in);
-            dx.compute_root().vectorize(x, vec, TailStrategy::GuardWithIf).parallel(n);
-            dx.update(0)
-                .split(c, co, ci, u, TailStrategy::GuardWithIf)
-                .reorder(x, ci, dx.rvars(0)[0], dx.rvars(0)[1], dx.rvars(0)[2], y, co, n)
-                .vectorize(x, vec, TailStrategy::GuardWithIf)
-                .unroll(ci)
-                .parallel(n);
-            ctx.claim(dx);
-        }
+            ctx.claim(f);
+        };
+        if (Func out = ctx.find(node.name + "__fwd"); out.defined()) window_product(out, filters);
+        if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) window_product(dx, c_in);
         if (Func part = ctx.find(node.name + "__d_weight_lanes"); part.defined()) {
             part.compute_root().vectorize(v).parallel(f);
             part.update(0)

@@ -41,11 +41,9 @@ public:
         mx(n) = maximum(z(c, n));
         lse(n) = mx(n) + log(sum(exp(z(c, n) - mx(n))));
         // Labels are validated by the runtime; the clamp only keeps accesses in bounds.
-        Expr label = clamp(in[1].func(n), 0, classes - 1);
         RDom b(0, ctx.batch, "r_batch");
         Func loss(ctx.func_name(node, "fwd"));
         loss() = sum(lse(b) - z(clamp(in[1].func(b), 0, classes - 1), b)) / cast(ctx.type, ctx.batch);
-        (void)label;
         return loss;
     }
 

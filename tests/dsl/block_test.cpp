@@ -2,26 +2,14 @@
 // use-site notes on errors inside an instance. Error wording is pinned by malformed/block_*.nn.
 #include <gtest/gtest.h>
 
-#include "codegen/layer_registry.h"
 #include "dsl/frontend.h"
+#include "tests/dsl/compile_helper.h"
 
 namespace nnc::dsl {
 namespace {
 
-struct Result {
-    std::optional<CheckedModel> model;
-    std::string errors;
-};
-
-Result compile(const std::string& text) {
-    SourceFile f("t.nn", text);
-    Diagnostics d;
-    Result r;
-    r.model = compile_model(f, codegen::layer_catalog(), d);
-    r.errors = d.render();
-    EXPECT_EQ(r.model.has_value(), d.error_count() == 0);
-    return r;
-}
+using testing::compile;
+using testing::Result;
 
 std::vector<std::string> names(const CheckedModel& m) {
     std::vector<std::string> out;

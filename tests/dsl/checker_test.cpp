@@ -6,25 +6,13 @@
 #include <sstream>
 
 #include "dsl/frontend.h"
-#include "codegen/layer_registry.h"
+#include "tests/dsl/compile_helper.h"
 
 namespace nnc::dsl {
 namespace {
 
-struct Result {
-    std::optional<CheckedModel> model;
-    std::string errors;
-};
-
-Result compile(const std::string& text) {
-    SourceFile f("t.nn", text);
-    Diagnostics d;
-    Result r;
-    r.model = compile_model(f, codegen::layer_catalog(), d);
-    r.errors = d.render();
-    EXPECT_EQ(r.model.has_value(), d.error_count() == 0);
-    return r;
-}
+using testing::compile;
+using testing::Result;
 
 const Node& by_name(const CheckedModel& m, const std::string& name) {
     for (const Node& n : m.nodes)
