@@ -19,6 +19,12 @@ namespace nnc::codegen {
 struct LayerContext {
     Halide::Type type = Halide::Float(32);  // Float(64) in gradient checks
     Halide::Expr batch;                     // N, the batch extent of this call
+    // Training pipeline (train_step, gradient checks): batch norm uses batch statistics,
+    // dropout drops. Inference pipeline: running statistics, dropout is the identity.
+    bool training = false;
+    // Training only: a UInt(32) scalar that changes every step (the runtime's step seed).
+    // Random layers hash (seed, node, element) so that a step is reproducible from its seed.
+    Halide::Expr seed;
     // Prefix for Func names, from the node name ("fc1" -> "fc1__fwd", "fc1__d_weight").
     std::string func_name(const dsl::Node& node, const std::string& what) const {
         return node.name + "__" + what;
@@ -41,7 +47,7 @@ struct LayerContext {
 
 struct Gradients {
     std::vector<Halide::Func> d_inputs;  // one per input; an undefined Func where none flows (targets)
-    std::vector<Halide::Func> d_params;  // one per parameter, same dims as the parameter
+    std::vector<Halide::Func> d_params;  // one per trainable parameter (spec order, state skipped), same dims
 };
 
 class Layer {
@@ -49,7 +55,8 @@ public:
     virtual ~Layer() = default;
     virtual const dsl::OpSpec& spec() const = 0;
 
-    // Algorithm only; no schedule. `params` are in the order spec().params returns them.
+    // Algorithm only; no schedule. `params` are in the order spec().params returns them, state
+    // parameters (ParamSpec::trainable == false) included.
     // A loss returns a 0-dimensional Func: the mean loss over the batch.
     virtual Halide::Func forward(const LayerContext& ctx, const dsl::Node& node,
                                  const std::vector<Tensor>& inputs,
@@ -60,6 +67,19 @@ public:
                                const std::vector<Tensor>& inputs,
                                const std::vector<Tensor>& params, const Tensor& output,
                                const Halide::Func& d_output) const = 0;
+
+    // Layers with state parameters only, training only: the new value of each state parameter
+    // after this step (batch norm: the running statistics moved toward the batch's), in spec
+    // order of the state parameters. Called after forward with the same arguments.
+    virtual std::vector<Halide::Func> state_update(const LayerContext& ctx, const dsl::Node& node,
+                                                   const std::vector<Tensor>& inputs,
+                                                   const std::vector<Tensor>& params) const {
+        (void)ctx;
+        (void)node;
+        (void)inputs;
+        (void)params;
+        return {};
+    }
 
     // Schedule template: schedules (and claims) the Funcs this layer made for `node`, found by
     // name in ctx. Funcs left unclaimed get default_schedule.

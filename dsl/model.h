@@ -47,6 +47,9 @@ struct Attrs {
 
 enum class NodeKind { Input, Target, Layer, Loss };
 
+// Element type of a model input: float32 features, or int32 token ids (`input t: int32[32]`).
+enum class DType { Float32, Int32 };
+
 // Targets are either class indices (int32 per sample) or a real tensor.
 enum class TargetKind { Classes, Real };
 
@@ -59,6 +62,8 @@ struct Node {
     Attrs attrs;               // typed, defaults filled in
     Shape shape;               // per-sample output shape ([] for a loss: a scalar)
     Location loc;              // where the node is defined
+    // Inputs only.
+    DType dtype = DType::Float32;
     // Targets only.
     TargetKind target_kind = TargetKind::Real;
     int64_t num_classes = 0;
