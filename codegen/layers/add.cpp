@@ -23,6 +23,10 @@ public:
             return dsl::ShapeResult::ok(in[0]);
         };
         spec_.params = [](const std::vector<dsl::Shape>&, const dsl::Attrs&) { return std::vector<dsl::ParamSpec>{}; };
+        // One add per output element for each input after the first.
+        spec_.macs = [](const std::vector<dsl::Shape>& in, const dsl::Shape& out, const dsl::Attrs&) {
+            return out.elements() * static_cast<int64_t>(in.size() - 1);
+        };
     }
     const dsl::OpSpec& spec() const override { return spec_; }
 

@@ -34,6 +34,8 @@ public:
             return dsl::ShapeResult::ok(out);
         };
         spec_.params = [](const std::vector<dsl::Shape>&, const dsl::Attrs&) { return std::vector<dsl::ParamSpec>{}; };
+        // Only copies.
+        spec_.macs = [](const std::vector<dsl::Shape>&, const dsl::Shape&, const dsl::Attrs&) { return int64_t(0); };
     }
     const dsl::OpSpec& spec() const override { return spec_; }
 

@@ -53,6 +53,12 @@ public:
             if (a.get_bool("bias")) ps.push_back({"bias", {{f}}, dsl::InitSpec{"zeros", 0.0}, c * k * k, f * k * k});
             return ps;
         };
+        // C*K*K per output element, whatever the stride, dilation or padding: the output shape
+        // already accounts for them (padded taps are counted, as torch's profilers do).
+        spec_.macs = [](const std::vector<dsl::Shape>& in, const dsl::Shape& out, const dsl::Attrs& a) {
+            const int64_t k = a.get_int("kernel");
+            return out.elements() * in[0].dims.at(0) * k * k;
+        };
     }
 
     const dsl::OpSpec& spec() const override { return spec_; }

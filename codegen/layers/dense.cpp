@@ -32,6 +32,10 @@ public:
             if (a.get_bool("bias")) ps.push_back({"bias", {{n_out}}, dsl::InitSpec{"zeros", 0.0}, n_in, n_out});
             return ps;
         };
+        // One multiply-accumulate per weight; the bias adds are not counted.
+        spec_.macs = [](const std::vector<dsl::Shape>& in, const dsl::Shape& out, const dsl::Attrs&) {
+            return in[0].dims.at(0) * out.dims.at(0);
+        };
     }
 
     const dsl::OpSpec& spec() const override { return spec_; }

@@ -16,6 +16,11 @@ public:
         spec_.params = [](const std::vector<dsl::Shape>&, const dsl::Attrs&) {
             return std::vector<dsl::ParamSpec>{};
         };
+        // Activations count one multiply-accumulate per element (their exp, compare or divide),
+        // as ptflops does; the identity (linear) sets 0.
+        spec_.macs = [](const std::vector<dsl::Shape>&, const dsl::Shape& out, const dsl::Attrs&) {
+            return out.elements();
+        };
     }
 
     const dsl::OpSpec& spec() const override { return spec_; }

@@ -18,6 +18,10 @@ public:
             return dsl::ShapeResult::ok({{in[0].dims[0]}});
         };
         spec_.params = [](const std::vector<dsl::Shape>&, const dsl::Attrs&) { return std::vector<dsl::ParamSpec>{}; };
+        // One add per input element, counted as a multiply-accumulate (as the pooling layers).
+        spec_.macs = [](const std::vector<dsl::Shape>& in, const dsl::Shape&, const dsl::Attrs&) {
+            return in[0].elements();
+        };
     }
     const dsl::OpSpec& spec() const override { return spec_; }
 

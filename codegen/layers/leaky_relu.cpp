@@ -12,6 +12,10 @@ public:
         spec_.attrs = {{"alpha", dsl::AttrType::Float, false, dsl::AttrValue(0.01), {}, "slope for x < 0"}};
         spec_.shape = [](const std::vector<dsl::Shape>& in, const dsl::Attrs&) { return dsl::ShapeResult::ok(in[0]); };
         spec_.params = [](const std::vector<dsl::Shape>&, const dsl::Attrs&) { return std::vector<dsl::ParamSpec>{}; };
+        // One per element, as the other activations (elementwise.h).
+        spec_.macs = [](const std::vector<dsl::Shape>&, const dsl::Shape& out, const dsl::Attrs&) {
+            return out.elements();
+        };
     }
     const dsl::OpSpec& spec() const override { return spec_; }
 

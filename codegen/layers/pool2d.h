@@ -30,6 +30,12 @@ inline void pool_spec(dsl::OpSpec& spec, const std::string& name, const std::str
         return dsl::ShapeResult::ok({{in[0].dims[0], w.output(h), w.output(wd)}});
     };
     spec.params = [](const std::vector<dsl::Shape>&, const dsl::Attrs&) { return std::vector<dsl::ParamSpec>{}; };
+    // No multiplies here: each window tap's compare (max) or add (average) is counted as one
+    // multiply-accumulate, K*K per output element, so that pooling is not free in the totals.
+    spec.macs = [](const std::vector<dsl::Shape>&, const dsl::Shape& out, const dsl::Attrs& a) {
+        const int64_t k = a.get_int("kernel");
+        return out.elements() * k * k;
+    };
 }
 
 inline Window pool_window(const dsl::Node& node) {

@@ -9,6 +9,8 @@ class ReindexLayer : public Layer {
 public:
     ReindexLayer() {
         spec_.params = [](const std::vector<dsl::Shape>&, const dsl::Attrs&) { return std::vector<dsl::ParamSpec>{}; };
+        // Only moves elements.
+        spec_.macs = [](const std::vector<dsl::Shape>&, const dsl::Shape&, const dsl::Attrs&) { return int64_t(0); };
     }
     const dsl::OpSpec& spec() const override { return spec_; }
 

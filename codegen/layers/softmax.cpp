@@ -17,6 +17,10 @@ public:
             return dsl::ShapeResult::ok(in[0]);
         };
         spec_.params = [](const std::vector<dsl::Shape>&, const dsl::Attrs&) { return std::vector<dsl::ParamSpec>{}; };
+        // One per element, as the elementwise activations (elementwise.h): the exp-sum.
+        spec_.macs = [](const std::vector<dsl::Shape>&, const dsl::Shape& out, const dsl::Attrs&) {
+            return out.elements();
+        };
     }
     const dsl::OpSpec& spec() const override { return spec_; }
 

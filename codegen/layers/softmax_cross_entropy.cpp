@@ -28,6 +28,10 @@ public:
             return dsl::ShapeResult::ok({});
         };
         spec_.params = [](const std::vector<dsl::Shape>&, const dsl::Attrs&) { return std::vector<dsl::ParamSpec>{}; };
+        // One per logit (the exp-sum of the log-sum-exp), as softmax.
+        spec_.macs = [](const std::vector<dsl::Shape>& in, const dsl::Shape&, const dsl::Attrs&) {
+            return in[0].elements();
+        };
     }
     const dsl::OpSpec& spec() const override { return spec_; }
 
