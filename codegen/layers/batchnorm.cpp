@@ -1,0 +1,273 @@
+// batchnorm(x, momentum=0.1, eps=1e-5, affine=true), as torch's BatchNorm1d on [F] inputs (per
+// feature over the batch) and BatchNorm2d on (C, H, W) inputs (per channel over N, H, W).
+// x, y: (N, C) or (N, C, H, W); Halide x(c, n) or x(w, h, c, n).
+// weight, bias (affine only, trainable), running_mean, running_var (state): [C].
+// Training: y = (x - mean) / sqrt(var + eps) * weight + bias with the batch mean and biased
+// variance; the running statistics move toward the batch's (unbiased variance, as torch).
+// Inference: the same with the running statistics.
+// The per-channel sums reduce 16 lanes along W at once (then sum the lanes) so that the long
+// reduction over (N, H, W) vectorizes; [F] inputs reduce over N with F contiguous.
+#include "codegen/layer_registry.h"
+
+#include <sstream>
+
+namespace nnc::codegen {
+namespace {
+
+using namespace Halide;
+
+constexpr int kLanes = 16;  // partial sums along W for (C, H, W) inputs
+
+// Names of the per-channel sums, each with a "<name>_lanes" partial Func on (C, H, W) inputs.
+const char* const kSums[] = {"sum", "sum_sq", "sum_dy", "sum_dy_xc"};
+
+class BatchNorm final : public Layer {
+public:
+    BatchNorm() {
+        spec_.name = "batchnorm";
+        spec_.summary = "batch normalization per feature ([F]) or per channel ((C, H, W)), as torch's BatchNorm1d/2d";
+        spec_.attrs = {
+            {"momentum", dsl::AttrType::Float, false, dsl::AttrValue(0.1), {}, "weight of the batch statistics in the running ones, in [0, 1]"},
+            {"eps", dsl::AttrType::Float, false, dsl::AttrValue(1e-5), {}, "added to the variance, > 0"},
+            {"affine", dsl::AttrType::Bool, false, dsl::AttrValue(true), {}, "learn a scale (weight) and shift (bias) per channel"},
+        };
+        spec_.shape = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
+            const size_t rank = in[0].dims.size();
+            if (rank != 1 && rank != 3)
+                return dsl::ShapeResult::fail("batchnorm expects a [F] or (C, H, W) input, got " + in[0].str() +
+                                              "; flatten() or reshape() it to one of those");
+            const double m = a.get_float("momentum"), eps = a.get_float("eps");
+            std::ostringstream msg;
+            if (!(m >= 0.0 && m <= 1.0)) msg << "batchnorm momentum must be in [0, 1], got " << m;
+            else if (!(eps > 0.0)) msg << "batchnorm eps must be > 0, got " << eps;
+            if (!msg.str().empty()) return dsl::ShapeResult::fail(msg.str());
+            return dsl::ShapeResult::ok(in[0]);
+        };
+        spec_.params = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
+            const int64_t c = in[0].dims.at(0);
+            std::vector<dsl::ParamSpec> ps;
+            if (a.get_bool("affine")) {
+                ps.push_back({"weight", {{c}}, dsl::InitSpec{"ones", 0.0}, c, c});
+                ps.push_back({"bias", {{c}}, dsl::InitSpec{"zeros", 0.0}, c, c});
+            }
+            dsl::ParamSpec mean{"running_mean", {{c}}, dsl::InitSpec{"zeros", 0.0}, c, c};
+            dsl::ParamSpec var{"running_var", {{c}}, dsl::InitSpec{"ones", 0.0}, c, c};
+            mean.trainable = var.trainable = false;
+            ps.push_back(mean);
+            ps.push_back(var);
+            return ps;
+        };
+        // Two multiply-adds per element: (x - mean) * scale, then + bias.
+        spec_.macs = [](const std::vector<dsl::Shape>& in, const dsl::Shape&, const dsl::Attrs&) {
+            return 2 * in[0].elements();
+        };
+    }
+
+    const dsl::OpSpec& spec() const override { return spec_; }
+
+    Func forward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
+                 const std::vector<Tensor>& p) const override {
+        const Tensor& x = in[0];
+        Func mean = mean_of(ctx, node, x, p), scale = scale_of(ctx, node, x, p);
+        auto v = as_exprs(make_vars(x.rank()));
+        Expr c = channel(x, v);
+        Expr bias = affine(node) ? Expr(p[1].func(c)) : zero_of(ctx.type);
+        Func y(ctx.func_name(node, "fwd"));
+        y(v) = (x.func(v) - mean(c)) * scale(c) + bias;
+        return y;
+    }
+
+    // Training, with xc = x - mean and M = N H W values per channel:
+    //   d_bias = sum dy, d_weight = inv_std sum dy xc,
+    //   dx = scale (dy - sum dy / M - xc inv_std^2 sum(dy xc) / M)
+    // (torch's dx = weight inv_std (dy - mean(dy) - xhat mean(dy xhat))). Inference: the
+    // statistics are constants, so dx = scale dy.
+    Gradients backward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
+                       const std::vector<Tensor>& p, const Tensor&, const Func& dy) const override {
+        const Tensor& x = in[0];
+        Func mean = mean_of(ctx, node, x, p), inv_std = inv_std_of(ctx, node, x, p), scale = scale_of(ctx, node, x, p);
+        Var c("c");
+        Func sum_dy = channel_sum(ctx, node, x, "sum_dy", [&](const std::vector<Expr>& at, const Expr&) { return dy(at); });
+        Func sum_dy_xc = channel_sum(ctx, node, x, "sum_dy_xc", [&](const std::vector<Expr>& at, const Expr& ch) {
+            return dy(at) * (x.func(at) - mean(ch));
+        });
+
+        auto v = as_exprs(make_vars(x.rank()));
+        Expr ch = channel(x, v);
+        Func dx(ctx.func_name(node, "d_input"));
+        if (ctx.training) {
+            const Expr m = count(ctx, x);
+            Func d_mean(ctx.func_name(node, "d_mean")), d_k(ctx.func_name(node, "d_k"));
+            d_mean(c) = sum_dy(c) / m;
+            d_k(c) = inv_std(c) * inv_std(c) * sum_dy_xc(c) / m;
+            dx(v) = scale(ch) * (dy(v) - d_mean(ch) - (x.func(v) - mean(ch)) * d_k(ch));
+        } else {
+            dx(v) = dy(v) * scale(ch);
+        }
+
+        Gradients g;
+        g.d_inputs.push_back(dx);
+        if (affine(node)) {
+            Func dw(ctx.func_name(node, "d_weight"));
+            dw(c) = sum_dy_xc(c) * inv_std(c);
+            g.d_params.push_back(dw);
+            g.d_params.push_back(sum_dy);  // d_bias
+        }
+        return g;
+    }
+
+    // torch: running' = (1 - momentum) running + momentum batch, with the unbiased batch variance
+    // (M / (M - 1) times the biased one; M = 1 takes the biased one instead of dividing by 0).
+    std::vector<Func> state_update(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
+                                   const std::vector<Tensor>& p) const override {
+        const size_t s = affine(node) ? 2 : 0;
+        const Func& rm = p[s].func;
+        const Func& rv = p[s + 1].func;
+        Var c("c");
+        Func new_mean(ctx.func_name(node, "running_mean")), new_var(ctx.func_name(node, "running_var"));
+        if (!ctx.training) {
+            new_mean(c) = rm(c);
+            new_var(c) = rv(c);
+            return {new_mean, new_var};
+        }
+        const Tensor& x = in[0];
+        Func mean = mean_of(ctx, node, x, p), var = var_of(ctx, node, x, p);
+        const Expr m = cast(ctx.type, Expr(node.attrs.get_float("momentum")));
+        const Expr one = one_of(ctx.type);
+        const Expr n = count(ctx, x);
+        new_mean(c) = (one - m) * rm(c) + m * mean(c);
+        new_var(c) = (one - m) * rv(c) + m * var(c) * n / max(n - one, one);
+        return {new_mean, new_var};
+    }
+
+    // The per-channel sums: 16 lanes along W vectorized, channels in parallel (a [F] input:
+    // features vectorized and in parallel, the batch reduced inside). Everything else (the
+    // per-channel statistics, the elementwise forward and input gradient) takes the default:
+    // compute_root, vectorized along the contiguous dimension, parallel over the batch.
+    void schedule(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>& in) const override {
+        const int vec = ctx.vector_width(Float(32));
+        const bool spatial = in[0].dims.size() == 3;
+        for (const char* what : kSums) {
+            const std::string name = node.name + "__" + what;
+            if (spatial) {
+                Func part = ctx.find(name + "_lanes");
+                if (!part.defined()) continue;
+                const Var v = part.args()[0], c = part.args()[1];
+                const std::vector<RVar> r = part.rvars(0);
+                part.compute_root().vectorize(v, vec, TailStrategy::GuardWithIf).parallel(c);
+                part.update(0)
+                    .reorder(v, r[0], r[1], r[2], c)
+                    .vectorize(v, vec, TailStrategy::GuardWithIf)
+                    .parallel(c);
+                ctx.claim(part);
+            } else {
+                Func sum = ctx.find(name);
+                if (!sum.defined()) continue;
+                const Var c = sum.args()[0];
+                Var co("co"), ci("ci");
+                sum.compute_root().vectorize(c, vec, TailStrategy::GuardWithIf);
+                sum.update(0)
+                    .split(c, co, ci, vec, TailStrategy::GuardWithIf)
+                    .reorder(ci, sum.rvars(0)[0], co)
+                    .vectorize(ci)
+                    .parallel(co);
+                ctx.claim(sum);
+            }
+        }
+    }
+
+private:
+    static bool affine(const dsl::Node& node) { return node.attrs.get_bool("affine"); }
+
+    // The channel coordinate of Halide coordinates v: dim 0 of (c, n), dim 2 of (w, h, c, n).
+    static Expr channel(const Tensor& x, const std::vector<Expr>& v) { return v[x.shape.dims.size() == 3 ? 2 : 0]; }
+
+    // M: the values per channel, N or N H W.
+    static Expr count(const LayerContext& ctx, const Tensor& x) {
+        const int64_t per_sample = x.shape.dims.size() == 3 ? x.shape.dims[1] * x.shape.dims[2] : 1;
+        return cast(ctx.type, ctx.batch) * cast(ctx.type, Expr(static_cast<int32_t>(per_sample)));
+    }
+
+    // s(c) = sum over (n) or (n, h, w) of term(coordinates, c); term's coordinates are Halide's
+    // (innermost first, batch last) and always inside the tensor.
+    static Func channel_sum(const LayerContext& ctx, const dsl::Node& node, const Tensor& x, const std::string& what,
+                            const std::function<Expr(const std::vector<Expr>&, const Expr&)>& term) {
+        Var c("c"), v("v");
+        Func s(ctx.func_name(node, what));
+        s(c) = zero_of(ctx.type);
+        if (x.shape.dims.size() == 1) {
+            RDom r(0, ctx.batch, "r_" + what);
+            s(c) += term({c, r}, c);
+            return s;
+        }
+        const int h = static_cast<int>(x.shape.dims[1]), w = static_cast<int>(x.shape.dims[2]);
+        const int lanes = std::min(kLanes, w), blocks = (w + lanes - 1) / lanes;
+        RDom r(0, blocks, 0, h, 0, ctx.batch, "r_" + what);
+        Expr px = r.x * lanes + v;
+        Func part(ctx.func_name(node, what + "_lanes"));
+        part(v, c) = zero_of(ctx.type);
+        if (w % lanes == 0) {
+            part(v, c) += term({px, r.y, c, r.z}, c);
+        } else {  // the last block's lanes past W add nothing
+            part(v, c) += select(px < w, term({min(px, w - 1), r.y, c, r.z}, c), zero_of(ctx.type));
+        }
+        RDom rl(0, lanes, "r_lane");
+        s(c) += part(rl, c);
+        return s;
+    }
+
+    // Training: the batch mean and biased variance. Inference: the running statistics.
+    static Func mean_of(const LayerContext& ctx, const dsl::Node& node, const Tensor& x, const std::vector<Tensor>& p) {
+        if (!ctx.training) return p[affine(node) ? 2 : 0].func;
+        return ctx.saved_or(node, "mean", [&] {
+            Func sum = channel_sum(ctx, node, x, "sum", [&](const std::vector<Expr>& at, const Expr&) { return x.func(at); });
+            Var c("c");
+            Func mean(ctx.func_name(node, "mean"));
+            mean(c) = sum(c) / count(ctx, x);
+            return mean;
+        });
+    }
+
+    // Two passes (the mean first) rather than E[x^2] - E[x]^2, which cancels in float32.
+    static Func var_of(const LayerContext& ctx, const dsl::Node& node, const Tensor& x, const std::vector<Tensor>& p) {
+        if (!ctx.training) return p[affine(node) ? 3 : 1].func;
+        Func mean = mean_of(ctx, node, x, p);
+        return ctx.saved_or(node, "var", [&] {
+            Func sum_sq = channel_sum(ctx, node, x, "sum_sq", [&](const std::vector<Expr>& at, const Expr& c) {
+                Expr d = x.func(at) - mean(c);
+                return d * d;
+            });
+            Var c("c");
+            Func var(ctx.func_name(node, "var"));
+            var(c) = sum_sq(c) / count(ctx, x);
+            return var;
+        });
+    }
+
+    static Func inv_std_of(const LayerContext& ctx, const dsl::Node& node, const Tensor& x, const std::vector<Tensor>& p) {
+        return ctx.saved_or(node, "inv_std", [&] {
+            Func var = var_of(ctx, node, x, p);
+            Var c("c");
+            Func inv_std(ctx.func_name(node, "inv_std"));
+            inv_std(c) = one_of(ctx.type) / sqrt(var(c) + cast(ctx.type, Expr(node.attrs.get_float("eps"))));
+            return inv_std;
+        });
+    }
+
+    // weight * inv_std (inv_std alone without affine).
+    static Func scale_of(const LayerContext& ctx, const dsl::Node& node, const Tensor& x, const std::vector<Tensor>& p) {
+        return ctx.saved_or(node, "scale", [&] {
+            Func inv_std = inv_std_of(ctx, node, x, p);
+            Var c("c");
+            Func scale(ctx.func_name(node, "scale"));
+            scale(c) = affine(node) ? inv_std(c) * p[0].func(c) : Expr(inv_std(c));
+            return scale;
+        });
+    }
+
+    dsl::OpSpec spec_;
+};
+
+}  // namespace
+NNC_REGISTER_LAYER(BatchNorm);
+}  // namespace nnc::codegen

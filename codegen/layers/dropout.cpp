@@ -1,0 +1,98 @@
+// dropout(x, rate=0.5), as torch's Dropout: in training each element is kept with probability
+// 1 - rate and scaled by 1 / (1 - rate) (inverted dropout, so inference is the identity).
+// x, y: any shape, (N, ...).
+// The mask is a counter-based hash of (step seed, node name, element index) (codegen/random.h):
+// the backward recomputes the very same mask instead of storing it, and a step is reproducible
+// from its seed.
+#include "codegen/layer_registry.h"
+#include "codegen/random.h"
+
+#include <sstream>
+
+namespace nnc::codegen {
+namespace {
+
+using namespace Halide;
+
+class Dropout final : public Layer {
+public:
+    Dropout() {
+        spec_.name = "dropout";
+        spec_.summary = "zero elements with probability rate in training (scaling the rest by 1/(1-rate)); identity in inference";
+        spec_.attrs = {{"rate", dsl::AttrType::Float, false, dsl::AttrValue(0.5), {}, "probability of dropping an element, in [0, 1)"}};
+        spec_.shape = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
+            const double rate = a.get_float("rate");
+            if (!(rate >= 0.0 && rate < 1.0)) {
+                std::ostringstream msg;
+                msg << "dropout rate must be in [0, 1), got " << rate
+                    << "; it is the probability of dropping an element (0 keeps everything)";
+                return dsl::ShapeResult::fail(msg.str());
+            }
+            return dsl::ShapeResult::ok(in[0]);
+        };
+        spec_.params = [](const std::vector<dsl::Shape>&, const dsl::Attrs&) { return std::vector<dsl::ParamSpec>{}; };
+        // One multiply per element (the mask's hash is integer work, not counted).
+        spec_.macs = [](const std::vector<dsl::Shape>& in, const dsl::Shape&, const dsl::Attrs&) {
+            return in[0].elements();
+        };
+    }
+
+    const dsl::OpSpec& spec() const override { return spec_; }
+
+    Func forward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
+                 const std::vector<Tensor>&) const override {
+        auto v = as_exprs(make_vars(in[0].rank()));
+        Func y(ctx.func_name(node, "fwd"));
+        if (active(ctx, node)) {
+            y(v) = in[0].func(v) * keep_scale(ctx, node, in[0])(v);
+        } else {
+            y(v) = in[0].func(v);
+        }
+        return y;
+    }
+
+    // dy times the same mask and scale: y is linear in x.
+    Gradients backward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
+                       const std::vector<Tensor>&, const Tensor&, const Func& dy) const override {
+        auto v = as_exprs(make_vars(in[0].rank()));
+        Func dx(ctx.func_name(node, "d_input"));
+        if (active(ctx, node)) {
+            dx(v) = dy(v) * keep_scale(ctx, node, in[0])(v);
+        } else {
+            dx(v) = dy(v);
+        }
+        return {{dx}, {}};
+    }
+
+    // The mask is a few integer operations per element: recomputed inline wherever it is read
+    // rather than stored (fwd and d_input take the default: compute_root, vectorized, parallel).
+    void schedule(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>&) const override {
+        if (Func keep = ctx.find(node.name + "__keep"); keep.defined()) ctx.claim(keep);
+    }
+
+private:
+    static bool active(const LayerContext& ctx, const dsl::Node& node) {
+        if (!ctx.training || node.attrs.get_float("rate") == 0.0) return false;
+        if (!ctx.seed.defined())
+            throw std::logic_error("internal error: dropout '" + node.name + "' lowered for training without a seed");
+        return true;
+    }
+
+    // 1 / (1 - rate) where the element is kept, 0 where it is dropped.
+    static Func keep_scale(const LayerContext& ctx, const dsl::Node& node, const Tensor& x) {
+        return ctx.saved_or(node, "keep", [&] {
+            const double rate = node.attrs.get_float("rate");
+            auto v = as_exprs(make_vars(x.rank()));
+            Expr u = rng::uniform(ctx.type, ctx.seed, rng::salt_of(node.name), rng::flat_index(x, v));
+            Func keep(ctx.func_name(node, "keep"));
+            keep(v) = select(u >= cast(ctx.type, Expr(rate)), cast(ctx.type, Expr(1.0 / (1.0 - rate))), zero_of(ctx.type));
+            return keep;
+        });
+    }
+
+    dsl::OpSpec spec_;
+};
+
+}  // namespace
+NNC_REGISTER_LAYER(Dropout);
+}  // namespace nnc::codegen
