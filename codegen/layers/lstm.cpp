@@ -1,0 +1,156 @@
+// lstm(x, hidden, return_sequences=false, init=xavier_uniform, recurrent_init=orthogonal)
+// x: (N, T, F) -> y: (N, H) (the last h) or (N, T, H) (every h); h0 = c0 = 0.
+// As torch.nn.LSTM(batch_first=True), gates i, f, g, o (blocks of H, in this order):
+//   i = σ(a_i), f = σ(a_f), g = tanh(a_g), o = σ(a_o),  a = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh
+//   c_t = f c_{t-1} + i g,  h_t = o tanh(c_t)
+// Parameters (recurrent.h): weight_ih [F, 4H], weight_hh [H, 4H], bias_ih [4H], bias_hh [4H],
+// row-major [in, out]: torch's weight_ih_l0 is weight_ih transposed, likewise weight_hh; the
+// biases are torch's bias_ih_l0 and bias_hh_l0 as they are.
+// Halide: x(f, t, n), w_ih(g, f), w_hh(g, k), y(h, n) or y(h, t, n).
+//
+// Forward state(x, t, n), slots along x: [0, 4H) gate pre-activations a, [4H, 5H) c, [5H, 6H) h.
+// Backward d_state(x, t, n): [0, 4H) d a, [4H, 5H) dc, [5H, 9H) four partial sums (one per gate
+// block) of W_hh^T d a_{t+1}, the recurrent part of dh_t.
+#include "codegen/layers/recurrent.h"
+
+namespace nnc::codegen {
+namespace {
+
+using namespace Halide;
+namespace rnn = recurrent;
+
+class Lstm final : public Layer {
+public:
+    Lstm() { spec_ = rnn::make_spec("lstm", 4, "long short-term memory over a sequence [T, F] (torch.nn.LSTM)"); }
+
+    const dsl::OpSpec& spec() const override { return spec_; }
+
+    Func forward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
+                 const std::vector<Tensor>& p) const override {
+        const rnn::Dims d = rnn::dims_of(node, in[0].shape);
+        Func s = ctx.saved_or(node, "state", [&] { return state(ctx, node, d, in[0].func, p); });
+        const int H = d.H;
+        Var h("h"), t("t"), n("n");
+        Func y(ctx.func_name(node, "fwd"));
+        if (d.sequences)
+            y(h, t, n) = s(5 * H + h, t, n);
+        else
+            y(h, n) = s(5 * H + h, d.T - 1, n);
+        return y;
+    }
+
+    Gradients backward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
+                       const std::vector<Tensor>& p, const Tensor&, const Func& dy) const override {
+        const rnn::Dims d = rnn::dims_of(node, in[0].shape);
+        const int H = d.H, T = d.T, G = 4 * H, K = rnn::terms_per_phase(H), P = H / K;
+        Func s = ctx.saved_or(node, "state", [&] { return state(ctx, node, d, in[0].func, p); });
+        const Type type = ctx.type;
+        Var x("x"), t("t"), n("n"), k("k"), g("g");
+
+        // act(x, t, n): the activated gates i, f, g, o, then tanh(c_t) at [4H, 5H). One exp per
+        // element: tanh(z) = 2 σ(2z) - 1.
+        Func act(ctx.func_name(node, "activations"));
+        {
+            Expr is_tanh = (x >= 2 * H && x < 3 * H) || x >= G;
+            Expr z = s(x, t, n);
+            Expr a = rnn::sigmoid(select(is_tanh, 2 * z, z));
+            act(x, t, n) = select(is_tanh, 2 * a - 1, a);
+        }
+        // The recurrent weight transposed, contiguous along k for the backward product.
+        Func wt(ctx.func_name(node, "weight_hh_t"));
+        wt(k, g) = p[1].func(g, k);
+
+        // The reverse scan: for step t = T-1 .. 0, phase 0 computes dc_t (block 0 only), phase 1
+        // the gate gradients d a_t, phases 2.. add K terms each of W_hh^T d a_t into the partial
+        // sums of step t-1.
+        Func b(ctx.func_name(node, "d_state"));
+        b(x, t, n) = zero_of(type);
+        RDom r(0, H, 0, 4, 0, P + 2, 0, T, "r_bscan");
+        const RVar rk = r[0], rq = r[1], rp = r[2], rs = r[3];
+        Expr tt = T - 1 - rs;  // this step's time
+        r.where((rp == 0 && rq == 0) || rp == 1 || (rp >= 2 && tt > 0));
+        Expr tn = min(tt + 1, T - 1), tprev = max(tt - 1, 0);
+        Expr u = rk;
+        Expr dy_t = d.sequences ? Expr(dy(u, tt, n)) : select(tt == T - 1, dy(u, n), zero_of(type));
+        Expr dh = dy_t + b(5 * H + u, tt, n) + b(6 * H + u, tt, n) + b(7 * H + u, tt, n) + b(8 * H + u, tt, n);
+        Expr ai = act(u, tt, n), af = act(H + u, tt, n), ag = act(2 * H + u, tt, n), ao = act(3 * H + u, tt, n);
+        Expr tc = act(G + u, tt, n);
+        Expr dc_next = select(tt < T - 1, b(G + u, tn, n) * act(H + u, tn, n), zero_of(type));
+        Expr dc = dh * ao * (1 - tc * tc) + dc_next;  // phase 0
+        Expr dcs = b(G + u, tt, n);                   // phase 1 reads it back
+        Expr c_prev = select(tt > 0, s(G + u, tprev, n), zero_of(type));
+        Expr dgate = select(rq == 0, dcs * ag * ai * (1 - ai), rq == 1, dcs * c_prev * af * (1 - af),
+                            rq == 2, dcs * ai * (1 - ag * ag), dh * tc * ao * (1 - ao));
+        Expr acc = b(5 * H + rq * H + rk, tprev, n);
+        for (int j = 0; j < K; ++j) {
+            Expr gi = rq * H + clamp((rp - 2) * K + j, 0, H - 1);
+            acc += wt(rk, gi) * b(gi, tt, n);
+        }
+        Expr base = select(rp == 0, G, rp == 1, rq * H, 5 * H + rq * H);
+        b(base + rk, select(rp < 2, tt, tprev), n) = select(likely(rp >= 2), acc, select(rp == 0, dc, dgate));
+
+        Gradients grads;
+        Func dgates(ctx.func_name(node, "d_gates"));  // (g, t, n), a view of b's first 4H slots
+        dgates(g, t, n) = b(g, t, n);
+        rnn::InputSide is = rnn::input_side_gradients(ctx, node, d, G, in[0].func, p[0].func, dgates);
+        grads.d_inputs.push_back(is.d_input);
+        grads.d_params.push_back(is.d_weight);
+        grads.d_params.push_back(rnn::recurrent_weight_gradient(ctx, node, d, dgates, s, 5 * H));
+        grads.d_params.push_back(is.d_bias);
+        Func db_hh(ctx.func_name(node, "d_bias_hh"));  // the same sum as d_bias_ih
+        db_hh(g) = is.d_bias(g);
+        grads.d_params.push_back(db_hh);
+        return grads;
+    }
+
+    void schedule(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>& in) const override {
+        const rnn::Dims d = rnn::dims_of(node, in[0]);
+        rnn::schedule_products(ctx, node, d, 4 * d.H);
+        if (Func f = ctx.find(node.name + "__state"); f.defined()) rnn::schedule_scan(ctx, f);
+        if (Func f = ctx.find(node.name + "__d_state"); f.defined()) rnn::schedule_scan(ctx, f);
+        if (Func f = ctx.find(node.name + "__d_gates"); f.defined()) {
+            f.compute_inline();
+            ctx.claim(f);
+        }
+    }
+
+private:
+    // The forward scan. Phases p < P add K terms each of W_hh h_{t-1} to the gate slots; phase P
+    // writes c (block 0) and h (block 1) from the finished gates and c_{t-1}. `likely` makes
+    // Halide split the phase loop there, so the accumulation phases carry no activation code.
+    static Func state(const LayerContext& ctx, const dsl::Node& node, const rnn::Dims& d, const Func& x,
+                      const std::vector<Tensor>& p) {
+        const int H = d.H, T = d.T, G = 4 * H, K = rnn::terms_per_phase(H), P = H / K;
+        const Type type = ctx.type;
+        Var g("g"), xs("x"), t("t"), n("n");
+        Func xp = rnn::input_projection(ctx, node, d, x, p[0].func, p[2].func(g) + p[3].func(g), g);
+        const Func& w_hh = p[1].func;
+
+        Func s(ctx.func_name(node, "state"));
+        s(xs, t, n) = select(xs < G, xp(min(xs, G - 1), t + T * n), zero_of(type));
+        RDom r(0, H, 0, 4, 0, P + 1, 0, T, "r_scan");
+        const RVar rk = r[0], rq = r[1], rp = r[2], rt = r[3];
+        // At t = 0 the accumulation adds W_hh h_{-1} = 0: skipped. The last phase has two blocks.
+        r.where((rp < P && rt > 0) || (rp == P && rq < 2));
+        Expr tprev = max(rt - 1, 0);
+        Expr slot = rq * H + rk;
+        Expr acc = s(slot, rt, n);
+        for (int j = 0; j < K; ++j) {
+            Expr kk = min(rp * K + j, H - 1);
+            acc += w_hh(slot, kk) * s(5 * H + kk, tprev, n);
+        }
+        Expr i = rnn::sigmoid(s(rk, rt, n)), f = rnn::sigmoid(s(H + rk, rt, n));
+        Expr gg = rnn::tanh(s(2 * H + rk, rt, n)), o = rnn::sigmoid(s(3 * H + rk, rt, n));
+        Expr c_prev = select(rt > 0, s(G + rk, tprev, n), zero_of(type));
+        Expr c = f * c_prev + i * gg;
+        Expr fin = select(rq == 0, c, o * rnn::tanh(c));
+        s(select(rp < P, rq * H, G + rq * H) + rk, rt, n) = select(likely(rp < P), acc, fin);
+        return s;
+    }
+
+    dsl::OpSpec spec_;
+};
+
+}  // namespace
+NNC_REGISTER_LAYER(Lstm);
+}  // namespace nnc::codegen

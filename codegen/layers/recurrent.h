@@ -1,0 +1,184 @@
+// Pieces shared by the recurrent layers (lstm.cpp, gru.cpp): the op spec, the activations, the
+// input-side products and the scan schedule.
+//
+// How a recurrence fits in one Halide pipeline (HALIDE_NOTES.md, "RNNs"): the input projection
+// of every time step is one product; the time recurrence is ONE Func `state(x, t, n)` whose
+// update runs over an RDom (k, q, p, t): t outermost, then a phase p, then a gate block q and the
+// lane k innermost (vectorized). Phases p < P each add K terms of the recurrent matrix-vector
+// product to the gate slots of step t (reading h of step t-1 from the same Func); the last
+// phase turns the gates into c and h. A slot index is always `scalar + k`, so every store is a
+// dense vector. The backward is the same construction run in reverse time, and the weight
+// gradients are products over (t, n) after it. Unrolling T into separate Funcs instead costs
+// minutes of compile time.
+//
+// Halide cannot prove that the lanes of one phase do not race (the slots a phase reads and
+// writes are disjoint only by construction), so the scan's schedule sets allow_race_conditions;
+// the RVars keep the algorithm's order (t, p, q, k), which is the only thing that flag would let
+// a schedule change, and no schedule here reorders them.
+#pragma once
+#include "codegen/layer_registry.h"
+
+namespace nnc::codegen::recurrent {
+
+// tanh and sigmoid in forms that vectorize (Halide::tanh is a scalar libm call on x86) and
+// saturate cleanly: exp overflowing to inf gives exactly 1 (or -1, or 0).
+inline Halide::Expr sigmoid(const Halide::Expr& x) {
+    Halide::Expr one = one_of(x.type());
+    return one / (one + Halide::exp(-x));
+}
+inline Halide::Expr tanh(const Halide::Expr& x) {
+    Halide::Expr one = one_of(x.type());
+    return one - 2 / (Halide::exp(2 * x) + one);
+}
+
+// Terms of the recurrent product added per phase: the largest divisor of H up to 8, so every
+// phase is full. More terms per phase mean fewer loads and stores of the gate slots.
+inline int terms_per_phase(int hidden) {
+    for (int k = 8; k > 1; --k)
+        if (hidden % k == 0) return k;
+    return 1;
+}
+
+struct Dims {
+    int T = 0, F = 0, H = 0;  // time steps, input features, hidden units
+    bool sequences = false;   // return_sequences
+};
+
+inline Dims dims_of(const dsl::Node& node, const dsl::Shape& input) {
+    Dims d;
+    d.T = static_cast<int>(input.dims.at(0));
+    d.F = static_cast<int>(input.dims.at(1));
+    d.H = static_cast<int>(node.attrs.get_int("hidden"));
+    d.sequences = node.attrs.get_bool("return_sequences");
+    return d;
+}
+
+// lstm / gru: attributes, shape rule and parameters; `gates` is 4 or 3.
+// Parameters, like dense's weight stored [in, out] row-major so the gate index is contiguous:
+//   weight_ih [F, G*H], weight_hh [H, G*H], bias_ih [G*H], bias_hh [G*H]
+// torch.nn.LSTM/GRU hold the transposes (weight_ih_l0 [G*H, F], weight_hh_l0 [G*H, H]) with the
+// same gate order and the same two biases.
+inline dsl::OpSpec make_spec(const std::string& name, int gates, const std::string& summary) {
+    dsl::OpSpec s;
+    s.name = name;
+    s.summary = summary;
+    s.attrs = {
+        {"hidden", dsl::AttrType::Int, true, std::nullopt, {}, "hidden units H"},
+        {"return_sequences", dsl::AttrType::Bool, false, dsl::AttrValue(false), {},
+         "true: h of every step, [T, H]; false: the last h, [H]"},
+        {"init", dsl::AttrType::Init, false, dsl::AttrValue(dsl::InitSpec{"xavier_uniform", 0.0}), {},
+         "input weight initializer"},
+        {"recurrent_init", dsl::AttrType::Init, false, dsl::AttrValue(dsl::InitSpec{"orthogonal", 0.0}), {},
+         "recurrent weight initializer"},
+    };
+    s.shape = [name](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
+        if (in[0].dims.size() != 2)
+            return dsl::ShapeResult::fail(name + " expects a sequence [T, F], got " + in[0].str() +
+                                          "; give it [time steps, features] (an embedding's output, or reshape)");
+        const int64_t h = a.get_int("hidden");
+        if (h <= 0) return dsl::ShapeResult::fail(name + " needs hidden > 0");
+        if (a.get_bool("return_sequences")) return dsl::ShapeResult::ok({{in[0].dims[0], h}});
+        return dsl::ShapeResult::ok({{h}});
+    };
+    s.params = [gates](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
+        const int64_t f = in[0].dims.at(1), h = a.get_int("hidden"), g = gates * h;
+        std::vector<dsl::ParamSpec> ps;
+        ps.push_back({"weight_ih", {{f, g}}, a.get_init("init"), f, g});
+        ps.push_back({"weight_hh", {{h, g}}, a.get_init("recurrent_init"), h, g});
+        ps.push_back({"bias_ih", {{g}}, dsl::InitSpec{"zeros", 0.0}, f, g});
+        ps.push_back({"bias_hh", {{g}}, dsl::InitSpec{"zeros", 0.0}, h, g});
+        return ps;
+    };
+    s.macs = [gates](const std::vector<dsl::Shape>& in, const dsl::Shape&, const dsl::Attrs& a) {
+        const int64_t t = in[0].dims.at(0), f = in[0].dims.at(1), h = a.get_int("hidden");
+        return t * gates * h * (f + h);
+    };
+    return s;
+}
+
+// xp(g, m) = bias(g) + sum_f x(f, t, n) w_ih(g, f), m = t + T n: the input projection of every
+// step of every sample as one product, (G, T N), scheduled like dense.
+inline Halide::Func input_projection(const LayerContext& ctx, const dsl::Node& node, const Dims& d,
+                                     const Halide::Func& x, const Halide::Func& w_ih, const Halide::Expr& bias_g,
+                                     const Halide::Var& g) {
+    using namespace Halide;
+    Var m("m");
+    RDom rf(0, d.F, "r_feature");
+    Func xp(ctx.func_name(node, "input_proj"));
+    xp(g, m) = bias_g;
+    xp(g, m) += x(rf, m % d.T, m / d.T) * w_ih(g, rf);
+    return xp;
+}
+
+// The gradients that flow through the input projection, given dxp(g, t, n), the gradient of
+// the loss w.r.t. xp: d_input (through w_ih^T), d_weight_ih and d_bias_ih.
+struct InputSide {
+    Halide::Func d_input, d_weight, d_bias;
+};
+inline InputSide input_side_gradients(const LayerContext& ctx, const dsl::Node& node, const Dims& d, int G,
+                                      const Halide::Func& x, const Halide::Func& w_ih, const Halide::Func& dxp) {
+    using namespace Halide;
+    Var f("f"), g("g"), t("t"), n("n"), m("m");
+    InputSide s;
+    // d_input(f, t, n) = sum_g w_ih(g, f) dxp(g, t, n), as one product over m = t + T n through
+    // the transposed weight (contiguous along f); d_input itself is that product re-indexed.
+    Func wt(ctx.func_name(node, "weight_ih_t"));
+    wt(f, g) = w_ih(g, f);
+    RDom rg(0, G, "r_gate");
+    Func dx2(ctx.func_name(node, "d_input_flat"));
+    dx2(f, m) = zero_of(ctx.type);
+    dx2(f, m) += wt(f, rg) * dxp(rg, m % d.T, m / d.T);
+    s.d_input = Func(ctx.func_name(node, "d_input"));
+    s.d_input(f, t, n) = dx2(f, t + d.T * n);
+
+    RDom rtn(0, d.T, 0, ctx.batch, "r_steps");
+    s.d_weight = Func(ctx.func_name(node, "d_weight_ih"));
+    s.d_weight(g, f) = zero_of(ctx.type);
+    s.d_weight(g, f) += dxp(g, rtn.x, rtn.y) * x(f, rtn.x, rtn.y);
+    s.d_bias = Func(ctx.func_name(node, "d_bias_ih"));
+    s.d_bias(g) = zero_of(ctx.type);
+    s.d_bias(g) += dxp(g, rtn.x, rtn.y);
+    return s;
+}
+
+// d_weight_hh(g, k) = sum over t >= 1 and n of dgh(g, t, n) h(k, t - 1, n), with h read from the
+// forward state's h slots at `h_slot`.
+inline Halide::Func recurrent_weight_gradient(const LayerContext& ctx, const dsl::Node& node, const Dims& d,
+                                              const Halide::Func& dgh, const Halide::Func& state, int h_slot) {
+    using namespace Halide;
+    Var g("g"), k("k");
+    RDom rtn(0, d.T, 0, ctx.batch, "r_steps");
+    Func dw(ctx.func_name(node, "d_weight_hh"));
+    dw(g, k) = zero_of(ctx.type);
+    Expr h_prev = select(rtn.x > 0, state(h_slot + k, max(rtn.x - 1, 0), rtn.y), zero_of(ctx.type));
+    dw(g, k) += dgh(g, rtn.x, rtn.y) * h_prev;
+    return dw;
+}
+
+// The scan Funcs: pure definition vectorized, the update vectorized along its lane RVar (k) and
+// parallel over samples. See the top of this file for why races are allowed.
+inline void schedule_scan(ScheduleContext& ctx, Halide::Func scan) {
+    using namespace Halide;
+    const int vec = ctx.vector_width(scan.output_types()[0]);
+    const std::vector<Var> args = scan.args();  // (x, t, n)
+    scan.compute_root().vectorize(args[0], vec, TailStrategy::GuardWithIf).parallel(args[2]);
+    const std::vector<RVar> r = scan.rvars(0);  // (k, q, p, t)
+    scan.update(0).allow_race_conditions().vectorize(r[0], vec, TailStrategy::GuardWithIf).parallel(args[2]);
+    ctx.claim(scan);
+}
+
+// The products of both layers, found by name: input projection, input-side gradients and the
+// recurrent weight gradient; d_input is the flat product re-indexed, so it stays inline.
+inline void schedule_products(ScheduleContext& ctx, const dsl::Node& node, const Dims& d, int G) {
+    auto find = [&](const std::string& what) { return ctx.find(node.name + "__" + what); };
+    if (Halide::Func f = find("input_proj"); f.defined()) schedule_product(ctx, f, G, 0);
+    if (Halide::Func f = find("d_input_flat"); f.defined()) schedule_product(ctx, f, d.F, 0);
+    if (Halide::Func f = find("d_input"); f.defined()) {
+        f.compute_inline();
+        ctx.claim(f);
+    }
+    if (Halide::Func f = find("d_weight_ih"); f.defined()) schedule_product(ctx, f, G, d.F);
+    if (Halide::Func f = find("d_weight_hh"); f.defined()) schedule_product(ctx, f, G, d.H);
+}
+
+}  // namespace nnc::codegen::recurrent
