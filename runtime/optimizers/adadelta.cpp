@@ -49,6 +49,11 @@ public:
         std::fill(u_.begin(), u_.end(), 0.0f);
     }
 
+    void visit_state(OptimizerStateFields& f) override {
+        f.buffer("square_avg", v_);
+        f.buffer("acc_delta", u_);
+    }
+
 private:
     std::vector<float> v_, u_;  // square_avg, acc_delta
 };

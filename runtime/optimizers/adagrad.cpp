@@ -45,6 +45,11 @@ public:
         step_ = 0;
     }
 
+    void visit_state(OptimizerStateFields& f) override {
+        f.counter("step", step_);
+        f.buffer("sum", sum_);
+    }
+
 private:
     std::vector<float> sum_;
     int64_t step_ = 0;

@@ -67,6 +67,12 @@ public:
         step_ = 0;
     }
 
+    void visit_state(OptimizerStateFields& f) override {
+        f.counter("step", step_);
+        f.buffer("exp_avg", m_);
+        f.buffer("exp_avg_sq", v_);
+    }
+
 private:
     std::vector<float> m_, v_;
     int64_t step_ = 0;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "runtime/workers.h"
 
@@ -35,6 +36,15 @@ struct OptimizerConfig {
     double lr_decay = 0.0, initial_accumulator_value = 0.0;  // adagrad
 };
 
+// Walks an optimizer's state, field by field, in a fixed order (see Optimizer::visit_state).
+class OptimizerStateFields {
+public:
+    virtual ~OptimizerStateFields() = default;
+    virtual void counter(const char* name, int64_t& value) = 0;
+    virtual void flag(const char* name, bool& value) = 0;
+    virtual void buffer(const char* name, std::vector<float>& values) = 0;
+};
+
 class Optimizer {
 public:
     Optimizer(const OptimizerConfig& config, int64_t count) : config_(config), count_(count) {}
@@ -43,6 +53,19 @@ public:
     virtual void step(float* params, const float* grads) = 0;
     // Forgets momentum / moments / the step count.
     virtual void reset() = 0;
+    // Every piece of state the next steps depend on — moment buffers, step counts — so that a
+    // checkpoint can resume exactly. Each optimizer lists its fields here once; saving and
+    // loading both walk this list.
+    virtual void visit_state(OptimizerStateFields& fields) = 0;
+
+    // The state as bytes: the optimizer's name, its element count, then each field (name, kind,
+    // value). Little-endian.
+    std::vector<uint8_t> save_state();
+    // Restores what save_state wrote. Checks everything (name, count, every field's name, kind and
+    // length) before changing anything; throws Error(NNC_ERR_FORMAT) naming `what` and the offset
+    // (relative to `base`, where the bytes sit in their file), or NNC_ERR_INVALID_ARGUMENT when the
+    // state belongs to another optimizer or model.
+    void load_state(const uint8_t* data, size_t size, const std::string& what, size_t base = 0);
 
     // The learning rate of the next steps (schedules change it between steps).
     void set_lr(double lr) { config_.lr = lr; }

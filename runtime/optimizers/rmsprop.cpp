@@ -91,6 +91,12 @@ public:
         std::fill(b_.begin(), b_.end(), 0.0f);
     }
 
+    void visit_state(OptimizerStateFields& f) override {
+        f.buffer("square_avg", v_);
+        f.buffer("grad_avg", a_);
+        f.buffer("momentum_buffer", b_);
+    }
+
 private:
     std::vector<float> v_, a_, b_;  // square_avg, grad_avg (centered), momentum buffer
 };

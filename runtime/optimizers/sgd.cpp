@@ -70,6 +70,11 @@ public:
         started_ = false;
     }
 
+    void visit_state(OptimizerStateFields& f) override {
+        f.flag("started", started_);
+        f.buffer("momentum_buffer", buffer_);
+    }
+
 private:
     std::vector<float> buffer_;
     bool started_ = false;
