@@ -42,6 +42,7 @@ std::string graph_to_json(const dsl::CheckedModel& model) {
         json attrs = json::object();
         for (const auto& [k, v] : n.attrs.values) attrs[k] = attr_json(v);
         node["attrs"] = attrs;
+        if (n.kind == dsl::NodeKind::Input) node["dtype"] = n.dtype == dsl::DType::Int32 ? "int32" : "float32";
         if (n.kind == dsl::NodeKind::Target) {
             node["target_kind"] = n.target_kind == dsl::TargetKind::Classes ? "classes" : "real";
             node["num_classes"] = n.num_classes;
@@ -52,7 +53,7 @@ std::string graph_to_json(const dsl::CheckedModel& model) {
     json params = json::array();
     for (const ModelParam& p : collect_params(model, layer_catalog()))
         params.push_back({{"name", p.full_name}, {"node", model.node(p.node).name}, {"param", p.spec.name},
-                          {"shape", p.spec.shape.dims}});
+                          {"shape", p.spec.shape.dims}, {"trainable", p.spec.trainable}});
     json out{{"model", model.name}, {"nodes", nodes}, {"params", params}};
     return out.dump(2) + "\n";
 }

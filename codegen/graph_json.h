@@ -1,5 +1,6 @@
-// The checked graph as JSON: nodes with ops, inputs, typed attributes, shapes and parameters in
-// ABI order. Peers (the PyTorch equivalence tests, tools) rebuild the same network from it.
+// The checked graph as JSON: nodes with ops, inputs, typed attributes (defaults filled in), shapes,
+// the input's dtype, and parameters in ABI order, each marked trainable or state. Peers (the
+// PyTorch equivalence tests, tools) rebuild the same network from it.
 #pragma once
 #include <string>
 

@@ -1,11 +1,34 @@
 #!/usr/bin/python3
-"""Rebuilds an nnc graph (nnc --graph-json) in PyTorch and computes, in float64, the loss, the
-loss's prediction input and the gradient of every parameter for the given weights and batch.
+"""Rebuilds an nnc graph (nnc --graph-json, codegen/graph_json.cpp) in PyTorch and computes, in
+float64 from the given float32 values, what nnc's pipelines compute: the loss, the first loss's
+prediction input, what inference returns, the gradient of every trainable parameter and of the
+input, and the new values of the state parameters (batch norm's running statistics).
 
-usage: torch_graph.py GRAPH_JSON DIR
-DIR holds what the C++ test wrote: input.bin (float32, N x input), target.bin (int32 class
-indices or float32 values), param_<i>.bin (float32, row-major, ABI order) and batch.txt.
-It writes loss.bin, prediction.bin and grad_<i>.bin (float64) into DIR.
+usage: torch_graph.py GRAPH_JSON DIR [GRAPH_JSON DIR ...]   (several cases in one run: torch
+imports once)
+
+DIR holds what the C++ test wrote:
+  input.bin        the model input, N x input shape (float32; int32 for an int32 input)
+  target.bin       the target (int32 class indices or float32 values); with several targets,
+                   target_<k>.bin in the graph's target order
+  param_<i>.bin    float32, row-major, in the graph's "params" order (trainables, then states)
+  batch.txt        N
+  mode.txt         optional: "train" (default: batch statistics, dropout drops) or "eval"
+                   (running statistics, dropout is the identity)
+  mask_<node>.bin  train mode, each dropout node: float32 0/1 keep mask, N x the node's shape
+                   (the test derives it from nnc's own output, so both drop the same elements)
+It writes into DIR (float64):
+  loss.bin         the weighted sum of the losses
+  prediction.bin   the first loss's prediction input (logits for the classifiers)
+  output.bin       what inference returns for it (probabilities for the classifiers)
+  grad_<i>.bin     train mode: the gradient of each trainable parameter i
+  grad_input.bin   train mode, float input: the gradient with respect to the input
+  state_<i>.bin    train mode: the new value of each state parameter i
+
+Parameter layouts (each layer file's header comment): dense weight [in, out] (x @ W, torch's
+Linear holds [out, in]); conv2d weight [F, C, K, K] (torch's own); batchnorm weight, bias,
+running_mean, running_var [C]; embedding weight [V, D] (torch's own); lstm/gru weight_ih [F, G*H],
+weight_hh [H, G*H], bias [G*H] (gates in torch's order, transposed from torch's [G*H, F]).
 """
 import json
 import os
@@ -16,22 +39,114 @@ import torch
 import torch.nn.functional as F
 
 
-def dense(x, params, attrs):
-    y = x @ params["weight"]  # nnc's dense weight is [in, out]
-    return y + params["bias"] if "bias" in params else y
+def window(attrs, dilation=True):
+    """nnc's window arithmetic (codegen/layers/window.h): kernel, stride, dilation, padding."""
+    k = int(attrs.get("kernel", 1))
+    stride = int(attrs.get("stride", 0)) or k
+    d = int(attrs.get("dilation", 1)) if dilation else 1
+    pad = int(attrs.get("pad", -1))
+    if pad < 0:
+        pad = (d * (k - 1)) // 2 if attrs.get("padding") == "same" else 0
+    return k, stride, d, pad
+
+
+def dense(ctx, x, p, a):
+    y = x @ p["weight"]  # nnc's dense weight is [in, out]
+    return y + p["bias"] if "bias" in p else y
+
+
+def conv2d(ctx, x, p, a):
+    k, s, d, pad = window(a)
+    return F.conv2d(x, p["weight"], p.get("bias"), stride=s, padding=pad, dilation=d)
+
+
+def maxpool2d(ctx, x, p, a):
+    k, s, _, pad = window(a, dilation=False)
+    return F.max_pool2d(x, k, stride=s, padding=pad)
+
+
+def avgpool2d(ctx, x, p, a):
+    k, s, _, pad = window(a, dilation=False)
+    return F.avg_pool2d(x, k, stride=s, padding=pad, count_include_pad=True)
+
+
+def batchnorm(ctx, x, p, a):
+    # torch updates the running statistics in place: give it copies and report them as states.
+    mean, var = p["running_mean"].detach().clone(), p["running_var"].detach().clone()
+    y = F.batch_norm(x, mean, var, p.get("weight"), p.get("bias"), training=ctx["training"],
+                     momentum=float(a.get("momentum", 0.1)), eps=float(a.get("eps", 1e-5)))
+    ctx["states"][(ctx["node"], "running_mean")] = mean
+    ctx["states"][(ctx["node"], "running_var")] = var
+    return y
+
+
+def dropout(ctx, x, p, a):
+    rate = float(a.get("rate", 0.5))
+    if not ctx["training"] or rate == 0:
+        return x
+    mask = ctx["read_mask"](ctx["node"], list(x.shape))
+    return x * mask / (1 - rate)
+
+
+def embedding(ctx, x, p, a):
+    return F.embedding(x.long(), p["weight"])
+
+
+def recurrent(cell):
+    """lstm / gru over (N, T, F) with batch_first torch modules, nnc's transposed weights."""
+    def run(ctx, x, p, a):
+        hidden = int(a.get("units", a.get("hidden", 0)) or p["weight_hh"].shape[0])
+        module = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
+        m = module(x.shape[-1], hidden, batch_first=True, bias="bias" in p or "bias_ih" in p).double()
+        # Use nnc's leaves directly (functional call) so that their gradients land on them.
+        weights = {"weight_ih_l0": p["weight_ih"].t(), "weight_hh_l0": p["weight_hh"].t()}
+        if "bias_ih" in p:
+            weights["bias_ih_l0"] = p["bias_ih"]
+            weights["bias_hh_l0"] = p["bias_hh"]
+        elif "bias" in p:  # one bias: torch's two biases, the second zero
+            weights["bias_ih_l0"] = p["bias"]
+            weights["bias_hh_l0"] = torch.zeros_like(p["bias"])
+        out, _ = torch.nn.utils.stateless.functional_call(m, weights, (x,))
+        if a.get("return_sequences", a.get("sequences", True)) in (False, 0):
+            return out[:, -1, :]
+        return out
+    return run
 
 
 LAYERS = {
     "dense": dense,
-    "relu": lambda x, p, a: torch.relu(x),
-    "tanh": lambda x, p, a: torch.tanh(x),
-    "sigmoid": lambda x, p, a: torch.sigmoid(x),
-    "softmax": lambda x, p, a: torch.softmax(x, dim=-1),
+    "conv2d": conv2d,
+    "maxpool2d": maxpool2d,
+    "avgpool2d": avgpool2d,
+    "global_avgpool": lambda c, x, p, a: x.mean(dim=(2, 3)),
+    "flatten": lambda c, x, p, a: x.reshape(x.shape[0], -1),
+    "reshape": lambda c, x, p, a: x.reshape([x.shape[0]] + c["shape"]),
+    "add": lambda c, *xs_p_a: sum(xs_p_a[:-2]),
+    "concat": lambda c, *xs_p_a: torch.cat(xs_p_a[:-2], dim=int(xs_p_a[-1].get("axis", 0)) + 1),
+    "relu": lambda c, x, p, a: torch.relu(x),
+    "leaky_relu": lambda c, x, p, a: F.leaky_relu(x, float(a.get("alpha", 0.01))),
+    "linear": lambda c, x, p, a: x,
+    "tanh": lambda c, x, p, a: torch.tanh(x),
+    "sigmoid": lambda c, x, p, a: torch.sigmoid(x),
+    "softmax": lambda c, x, p, a: torch.softmax(x, dim=-1),
+    "batchnorm": batchnorm,
+    "dropout": dropout,
+    "embedding": embedding,
+    "lstm": recurrent("lstm"),
+    "gru": recurrent("gru"),
 }
 
 LOSSES = {
     "softmax_cross_entropy": lambda pred, target: F.cross_entropy(pred, target.long()),
     "mse": lambda pred, target: F.mse_loss(pred, target),
+    "l1": lambda pred, target: F.l1_loss(pred, target),
+    "sigmoid_binary_cross_entropy": lambda pred, target: F.binary_cross_entropy_with_logits(pred, target),
+}
+
+# What inference returns for a loss's prediction (each loss's Layer::predict).
+PREDICT = {
+    "softmax_cross_entropy": lambda z: torch.softmax(z, dim=-1),
+    "sigmoid_binary_cross_entropy": torch.sigmoid,
 }
 
 
@@ -43,46 +158,75 @@ def main(graph_path, folder):
     graph = json.load(open(graph_path))
     nodes = graph["nodes"]
     batch = int(open(os.path.join(folder, "batch.txt")).read())
+    mode_path = os.path.join(folder, "mode.txt")
+    training = not os.path.exists(mode_path) or open(mode_path).read().strip() != "eval"
 
     params = {}
-    leaves = []
+    trainable, states = [], []  # (index, tensor) in the graph's params order
     for i, p in enumerate(graph["params"]):
+        is_trainable = p.get("trainable", True)
         t = torch.tensor(read(os.path.join(folder, "param_%d.bin" % i), np.float32, p["shape"]), dtype=torch.float64,
-                         requires_grad=True)
+                         requires_grad=is_trainable)
         params.setdefault(p["node"], {})[p["param"]] = t
-        leaves.append(t)
+        (trainable if is_trainable else states).append((i, p))
 
     values = {}
     inputs = [n for n in nodes if n["kind"] == "input"]
     targets = [n for n in nodes if n["kind"] == "target"]
-    assert len(inputs) == 1 and len(targets) == 1, "one input and one target supported"
-    values[inputs[0]["name"]] = torch.tensor(read(os.path.join(folder, "input.bin"), np.float32,
-                                                  [batch] + inputs[0]["shape"]), dtype=torch.float64)
-    t = targets[0]
-    if t["target_kind"] == "classes":
-        values[t["name"]] = torch.tensor(read(os.path.join(folder, "target.bin"), np.int32, [batch]))
+    assert len(inputs) == 1, "one model input supported"
+    x_node = inputs[0]
+    if x_node.get("dtype") == "int32":
+        x = torch.tensor(read(os.path.join(folder, "input.bin"), np.int32, [batch] + x_node["shape"]))
     else:
-        values[t["name"]] = torch.tensor(read(os.path.join(folder, "target.bin"), np.float32, [batch] + t["shape"]),
-                                         dtype=torch.float64)
+        x = torch.tensor(read(os.path.join(folder, "input.bin"), np.float32, [batch] + x_node["shape"]),
+                         dtype=torch.float64, requires_grad=training)
+    values[x_node["name"]] = x
+    for k, t in enumerate(targets):
+        path = os.path.join(folder, "target.bin" if len(targets) == 1 else "target_%d.bin" % k)
+        if t["target_kind"] == "classes":
+            values[t["name"]] = torch.tensor(read(path, np.int32, [batch]))
+        else:
+            values[t["name"]] = torch.tensor(read(path, np.float32, [batch] + t["shape"]), dtype=torch.float64)
 
+    def read_mask(node, shape):
+        return torch.tensor(read(os.path.join(folder, "mask_%s.bin" % node), np.float32, shape), dtype=torch.float64)
+
+    ctx = {"training": training, "states": {}, "read_mask": read_mask}
     total = 0
-    prediction = None
+    first_loss = None
     for n in nodes:
         if n["kind"] == "layer":
-            x = [values[i] for i in n["inputs"]]
-            values[n["name"]] = LAYERS[n["op"]](*x, params.get(n["name"], {}), n["attrs"])
+            ctx["node"], ctx["shape"] = n["name"], n["shape"]
+            xs = [values[i] for i in n["inputs"]]
+            values[n["name"]] = LAYERS[n["op"]](ctx, *xs, params.get(n["name"], {}), n["attrs"])
         elif n["kind"] == "loss":
             pred = values[n["inputs"][0]]
-            if prediction is None:
-                prediction = pred
+            if first_loss is None:
+                first_loss = n
             total = total + n["weight"] * LOSSES[n["op"]](pred, values[n["inputs"][1]])
 
+    def save(name, t):
+        t.detach().numpy().astype(np.float64).tofile(os.path.join(folder, name))
+
+    prediction = values[first_loss["inputs"][0]]
+    save("loss.bin", torch.tensor([float(total)]))
+    save("prediction.bin", prediction)
+    save("output.bin", PREDICT.get(first_loss["op"], lambda z: z)(prediction))
+    if not training:
+        return
     total.backward()
-    np.array([total.item()], dtype=np.float64).tofile(os.path.join(folder, "loss.bin"))
-    prediction.detach().numpy().astype(np.float64).tofile(os.path.join(folder, "prediction.bin"))
-    for i, leaf in enumerate(leaves):
-        leaf.grad.numpy().astype(np.float64).tofile(os.path.join(folder, "grad_%d.bin" % i))
+    for i, p in trainable:
+        leaf = params[p["node"]][p["param"]]
+        grad = leaf.grad if leaf.grad is not None else torch.zeros_like(leaf)
+        save("grad_%d.bin" % i, grad)
+    if x.requires_grad:
+        save("grad_input.bin", x.grad if x.grad is not None else torch.zeros_like(x))
+    for i, p in states:
+        save("state_%d.bin" % i, ctx["states"][(p["node"], p["param"])])
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    if len(sys.argv) < 3 or len(sys.argv) % 2 != 1:
+        sys.exit("usage: torch_graph.py GRAPH_JSON DIR [GRAPH_JSON DIR ...]")
+    for k in range(1, len(sys.argv), 2):
+        main(sys.argv[k], sys.argv[k + 1])
