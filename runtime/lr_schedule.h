@@ -26,6 +26,20 @@ public:
     // Reduce-on-plateau: the monitored metric at the end of an epoch (torch's scheduler.step(metric)).
     void observe(double metric);
 
+    // Reduce-on-plateau's counters, for checkpoints (every other schedule is a function of the
+    // epoch and the update count alone).
+    struct State {
+        double plateau_lr = 0, best = 0;
+        int64_t bad_epochs = 0, cooldown_left = 0;
+    };
+    State state() const { return {plateau_lr_, best_, bad_epochs_, cooldown_left_}; }
+    void set_state(const State& s) {
+        plateau_lr_ = s.plateau_lr;
+        best_ = s.best;
+        bad_epochs_ = s.bad_epochs;
+        cooldown_left_ = s.cooldown_left;
+    }
+
 private:
     nnc_lr_schedule s_;
     double base_;

@@ -41,6 +41,20 @@ public:
     bool restore(float* params) const;
     int64_t best_epoch() const { return best_epoch_; }
 
+    // Everything observe and restore depend on, for checkpoints.
+    struct State {
+        double best = 0;
+        int64_t best_epoch = 0, wait = 0;
+        std::vector<float> best_params;  // empty until an epoch improves
+    };
+    State state() const { return {best_, best_epoch_, wait_, best_params_}; }
+    void set_state(State s) {
+        best_ = s.best;
+        best_epoch_ = s.best_epoch;
+        wait_ = s.wait;
+        best_params_ = std::move(s.best_params);
+    }
+
 private:
     nnc_early_stopping c_;
     bool minimize_;

@@ -64,12 +64,14 @@ public:
     // Restores what save_state wrote. Checks everything (name, count, every field's name, kind and
     // length) before changing anything; throws Error(NNC_ERR_FORMAT) naming `what` and the offset
     // (relative to `base`, where the bytes sit in their file), or NNC_ERR_INVALID_ARGUMENT when the
-    // state belongs to another optimizer or model.
+    // state belongs to another optimizer, other settings (momentum, centered) or another model.
     void load_state(const uint8_t* data, size_t size, const std::string& what, size_t base = 0);
 
     // The learning rate of the next steps (schedules change it between steps).
     void set_lr(double lr) { config_.lr = lr; }
     double lr() const { return config_.lr; }
+    int64_t count() const { return count_; }
+    const std::string& name() const { return config_.name; }
     // Where large updates run; null: on the calling thread.
     void set_workers(Workers* workers) { workers_ = workers; }
 

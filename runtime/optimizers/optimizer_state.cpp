@@ -134,9 +134,9 @@ void Optimizer::load_state(const uint8_t* data, size_t size, const std::string& 
     const size_t count_at = c.pos();
     const int64_t count = c.get<int64_t>("the element count");
     if (count != count_) {
-        throw c.error("the optimizer state covers " + std::to_string(count) + " parameters but the model has " +
+        throw Error(NNC_ERR_INVALID_ARGUMENT, c.error("the optimizer state covers " + std::to_string(count) + " parameters but the model has " +
                           std::to_string(count_) + "; it belongs to another model",
-                      count_at);
+                      count_at).what());
     }
     Lister lister;
     visit_state(lister);
@@ -165,10 +165,11 @@ void Optimizer::load_state(const uint8_t* data, size_t size, const std::string& 
             const uint64_t n = c.get<uint64_t>("the length of '" + field + "'");
             if (n != want.length) {
                 // Buffers that this configuration does not use are empty (e.g. momentum 0).
-                throw c.error("buffer '" + field + "' holds " + std::to_string(n) + " values but " +
-                                  std::to_string(want.length) + " are expected; the optimizer settings (momentum, "
-                                  "centered) differ from the run that saved it",
-                              length_at);
+                throw Error(NNC_ERR_INVALID_ARGUMENT,
+                            c.error("buffer '" + field + "' holds " + std::to_string(n) + " values but " +
+                                        std::to_string(want.length) + " are expected; the optimizer settings (momentum, "
+                                        "centered) differ from the run that saved it",
+                                    length_at).what());
             }
             c.take(n * 4, "buffer '" + field + "'");
         }

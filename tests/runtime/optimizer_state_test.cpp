@@ -84,7 +84,7 @@ TEST(OptimizerState, MismatchedOrDamagedStateIsRefusedWithoutChanges) {
     EXPECT_EQ(sgd->save_state(), before);
 
     auto small = nnc::runtime::make_optimizer(config("adam"), kCount - 1);
-    expect_error([&] { small->load_state(state.data(), state.size(), "'x.ckpt'", 100); }, NNC_ERR_FORMAT,
+    expect_error([&] { small->load_state(state.data(), state.size(), "'x.ckpt'", 100); }, NNC_ERR_INVALID_ARGUMENT,
                  "'x.ckpt' at byte offset 108: the optimizer state covers 37 parameters but the model has 36");
 
     auto fresh = nnc::runtime::make_optimizer(config("adam"), kCount);
@@ -100,7 +100,7 @@ TEST(OptimizerState, MismatchedOrDamagedStateIsRefusedWithoutChanges) {
     // SGD without momentum has an empty buffer; a state with one does not fit.
     auto plain = nnc::runtime::make_optimizer(config("sgd"), kCount);
     const std::vector<uint8_t> momentum_state = sgd->save_state();
-    expect_error([&] { plain->load_state(momentum_state.data(), momentum_state.size(), "'x.ckpt'"); }, NNC_ERR_FORMAT,
+    expect_error([&] { plain->load_state(momentum_state.data(), momentum_state.size(), "'x.ckpt'"); }, NNC_ERR_INVALID_ARGUMENT,
                  "buffer 'momentum_buffer' holds 37 values but 0 are expected");
 }
 

@@ -1,0 +1,100 @@
+#include "runtime/train_state.h"
+
+#include "runtime/errors.h"
+
+#include <cstring>
+
+namespace nnc::runtime {
+namespace {
+
+template <class T>
+void put(std::vector<uint8_t>& out, T v) {
+    const size_t at = out.size();
+    out.resize(at + sizeof(T));
+    std::memcpy(out.data() + at, &v, sizeof(T));
+}
+
+class Cursor {
+public:
+    Cursor(const uint8_t* d, size_t n, const std::string& what, size_t base) : d_(d), n_(n), what_(what), base_(base) {}
+    template <class T>
+    T get() {
+        T v;
+        std::memcpy(&v, take(sizeof(T)), sizeof(T));
+        return v;
+    }
+    const uint8_t* take(size_t k) {
+        if (k > n_ - pos_) {
+            throw Error(NNC_ERR_FORMAT, what_ + " at byte offset " + std::to_string(base_ + pos_) +
+                                            ": the training state ends early; the file is truncated or corrupt");
+        }
+        pos_ += k;
+        return d_ + pos_ - k;
+    }
+    size_t left() const { return n_ - pos_; }
+    size_t at() const { return base_ + pos_; }
+
+private:
+    const uint8_t* d_;
+    size_t n_;
+    const std::string& what_;
+    size_t base_, pos_ = 0;
+};
+
+}  // namespace
+
+std::vector<uint8_t> serialize_train_state(const TrainState& s) {
+    std::vector<uint8_t> out;
+    put<uint8_t>(out, s.valid ? 1 : 0);
+    put<uint64_t>(out, s.seed);
+    put<int64_t>(out, s.epochs_done);
+    put<int64_t>(out, s.updates);
+    put<double>(out, s.schedule.plateau_lr);
+    put<double>(out, s.schedule.best);
+    put<int64_t>(out, s.schedule.bad_epochs);
+    put<int64_t>(out, s.schedule.cooldown_left);
+    put<double>(out, s.early_stopping.best);
+    put<int64_t>(out, s.early_stopping.best_epoch);
+    put<int64_t>(out, s.early_stopping.wait);
+    const std::vector<float>& best = s.early_stopping.best_params;
+    put<uint64_t>(out, best.size());
+    const size_t at = out.size();
+    out.resize(at + best.size() * sizeof(float));
+    if (!best.empty()) std::memcpy(out.data() + at, best.data(), best.size() * sizeof(float));
+    return out;
+}
+
+TrainState deserialize_train_state(const uint8_t* data, size_t size, const std::string& what, size_t base) {
+    Cursor c(data, size, what, base);
+    TrainState s;
+    s.valid = c.get<uint8_t>() != 0;
+    s.seed = c.get<uint64_t>();
+    s.epochs_done = c.get<int64_t>();
+    s.updates = c.get<int64_t>();
+    s.schedule.plateau_lr = c.get<double>();
+    s.schedule.best = c.get<double>();
+    s.schedule.bad_epochs = c.get<int64_t>();
+    s.schedule.cooldown_left = c.get<int64_t>();
+    s.early_stopping.best = c.get<double>();
+    s.early_stopping.best_epoch = c.get<int64_t>();
+    s.early_stopping.wait = c.get<int64_t>();
+    const size_t n_at = c.at();
+    const uint64_t n = c.get<uint64_t>();
+    if (n > c.left() / sizeof(float)) {
+        throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(n_at) + ": the early-stopping weights claim " +
+                                        std::to_string(n) + " values, more than the file holds; it is truncated or corrupt");
+    }
+    s.early_stopping.best_params.resize(n);
+    if (n) std::memcpy(s.early_stopping.best_params.data(), c.take(n * sizeof(float)), n * sizeof(float));
+    if (c.left() != 0) {
+        throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(c.at()) + ": " + std::to_string(c.left()) +
+                                        " unexpected bytes after the training state; the file is corrupt");
+    }
+    if (s.epochs_done < 0 || s.updates < 0) {
+        throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(base) +
+                                        ": the training state has a negative epoch or update count; the file is corrupt");
+    }
+    return s;
+}
+
+}  // namespace nnc::runtime
