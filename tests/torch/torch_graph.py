@@ -93,23 +93,24 @@ def embedding(ctx, x, p, a):
 
 
 def recurrent(cell):
-    """lstm / gru over (N, T, F) with batch_first torch modules, nnc's transposed weights."""
+    """lstm / gru over (N, T, F): torch's module (batch_first) holding nnc's weights, transposed.
+    The module's own parameters are the leaves (an RNN module reads flat weight copies, so a
+    functional call would not reach them); their gradients go back to nnc's after backward."""
     def run(ctx, x, p, a):
-        hidden = int(a.get("units", a.get("hidden", 0)) or p["weight_hh"].shape[0])
         module = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
-        m = module(x.shape[-1], hidden, batch_first=True, bias="bias" in p or "bias_ih" in p).double()
-        # Use nnc's leaves directly (functional call) so that their gradients land on them.
-        weights = {"weight_ih_l0": p["weight_ih"].t(), "weight_hh_l0": p["weight_hh"].t()}
-        if "bias_ih" in p:
-            weights["bias_ih_l0"] = p["bias_ih"]
-            weights["bias_hh_l0"] = p["bias_hh"]
-        elif "bias" in p:  # one bias: torch's two biases, the second zero
-            weights["bias_ih_l0"] = p["bias"]
-            weights["bias_hh_l0"] = torch.zeros_like(p["bias"])
-        out, _ = torch.nn.utils.stateless.functional_call(m, weights, (x,))
-        if a.get("return_sequences", a.get("sequences", True)) in (False, 0):
-            return out[:, -1, :]
-        return out
+        m = module(x.shape[-1], int(a["hidden"]), batch_first=True).double()
+        pairs = [(m.weight_ih_l0, p["weight_ih"], True), (m.weight_hh_l0, p["weight_hh"], True),
+                 (m.bias_ih_l0, p["bias_ih"], False), (m.bias_hh_l0, p["bias_hh"], False)]
+        with torch.no_grad():
+            for theirs, ours, transposed in pairs:
+                theirs.copy_(ours.t() if transposed else ours)
+
+        def give_back():
+            for theirs, ours, transposed in pairs:
+                ours.grad = theirs.grad.t().contiguous() if transposed else theirs.grad
+        ctx["after_backward"].append(give_back)
+        out, _ = m(x)
+        return out if a.get("return_sequences", False) else out[:, -1, :]
     return run
 
 
@@ -191,7 +192,7 @@ def main(graph_path, folder):
     def read_mask(node, shape):
         return torch.tensor(read(os.path.join(folder, "mask_%s.bin" % node), np.float32, shape), dtype=torch.float64)
 
-    ctx = {"training": training, "states": {}, "read_mask": read_mask}
+    ctx = {"training": training, "states": {}, "read_mask": read_mask, "after_backward": []}
     total = 0
     first_loss = None
     for n in nodes:
@@ -215,6 +216,8 @@ def main(graph_path, folder):
     if not training:
         return
     total.backward()
+    for hook in ctx["after_backward"]:
+        hook()
     for i, p in trainable:
         leaf = params[p["node"]][p["param"]]
         grad = leaf.grad if leaf.grad is not None else torch.zeros_like(leaf)
