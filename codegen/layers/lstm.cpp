@@ -60,15 +60,15 @@ public:
         Func wt(ctx.func_name(node, "weight_hh_t"));
         wt(k, g) = p[1].func(g, k);
 
-        // The reverse scan: for step t = T-1 .. 0, phase 0 computes dc_t (block 0 only), phase 1
-        // the gate gradients d a_t, phases 2.. add K terms each of W_hh^T d a_t into the partial
+        // The reverse scan, for step t = T-1 .. 0: phase 0 computes dc_t (block 0 only), phase 1
+        // the gate gradients d a_t, phase 2 adds W_hh^T d a_t, K terms per chunk, into the partial
         // sums of step t-1.
         Func b(ctx.func_name(node, "d_state"));
         b(x, t, n) = zero_of(type);
-        RDom r(0, H, 0, 4, 0, P + 2, 0, T, "r_bscan");
-        const RVar rk = r[0], rq = r[1], rp = r[2], rs = r[3];
+        RDom r(0, H, 0, 4, 0, P, 0, 3, 0, T, "r_bscan");
+        const RVar rk = r[0], rq = r[1], rc = r[2], rph = r[3], rs = r[4];
         Expr tt = T - 1 - rs;  // this step's time
-        r.where((rp == 0 && rq == 0) || rp == 1 || (rp >= 2 && tt > 0));
+        r.where((rph == 0 && rc == 0 && rq == 0) || (rph == 1 && rc == 0) || (rph == 2 && tt > 0));
         Expr tn = min(tt + 1, T - 1), tprev = max(tt - 1, 0);
         Expr u = rk;
         Expr dy_t = d.sequences ? Expr(dy(u, tt, n)) : select(tt == T - 1, dy(u, n), zero_of(type));
@@ -83,11 +83,11 @@ public:
                             rq == 2, dcs * ai * (1 - ag * ag), dh * tc * ao * (1 - ao));
         Expr acc = b(5 * H + rq * H + rk, tprev, n);
         for (int j = 0; j < K; ++j) {
-            Expr gi = rq * H + clamp((rp - 2) * K + j, 0, H - 1);
+            Expr gi = rq * H + rc * K + j;
             acc += wt(rk, gi) * b(gi, tt, n);
         }
-        Expr base = select(rp == 0, G, rp == 1, rq * H, 5 * H + rq * H);
-        b(base + rk, select(rp < 2, tt, tprev), n) = select(likely(rp >= 2), acc, select(rp == 0, dc, dgate));
+        Expr base = select(rph == 0, G, rph == 1, rq * H, 5 * H + rq * H);
+        b(base + rk, select(rph < 2, tt, tprev), n) = select(rph == 2, acc, rph == 0, dc, dgate);
 
         Gradients grads;
         Func dgates(ctx.func_name(node, "d_gates"));  // (g, t, n), a view of b's first 4H slots
@@ -115,9 +115,9 @@ public:
     }
 
 private:
-    // The forward scan. Phases p < P add K terms each of W_hh h_{t-1} to the gate slots; phase P
-    // writes c (block 0) and h (block 1) from the finished gates and c_{t-1}. `likely` makes
-    // Halide split the phase loop there, so the accumulation phases carry no activation code.
+    // The forward scan, per step t: phase 0 adds W_hh h_{t-1} to the gate slots, K terms per
+    // chunk; phase 1 (chunk 0 only) writes c (block 0) and h (block 1) from the finished gates
+    // and c_{t-1}.
     static Func state(const LayerContext& ctx, const dsl::Node& node, const rnn::Dims& d, const Func& x,
                       const std::vector<Tensor>& p) {
         const int H = d.H, T = d.T, G = 4 * H, K = rnn::terms_per_phase(H), P = H / K;
@@ -128,15 +128,15 @@ private:
 
         Func s(ctx.func_name(node, "state"));
         s(xs, t, n) = select(xs < G, xp(min(xs, G - 1), t + T * n), zero_of(type));
-        RDom r(0, H, 0, 4, 0, P + 1, 0, T, "r_scan");
-        const RVar rk = r[0], rq = r[1], rp = r[2], rt = r[3];
+        RDom r(0, H, 0, 4, 0, P, 0, 2, 0, T, "r_scan");
+        const RVar rk = r[0], rq = r[1], rc = r[2], rph = r[3], rt = r[4];
         // At t = 0 the accumulation adds W_hh h_{-1} = 0: skipped. The last phase has two blocks.
-        r.where((rp < P && rt > 0) || (rp == P && rq < 2));
+        r.where((rph == 0 && rt > 0) || (rph == 1 && rc == 0 && rq < 2));
         Expr tprev = max(rt - 1, 0);
         Expr slot = rq * H + rk;
         Expr acc = s(slot, rt, n);
         for (int j = 0; j < K; ++j) {
-            Expr kk = min(rp * K + j, H - 1);
+            Expr kk = rc * K + j;
             acc += w_hh(slot, kk) * s(5 * H + kk, tprev, n);
         }
         Expr i = rnn::sigmoid(s(rk, rt, n)), f = rnn::sigmoid(s(H + rk, rt, n));
@@ -144,7 +144,7 @@ private:
         Expr c_prev = select(rt > 0, s(G + rk, tprev, n), zero_of(type));
         Expr c = f * c_prev + i * gg;
         Expr fin = select(rq == 0, c, o * rnn::tanh(c));
-        s(select(rp < P, rq * H, G + rq * H) + rk, rt, n) = select(likely(rp < P), acc, fin);
+        s(select(rph == 0, rq * H, G + rq * H) + rk, rt, n) = select(rph == 0, acc, fin);
         return s;
     }
 

@@ -3,17 +3,19 @@
 //
 // How a recurrence fits in one Halide pipeline (HALIDE_NOTES.md, "RNNs"): the input projection
 // of every time step is one product; the time recurrence is ONE Func `state(x, t, n)` whose
-// update runs over an RDom (k, q, p, t): t outermost, then a phase p, then a gate block q and the
-// lane k innermost (vectorized). Phases p < P each add K terms of the recurrent matrix-vector
-// product to the gate slots of step t (reading h of step t-1 from the same Func); the last
-// phase turns the gates into c and h. A slot index is always `scalar + k`, so every store is a
-// dense vector. The backward is the same construction run in reverse time, and the weight
+// update runs over an RDom (k, q, c, phase, t): t outermost, then a phase, a chunk c, a gate
+// block q and the lane k innermost (vectorized). In the accumulation phase each chunk adds K terms
+// of the recurrent matrix-vector product to the gate slots of step t (reading h of step t-1 from
+// the same Func); a later phase (chunk 0 only, by RDom::where) turns the gates into c and h. The
+// schedule unrolls the phase loop, so each copy of the body is only its own phase's code (a
+// select on the phase would otherwise evaluate the activations in every chunk). A slot index is
+// always `scalar + k`, so every store is a dense vector. The backward is the same construction run in reverse time, and the weight
 // gradients are products over (t, n) after it. Unrolling T into separate Funcs instead costs
 // minutes of compile time.
 //
 // Halide cannot prove that the lanes of one phase do not race (the slots a phase reads and
 // writes are disjoint only by construction), so the scan's schedule sets allow_race_conditions;
-// the RVars keep the algorithm's order (t, p, q, k), which is the only thing that flag would let
+// the RVars keep the algorithm's order (t, phase, c, q, k), which is the only thing that flag would let
 // a schedule change, and no schedule here reorders them.
 #pragma once
 #include "codegen/layer_registry.h"
@@ -162,8 +164,12 @@ inline void schedule_scan(ScheduleContext& ctx, Halide::Func scan) {
     const int vec = ctx.vector_width(scan.output_types()[0]);
     const std::vector<Var> args = scan.args();  // (x, t, n)
     scan.compute_root().vectorize(args[0], vec, TailStrategy::GuardWithIf).parallel(args[2]);
-    const std::vector<RVar> r = scan.rvars(0);  // (k, q, p, t)
-    scan.update(0).allow_race_conditions().vectorize(r[0], vec, TailStrategy::GuardWithIf).parallel(args[2]);
+    const std::vector<RVar> r = scan.rvars(0);  // (k, q, c, phase, t)
+    scan.update(0)
+        .allow_race_conditions()
+        .vectorize(r[0], vec, TailStrategy::GuardWithIf)
+        .unroll(r[3])
+        .parallel(args[2]);
     ctx.claim(scan);
 }
 
