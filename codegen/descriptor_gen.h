@@ -9,6 +9,7 @@ namespace nnc::codegen {
 
 struct PipelineSymbols {
     std::string forward = "nncgen_forward";        // the _argv entry points are used
+    std::string evaluate = "nncgen_evaluate";
     std::string train_step = "nncgen_train_step";
 };
 

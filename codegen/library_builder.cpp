@@ -84,24 +84,28 @@ BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOption
 
     auto t = Clock::now();
     LoweredPipeline fwd = lower_inference(model, Halide::Float(32), batch);
+    LoweredPipeline eval = lower_evaluation(model, Halide::Float(32), batch);
     LoweredPipeline train = lower_training(model, Halide::Float(32), batch);
     set_output_estimates(fwd, batch);
+    set_output_estimates(eval, batch);
     set_output_estimates(train, batch);
-    Halide::Pipeline fwd_p = fwd.pipeline(), train_p = train.pipeline();
+    Halide::Pipeline fwd_p = fwd.pipeline(), eval_p = eval.pipeline(), train_p = train.pipeline();
     times.lower = seconds_since(t);
 
     t = Clock::now();
     const std::string fwd_schedule = schedule_pipeline(fwd_p, model, fwd.batch, options.target, options.schedule);
+    const std::string eval_schedule = schedule_pipeline(eval_p, model, eval.batch, options.target, options.schedule);
     const std::string train_schedule = schedule_pipeline(train_p, model, train.batch, options.target, options.schedule);
     times.schedule = seconds_since(t);
 
     t = Clock::now();
     // One Halide runtime for the whole library; the pipelines are built without their own.
     const Halide::Target no_rt = options.target.with_feature(Halide::Target::NoRuntime);
-    const fs::path fwd_o = work.path / "forward.o", train_o = work.path / "train_step.o";
+    const fs::path fwd_o = work.path / "forward.o", eval_o = work.path / "evaluate.o", train_o = work.path / "train_step.o";
     const fs::path rt_o = work.path / "halide_runtime.o";
     try {
         fwd_p.compile_to_object(fwd_o.string(), fwd.arguments(), symbols.forward, no_rt);
+        eval_p.compile_to_object(eval_o.string(), eval.arguments(), symbols.evaluate, no_rt);
         train_p.compile_to_object(train_o.string(), train.arguments(), symbols.train_step, no_rt);
         Halide::compile_standalone_runtime(rt_o.string(), options.target);
         if (!options.emit_dir.empty()) {
@@ -110,6 +114,7 @@ BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOption
             fwd_p.compile_to_lowered_stmt((e / "forward.stmt").string(), fwd.arguments(), Halide::Text, no_rt);
             train_p.compile_to_lowered_stmt((e / "train_step.stmt").string(), train.arguments(), Halide::Text, no_rt);
             write_file(e / "forward.schedule.h", fwd_schedule);
+            write_file(e / "evaluate.schedule.h", eval_schedule);
             write_file(e / "train_step.schedule.h", train_schedule);
         }
     } catch (const Halide::Error& e) {
@@ -131,7 +136,7 @@ BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOption
     const fs::path out = options.output;
     run(quote(tools.cxx) + " -shared -fPIC -Wl,-Bsymbolic -Wl,-soname," + quote(out.filename().string()) +
             " -Wl,--version-script=" + quote(tools.exports_map) +
-            " -o " + quote(so.string()) + " " + quote(fwd_o.string()) + " " + quote(train_o.string()) + " " +
+            " -o " + quote(so.string()) + " " + quote(fwd_o.string()) + " " + quote(eval_o.string()) + " " + quote(train_o.string()) + " " +
             quote(desc_o.string()) + " " + quote(rt_o.string()) + " -Wl,--whole-archive " +
             quote(tools.runtime_library) + " -Wl,--no-whole-archive" +
             " -lz -lpthread -ldl",

@@ -1,5 +1,6 @@
 #include "codegen/lowering.h"
 
+#include <map>
 #include <stdexcept>
 
 #include "codegen/layer_registry.h"
@@ -56,31 +57,75 @@ struct Builder {
         values.resize(model.nodes.size());
     }
 
-    void declare_arguments(bool with_target) {
+    void declare_arguments(bool with_targets, bool training) {
         if (model.inputs.size() != 1) throw std::logic_error("internal error: exactly one model input is supported");
         const dsl::Node& in = model.node(model.inputs[0]);
-        result.input = ImageParam(type, static_cast<int>(in.shape.dims.size()) + 1, in.name);
+        const Type in_type = in.dtype == dsl::DType::Int32 ? Int(32) : type;
+        result.input = ImageParam(in_type, static_cast<int>(in.shape.dims.size()) + 1, in.name);
         constrain_batched(result.input, in.shape, batch_estimate);
         values[static_cast<size_t>(in.id)] = {Func(result.input), in.shape, true};
         ctx.type = type;
         ctx.batch = result.input.dim(static_cast<int>(in.shape.dims.size())).extent();
+        ctx.training = training;
+        if (training) {
+            ctx.seed = result.seed;
+            result.has_seed = true;
+        }
         result.batch = ctx.batch;
 
-        if (with_target) {
-            const dsl::Node& t = model.node(model.targets.at(0));
-            if (t.target_kind == dsl::TargetKind::Classes) {
-                result.target = ImageParam(Int(32), 1, t.name);
-                result.target.dim(0).set_min(0).set_estimate(0, batch_estimate);
-            } else {
-                result.target = ImageParam(type, static_cast<int>(t.shape.dims.size()) + 1, t.name);
-                constrain_batched(result.target, t.shape, batch_estimate);
+        if (with_targets) {
+            for (int id : model.targets) {
+                const dsl::Node& t = model.node(id);
+                ImageParam p;
+                if (t.target_kind == dsl::TargetKind::Classes) {
+                    p = ImageParam(Int(32), 1, t.name);
+                    p.dim(0).set_min(0).set_estimate(0, batch_estimate);
+                } else {
+                    p = ImageParam(type, static_cast<int>(t.shape.dims.size()) + 1, t.name);
+                    constrain_batched(p, t.shape, batch_estimate);
+                }
+                result.targets.push_back(p);
+                values[static_cast<size_t>(t.id)] = {Func(p), t.shape, true};
             }
-            values[static_cast<size_t>(t.id)] = {Func(result.target), t.shape, true};
         }
         for (const ModelParam& p : params) {
             ImageParam ip(type, static_cast<int>(p.spec.shape.dims.size()), p.func_name);
             constrain_static(ip, p.spec.shape);
             result.params.push_back(ip);
+        }
+    }
+
+    // Every loss's value (0-d Funcs, unweighted), in model.losses order.
+    std::vector<Func> loss_values() {
+        std::vector<Func> out;
+        for (int id : model.losses) {
+            const dsl::Node& node = model.node(id);
+            Func l = layer_of(node).forward(ctx, node, inputs_of(node), {});
+            values[static_cast<size_t>(id)] = {l, {}, false};
+            out.push_back(l);
+        }
+        return out;
+    }
+
+    // loss = sum of weight * loss_l, then each loss_l.
+    void add_loss_outputs(const std::vector<Func>& losses) {
+        Expr total = zero_of(type);
+        for (size_t l = 0; l < losses.size(); ++l)
+            total += cast(type, Expr(model.node(model.losses[l]).loss_weight)) * losses[l]();
+        Func loss_out("loss");
+        loss_out() = total;
+        result.outputs.push_back({loss_out, {}, false});
+        for (size_t l = 0; l < losses.size(); ++l)
+            result.outputs.push_back({copy_of(losses[l], "loss_" + std::to_string(l)), {}, false});
+    }
+
+    // What inference returns for each loss (its predict: probabilities for the classifiers).
+    void add_predict_outputs() {
+        for (size_t l = 0; l < model.losses.size(); ++l) {
+            const dsl::Node& loss = model.node(model.losses[l]);
+            const Tensor& pred = values[static_cast<size_t>(loss.inputs[0])];
+            Func out = copy_of(layer_of(loss).predict(ctx, loss, pred), l == 0 ? "output" : "output_" + std::to_string(l));
+            result.outputs.push_back({out, pred.shape, true});
         }
     }
 
@@ -117,35 +162,39 @@ std::vector<Func> LoweredPipeline::output_funcs() const {
 
 std::vector<Argument> LoweredPipeline::arguments() const {
     std::vector<Argument> args{input};
-    if (target.defined()) args.push_back(target);
+    for (const ImageParam& t : targets) args.push_back(t);
     for (const ImageParam& p : params) args.push_back(p);
+    if (has_seed) args.push_back(seed);
     return args;
 }
 
 LoweredPipeline lower_inference(const dsl::CheckedModel& model, Type type, int batch_estimate) {
     Builder b(model, type, batch_estimate);
-    b.declare_arguments(false);
+    b.declare_arguments(false, false);
     b.forward_layers();
-    const dsl::Node& loss = model.node(model.losses.at(0));
-    const Tensor& pred = b.values[static_cast<size_t>(loss.inputs[0])];
-    Func out = copy_of(layer_of(loss).predict(b.ctx, loss, pred), "output");
-    b.result.outputs = {{out, pred.shape, true}};
+    b.add_predict_outputs();
+    return b.result;
+}
+
+LoweredPipeline lower_evaluation(const dsl::CheckedModel& model, Type type, int batch_estimate) {
+    Builder b(model, type, batch_estimate);
+    b.declare_arguments(true, false);
+    b.forward_layers();
+    b.add_loss_outputs(b.loss_values());
+    b.add_predict_outputs();
     return b.result;
 }
 
 LoweredPipeline lower_training(const dsl::CheckedModel& model, Type type, int batch_estimate, bool input_gradient) {
     Builder b(model, type, batch_estimate);
-    b.declare_arguments(true);
+    b.declare_arguments(true, true);
     b.forward_layers();
+    const std::vector<Func> losses = b.loss_values();
 
-    // Losses: total = sum of weight * loss; each loss's incoming gradient is its weight.
+    // Each loss's incoming gradient is its weight in the total.
     std::vector<Func> grad(model.nodes.size());  // d total / d node output, by node id
-    Expr total = zero_of(type);
     for (int id : model.losses) {
         const dsl::Node& node = model.node(id);
-        Func l = layer_of(node).forward(b.ctx, node, b.inputs_of(node), {});
-        b.values[static_cast<size_t>(id)] = {l, {}, false};
-        total += cast(type, Expr(node.loss_weight)) * l();
         Func seed(node.name + "__weight");
         seed() = cast(type, Expr(node.loss_weight));
         grad[static_cast<size_t>(id)] = seed;
@@ -177,18 +226,37 @@ LoweredPipeline lower_training(const dsl::CheckedModel& model, Type type, int ba
         }
         size_t k = 0;
         for (size_t p = 0; p < b.params.size(); ++p)
-            if (b.params[p].node == node.id) param_grads[p] = g.d_params.at(k++);
+            if (b.params[p].node == node.id && b.params[p].spec.trainable) param_grads[p] = g.d_params.at(k++);
     }
 
-    Func loss_out("loss");
-    loss_out() = total;
-    const dsl::Node& loss0 = model.node(model.losses.at(0));
-    Func pred_out = copy_of(b.values[static_cast<size_t>(loss0.inputs[0])].func, "prediction");
-    b.result.outputs = {{loss_out, {}, false}, {pred_out, model.node(loss0.inputs[0]).shape, true}};
+    b.add_loss_outputs(losses);
+    for (size_t l = 0; l < model.losses.size(); ++l) {
+        const dsl::Node& loss = model.node(model.losses[l]);
+        const Tensor& pred = b.values[static_cast<size_t>(loss.inputs[0])];
+        b.result.outputs.push_back({copy_of(pred.func, "prediction_" + std::to_string(l)), pred.shape, true});
+    }
     for (size_t p = 0; p < b.params.size(); ++p) {
+        if (!b.params[p].spec.trainable) continue;
         if (!param_grads[p].defined())
             throw std::logic_error("internal error: parameter '" + b.params[p].full_name + "' gets no gradient");
         b.result.outputs.push_back({copy_of(param_grads[p], "grad__" + b.params[p].func_name), b.params[p].spec.shape, false});
+    }
+    // New values of the state parameters, node by node in the same (collect_params) order.
+    std::map<int, std::vector<Func>> updates;  // node id -> its layer's state_update
+    for (size_t p = 0; p < b.params.size(); ++p) {
+        if (b.params[p].spec.trainable) continue;
+        const int id = b.params[p].node;
+        if (!updates.count(id)) {
+            const dsl::Node& node = model.node(id);
+            updates[id] = layer_of(node).state_update(b.ctx, node, b.inputs_of(node), b.params_of(id));
+        }
+        size_t k = 0;
+        for (size_t q = 0; q < p; ++q)
+            if (b.params[q].node == id && !b.params[q].spec.trainable) ++k;
+        if (k >= updates[id].size())
+            throw std::logic_error("internal error: layer '" + model.node(id).op + "' returns no update for state '" +
+                                   b.params[p].full_name + "'");
+        b.result.outputs.push_back({copy_of(updates[id][k], "state__" + b.params[p].func_name), b.params[p].spec.shape, false});
     }
     if (input_gradient) {
         const dsl::Node& in = model.node(model.inputs[0]);

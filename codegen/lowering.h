@@ -12,11 +12,15 @@
 namespace nnc::codegen {
 
 struct LoweredPipeline {
-    // Arguments in ABI order (model_desc.h): forward: input, params; train_step: input, target, params.
-    Halide::ImageParam input;
-    Halide::ImageParam target;               // undefined for the inference pipeline
-    std::vector<Halide::ImageParam> params;  // collect_params order
-    // Outputs in ABI order: forward: {output}; train_step: {loss, prediction, grads...}.
+    // Arguments in ABI order (model_desc.h): forward: input, params; evaluate: input, targets,
+    // params; train_step: input, targets, params, seed.
+    Halide::ImageParam input;                // Float or Int(32) (token ids)
+    std::vector<Halide::ImageParam> targets; // empty for the inference pipeline
+    std::vector<Halide::ImageParam> params;  // collect_params order: trainables, then states
+    Halide::Param<uint32_t> seed{"seed"};    // training only: the per-step random seed
+    bool has_seed = false;
+    // Outputs in ABI order: forward: outputs[L]; evaluate: loss, losses[L], outputs[L];
+    // train_step: loss, losses[L], predictions[L], grads[trainable], new states[...].
     std::vector<Tensor> outputs;
     Halide::Expr batch;  // the batch extent, from the input's outermost dimension
 
@@ -28,6 +32,8 @@ struct LoweredPipeline {
 // `type` is Float(32) for builds and Float(64) for gradient checks. `batch_estimate` feeds the
 // autoscheduler; any batch size works at run time.
 LoweredPipeline lower_inference(const dsl::CheckedModel& model, Halide::Type type, int batch_estimate);
+// Inference mode with the losses (validation): loss, each loss, each output.
+LoweredPipeline lower_evaluation(const dsl::CheckedModel& model, Halide::Type type, int batch_estimate);
 // With `input_gradient`, the gradient of the loss w.r.t. the model input is appended as a last
 // output (gradient checks use it; builds do not).
 LoweredPipeline lower_training(const dsl::CheckedModel& model, Halide::Type type, int batch_estimate,

@@ -1,5 +1,6 @@
 #include "codegen/model_params.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace nnc::codegen {
@@ -26,6 +27,8 @@ std::vector<ModelParam> collect_params(const dsl::CheckedModel& model, const dsl
             out.push_back(std::move(mp));
         }
     }
+    // Trainable parameters first, then states: the runtime's optimizer sweeps one prefix.
+    std::stable_partition(out.begin(), out.end(), [](const ModelParam& p) { return p.spec.trainable; });
     return out;
 }
 

@@ -1,4 +1,5 @@
-// The model's trainable parameters in one ordered list: node order, then each op's own order.
+// The model's parameters in one ordered list: the trainable ones (node order, then each op's own
+// order), then the states (batch norm's running statistics) in the same order.
 // This order is the ABI order (nnc_model_param_info), the checkpoint order and the pipeline
 // argument order.
 #pragma once

@@ -57,7 +57,7 @@ struct UseSite {
 // A statement in a model or block body.
 struct Stmt {
     enum class Kind {
-        Input,   // input NAME : [dims]
+        Input,   // input NAME : [int32|float32] [dims]
         Target,  // target NAME : [dims] | classes(C)
         Layer,   // NAME = op(args)
         Loss,    // loss [NAME] = op(args)
@@ -68,6 +68,8 @@ struct Stmt {
     std::string name;        // empty for `train` and for an unnamed loss
     Span name_span;
     Value value;             // Input/Target: the type; Layer/Loss: the call
+    std::string dtype;       // Input only: the element type written before the shape ("int32"), or empty
+    Span dtype_span;
     std::vector<Setting> settings;  // Train
     // Layer only: `NAME = repeat N block(args)`; the count as written (the checker wants >= 1).
     std::optional<Value> repeat_count;

@@ -46,6 +46,7 @@ struct Def {
     TargetKind target_kind = TargetKind::Real;
     int64_t num_classes = 0;
     double loss_weight = 1.0;
+    DType dtype = DType::Float32;
     std::optional<Shape> shape;
     std::vector<int> users;
 };
@@ -167,7 +168,17 @@ private:
         Def& d = defs_[static_cast<size_t>(id)];
         const ast::Value& v = d.stmt->value;
         switch (d.kind) {
-            case NodeKind::Input: d.shape = shape_literal(v, "input '" + d.name + "'", "[784]"); break;
+            case NodeKind::Input:
+                d.shape = shape_literal(v, "input '" + d.name + "'", "[784]");
+                if (d.stmt->dtype == "int32") {
+                    d.dtype = DType::Int32;
+                } else if (!d.stmt->dtype.empty() && d.stmt->dtype != "float32") {
+                    diags_.error(file_, d.stmt->dtype_span, "unknown element type '" + d.stmt->dtype + "' for input '" + d.name + "'")
+                        .help("write `input " + d.name + ": [dims]` for float32 features or `input " + d.name +
+                              ": int32[dims]` for token ids");
+                    d.ok = false;
+                }
+                break;
             case NodeKind::Target: bind_target(d); break;
             case NodeKind::Layer:
             case NodeKind::Loss: bind_call(d); break;
@@ -452,10 +463,25 @@ private:
         Def& d = defs_[static_cast<size_t>(id)];
         if (d.kind == NodeKind::Input || d.kind == NodeKind::Target || !d.ok || !d.op) return;
         std::vector<Shape> in;
-        for (const Ref& r : d.inputs) {
+        for (size_t i = 0; i < d.inputs.size(); ++i) {
+            const Ref& r = d.inputs[i];
             if (r.def < 0) return;
             const Def& src = defs_[static_cast<size_t>(r.def)];
             if (!src.shape) return;  // an error upstream; its own message says why
+            // Token ids (int32 inputs) feed token ops only, and token ops take nothing else.
+            const bool tokens = src.kind == NodeKind::Input && src.dtype == DType::Int32;
+            const bool wants_tokens = d.op->token_input && i == 0;
+            if (tokens != wants_tokens) {
+                if (wants_tokens)
+                    diags_.error(file_, r.span, "'" + d.op->name + "' takes int32 token ids, but '" + src.name +
+                                                    "' is a float tensor")
+                        .help("declare the tokens as `input NAME: int32[T]` and pass that input here");
+                else
+                    diags_.error(file_, r.span, "'" + d.op->name + "' takes float tensors, but '" + src.name +
+                                                    "' holds int32 token ids")
+                        .help("embed the ids first: `e = embedding(" + src.name + ", vocab, dim)`");
+                return;
+            }
             in.push_back(*src.shape);
         }
         if (d.kind == NodeKind::Loss && d.inputs.size() >= 2) {
@@ -480,16 +506,15 @@ private:
     void check_usage(const ast::Model& m) {
         const Def* first_loss = nullptr;
         const Def* first_input = nullptr;
-        const Def* first_target = nullptr;
         bool any_input = false;
         bool any_loss = false;
         for (const Def& d : defs_) any_loss = any_loss || d.kind == NodeKind::Loss;
         for (size_t i = 0; i < defs_.size(); ++i) {
             const Def& d = defs_[i];
             any_input = any_input || d.kind == NodeKind::Input;
-            // One input and one target until multi-input models reach codegen and the C ABI.
-            for (auto [kind, first, word] : {std::tuple{NodeKind::Input, &first_input, "input"},
-                                             std::tuple{NodeKind::Target, &first_target, "target"}}) {
+            // One input until multi-input models reach codegen and the C ABI; several targets and
+            // losses make a multi-task model.
+            for (auto [kind, first, word] : {std::tuple{NodeKind::Input, &first_input, "input"}}) {
                 if (d.kind != kind || d.duplicate) continue;
                 if (!*first) *first = &d;
                 else
@@ -498,9 +523,6 @@ private:
             }
             if (d.kind == NodeKind::Loss) {
                 if (!first_loss) first_loss = &d;
-                else
-                    diags_.error(file_, d.stmt->keyword_span, "only one loss is supported in this version")
-                        .note(first_loss->stmt->keyword_span, "first loss defined here");
                 continue;
             }
             // Without a loss every layer is a dead end; "has no loss" below says it once.
@@ -544,6 +566,7 @@ private:
             n.target_kind = d.target_kind;
             n.num_classes = d.num_classes;
             n.loss_weight = d.loss_weight;
+            n.dtype = d.dtype;
             // Lists in declaration order, as the user wrote them.
             if (d.kind == NodeKind::Input) out.inputs.push_back(n.id);
             if (d.kind == NodeKind::Target) out.targets.push_back(n.id);

@@ -52,6 +52,9 @@ struct OpSpec {
     int min_inputs = 1, max_inputs = 1;  // tensor inputs; max_inputs < 0 means variadic
     std::vector<AttrSchema> attrs;       // positional attributes follow the inputs, in this order
     std::string summary;                 // one line, for docs and hints
+    // true: the first input is an int32 token input (embedding); every other op takes float
+    // tensors only. The checker enforces both directions.
+    bool token_input = false;
     // Pure shape rule over per-sample input shapes. For losses, inputs are (prediction, target)
     // and the target node's kind is known through `target_kinds`.
     std::function<ShapeResult(const std::vector<Shape>& inputs, const Attrs& attrs)> shape;

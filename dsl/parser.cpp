@@ -255,7 +255,7 @@ private:
         }
     }
 
-    // input  = "input" IDENT ":" value
+    // input  = "input" IDENT ":" [ IDENT ] value   (the element type: float32, the default, or int32)
     // target = "target" IDENT ":" value        (value: [dims] or classes(C); the checker decides)
     ast::Stmt parse_decl(ast::Stmt::Kind kind) {
         ast::Stmt s;
@@ -273,6 +273,10 @@ private:
             throw SyntaxError{};
         }
         advance();
+        if (kind == ast::Stmt::Kind::Input && at(TokenKind::Ident) && peek(1).kind == TokenKind::LBracket) {
+            s.dtype = peek().text;
+            s.dtype_span = span_of(advance());
+        }
         s.value = parse_value();
         return s;
     }

@@ -28,48 +28,69 @@ nnc_status nnc_dataset_load_idx(const char* images_path, const char* labels_path
         auto data = std::make_unique<nnc_dataset>();
         data->count = images.count;
         data->sample_size = images.rows * images.cols;
-        data->kind = NNC_TARGET_CLASSES;
-        data->target_size = 1;
         data->samples = std::move(images.pixels);
-        data->classes = std::move(labels);
-        data->max_class = *std::max_element(data->classes.begin(), data->classes.end());
+        DatasetTarget target;
+        target.classes = std::move(labels);
+        target.max_class = *std::max_element(target.classes.begin(), target.classes.end());
+        data->targets.push_back(std::move(target));
         *out = data.release();
         return NNC_OK;
     });
 }
+
+namespace {
+
+// Copies `count` targets of one kind, checked, as a dataset target.
+DatasetTarget make_target(const char* function, const void* targets, int64_t count, nnc_target_kind kind,
+                          int64_t target_size) {
+    const std::string f = function;
+    require(targets != nullptr, f + ": targets must not be NULL");
+    require(kind == NNC_TARGET_CLASSES || kind == NNC_TARGET_REAL, f + ": kind must be NNC_TARGET_CLASSES or NNC_TARGET_REAL");
+    require(kind == NNC_TARGET_REAL || target_size == 1, f + ": class targets have target_size 1, got " + std::to_string(target_size));
+    require(target_size > 0, f + ": target_size must be > 0, got " + std::to_string(target_size));
+    DatasetTarget t;
+    t.kind = kind;
+    t.size = target_size;
+    if (kind == NNC_TARGET_CLASSES) {
+        const int32_t* classes = static_cast<const int32_t*>(targets);
+        t.classes.assign(classes, classes + count);
+        for (int64_t i = 0; i < count; ++i) {
+            require(classes[i] >= 0, f + ": target " + std::to_string(i) + " is the negative class " + std::to_string(classes[i]));
+        }
+        t.max_class = *std::max_element(t.classes.begin(), t.classes.end());
+    } else {
+        const float* values = static_cast<const float*>(targets);
+        t.values.assign(values, values + count * target_size);
+    }
+    return t;
+}
+
+}  // namespace
 
 nnc_status nnc_dataset_from_memory(const float* samples, const void* targets, int64_t count, int64_t sample_size,
                                    nnc_target_kind kind, int64_t target_size, nnc_dataset** out) {
     return guarded("nnc_dataset_from_memory", [&] {
         require(out != nullptr, "nnc_dataset_from_memory: out is NULL");
         *out = nullptr;
-        require(samples && targets, "nnc_dataset_from_memory: samples and targets must not be NULL");
+        require(samples != nullptr, "nnc_dataset_from_memory: samples must not be NULL");
         require(count > 0, "nnc_dataset_from_memory: count must be > 0, got " + std::to_string(count));
         require(sample_size > 0, "nnc_dataset_from_memory: sample_size must be > 0, got " + std::to_string(sample_size));
-        require(kind == NNC_TARGET_CLASSES || kind == NNC_TARGET_REAL,
-                "nnc_dataset_from_memory: kind must be NNC_TARGET_CLASSES or NNC_TARGET_REAL");
-        require(kind == NNC_TARGET_REAL || target_size == 1,
-                "nnc_dataset_from_memory: class targets have target_size 1, got " + std::to_string(target_size));
-        require(target_size > 0, "nnc_dataset_from_memory: target_size must be > 0, got " + std::to_string(target_size));
         auto data = std::make_unique<nnc_dataset>();
         data->count = count;
         data->sample_size = sample_size;
-        data->kind = kind;
-        data->target_size = target_size;
+        data->targets.push_back(make_target("nnc_dataset_from_memory", targets, count, kind, target_size));
         data->samples.assign(samples, samples + count * sample_size);
-        if (kind == NNC_TARGET_CLASSES) {
-            const int32_t* classes = static_cast<const int32_t*>(targets);
-            data->classes.assign(classes, classes + count);
-            for (int64_t i = 0; i < count; ++i) {
-                require(classes[i] >= 0, "nnc_dataset_from_memory: target " + std::to_string(i) + " is the negative class " +
-                                             std::to_string(classes[i]));
-            }
-            data->max_class = *std::max_element(data->classes.begin(), data->classes.end());
-        } else {
-            const float* values = static_cast<const float*>(targets);
-            data->values.assign(values, values + count * target_size);
-        }
         *out = data.release();
+        return NNC_OK;
+    });
+}
+
+nnc_status nnc_dataset_add_target(nnc_dataset* dataset, const void* targets, nnc_target_kind kind, int64_t target_size) {
+    return guarded("nnc_dataset_add_target", [&] {
+        require(dataset != nullptr, "nnc_dataset_add_target: dataset is NULL");
+        require(dataset->targets.size() < NNC_MAX_LOSSES, "nnc_dataset_add_target: at most " +
+                                                               std::to_string(NNC_MAX_LOSSES) + " targets per sample");
+        dataset->targets.push_back(make_target("nnc_dataset_add_target", targets, dataset->count, kind, target_size));
         return NNC_OK;
     });
 }
@@ -91,15 +112,19 @@ nnc_status nnc_dataset_slice(const nnc_dataset* dataset, int64_t begin, int64_t 
         auto data = std::make_unique<nnc_dataset>();
         data->count = count;
         data->sample_size = dataset->sample_size;
-        data->kind = dataset->kind;
-        data->target_size = dataset->target_size;
         data->samples.assign(dataset->sample(begin), dataset->sample(begin + count));
-        if (dataset->kind == NNC_TARGET_CLASSES) {
-            data->classes.assign(dataset->classes.begin() + begin, dataset->classes.begin() + begin + count);
-            data->max_class = *std::max_element(data->classes.begin(), data->classes.end());
-        } else {
-            const auto first = dataset->values.begin() + begin * dataset->target_size;
-            data->values.assign(first, first + count * dataset->target_size);
+        for (const DatasetTarget& from : dataset->targets) {
+            DatasetTarget t;
+            t.kind = from.kind;
+            t.size = from.size;
+            if (from.kind == NNC_TARGET_CLASSES) {
+                t.classes.assign(from.classes.begin() + begin, from.classes.begin() + begin + count);
+                t.max_class = *std::max_element(t.classes.begin(), t.classes.end());
+            } else {
+                const auto first = from.values.begin() + begin * from.size;
+                t.values.assign(first, first + count * from.size);
+            }
+            data->targets.push_back(std::move(t));
         }
         *out = data.release();
         return NNC_OK;

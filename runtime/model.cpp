@@ -46,7 +46,8 @@ void check_descriptor(const nnc_model_desc* d) {
                                          " but this runtime implements ABI " + std::to_string(NNC_ABI_VERSION) + kRebuild);
     }
     const std::string bad = "internal error: model descriptor: ";
-    if (!d->model_name || !d->forward || !d->train_step || d->num_params < 0 || (d->num_params > 0 && !d->params)) {
+    if (!d->model_name || !d->forward || !d->evaluate || !d->train_step || d->num_params < 0 ||
+        (d->num_params > 0 && !d->params) || d->num_trainable < 0 || d->num_trainable > d->num_params) {
         throw Error(NNC_ERR_RUNTIME, bad + "missing name, pipelines or parameters" + kRebuild);
     }
     for (int p = 0; p < d->num_params; ++p) {
@@ -58,21 +59,36 @@ void check_descriptor(const nnc_model_desc* d) {
         for (int i = 0; i < param.rank; ++i) {
             if (param.dims[i] <= 0) throw Error(NNC_ERR_RUNTIME, bad + "parameter " + name + " has a non-positive dimension" + kRebuild);
         }
-        if (param.init < NNC_INIT_ZEROS || param.init > NNC_INIT_XAVIER_UNIFORM) {
+        if (param.init < NNC_INIT_ZEROS || param.init > NNC_INIT_ORTHOGONAL) {
             throw Error(NNC_ERR_RUNTIME, bad + "parameter " + name + " has an unknown initializer" + kRebuild);
         }
         if (!(param.max_norm >= 0) || !std::isfinite(param.max_norm)) {
             throw Error(NNC_ERR_RUNTIME, bad + "parameter " + name + " has a bad max_norm" + kRebuild);
         }
+        if ((param.trainable != 0) != (p < d->num_trainable)) {
+            throw Error(NNC_ERR_RUNTIME, bad + "parameter " + name + " is out of the trainables-then-states order" + kRebuild);
+        }
     }
     check_tensor_desc(d->input, "input");
-    check_tensor_desc(d->output, "output");
-    check_tensor_desc(d->prediction, "prediction");
-    check_tensor_desc(d->target, "target");
-    if (d->target_kind == NNC_TARGET_CLASSES) {
-        if (d->num_classes <= 0 || d->target.rank != 0) throw Error(NNC_ERR_RUNTIME, bad + "class targets need num_classes > 0 and a rank-0 target" + kRebuild);
-    } else if (d->target_kind != NNC_TARGET_REAL) {
-        throw Error(NNC_ERR_RUNTIME, bad + "unknown target kind" + kRebuild);
+    if (d->input_dtype != NNC_DTYPE_FLOAT32 && d->input_dtype != NNC_DTYPE_INT32)
+        throw Error(NNC_ERR_RUNTIME, bad + "unknown input dtype" + kRebuild);
+    if (d->num_targets < 1 || !d->targets || d->num_losses < 1 || d->num_losses > NNC_MAX_LOSSES || !d->losses)
+        throw Error(NNC_ERR_RUNTIME, bad + "needs 1 or more targets and 1 to " + std::to_string(NNC_MAX_LOSSES) + " losses" + kRebuild);
+    for (int t = 0; t < d->num_targets; ++t) {
+        const nnc_target_desc& target = d->targets[t];
+        check_tensor_desc(target.tensor, "target");
+        if (target.kind == NNC_TARGET_CLASSES) {
+            if (target.num_classes <= 0 || target.tensor.rank != 0) throw Error(NNC_ERR_RUNTIME, bad + "class targets need num_classes > 0 and a rank-0 target" + kRebuild);
+        } else if (target.kind != NNC_TARGET_REAL) {
+            throw Error(NNC_ERR_RUNTIME, bad + "unknown target kind" + kRebuild);
+        }
+    }
+    for (int l = 0; l < d->num_losses; ++l) {
+        const nnc_loss_desc& loss = d->losses[l];
+        check_tensor_desc(loss.prediction, "loss prediction");
+        if (!loss.name || loss.kind < NNC_LOSS_SOFTMAX_CROSS_ENTROPY || loss.kind > NNC_LOSS_L1 || loss.target < 0 ||
+            loss.target >= d->num_targets || !std::isfinite(loss.weight))
+            throw Error(NNC_ERR_RUNTIME, bad + "loss " + std::to_string(l) + " is malformed" + kRebuild);
     }
 }
 
@@ -102,13 +118,18 @@ void check_batch(const char* function, int64_t batch) {
     require(batch > 0, std::string(function) + ": batch must be > 0, got " + std::to_string(batch));
 }
 
-void check_targets(const nnc_model& model, const void* target, int64_t batch) {
-    if (model.desc->target_kind != NNC_TARGET_CLASSES) return;
-    const int32_t* classes = static_cast<const int32_t*>(target);
-    for (int64_t i = 0; i < batch; ++i) {
-        require(classes[i] >= 0 && classes[i] < model.desc->num_classes,
-                "target class " + std::to_string(classes[i]) + " of sample " + std::to_string(i) + " is outside [0, " +
-                    std::to_string(model.desc->num_classes) + "); the labels do not match this model's classes");
+void check_targets(const nnc_model& model, const void* const* targets, int64_t batch) {
+    require(targets != nullptr, "targets must not be NULL");
+    for (int t = 0; t < model.desc->num_targets; ++t) {
+        const nnc_target_desc& desc = model.desc->targets[t];
+        require(targets[t] != nullptr, "target '" + std::string(desc.tensor.name) + "' must not be NULL");
+        if (desc.kind != NNC_TARGET_CLASSES) continue;
+        const int32_t* classes = static_cast<const int32_t*>(targets[t]);
+        for (int64_t i = 0; i < batch; ++i) {
+            require(classes[i] >= 0 && classes[i] < desc.num_classes,
+                    "target class " + std::to_string(classes[i]) + " of sample " + std::to_string(i) + " is outside [0, " +
+                        std::to_string(desc.num_classes) + "); the labels do not match this model's classes");
+        }
     }
 }
 
@@ -143,54 +164,133 @@ const nnc_model& require_model(const nnc_model* model, const char* function) {
     return *model;
 }
 
-void run_forward(nnc_model& model, const float* input, int64_t batch, float* output) {
-    check_batch("nnc_model_forward", batch);
-    require(input && output, "nnc_model_forward: input and output must not be NULL");
-    const nnc_model_desc& d = *model.desc;
+namespace {
+
+// Builds a pipeline's argv piece by piece; the views live as long as the call.
+struct Args {
     std::vector<TensorView> views;
-    views.reserve(static_cast<size_t>(d.num_params) + 2);
-    views.emplace_back(const_cast<float*>(input), float32_type(), dims_of(d.input), batch, "input");
-    for (int p = 0; p < d.num_params; ++p) {
-        views.emplace_back(model.params.get() + model.offset[p], float32_type(), dims_of(d.params[p]), kNoBatch, d.params[p].name);
+    Args() { views.reserve(256); }
+    void add(void* data, halide_type_t type, std::span<const int64_t> dims, int64_t batch, const char* what) {
+        if (views.size() == views.capacity()) throw Error(NNC_ERR_RUNTIME, "internal error: too many pipeline arguments");
+        views.emplace_back(data, type, dims, batch, what);
     }
-    views.emplace_back(output, float32_type(), dims_of(d.output), batch, "output");
-    std::vector<void*> args;
-    for (TensorView& v : views) args.push_back(v.raw());
-    call_pipeline(d.forward, args, "forward");
+    std::vector<void*> argv() {
+        std::vector<void*> out;
+        for (TensorView& v : views) out.push_back(v.raw());
+        return out;
+    }
+};
+
+void add_input(Args& a, const nnc_model& model, const void* input, int64_t batch) {
+    const nnc_model_desc& d = *model.desc;
+    a.add(const_cast<void*>(input), d.input_dtype == NNC_DTYPE_INT32 ? int32_type() : float32_type(), dims_of(d.input),
+          batch, "input");
 }
 
-float run_gradients(nnc_model& model, const float* input, const void* target, int64_t batch, float* prediction) {
-    check_batch("nnc_model_compute_gradients", batch);
-    require(input && target, "nnc_model_compute_gradients: input and target must not be NULL");
-    check_targets(model, target, batch);
+void add_targets(Args& a, const nnc_model& model, const void* const* targets, int64_t batch) {
+    for (int t = 0; t < model.desc->num_targets; ++t) {
+        const nnc_target_desc& d = model.desc->targets[t];
+        const bool classes = d.kind == NNC_TARGET_CLASSES;
+        a.add(const_cast<void*>(targets[t]), classes ? int32_type() : float32_type(),
+              classes ? std::span<const int64_t>() : dims_of(d.tensor), batch, d.tensor.name);
+    }
+}
+
+void add_params(Args& a, nnc_model& model, float* arena, int first, int last) {
+    for (int p = first; p < last; ++p)
+        a.add(arena + model.offset[p], float32_type(), dims_of(model.desc->params[p]), kNoBatch, model.desc->params[p].name);
+}
+
+// outputs[l], or this model's scratch for loss l when the caller passes none.
+void add_per_loss(Args& a, nnc_model& model, float* const* outputs, int64_t batch, const char* what) {
     const nnc_model_desc& d = *model.desc;
-    if (!prediction) {
-        model.prediction_scratch.resize(static_cast<size_t>(batch * model.prediction_size));
-        prediction = model.prediction_scratch.data();
+    for (int l = 0; l < d.num_losses; ++l) {
+        float* out = outputs ? outputs[l] : nullptr;
+        if (!out) {
+            auto& scratch = model.scratch[static_cast<size_t>(l)];
+            scratch.resize(static_cast<size_t>(batch * model.loss_output_size[static_cast<size_t>(l)]));
+            out = scratch.data();
+        }
+        a.add(out, float32_type(), dims_of(d.losses[l].prediction), batch, what);
     }
+}
+
+uint32_t step_seed(const nnc_model& model) {
+    uint64_t z = model.desc->seed + 0x9e3779b97f4a7c15ull * (model.step_counter + 1);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return static_cast<uint32_t>(z ^ (z >> 31));
+}
+
+}  // namespace
+
+void run_forward(nnc_model& model, const void* input, int64_t batch, float* const* outputs) {
+    check_batch("nnc_model_forward", batch);
+    require(input != nullptr, "nnc_model_forward: input must not be NULL");
+    Args a;
+    add_input(a, model, input, batch);
+    add_params(a, model, model.params.get(), 0, model.desc->num_params);
+    add_per_loss(a, model, outputs, batch, "output");
+    auto argv = a.argv();
+    call_pipeline(model.desc->forward, argv, "forward");
+}
+
+float run_evaluate(nnc_model& model, const void* input, const void* const* targets, int64_t batch, float* task_losses,
+                   float* const* outputs) {
+    check_batch("nnc_evaluate", batch);
+    require(input != nullptr, "nnc_evaluate: input must not be NULL");
+    check_targets(model, targets, batch);
+    const nnc_model_desc& d = *model.desc;
     float loss = 0.0f;
-    const bool classes = d.target_kind == NNC_TARGET_CLASSES;
-    std::vector<TensorView> views;
-    views.reserve(2 * static_cast<size_t>(d.num_params) + 4);
-    views.emplace_back(const_cast<float*>(input), float32_type(), dims_of(d.input), batch, "input");
-    views.emplace_back(const_cast<void*>(target), classes ? int32_type() : float32_type(),
-                       classes ? std::span<const int64_t>() : dims_of(d.target), batch, "target");
-    for (int p = 0; p < d.num_params; ++p) {
-        views.emplace_back(model.params.get() + model.offset[p], float32_type(), dims_of(d.params[p]), kNoBatch, d.params[p].name);
-    }
-    views.emplace_back(&loss, float32_type(), std::span<const int64_t>(), kNoBatch, "loss");
-    views.emplace_back(prediction, float32_type(), dims_of(d.prediction), batch, "prediction");
-    for (int p = 0; p < d.num_params; ++p) {
-        views.emplace_back(model.grads.get() + model.offset[p], float32_type(), dims_of(d.params[p]), kNoBatch, d.params[p].name);
-    }
-    std::vector<void*> args;
-    for (TensorView& v : views) args.push_back(v.raw());
-    call_pipeline(d.train_step, args, "train_step");
+    std::vector<float> losses(static_cast<size_t>(d.num_losses));
+    Args a;
+    add_input(a, model, input, batch);
+    add_targets(a, model, targets, batch);
+    add_params(a, model, model.params.get(), 0, d.num_params);
+    a.add(&loss, float32_type(), {}, kNoBatch, "loss");
+    for (float& l : losses) a.add(&l, float32_type(), {}, kNoBatch, "task loss");
+    add_per_loss(a, model, outputs, batch, "output");
+    auto argv = a.argv();
+    call_pipeline(d.evaluate, argv, "evaluate");
+    if (task_losses) std::copy(losses.begin(), losses.end(), task_losses);
     return loss;
 }
 
-float run_train_step(nnc_model& model, const float* input, const void* target, int64_t batch, float* prediction) {
-    const float loss = run_gradients(model, input, target, batch, prediction);
+float run_gradients(nnc_model& model, const void* input, const void* const* targets, int64_t batch, float* task_losses,
+                    float* const* predictions) {
+    check_batch("nnc_model_compute_gradients", batch);
+    require(input != nullptr, "nnc_model_compute_gradients: input must not be NULL");
+    check_targets(model, targets, batch);
+    const nnc_model_desc& d = *model.desc;
+    float loss = 0.0f;
+    std::vector<float> losses(static_cast<size_t>(d.num_losses));
+    uint32_t seed = step_seed(model);
+    Args a;
+    add_input(a, model, input, batch);
+    add_targets(a, model, targets, batch);
+    add_params(a, model, model.params.get(), 0, d.num_params);
+    std::vector<void*> argv;
+    a.add(&loss, float32_type(), {}, kNoBatch, "loss");
+    for (float& l : losses) a.add(&l, float32_type(), {}, kNoBatch, "task loss");
+    add_per_loss(a, model, predictions, batch, "prediction");
+    add_params(a, model, model.grads.get(), 0, d.num_params);  // gradients, then the states' new values
+    argv = a.argv();
+    // The seed scalar sits between the params and the outputs.
+    const size_t seed_at = 1 + static_cast<size_t>(d.num_targets) + static_cast<size_t>(d.num_params);
+    argv.insert(argv.begin() + static_cast<std::ptrdiff_t>(seed_at), &seed);
+    call_pipeline(d.train_step, argv, "train_step");
+    ++model.step_counter;
+    if (task_losses) std::copy(losses.begin(), losses.end(), task_losses);
+    if (std::isfinite(loss) && model.trainable_size < model.arena_size) {
+        std::memcpy(model.params.get() + model.trainable_size, model.grads.get() + model.trainable_size,
+                    static_cast<size_t>(model.arena_size - model.trainable_size) * sizeof(float));
+    }
+    return loss;
+}
+
+float run_train_step(nnc_model& model, const void* input, const void* const* targets, int64_t batch, float* task_losses,
+                     float* const* predictions) {
+    const float loss = run_gradients(model, input, targets, batch, task_losses, predictions);
     if (!std::isfinite(loss)) {
         throw Error(NNC_ERR_NUMERIC, "the loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") +
                                          " (lr=" + std::to_string(model.optimizer_config.lr) +
@@ -202,7 +302,7 @@ float run_train_step(nnc_model& model, const float* input, const void* target, i
 }
 
 void install_optimizer(nnc_model& model, OptimizerConfig config) {
-    auto optimizer = make_optimizer(config, model.arena_size);  // may throw: the model is unchanged then
+    auto optimizer = make_optimizer(config, model.trainable_size);  // may throw: the model is unchanged then
     optimizer->set_workers(model.workers.get());
     model.optimizer_config = std::move(config);
     model.optimizer = std::move(optimizer);
@@ -233,22 +333,27 @@ nnc_status nnc_model_create(nnc_model** out) {
         for (int p = 0; p < d->num_params; ++p) {
             int64_t n = 1;
             for (int i = 0; i < d->params[p].rank; ++i) n *= d->params[p].dims[i];
+            if (p == d->num_trainable) model->trainable_size = model->arena_size;
             model->offset.push_back(model->arena_size);
             model->count.push_back(n);
             model->arena_size += (n + kArenaAlignFloats - 1) / kArenaAlignFloats * kArenaAlignFloats;
         }
+        if (d->num_trainable == d->num_params) model->trainable_size = model->arena_size;
         model->params = make_aligned_floats(model->arena_size);
         model->grads = make_aligned_floats(model->arena_size);
         model->input_size = element_count(d->input);
-        model->output_size = element_count(d->output);
-        model->prediction_size = element_count(d->prediction);
-        model->target_size = d->target_kind == NNC_TARGET_CLASSES ? 1 : element_count(d->target);
+        for (int l = 0; l < d->num_losses; ++l) model->loss_output_size.push_back(element_count(d->losses[l].prediction));
+        for (int t = 0; t < d->num_targets; ++t)
+            model->target_sizes.push_back(d->targets[t].kind == NNC_TARGET_CLASSES ? 1 : element_count(d->targets[t].tensor));
+        model->scratch.resize(static_cast<size_t>(d->num_losses));
+        model->output_size = model->prediction_size = model->loss_output_size[0];
+        model->target_size = model->target_sizes[0];
         try {
             model->optimizer_config = validate_optimizer_config(descriptor_optimizer(*d));
         } catch (const Error& e) {
             throw Error(NNC_ERR_RUNTIME, std::string("internal error: the model's default optimizer is invalid: ") + e.what());
         }
-        model->optimizer = make_optimizer(model->optimizer_config, model->arena_size);
+        model->optimizer = make_optimizer(model->optimizer_config, model->trainable_size);
         set_threads(*model, 0);
         // A fresh model is usable at once: initialized from the .nn file's seed.
         for (int p = 0; p < d->num_params; ++p) {
@@ -279,12 +384,27 @@ int64_t nnc_model_output_size(const nnc_model* model) {
     return present(model, "nnc_model_output_size") ? model->output_size : 0;
 }
 nnc_target_kind nnc_model_target_kind(const nnc_model* model) {
-    return present(model, "nnc_model_target_kind") ? static_cast<nnc_target_kind>(model->desc->target_kind)
+    return present(model, "nnc_model_target_kind") ? static_cast<nnc_target_kind>(model->desc->targets[0].kind)
                                                    : NNC_TARGET_CLASSES;
 }
 int64_t nnc_model_num_classes(const nnc_model* model) {
     if (!present(model, "nnc_model_num_classes")) return 0;
-    return model->desc->target_kind == NNC_TARGET_CLASSES ? model->desc->num_classes : 0;
+    return model->desc->targets[0].kind == NNC_TARGET_CLASSES ? model->desc->targets[0].num_classes : 0;
+}
+nnc_dtype nnc_model_input_dtype(const nnc_model* model) {
+    return present(model, "nnc_model_input_dtype") ? static_cast<nnc_dtype>(model->desc->input_dtype) : NNC_DTYPE_FLOAT32;
+}
+int nnc_model_num_targets(const nnc_model* model) {
+    return present(model, "nnc_model_num_targets") ? model->desc->num_targets : 0;
+}
+int nnc_model_num_losses(const nnc_model* model) {
+    return present(model, "nnc_model_num_losses") ? model->desc->num_losses : 0;
+}
+int nnc_model_num_trainable_params(const nnc_model* model) {
+    return present(model, "nnc_model_num_trainable_params") ? model->desc->num_trainable : 0;
+}
+uint64_t nnc_model_step_counter(const nnc_model* model) {
+    return present(model, "nnc_model_step_counter") ? model->step_counter : 0;
 }
 int64_t nnc_model_target_size(const nnc_model* model) {
     return present(model, "nnc_model_target_size") ? model->target_size : 0;
@@ -341,6 +461,45 @@ nnc_status nnc_model_param_info(const nnc_model* model, int index, const char** 
     });
 }
 
+nnc_status nnc_model_target_info(const nnc_model* model, int index, const char** name, nnc_target_kind* kind,
+                                 int64_t* size, int64_t* num_classes) {
+    return guarded("nnc_model_target_info", [&] {
+        const nnc_model& m = require_model(model, "nnc_model_target_info");
+        require(index >= 0 && index < m.desc->num_targets, "nnc_model_target_info: target index " + std::to_string(index) +
+                                                                " is out of range; the model has " +
+                                                                std::to_string(m.desc->num_targets) + " targets");
+        const nnc_target_desc& t = m.desc->targets[index];
+        if (name) *name = t.tensor.name;
+        if (kind) *kind = static_cast<nnc_target_kind>(t.kind);
+        if (size) *size = m.target_sizes[static_cast<size_t>(index)];
+        if (num_classes) *num_classes = t.kind == NNC_TARGET_CLASSES ? t.num_classes : 0;
+        return NNC_OK;
+    });
+}
+
+nnc_status nnc_model_loss_info(const nnc_model* model, int index, const char** name, double* weight, int* target,
+                               int64_t* output_size) {
+    return guarded("nnc_model_loss_info", [&] {
+        const nnc_model& m = require_model(model, "nnc_model_loss_info");
+        require(index >= 0 && index < m.desc->num_losses, "nnc_model_loss_info: loss index " + std::to_string(index) +
+                                                               " is out of range; the model has " +
+                                                               std::to_string(m.desc->num_losses) + " losses");
+        const nnc_loss_desc& l = m.desc->losses[index];
+        if (name) *name = l.name;
+        if (weight) *weight = l.weight;
+        if (target) *target = l.target;
+        if (output_size) *output_size = m.loss_output_size[static_cast<size_t>(index)];
+        return NNC_OK;
+    });
+}
+
+nnc_status nnc_model_set_step_counter(nnc_model* model, uint64_t counter) {
+    return guarded("nnc_model_set_step_counter", [&] {
+        require_model(model, "nnc_model_set_step_counter").step_counter = counter;
+        return NNC_OK;
+    });
+}
+
 nnc_status nnc_model_init(nnc_model* model, uint64_t seed) {
     return guarded("nnc_model_init", [&] {
         nnc_model& m = require_model(model, "nnc_model_init");
@@ -385,36 +544,93 @@ nnc_status nnc_model_get_grad(const nnc_model* model, int index, float* dst, int
     });
 }
 
-nnc_status nnc_model_forward(nnc_model* model, const float* input, int64_t batch, float* output) {
+nnc_status nnc_model_forward(nnc_model* model, const void* input, int64_t batch, float* output) {
     return guarded("nnc_model_forward", [&] {
-        run_forward(require_model(model, "nnc_model_forward"), input, batch, output);
+        nnc_model& m = require_model(model, "nnc_model_forward");
+        require(output != nullptr, "nnc_model_forward: output must not be NULL");
+        std::vector<float*> outputs(static_cast<size_t>(m.desc->num_losses), nullptr);
+        outputs[0] = output;
+        run_forward(m, input, batch, outputs.data());
         return NNC_OK;
     });
 }
 
-nnc_status nnc_model_compute_gradients(nnc_model* model, const float* input, const void* target, int64_t batch,
-                                       float* loss, float* output) {
-    return guarded("nnc_model_compute_gradients", [&] {
-        nnc_model& m = require_model(model, "nnc_model_compute_gradients");
-        const float l = run_gradients(m, input, target, batch, output);
-        if (loss) *loss = l;
+nnc_status nnc_model_forward_all(nnc_model* model, const void* input, int64_t batch, float* const* outputs) {
+    return guarded("nnc_model_forward_all", [&] {
+        nnc_model& m = require_model(model, "nnc_model_forward_all");
+        require(outputs != nullptr, "nnc_model_forward_all: outputs must not be NULL");
+        for (int l = 0; l < m.desc->num_losses; ++l)
+            require(outputs[l] != nullptr, "nnc_model_forward_all: outputs[" + std::to_string(l) + "] is NULL");
+        run_forward(m, input, batch, outputs);
         return NNC_OK;
     });
 }
 
-nnc_status nnc_model_train_step(nnc_model* model, const float* input, const void* target, int64_t batch, float* loss,
-                                float* output) {
-    return guarded("nnc_model_train_step", [&] {
-        nnc_model& m = require_model(model, "nnc_model_train_step");
+}  // extern "C"
+
+namespace {
+
+// The single-target entry points: a model with several targets needs the _multi ones.
+std::vector<float*> first_output(nnc_model& m, float* output, const char* function) {
+    require(m.desc->num_targets == 1, std::string(function) + ": model '" + m.desc->model_name + "' has " +
+                                          std::to_string(m.desc->num_targets) +
+                                          " targets; call the _multi variant with one pointer per target");
+    std::vector<float*> outputs(static_cast<size_t>(m.desc->num_losses), nullptr);
+    outputs[0] = output;
+    return outputs;
+}
+
+// Runs `step`; on a non-finite loss the caller's loss reads NaN as well as the status saying so.
+template <typename Step>
+nnc_status stepping(const char* function, float* loss, Step step) {
+    return guarded(function, [&] {
         float l = NAN;
         try {
-            l = run_train_step(m, input, target, batch, output);
+            l = step();
         } catch (const Error& e) {
             if (loss && e.status() == NNC_ERR_NUMERIC) *loss = NAN;
             throw;
         }
         if (loss) *loss = l;
         return NNC_OK;
+    });
+}
+
+}  // namespace
+
+extern "C" {
+
+nnc_status nnc_model_compute_gradients(nnc_model* model, const void* input, const void* target, int64_t batch,
+                                       float* loss, float* output) {
+    return stepping("nnc_model_compute_gradients", loss, [&] {
+        nnc_model& m = require_model(model, "nnc_model_compute_gradients");
+        auto outputs = first_output(m, output, "nnc_model_compute_gradients");
+        return run_gradients(m, input, &target, batch, nullptr, outputs.data());
+    });
+}
+
+nnc_status nnc_model_compute_gradients_multi(nnc_model* model, const void* input, const void* const* targets,
+                                             int64_t batch, float* loss, float* task_losses) {
+    return stepping("nnc_model_compute_gradients_multi", loss, [&] {
+        nnc_model& m = require_model(model, "nnc_model_compute_gradients_multi");
+        return run_gradients(m, input, targets, batch, task_losses, nullptr);
+    });
+}
+
+nnc_status nnc_model_train_step(nnc_model* model, const void* input, const void* target, int64_t batch, float* loss,
+                                float* output) {
+    return stepping("nnc_model_train_step", loss, [&] {
+        nnc_model& m = require_model(model, "nnc_model_train_step");
+        auto outputs = first_output(m, output, "nnc_model_train_step");
+        return run_train_step(m, input, &target, batch, nullptr, outputs.data());
+    });
+}
+
+nnc_status nnc_model_train_step_multi(nnc_model* model, const void* input, const void* const* targets, int64_t batch,
+                                      float* loss, float* task_losses) {
+    return stepping("nnc_model_train_step_multi", loss, [&] {
+        nnc_model& m = require_model(model, "nnc_model_train_step_multi");
+        return run_train_step(m, input, targets, batch, task_losses, nullptr);
     });
 }
 

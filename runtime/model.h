@@ -33,27 +33,42 @@ struct nnc_model {
     const nnc_model_desc* desc = nullptr;
     std::vector<int64_t> offset, count;  // per parameter, in floats
     int64_t arena_size = 0;              // floats, padding included
+    // The trainable parameters occupy [0, trainable_size); the states (batch-norm running
+    // statistics) the rest. The optimizer, norms and clipping see only the trainable prefix; a
+    // training step writes the states' new values into the grads arena at their offsets and
+    // they are copied into params when its loss is finite.
+    int64_t trainable_size = 0;
     nnc::runtime::AlignedFloats params, grads;
+    uint64_t step_counter = 0;           // advances per training pipeline call: the dropout seed
 
     nnc::runtime::OptimizerConfig optimizer_config;
     std::unique_ptr<nnc::runtime::Optimizer> optimizer;
     std::unique_ptr<nnc::runtime::Workers> workers;  // for the arena-wide loops (update, norms)
 
-    int64_t input_size = 0, output_size = 0, prediction_size = 0, target_size = 0;
-    std::vector<float> prediction_scratch;  // (batch, prediction_size) when the caller passes none
+    int64_t input_size = 0, output_size = 0, prediction_size = 0, target_size = 0;  // of the first loss/target
+    std::vector<int64_t> loss_output_size;   // per loss: per-sample elements of its output/prediction
+    std::vector<int64_t> target_sizes;       // per target: 1 for classes
+    std::vector<std::vector<float>> scratch; // per loss: outputs/predictions the caller did not ask for
 };
 
 namespace nnc::runtime {
 
-// Validate their arguments (throwing Error) and run one pipeline. `output` is
-// (batch, output_size). `target` is (batch) int32 classes in [0, num_classes) or
-// (batch, target_size) floats. `prediction` may be null.
-void run_forward(nnc_model& model, const float* input, int64_t batch, float* output);
-// Loss and gradients (into model.grads) without an update; returns the mean batch loss.
-float run_gradients(nnc_model& model, const float* input, const void* target, int64_t batch, float* prediction);
+// Validate their arguments (throwing Error) and run one pipeline. `input` is (batch, input_size)
+// float or int32 (the model's input dtype). `outputs[l]` is (batch, output size of loss l); null
+// entries (or a null array) are not returned. targets[t] is (batch) int32 classes in
+// [0, num_classes) or (batch, target size) floats. `task_losses` (may be null) gets each loss.
+void run_forward(nnc_model& model, const void* input, int64_t batch, float* const* outputs);
+// Inference mode with the losses (validation); returns the total loss.
+float run_evaluate(nnc_model& model, const void* input, const void* const* targets, int64_t batch,
+                   float* task_losses, float* const* outputs);
+// Training mode: loss and gradients (into model.grads) without an update; the states are updated
+// when the loss is finite. `predictions[l]` as outputs above. Returns the total mean batch loss.
+float run_gradients(nnc_model& model, const void* input, const void* const* targets, int64_t batch,
+                    float* task_losses, float* const* predictions);
 // Gradients, then the optimizer update and the max-norm constraints unless the loss is not finite
 // (then Error NNC_ERR_NUMERIC and the parameters are left as they were). Returns the loss.
-float run_train_step(nnc_model& model, const float* input, const void* target, int64_t batch, float* prediction);
+float run_train_step(nnc_model& model, const void* input, const void* const* targets, int64_t batch,
+                     float* task_losses, float* const* predictions);
 
 // Replaces the optimizer (fresh state) and runs it on the model's workers.
 void install_optimizer(nnc_model& model, OptimizerConfig config);

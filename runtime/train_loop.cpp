@@ -33,24 +33,33 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// Throws unless `data` can feed `model` (sizes, target kind, class range).
+// Throws unless `data` can feed `model` (sizes, target kinds, class ranges).
 void check_compatible(const nnc_model& model, const nnc_dataset& data, const char* what) {
     const std::string prefix = std::string(what) + " ";
-    require(data.sample_size == model.input_size,
-            prefix + "samples have " + std::to_string(data.sample_size) + " values but model '" +
-                model.desc->model_name + "' takes inputs of " + std::to_string(model.input_size));
-    require(static_cast<int>(data.kind) == model.desc->target_kind,
-            prefix + "has " + (data.kind == NNC_TARGET_CLASSES ? "class" : "real") + " targets but model '" +
-                model.desc->model_name + "' expects " +
-                (model.desc->target_kind == NNC_TARGET_CLASSES ? "class" : "real") + " targets");
-    if (data.kind == NNC_TARGET_CLASSES) {
-        require(data.max_class < model.desc->num_classes,
-                prefix + "has labels up to " + std::to_string(data.max_class) + " but model '" + model.desc->model_name +
-                    "' has " + std::to_string(model.desc->num_classes) + " classes");
-    } else {
-        require(data.target_size == model.target_size,
-                prefix + "targets have " + std::to_string(data.target_size) + " values but model '" +
-                    model.desc->model_name + "' predicts " + std::to_string(model.target_size));
+    const std::string name = model.desc->model_name;
+    require(data.sample_size == model.input_size, prefix + "samples have " + std::to_string(data.sample_size) +
+                                                      " values but model '" + name + "' takes inputs of " +
+                                                      std::to_string(model.input_size));
+    require(static_cast<int>(data.targets.size()) == model.desc->num_targets,
+            prefix + "has " + std::to_string(data.targets.size()) + " target(s) per sample but model '" + name + "' has " +
+                std::to_string(model.desc->num_targets) + "; add one per model target (nnc_dataset_add_target)");
+    for (int t = 0; t < model.desc->num_targets; ++t) {
+        const DatasetTarget& have = data.targets[static_cast<size_t>(t)];
+        const nnc_target_desc& want = model.desc->targets[t];
+        const std::string which = "target '" + std::string(want.tensor.name) + "'";
+        require(static_cast<int>(have.kind) == want.kind,
+                prefix + "has " + (have.kind == NNC_TARGET_CLASSES ? "class" : "real") + " values for " + which +
+                    " of model '" + name + "', which expects " + (want.kind == NNC_TARGET_CLASSES ? "class" : "real") +
+                    " targets");
+        if (have.kind == NNC_TARGET_CLASSES) {
+            require(have.max_class < want.num_classes, prefix + "has labels up to " + std::to_string(have.max_class) +
+                                                           " for " + which + " but model '" + name + "' has " +
+                                                           std::to_string(want.num_classes) + " classes");
+        } else {
+            require(have.size == model.target_sizes[static_cast<size_t>(t)],
+                    prefix + "has " + std::to_string(have.size) + " values per sample for " + which + " but model '" +
+                        name + "' predicts " + std::to_string(model.target_sizes[static_cast<size_t>(t)]));
+        }
     }
 }
 
@@ -69,62 +78,90 @@ int64_t count_correct(const float* scores, int64_t width, const int32_t* classes
     return correct;
 }
 
-// Gathers samples `order[first..first+n)` into contiguous input and target buffers.
-struct Batch {
-    std::vector<float> input, values;
-    std::vector<int32_t> classes;
+// The loss whose output accuracy is measured: the first softmax cross-entropy (class targets);
+// -1 when the model has none.
+int accuracy_loss(const nnc_model& model) {
+    for (int l = 0; l < model.desc->num_losses; ++l)
+        if (model.desc->losses[l].kind == NNC_LOSS_SOFTMAX_CROSS_ENTROPY) return l;
+    return -1;
+}
 
-    void gather(const nnc_dataset& data, const int64_t* order, int64_t n) {
+// Gathers samples `order[0..n)` into contiguous input and target buffers; token-id inputs are
+// converted to int32 here (datasets store every sample as floats).
+struct Batch {
+    std::vector<float> input;
+    std::vector<int32_t> tokens;
+    std::vector<std::vector<float>> values;
+    std::vector<std::vector<int32_t>> classes;
+    std::vector<const void*> target_ptrs;
+
+    void gather(const nnc_model& model, const nnc_dataset& data, const int64_t* order, int64_t n) {
         input.resize(static_cast<size_t>(n * data.sample_size));
         for (int64_t i = 0; i < n; ++i) {
             std::copy_n(data.sample(order[i]), data.sample_size, input.data() + i * data.sample_size);
         }
-        if (data.kind == NNC_TARGET_CLASSES) {
-            classes.resize(static_cast<size_t>(n));
-            for (int64_t i = 0; i < n; ++i) classes[i] = data.classes[order[i]];
-        } else {
-            values.resize(static_cast<size_t>(n * data.target_size));
-            for (int64_t i = 0; i < n; ++i) {
-                std::copy_n(data.values.data() + order[i] * data.target_size, data.target_size,
-                            values.data() + i * data.target_size);
+        if (model.desc->input_dtype == NNC_DTYPE_INT32) {
+            tokens.resize(input.size());
+            for (size_t i = 0; i < input.size(); ++i) tokens[i] = static_cast<int32_t>(std::lround(input[i]));
+        }
+        const size_t nt = data.targets.size();
+        values.resize(nt);
+        classes.resize(nt);
+        target_ptrs.resize(nt);
+        for (size_t t = 0; t < nt; ++t) {
+            const DatasetTarget& from = data.targets[t];
+            if (from.kind == NNC_TARGET_CLASSES) {
+                classes[t].resize(static_cast<size_t>(n));
+                for (int64_t i = 0; i < n; ++i) classes[t][static_cast<size_t>(i)] = from.classes[static_cast<size_t>(order[i])];
+                target_ptrs[t] = classes[t].data();
+            } else {
+                values[t].resize(static_cast<size_t>(n * from.size));
+                for (int64_t i = 0; i < n; ++i) {
+                    std::copy_n(from.values.data() + order[i] * from.size, from.size, values[t].data() + i * from.size);
+                }
+                target_ptrs[t] = values[t].data();
             }
         }
     }
-    const void* target(const nnc_dataset& data) const {
-        return data.kind == NNC_TARGET_CLASSES ? static_cast<const void*>(classes.data()) : values.data();
+    const void* model_input(const nnc_model& model) const {
+        return model.desc->input_dtype == NNC_DTYPE_INT32 ? static_cast<const void*>(tokens.data()) : input.data();
     }
 };
 
-void evaluate(nnc_model& model, const nnc_dataset& data, int64_t batch, double* loss, double* accuracy) {
+// Mean total loss, accuracy (NaN without a softmax cross-entropy loss) and per-loss means, in
+// inference mode (the evaluate pipeline: running statistics, no dropout).
+void evaluate(nnc_model& model, const nnc_dataset& data, int64_t batch, double* loss, double* accuracy,
+              double* task_losses) {
     check_compatible(model, data, "the evaluation dataset");
-    const bool classes = data.kind == NNC_TARGET_CLASSES;
-    const int64_t width = model.output_size;
-    std::vector<float> output(static_cast<size_t>(std::min(batch, data.count) * width));
+    const int acc = accuracy_loss(model);
+    const int nl = model.desc->num_losses;
+    std::vector<float> output(static_cast<size_t>(std::min(batch, data.count) * (acc >= 0 ? model.loss_output_size[static_cast<size_t>(acc)] : 1)));
+    std::vector<float*> outputs(static_cast<size_t>(nl), nullptr);
+    if (acc >= 0) outputs[static_cast<size_t>(acc)] = output.data();
+    std::vector<float> batch_losses(static_cast<size_t>(nl));
+    std::vector<double> sums(static_cast<size_t>(nl), 0.0);
+    std::vector<int64_t> order(static_cast<size_t>(std::min(batch, data.count)));
+    Batch b;
     double total = 0.0;
     int64_t correct = 0;
     for (int64_t first = 0; first < data.count; first += batch) {
         const int64_t n = std::min(batch, data.count - first);
-        run_forward(model, data.sample(first), n, output.data());
-        if (classes) {
-            // forward returns probabilities: cross-entropy is -log p[label], clamped.
-            const int32_t* labels = data.classes.data() + first;
-            for (int64_t i = 0; i < n; ++i) {
-                total -= std::log(std::max(static_cast<double>(output[i * width + labels[i]]), 1e-12));
-            }
-            correct += count_correct(output.data(), width, labels, n);
-        } else {
-            // Mean squared error over every element (torch.nn.MSELoss, reduction "mean").
-            const float* target = data.values.data() + first * data.target_size;
-            double sum = 0.0;
-            for (int64_t i = 0; i < n * width; ++i) {
-                const double e = static_cast<double>(output[i]) - target[i];
-                sum += e * e;
-            }
-            total += sum / static_cast<double>(width);
+        std::iota(order.begin(), order.begin() + n, first);
+        b.gather(model, data, order.data(), n);
+        const float l = run_evaluate(model, b.model_input(model), b.target_ptrs.data(), n, batch_losses.data(), outputs.data());
+        total += static_cast<double>(l) * static_cast<double>(n);
+        for (int k = 0; k < nl; ++k) sums[static_cast<size_t>(k)] += static_cast<double>(batch_losses[static_cast<size_t>(k)]) * static_cast<double>(n);
+        if (acc >= 0) {
+            const int t = model.desc->losses[acc].target;
+            correct += count_correct(output.data(), model.loss_output_size[static_cast<size_t>(acc)],
+                                     b.classes[static_cast<size_t>(t)].data(), n);
         }
     }
-    *loss = total / static_cast<double>(data.count);
-    *accuracy = classes ? static_cast<double>(correct) / static_cast<double>(data.count) : kNaN;
+    const double count = static_cast<double>(data.count);
+    *loss = total / count;
+    *accuracy = acc >= 0 ? static_cast<double>(correct) / count : kNaN;
+    if (task_losses)
+        for (int k = 0; k < nl; ++k) task_losses[k] = sums[static_cast<size_t>(k)] / count;
 }
 
 const char* monitor_name(int monitor) {
@@ -159,20 +196,22 @@ using namespace nnc::runtime;
 
 extern "C" {
 
-nnc_status nnc_evaluate(nnc_model* model, const nnc_dataset* data, int64_t batch, double* loss, double* accuracy) {
+nnc_status nnc_evaluate_tasks(nnc_model* model, const nnc_dataset* data, int64_t batch, double* loss, double* accuracy,
+                              double* task_losses) {
     return guarded("nnc_evaluate", [&] {
         nnc_model& m = require_model(model, "nnc_evaluate");
         require(data != nullptr, "nnc_evaluate: data is NULL");
         require(batch > 0, "nnc_evaluate: batch must be > 0, got " + std::to_string(batch));
-        require(m.output_size == (data->kind == NNC_TARGET_CLASSES ? m.desc->num_classes : data->target_size),
-                "nnc_evaluate: model '" + std::string(m.desc->model_name) + "' outputs " + std::to_string(m.output_size) +
-                    " values per sample, which cannot be scored against these targets");
         double l = 0, a = 0;
-        evaluate(m, *data, batch, &l, &a);
+        evaluate(m, *data, batch, &l, &a, task_losses);
         if (loss) *loss = l;
         if (accuracy) *accuracy = a;
         return NNC_OK;
     });
+}
+
+nnc_status nnc_evaluate(nnc_model* model, const nnc_dataset* data, int64_t batch, double* loss, double* accuracy) {
+    return nnc_evaluate_tasks(model, data, batch, loss, accuracy, nullptr);
 }
 
 nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_dataset* validation,
@@ -193,7 +232,9 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
         check_compatible(m, *train, "the training set");
         if (validation) check_compatible(m, *validation, "the validation set");
 
-        const bool classes = train->kind == NNC_TARGET_CLASSES;
+        const int acc = accuracy_loss(m);
+        const bool classes = acc >= 0;
+        const int nl = m.desc->num_losses;
         LrSchedule schedule(config->schedule, m.optimizer_config.lr);
         if (schedule.needs_metric()) check_monitor(config->schedule.monitor, "the reduce_on_plateau schedule", validation, classes);
         const nnc_early_stopping& es = config->early_stopping;
@@ -205,12 +246,16 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
         const bool constrained = has_max_norm(m);
 
         const int64_t accumulate = std::max<int64_t>(config->accumulate, 1);
-        AlignedFloats sum = accumulate > 1 ? make_aligned_floats(m.arena_size) : nullptr;
+        const int64_t trainable = m.trainable_size;  // states (after it) are not gradients
+        AlignedFloats sum = accumulate > 1 ? make_aligned_floats(trainable) : nullptr;
         float* const grads = m.grads.get();
 
-        const int64_t width = m.prediction_size;
+        const int64_t width = classes ? m.loss_output_size[static_cast<size_t>(acc)] : 1;
         std::vector<int64_t> order(static_cast<size_t>(train->count));
         std::vector<float> prediction(static_cast<size_t>(std::min(config->batch, train->count) * width));
+        std::vector<float*> predictions(static_cast<size_t>(nl), nullptr);
+        if (classes) predictions[static_cast<size_t>(acc)] = prediction.data();
+        std::vector<float> batch_losses(static_cast<size_t>(nl));
         Batch batch;
         int64_t updates = 0;  // over the whole run: warm-up in steps counts these
 
@@ -229,12 +274,14 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
             }
             const double epoch_lr = schedule.epoch_lr(epoch - 1);
             double lr = epoch_lr, loss_sum = 0.0, norm_sum = 0.0;
+            std::vector<double> task_sums(static_cast<size_t>(nl), 0.0);
             int64_t correct = 0, done = 0, step = 0, epoch_updates = 0, pending = 0, micro = 0;
             for (int64_t first = 0; first < train->count; first += config->batch) {
                 const int64_t n = std::min(config->batch, train->count - first);
                 ++step;
-                batch.gather(*train, order.data() + first, n);
-                const float loss = run_gradients(m, batch.input.data(), batch.target(*train), n, prediction.data());
+                batch.gather(m, *train, order.data() + first, n);
+                const float loss = run_gradients(m, batch.model_input(m), batch.target_ptrs.data(), n, batch_losses.data(),
+                                                 predictions.data());
                 if (!std::isfinite(loss)) {
                     throw Error(NNC_ERR_NUMERIC, std::string("loss became ") + (std::isnan(loss) ? "NaN" : "infinite") +
                                                      " at epoch " + std::to_string(epoch) + " step " + std::to_string(step) +
@@ -242,7 +289,12 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
                                                      "); lower the learning rate or set clip_norm");
                 }
                 loss_sum += static_cast<double>(loss) * static_cast<double>(n);
-                if (classes) correct += count_correct(prediction.data(), width, batch.classes.data(), n);
+                for (int k = 0; k < nl; ++k)
+                    task_sums[static_cast<size_t>(k)] += static_cast<double>(batch_losses[static_cast<size_t>(k)]) * static_cast<double>(n);
+                if (classes) {
+                    const int t = m.desc->losses[acc].target;
+                    correct += count_correct(prediction.data(), width, batch.classes[static_cast<size_t>(t)].data(), n);
+                }
                 done += n;
 
                 bool update = true;
@@ -250,24 +302,24 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
                     // sum += n * grads; the effective batch's gradient is sum / (its samples).
                     const float weight = static_cast<float>(n);
                     float* acc = sum.get();
-                    for_chunks(workers, m.arena_size, [&](int64_t b, int64_t e) {
+                    for_chunks(workers, trainable, [&](int64_t b, int64_t e) {
                         for (int64_t i = b; i < e; ++i) acc[i] += weight * grads[i];
                     });
                     pending += n;
                     update = ++micro == accumulate || done == train->count;
                     if (update) {
-                        std::copy_n(sum.get(), m.arena_size, grads);
-                        std::fill_n(sum.get(), m.arena_size, 0.0f);
-                        scale(grads, m.arena_size, static_cast<float>(1.0 / static_cast<double>(pending)), workers);
+                        std::copy_n(sum.get(), trainable, grads);
+                        std::fill_n(sum.get(), trainable, 0.0f);
+                        scale(grads, trainable, static_cast<float>(1.0 / static_cast<double>(pending)), workers);
                         pending = 0;
                         micro = 0;
                     }
                 }
                 if (update) {
-                    const double norm = l2_norm(grads, m.arena_size, workers);
+                    const double norm = l2_norm(grads, trainable, workers);
                     norm_sum += norm;
-                    if (config->clip_norm > 0) clip_by_norm(grads, m.arena_size, norm, config->clip_norm, workers);
-                    if (config->clip_value > 0) clip_by_value(grads, m.arena_size, static_cast<float>(config->clip_value), workers);
+                    if (config->clip_norm > 0) clip_by_norm(grads, trainable, norm, config->clip_norm, workers);
+                    if (config->clip_value > 0) clip_by_value(grads, trainable, static_cast<float>(config->clip_value), workers);
                     lr = epoch_lr * schedule.warmup(epoch - 1, updates);
                     m.optimizer->set_lr(lr);
                     m.optimizer->step(m.params.get(), grads);
@@ -298,7 +350,12 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
             stats.train_accuracy = classes ? static_cast<double>(correct) / static_cast<double>(done) : kNaN;
             stats.val_loss = kNaN;
             stats.val_accuracy = kNaN;
-            if (validation) evaluate(m, *validation, config->batch, &stats.val_loss, &stats.val_accuracy);
+            stats.num_losses = nl;
+            for (int k = 0; k < NNC_MAX_LOSSES; ++k) {
+                stats.train_task_loss[k] = k < nl ? task_sums[static_cast<size_t>(k)] / static_cast<double>(done) : kNaN;
+                stats.val_task_loss[k] = kNaN;
+            }
+            if (validation) evaluate(m, *validation, config->batch, &stats.val_loss, &stats.val_accuracy, stats.val_task_loss);
             stats.samples_per_second = seconds > 0 ? static_cast<double>(done) / seconds : 0.0;
             stats.seconds = seconds;
             stats.lr = lr;

@@ -29,11 +29,14 @@ struct Harness {
     Halide::Pipeline pipeline;
     std::vector<codegen::ModelParam> params;
     std::vector<Buffer<double>> param_values;
-    Buffer<double> input;
-    Buffer<> target;
+    Buffer<> input;             // Float(64), or Int(32) token ids
+    std::vector<Buffer<>> targets;
+    size_t trainable = 0;       // params[0, trainable) get gradients; the rest are states
 
     Harness(const dsl::CheckedModel& model, const std::string& scheduler, uint32_t seed = 7) {
-        lowered = codegen::lower_training(model, Halide::Float(64), kBatch, /*input_gradient=*/true);
+        const bool float_input = model.node(model.inputs[0]).dtype == dsl::DType::Float32;
+        num_losses = model.losses.size();
+        lowered = codegen::lower_training(model, Halide::Float(64), kBatch, /*input_gradient=*/float_input);
         codegen::set_output_estimates(lowered, kBatch);
         pipeline = lowered.pipeline();
         codegen::ScheduleOptions options;
@@ -46,29 +49,45 @@ struct Harness {
         auto fill = [&](Buffer<double>& b, double scale) { b.for_each_value([&](double& v) { v = scale * normal(rng); }); };
 
         const dsl::Node& in = model.node(model.inputs[0]);
-        input = Buffer<double>(halide_dims(in.shape, true));
-        fill(input, 1.0);
+        if (in.dtype == dsl::DType::Int32) {
+            // Token ids in [0, token_range): the harness's caller sets it to the vocabulary size.
+            Buffer<int32_t> ids(halide_dims(in.shape, true));
+            ids.for_each_value([&](int32_t& v) { v = static_cast<int32_t>(rng() % static_cast<uint32_t>(token_range)); });
+            input = ids;
+        } else {
+            Buffer<double> x(halide_dims(in.shape, true));
+            fill(x, 1.0);
+            input = x;
+        }
         lowered.input.set(input);
 
-        const dsl::Node& t = model.node(model.targets[0]);
-        if (t.target_kind == dsl::TargetKind::Classes) {
-            Buffer<int32_t> labels(kBatch);
-            for (int n = 0; n < kBatch; ++n) labels(n) = static_cast<int32_t>(rng() % static_cast<uint32_t>(t.num_classes));
-            target = labels;
-        } else {
-            Buffer<double> real(halide_dims(t.shape, true));
-            fill(real, 1.0);
-            target = real;
+        for (size_t i = 0; i < model.targets.size(); ++i) {
+            const dsl::Node& t = model.node(model.targets[i]);
+            if (t.target_kind == dsl::TargetKind::Classes) {
+                Buffer<int32_t> labels(kBatch);
+                for (int n = 0; n < kBatch; ++n) labels(n) = static_cast<int32_t>(rng() % static_cast<uint32_t>(t.num_classes));
+                targets.push_back(labels);
+            } else {
+                Buffer<double> real(halide_dims(t.shape, true));
+                fill(real, 1.0);
+                targets.push_back(real);
+            }
+            lowered.targets[i].set(targets.back());
         }
-        lowered.target.set(target);
+        lowered.seed.set(seed * 2654435761u + 1);
 
         for (size_t i = 0; i < params.size(); ++i) {
             Buffer<double> p(halide_dims(params[i].spec.shape, false));
             fill(p, 0.5);
+            // States (running variances) must stay positive to be meaningful.
+            if (!params[i].spec.trainable) p.for_each_value([](double& v) { v = std::abs(v) + 0.5; });
             param_values.push_back(p);
             lowered.params[i].set(p);
+            if (params[i].spec.trainable) ++trainable;
         }
     }
+
+    static inline int token_range = 8;
 
     static std::vector<int> halide_dims(const dsl::Shape& s, bool batched) {
         std::vector<int> d(s.dims.rbegin(), s.dims.rend());
@@ -76,21 +95,26 @@ struct Harness {
         return d;
     }
 
-    // Runs the pipeline; returns the loss and fills `grads` (one per parameter, then the input's).
+    // Runs the pipeline; returns the loss and fills `grads` (one per trainable parameter, then
+    // the input's when it is float). Outputs: loss, losses[L], predictions[L], grads, states, d_input.
     double run(std::vector<Buffer<double>>* grads = nullptr) {
         std::vector<Buffer<>> outs;
-        outs.push_back(Buffer<double>::make_scalar());
-        for (size_t i = 1; i < lowered.outputs.size(); ++i) {
-            const codegen::Tensor& t = lowered.outputs[i];
-            outs.push_back(Buffer<double>(halide_dims(t.shape, t.batched)));
+        for (const codegen::Tensor& t : lowered.outputs) {
+            if (t.shape.dims.empty() && !t.batched) outs.push_back(Buffer<double>::make_scalar());
+            else outs.push_back(Buffer<double>(halide_dims(t.shape, t.batched)));
         }
         pipeline.realize(Halide::Realization(outs));
         if (grads) {
             grads->clear();
-            for (size_t i = 2; i < outs.size(); ++i) grads->push_back(Buffer<double>(outs[i]));
+            const size_t first = 1 + 2 * losses();
+            for (size_t i = 0; i < trainable; ++i) grads->push_back(Buffer<double>(outs[first + i]));
+            if (input.type().is_float()) grads->push_back(Buffer<double>(outs.back()));
         }
         return Buffer<double>(outs[0])();
     }
+
+    size_t losses() const { return num_losses; }
+    size_t num_losses = 0;
 };
 
 // Compares every parameter and input element's analytic gradient with central differences,
@@ -100,12 +124,13 @@ inline void expect_gradients_match_with(const dsl::CheckedModel& model, const st
     Harness h(model, scheduler);
     std::vector<Buffer<double>> grads;
     h.run(&grads);
-    ASSERT_EQ(grads.size(), h.params.size() + 1);
+    const bool float_input = h.input.type().is_float();
+    ASSERT_EQ(grads.size(), h.trainable + (float_input ? 1 : 0));
     const double step = 1e-6;
-    for (size_t p = 0; p <= h.params.size(); ++p) {
-        const bool is_input = p == h.params.size();
+    for (size_t p = 0; p < grads.size(); ++p) {
+        const bool is_input = p == h.trainable;
         const std::string what = is_input ? std::string("input") : h.params[p].full_name;
-        Buffer<double>& value = is_input ? h.input : h.param_values[p];
+        Buffer<double> value = is_input ? Buffer<double>(h.input) : h.param_values[p];
         double worst = 0;
         size_t checked = 0;
         value.for_each_element([&](const int* pos) {

@@ -21,6 +21,14 @@ public:
         return push(n);
     }
 
+    // An int32 token-id input (for embedding); gradient checks draw ids in
+    // [0, gradcheck::Harness::token_range).
+    int tokens(const std::string& name, std::vector<int64_t> dims) {
+        int id = input(name, std::move(dims));
+        model_.nodes[static_cast<size_t>(id)].dtype = dsl::DType::Int32;
+        return id;
+    }
+
     int classes(const std::string& name, int64_t c) {
         dsl::Node n = base(name, dsl::NodeKind::Target, "target");
         n.target_kind = dsl::TargetKind::Classes;

@@ -186,5 +186,38 @@ TEST(Checker, WorksWithAnyCatalog) {
     EXPECT_NE(d.render().find("unknown loss 'mse'"), std::string::npos) << d.render();
 }
 
+// Several targets and weighted losses make a multi-task model; each loss keeps its weight.
+TEST(Checker, MultiTaskTargetsAndWeightedLosses) {
+    Result r = compile(R"(model m {
+  input x: [4]
+  target y: [2]
+  target c: classes(3)
+  h = dense(x, 8)
+  p = dense(h, 2)
+  q = dense(h, 3)
+  loss reg = mse(p, y, weight=0.5)
+  loss cls = softmax_cross_entropy(q, c)
+})");
+    ASSERT_TRUE(r.model) << r.errors;
+    ASSERT_EQ(r.model->targets.size(), 2u);
+    ASSERT_EQ(r.model->losses.size(), 2u);
+    EXPECT_EQ(r.model->node(r.model->losses[0]).name, "reg");
+    EXPECT_DOUBLE_EQ(r.model->node(r.model->losses[0]).loss_weight, 0.5);
+    EXPECT_EQ(r.model->node(r.model->losses[1]).name, "cls");
+    EXPECT_DOUBLE_EQ(r.model->node(r.model->losses[1]).loss_weight, 1.0);
+}
+
+// `float32` may be written out; it is the default (int32 inputs are checked with embedding).
+TEST(Checker, Float32InputMayBeWrittenOut) {
+    Result ok = compile(R"(model m {
+  input t: float32[8]
+  target y: classes(2)
+  h = dense(t, 2)
+  loss = softmax_cross_entropy(h, y)
+})");
+    ASSERT_TRUE(ok.model) << ok.errors;
+    EXPECT_EQ(ok.model->node(ok.model->inputs[0]).dtype, DType::Float32);
+}
+
 }  // namespace
 }  // namespace nnc::dsl

@@ -76,67 +76,116 @@ int fake_forward(void** args) {
     return 0;
 }
 
-// train_step(args): input (N, 4), target (N) int32 | (N, 2) float, weight, bias,
-//                   loss (0-d), prediction (N, O), d_weight [4, O], d_bias [O]
+// Mean loss over the batch; the prediction (logits) into `pred`; gradients into dw/db if given.
 template <FakeModel M>
-int fake_train_step(void** args) {
-    auto** b = reinterpret_cast<halide_buffer_t**>(args);
-    if (should_fail()) return -1;
+double loss_and_grads(halide_buffer_t* x, halide_buffer_t* target, halide_buffer_t* w, halide_buffer_t* bias, int N,
+                      halide_buffer_t* pred, halide_buffer_t* dw_out, halide_buffer_t* db_out) {
     const int O = outputs<M>();
     const bool classes = M == FakeModel::classifier;
-    if (!conforms(b[0], {kIn, b[0]->dimensions == 2 ? b[0]->dim[1].extent : -1}, halide_type_float)) return -2;
-    const int N = b[0]->dim[1].extent;
-    const bool target_ok = classes ? conforms(b[1], {N}, halide_type_int) : conforms(b[1], {O, N}, halide_type_float);
-    if (!target_ok || !conforms(b[2], {O, kIn}, halide_type_float) || !conforms(b[3], {O}, halide_type_float) ||
-        !conforms(b[4], {}, halide_type_float) || !conforms(b[5], {O, N}, halide_type_float) ||
-        !conforms(b[6], {O, kIn}, halide_type_float) || !conforms(b[7], {O}, halide_type_float)) {
-        return -2;
-    }
     std::vector<double> dw(kIn * O, 0.0), db(O, 0.0);
     double loss = 0;
     for (int n = 0; n < N; ++n) {
-        dense<M>(b[0], b[2], b[3], n, b[5]);
+        dense<M>(x, w, bias, n, pred);
         std::vector<double> d_logit(O);  // d(sample loss) / d(prediction)
         if (classes) {
-            const int y = reinterpret_cast<const int32_t*>(b[1]->host)[n * b[1]->dim[0].stride];
-            double m = at(b[5], 0, n), sum = 0;
-            for (int o = 1; o < O; ++o) m = std::max(m, static_cast<double>(at(b[5], o, n)));
-            for (int o = 0; o < O; ++o) sum += std::exp(at(b[5], o, n) - m);
-            loss += std::log(sum) + m - at(b[5], y, n);
-            for (int o = 0; o < O; ++o) d_logit[o] = std::exp(at(b[5], o, n) - m) / sum - (o == y ? 1.0 : 0.0);
+            const int y = reinterpret_cast<const int32_t*>(target->host)[n * target->dim[0].stride];
+            double m = at(pred, 0, n), sum = 0;
+            for (int o = 1; o < O; ++o) m = std::max(m, static_cast<double>(at(pred, o, n)));
+            for (int o = 0; o < O; ++o) sum += std::exp(at(pred, o, n) - m);
+            loss += std::log(sum) + m - at(pred, y, n);
+            for (int o = 0; o < O; ++o) d_logit[o] = std::exp(at(pred, o, n) - m) / sum - (o == y ? 1.0 : 0.0);
         } else {
             for (int o = 0; o < O; ++o) {
-                const double e = static_cast<double>(at(b[5], o, n)) - at(b[1], o, n);
+                const double e = static_cast<double>(at(pred, o, n)) - at(target, o, n);
                 loss += e * e / O;
                 d_logit[o] = 2.0 * e / O;
             }
         }
         for (int o = 0; o < O; ++o) {
             db[o] += d_logit[o];
-            for (int i = 0; i < kIn; ++i) dw[i * O + o] += d_logit[o] * at(b[0], i, n);
+            for (int i = 0; i < kIn; ++i) dw[i * O + o] += d_logit[o] * at(x, i, n);
         }
     }
-    *reinterpret_cast<float*>(b[4]->host) = static_cast<float>(loss / N);
-    for (int o = 0; o < O; ++o) {
-        at(b[7], o) = static_cast<float>(db[o] / N);
-        for (int i = 0; i < kIn; ++i) at(b[6], o, i) = static_cast<float>(dw[i * O + o] / N);
+    if (dw_out && db_out) {
+        for (int o = 0; o < O; ++o) {
+            at(db_out, o) = static_cast<float>(db[o] / N);
+            for (int i = 0; i < kIn; ++i) at(dw_out, o, i) = static_cast<float>(dw[i * O + o] / N);
+        }
+    }
+    return loss / N;
+}
+
+template <FakeModel M>
+bool inputs_conform(halide_buffer_t** b, int* N) {
+    const int O = outputs<M>();
+    if (!conforms(b[0], {kIn, b[0]->dimensions == 2 ? b[0]->dim[1].extent : -1}, halide_type_float)) return false;
+    *N = b[0]->dim[1].extent;
+    const bool target_ok = M == FakeModel::classifier ? conforms(b[1], {*N}, halide_type_int)
+                                                      : conforms(b[1], {O, *N}, halide_type_float);
+    return target_ok && conforms(b[2], {O, kIn}, halide_type_float) && conforms(b[3], {O}, halide_type_float);
+}
+
+// train_step(args): input (N, 4), target (N) int32 | (N, 2) float, weight, bias, seed (uint32*),
+//                   loss (0-d), loss_0 (0-d), prediction_0 (N, O), d_weight [4, O], d_bias [O]
+template <FakeModel M>
+int fake_train_step(void** args) {
+    auto** b = reinterpret_cast<halide_buffer_t**>(args);
+    if (should_fail()) return -1;
+    const int O = outputs<M>();
+    int N = 0;
+    if (!inputs_conform<M>(b, &N) || args[4] == nullptr || !conforms(b[5], {}, halide_type_float) ||
+        !conforms(b[6], {}, halide_type_float) || !conforms(b[7], {O, N}, halide_type_float) ||
+        !conforms(b[8], {O, kIn}, halide_type_float) || !conforms(b[9], {O}, halide_type_float)) {
+        return -2;
+    }
+    const double loss = loss_and_grads<M>(b[0], b[1], b[2], b[3], N, b[7], b[8], b[9]);
+    *reinterpret_cast<float*>(b[5]->host) = static_cast<float>(loss);
+    *reinterpret_cast<float*>(b[6]->host) = static_cast<float>(loss);
+    return 0;
+}
+
+// evaluate(args): input, target, weight, bias, loss (0-d), loss_0 (0-d), output_0 (N, O)
+template <FakeModel M>
+int fake_evaluate(void** args) {
+    auto** b = reinterpret_cast<halide_buffer_t**>(args);
+    if (should_fail()) return -1;
+    const int O = outputs<M>();
+    int N = 0;
+    if (!inputs_conform<M>(b, &N) || !conforms(b[4], {}, halide_type_float) || !conforms(b[5], {}, halide_type_float) ||
+        !conforms(b[6], {O, N}, halide_type_float)) {
+        return -2;
+    }
+    const double loss = loss_and_grads<M>(b[0], b[1], b[2], b[3], N, b[6], nullptr, nullptr);
+    *reinterpret_cast<float*>(b[4]->host) = static_cast<float>(loss);
+    *reinterpret_cast<float*>(b[5]->host) = static_cast<float>(loss);
+    if (M == FakeModel::classifier) {  // the output is the probabilities, as forward's
+        for (int n = 0; n < N; ++n) {
+            double m = at(b[6], 0, n), sum = 0;
+            for (int o = 1; o < O; ++o) m = std::max(m, static_cast<double>(at(b[6], o, n)));
+            for (int o = 0; o < O; ++o) sum += std::exp(at(b[6], o, n) - m);
+            for (int o = 0; o < O; ++o) at(b[6], o, n) = static_cast<float>(std::exp(at(b[6], o, n) - m) / sum);
+        }
     }
     return 0;
 }
 
 nnc_model_desc make_descriptor(FakeModel which) {
     static nnc_param_desc classifier_params[2] = {
-        {"fc.weight", 2, {4, 3}, NNC_INIT_HE_NORMAL, 0.0, 4, 3},
-        {"fc.bias", 1, {3}, NNC_INIT_ZEROS, 0.0, 4, 3},
+        {"fc.weight", 2, {4, 3}, NNC_INIT_HE_NORMAL, 0.0, 4, 3, 0.0, 1},
+        {"fc.bias", 1, {3}, NNC_INIT_ZEROS, 0.0, 4, 3, 0.0, 1},
     };
     static nnc_param_desc regressor_params[2] = {
-        {"fc.weight", 2, {4, 2}, NNC_INIT_XAVIER_UNIFORM, 0.0, 4, 2},
-        {"fc.bias", 1, {2}, NNC_INIT_ZEROS, 0.0, 4, 2},
+        {"fc.weight", 2, {4, 2}, NNC_INIT_XAVIER_UNIFORM, 0.0, 4, 2, 0.0, 1},
+        {"fc.bias", 1, {2}, NNC_INIT_ZEROS, 0.0, 4, 2, 0.0, 1},
     };
     static nnc_param_desc constrained_params[2] = {
-        {"fc.weight", 2, {4, 3}, NNC_INIT_HE_NORMAL, 0.0, 4, 3, 0.5},
-        {"fc.bias", 1, {3}, NNC_INIT_ZEROS, 0.0, 4, 3, 0.0},
+        {"fc.weight", 2, {4, 3}, NNC_INIT_HE_NORMAL, 0.0, 4, 3, 0.5, 1},
+        {"fc.bias", 1, {3}, NNC_INIT_ZEROS, 0.0, 4, 3, 0.0, 1},
     };
+    static const nnc_target_desc class_target = {{"y", 0, {}}, NNC_TARGET_CLASSES, 3};
+    static const nnc_target_desc real_target = {{"y", 1, {2}}, NNC_TARGET_REAL, 0};
+    static const nnc_loss_desc class_loss = {"loss", NNC_LOSS_SOFTMAX_CROSS_ENTROPY, 1.0, 0, {"fc", 1, {3}}};
+    static const nnc_loss_desc real_loss = {"loss", NNC_LOSS_MSE, 1.0, 0, {"fc", 1, {2}}};
     const bool classes = which != FakeModel::regressor;
     nnc_model_desc d{};
     d.abi_version = NNC_ABI_VERSION;
@@ -144,16 +193,18 @@ nnc_model_desc make_descriptor(FakeModel which) {
     d.nnc_version = "test";
     d.source_hash = classes ? "hash-classifier" : "hash-regressor";
     d.num_params = 2;
+    d.num_trainable = 2;
     d.params = which == FakeModel::classifier ? classifier_params
                : which == FakeModel::regressor ? regressor_params
                                                : constrained_params;
     d.input = {"x", 1, {kIn}};
-    d.output = {"out", 1, {classes ? 3 : 2}};
-    d.prediction = {"fc", 1, {classes ? 3 : 2}};
-    d.target_kind = classes ? NNC_TARGET_CLASSES : NNC_TARGET_REAL;
-    d.num_classes = classes ? 3 : 0;
-    d.target = classes ? nnc_tensor_desc{"y", 0, {}} : nnc_tensor_desc{"y", 1, {2}};
+    d.input_dtype = NNC_DTYPE_FLOAT32;
+    d.num_targets = 1;
+    d.targets = classes ? &class_target : &real_target;
+    d.num_losses = 1;
+    d.losses = classes ? &class_loss : &real_loss;
     d.forward = classes ? &fake_forward<FakeModel::classifier> : &fake_forward<FakeModel::regressor>;
+    d.evaluate = classes ? &fake_evaluate<FakeModel::classifier> : &fake_evaluate<FakeModel::regressor>;
     d.train_step = classes ? &fake_train_step<FakeModel::classifier> : &fake_train_step<FakeModel::regressor>;
     d.optimizer = "sgd";
     d.lr = 0.1;

@@ -28,7 +28,8 @@ typedef enum nnc_init_kind {
     NNC_INIT_HE_NORMAL = 4,      /* std = sqrt(2 / fan_in) */
     NNC_INIT_HE_UNIFORM = 5,     /* bound = sqrt(6 / fan_in) */
     NNC_INIT_XAVIER_NORMAL = 6,  /* std = sqrt(2 / (fan_in + fan_out)) */
-    NNC_INIT_XAVIER_UNIFORM = 7  /* bound = sqrt(6 / (fan_in + fan_out)) */
+    NNC_INIT_XAVIER_UNIFORM = 7, /* bound = sqrt(6 / (fan_in + fan_out)) */
+    NNC_INIT_ORTHOGONAL = 8      /* torch.nn.init.orthogonal_ over [fan_in, fan_out], gain 1 */
 } nnc_init_kind;
 
 typedef struct nnc_param_desc {
@@ -41,6 +42,9 @@ typedef struct nnc_param_desc {
     double max_norm;                /* > 0: after each update, rescale every output unit (slice of
                                        the last dimension; rank <= 1: the whole tensor) whose L2
                                        norm exceeds it (Keras MaxNorm(axis=0) for [in, out]) */
+    int trainable;                  /* 0: a state tensor (batch-norm running statistics): no gradient,
+                                       no update; each training step replaces it. States follow every
+                                       trainable parameter in the list. */
 } nnc_param_desc;
 
 typedef struct nnc_tensor_desc {
@@ -49,25 +53,55 @@ typedef struct nnc_tensor_desc {
     int64_t dims[NNC_MAX_RANK];
 } nnc_tensor_desc;
 
+typedef enum nnc_loss_kind {
+    NNC_LOSS_SOFTMAX_CROSS_ENTROPY = 0,  /* output: class probabilities */
+    NNC_LOSS_SIGMOID_BCE = 1,            /* output: sigmoid probabilities */
+    NNC_LOSS_MSE = 2,                    /* output: the prediction itself */
+    NNC_LOSS_L1 = 3
+} nnc_loss_kind;
+
+typedef struct nnc_target_desc {
+    nnc_tensor_desc tensor;         /* real targets: per-sample shape; classes: rank 0 */
+    int kind;                       /* nnc_target_kind */
+    int64_t num_classes;            /* classes targets only */
+} nnc_target_desc;
+
+typedef struct nnc_loss_desc {
+    const char* name;               /* "loss", or the name after `loss` in the .nn file */
+    int kind;                       /* nnc_loss_kind */
+    double weight;                  /* in the total loss */
+    int target;                     /* index into targets */
+    nnc_tensor_desc prediction;     /* the loss's first input per sample (logits) */
+} nnc_loss_desc;
+
 typedef struct nnc_model_desc {
     int abi_version;                /* NNC_ABI_VERSION of the generator */
     const char* model_name;
     const char* nnc_version;
     const char* source_hash;        /* of the .nn text, for checkpoints */
 
-    int num_params;
+    int num_params;                 /* trainable parameters first, then states */
+    int num_trainable;
     const nnc_param_desc* params;
 
     nnc_tensor_desc input;          /* the model input */
-    nnc_tensor_desc output;         /* forward output per sample */
-    nnc_tensor_desc prediction;     /* the loss's prediction input per sample (logits) */
-    int target_kind;                /* nnc_target_kind */
-    int64_t num_classes;            /* classes targets only */
-    nnc_tensor_desc target;         /* real targets: per-sample shape; classes: rank 0 */
+    int input_dtype;                /* nnc_dtype */
+    int num_targets;
+    const nnc_target_desc* targets;
+    int num_losses;                 /* >= 1; loss l's output has the shape of losses[l].prediction */
+    const nnc_loss_desc* losses;
 
-    /* forward(args): input, params[0..P), output */
+    /* Inference mode (running statistics, no dropout).
+     * forward(args): input, params[0..P), outputs[0..L) */
     nnc_pipeline_fn forward;
-    /* train_step(args): input, target, params[0..P), loss (0-d float), prediction, grads[0..P) */
+    /* Inference mode, with the losses: validation and nnc_evaluate.
+     * evaluate(args): input, targets[0..T), params[0..P), loss (0-d), losses[0..L) (0-d each),
+     *                 outputs[0..L) */
+    nnc_pipeline_fn evaluate;
+    /* Training mode (batch statistics, dropout drawn from seed).
+     * train_step(args): input, targets[0..T), params[0..P), seed (uint32 scalar),
+     *                   loss (0-d), losses[0..L), predictions[0..L), grads[0..num_trainable),
+     *                   new states[num_trainable..P) */
     nnc_pipeline_fn train_step;
 
     /* Training defaults from the .nn file. */

@@ -19,7 +19,8 @@
 extern "C" {
 #endif
 
-#define NNC_ABI_VERSION 2 /* 2: more optimizers, schedules, clipping, early stopping, accumulation, threads */
+#define NNC_ABI_VERSION 3 /* 2: more optimizers, schedules, clipping, early stopping, accumulation, threads;
+                            3: state parameters, int32 inputs, several targets and losses */
 
 typedef enum nnc_status {
     NNC_OK = 0,
@@ -32,6 +33,10 @@ typedef enum nnc_status {
 } nnc_status;
 
 typedef enum nnc_target_kind { NNC_TARGET_CLASSES = 0, NNC_TARGET_REAL = 1 } nnc_target_kind;
+/* Element type of the model input: float32 features or int32 token ids. */
+typedef enum nnc_dtype { NNC_DTYPE_FLOAT32 = 0, NNC_DTYPE_INT32 = 1 } nnc_dtype;
+
+#define NNC_MAX_LOSSES 8
 
 typedef struct nnc_model nnc_model;
 typedef struct nnc_dataset nnc_dataset;
@@ -45,14 +50,29 @@ nnc_status nnc_model_create(nnc_model** out);
 void nnc_model_destroy(nnc_model* model);
 const char* nnc_model_name(const nnc_model* model);
 
-/* Per-sample element counts of the (first) input, of the forward output, and of a real target. */
+/* Per-sample element counts of the input, of the forward output (of the first loss) and of a
+ * real target (the first). */
 int64_t nnc_model_input_size(const nnc_model* model);
 int64_t nnc_model_output_size(const nnc_model* model);
 nnc_target_kind nnc_model_target_kind(const nnc_model* model);
 int64_t nnc_model_num_classes(const nnc_model* model); /* 0 for real targets */
 int64_t nnc_model_target_size(const nnc_model* model); /* 1 for class targets */
 
+nnc_dtype nnc_model_input_dtype(const nnc_model* model);
+
+/* ABI 3: models with several targets and losses (multi-task). Loss l scores output l against
+ * target `target`; the total loss is the weighted sum. Single-target models have one of each. */
+int nnc_model_num_targets(const nnc_model* model);
+nnc_status nnc_model_target_info(const nnc_model* model, int index, const char** name, nnc_target_kind* kind,
+                                 int64_t* size, int64_t* num_classes);
+int nnc_model_num_losses(const nnc_model* model);
+nnc_status nnc_model_loss_info(const nnc_model* model, int index, const char** name, double* weight,
+                               int* target, int64_t* output_size);
+
+/* Parameters, batch-norm running statistics included (those are not trainable: they come after
+ * every trainable one, get no gradient, and each training step replaces them). */
 int nnc_model_num_params(const nnc_model* model);
+int nnc_model_num_trainable_params(const nnc_model* model);
 /* Name ("fc1.weight"), rank and dims (row-major, outermost first) of parameter `index`. */
 nnc_status nnc_model_param_info(const nnc_model* model, int index, const char** name, int* rank,
                                 const int64_t** dims);
@@ -65,17 +85,23 @@ nnc_status nnc_model_init(nnc_model* model, uint64_t seed);
 nnc_status nnc_model_get_param(const nnc_model* model, int index, float* dst, int64_t count);
 nnc_status nnc_model_set_param(nnc_model* model, int index, const float* src, int64_t count);
 /* The gradient of the mean batch loss w.r.t. parameter `index`, from the last
- * nnc_model_compute_gradients or nnc_model_train_step. */
+ * nnc_model_compute_gradients or nnc_model_train_step (a state parameter: its new value). */
 nnc_status nnc_model_get_grad(const nnc_model* model, int index, float* dst, int64_t count);
 
 /* Inference: output is (batch, output_size). For a softmax cross-entropy model the output is the
- * class probabilities. */
-nnc_status nnc_model_forward(nnc_model* model, const float* input, int64_t batch, float* output);
+ * class probabilities. `input` is (batch, input_size) floats, or int32 for an int32 input. */
+nnc_status nnc_model_forward(nnc_model* model, const void* input, int64_t batch, float* output);
+/* Every loss's output: outputs[l] is (batch, output size of loss l). */
+nnc_status nnc_model_forward_all(nnc_model* model, const void* input, int64_t batch, float* const* outputs);
 
-/* Loss and gradients without an update. `target` is int32 class indices or float values.
- * `output` (may be NULL) receives the pre-loss prediction (logits for softmax cross-entropy). */
-nnc_status nnc_model_compute_gradients(nnc_model* model, const float* input, const void* target,
+/* Loss and gradients without an update (training mode: batch statistics, dropout). `target` is
+ * int32 class indices or float values. `output` (may be NULL) receives the pre-loss prediction
+ * (logits for softmax cross-entropy). Single-target models only; see the _multi variant. */
+nnc_status nnc_model_compute_gradients(nnc_model* model, const void* input, const void* target,
                                        int64_t batch, float* loss, float* output);
+/* Any model: targets[t] for each target; task_losses (may be NULL) receives each loss, unweighted. */
+nnc_status nnc_model_compute_gradients_multi(nnc_model* model, const void* input, const void* const* targets,
+                                             int64_t batch, float* loss, float* task_losses);
 
 /* ---- optimizer ---- */
 /* Each optimizer is its torch.optim namesake, step for step. Start from nnc_optimizer_defaults. */
@@ -97,8 +123,14 @@ typedef struct nnc_optimizer_config {
 nnc_status nnc_optimizer_defaults(const char* name, nnc_optimizer_config* config);
 
 /* One step: gradients, then the optimizer update. Same arguments as compute_gradients. */
-nnc_status nnc_model_train_step(nnc_model* model, const float* input, const void* target,
+nnc_status nnc_model_train_step(nnc_model* model, const void* input, const void* target,
                                 int64_t batch, float* loss, float* output);
+nnc_status nnc_model_train_step_multi(nnc_model* model, const void* input, const void* const* targets,
+                                      int64_t batch, float* loss, float* task_losses);
+/* The counter behind the per-step random seed (dropout masks): it advances once per
+ * compute_gradients/train_step; setting it replays the same masks (checkpoints save it). */
+uint64_t nnc_model_step_counter(const nnc_model* model);
+nnc_status nnc_model_set_step_counter(nnc_model* model, uint64_t counter);
 nnc_status nnc_model_set_optimizer(nnc_model* model, const nnc_optimizer_config* config);
 nnc_status nnc_model_get_optimizer(const nnc_model* model, nnc_optimizer_config* config);
 /* Threads for the parameter update, gradient norms and clipping of large models (0: this
@@ -118,6 +150,10 @@ nnc_status nnc_dataset_load_idx(const char* images_path, const char* labels_path
 nnc_status nnc_dataset_from_memory(const float* samples, const void* targets, int64_t count,
                                    int64_t sample_size, nnc_target_kind kind, int64_t target_size,
                                    nnc_dataset** out);
+/* ABI 3: one more target per sample for multi-task models (targets are matched to the model's in
+ * order: the first from the constructor, then each added one). */
+nnc_status nnc_dataset_add_target(nnc_dataset* dataset, const void* targets, nnc_target_kind kind,
+                                  int64_t target_size);
 void nnc_dataset_destroy(nnc_dataset* dataset);
 int64_t nnc_dataset_size(const nnc_dataset* dataset);
 int64_t nnc_dataset_sample_size(const nnc_dataset* dataset);
@@ -145,6 +181,10 @@ typedef struct nnc_epoch_stats {
     double grad_norm;              /* mean global L2 gradient norm per update, before clipping */
     int64_t best_epoch;            /* early stopping: the epoch whose weights are kept (else 0) */
     int stopping;                  /* early stopping ends training after this epoch */
+    /* ABI 3: per loss (multi-task), unweighted; NaN where not measured */
+    int num_losses;
+    double train_task_loss[NNC_MAX_LOSSES];
+    double val_task_loss[NNC_MAX_LOSSES];
 } nnc_epoch_stats;
 
 /* Learning-rate schedules, as torch.optim.lr_scheduler stepped once per epoch; `epoch` counts
@@ -232,9 +272,12 @@ nnc_status nnc_model_default_train_config(const nnc_model* model, nnc_train_conf
 /* Trains with the model's current optimizer. `validation` may be NULL. */
 nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_dataset* validation,
                      const nnc_train_config* config);
-/* Mean loss and accuracy (NaN for real targets) over a dataset. */
+/* Mean loss and accuracy (NaN without class targets) over a dataset, in inference mode. */
 nnc_status nnc_evaluate(nnc_model* model, const nnc_dataset* data, int64_t batch, double* loss,
                         double* accuracy);
+/* ABI 3: also each loss (task_losses[num_losses], unweighted; may be NULL). */
+nnc_status nnc_evaluate_tasks(nnc_model* model, const nnc_dataset* data, int64_t batch, double* loss,
+                              double* accuracy, double* task_losses);
 
 #ifdef __cplusplus
 }
