@@ -8,7 +8,7 @@ namespace {
 
 using gradcheck::expect_gradients_match;
 
-NNC_GRADIENT_CHECKED("lstm");
+NNC_GRADIENT_CHECKED("lstm", "gru");
 
 // x [T, F] -> op(hidden) -> (flatten) -> dense(2) -> loss.
 dsl::CheckedModel recurrent_model(const std::string& op, bool sequences, int64_t T = 4, int64_t F = 3,
@@ -28,6 +28,8 @@ dsl::CheckedModel recurrent_model(const std::string& op, bool sequences, int64_t
 
 TEST(GradientCheckRnn, LstmLastState) { expect_gradients_match(recurrent_model("lstm", false)); }
 TEST(GradientCheckRnn, LstmSequences) { expect_gradients_match(recurrent_model("lstm", true)); }
+TEST(GradientCheckRnn, GruLastState) { expect_gradients_match(recurrent_model("gru", false)); }
+TEST(GradientCheckRnn, GruSequences) { expect_gradients_match(recurrent_model("gru", true)); }
 
 }  // namespace
 }  // namespace nnc
