@@ -44,7 +44,7 @@ std::string got_text(const ast::Value& v) {
 // Parameterless initializers, then the two that take a number (with the number's name).
 const std::vector<std::string>& plain_inits() {
     static const std::vector<std::string> v = {"he_normal", "he_uniform", "xavier_uniform", "xavier_normal",
-                                               "zeros", "ones"};
+                                               "orthogonal", "zeros", "ones"};
     return v;
 }
 
@@ -131,7 +131,7 @@ private:
             Diagnostic& d = diags_.error(file_, v.kind == ast::Value::Kind::Call ? v.callee_span : v.span,
                                          "unknown initializer '" + v.text + "'");
             if (auto m = nearest_match(v.text, initializer_names())) d.help("did you mean '" + *m + "'?");
-            d.note("initializers: he_normal, he_uniform, xavier_uniform, xavier_normal, gaussian(std), "
+            d.note("initializers: he_normal, he_uniform, xavier_uniform, xavier_normal, orthogonal, gaussian(std), "
                    "uniform(a), zeros, ones");
             return std::nullopt;
         }

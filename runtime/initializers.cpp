@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <numbers>
+#include <vector>
 
 namespace nnc::runtime {
 namespace {
@@ -25,6 +26,41 @@ void fill_normal(Rng& rng, double std, float* dst, int64_t count) {
 // Uniform in [-bound, bound).
 void fill_uniform(Rng& rng, double bound, float* dst, int64_t count) {
     for (int64_t i = 0; i < count; ++i) dst[i] = static_cast<float>(bound * (2.0 * rng.uniform() - 1.0));
+}
+
+// torch.nn.init.orthogonal_ (gain 1) over [rows, cols] = [dims[0], the rest]: a standard normal
+// matrix drawn row-major, transposed when it is wide, its thin QR factor Q with each column's
+// sign set so that R's diagonal is positive, transposed back. Q is found by modified Gram-Schmidt
+// run twice per column ("twice is enough" keeps it orthogonal to rounding); Gram-Schmidt's R
+// has a positive diagonal already, which is exactly the sign correction torch applies.
+void fill_orthogonal(Rng& rng, int64_t rows, int64_t cols, float* dst) {
+    if (rows <= 0 || cols <= 0) return;
+    std::vector<double> a(static_cast<size_t>(rows * cols));
+    for (double& v : a) v = rng.normal();
+    const bool wide = rows < cols;
+    const int64_t m = wide ? cols : rows, n = wide ? rows : cols;  // tall: m >= n
+    // Column j of the tall matrix, as a contiguous vector of m.
+    std::vector<double> q(static_cast<size_t>(m * n));
+    for (int64_t j = 0; j < n; ++j)
+        for (int64_t i = 0; i < m; ++i) q[static_cast<size_t>(j * m + i)] = wide ? a[static_cast<size_t>(j * cols + i)] : a[static_cast<size_t>(i * cols + j)];
+    for (int64_t j = 0; j < n; ++j) {
+        double* v = &q[static_cast<size_t>(j * m)];
+        for (int pass = 0; pass < 2; ++pass)
+            for (int64_t k = 0; k < j; ++k) {
+                const double* qk = &q[static_cast<size_t>(k * m)];
+                double dot = 0;
+                for (int64_t i = 0; i < m; ++i) dot += qk[i] * v[i];
+                for (int64_t i = 0; i < m; ++i) v[i] -= dot * qk[i];
+            }
+        double norm = 0;
+        for (int64_t i = 0; i < m; ++i) norm += v[i] * v[i];
+        norm = std::sqrt(norm);
+        for (int64_t i = 0; i < m; ++i) v[i] = norm > 0 ? v[i] / norm : 0.0;
+    }
+    // Tall: element (i, j) is column j's entry i. Wide: the transpose, (i, j) = column i's entry j.
+    for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < cols; ++j)
+            dst[i * cols + j] = static_cast<float>(wide ? q[static_cast<size_t>(i * m + j)] : q[static_cast<size_t>(j * m + i)]);
 }
 
 }  // namespace
@@ -100,6 +136,10 @@ void initialize_param(const nnc_param_desc& param, uint64_t seed, float* dst, in
         case NNC_INIT_HE_UNIFORM: return fill_uniform(rng, std::sqrt(6.0 / fan_in), dst, count);
         case NNC_INIT_XAVIER_NORMAL: return fill_normal(rng, std::sqrt(2.0 / fan_sum), dst, count);
         case NNC_INIT_XAVIER_UNIFORM: return fill_uniform(rng, std::sqrt(6.0 / fan_sum), dst, count);
+        case NNC_INIT_ORTHOGONAL: {
+            const int64_t rows = param.rank >= 1 && param.dims[0] > 0 ? param.dims[0] : 1;
+            return fill_orthogonal(rng, rows, count / rows, dst);
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 namespace {
@@ -95,6 +96,44 @@ TEST(Initializers, EachParameterHasItsOwnStream) {
     EXPECT_EQ(init(a, 5), init(a, 5));
     EXPECT_NE(init(a, 5), init(b, 5));
     EXPECT_NE(init(a, 5), init(a, 6));
+}
+
+// Rows (wide) or columns (tall) of the result are orthonormal, and it is the sign-corrected QR
+// factor of the seeded Gaussian draw, as torch.nn.init.orthogonal_: R = Q^T A is upper triangular
+// with a positive diagonal.
+void expect_orthogonal_factor(int64_t rows, int64_t cols) {
+    SCOPED_TRACE(std::to_string(rows) + "x" + std::to_string(cols));
+    nnc_param_desc p = param("rnn.weight_hh", NNC_INIT_ORTHOGONAL, rows, cols);
+    const std::vector<float> q = init(p, 11);
+    const bool wide = rows < cols;
+    const int64_t m = wide ? cols : rows, n = wide ? rows : cols;
+    // Element i of the tall factor's column j.
+    auto at = [&](const std::vector<float>& v, int64_t i, int64_t j) {
+        return static_cast<double>(wide ? v[static_cast<size_t>(j * cols + i)] : v[static_cast<size_t>(i * cols + j)]);
+    };
+    for (int64_t j = 0; j < n; ++j)
+        for (int64_t k = 0; k < n; ++k) {
+            double dot = 0;
+            for (int64_t i = 0; i < m; ++i) dot += at(q, i, j) * at(q, i, k);
+            ASSERT_NEAR(dot, j == k ? 1.0 : 0.0, 1e-5) << "columns " << j << ", " << k;
+        }
+    // The same draw the initializer made: its stream, row-major.
+    Rng rng(nnc::runtime::stream_seed(11, "rnn.weight_hh"));
+    std::vector<float> a(static_cast<size_t>(rows * cols));
+    for (float& v : a) v = static_cast<float>(rng.normal());
+    for (int64_t j = 0; j < n; ++j)
+        for (int64_t k = 0; k < n; ++k) {
+            double r = 0;  // R(j, k) = column j of Q . column k of A
+            for (int64_t i = 0; i < m; ++i) r += at(q, i, j) * at(a, i, k);
+            if (j > k) EXPECT_NEAR(r, 0.0, 1e-4) << "R(" << j << ", " << k << ")";
+            if (j == k) EXPECT_GT(r, 0.1) << "R(" << j << ", " << j << ")";
+        }
+}
+
+TEST(Initializers, OrthogonalIsTheSignCorrectedQrFactor) {
+    expect_orthogonal_factor(16, 64);  // [H, 4H]: an lstm's weight_hh, orthonormal rows
+    expect_orthogonal_factor(40, 12);  // tall: orthonormal columns
+    expect_orthogonal_factor(24, 24);  // square: orthogonal
 }
 
 TEST(Initializers, ConstantInitializers) {
