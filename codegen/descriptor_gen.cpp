@@ -112,7 +112,8 @@ std::string hash_source(const std::string& text) {
 }
 
 std::string generate_descriptor_source(const dsl::CheckedModel& model, const std::string& source_hash,
-                                       const PipelineSymbols& symbols) {
+                                       const PipelineSymbols& symbols, const std::string& halide_target,
+                                       bool cuda) {
     const auto params = collect_params(model, LayerRegistry::instance());
     const dsl::Node& input = model.node(model.inputs.at(0));
     const auto& opt = model.train.optimizer;
@@ -169,7 +170,10 @@ std::string generate_descriptor_source(const dsl::CheckedModel& model, const std
       << "    " << schedule_init(model.train.schedule, model.train.warmup) << ",\n"
       << "    " << c_double(model.train.clip_norm) << ", " << c_double(model.train.clip_value) << ",\n"
       << "    " << early_stopping_init(model.train.early_stopping) << ",\n"
-      << "    " << model.train.accumulate << "\n"
+      << "    " << model.train.accumulate << ",\n"
+      // Designated: these fields were appended last to nnc_model_desc.
+      << "    .device = " << (cuda ? "NNC_DEVICE_CUDA" : "NNC_DEVICE_HOST") << ", .target = " << c_string(halide_target)
+      << "\n"
       << "};\n\n"
       << "const nnc_model_desc* nnc_model_descriptor(void) { return &desc; }\n";
     return o.str();

@@ -13,8 +13,11 @@ struct PipelineSymbols {
     std::string train_step = "nncgen_train_step";
 };
 
+// `halide_target` is the target string the pipelines were compiled for; `cuda` says their kernels
+// run on a CUDA GPU (the descriptor's device field).
 std::string generate_descriptor_source(const dsl::CheckedModel& model, const std::string& source_hash,
-                                       const PipelineSymbols& symbols);
+                                       const PipelineSymbols& symbols, const std::string& halide_target = "host",
+                                       bool cuda = false);
 
 // A stable hash (FNV-1a 64, hex) of the .nn text, stored in checkpoints.
 std::string hash_source(const std::string& text);

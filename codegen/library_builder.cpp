@@ -107,6 +107,8 @@ BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOption
         fwd_p.compile_to_object(fwd_o.string(), fwd.arguments(), symbols.forward, no_rt);
         eval_p.compile_to_object(eval_o.string(), eval.arguments(), symbols.evaluate, no_rt);
         train_p.compile_to_object(train_o.string(), train.arguments(), symbols.train_step, no_rt);
+        // Built for the full target: with CUDA it carries Halide's CUDA module, which dlopens the
+        // driver (libcuda.so) at the first device call, so the library links and loads anywhere.
         Halide::compile_standalone_runtime(rt_o.string(), options.target);
         if (!options.emit_dir.empty()) {
             fs::create_directories(options.emit_dir);
@@ -124,7 +126,9 @@ BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOption
 
     t = Clock::now();
     const fs::path desc_c = work.path / "model_desc.c", desc_o = work.path / "model_desc.o";
-    const std::string desc = generate_descriptor_source(model, hash_source(options.source_text), symbols);
+    const std::string desc = generate_descriptor_source(model, hash_source(options.source_text), symbols,
+                                                        options.target.to_string(),
+                                                        options.target.has_feature(Halide::Target::CUDA));
     write_file(desc_c, desc);
     if (!options.emit_dir.empty()) write_file(fs::path(options.emit_dir) / "model_desc.c", desc);
     run(quote(tools.cc) + " -c -O2 -fPIC -I" + quote(tools.include_dir) + " " + quote(desc_c.string()) + " -o " +

@@ -1,5 +1,6 @@
 #include "codegen/scheduler.h"
 
+#include "codegen/gpu_schedule.h"
 #include "codegen/layer_registry.h"
 #include "codegen/model_params.h"
 #include "codegen/schedule_templates.h"
@@ -134,6 +135,12 @@ std::string schedule_pipeline(Halide::Pipeline& pipeline, const dsl::CheckedMode
                               const Halide::Target& target, const ScheduleOptions& options) {
     if (options.scheduler == "template") {
         try {
+            // The layers' templates are CPU schedules; a GPU target gets the GPU template.
+            if (target.has_gpu_feature()) {
+                std::map<std::string, Halide::Func> funcs;
+                for (auto& [name, f] : all_functions(pipeline)) funcs.emplace(name, Halide::Func(f));
+                return schedule_for_gpu(funcs);
+            }
             return schedule_with_templates(pipeline, model, target, batch);
         } catch (const Halide::Error& e) {
             throw std::runtime_error(std::string("internal error: a schedule template failed: ") + e.what());
@@ -143,6 +150,10 @@ std::string schedule_pipeline(Halide::Pipeline& pipeline, const dsl::CheckedMode
         throw std::runtime_error("Li2018 schedules for GPU targets; on a CPU target Halide 14 cannot compile what it "
                                  "produces when an extent is not a multiple of the vector width (\"Atomic predicated "
                                  "store\"). Use --scheduler template or Mullapudi2016, or a CUDA --target");
+    if (target.has_gpu_feature() && options.scheduler != "Li2018")
+        throw std::runtime_error(options.scheduler + " emits CPU-only schedules in Halide 14: for the GPU target " +
+                                 target.to_string() + " its pipelines would have no GPU kernels. Use --scheduler "
+                                 "template (the default) or Li2018 on a GPU target");
     load_autoscheduler(options.scheduler);
     if (options.scheduler == "Adams2019") setenv("HL_BEAM_SIZE", "1", /*overwrite=*/0);
     const int parallelism = options.parallelism > 0 ? options.parallelism

@@ -2,6 +2,7 @@
 // calls (forward, compute_gradients, train_step) behind the C ABI.
 #include "runtime/model.h"
 
+#include "runtime/device.h"
 #include "runtime/errors.h"
 #include "runtime/halide_hooks.h"
 #include "runtime/initializers.h"
@@ -133,9 +134,38 @@ void check_targets(const nnc_model& model, const void* const* targets, int64_t b
     }
 }
 
-void call_pipeline(nnc_pipeline_fn fn, std::vector<void*>& args, const char* name) {
+// Builds a pipeline's argv piece by piece; the views live as long as the call.
+struct Args {
+    std::vector<TensorView> views;          // the caller's tensors: temporaries on a GPU
+    std::vector<halide_buffer_t*> buffers;  // argv order: views and the device's parameter windows
+    Args() { views.reserve(256); }
+    void add(void* data, halide_type_t type, std::span<const int64_t> dims, int64_t batch, const char* what) {
+        if (views.size() == views.capacity()) throw Error(NNC_ERR_RUNTIME, "internal error: too many pipeline arguments");
+        views.emplace_back(data, type, dims, batch, what);
+        buffers.push_back(views.back().raw());  // stable: the vector never reallocates
+    }
+    void add_buffer(halide_buffer_t* b) { buffers.push_back(b); }
+    std::vector<void*> argv() { return {buffers.begin(), buffers.end()}; }
+    std::vector<halide_buffer_t*> temporaries() {
+        std::vector<halide_buffer_t*> out;
+        for (TensorView& v : views) out.push_back(v.raw());
+        return out;
+    }
+};
+
+// On a CUDA model the parameters go up first and the results come down after (runtime/device.h).
+void call_pipeline(nnc_model& model, Args& a, nnc_pipeline_fn fn, std::vector<void*>& args, const char* name,
+                   bool writes_grads = false) {
     clear_halide_error();
+    if (model.device) model.device->upload_params();
     const int result = fn(args.data());
+    if (model.device) {
+        try {
+            model.device->finish_call(a.temporaries(), result == 0 && writes_grads);
+        } catch (const Error&) {
+            if (result == 0) throw;  // else the pipeline's own error says more
+        }
+    }
     if (result != 0) {
         const std::string detail = last_halide_error();
         throw Error(NNC_ERR_RUNTIME, std::string("the generated ") + name + " pipeline failed (Halide error " +
@@ -166,25 +196,11 @@ const nnc_model& require_model(const nnc_model* model, const char* function) {
 
 namespace {
 
-// Builds a pipeline's argv piece by piece; the views live as long as the call.
-struct Args {
-    std::vector<TensorView> views;
-    Args() { views.reserve(256); }
-    void add(void* data, halide_type_t type, std::span<const int64_t> dims, int64_t batch, const char* what) {
-        if (views.size() == views.capacity()) throw Error(NNC_ERR_RUNTIME, "internal error: too many pipeline arguments");
-        views.emplace_back(data, type, dims, batch, what);
-    }
-    std::vector<void*> argv() {
-        std::vector<void*> out;
-        for (TensorView& v : views) out.push_back(v.raw());
-        return out;
-    }
-};
-
 void add_input(Args& a, const nnc_model& model, const void* input, int64_t batch) {
     const nnc_model_desc& d = *model.desc;
     a.add(const_cast<void*>(input), d.input_dtype == NNC_DTYPE_INT32 ? int32_type() : float32_type(), dims_of(d.input),
           batch, "input");
+    if (model.device) a.buffers.back()->set_host_dirty(true);  // Halide uploads only host-dirty inputs
 }
 
 void add_targets(Args& a, const nnc_model& model, const void* const* targets, int64_t batch) {
@@ -193,12 +209,16 @@ void add_targets(Args& a, const nnc_model& model, const void* const* targets, in
         const bool classes = d.kind == NNC_TARGET_CLASSES;
         a.add(const_cast<void*>(targets[t]), classes ? int32_type() : float32_type(),
               classes ? std::span<const int64_t>() : dims_of(d.tensor), batch, d.tensor.name);
+        if (model.device) a.buffers.back()->set_host_dirty(true);
     }
 }
 
 void add_params(Args& a, nnc_model& model, float* arena, int first, int last) {
     for (int p = first; p < last; ++p)
-        a.add(arena + model.offset[p], float32_type(), dims_of(model.desc->params[p]), kNoBatch, model.desc->params[p].name);
+        if (model.device)
+            a.add_buffer(arena == model.grads.get() ? model.device->grad(p) : model.device->param(p));
+        else
+            a.add(arena + model.offset[p], float32_type(), dims_of(model.desc->params[p]), kNoBatch, model.desc->params[p].name);
 }
 
 // outputs[l], or this model's scratch for loss l when the caller passes none.
@@ -232,7 +252,7 @@ void run_forward(nnc_model& model, const void* input, int64_t batch, float* cons
     add_params(a, model, model.params.get(), 0, model.desc->num_params);
     add_per_loss(a, model, outputs, batch, "output");
     auto argv = a.argv();
-    call_pipeline(model.desc->forward, argv, "forward");
+    call_pipeline(model, a, model.desc->forward, argv, "forward");
 }
 
 float run_evaluate(nnc_model& model, const void* input, const void* const* targets, int64_t batch, float* task_losses,
@@ -251,7 +271,7 @@ float run_evaluate(nnc_model& model, const void* input, const void* const* targe
     for (float& l : losses) a.add(&l, float32_type(), {}, kNoBatch, "task loss");
     add_per_loss(a, model, outputs, batch, "output");
     auto argv = a.argv();
-    call_pipeline(d.evaluate, argv, "evaluate");
+    call_pipeline(model, a, d.evaluate, argv, "evaluate");
     if (task_losses) std::copy(losses.begin(), losses.end(), task_losses);
     return loss;
 }
@@ -278,7 +298,7 @@ float run_gradients(nnc_model& model, const void* input, const void* const* targ
     // The seed scalar sits between the params and the outputs.
     const size_t seed_at = 1 + static_cast<size_t>(d.num_targets) + static_cast<size_t>(d.num_params);
     argv.insert(argv.begin() + static_cast<std::ptrdiff_t>(seed_at), &seed);
-    call_pipeline(d.train_step, argv, "train_step");
+    call_pipeline(model, a, d.train_step, argv, "train_step", /*writes_grads=*/true);
     ++model.step_counter;
     if (task_losses) std::copy(losses.begin(), losses.end(), task_losses);
     if (std::isfinite(loss) && model.trainable_size < model.arena_size) {
@@ -341,6 +361,9 @@ nnc_status nnc_model_create(nnc_model** out) {
         if (d->num_trainable == d->num_params) model->trainable_size = model->arena_size;
         model->params = make_aligned_floats(model->arena_size);
         model->grads = make_aligned_floats(model->arena_size);
+        if (d->device == NNC_DEVICE_CUDA)
+            model->device = std::make_unique<DeviceState>(*d, model->params.get(), model->grads.get(), model->offset,
+                                                          model->arena_size);
         model->input_size = element_count(d->input);
         for (int l = 0; l < d->num_losses; ++l) model->loss_output_size.push_back(element_count(d->losses[l].prediction));
         for (int t = 0; t < d->num_targets; ++t)

@@ -7,6 +7,7 @@
 #include <nnc/model_desc.h>
 #include <nnc/nnc.h>
 
+#include "runtime/device.h"
 #include "runtime/optimizers/optimizer.h"
 #include "runtime/workers.h"
 
@@ -49,6 +50,9 @@ struct nnc_model {
     std::vector<int64_t> loss_output_size;   // per loss: per-sample elements of its output/prediction
     std::vector<int64_t> target_sizes;       // per target: 1 for classes
     std::vector<std::vector<float>> scratch; // per loss: outputs/predictions the caller did not ask for
+    // CUDA models only (descriptor device): the arenas mirrored on the GPU. Declared after the
+    // arenas, so it is destroyed before them.
+    std::unique_ptr<nnc::runtime::DeviceState> device;
 };
 
 namespace nnc::runtime {

@@ -28,10 +28,23 @@ std::optional<dsl::CheckedModel> load_checked_model(const std::string& path, std
 
 namespace {
 
+// "host-cuda" and any Halide target string. A CUDA target without a capability gets sm_70: its
+// PTX runs on Volta and everything newer (the driver JIT-compiles it for Ampere and Hopper), and
+// Halide's default (sm_20) is older than any supported card.
 Halide::Target parse_target(const std::string& name) {
     if (!Halide::Target::validate_target_string(name))
-        throw std::runtime_error("unknown target '" + name + "'; use host, or a Halide target string such as x86-64-linux-avx2");
-    return Halide::Target(name);
+        throw std::runtime_error("unknown target '" + name + "'; use host, host-cuda, or a Halide target string such as "
+                                 "x86-64-linux-avx2 or host-cuda-cuda_capability_80");
+    Halide::Target target(name);
+    using T = Halide::Target;
+    const bool explicit_capability = target.features_any_of({T::CUDACapability30, T::CUDACapability32, T::CUDACapability35,
+                                                             T::CUDACapability50, T::CUDACapability61, T::CUDACapability70,
+                                                             T::CUDACapability75, T::CUDACapability80, T::CUDACapability86});
+    if (target.has_feature(T::CUDA) && !explicit_capability) target = target.with_feature(T::CUDACapability70);
+    if (target.has_gpu_feature() && !target.has_feature(Halide::Target::CUDA))
+        throw std::runtime_error("target '" + name + "': only the CUDA GPU target is supported (the runtime moves "
+                                 "buffers with Halide's CUDA interface); use host-cuda");
+    return target;
 }
 
 }  // namespace

@@ -20,6 +20,11 @@ extern "C" {
 
 typedef int (*nnc_pipeline_fn)(void** args);
 
+typedef enum nnc_device_kind {
+    NNC_DEVICE_HOST = 0,            /* CPU only */
+    NNC_DEVICE_CUDA = 1             /* kernels on a CUDA GPU, buffers moved by Halide's CUDA runtime */
+} nnc_device_kind;
+
 typedef enum nnc_init_kind {
     NNC_INIT_ZEROS = 0,
     NNC_INIT_ONES = 1,
@@ -117,6 +122,11 @@ typedef struct nnc_model_desc {
     double clip_norm, clip_value;
     nnc_early_stopping early_stopping;
     int64_t accumulate;
+
+    /* Where the pipelines' kernels run. NNC_DEVICE_CUDA: the runtime checks for a CUDA device at
+     * nnc_model_create and moves buffers with Halide's CUDA interface (runtime/device.h). */
+    int device;                     /* nnc_device_kind */
+    const char* target;             /* the Halide target string the pipelines were compiled for */
 } nnc_model_desc;
 
 const nnc_model_desc* nnc_model_descriptor(void);

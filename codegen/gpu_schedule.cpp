@@ -1,0 +1,95 @@
+#include "codegen/gpu_schedule.h"
+
+#include "codegen/schedule_templates.h"
+
+#include <optional>
+#include <vector>
+
+namespace nnc::codegen {
+
+using namespace Halide;
+
+namespace {
+
+// Threads per block: 8 warps, enough to hide latency on every card since sm_70.
+constexpr int kThreads = 256;
+
+// All pure dimensions fused into one and split into blocks of kThreads threads: one thread per
+// output element, consecutive threads on consecutive innermost elements (coalesced), and no
+// block shape to tune per extent. Reduction loops stay inside the thread. A stage with no pure
+// dimension (a scalar, a scatter) runs on one GPU thread: still a kernel, so nothing is copied
+// back to the host in the middle of a pipeline.
+void tile_stage(Stage s, const std::vector<Var>& pure, const std::string& tag) {
+    if (pure.empty()) {
+        s.gpu_single_thread();
+        return;
+    }
+    Var fused = pure[0];
+    for (size_t i = 1; i < pure.size(); ++i) {
+        Var next(tag + "_fused" + std::to_string(i));
+        s.fuse(fused, pure[i], next);
+        fused = next;
+    }
+    s.gpu_tile(fused, Var(tag + "_block"), Var(tag + "_thread"), kThreads, TailStrategy::GuardWithIf);
+}
+
+// The update's pure dimensions, innermost first: the Func's own Vars used as themselves at their
+// own position on the left-hand side. Halide requires every self-reference to use them the same
+// way, so each is independent and safe to spread over threads.
+std::vector<Var> pure_dims(const Func& f, int update) {
+    const std::vector<Var> args = f.args();
+    const std::vector<Expr> lhs = f.update_args(update);
+    std::vector<Var> out;
+    for (size_t i = 0; i < args.size() && i < lhs.size(); ++i)
+        if (const auto* v = lhs[i].as<Internal::Variable>(); v && v->name == args[i].name()) out.push_back(args[i]);
+    return out;
+}
+
+// A reduction over the batch together with other dimensions (a conv weight or bias gradient, batch
+// statistics: a few thousand outputs, each summing N*H*W terms) leaves most of the GPU idle with
+// one thread per output. It is split by the batch: partial sums per sample in parallel
+// (rfactor), then a short serial sum over the batch. Reductions over the batch alone (a dense
+// weight gradient) already have enough outputs. Returns the intermediate when it applied.
+std::optional<Func> split_batch_reduction(Func f, int update) {
+    const std::vector<RVar> rvars = f.rvars(update);
+    const auto& schedule_rvars = f.update(update).get_schedule().rvars();
+    if (rvars.size() < 2 || schedule_rvars.size() != rvars.size()) return std::nullopt;
+    const Expr outer_extent = schedule_rvars.back().extent;
+    if (Internal::as_const_int(outer_extent)) return std::nullopt;  // the batch is the one dynamic extent
+    try {
+        return f.update(update).rfactor(rvars.back(), Var(f.name() + "_per_sample"));
+    } catch (const Halide::Error&) {
+        return std::nullopt;  // not an associative reduction Halide can prove: left serial
+    }
+}
+
+void schedule_func(Func f, int& split_count) {
+    f.compute_root();
+    const std::string tag = f.name();
+    tile_stage(f, f.args(), tag);
+    for (int u = 0; u < f.num_update_definitions(); ++u) {
+        if (std::optional<Func> partial = split_batch_reduction(f, u)) {
+            ++split_count;
+            partial->compute_root();
+            tile_stage(*partial, partial->args(), partial->name());
+            for (int pu = 0; pu < partial->num_update_definitions(); ++pu)
+                tile_stage(partial->update(pu), pure_dims(*partial, pu), partial->name() + "_u" + std::to_string(pu));
+        }
+        tile_stage(f.update(u), pure_dims(f, u), tag + "_u" + std::to_string(u));
+    }
+}
+
+}  // namespace
+
+std::string schedule_for_gpu(const std::map<std::string, Func>& funcs) {
+    int scheduled = 0, split = 0;
+    for (const auto& [name, f] : funcs) {
+        if (is_input_wrapper(f)) continue;
+        schedule_func(f, split);
+        ++scheduled;
+    }
+    return "GPU template schedule: " + std::to_string(scheduled) + " Funcs as kernels (" + std::to_string(split) +
+           " batch reductions split per sample)\n";
+}
+
+}  // namespace nnc::codegen
