@@ -1,18 +1,18 @@
 #include "runtime/checkpoint.h"
 
+#include "runtime/atomic_file.h"
 #include "runtime/errors.h"
 #include "runtime/model.h"
+#include "runtime/standardize.h"
+#include "runtime/train_state.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <bit>
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <system_error>
+#include <iterator>
+#include <memory>
 #include <vector>
 
 static_assert(std::endian::native == std::endian::little, "checkpoints are little-endian; add byte swapping");
@@ -27,10 +27,6 @@ std::string shape_text(const int64_t* dims, int rank) {
     std::string s = "[";
     for (int i = 0; i < rank; ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
     return s + "]";
-}
-
-std::string io_error(const std::string& what, const std::string& path) {
-    return "cannot " + what + " '" + path + "': " + std::strerror(errno);
 }
 
 class Writer {
@@ -109,30 +105,75 @@ struct StoredParam {
     const uint8_t* data = nullptr;
 };
 
-std::vector<uint8_t> read_file(const std::string& path) {
-    FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) throw Error(NNC_ERR_IO, io_error("open checkpoint", path));
-    std::vector<uint8_t> data;
-    uint8_t chunk[1 << 16];
-    size_t n;
-    while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) data.insert(data.end(), chunk, chunk + n);
-    const bool failed = std::ferror(f);
-    std::fclose(f);
-    if (failed) throw Error(NNC_ERR_IO, io_error("read checkpoint", path));
-    return data;
+// FNV-1a, 64 bits: the structure hash needs to tell models apart, not resist attacks.
+struct Fnv {
+    uint64_t h = 0xcbf29ce484222325ull;
+    void bytes(const void* p, size_t n) {
+        for (size_t i = 0; i < n; ++i) {
+            h ^= static_cast<const uint8_t*>(p)[i];
+            h *= 0x100000001b3ull;
+        }
+    }
+    void i64(int64_t v) { bytes(&v, 8); }
+    void string(const char* s) {
+        const size_t n = s ? std::strlen(s) : 0;
+        i64(static_cast<int64_t>(n));
+        bytes(s, n);
+    }
+};
+
+// Sections after the parameters (version 2), each `u32 length, tag; u64 length, bytes`.
+constexpr const char* kOptimizerSection = "optimizer";
+constexpr const char* kTrainSection = "train";
+constexpr const char* kStepCounterSection = "step_counter";
+constexpr const char* kStandardizationSection = "standardization";
+
+std::vector<uint8_t> standardization_bytes(const DatasetStandardization& s) {
+    std::vector<uint8_t> out = serialize_standardization(s.inputs);
+    const uint32_t n = static_cast<uint32_t>(s.targets.size());
+    const size_t at = out.size();
+    out.resize(at + 4);
+    std::memcpy(out.data() + at, &n, 4);
+    for (const Standardization& t : s.targets) {
+        const std::vector<uint8_t> b = serialize_standardization(t);
+        out.insert(out.end(), b.begin(), b.end());
+    }
+    return out;
 }
 
-void write_all(int fd, const std::vector<uint8_t>& data) {
-    size_t done = 0;
-    while (done < data.size()) {
-        const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) throw std::system_error(errno ? errno : EIO, std::generic_category());
-        done += static_cast<size_t>(n);
-    }
+// Reads the section at file[begin, end); offsets in messages are the file's.
+DatasetStandardization parse_standardization(const uint8_t* file, size_t begin, size_t end, const std::string& what) {
+    DatasetStandardization s;
+    size_t offset = begin;
+    s.inputs = deserialize_standardization(file, end, offset, what);
+    const auto fail = [&](const std::string& message) {
+        return Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(offset) + ": " + message + "; the file is corrupt");
+    };
+    if (end - offset < 4) throw fail("the standardization section ends before its target count");
+    uint32_t n = 0;
+    std::memcpy(&n, file + offset, 4);
+    if (n > NNC_MAX_LOSSES) throw fail("the standardization section claims " + std::to_string(n) + " targets");
+    offset += 4;
+    for (uint32_t t = 0; t < n; ++t) s.targets.push_back(deserialize_standardization(file, end, offset, what));
+    if (offset != end) throw fail(std::to_string(end - offset) + " unexpected bytes after the standardization statistics");
+    return s;
 }
 
 }  // namespace
+
+uint64_t structure_hash(const nnc_model_desc& d) {
+    Fnv f;
+    f.i64(d.num_params);
+    for (int p = 0; p < d.num_params; ++p) {
+        f.string(d.params[p].name);
+        f.i64(d.params[p].rank);
+        for (int i = 0; i < d.params[p].rank; ++i) f.i64(d.params[p].dims[i]);
+    }
+    f.string(d.input.name);
+    f.i64(d.input.rank);
+    for (int i = 0; i < d.input.rank; ++i) f.i64(d.input.dims[i]);
+    return f.h;
+}
 
 void save_checkpoint(const nnc_model& model, const std::string& path) {
     const nnc_model_desc& d = *model.desc;
@@ -141,6 +182,8 @@ void save_checkpoint(const nnc_model& model, const std::string& path) {
     w.u32(kCheckpointVersion);
     w.string(d.model_name);
     w.string(d.source_hash ? d.source_hash : "");
+    const uint64_t hash = structure_hash(d);
+    w.bytes(&hash, 8);
     w.u32(static_cast<uint32_t>(d.num_params));
     for (int p = 0; p < d.num_params; ++p) {
         w.string(d.params[p].name);
@@ -148,36 +191,28 @@ void save_checkpoint(const nnc_model& model, const std::string& path) {
         for (int i = 0; i < d.params[p].rank; ++i) w.i64(d.params[p].dims[i]);
         w.bytes(model.params.get() + model.offset[p], static_cast<size_t>(model.count[p]) * sizeof(float));
     }
+    const std::vector<uint8_t> optimizer = model.optimizer->save_state();
+    const std::vector<uint8_t> train = serialize_train_state(model.train_state);
+    const uint64_t counter = model.step_counter;
+    const std::vector<uint8_t> standardization = standardization_bytes(model.standardization);
+    const std::pair<const char*, std::vector<uint8_t>> sections[] = {
+        {kOptimizerSection, optimizer},
+        {kTrainSection, train},
+        {kStepCounterSection, std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(&counter),
+                                                   reinterpret_cast<const uint8_t*>(&counter) + 8)},
+        {kStandardizationSection, standardization}};
+    w.u32(static_cast<uint32_t>(std::size(sections)));
+    for (const auto& [tag, bytes] : sections) {
+        w.string(tag);
+        w.i64(static_cast<int64_t>(bytes.size()));
+        w.bytes(bytes.data(), bytes.size());
+    }
     w.u32(static_cast<uint32_t>(crc32_z(0, w.data().data(), w.data().size())));
-
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw Error(NNC_ERR_IO, io_error("create", tmp) + "; check that the folder exists and is writable");
-    try {
-        write_all(fd, w.data());
-        if (::fsync(fd) != 0) throw std::system_error(errno, std::generic_category());
-    } catch (const std::system_error& e) {
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        throw Error(NNC_ERR_IO, "cannot write '" + tmp + "': " + e.code().message() + "; is the disk full?");
-    }
-    if (::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
-        const std::string message = io_error("write", path);
-        ::unlink(tmp.c_str());
-        throw Error(NNC_ERR_IO, message);
-    }
-    // Make the rename itself durable.
-    std::string dir = std::filesystem::path(path).parent_path().string();
-    if (dir.empty()) dir = ".";
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
+    write_file_atomically(path, w.data());
 }
 
 void load_checkpoint(nnc_model& model, const std::string& path) {
-    const std::vector<uint8_t> file = read_file(path);
+    const std::vector<uint8_t> file = read_whole_file(path, "checkpoint");
     Reader r(file, path);
     if (file.empty()) throw Error(NNC_ERR_FORMAT, "checkpoint '" + path + "' is empty; save it again");
     if (std::memcmp(file.data(), kMagic, std::min(file.size(), sizeof kMagic)) != 0) {
@@ -185,13 +220,19 @@ void load_checkpoint(nnc_model& model, const std::string& path) {
     }
     r.take(sizeof kMagic, "the magic number");
     const uint32_t version = r.u32("the format version");
-    if (version != kCheckpointVersion) {
+    if (version != kCheckpointVersion && version != 1) {
         throw Error(NNC_ERR_FORMAT, r.where(8) + "checkpoint format version " + std::to_string(version) +
-                                        " is not supported (this runtime reads version " +
+                                        " is not supported (this runtime reads versions 1 and " +
                                         std::to_string(kCheckpointVersion) + "); use the nnc that wrote it");
     }
     const std::string saved_model = r.string("the model name");
     r.string("the source hash");
+    size_t hash_at = 0;
+    uint64_t saved_hash = 0;
+    if (version >= 2) {
+        hash_at = r.offset();
+        std::memcpy(&saved_hash, r.take(8, "the structure hash"), 8);
+    }
     const size_t count_at = r.offset();
     const uint32_t num_params = r.u32("the parameter count");
     std::vector<StoredParam> stored;
@@ -220,6 +261,30 @@ void load_checkpoint(nnc_model& model, const std::string& path) {
         s.data = r.take(static_cast<size_t>(s.count) * sizeof(float), "the data of '" + s.name + "'");
         stored.push_back(std::move(s));
     }
+    struct Section {
+        std::string tag;
+        size_t at = 0;
+        const uint8_t* data = nullptr;
+        size_t size = 0;
+    };
+    std::vector<Section> sections;
+    if (version >= 2) {
+        const uint32_t n = r.u32("the section count");
+        for (uint32_t i = 0; i < n; ++i) {
+            Section s;
+            s.tag = r.string("a section name");
+            const size_t length_at = r.offset();
+            const int64_t length = r.i64("the length of section '" + s.tag + "'");
+            if (length < 0 || static_cast<uint64_t>(length) > file.size()) {
+                throw Error(NNC_ERR_FORMAT, r.where(length_at) + "section '" + s.tag + "' claims " + std::to_string(length) +
+                                                " bytes, more than the file holds; it is truncated or corrupt");
+            }
+            s.at = r.offset();
+            s.size = static_cast<size_t>(length);
+            s.data = r.take(s.size, "section '" + s.tag + "'");
+            sections.push_back(std::move(s));
+        }
+    }
     const size_t crc_at = r.offset();
     uint32_t stored_crc = r.u32("the CRC-32");
     if (r.offset() != file.size()) {
@@ -233,7 +298,8 @@ void load_checkpoint(nnc_model& model, const std::string& path) {
                                         "); the file is corrupt — use another checkpoint");
     }
 
-    // The file is sound; does it fit this model?
+    // The file is sound; does it fit this model? The per-parameter comparison names the first
+    // difference; the structure hash catches the rest (the input's shape).
     const nnc_model_desc& d = *model.desc;
     const std::string mismatch = "checkpoint '" + path + "' (saved from model '" + saved_model +
                                  "') does not fit model '" + d.model_name + "': ";
@@ -251,11 +317,78 @@ void load_checkpoint(nnc_model& model, const std::string& path) {
                                                       "' " + shape_text(got.dims, got.rank) + " in the checkpoint");
         }
     }
+    if (version >= 2 && saved_hash != structure_hash(d)) {
+        throw Error(NNC_ERR_INVALID_ARGUMENT, mismatch + "its structure hash (offset " + std::to_string(hash_at) +
+                                                  ") differs: the parameters match but the input '" + d.input.name +
+                                                  "' has another shape");
+    }
+
+    // Parse every section before changing anything.
+    const std::string where = "checkpoint '" + path + "'";
+    std::unique_ptr<Optimizer> optimizer;
+    std::string optimizer_mismatch;
+    TrainState train;
+    uint64_t counter = 0;
+    DatasetStandardization standardization;
+    for (const Section& s : sections) {
+        if (s.tag == kOptimizerSection) {
+            // Restored when the model uses the same optimizer with the same settings; otherwise
+            // only the weights load and the optimizer starts fresh (as from version 1 files).
+            auto scratch = make_optimizer(model.optimizer_config, model.optimizer->count());
+            try {
+                scratch->load_state(s.data, s.size, where, s.at);
+                optimizer = std::move(scratch);
+            } catch (const Error& e) {
+                if (e.status() != NNC_ERR_INVALID_ARGUMENT) throw;
+                optimizer_mismatch = e.what();
+            }
+        } else if (s.tag == kTrainSection) {
+            train = deserialize_train_state(s.data, s.size, where, s.at);
+            if (!train.early_stopping.best_params.empty() &&
+                static_cast<int64_t>(train.early_stopping.best_params.size()) != model.arena_size) {
+                throw Error(NNC_ERR_FORMAT, r.where(s.at) + "the early-stopping weights do not match the model's size; the file is corrupt");
+            }
+            if (train.micro > 0 && static_cast<int64_t>(train.accumulated.size()) != model.trainable_size) {
+                throw Error(NNC_ERR_FORMAT, r.where(s.at) + "the accumulated gradients do not match the model's size; the file is corrupt");
+            }
+        } else if (s.tag == kStepCounterSection) {
+            if (s.size != 8) throw Error(NNC_ERR_FORMAT, r.where(s.at) + "the step counter section is not 8 bytes; the file is corrupt");
+            std::memcpy(&counter, s.data, 8);
+        } else if (s.tag == kStandardizationSection) {
+            standardization = parse_standardization(file.data(), s.at, s.at + s.size, where);
+            const auto fits = [&](const Standardization& st, int64_t columns) { return st.empty() || st.columns() == columns; };
+            bool ok = fits(standardization.inputs, model.input_size) &&
+                      (standardization.targets.empty() || static_cast<int>(standardization.targets.size()) == d.num_targets);
+            for (size_t t = 0; ok && t < standardization.targets.size(); ++t)
+                ok = fits(standardization.targets[t], model.target_sizes[t]);
+            if (!ok) {
+                throw Error(NNC_ERR_INVALID_ARGUMENT, mismatch + "its standardization statistics (offset " + std::to_string(s.at) +
+                                                          ") do not have the model's input and target sizes");
+            }
+        }
+        // Unknown sections come from a newer nnc and are skipped.
+    }
+
     for (int p = 0; p < d.num_params; ++p) {
         std::memcpy(model.params.get() + model.offset[p], stored[static_cast<size_t>(p)].data,
                     static_cast<size_t>(model.count[p]) * sizeof(float));
     }
-    model.optimizer->reset();
+    if (optimizer) {
+        optimizer->set_workers(model.workers.get());
+        model.optimizer = std::move(optimizer);
+    } else {
+        model.optimizer->reset();
+    }
+    if (version < 2) {
+        train.not_resumable = where + " is a format-1 checkpoint (an older nnc): it holds the weights only, "
+                                      "without the optimizer and training state a resumed run needs";
+    } else if (!optimizer_mismatch.empty()) {
+        train.not_resumable = "the optimizer state in " + where + " does not fit the model's optimizer (" +
+                              optimizer_mismatch + "); set the optimizer the run used before loading it";
+    }
+    model.train_state = std::move(train);
+    model.step_counter = counter;
+    model.standardization = std::move(standardization);
 }
 
 }  // namespace nnc::runtime

@@ -9,6 +9,8 @@
 
 #include "runtime/device.h"
 #include "runtime/optimizers/optimizer.h"
+#include "runtime/standardize.h"
+#include "runtime/train_state.h"
 #include "runtime/workers.h"
 
 #include <cstdint>
@@ -53,6 +55,11 @@ struct nnc_model {
     // CUDA models only (descriptor device): the arenas mirrored on the GPU. Declared after the
     // arenas, so it is destroyed before them.
     std::unique_ptr<nnc::runtime::DeviceState> device;
+
+    // Where nnc_train stands (updated as it runs, saved in checkpoints, read by resume).
+    nnc::runtime::TrainState train_state;
+    // Statistics applied to every batch by nnc_train/evaluate/predict; `targets` per model target.
+    nnc::runtime::DatasetStandardization standardization;
 };
 
 namespace nnc::runtime {

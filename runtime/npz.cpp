@@ -283,3 +283,27 @@ void import_params_npz(nnc_model& model, const std::string& path) {
 }
 
 }  // namespace nnc::runtime
+
+using namespace nnc::runtime;
+
+extern "C" {
+
+nnc_status nnc_model_export_npz(const nnc_model* model, const char* path) {
+    return guarded("nnc_model_export_npz", [&] {
+        const nnc_model& m = require_model(model, "nnc_model_export_npz");
+        require(path != nullptr && *path != '\0', "nnc_model_export_npz: path is NULL or empty");
+        export_params_npz(m, path);
+        return NNC_OK;
+    });
+}
+
+nnc_status nnc_model_import_npz(nnc_model* model, const char* path) {
+    return guarded("nnc_model_import_npz", [&] {
+        nnc_model& m = require_model(model, "nnc_model_import_npz");
+        require(path != nullptr && *path != '\0', "nnc_model_import_npz: path is NULL or empty");
+        import_params_npz(m, path);
+        return NNC_OK;
+    });
+}
+
+}  // extern "C"

@@ -10,12 +10,18 @@
 // update (schedule times warm-up), the optimizer step, the max-norm constraints. After each epoch:
 // validation, reduce-on-plateau, early stopping (which restores the best weights whenever
 // training stops or ends), then the on_epoch callback.
+//
+// Every counter lives in the model's TrainState (train_state.h), current after each batch; with
+// config->resume the loop starts from it: the epoch's shuffle is recomputed from (seed, epoch) and
+// the batches already done are skipped, so a resumed run repeats the uninterrupted one exactly.
 #include "runtime/dataset.h"
 #include "runtime/errors.h"
 #include "runtime/initializers.h"
 #include "runtime/lr_schedule.h"
 #include "runtime/model.h"
 #include "runtime/safeguards.h"
+#include "runtime/standardize.h"
+#include "runtime/train_state.h"
 
 #include <algorithm>
 #include <chrono>
@@ -86,8 +92,9 @@ int accuracy_loss(const nnc_model& model) {
     return -1;
 }
 
-// Gathers samples `order[0..n)` into contiguous input and target buffers; token-id inputs are
-// converted to int32 here (datasets store every sample as floats).
+// Gathers samples `order[0..n)` into contiguous input and target buffers, standardized with the
+// model's statistics (datasets stay in the user's units); token-id inputs are converted to int32
+// here (datasets store every sample as floats).
 struct Batch {
     std::vector<float> input;
     std::vector<int32_t> tokens;
@@ -100,6 +107,8 @@ struct Batch {
         for (int64_t i = 0; i < n; ++i) {
             std::copy_n(data.sample(order[i]), data.sample_size, input.data() + i * data.sample_size);
         }
+        const DatasetStandardization& z = model.standardization;
+        if (!z.inputs.empty()) standardize(z.inputs, input.data(), n);
         if (model.desc->input_dtype == NNC_DTYPE_INT32) {
             tokens.resize(input.size());
             for (size_t i = 0; i < input.size(); ++i) tokens[i] = static_cast<int32_t>(std::lround(input[i]));
@@ -119,6 +128,7 @@ struct Batch {
                 for (int64_t i = 0; i < n; ++i) {
                     std::copy_n(from.values.data() + order[i] * from.size, from.size, values[t].data() + i * from.size);
                 }
+                if (t < z.targets.size() && !z.targets[t].empty()) standardize(z.targets[t], values[t].data(), n);
                 target_ptrs[t] = values[t].data();
             }
         }
@@ -240,14 +250,46 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
         const nnc_early_stopping& es = config->early_stopping;
         EarlyStopping stopper(es, m.arena_size);
         if (es.enabled) check_monitor(es.monitor, "early stopping", validation, classes);
+        const int64_t accumulate = std::max<int64_t>(config->accumulate, 1);
+        const int64_t trainable = m.trainable_size;  // states (after it) are not gradients
+
+        // The loop's counters are the model's TrainState, kept current after every batch, so that
+        // a checkpoint saved from a callback continues exactly (resume).
+        TrainState& st = m.train_state;
+        if (config->resume) {
+            require(st.not_resumable.empty(), "nnc_train: cannot resume: " + st.not_resumable);
+            require(st.valid, "nnc_train: resume is set but the model holds no run to continue; load a checkpoint saved "
+                              "during training (nnc train --out DIR writes DIR/last.ckpt), or train without resume");
+            require(st.seed == config->seed, "nnc_train: the run being resumed shuffled with seed " + std::to_string(st.seed) +
+                                                 " but config.seed is " + std::to_string(config->seed) +
+                                                 "; resume with the run's seed");
+            require(st.epochs_done < config->epochs,
+                    "nnc_train: the run being resumed has completed " + std::to_string(st.epochs_done) + " of " +
+                        std::to_string(config->epochs) + " epochs; raise epochs to train it further");
+            require(st.micro == 0 || accumulate > 1,
+                    "nnc_train: the run being resumed stopped inside a gradient accumulation; resume it with the same accumulate");
+            require(st.task_sums.empty() || static_cast<int>(st.task_sums.size()) == nl,
+                    "nnc_train: the run being resumed has " + std::to_string(st.task_sums.size()) + " losses, the model " +
+                        std::to_string(nl));
+            require(st.samples_done == std::min(st.batches_done * config->batch, train->count),
+                    "nnc_train: the run being resumed stopped after " + std::to_string(st.samples_done) +
+                        " samples of an epoch but the training set has " + std::to_string(train->count) +
+                        "; resume with the same data and batch size");
+            schedule.set_state(st.schedule);
+            if (es.enabled) stopper.set_state(st.early_stopping);
+        } else {
+            st = TrainState{};
+            st.valid = true;
+            st.seed = config->seed;
+            st.schedule = schedule.state();
+            st.early_stopping = stopper.state();
+        }
+        if (st.task_sums.empty()) st.task_sums.assign(static_cast<size_t>(nl), 0.0);
+        if (accumulate > 1 && st.micro == 0) st.accumulated.assign(static_cast<size_t>(trainable), 0.0f);
         if (config->threads > 0) set_threads(m, config->threads);
         RestoreLr restore_lr{m};
         Workers* workers = m.workers.get();
         const bool constrained = has_max_norm(m);
-
-        const int64_t accumulate = std::max<int64_t>(config->accumulate, 1);
-        const int64_t trainable = m.trainable_size;  // states (after it) are not gradients
-        AlignedFloats sum = accumulate > 1 ? make_aligned_floats(trainable) : nullptr;
         float* const grads = m.grads.get();
 
         const int64_t width = classes ? m.loss_output_size[static_cast<size_t>(acc)] : 1;
@@ -257,7 +299,7 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
         if (classes) predictions[static_cast<size_t>(acc)] = prediction.data();
         std::vector<float> batch_losses(static_cast<size_t>(nl));
         Batch batch;
-        int64_t updates = 0;  // over the whole run: warm-up in steps counts these
+        double last_norm = kNaN;
 
         // Keeps the best weights (early stopping) on every way out that is not an error.
         auto finish = [&] {
@@ -265,106 +307,127 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
             return NNC_OK;
         };
 
-        for (int64_t epoch = 1; epoch <= config->epochs; ++epoch) {
-            const Clock::time_point start = Clock::now();
+        for (int64_t epoch = st.epochs_done + 1; epoch <= config->epochs; ++epoch) {
+            // A resumed epoch keeps its clock running from where it stopped.
+            const Clock::time_point start = Clock::now() - std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(st.seconds));
             std::iota(order.begin(), order.end(), int64_t{0});
             Rng rng(stream_seed(config->seed, "shuffle/" + std::to_string(epoch)));
             for (int64_t i = train->count - 1; i > 0; --i) {
                 std::swap(order[i], order[rng.below(static_cast<uint64_t>(i) + 1)]);
             }
             const double epoch_lr = schedule.epoch_lr(epoch - 1);
-            double lr = epoch_lr, loss_sum = 0.0, norm_sum = 0.0;
-            std::vector<double> task_sums(static_cast<size_t>(nl), 0.0);
-            int64_t correct = 0, done = 0, step = 0, epoch_updates = 0, pending = 0, micro = 0;
-            for (int64_t first = 0; first < train->count; first += config->batch) {
+            if (st.batches_done == 0) st.lr = epoch_lr;
+            for (int64_t first = st.batches_done * config->batch; first < train->count; first += config->batch) {
                 const int64_t n = std::min(config->batch, train->count - first);
-                ++step;
                 batch.gather(m, *train, order.data() + first, n);
                 const float loss = run_gradients(m, batch.model_input(m), batch.target_ptrs.data(), n, batch_losses.data(),
                                                  predictions.data());
                 if (!std::isfinite(loss)) {
                     throw Error(NNC_ERR_NUMERIC, std::string("loss became ") + (std::isnan(loss) ? "NaN" : "infinite") +
-                                                     " at epoch " + std::to_string(epoch) + " step " + std::to_string(step) +
-                                                     " (lr=" + std::to_string(m.optimizer->lr()) +
+                                                     " at epoch " + std::to_string(epoch) + " step " +
+                                                     std::to_string(st.batches_done + 1) + " (lr=" + std::to_string(m.optimizer->lr()) +
                                                      "); lower the learning rate or set clip_norm");
                 }
-                loss_sum += static_cast<double>(loss) * static_cast<double>(n);
+                st.loss_sum += static_cast<double>(loss) * static_cast<double>(n);
                 for (int k = 0; k < nl; ++k)
-                    task_sums[static_cast<size_t>(k)] += static_cast<double>(batch_losses[static_cast<size_t>(k)]) * static_cast<double>(n);
+                    st.task_sums[static_cast<size_t>(k)] += static_cast<double>(batch_losses[static_cast<size_t>(k)]) * static_cast<double>(n);
                 if (classes) {
                     const int t = m.desc->losses[acc].target;
-                    correct += count_correct(prediction.data(), width, batch.classes[static_cast<size_t>(t)].data(), n);
+                    st.correct += count_correct(prediction.data(), width, batch.classes[static_cast<size_t>(t)].data(), n);
                 }
-                done += n;
+                st.samples_done += n;
+                ++st.batches_done;
 
                 bool update = true;
                 if (accumulate > 1) {
                     // sum += n * grads; the effective batch's gradient is sum / (its samples).
                     const float weight = static_cast<float>(n);
-                    float* acc = sum.get();
+                    float* sum = st.accumulated.data();
                     for_chunks(workers, trainable, [&](int64_t b, int64_t e) {
-                        for (int64_t i = b; i < e; ++i) acc[i] += weight * grads[i];
+                        for (int64_t i = b; i < e; ++i) sum[i] += weight * grads[i];
                     });
-                    pending += n;
-                    update = ++micro == accumulate || done == train->count;
+                    st.pending += n;
+                    update = ++st.micro == accumulate || st.samples_done == train->count;
                     if (update) {
-                        std::copy_n(sum.get(), trainable, grads);
-                        std::fill_n(sum.get(), trainable, 0.0f);
-                        scale(grads, trainable, static_cast<float>(1.0 / static_cast<double>(pending)), workers);
-                        pending = 0;
-                        micro = 0;
+                        std::copy_n(sum, trainable, grads);
+                        std::fill_n(sum, trainable, 0.0f);
+                        scale(grads, trainable, static_cast<float>(1.0 / static_cast<double>(st.pending)), workers);
+                        st.pending = 0;
+                        st.micro = 0;
                     }
                 }
                 if (update) {
                     const double norm = l2_norm(grads, trainable, workers);
-                    norm_sum += norm;
+                    st.norm_sum += norm;
+                    last_norm = norm;
                     if (config->clip_norm > 0) clip_by_norm(grads, trainable, norm, config->clip_norm, workers);
                     if (config->clip_value > 0) clip_by_value(grads, trainable, static_cast<float>(config->clip_value), workers);
-                    lr = epoch_lr * schedule.warmup(epoch - 1, updates);
-                    m.optimizer->set_lr(lr);
+                    st.lr = epoch_lr * schedule.warmup(epoch - 1, st.updates);
+                    m.optimizer->set_lr(st.lr);
                     m.optimizer->step(m.params.get(), grads);
                     if (constrained) apply_max_norm(m);
-                    ++updates;
-                    ++epoch_updates;
+                    ++st.updates;
+                    ++st.epoch_updates;
                 }
+                const double elapsed = seconds_since(start);
+                st.seconds = elapsed;
                 if (config->on_batch) {
-                    const double elapsed = seconds_since(start);
+                    const double done = static_cast<double>(st.samples_done);
                     nnc_progress progress{};
                     progress.epoch = epoch;
                     progress.epochs = config->epochs;
-                    progress.samples_done = done;
+                    progress.samples_done = st.samples_done;
                     progress.samples_total = train->count;
-                    progress.loss = loss_sum / static_cast<double>(done);
-                    progress.accuracy = classes ? static_cast<double>(correct) / static_cast<double>(done) : kNaN;
-                    progress.samples_per_second = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
+                    progress.loss = st.loss_sum / done;
+                    progress.accuracy = classes ? static_cast<double>(st.correct) / done : kNaN;
+                    progress.samples_per_second = elapsed > 0 ? done / elapsed : 0.0;
                     progress.elapsed_seconds = elapsed;
+                    progress.step = st.batches_done;
+                    progress.updates = st.updates;
+                    progress.lr = st.lr;
+                    progress.grad_norm = last_norm;
                     if (config->on_batch(config->user, &progress) != 0) return finish();
                 }
             }
 
             const double seconds = seconds_since(start);  // training only, before validation
+            const double done = static_cast<double>(st.samples_done);
             nnc_epoch_stats stats{};
             stats.epoch = epoch;
             stats.epochs = config->epochs;
-            stats.train_loss = loss_sum / static_cast<double>(done);
-            stats.train_accuracy = classes ? static_cast<double>(correct) / static_cast<double>(done) : kNaN;
+            stats.train_loss = st.loss_sum / done;
+            stats.train_accuracy = classes ? static_cast<double>(st.correct) / done : kNaN;
             stats.val_loss = kNaN;
             stats.val_accuracy = kNaN;
             stats.num_losses = nl;
             for (int k = 0; k < NNC_MAX_LOSSES; ++k) {
-                stats.train_task_loss[k] = k < nl ? task_sums[static_cast<size_t>(k)] / static_cast<double>(done) : kNaN;
+                stats.train_task_loss[k] = k < nl ? st.task_sums[static_cast<size_t>(k)] / done : kNaN;
                 stats.val_task_loss[k] = kNaN;
             }
             if (validation) evaluate(m, *validation, config->batch, &stats.val_loss, &stats.val_accuracy, stats.val_task_loss);
-            stats.samples_per_second = seconds > 0 ? static_cast<double>(done) / seconds : 0.0;
+            stats.samples_per_second = seconds > 0 ? done / seconds : 0.0;
             stats.seconds = seconds;
-            stats.lr = lr;
-            stats.grad_norm = epoch_updates > 0 ? norm_sum / static_cast<double>(epoch_updates) : kNaN;
+            stats.lr = st.lr;
+            stats.grad_norm = st.epoch_updates > 0 ? st.norm_sum / static_cast<double>(st.epoch_updates) : kNaN;
             schedule.observe(metric_of(config->schedule.monitor, stats));
             if (es.enabled) {
                 stats.stopping = stopper.observe(epoch, metric_of(es.monitor, stats), m.params.get()) ? 1 : 0;
                 stats.best_epoch = stopper.best_epoch();
             }
+            // The epoch is complete: the state moves to the boundary before on_epoch, where a
+            // checkpoint continues with the next epoch.
+            const int64_t updates = st.updates;
+            std::vector<float> accumulated = std::move(st.accumulated);
+            TrainState next;
+            next.valid = true;
+            next.seed = st.seed;
+            next.epochs_done = epoch;
+            next.updates = updates;
+            next.schedule = schedule.state();
+            next.early_stopping = stopper.state();
+            next.task_sums.assign(static_cast<size_t>(nl), 0.0);
+            next.accumulated = std::move(accumulated);  // all zero: every epoch ends with an update
+            st = std::move(next);
             if (config->on_epoch && config->on_epoch(config->user, &stats) != 0) return finish();
             if (stats.stopping) return finish();
         }

@@ -61,6 +61,23 @@ std::vector<uint8_t> serialize_train_state(const TrainState& s) {
     const size_t at = out.size();
     out.resize(at + best.size() * sizeof(float));
     if (!best.empty()) std::memcpy(out.data() + at, best.data(), best.size() * sizeof(float));
+    put<int64_t>(out, s.batches_done);
+    put<int64_t>(out, s.samples_done);
+    put<int64_t>(out, s.correct);
+    put<int64_t>(out, s.epoch_updates);
+    put<double>(out, s.loss_sum);
+    put<double>(out, s.norm_sum);
+    put<double>(out, s.lr);
+    put<double>(out, s.seconds);
+    put<uint64_t>(out, s.task_sums.size());
+    for (double v : s.task_sums) put<double>(out, v);
+    put<int64_t>(out, s.pending);
+    put<int64_t>(out, s.micro);
+    const size_t m = s.micro > 0 ? s.accumulated.size() : 0;
+    put<uint64_t>(out, m);
+    const size_t acc_at = out.size();
+    out.resize(acc_at + m * sizeof(float));
+    if (m) std::memcpy(out.data() + acc_at, s.accumulated.data(), m * sizeof(float));
     return out;
 }
 
@@ -86,13 +103,40 @@ TrainState deserialize_train_state(const uint8_t* data, size_t size, const std::
     }
     s.early_stopping.best_params.resize(n);
     if (n) std::memcpy(s.early_stopping.best_params.data(), c.take(n * sizeof(float)), n * sizeof(float));
+    s.batches_done = c.get<int64_t>();
+    s.samples_done = c.get<int64_t>();
+    s.correct = c.get<int64_t>();
+    s.epoch_updates = c.get<int64_t>();
+    s.loss_sum = c.get<double>();
+    s.norm_sum = c.get<double>();
+    s.lr = c.get<double>();
+    s.seconds = c.get<double>();
+    const size_t k_at = c.at();
+    const uint64_t k = c.get<uint64_t>();
+    if (k > NNC_MAX_LOSSES) {
+        throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(k_at) + ": the training state has " +
+                                        std::to_string(k) + " per-loss sums (at most " + std::to_string(NNC_MAX_LOSSES) +
+                                        "); the file is corrupt");
+    }
+    for (uint64_t i = 0; i < k; ++i) s.task_sums.push_back(c.get<double>());
+    s.pending = c.get<int64_t>();
+    s.micro = c.get<int64_t>();
+    const size_t m_at = c.at();
+    const uint64_t m = c.get<uint64_t>();
+    if (m > c.left() / sizeof(float)) {
+        throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(m_at) + ": the accumulated gradients claim " +
+                                        std::to_string(m) + " values, more than the file holds; it is truncated or corrupt");
+    }
+    s.accumulated.resize(m);
+    if (m) std::memcpy(s.accumulated.data(), c.take(m * sizeof(float)), m * sizeof(float));
     if (c.left() != 0) {
         throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(c.at()) + ": " + std::to_string(c.left()) +
                                         " unexpected bytes after the training state; the file is corrupt");
     }
-    if (s.epochs_done < 0 || s.updates < 0) {
+    if (s.epochs_done < 0 || s.updates < 0 || s.batches_done < 0 || s.samples_done < 0 || s.correct < 0 ||
+        s.epoch_updates < 0 || s.pending < 0 || s.micro < 0 || (s.micro > 0) != (m > 0)) {
         throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(base) +
-                                        ": the training state has a negative epoch or update count; the file is corrupt");
+                                        ": the training state has a negative or inconsistent count; the file is corrupt");
     }
     return s;
 }

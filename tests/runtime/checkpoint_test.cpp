@@ -2,6 +2,9 @@
 #include "tests/runtime/fake_model.h"
 #include "tests/runtime/test_support.h"
 
+#include <zlib.h>
+
+#include <cstring>
 #include <filesystem>
 
 namespace {
@@ -49,13 +52,68 @@ TEST_F(CheckpointTest, RoundTripRestoresParametersExactly) {
     ASSERT_EQ(nnc_model_load(b.get(), path.c_str()), NNC_OK) << nnc_last_error();
     EXPECT_EQ(all_params(a.get()), all_params(b.get()));
 
-    // The layout: magic, version 1, then the model name.
+    // The layout: magic, version 2, the model name, the source hash, the structure hash, the
+    // parameters, then the sections, each a tag and a length, and the CRC at the very end.
     const auto bytes = read_bytes(path);
     ASSERT_GT(bytes.size(), 16u);
     EXPECT_EQ(std::string(bytes.begin(), bytes.begin() + 8), std::string("NNCCKPT\0", 8));
-    EXPECT_EQ(bytes[8], 1);
-    // 8 + 4 + (4 + 15) + (4 + 15) + 4 + (4 + 9 + 4 + 16 + 48) + (4 + 7 + 4 + 8 + 12) + 4
-    EXPECT_EQ(bytes.size(), 8u + 4 + 19 + 19 + 4 + 81 + 35 + 4);
+    EXPECT_EQ(bytes[8], 2);
+    EXPECT_EQ(std::string(bytes.begin() + 16, bytes.begin() + 31), "fake_classifier");
+    auto u32 = [&](size_t at) { uint32_t v; std::memcpy(&v, bytes.data() + at, 4); return v; };
+    auto i64 = [&](size_t at) { int64_t v; std::memcpy(&v, bytes.data() + at, 8); return v; };
+    // 8 + 4 + (4 + 15) + (4 + 15) + 8 + 4 + (4 + 9 + 4 + 16 + 48) + (4 + 7 + 4 + 8 + 12)
+    size_t at = 8u + 4 + 19 + 19 + 8 + 4 + 81 + 35;
+    EXPECT_EQ(u32(8 + 4 + 19 + 19 + 8), 2u);  // parameter count
+    ASSERT_EQ(u32(at), 4u);                   // section count
+    at += 4;
+    std::vector<std::string> tags;
+    for (int s = 0; s < 4; ++s) {
+        const uint32_t n = u32(at);
+        tags.emplace_back(bytes.begin() + static_cast<long>(at) + 4, bytes.begin() + static_cast<long>(at + 4 + n));
+        at += 4 + n;
+        const int64_t length = i64(at);
+        if (tags.back() == "step_counter") EXPECT_EQ(length, 8);
+        at += 8 + static_cast<size_t>(length);
+    }
+    EXPECT_EQ(tags, (std::vector<std::string>{"optimizer", "train", "step_counter", "standardization"}));
+    EXPECT_EQ(at + 4, bytes.size());
+}
+
+// A file written by the first format (weights only) still loads; it cannot resume a run.
+TEST_F(CheckpointTest, FormatOneLoadsWeightsOnly) {
+    ModelPtr a = create_model();
+    ASSERT_EQ(nnc_model_init(a.get(), 5), NNC_OK);
+    std::vector<unsigned char> v1;
+    auto put = [&](const void* p, size_t n) { v1.insert(v1.end(), static_cast<const unsigned char*>(p), static_cast<const unsigned char*>(p) + n); };
+    auto u32 = [&](uint32_t v) { put(&v, 4); };
+    auto str = [&](const std::string& s) { u32(static_cast<uint32_t>(s.size())); put(s.data(), s.size()); };
+    put("NNCCKPT\0", 8);
+    u32(1);
+    str("fake_classifier");
+    str("");
+    u32(2);
+    const std::vector<float> w = get_param(a.get(), 0), b = get_param(a.get(), 1);
+    str("fc.weight"); u32(2); int64_t d0[2] = {4, 3}; put(d0, 16); put(w.data(), 48);
+    str("fc.bias"); u32(1); int64_t d1 = 3; put(&d1, 8); put(b.data(), 12);
+    u32(static_cast<uint32_t>(crc32_z(0, v1.data(), v1.size())));
+    const std::string path = dir.file("v1.ckpt");
+    write_bytes(path, v1);
+
+    ModelPtr m = create_model();
+    ASSERT_EQ(nnc_model_load(m.get(), path.c_str()), NNC_OK) << nnc_last_error();
+    EXPECT_EQ(all_params(m.get()), all_params(a.get()));
+    nnc_train_config c{};
+    c.epochs = 2;
+    c.batch = 2;
+    c.resume = 1;
+    const float x[8] = {1, 0, 0, 0, 0, 1, 0, 0};
+    const int32_t y[2] = {0, 1};
+    nnc_dataset* raw = nullptr;
+    ASSERT_EQ(nnc_dataset_from_memory(x, y, 2, 4, NNC_TARGET_CLASSES, 1, &raw), NNC_OK);
+    DatasetPtr data(raw);
+    EXPECT_EQ(nnc_train(m.get(), data.get(), nullptr, &c), NNC_ERR_INVALID_ARGUMENT);
+    EXPECT_ERROR_MENTIONS("format-1 checkpoint");
+    EXPECT_ERROR_MENTIONS("v1.ckpt");
 }
 
 TEST_F(CheckpointTest, SaveLeavesNoTemporaryFilesAndOverwrites) {
@@ -102,7 +160,7 @@ TEST_F(CheckpointTest, FlippedByteFailsTheCrc) {
     const std::string path = dir.file("model.ckpt");
     ASSERT_EQ(nnc_model_save(m.get(), path.c_str()), NNC_OK);
     auto bytes = read_bytes(path);
-    bytes[bytes.size() - 10] ^= 0x10;  // inside the bias data (the last 12 bytes before the CRC)
+    bytes[170] ^= 0x10;  // inside the bias data (bytes 166 to 177)
     expect_rejected(bytes, NNC_ERR_FORMAT, "CRC-32 mismatch");
     bytes = read_bytes(path);
     bytes[0] = 'X';

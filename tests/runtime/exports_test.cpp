@@ -16,6 +16,13 @@ const char* const kAbi[] = {
     "nnc_model_set_optimizer", "nnc_model_get_optimizer", "nnc_model_save", "nnc_model_load",
     "nnc_dataset_load_idx", "nnc_dataset_from_memory", "nnc_dataset_destroy", "nnc_dataset_size",
     "nnc_dataset_sample_size", "nnc_dataset_slice", "nnc_model_default_train_config", "nnc_train", "nnc_evaluate",
+    // ABI 3
+    "nnc_model_input_dtype", "nnc_model_num_targets", "nnc_model_target_info", "nnc_model_num_losses",
+    "nnc_model_loss_info", "nnc_model_num_trainable_params", "nnc_model_forward_all", "nnc_model_compute_gradients_multi",
+    "nnc_model_train_step_multi", "nnc_model_step_counter", "nnc_model_set_step_counter", "nnc_model_set_threads",
+    "nnc_optimizer_defaults", "nnc_dataset_add_target", "nnc_evaluate_tasks", "nnc_model_predict", "nnc_model_export_npz",
+    "nnc_model_import_npz", "nnc_dataset_load_csv", "nnc_dataset_load_npy", "nnc_model_fit_standardization",
+    "nnc_model_standardization", "nnc_write_array", "nnc_predict",
 };
 
 class ModelLibrary : public ::testing::Test {

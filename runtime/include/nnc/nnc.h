@@ -20,7 +20,8 @@ extern "C" {
 #endif
 
 #define NNC_ABI_VERSION 3 /* 2: more optimizers, schedules, clipping, early stopping, accumulation, threads;
-                            3: state parameters, int32 inputs, several targets and losses */
+                            3: state parameters, int32 inputs, several targets and losses, CSV and .npy
+                               data, standardization, prediction, .npz, resume */
 
 typedef enum nnc_status {
     NNC_OK = 0,
@@ -93,6 +94,12 @@ nnc_status nnc_model_get_grad(const nnc_model* model, int index, float* dst, int
 nnc_status nnc_model_forward(nnc_model* model, const void* input, int64_t batch, float* output);
 /* Every loss's output: outputs[l] is (batch, output size of loss l). */
 nnc_status nnc_model_forward_all(nnc_model* model, const void* input, int64_t batch, float* const* outputs);
+/* ABI 3: nnc_model_forward_all in the user's units: the input is standardized with the model's
+ * statistics (nnc_model_fit_standardization, or a loaded checkpoint) and the outputs of
+ * standardized targets are brought back to the targets' units. Without statistics it is
+ * nnc_model_forward_all. (forward, forward_all, compute_gradients and train_step work in the
+ * model's units: the caller standardizes.) */
+nnc_status nnc_model_predict(nnc_model* model, const void* input, int64_t batch, float* const* outputs);
 
 /* Loss and gradients without an update (training mode: batch statistics, dropout). `target` is
  * int32 class indices or float values. `output` (may be NULL) receives the pre-loss prediction
@@ -138,10 +145,23 @@ nnc_status nnc_model_get_optimizer(const nnc_model* model, nnc_optimizer_config*
 nnc_status nnc_model_set_threads(nnc_model* model, int threads);
 
 /* ---- checkpoints ---- */
-/* Writes atomically (temporary file, then rename): an interrupted save never leaves a partial file. */
+/* Weights, optimizer state, where training stands (for nnc_train's resume), the step counter and
+ * the standardization statistics. Writes atomically (temporary file, fsync, rename): an
+ * interrupted save never leaves a partial file. */
 nnc_status nnc_model_save(const nnc_model* model, const char* path);
-/* Fails without changing the model if the file is malformed or does not match its parameters. */
+/* Fails without changing the model if the file is malformed or does not match its parameters.
+ * The optimizer state is restored when the model's optimizer has the same settings (set it
+ * first); otherwise it starts fresh and the run cannot be resumed. Format-1 files (older nnc)
+ * hold weights only. */
 nnc_status nnc_model_load(nnc_model* model, const char* path);
+/* ABI 3: every parameter (state parameters included) as a NumPy .npz archive, one float32 array
+ * per parameter named as nnc_model_param_info names it ("fc1.weight"), written atomically: read
+ * it with numpy.load(path)["fc1.weight"]. */
+nnc_status nnc_model_export_npz(const nnc_model* model, const char* path);
+/* Sets every parameter from an .npz archive (float32 or float64 arrays of the same names and
+ * shapes, e.g. numpy.savez); checks the whole archive first and changes nothing on failure.
+ * Resets the optimizer state. */
+nnc_status nnc_model_import_npz(nnc_model* model, const char* path);
 
 /* ---- data ---- */
 /* A labelled dataset in memory: `count` samples of `sample_size` floats and one target each. */
@@ -160,6 +180,33 @@ int64_t nnc_dataset_sample_size(const nnc_dataset* dataset);
 /* Samples [begin, begin + count) as a new dataset (no shuffling: hold out the tail for validation). */
 nnc_status nnc_dataset_slice(const nnc_dataset* dataset, int64_t begin, int64_t count, nnc_dataset** out);
 
+/* ABI 3: data files for `model` (which gives each target's kind and size).
+ * CSV: a header row of column names, then one sample per row (csv_reader.h). `targets` names the
+ * target columns: for each model target in order, one column for class targets (whole numbers)
+ * or as many columns as the target has values; `features` names the input columns in order
+ * (num_features 0: every column that is not a target). num_targets 0 loads inputs only (for
+ * nnc_predict). Errors name the file, line and column. */
+nnc_status nnc_dataset_load_csv(const nnc_model* model, const char* path, const char* const* targets, int num_targets,
+                                const char* const* features, int num_features, nnc_dataset** out);
+/* .npy: `inputs_path` holds (N, ...) with the model's input size per sample; target_paths[t]
+ * holds model target t: (N,) or (N, 1) integer classes, or (N, ...) values. num_targets 0:
+ * inputs only. Errors name the file and the byte offset. */
+nnc_status nnc_dataset_load_npy(const nnc_model* model, const char* inputs_path, const char* const* target_paths,
+                                int num_targets, nnc_dataset** out);
+/* Fits standardization statistics on `train` (use the training split only) and stores them in the
+ * model: `inputs` nonzero standardizes every input column (float inputs only); `targets` nonzero
+ * standardizes each real target whose every loss is mse or l1 (never class or binary
+ * cross-entropy targets). Both zero: removes the statistics. From then on nnc_train,
+ * nnc_evaluate and nnc_predict apply them to every batch (datasets stay in the user's units;
+ * losses are those of the standardized values), nnc_model_predict and nnc_predict undo them on
+ * the outputs, and checkpoints carry them. */
+nnc_status nnc_model_fit_standardization(nnc_model* model, const nnc_dataset* train, int inputs, int targets);
+/* Bit 1: the inputs are standardized; bit 2: at least one target is. */
+int nnc_model_standardization(const nnc_model* model);
+/* Writes `rows` x `cols` floats atomically: ".npy" as a (rows, cols) float32 array, ".csv" with a
+ * header row of `names` (cols names; NULL: c0, c1, ...). Any other extension is an error. */
+nnc_status nnc_write_array(const char* path, const float* values, int64_t rows, int64_t cols, const char* const* names);
+
 /* ---- training loop ---- */
 typedef struct nnc_progress {
     int64_t epoch, epochs;          /* 1-based epoch */
@@ -168,6 +215,12 @@ typedef struct nnc_progress {
     double accuracy;                /* running training accuracy (classes), else NaN */
     double samples_per_second;
     double elapsed_seconds;         /* this epoch */
+    /* ABI 3 */
+    int64_t step;                   /* batches done this epoch */
+    int64_t updates;                /* optimizer updates over the run */
+    double lr;                      /* of the last update */
+    double grad_norm;               /* global L2 norm of the last update's gradient, before clipping
+                                       (NaN before the first update) */
 } nnc_progress;
 
 typedef struct nnc_epoch_stats {
@@ -262,6 +315,12 @@ typedef struct nnc_train_config {
     int64_t accumulate;       /* >= 2: sum the gradients of this many batches, then one update on
                                  their mean (the effective batch is accumulate * batch) */
     int threads;              /* as nnc_model_set_threads, for this run; 0: the model's */
+    /* ABI 3: nonzero continues the run recorded in the model — by the nnc_train that last ran on
+     * it, or by a loaded checkpoint: the epoch and batch it stopped at, the update count, the
+     * schedule and early-stopping state, a pending gradient accumulation; the optimizer state and
+     * step counter are the model's. With the same data, config (epochs may grow) and thread count
+     * the parameters end bit-identical to an uninterrupted run's. seed must be the run's. */
+    int resume;
 } nnc_train_config;
 
 /* The model's own training defaults from its .nn file (schedule, clipping, early stopping,
@@ -278,6 +337,9 @@ nnc_status nnc_evaluate(nnc_model* model, const nnc_dataset* data, int64_t batch
 /* ABI 3: also each loss (task_losses[num_losses], unweighted; may be NULL). */
 nnc_status nnc_evaluate_tasks(nnc_model* model, const nnc_dataset* data, int64_t batch, double* loss,
                               double* accuracy, double* task_losses);
+/* ABI 3: nnc_model_predict over every sample of `data` (its targets, if any, are ignored):
+ * outputs[l] is (size of data, output size of loss l). */
+nnc_status nnc_predict(nnc_model* model, const nnc_dataset* data, int64_t batch, float* const* outputs);
 
 #ifdef __cplusplus
 }
