@@ -67,7 +67,7 @@ public:
     // The mask is a few integer operations per element: recomputed inline wherever it is read
     // rather than stored (fwd and d_input take the default: compute_root, vectorized, parallel).
     void schedule(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>&) const override {
-        if (Func keep = ctx.find(node.name + "__keep"); keep.defined()) ctx.claim(keep);
+        if (Func keep = ctx.find(LayerContext().func_name(node, "keep")); keep.defined()) ctx.claim(keep);
     }
 
 private:
