@@ -42,6 +42,13 @@ struct TrainOptions {
     std::string save;        // checkpoint path after training
     std::string load;        // checkpoint to start from (skips initialization)
     codegen::ScheduleOptions schedule;
+    // CSV/.npy data, run folders and resume (registered by add_train_data_options, data_commands.h)
+    std::string targets, features;                       // comma-separated
+    std::string validation_data, validation_targets;     // a separate validation file
+    std::string standardize = "auto";                    // auto | none | inputs | targets | both
+    std::string out;                                     // the run folder
+    std::string resume;                                  // a run folder to continue
+    int64_t metrics_every = 50;                          // batches between step lines (0: none)
 };
 int run_train(const TrainOptions& options);
 

@@ -28,7 +28,20 @@ namespace nnc::driver {
     X(nnc_dataset_slice)                   \
     X(nnc_model_default_train_config)      \
     X(nnc_train)                           \
-    X(nnc_evaluate)
+    X(nnc_evaluate)                        \
+    X(nnc_model_num_targets)               \
+    X(nnc_model_target_info)               \
+    X(nnc_model_num_losses)                \
+    X(nnc_model_loss_info)                 \
+    X(nnc_evaluate_tasks)                  \
+    X(nnc_predict)                         \
+    X(nnc_model_export_npz)                \
+    X(nnc_model_import_npz)                \
+    X(nnc_dataset_load_csv)                \
+    X(nnc_dataset_load_npy)                \
+    X(nnc_model_fit_standardization)       \
+    X(nnc_model_standardization)           \
+    X(nnc_write_array)
 
 class LoadedModel {
 public:

@@ -1,13 +1,16 @@
-// nnc: compile a .nn model into a shared library, check it, or train it.
+// nnc: compile a .nn model into a shared library, check it, train it, evaluate it, predict with it.
 //   nnc model.nn -o model.so        compile (writes model.so and model.h)
 //   nnc check model.nn              shapes and parameter counts
-//   nnc train model.nn|model.so     train on Fashion-MNIST with the model's defaults
+//   nnc train model.nn|model.so     train (Fashion-MNIST by default, or CSV/.npy data) into a run folder
+//   nnc eval model.so --weights W --data D        loss and accuracy on a dataset
+//   nnc predict model.so --weights W --input X --output Y   outputs in the user's units
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 
 #include "codegen/build_paths.h"
 #include "codegen/driver/commands.h"
+#include "codegen/driver/data_commands.h"
 
 namespace {
 
@@ -45,8 +48,10 @@ int main(int argc, char** argv) {
     check->add_option("model", check_path, "the .nn file")->required();
 
     nnc::driver::TrainOptions train;
-    CLI::App* tr = app.add_subcommand("train", "train a model (.nn or .so) on Fashion-MNIST and report test accuracy");
-    tr->add_option("model", train.model, "the .nn file or compiled .so")->required();
+    CLI::App* tr = app.add_subcommand(
+        "train", "train a model (.nn or .so) on Fashion-MNIST IDX files, a CSV file or .npy files, writing a run folder "
+                 "(Ctrl-C saves last.ckpt and exits with status 130; --resume continues)");
+    tr->add_option("model", train.model, "the .nn file or compiled .so (not with --resume)");
     tr->add_option("--epochs", train.epochs, "epochs (default: the model's train section)");
     tr->add_option("--batch", train.batch, "batch size");
     tr->add_option("--lr", train.lr, "learning rate");
@@ -65,15 +70,25 @@ int main(int argc, char** argv) {
     tr->add_option("--seed", train.seed, "seed for initialization and shuffling");
     tr->add_option("--validation", train.validation, "training samples held out for validation");
     tr->add_option("--limit", train.limit, "train on the first N training samples only");
-    tr->add_option("--data", train.data_dir, "folder with the IDX files (train-*, t10k-*)");
+    tr->add_option("--data", train.data_dir,
+                   "the training data: a folder of IDX files (train-*, and t10k-* for the final test; default "
+                   "/usr/share/datasets/fashion-mnist), a .csv file (with --target) or a .npy file of inputs (with --target)");
     tr->add_option("--save", train.save, "write the trained parameters to this checkpoint");
     tr->add_option("--load", train.load, "start from this checkpoint instead of initializing");
     add_schedule_options(*tr, train.schedule);
+    nnc::driver::add_train_data_options(*tr, train);
+
+    nnc::driver::EvalOptions eval;
+    CLI::App* ev = nnc::driver::add_eval_command(app, eval);
+    nnc::driver::PredictOptions predict;
+    CLI::App* pr = nnc::driver::add_predict_command(app, predict);
 
     CLI11_PARSE(app, argc, argv);
 
     if (*check) return nnc::driver::run_check(check_path);
     if (*tr) return nnc::driver::run_train(train);
+    if (*ev) return nnc::driver::run_eval(eval);
+    if (*pr) return nnc::driver::run_predict(predict);
     if (compile.input.empty()) {
         std::fputs(app.help().c_str(), stderr);
         return 2;
