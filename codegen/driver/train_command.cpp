@@ -304,6 +304,11 @@ int train(const TrainOptions& given) {
         validation = saved.validation;
         if (o.epochs) config.epochs = *o.epochs;
         if (o.threads) config.threads = *o.threads;
+        if (o.epochs || o.threads) {  // the new total is the run's from now on
+            saved.train.epochs = config.epochs;
+            saved.train.threads = config.threads;
+            folder->write_config(to_json(saved));
+        }
     } else {
         lib.check(lib.nnc_model_default_train_config(model.get(), &config, &opt, &validation), "reading the defaults");
         if (o.epochs) config.epochs = *o.epochs;
