@@ -38,7 +38,12 @@ std::string RunFolder::default_path(const std::string& model_name) {
     localtime_r(&now, &local);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &local);
-    return "runs/" + model_name + "-" + stamp;
+    // Two runs started in the same second get -2, -3, ...
+    const std::string base = "runs/" + model_name + "-" + stamp;
+    std::string path = base;
+    std::error_code ec;
+    for (int i = 2; fs::exists(path, ec); ++i) path = base + "-" + std::to_string(i);
+    return path;
 }
 
 RunFolder RunFolder::create(const std::string& path) {

@@ -19,7 +19,7 @@ namespace nnc::driver {
 
 class RunFolder {
 public:
-    // runs/<model>-<YYYYmmdd-HHMMSS> (local time).
+    // runs/<model>-<YYYYmmdd-HHMMSS> (local time), with -2, -3, ... if that exists already.
     static std::string default_path(const std::string& model_name);
 
     // Creates the folder (and its parents) for a new run; throws std::runtime_error if it exists

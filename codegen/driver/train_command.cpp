@@ -413,8 +413,12 @@ int train(const TrainOptions& given) {
     }
 
     const int64_t train_count = train_set->size(), val_count = val_set ? val_set->size() : 0;
-    std::fprintf(stderr, "%s %s: %lld samples (%lld for validation), %s lr=%g, batch %lld, %lld epochs, seed %llu\n",
-                 resuming ? "resuming" : "training", name.c_str(), (long long)train_count, (long long)val_count, opt.name, opt.lr,
+    const std::string held = validation > 0 ? " held out for validation"
+                             : val_set        ? " for validation, from " + o.validation_data
+                                              : " for validation";
+    std::fprintf(stderr, "%s %s: %lld samples (%lld%s), %s lr=%g, batch %lld, %lld epochs, seed %llu\n",
+                 resuming ? "resuming" : "training", name.c_str(), (long long)train_count, (long long)val_count, held.c_str(),
+                 opt.name, opt.lr,
                  (long long)config.batch, (long long)config.epochs, (unsigned long long)config.seed);
     std::fprintf(stderr, "  run folder %s\n", folder->path().c_str());
     const int z = lib.nnc_model_standardization(model.get());
