@@ -81,15 +81,23 @@ void schedule_func(Func f, int& split_count) {
 
 }  // namespace
 
-std::string schedule_for_gpu(const std::map<std::string, Func>& funcs) {
-    int scheduled = 0, split = 0;
+std::string schedule_for_gpu(const std::map<std::string, Func>& funcs, const std::set<std::string>& outputs) {
+    int scheduled = 0, split = 0, inlined = 0;
     for (const auto& [name, f] : funcs) {
         if (is_input_wrapper(f)) continue;
+        // Pointwise and gather stages (activations, batch-norm application, masks, pooling
+        // windows) are recomputed inside their consumers' kernels: a GPU has arithmetic to spare,
+        // and Halide 14's device-copy passes grow quadratically with the number of realized
+        // Funcs (a CNN training step took minutes to lower with every Func a kernel).
+        if (f.num_update_definitions() == 0 && !outputs.count(name)) {
+            ++inlined;
+            continue;
+        }
         schedule_func(f, split);
         ++scheduled;
     }
-    return "GPU template schedule: " + std::to_string(scheduled) + " Funcs as kernels (" + std::to_string(split) +
-           " batch reductions split per sample)\n";
+    return "GPU template schedule: " + std::to_string(scheduled) + " Funcs as kernels, " + std::to_string(inlined) +
+           " inlined (" + std::to_string(split) + " batch reductions split per sample)\n";
 }
 
 }  // namespace nnc::codegen

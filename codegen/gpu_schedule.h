@@ -7,12 +7,13 @@
 #include <Halide.h>
 
 #include <map>
+#include <set>
 #include <string>
 
 namespace nnc::codegen {
 
 // Schedules every Func in `funcs` (the pipeline's, by name) except the identity wrappers of
-// inputs; returns a one-line summary.
-std::string schedule_for_gpu(const std::map<std::string, Halide::Func>& funcs);
+// inputs; `outputs` names the pipeline's outputs. Returns a one-line summary.
+std::string schedule_for_gpu(const std::map<std::string, Halide::Func>& funcs, const std::set<std::string>& outputs);
 
 }  // namespace nnc::codegen

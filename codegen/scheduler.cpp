@@ -139,7 +139,9 @@ std::string schedule_pipeline(Halide::Pipeline& pipeline, const dsl::CheckedMode
             if (target.has_gpu_feature()) {
                 std::map<std::string, Halide::Func> funcs;
                 for (auto& [name, f] : all_functions(pipeline)) funcs.emplace(name, Halide::Func(f));
-                return schedule_for_gpu(funcs);
+                std::set<std::string> outputs;
+                for (const Halide::Func& out : pipeline.outputs()) outputs.insert(out.name());
+                return schedule_for_gpu(funcs, outputs);
             }
             return schedule_with_templates(pipeline, model, target, batch);
         } catch (const Halide::Error& e) {
