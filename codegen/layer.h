@@ -27,7 +27,7 @@ struct LayerContext {
     Halide::Expr seed;
     // Prefix for Func names, from the node name ("fc1" -> "fc1__fwd", "fc1__d_weight").
     std::string func_name(const dsl::Node& node, const std::string& what) const {
-        return node.name + "__" + what;
+        return func_safe(node.name) + "__" + what;
     }
 
     // Funcs a forward keeps for its backward (max-pool's argmax, conv's padded input), so the

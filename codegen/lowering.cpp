@@ -195,7 +195,7 @@ LoweredPipeline lower_training(const dsl::CheckedModel& model, Type type, int ba
     std::vector<Func> grad(model.nodes.size());  // d total / d node output, by node id
     for (int id : model.losses) {
         const dsl::Node& node = model.node(id);
-        Func seed(node.name + "__weight");
+        Func seed(func_safe(node.name) + "__weight");
         seed() = cast(type, Expr(node.loss_weight));
         grad[static_cast<size_t>(id)] = seed;
     }
@@ -218,7 +218,7 @@ LoweredPipeline lower_training(const dsl::CheckedModel& model, Type type, int ba
             if (!acc.defined()) {
                 acc = g.d_inputs[i];
             } else {
-                Func sum(model.node(src).name + "__d_sum" + std::to_string(node.id));
+                Func sum(func_safe(model.node(src).name) + "__d_sum" + std::to_string(node.id));
                 auto v = as_exprs(make_vars(acc.dimensions()));
                 sum(v) = acc(v) + g.d_inputs[i](v);
                 acc = sum;

@@ -1,5 +1,7 @@
 #include "codegen/model_params.h"
 
+#include "codegen/tensor.h"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -22,7 +24,7 @@ std::vector<ModelParam> collect_params(const dsl::CheckedModel& model, const dsl
             ModelParam mp;
             mp.node = node.id;
             mp.full_name = node.name + "." + p.name;
-            mp.func_name = node.name + "__" + p.name;
+            mp.func_name = func_safe(node.name) + "__" + p.name;
             mp.spec = std::move(p);
             out.push_back(std::move(mp));
         }

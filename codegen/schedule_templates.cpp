@@ -1,10 +1,13 @@
 #include "codegen/schedule_templates.h"
 
+#include "codegen/tensor.h"
+
 namespace nnc::codegen {
 
 using namespace Halide;
 
-Func ScheduleContext::find(const std::string& name) const {
+Func ScheduleContext::find(const std::string& written) const {
+    const std::string name = func_safe(written);  // layers may ask by node name ("r1.c1__fwd")
     auto it = funcs_.find(name);
     if (it != funcs_.end()) return it->second;
     for (auto& [key, f] : funcs_)

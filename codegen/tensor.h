@@ -29,6 +29,13 @@ inline std::vector<Halide::Var> make_vars(int rank) {
     return vs;
 }
 
+// A node or parameter name as Halide accepts it in a Func name: blocks make names like
+// "r1.c1", and Halide reserves '.'; "r1.c1" becomes "r1__c1".
+inline std::string func_safe(std::string name) {
+    for (size_t at = name.find('.'); at != std::string::npos; at = name.find('.', at + 2)) name.replace(at, 1, "__");
+    return name;
+}
+
 inline Halide::Expr zero_of(Halide::Type t) { return Halide::cast(t, 0); }
 inline Halide::Expr one_of(Halide::Type t) { return Halide::cast(t, 1); }
 
