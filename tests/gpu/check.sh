@@ -16,8 +16,10 @@ mkdir -p "$out"
 start=$(date +%s)
 
 { nvidia-smi -L 2>&1 || echo "nvidia-smi: not available"; } | tee "$out/gpu.txt"
-# Built on Debian 12: say so if this machine's C library is older than what the bundle needs.
-ldd "$bundle/gpu_check" 2>&1 | grep -i "not found" && echo "check.sh: a library of the bundle is missing here"
+# Built on Debian 12 (glibc 2.36, GCC 12): the bundle brings its libstdc++ for the model libraries.
+orig_ld_path=${LD_LIBRARY_PATH-}
+export LD_LIBRARY_PATH="$bundle/lib${orig_ld_path:+:$orig_ld_path}"
+ldd "$bundle/fashion_mlp_cuda.so" 2>&1 | grep -iE "not found|version" && echo "check.sh: the bundle's libraries do not load here"
 
 echo "== nnc (gpu_check) =="
 timeout 240 "$bundle/gpu_check" "$bundle" --json "$out/nnc.json" 2>&1 | tee "$out/nnc.log"
@@ -25,7 +27,7 @@ rc=${PIPESTATUS[0]}
 echo "gpu_check exit status $rc after $(( $(date +%s) - start )) s"
 
 echo "== PyTorch (peer.py) =="
-timeout 150 python3 "$here/peer.py" "$bundle" --json "$out/torch.json" 2>&1 | tee "$out/torch.log"
+LD_LIBRARY_PATH=$orig_ld_path timeout 150 python3 "$here/peer.py" "$bundle" --json "$out/torch.json" 2>&1 | tee "$out/torch.log"
 peer_rc=${PIPESTATUS[0]}
 echo "peer.py exit status $peer_rc after $(( $(date +%s) - start )) s"
 

@@ -36,6 +36,10 @@ done
 rm -f "$bundle"/*.h
 g++ -O2 -std=c++20 -I"$root/runtime/include" -I/usr/include/halide14 "$root/tests/gpu/gpu_check.cpp" \
   -o "$bundle/gpu_check" -static-libstdc++ -static-libgcc -ldl
+# The libraries need GCC 12's libstdc++ (GLIBCXX_3.4.30) and glibc >= 2.34; check.sh puts this
+# copy first on gpu_check's library path, in case the GPU machine's own is older.
+mkdir -p "$bundle/lib"
+cp -L "$(g++ -print-file-name=libstdc++.so.6)" "$bundle/lib/"
 du -sh "$bundle"
 ls -l "$bundle"
 echo "prepare: done. On the GPU machine: tests/gpu/check.sh ${bundle#"$root"/}"
