@@ -21,6 +21,8 @@ It writes into DIR (float64):
   loss.bin         the weighted sum of the losses
   prediction.bin   the first loss's prediction input (logits for the classifiers)
   output.bin       what inference returns for it (probabilities for the classifiers)
+  loss_<k>.bin, prediction_<k>.bin, output_<k>.bin
+                   the same for each loss k in graph order (loss_<k> unweighted)
   grad_<i>.bin     train mode: the gradient of each trainable parameter i
   grad_input.bin   train mode, float input: the gradient with respect to the input
   state_<i>.bin    train mode: the new value of each state parameter i
@@ -194,25 +196,30 @@ def main(graph_path, folder):
 
     ctx = {"training": training, "states": {}, "read_mask": read_mask, "after_backward": []}
     total = 0
-    first_loss = None
+    losses = []  # (node, unweighted value)
     for n in nodes:
         if n["kind"] == "layer":
             ctx["node"], ctx["shape"] = n["name"], n["shape"]
             xs = [values[i] for i in n["inputs"]]
             values[n["name"]] = LAYERS[n["op"]](ctx, *xs, params.get(n["name"], {}), n["attrs"])
         elif n["kind"] == "loss":
-            pred = values[n["inputs"][0]]
-            if first_loss is None:
-                first_loss = n
-            total = total + n["weight"] * LOSSES[n["op"]](pred, values[n["inputs"][1]])
+            value = LOSSES[n["op"]](values[n["inputs"][0]], values[n["inputs"][1]])
+            losses.append((n, value))
+            total = total + n["weight"] * value
 
     def save(name, t):
         t.detach().numpy().astype(np.float64).tofile(os.path.join(folder, name))
 
-    prediction = values[first_loss["inputs"][0]]
-    save("loss.bin", torch.tensor([float(total)]))
-    save("prediction.bin", prediction)
-    save("output.bin", PREDICT.get(first_loss["op"], lambda z: z)(prediction))
+    save("loss.bin", torch.tensor([float(total)], dtype=torch.float64))
+    for k, (n, value) in enumerate(losses):
+        prediction = values[n["inputs"][0]]
+        output = PREDICT.get(n["op"], lambda z: z)(prediction)
+        save("loss_%d.bin" % k, torch.tensor([float(value)], dtype=torch.float64))
+        save("prediction_%d.bin" % k, prediction)
+        save("output_%d.bin" % k, output)
+        if k == 0:
+            save("prediction.bin", prediction)
+            save("output.bin", output)
     if not training:
         return
     total.backward()
