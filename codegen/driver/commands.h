@@ -26,6 +26,10 @@ int run_compile(const CompileOptions& options);
 
 int run_check(const std::string& path);
 
+// nnc ops: every op of the language as a Markdown table (dsl/GRAMMAR.md embeds it).
+std::string ops_markdown();
+int run_ops();
+
 struct TrainOptions {
     std::string model;       // .nn (compiled into the cache first) or .so
     std::optional<int64_t> epochs, batch, validation, limit;

@@ -47,6 +47,8 @@ int main(int argc, char** argv) {
     CLI::App* check = app.add_subcommand("check", "check a .nn file and print its layers, shapes and parameter counts");
     check->add_option("model", check_path, "the .nn file")->required();
 
+    CLI::App* ops = app.add_subcommand("ops", "print every layer and loss with its inputs and attributes (Markdown)");
+
     nnc::driver::TrainOptions train;
     CLI::App* tr = app.add_subcommand(
         "train", "train a model (.nn or .so) on Fashion-MNIST IDX files, a CSV file or .npy files, writing a run folder "
@@ -86,6 +88,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
 
     if (*check) return nnc::driver::run_check(check_path);
+    if (*ops) return nnc::driver::run_ops();
     if (*tr) return nnc::driver::run_train(train);
     if (*ev) return nnc::driver::run_eval(eval);
     if (*pr) return nnc::driver::run_predict(predict);

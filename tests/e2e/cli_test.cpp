@@ -98,3 +98,24 @@ TEST_F(Cli, TrainRejectsAValidationSetLargerThanTheData) {
 }
 
 }  // namespace
+
+namespace {
+
+// dsl/GRAMMAR.md's op reference is `nnc ops` verbatim: adding or changing a layer's attributes
+// without updating the document fails here (regenerate the block between the markers).
+TEST(CliOps, GrammarEmbedsTheGeneratedOpTable) {
+    const Result r = run("ops");
+    ASSERT_EQ(r.status, 0) << r.output;
+    std::ifstream in(std::string(NNC_SOURCE_DIR) + "/dsl/GRAMMAR.md");
+    const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string begin = "<!-- nnc ops: begin -->\n", end = "<!-- nnc ops: end -->";
+    const size_t b = doc.find(begin), e = doc.find(end);
+    ASSERT_NE(b, std::string::npos);
+    ASSERT_NE(e, std::string::npos);
+    EXPECT_EQ(doc.substr(b + begin.size(), e - b - begin.size()), r.output)
+        << "run `nnc ops` and paste its output between the markers in dsl/GRAMMAR.md";
+    for (const char* op : {"conv2d", "batchnorm", "dropout", "embedding", "lstm", "gru", "softmax_cross_entropy"})
+        EXPECT_NE(r.output.find(std::string("| `") + op + "` |"), std::string::npos) << op;
+}
+
+}  // namespace
