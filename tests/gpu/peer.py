@@ -33,6 +33,11 @@ def window(attrs, dilation=True):
     return k, stride, d, pad
 
 
+def key(name):
+    """A module name for a node name (torch rejects the dots of block nodes, "s1.a.c")."""
+    return name.replace(".", "__")
+
+
 class Recurrent(nn.Module):
     def __init__(self, cell, features, hidden, sequences):
         super().__init__()
@@ -78,7 +83,7 @@ class GraphModel(nn.Module):
                 m = Recurrent(op, in_shape[-1], int(a["hidden"]), bool(a.get("return_sequences", False)))
             else:
                 continue
-            self.layers[n["name"]] = m
+            self.layers[key(n["name"])] = m
 
     def forward(self, x, targets):
         values = {}
@@ -91,8 +96,8 @@ class GraphModel(nn.Module):
             if n["kind"] == "layer":
                 xs = [values[i] for i in n["inputs"]]
                 op, a = n["op"], n["attrs"]
-                if n["name"] in self.layers:
-                    y = self.layers[n["name"]](xs[0])
+                if key(n["name"]) in self.layers:
+                    y = self.layers[key(n["name"])](xs[0])
                 elif op == "relu":
                     y = torch.relu(xs[0])
                 elif op == "maxpool2d":
@@ -184,13 +189,20 @@ def main():
     results = {"torch": torch.__version__, "device": args.device,
                "gpu": torch.cuda.get_device_name(0) if args.device == "cuda" else "none"}
     print("PyTorch %s on %s (%s)" % (torch.__version__, args.device, results["gpu"]), flush=True)
+    failures = 0
     for name in MODELS:
         path = os.path.join(args.bundle, name + ".graph.json")
         if not os.path.exists(path):
             continue
         graph = json.load(open(path))
         for batch in (64, 256):
-            ms = step_ms(graph, args.device, batch, warmup=10, timed=args.timed)
+            try:
+                ms = step_ms(graph, args.device, batch, warmup=10, timed=args.timed)
+            except Exception as e:  # one model's failure must not hide the others' figures
+                results["%s.b%d.error" % (name, batch)] = repr(e)
+                print("torch %-16s batch %4d: FAILED %r" % (name, batch, e), flush=True)
+                failures += 1
+                continue
             results["%s.b%d.ms" % (name, batch)] = ms
             results["%s.b%d.samples_per_s" % (name, batch)] = batch * 1e3 / ms
             print("torch %-16s batch %4d: %8.3f ms/step %9.0f samples/s" % (name, batch, ms, batch * 1e3 / ms),
@@ -198,6 +210,7 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
