@@ -14,6 +14,7 @@
 // Every counter lives in the model's TrainState (train_state.h), current after each batch; with
 // config->resume the loop starts from it: the epoch's shuffle is recomputed from (seed, epoch) and
 // the batches already done are skipped, so a resumed run repeats the uninterrupted one exactly.
+#include "runtime/augment.h"
 #include "runtime/dataset.h"
 #include "runtime/errors.h"
 #include "runtime/initializers.h"
@@ -240,6 +241,13 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
         require(config->threads >= 0 && config->threads <= 256,
                 "nnc_train: threads must be in [0, 256] (0: the model's), got " + std::to_string(config->threads));
         check_compatible(m, *train, "the training set");
+        require(config->augment_crop_pad >= 0, "nnc_train: augment_crop_pad must be >= 0, got " + std::to_string(config->augment_crop_pad));
+        AugmentConfig augment;
+        augment.crop_pad = config->augment_crop_pad;
+        augment.flip = config->augment_flip != 0;
+        require(!augment.enabled() || (m.desc->input.rank == 3 && m.desc->input_dtype == NNC_DTYPE_FLOAT32),
+                "nnc_train: augmentation needs image inputs [C, H, W], but model '" + std::string(m.desc->model_name) +
+                    "' takes an input of rank " + std::to_string(m.desc->input.rank) + "; turn augmentation off");
         if (validation) check_compatible(m, *validation, "the validation set");
 
         const int acc = accuracy_loss(m);
@@ -320,6 +328,11 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
             for (int64_t first = st.batches_done * config->batch; first < train->count; first += config->batch) {
                 const int64_t n = std::min(config->batch, train->count - first);
                 batch.gather(m, *train, order.data() + first, n);
+                if (augment.enabled()) {
+                    const nnc_tensor_desc& in = m.desc->input;
+                    augment_images(batch.input.data(), n, in.dims[0], in.dims[1], in.dims[2], augment,
+                                   stream_seed(config->seed, "augment/" + std::to_string(epoch) + "/" + std::to_string(first)));
+                }
                 const float loss = run_gradients(m, batch.model_input(m), batch.target_ptrs.data(), n, batch_losses.data(),
                                                  predictions.data());
                 if (!std::isfinite(loss)) {

@@ -68,6 +68,9 @@ int main(int argc, char** argv) {
     tr->add_option("--early-stopping-patience", train.early_stopping_patience,
                    "stop after this many epochs without improvement and keep the best weights");
     tr->add_option("--accumulate", train.accumulate, "batches whose gradients make one update");
+    tr->add_option("--augment-crop", train.augment_crop,
+                   "augment image inputs [C, H, W]: shift each by up to this many pixels, zeros filling in (RandomCrop padding)");
+    tr->add_flag("--augment-flip", train.augment_flip, "augment image inputs: mirror left-right with probability 1/2");
     tr->add_option("--threads", train.threads, "threads for the parameter update (0: this machine's)");
     tr->add_option("--seed", train.seed, "seed for initialization and shuffling");
     tr->add_option("--validation", train.validation, "training samples held out for validation");

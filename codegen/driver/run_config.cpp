@@ -61,6 +61,8 @@ json to_json(const RunConfig& c) {
             {"patience", t.early_stopping.patience},
             {"min_delta", t.early_stopping.min_delta}}},
           {"accumulate", t.accumulate},
+          {"augment_crop_pad", t.augment_crop_pad},
+          {"augment_flip", t.augment_flip},
           {"threads", t.threads}}},
         {"optimizer",
          {{"name", c.optimizer_name},
@@ -107,6 +109,8 @@ RunConfig run_config_from_json(const json& j, const std::string& path) {
     get(t, "clip_norm", tc.clip_norm, tw);
     get(t, "clip_value", tc.clip_value, tw);
     get(t, "accumulate", tc.accumulate, tw);
+    if (t.contains("augment_crop_pad")) get(t, "augment_crop_pad", tc.augment_crop_pad, tw);  // runs before augmentation existed have none
+    if (t.contains("augment_flip")) get(t, "augment_flip", tc.augment_flip, tw);
     get(t, "threads", tc.threads, tw);
     get(t, "schedule", s, tw);
     const std::string sw = tw + " schedule";

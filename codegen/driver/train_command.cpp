@@ -331,6 +331,8 @@ int train(const TrainOptions& given) {
         if (o.clip_norm) config.clip_norm = *o.clip_norm;
         if (o.clip_value) config.clip_value = *o.clip_value;
         if (o.accumulate) config.accumulate = *o.accumulate;
+        config.augment_crop_pad = o.augment_crop;
+        config.augment_flip = o.augment_flip ? 1 : 0;
         if (o.threads) config.threads = *o.threads;
         if (o.early_stopping_patience) {
             if (*o.early_stopping_patience < 0) throw std::runtime_error("--early-stopping-patience must be at least 0");

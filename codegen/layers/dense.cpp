@@ -17,18 +17,22 @@ public:
             {"units", dsl::AttrType::Int, true, std::nullopt, {}, "number of outputs"},
             {"init", dsl::AttrType::Init, false, dsl::AttrValue(dsl::InitSpec{"he_normal", 0.0}), {}, "weight initializer"},
             {"bias", dsl::AttrType::Bool, false, dsl::AttrValue(true), {}, "add a learned bias"},
+            {"max_norm", dsl::AttrType::Float, false, dsl::AttrValue(0.0), {},
+             "> 0: after each update, rescale each output unit's incoming weights to at most this L2 norm (0: off)"},
         };
         spec_.shape = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
             if (in[0].dims.size() != 1)
                 return dsl::ShapeResult::fail("dense expects a rank-1 input, got " + in[0].str() +
                                               "; insert flatten() before it");
             if (a.get_int("units") <= 0) return dsl::ShapeResult::fail("dense needs units > 0");
+            if (a.get_float("max_norm") < 0)
+                return dsl::ShapeResult::fail("dense needs max_norm >= 0 (0: off), got " + std::to_string(a.get_float("max_norm")));
             return dsl::ShapeResult::ok({{a.get_int("units")}});
         };
         spec_.params = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
             const int64_t n_in = in[0].dims.at(0), n_out = a.get_int("units");
             std::vector<dsl::ParamSpec> ps;
-            ps.push_back({"weight", {{n_in, n_out}}, a.get_init("init"), n_in, n_out});
+            ps.push_back({"weight", {{n_in, n_out}}, a.get_init("init"), n_in, n_out, a.get_float("max_norm")});
             if (a.get_bool("bias")) ps.push_back({"bias", {{n_out}}, dsl::InitSpec{"zeros", 0.0}, n_in, n_out});
             return ps;
         };

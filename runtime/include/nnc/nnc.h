@@ -321,6 +321,12 @@ typedef struct nnc_train_config {
      * step counter are the model's. With the same data, config (epochs may grow) and thread count
      * the parameters end bit-identical to an uninterrupted run's. seed must be the run's. */
     int resume;
+    /* ABI 3: image augmentation of training batches (inputs [C, H, W]; never validation):
+     * shift each image by up to augment_crop_pad pixels with zeros filling in (torchvision's
+     * RandomCrop(padding=p)), and mirror it left-right with probability 1/2 when augment_flip.
+     * Reproducible from seed, epoch and batch. */
+    int augment_crop_pad;
+    int augment_flip;
 } nnc_train_config;
 
 /* The model's own training defaults from its .nn file (schedule, clipping, early stopping,
