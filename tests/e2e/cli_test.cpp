@@ -73,6 +73,14 @@ TEST_F(Cli, ErrorsAreAllReportedAndNothingIsWritten) {
     EXPECT_FALSE(fs::exists(dir / "bad.h"));
 }
 
+// Augmentation applies to images only; on a flat input it is refused before any training.
+TEST_F(Cli, AugmentationOfANonImageModelIsRefused) {
+    Result r = run("train " NNC_FASHION_MLP_LIBRARY " --limit 200 --validation 50 --augment-flip --out " + (dir / "run").string());
+    EXPECT_NE(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("augmentation needs image inputs [C, H, W]"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("epoch 1/"), std::string::npos) << r.output;
+}
+
 TEST_F(Cli, MissingFileIsAClearError) {
     Result r = run((dir / "absent.nn").string() + " -o " + (dir / "x.so").string());
     EXPECT_NE(r.status, 0);
