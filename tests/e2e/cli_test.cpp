@@ -9,24 +9,13 @@
 #include <fstream>
 #include <string>
 
+#include "tests/e2e/run_nnc.h"
+
 namespace {
 namespace fs = std::filesystem;
 
-struct Result {
-    int status;
-    std::string output;  // stdout and stderr together
-};
-
-Result run(const std::string& args) {
-    const std::string cmd = std::string(NNC_BINARY) + " " + args + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    std::array<char, 4096> buf;
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-    const int st = pclose(p);
-    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
+using nnc::test::Result;
+Result run(const std::string& args) { return nnc::test::run_nnc(args); }
 
 class Cli : public ::testing::Test {
 protected:

@@ -1,0 +1,28 @@
+// Runs the nnc binary under test (NNC_BINARY) as a user would, for the command-line tests.
+#pragma once
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+namespace nnc::test {
+
+struct Result {
+    int status;          // the exit status, -1 if nnc did not exit normally
+    std::string output;  // stdout and stderr together
+};
+
+inline Result run_nnc(const std::string& args) {
+    const std::string cmd = std::string(NNC_BINARY) + " " + args + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    if (!p) return {-1, "popen failed for: " + cmd};
+    std::string out;
+    std::array<char, 4096> buf;
+    size_t n;
+    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+    const int st = pclose(p);
+    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+}  // namespace nnc::test
