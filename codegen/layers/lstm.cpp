@@ -104,14 +104,7 @@ public:
     }
 
     void schedule(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>& in) const override {
-        const rnn::Dims d = rnn::dims_of(node, in[0]);
-        rnn::schedule_products(ctx, node, d, 4 * d.H);
-        if (Func f = ctx.find(node.name + "__state"); f.defined()) rnn::schedule_scan(ctx, f);
-        if (Func f = ctx.find(node.name + "__d_state"); f.defined()) rnn::schedule_scan(ctx, f);
-        if (Func f = ctx.find(node.name + "__d_gates"); f.defined()) {
-            f.compute_inline();
-            ctx.claim(f);
-        }
+        rnn::schedule_layer(ctx, node, in[0], 4);
     }
 
 private:

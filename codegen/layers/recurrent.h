@@ -187,4 +187,17 @@ inline void schedule_products(ScheduleContext& ctx, const dsl::Node& node, const
     if (Halide::Func f = find("d_weight_hh"); f.defined()) schedule_product(ctx, f, G, d.H);
 }
 
+// A recurrent layer's whole schedule: its products, its two scans, and the gate gradients
+// inlined into their users. `gates` is the gate count (LSTM 4, GRU 3).
+inline void schedule_layer(ScheduleContext& ctx, const dsl::Node& node, const dsl::Shape& input, int gates) {
+    const Dims d = dims_of(node, input);
+    schedule_products(ctx, node, d, gates * d.H);
+    if (Halide::Func f = ctx.find(node.name + "__state"); f.defined()) schedule_scan(ctx, f);
+    if (Halide::Func f = ctx.find(node.name + "__d_state"); f.defined()) schedule_scan(ctx, f);
+    if (Halide::Func f = ctx.find(node.name + "__d_gates"); f.defined()) {
+        f.compute_inline();
+        ctx.claim(f);
+    }
+}
+
 }  // namespace nnc::codegen::recurrent
