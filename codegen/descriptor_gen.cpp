@@ -130,7 +130,8 @@ std::string generate_descriptor_source(const dsl::CheckedModel& model, const std
     for (const ModelParam& p : params)
         o << "    {" << c_string(p.full_name) << ", " << dims_init(p.spec.shape) << ", " << init_kind(p.spec.init)
           << ", " << c_double(p.spec.init.a) << ", " << p.spec.fan_in << ", " << p.spec.fan_out << ", "
-          << c_double(p.spec.max_norm) << ", " << (p.spec.trainable ? 1 : 0) << "},\n";
+          << c_double(p.spec.max_norm) << ", " << (p.spec.trainable ? 1 : 0) << ", " << (p.spec.units_first ? 1 : 0)
+          << "},\n";
     if (params.empty()) o << "    {0}\n";
     o << "};\n\n";
     o << "static const nnc_target_desc targets[] = {\n";

@@ -76,6 +76,20 @@ int64_t apply_max_norm(nnc_model& model) {
         if (!(d.max_norm > 0)) continue;
         float* w = model.params.get() + model.offset[p];
         const int64_t count = model.count[p];
+        if (d.units_first && d.rank >= 2) {  // w[unit, ...]: each unit one contiguous block
+            const int64_t units = d.dims[0], size = count / units;
+            for (int64_t u = 0; u < units; ++u) {
+                float* block = w + u * size;
+                double sum = 0.0;
+                for (int64_t i = 0; i < size; ++i) sum += static_cast<double>(block[i]) * block[i];
+                const double norm = std::sqrt(sum);
+                if (norm <= d.max_norm) continue;
+                const float f = static_cast<float>(d.max_norm / (norm + 1e-7));
+                for (int64_t i = 0; i < size; ++i) block[i] *= f;
+                ++rescaled;
+            }
+            continue;
+        }
         const int64_t units = d.rank >= 2 ? d.dims[d.rank - 1] : 1;  // w[row, unit], row-major
         const int64_t rows = count / units;
         std::vector<double> norms(static_cast<size_t>(units), 0.0);

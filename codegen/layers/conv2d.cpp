@@ -30,6 +30,8 @@ public:
             {"dilation", dsl::AttrType::Int, false, dsl::AttrValue(int64_t(1)), {}, "spacing between kernel taps"},
             {"bias", dsl::AttrType::Bool, false, dsl::AttrValue(true), {}, "add a learned bias per filter"},
             {"init", dsl::AttrType::Init, false, dsl::AttrValue(dsl::InitSpec{"he_normal", 0.0}), {}, "weight initializer"},
+            {"max_norm", dsl::AttrType::Float, false, dsl::AttrValue(0.0), {},
+             "> 0: after each update, rescale each filter's weights to at most this L2 norm (0: off)"},
         };
         spec_.shape = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
             if (in[0].dims.size() != 3)
@@ -38,6 +40,8 @@ public:
             Window w;
             if (std::string e = window_from_attrs(a, &w); !e.empty()) return dsl::ShapeResult::fail("conv2d: " + e);
             if (a.get_int("filters") < 1) return dsl::ShapeResult::fail("conv2d needs filters >= 1");
+            if (a.get_float("max_norm") < 0)
+                return dsl::ShapeResult::fail("conv2d needs max_norm >= 0 (0: off), got " + std::to_string(a.get_float("max_norm")));
             const int64_t h = in[0].dims[1], wd = in[0].dims[2];
             if (w.effective() > h + 2 * w.pad || w.effective() > wd + 2 * w.pad)
                 return dsl::ShapeResult::fail("conv2d kernel " + std::to_string(w.effective()) + "x" +
@@ -49,7 +53,9 @@ public:
         spec_.params = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
             const int64_t c = in[0].dims.at(0), f = a.get_int("filters"), k = a.get_int("kernel");
             std::vector<dsl::ParamSpec> ps;
-            ps.push_back({"weight", {{f, c, k, k}}, a.get_init("init"), c * k * k, f * k * k});
+            dsl::ParamSpec weight{"weight", {{f, c, k, k}}, a.get_init("init"), c * k * k, f * k * k, a.get_float("max_norm")};
+            weight.units_first = true;  // one unit per filter, as Keras's MaxNorm over (kh, kw, cin)
+            ps.push_back(weight);
             if (a.get_bool("bias")) ps.push_back({"bias", {{f}}, dsl::InitSpec{"zeros", 0.0}, c * k * k, f * k * k});
             return ps;
         };

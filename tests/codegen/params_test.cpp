@@ -39,3 +39,21 @@ TEST(Params, StatesFollowEveryTrainableParameter) {
 
 }  // namespace
 }  // namespace nnc
+
+namespace nnc {
+namespace {
+
+TEST(Params, ConvMaxNormCountsFiltersAsUnits) {
+    test::GraphBuilder g;
+    int c = g.layer("c", "conv2d", {g.input("x", {2, 5, 5})}, {{"filters", int64_t(3)}, {"max_norm", 3.0}});
+    int p = g.layer("p", "global_avgpool", {c});
+    g.layer("loss", "mse", {p, g.real_target("y", {3})});
+    const auto params = codegen::collect_params(g.model(), codegen::layer_catalog());
+    ASSERT_EQ(params[0].full_name, "c.weight");
+    EXPECT_DOUBLE_EQ(params[0].spec.max_norm, 3.0);
+    EXPECT_TRUE(params[0].spec.units_first);
+    EXPECT_DOUBLE_EQ(params[1].spec.max_norm, 0.0);  // the bias is not constrained
+}
+
+}  // namespace
+}  // namespace nnc

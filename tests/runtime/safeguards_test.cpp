@@ -1,11 +1,13 @@
 // Gradient clipping against torch.nn.utils, max-norm constraints on a fake descriptor, and, in
 // nnc_train: schedules, early stopping (best weights restored), gradient accumulation.
+#include "runtime/model.h"
 #include "runtime/safeguards.h"
 
 #include "tests/runtime/fake_model.h"
 #include "tests/runtime/test_support.h"
 #include "tests/runtime/torch_reference.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace {
@@ -270,6 +272,36 @@ TEST(Accumulation, EqualsOneLargeBatch) {
         results.push_back(get_param(m.get(), 0));
     }
     for (size_t i = 0; i < results[0].size(); ++i) EXPECT_NEAR(results[0][i], results[1][i], 1e-5) << i;
+}
+
+}  // namespace
+
+namespace {
+
+// A conv weight [F, C, K, K] is bounded per filter: each filter's C*K*K weights are one unit.
+TEST(MaxNormUnits, ConvWeightsAreBoundedPerFilter) {
+    nnc_param_desc weight{};
+    weight.name = "conv.weight";
+    weight.rank = 4;
+    weight.dims[0] = 2, weight.dims[1] = 1, weight.dims[2] = 2, weight.dims[3] = 2;
+    weight.max_norm = 1.0;
+    weight.trainable = 1;
+    weight.units_first = 1;
+    nnc_model_desc desc{};
+    desc.num_params = desc.num_trainable = 1;
+    desc.params = &weight;
+    nnc_model m;
+    m.desc = &desc;
+    m.offset = {0};
+    m.count = {8};
+    m.arena_size = m.trainable_size = 32;
+    m.params = nnc::runtime::make_aligned_floats(32);
+    // Filter 0: norm 4 (four 2s) -> rescaled to 1; filter 1: norm 0.5 -> untouched.
+    const float init[8] = {2, 2, 2, 2, 0.25f, 0.25f, 0.25f, 0.25f};
+    std::copy(init, init + 8, m.params.get());
+    EXPECT_EQ(nnc::runtime::apply_max_norm(m), 1);
+    for (int i = 0; i < 4; ++i) EXPECT_NEAR(m.params[i], 0.5, 1e-6);
+    for (int i = 4; i < 8; ++i) EXPECT_FLOAT_EQ(m.params[i], 0.25f);
 }
 
 }  // namespace

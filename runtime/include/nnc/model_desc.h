@@ -50,6 +50,8 @@ typedef struct nnc_param_desc {
     int trainable;                  /* 0: a state tensor (batch-norm running statistics): no gradient,
                                        no update; each training step replaces it. States follow every
                                        trainable parameter in the list. */
+    int units_first;                /* max_norm's output units are the first dimension (a conv
+                                       weight [F, C, K, K]: one unit per filter) instead of the last */
 } nnc_param_desc;
 
 typedef struct nnc_tensor_desc {
