@@ -47,6 +47,7 @@ struct Def {
     int64_t num_classes = 0;
     double loss_weight = 1.0;
     DType dtype = DType::Float32;
+    bool init_written = false;  // the call gives `init` (by name or position)
     std::optional<Shape> shape;
     std::vector<int> users;
 };
@@ -81,6 +82,7 @@ public:
         collect(m);
         for (size_t d = 0; d < defs_.size(); ++d) in_context(static_cast<int>(d), [&](int id) { bind(id); });
         for (size_t d = 0; d < defs_.size(); ++d) in_context(static_cast<int>(d), [&](int id) { resolve(id); });
+        default_initializers();
         const std::vector<int> order = topological_order();
         for (int d : order) in_context(d, [&](int id) { infer_shape(id); });
         check_usage(m);
@@ -316,6 +318,32 @@ private:
         BoundAttrs b = bind_attrs(call.text, d.op->attrs, attr_args, call.span, file_, diags_);
         d.attrs = std::move(b.attrs);
         if (!b.ok) d.ok = false;
+        size_t positional = 0, init_at = d.op->attrs.size();
+        for (size_t k = 0; k < d.op->attrs.size(); ++k)
+            if (d.op->attrs[k].name == "init") init_at = k;
+        for (const ast::Arg* a : attr_args) {
+            if (a->key == "init") d.init_written = true;
+            if (a->positional()) ++positional;
+        }
+        if (positional > init_at) d.init_written = true;
+    }
+
+    // Initializers follow the activation when the file does not choose one: a layer whose every
+    // user is tanh or sigmoid gets Glorot (xavier_uniform) instead of its He default, which is
+    // meant for ReLU. (Embeddings default to uniform and recurrent weights to orthogonal in
+    // their own op specs.)
+    void default_initializers() {
+        for (Def& d : defs_) {
+            if (d.kind != NodeKind::Layer || !d.op || d.init_written || !d.attrs.has("init") || d.users.empty()) continue;
+            const std::string kind = d.attrs.get_init("init").kind;
+            if (kind != "he_normal" && kind != "he_uniform") continue;
+            bool saturating = true;
+            for (int u : d.users) {
+                const Def& user = defs_[static_cast<size_t>(u)];
+                saturating = saturating && user.op && (user.op->name == "tanh" || user.op->name == "sigmoid");
+            }
+            if (saturating) d.attrs.values["init"] = InitSpec{"xavier_uniform", 0.0};
+        }
     }
 
     static bool has_attr(const OpSpec& op, const std::string& name) {

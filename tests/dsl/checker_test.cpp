@@ -219,5 +219,27 @@ TEST(Checker, Float32InputMayBeWrittenOut) {
     EXPECT_EQ(ok.model->node(ok.model->inputs[0]).dtype, DType::Float32);
 }
 
+// He initialization suits ReLU; a layer feeding only tanh or sigmoid gets Glorot unless the
+// file chooses.
+TEST(Checker, DefaultInitializerFollowsTheActivation) {
+    Result r = compile(R"(model m {
+  input x: [4]
+  target y: classes(2)
+  a = dense(x, 8)
+  ta = tanh(a)
+  b = dense(ta, 8, init=he_normal)
+  sb = sigmoid(b)
+  c = dense(sb, 8)
+  rc = relu(c)
+  d = dense(rc, 2)
+  loss = softmax_cross_entropy(d, y)
+})");
+    ASSERT_TRUE(r.model) << r.errors;
+    EXPECT_EQ(by_name(*r.model, "a").attrs.get_init("init").kind, "xavier_uniform");  // feeds tanh
+    EXPECT_EQ(by_name(*r.model, "b").attrs.get_init("init").kind, "he_normal");       // written
+    EXPECT_EQ(by_name(*r.model, "c").attrs.get_init("init").kind, "he_normal");       // feeds relu
+    EXPECT_EQ(by_name(*r.model, "d").attrs.get_init("init").kind, "he_normal");       // feeds the loss
+}
+
 }  // namespace
 }  // namespace nnc::dsl
