@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <span>
 #include <string>
 
@@ -136,13 +137,13 @@ void check_targets(const nnc_model& model, const void* const* targets, int64_t b
 
 // Builds a pipeline's argv piece by piece; the views live as long as the call.
 struct Args {
-    std::vector<TensorView> views;          // the caller's tensors: temporaries on a GPU
+    // A deque: growing it never moves a view, so the buffer pointers taken below stay valid for
+    // any number of parameters (a fixed reserve capped deep models).
+    std::deque<TensorView> views;           // the caller's tensors: temporaries on a GPU
     std::vector<halide_buffer_t*> buffers;  // argv order: views and the device's parameter windows
-    Args() { views.reserve(256); }
     void add(void* data, halide_type_t type, std::span<const int64_t> dims, int64_t batch, const char* what) {
-        if (views.size() == views.capacity()) throw Error(NNC_ERR_RUNTIME, "internal error: too many pipeline arguments");
         views.emplace_back(data, type, dims, batch, what);
-        buffers.push_back(views.back().raw());  // stable: the vector never reallocates
+        buffers.push_back(views.back().raw());
     }
     void add_buffer(halide_buffer_t* b) { buffers.push_back(b); }
     std::vector<void*> argv() { return {buffers.begin(), buffers.end()}; }
