@@ -48,8 +48,10 @@ int64_t macs_of(const dsl::CheckedModel& model, const dsl::Node& n) {
 }  // namespace
 
 int run_check(const std::string& path) {
-    auto model = load_checked_model(path);
+    std::string text;
+    auto model = load_checked_model(path, &text);
     if (!model) return 1;
+    print_lint_findings(path, text, *model, {});  // warnings only: check still succeeds
     const auto params = codegen::collect_params(*model, codegen::layer_catalog());
 
     struct Row { std::string layer, shape, params, macs, inputs; };

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "codegen/scheduler.h"
+#include "dsl/lint.h"
 #include "dsl/model.h"
 
 namespace nnc::driver {
@@ -25,6 +26,18 @@ struct CompileOptions {
 int run_compile(const CompileOptions& options);
 
 int run_check(const std::string& path);
+
+// nnc lint model.nn: the field guide's rules (dsl/lint.h) as warnings, or errors with --werror.
+struct LintCommandOptions {
+    std::string input;
+    std::string target = "host";  // GPU targets get GPU advice (batch a multiple of 32)
+    bool werror = false;
+    bool list_rules = false;      // --rules: print each rule's name and summary
+};
+int run_lint(const LintCommandOptions& options);
+// Lints a checked model and prints its findings to stderr; returns how many (nnc check uses it).
+int print_lint_findings(const std::string& path, const std::string& source_text, const dsl::CheckedModel& model,
+                        const dsl::LintOptions& options);
 
 // nnc ops: every op of the language as a Markdown table (dsl/GRAMMAR.md embeds it).
 std::string ops_markdown();

@@ -1,6 +1,7 @@
 // nnc: compile a .nn model into a shared library, check it, train it, evaluate it, predict with it.
 //   nnc model.nn -o model.so        compile (writes model.so and model.h)
 //   nnc check model.nn              shapes and parameter counts
+//   nnc lint model.nn               the field guide's practices, as warnings
 //   nnc train model.nn|model.so     train (Fashion-MNIST by default, or CSV/.npy data) into a run folder
 //   nnc eval model.so --weights W --data D        loss and accuracy on a dataset
 //   nnc predict model.so --weights W --input X --output Y   outputs in the user's units
@@ -47,6 +48,14 @@ int main(int argc, char** argv) {
     CLI::App* check = app.add_subcommand("check", "check a .nn file and print its layers, shapes and parameter counts");
     check->add_option("model", check_path, "the .nn file")->required();
 
+    nnc::driver::LintCommandOptions lint;
+    CLI::App* li = app.add_subcommand("lint", "check a .nn file against the field guide's practices (warnings with the "
+                                              "rule's name; '# nnc: allow(RULE)' on the line silences one)");
+    li->add_option("model", lint.input, "the .nn file");
+    li->add_option("--target", lint.target, "the Halide target it will be compiled for (default: host)");
+    li->add_flag("--werror", lint.werror, "report findings as errors and exit with status 1");
+    li->add_flag("--rules", lint.list_rules, "list the rules");
+
     CLI::App* ops = app.add_subcommand("ops", "print every layer and loss with its inputs and attributes (Markdown)");
 
     nnc::driver::TrainOptions train;
@@ -91,6 +100,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
 
     if (*check) return nnc::driver::run_check(check_path);
+    if (*li) return nnc::driver::run_lint(lint);
     if (*ops) return nnc::driver::run_ops();
     if (*tr) return nnc::driver::run_train(train);
     if (*ev) return nnc::driver::run_eval(eval);
