@@ -19,6 +19,7 @@
 #include "dsl/attr_binder.h"
 #include "dsl/block_expander.h"
 #include "dsl/nearest.h"
+#include "dsl/resource_limits.h"
 #include "dsl/train_config.h"
 
 namespace nnc::dsl {
@@ -87,7 +88,10 @@ public:
         for (int d : order) in_context(d, [&](int id) { infer_shape(id); });
         check_usage(m);
         if (diags_.error_count() > errors_before) return std::nullopt;
-        return build(m, order);
+        CheckedModel model = build(m, order);
+        check_memory(model, ops_, file_, m.name_span, diags_);
+        if (diags_.error_count() > errors_before) return std::nullopt;
+        return model;
     }
 
 private:
@@ -205,6 +209,12 @@ private:
             s.dims.push_back(item.int_value);
         }
         if (!ok) return std::nullopt;
+        if (!tensor_elements(s)) {
+            diags_.error(file_, v.span, what + " " + s.str() + " has more than " + std::to_string(kMaxTensorElements) +
+                                            " elements per sample")
+                .help("Halide indexes tensors with 32-bit integers; use smaller dimensions");
+            return std::nullopt;
+        }
         return s;
     }
 
@@ -526,6 +536,22 @@ private:
         if (!r.error.empty()) {
             diags_.error(file_, d.stmt->value.span, r.error);
             return;
+        }
+        // Each tensor and parameter must be indexable with Halide's 32-bit integers.
+        if (!tensor_elements(r.shape)) {
+            diags_.error(file_, d.stmt->value.span, "the output of '" + d.name + "', " + r.shape.str() + ", has more than " +
+                                                        std::to_string(kMaxTensorElements) + " elements per sample")
+                .help("Halide indexes tensors with 32-bit integers; make the layer smaller");
+            return;
+        }
+        if (d.op->params) {
+            for (const ParamSpec& p : d.op->params(in, d.attrs)) {
+                if (tensor_elements(p.shape)) continue;
+                diags_.error(file_, d.stmt->value.span, "parameter '" + d.name + "." + p.name + "', " + p.shape.str() +
+                                                            ", has more than " + std::to_string(kMaxTensorElements) + " elements")
+                    .help("Halide indexes tensors with 32-bit integers; make the layer smaller");
+                return;
+            }
         }
         d.shape = r.shape;
     }

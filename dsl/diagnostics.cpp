@@ -23,20 +23,39 @@ std::string where(const Diagnostic& d, const Span& span) {
     return s + ": ";
 }
 
+// Hostile input can put megabytes on one line or into one token: messages and quoted lines are
+// cut to a readable size ("…" marks the cut), so one error never prints the whole file.
+constexpr size_t kMaxMessage = 1000, kMaxLine = 240, kLineContext = 80;
+
+std::string elide(const std::string& text) {
+    if (text.size() <= kMaxMessage) return text;
+    return text.substr(0, kMaxMessage - 100) + "…" + text.substr(text.size() - 100);
+}
+
 // The quoted source line with a gutter, then ^~~~ under the span. Tabs before the column are
-// copied so the caret lines up however the terminal expands them.
+// copied so the caret lines up however the terminal expands them. A long line is quoted as a
+// window around the column, "…" marking what is left out.
 std::string snippet(const SourceFile* file, const Span& span) {
     if (!file || span.loc.line <= 0) return {};
-    const std::string_view line = file->line(span.loc.line);
+    std::string_view line = file->line(span.loc.line);
     const std::string num = std::to_string(span.loc.line);
     const std::string gutter(num.size(), ' ');
-    std::string out = " " + num + " | " + std::string(line) + "\n";
+    size_t col = static_cast<size_t>(std::max(span.loc.col, 1)) - 1;
+    std::string before, after;
+    if (line.size() > kMaxLine) {
+        const size_t first = std::min(col > kLineContext ? col - kLineContext : 0, line.size());
+        const size_t count = std::min(line.size() - first, kMaxLine);
+        if (first > 0) before = "…";
+        if (first + count < line.size()) after = "…";
+        line = line.substr(first, count);
+        col -= first;
+    }
+    std::string out = " " + num + " | " + before + std::string(line) + after + "\n";
     out += " " + gutter + " |";
-    std::string marks = " ";
-    const size_t col = static_cast<size_t>(std::max(span.loc.col, 1)) - 1;
+    std::string marks = before.empty() ? " " : "  ";  // "…" is one column wide
     for (size_t i = 0; i < col; ++i) marks += (i < line.size() && line[i] == '\t') ? '\t' : ' ';
     marks += '^';
-    // Underline the rest of the span, but never past the end of the line.
+    // Underline the rest of the span, but never past the end of the (quoted) line.
     const size_t len = static_cast<size_t>(std::max(span.length, 1));
     const size_t end = std::min(col + len, std::max(line.size(), col + 1));
     for (size_t i = col + 1; i < end; ++i) marks += '~';
@@ -82,16 +101,16 @@ Diagnostic& Diagnostics::warning(const SourceFile& file, Span at, std::string me
 }
 
 std::string render(const Diagnostic& d) {
-    std::string out = where(d, d.span) + severity_name(d.severity) + ": " + d.message + "\n";
+    std::string out = where(d, d.span) + severity_name(d.severity) + ": " + elide(d.message) + "\n";
     out += snippet(d.file, d.span);
     std::vector<DiagnosticNote> notes = d.notes;
     notes.insert(notes.end(), d.context.begin(), d.context.end());
     for (const DiagnosticNote& n : notes) {
         if (n.located) {
-            out += where(d, n.span) + severity_name(n.severity) + ": " + n.message + "\n";
+            out += where(d, n.span) + severity_name(n.severity) + ": " + elide(n.message) + "\n";
             out += snippet(d.file, n.span);
         } else {
-            out += std::string(severity_name(n.severity)) + ": " + n.message + "\n";
+            out += std::string(severity_name(n.severity)) + ": " + elide(n.message) + "\n";
         }
     }
     return out;

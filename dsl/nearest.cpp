@@ -30,6 +30,10 @@ std::optional<std::string> nearest_match(const std::string& name, const std::vec
     int best_d = limit + 1;
     for (const std::string& c : candidates) {
         if (c == name) continue;
+        // The distance is at least the length difference: skip the table (a 10 MB name
+        // would otherwise cost a 10M-row table per candidate).
+        const size_t gap = name.size() > c.size() ? name.size() - c.size() : c.size() - name.size();
+        if (gap > static_cast<size_t>(limit)) continue;
         const int d = edit_distance(name, c);
         if (d < best_d && d < static_cast<int>(std::max(name.size(), c.size()))) {
             best = c;
