@@ -10,6 +10,25 @@
 
 namespace nnc::codegen {
 
+namespace {
+
+// nnc.hpp without its #include of nnc.h: the C declarations are inlined just above it.
+std::string inlined_cpp_wrapper() {
+    std::string text = kNncCppHeader;
+    const std::string include = "#include \"nnc/nnc.h\"\n";
+    const size_t at = text.find(include);
+    if (at != std::string::npos) text.erase(at, include.size());
+    return text;
+}
+
+std::string dims_list(const dsl::Shape& shape) {
+    std::string s;
+    for (size_t i = 0; i < shape.dims.size(); ++i) s += (i ? ", " : "") + std::to_string(shape.dims[i]);
+    return s;
+}
+
+}  // namespace
+
 std::string generate_model_header(const dsl::CheckedModel& model, const std::string& library_name) {
     std::string upper = model.name;
     std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
@@ -36,6 +55,31 @@ std::string generate_model_header(const dsl::CheckedModel& model, const std::str
       << "/* Parameters in ABI order: name and row-major shape. */\n";
     for (size_t i = 0; i < params.size(); ++i)
         o << "/*   " << i << ": " << params[i].full_name << " " << params[i].spec.shape.str() << " */\n";
+
+    // C++20: the wrapper and this model's shapes as compile-time constants.
+    o << "\n#if defined(__cplusplus) && __cplusplus >= 202002L && !defined(NNC_NO_CPP_WRAPPER)\n"
+      << inlined_cpp_wrapper() << "\n"
+      << "namespace nnc::models::" << model.name << " {\n"
+      << "struct Spec {\n"
+      << "    static constexpr const char* name = \"" << model.name << "\";\n"
+      << "    using input_type = " << (input.dtype == dsl::DType::Int32 ? "int32_t" : "float") << ";\n"
+      << "    static constexpr std::array<int64_t, " << input.shape.dims.size() << "> input_shape{" << dims_list(input.shape)
+      << "};\n"
+      << "    static constexpr std::size_t input_size = " << input.shape.elements() << ";\n"
+      << "    static constexpr std::array<int64_t, " << prediction.shape.dims.size() << "> output_shape{"
+      << dims_list(prediction.shape) << "};\n"
+      << "    static constexpr std::size_t output_size = " << prediction.shape.elements() << ";\n"
+      << "    static constexpr int64_t num_classes = "
+      << (target.target_kind == dsl::TargetKind::Classes ? target.num_classes : 0) << ";  /* 0: real targets */\n"
+      << "    static constexpr int num_params = " << params.size() << ";\n"
+      << "    static constexpr std::array<const char*, " << params.size() << "> param_names{";
+    for (size_t i = 0; i < params.size(); ++i) o << (i ? ", " : "") << "\"" << params[i].full_name << "\"";
+    o << "};\n"
+      << "};\n"
+      << "/* RAII model over this library; throws nnc::Error if the linked library is another model. */\n"
+      << "using Model = nnc::TypedModel<Spec>;\n"
+      << "}  // namespace nnc::models::" << model.name << "\n"
+      << "#endif\n";
     o << "\n#endif\n";
     return o.str();
 }

@@ -1,22 +1,75 @@
-# nnc_add_model(<name> SOURCE <model.nn> [SCHEDULER template|Mullapudi2016|Adams2019|Li2018])
-# Compiles a .nn file with nnc into <name>.so + <name>.h in the current binary folder and
-# defines an imported library target <name> to link against. Recompiles when the .nn file,
-# nnc or the runtime changes.
-function(nnc_add_model name)
-  cmake_parse_arguments(ARG "" "SOURCE;SCHEDULER" "" ${ARGN})
+# nnc_add_model(TARGET <name> SOURCE <model.nn>
+#               [TARGET_ARCH host|host-cuda|<Halide target>]
+#               [SCHEDULER template|Mullapudi2016|Adams2019|Li2018]
+#               [SCHEDULE <saved schedule file>])
+# nnc_add_model(<name> SOURCE <model.nn> ...)            (the same; the older spelling)
+#
+# Compiles a .nn file with nnc into <name>.so + <name>.h (+ <name>.graph.json) in the current
+# binary folder and defines an imported library target <name>: link it like any library and
+# include "<name>.h". Recompiles when the .nn file, the schedule file, nnc or the runtime changes.
+#
+# The same file serves the nnc build tree (the nnc and nnc_runtime targets) and an installed
+# package (nncConfig.cmake defines the imported executable nnc::nnc and NNC_RUNTIME_ARCHIVE).
+function(nnc_add_model)
+  cmake_parse_arguments(ARG "" "TARGET;SOURCE;SCHEDULER;SCHEDULE;TARGET_ARCH" "" ${ARGN})
+  set(name "${ARG_TARGET}")
+  if(NOT name)
+    list(POP_FRONT ARG_UNPARSED_ARGUMENTS name)
+  endif()
+  if(NOT name)
+    message(FATAL_ERROR "nnc_add_model: name the library: nnc_add_model(TARGET my_model SOURCE model.nn)")
+  endif()
+  if(ARG_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "nnc_add_model(${name}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}; "
+                        "expected TARGET, SOURCE, TARGET_ARCH, SCHEDULER, SCHEDULE")
+  endif()
   if(NOT ARG_SOURCE)
     message(FATAL_ERROR "nnc_add_model(${name}): SOURCE <model.nn> is required")
   endif()
   get_filename_component(src "${ARG_SOURCE}" ABSOLUTE)
+  if(NOT EXISTS "${src}")
+    message(FATAL_ERROR "nnc_add_model(${name}): SOURCE ${src} does not exist")
+  endif()
+
+  # In the nnc build tree the targets themselves; installed, the imported nnc::nnc.
+  if(TARGET nnc::nnc)
+    set(nnc_command nnc::nnc)
+    set(nnc_depends nnc::nnc ${NNC_RUNTIME_ARCHIVE})
+  else()
+    set(nnc_command nnc)
+    set(nnc_depends nnc nnc_runtime)
+  endif()
+
   set(dir ${CMAKE_CURRENT_BINARY_DIR})
   set(extra)
+  if(ARG_TARGET_ARCH)
+    list(APPEND extra --target ${ARG_TARGET_ARCH})
+  endif()
   if(ARG_SCHEDULER)
     list(APPEND extra --scheduler ${ARG_SCHEDULER})
   endif()
+  if(ARG_SCHEDULE)
+    get_filename_component(schedule "${ARG_SCHEDULE}" ABSOLUTE)
+    # Saved schedules are read by nnc only once it has --schedule-file; say so at configure
+    # time rather than fail with "unknown option" in the build.
+    get_property(help_text GLOBAL PROPERTY NNC_DRIVER_HELP_TEXT)
+    if(NOT help_text AND TARGET nnc::nnc)
+      get_target_property(nnc_exe nnc::nnc IMPORTED_LOCATION)
+      execute_process(COMMAND ${nnc_exe} --help OUTPUT_VARIABLE help_text ERROR_VARIABLE help_text)
+      set_property(GLOBAL PROPERTY NNC_DRIVER_HELP_TEXT "${help_text}")
+    endif()
+    if(help_text AND NOT help_text MATCHES "--schedule-file")
+      message(FATAL_ERROR "nnc_add_model(${name}): SCHEDULE ${schedule}: this nnc cannot read saved schedules "
+                          "(no --schedule-file); leave SCHEDULE out or choose a SCHEDULER")
+    endif()
+    list(APPEND extra --schedule-file ${schedule})
+    list(APPEND nnc_depends ${schedule})
+  endif()
+
   add_custom_command(
     OUTPUT ${dir}/${name}.so ${dir}/${name}.h ${dir}/${name}.graph.json
-    COMMAND nnc ${src} -o ${dir}/${name}.so --graph-json ${dir}/${name}.graph.json ${extra}
-    DEPENDS nnc nnc_runtime ${src}
+    COMMAND ${nnc_command} ${src} -o ${dir}/${name}.so --graph-json ${dir}/${name}.graph.json ${extra}
+    DEPENDS ${nnc_depends} ${src}
     COMMENT "nnc ${ARG_SOURCE} -> ${name}.so"
     VERBATIM)
   add_custom_target(${name}_library ALL DEPENDS ${dir}/${name}.so)
@@ -24,6 +77,7 @@ function(nnc_add_model name)
   set_target_properties(${name} PROPERTIES
     IMPORTED_LOCATION ${dir}/${name}.so
     IMPORTED_SONAME ${name}.so
-    INTERFACE_INCLUDE_DIRECTORIES ${dir})
+    INTERFACE_INCLUDE_DIRECTORIES ${dir}
+    NNC_GRAPH_JSON ${dir}/${name}.graph.json)
   add_dependencies(${name} ${name}_library)
 endfunction()

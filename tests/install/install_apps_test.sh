@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# install_apps_test.sh BUILD_DIR SOURCE_DIR
+# Installs the nnc build into a fresh prefix and builds and runs samples/apps against it:
+# fashion_app (C++: train with callbacks, save, reload, classify an index and a PGM file),
+# fashion_infer (C, built with CMake and again with pkg-config only), compare_torch.py (ctypes
+# against PyTorch). Then checks that the model rebuilds when its .nn file changes, and only then.
+set -euo pipefail
+build=$(realpath "$1")
+source=$(realpath "$2")
+data=/usr/share/datasets/fashion-mnist
+work=$(mktemp -d /tmp/nnc-install-test.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+prefix=$work/prefix
+
+fail() { echo "install_apps_test: FAIL: $*" >&2; exit 1; }
+step() { echo "== $*"; }
+
+step "cmake --install $build --prefix $prefix"
+cmake --install "$build" --prefix "$prefix" > "$work/install.log" || { cat "$work/install.log"; fail "cmake --install"; }
+for f in bin/nnc lib/nnc/libnnc_runtime.a lib/nnc/exports.map include/nnc/nnc.h include/nnc/nnc.hpp \
+         include/nnc/model_desc.h lib/cmake/nnc/nncConfig.cmake lib/cmake/nnc/nncConfigVersion.cmake \
+         lib/cmake/nnc/nnc_add_model.cmake share/pkgconfig/nnc.pc share/nnc/python/torch_graph.py; do
+  [[ -e $prefix/$f ]] || fail "$f was not installed"
+done
+
+# Only the prefix from here on: no build-tree variables, the installed nnc first on PATH.
+unset NNC_RUNTIME_DIR CMAKE_PREFIX_PATH PKG_CONFIG_PATH
+export PATH=$prefix/bin:/usr/bin:/bin
+
+step "nnc --version"
+version=$(nnc --version)
+echo "$version"
+[[ $version =~ ^nnc\ [0-9]+\.[0-9]+\.[0-9]+\ \(Halide\ [0-9]+\.[0-9]+\.[0-9]+,\ LLVM\ [0-9]+ ]] || fail "nnc --version: '$version'"
+
+# The apps, copied out of the source tree (the .nn file is edited below).
+cp -r "$source/samples/apps" "$work/apps"
+apps=$work/apps
+out=$work/apps-build
+
+step "configure and build samples/apps against $prefix"
+cmake -S "$apps" -B "$out" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" > "$work/configure.log" \
+  || { cat "$work/configure.log"; fail "configure"; }
+cmake --build "$out" > "$work/build.log" 2>&1 || { cat "$work/build.log"; fail "build"; }
+if grep -rlF "$build" "$out/CMakeCache.txt" "$out/build.ninja" "$out"/*.h; then
+  fail "the app build refers to the nnc build tree $build"
+fi
+
+step "fashion_app: train 3000 images for 1 epoch with callbacks, save, reload, classify test image 0"
+"$out/fashion_app" --limit 3000 --epochs 1 --weights "$work/w.ckpt" 0 | tee "$work/app.txt"
+grep -q "^epoch 1/1: train loss" "$work/app.txt" || fail "no per-epoch callback line"
+grep -q "^  epoch 1 " "$work/app.txt" || fail "no per-batch callback line"
+[[ -s $work/w.ckpt ]] || fail "no checkpoint written"
+accuracy=$(sed -n 's/^test accuracy \([0-9.]*\).*/\1/p' "$work/app.txt")
+python3 -c "import sys; sys.exit(0 if float('$accuracy') > 0.65 else 1)" || fail "test accuracy $accuracy after 3000 images"
+class_by_index=$(sed -n 's/^0: class \([0-9]\).*/\1/p' "$work/app.txt")
+[[ -n $class_by_index ]] || fail "no classification of image 0"
+
+step "fashion_app --no-train: the same image as a PGM file"
+python3 - "$data" "$work/image0.pgm" <<'PY'
+import gzip, sys
+pixels = gzip.open(sys.argv[1] + "/t10k-images-idx3-ubyte.gz").read()[16:16 + 784]
+open(sys.argv[2], "wb").write(b"P5\n28 28\n255\n" + pixels)
+PY
+"$out/fashion_app" --no-train --weights "$work/w.ckpt" "$work/image0.pgm" | tee "$work/app_pgm.txt"
+grep -q "image0.pgm: class $class_by_index " "$work/app_pgm.txt" || fail "the PGM of image 0 is not class $class_by_index"
+if "$out/fashion_app" --no-train --weights "$work/missing.ckpt" 0 2> "$work/err.txt"; then fail "a missing checkpoint was accepted"; fi
+grep -q "missing.ckpt" "$work/err.txt" || fail "the error does not name the missing file: $(cat "$work/err.txt")"
+
+step "fashion_infer (C)"
+"$out/fashion_infer" "$work/w.ckpt" "$data" 1000 | tee "$work/infer.txt"
+grep -q "^fashion_classifier: accuracy 0\.[6-9]" "$work/infer.txt" || fail "fashion_infer accuracy"
+grep -q "^image 0: class $class_by_index " "$work/infer.txt" || fail "fashion_infer disagrees with fashion_app on image 0"
+
+step "fashion_infer built with pkg-config alone"
+export PKG_CONFIG_PATH=$prefix/share/pkgconfig
+[[ -x $(pkg-config --variable=nnc nnc) ]] || fail "pkg-config --variable=nnc nnc: $(pkg-config --variable=nnc nnc)"
+cc -std=c11 -O1 "$apps/fashion_infer.c" -I"$out" $(pkg-config --cflags nnc) "$out/fashion_classifier.so" \
+   -Wl,-rpath,"$out" -o "$work/fashion_infer_pc"
+"$work/fashion_infer_pc" "$work/w.ckpt" "$data" 1000 | cmp - "$work/infer.txt" || fail "the pkg-config build differs"
+
+step "compare_torch.py (ctypes vs PyTorch)"
+/usr/bin/python3 "$apps/compare_torch.py" "$out/fashion_classifier.so" "$out/fashion_classifier.graph.json" "$work/w.ckpt" \
+  --count 256
+
+step "rebuilds: none when nothing changed, the model when its .nn file changes"
+cmake --build "$out" -- -n > "$work/noop.txt"
+if grep -q "nnc fashion_classifier.nn" "$work/noop.txt"; then fail "the model recompiles with nothing changed"; fi
+sed -i 's/units=128/units=64/' "$apps/fashion_classifier.nn"
+cmake --build "$out" > "$work/rebuild.txt" 2>&1 || { cat "$work/rebuild.txt"; fail "rebuild"; }
+grep -q "nnc fashion_classifier.nn" "$work/rebuild.txt" || fail "the model did not recompile after its .nn changed"
+grep -q "fc1.weight \[784, 64\]" "$out/fashion_classifier.h" || fail "the header was not regenerated"
+echo "install_apps_test: OK"
