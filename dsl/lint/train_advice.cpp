@@ -53,7 +53,8 @@ void check_adam_lr(Context& ctx, const std::string& rule) {
     const auto at = ctx.optimizer_arg_span("lr", 0);
     if (!at) return;
     const double ratio = o.lr / kAdamLr;
-    if (ratio <= kAdamLrFactor && ratio >= 1 / kAdamLrFactor) return;
+    // "More than 10x": exactly 3e-3 or 3e-5 pass (the slack absorbs 3e-3 / 3e-4 = 10.000000000000002).
+    if (ratio <= kAdamLrFactor * (1 + 1e-9) && ratio >= 1 / (kAdamLrFactor * (1 + 1e-9))) return;
     const std::string how = ratio > 1 ? number(std::round(ratio)) + " times" : "1/" + number(std::round(1 / ratio)) + " of";
     ctx.warn(rule, -1, *at, o.name + " lr " + number(o.lr) + " is " + how + " the usual 3e-4")
         .help(ratio > 1 ? "start from lr=3e-4; a large Adam lr makes the loss oscillate or blow up"
