@@ -270,16 +270,14 @@ class TypedModel : public Model {
 public:
     using spec = Spec;
     using input_type = typename Spec::input_type;
-    static constexpr std::size_t input_size = Spec::input_size;
-    static constexpr std::size_t output_size = Spec::output_size;
-    using Sample = std::span<const input_type, input_size>;
-    using Output = std::array<float, output_size>;
-    using Inputs = Batch<const input_type, input_size>;
-    using Outputs = Batch<float, output_size>;
+    using Sample = std::span<const input_type, Spec::input_size>;  // one sample
+    using Output = std::array<float, Spec::output_size>;          // its output
+    using Inputs = Batch<const input_type, Spec::input_size>;     // a batch of samples
+    using Outputs = Batch<float, Spec::output_size>;
 
     TypedModel() {
-        require(Model::input_size() == static_cast<int64_t>(input_size) &&
-                    Model::output_size() == static_cast<int64_t>(output_size) &&
+        require(input_size() == static_cast<int64_t>(Spec::input_size) &&
+                    output_size() == static_cast<int64_t>(Spec::output_size) &&
                     num_params() == Spec::num_params && name() == Spec::name,
                 "the linked model library (" + name() + ") does not match the header of " + Spec::name +
                     ": rebuild, or link the library that header came with");
@@ -304,7 +302,7 @@ public:
     {
         const Output p = predict(sample);
         int best = 0;
-        for (int c = 1; c < static_cast<int>(output_size); ++c)
+        for (int c = 1; c < static_cast<int>(Spec::output_size); ++c)
             if (p[c] > p[best]) best = c;
         return best;
     }
