@@ -514,5 +514,15 @@ TEST(LintSamples, EveryAllowCommentIsNeeded) {
     EXPECT_GE(allows, 1);  // dropout_regression's Adam lr
 }
 
+// GRAMMAR.md's Lint section has a row per rule.
+TEST(LintDocs, GrammarDocumentsEveryRule) {
+    const std::string doc = read(std::filesystem::path(NNC_SAMPLES_DIR) / ".." / "dsl" / "GRAMMAR.md");
+    const size_t begin = doc.find("## Lint\n");
+    ASSERT_NE(begin, std::string::npos);
+    const std::string section = doc.substr(begin, doc.find("\n## ", begin + 1) - begin);
+    for (const LintRuleInfo& r : lint_rules())
+        EXPECT_NE(section.find("| `" + r.name + "` |"), std::string::npos) << r.name << " has no row in GRAMMAR.md";
+}
+
 }  // namespace
 }  // namespace nnc::dsl
