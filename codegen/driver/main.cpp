@@ -30,6 +30,18 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("nnc ") + NNC_VERSION + " (Halide " + NNC_HALIDE_VERSION + ", LLVM " +
                                           NNC_LLVM_VERSION + ")");
     app.require_subcommand(0, 1);
+    app.footer(
+        "Examples:\n"
+        "  nnc model.nn -o model.so                  compile: model.so (C ABI) and model.h (C and C++ API)\n"
+        "  nnc check model.nn                        layers, output shapes, parameter counts\n"
+        "  nnc train model.nn --epochs 5 --out run   train (Fashion-MNIST IDX by default; CSV or .npy with --data/--target)\n"
+        "  nnc eval model.so --weights run/best.ckpt --data DIR\n"
+        "  nnc predict model.so --weights W --input x.npy --output y.npy\n"
+        "Each command's options: nnc <command> --help. The language: dsl/GRAMMAR.md and 'nnc ops'.\n"
+        "Environment: CC, CXX (the host compilers that link model libraries); NNC_RUNTIME_DIR (a folder with\n"
+        "libnnc_runtime.a, exports.map and include/, instead of the one beside nnc); XDG_CACHE_HOME (the cache of\n"
+        "'nnc train model.nn'); NNC_HALIDE_PLUGIN_DIR (Halide's autoscheduler plugins);\n"
+        "NNC_VERBOSE (the autoschedulers' own warnings).");
 
     nnc::driver::CompileOptions compile;
     app.add_option("model", compile.input, "the .nn file to compile");

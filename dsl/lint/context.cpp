@@ -93,7 +93,10 @@ Diagnostic& Context::warn(const std::string& rule, int node_id, Span at, std::st
     if (s)
         for (const ast::UseSite& use : s->trail)
             silenced = silenced || allow_.allows(rule, use.span.loc.line) || allow_.allows(rule, use.name_span.loc.line);
-    const bool repeated = !seen_.insert({rule, at.loc.line, at.loc.col}).second;
+    // Only reported findings count as seen: a block use that is allowed does not hide another use.
+    const std::tuple<std::string, int, int> key{rule, at.loc.line, at.loc.col};
+    const bool repeated = seen_.count(key) != 0;
+    if (!silenced && !repeated) seen_.insert(key);
     Diagnostics& sink = silenced || repeated ? discarded_ : diags_;
     if (s) {
         std::vector<DiagnosticNote> notes;

@@ -455,6 +455,31 @@ TEST(Lint, AllowAtABlockUseSilencesWhatTheBlockReports) {
     EXPECT_CLEAN(lint(text));
 }
 
+TEST(Lint, AllowAtOneBlockUseLeavesTheOtherUses) {
+    const std::string text = "block unit(x) {\n"
+                             "  fc  = dense(x, 16, init=xavier_uniform)\n"
+                             "  out = relu(fc)\n"
+                             "  return out\n"
+                             "}\n"
+                             "model m {\n"
+                             "  input  x: [8]\n"
+                             "  target label: classes(10)\n"
+                             "  a = unit(x)   # nnc: allow(init-activation)\n"
+                             "  b = unit(a)\n"
+                             "  logits = dense(b, 10)\n"
+                             "  loss = softmax_cross_entropy(logits, label)\n"
+                             "}\n";
+    const Linted l = lint(text);
+    EXPECT_ONE_AT(l, "init-activation", 2, 27);
+    EXPECT_NE(l.rendered.find("t.nn:10:7: note: in block 'unit' used here"), std::string::npos) << l.rendered;
+    // Without the allow comment the two uses are one finding (the same line of the block).
+    std::string plain = text;
+    plain.replace(plain.find("   # nnc: allow(init-activation)"), 32, "");
+    const Linted p = lint(plain);
+    EXPECT_ONE_AT(p, "init-activation", 2, 27);
+    EXPECT_NE(p.rendered.find("t.nn:9:7: note: in block 'unit' used here"), std::string::npos) << p.rendered;
+}
+
 TEST(Lint, AllowCommentNamingNoRuleIsReported) {
     const Linted l = lint(trained("    batch = 256   # nnc: allow(batch-sise)\n"));
     ASSERT_EQ(l.findings.size(), 2u) << l.rendered;

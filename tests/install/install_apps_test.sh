@@ -32,6 +32,17 @@ version=$(nnc --version)
 echo "$version"
 [[ $version =~ ^nnc\ [0-9]+\.[0-9]+\.[0-9]+\ \(Halide\ [0-9]+\.[0-9]+\.[0-9]+,\ LLVM\ [0-9]+ ]] || fail "nnc --version: '$version'"
 
+step "nnc --help and each subcommand's --help"
+help=$(nnc --help)
+grep -q "^Examples:" <<< "$help" || fail "nnc --help has no examples"
+subcommands=$(sed -n '/^Subcommands:/,/^$/p' <<< "$help" | sed -n 's/^  \([a-z]\+\) .*/\1/p')
+[[ $(wc -w <<< "$subcommands") -ge 5 ]] || fail "nnc --help lists subcommands '$subcommands'"
+for c in $subcommands; do
+  text=$(nnc "$c" --help) || fail "nnc $c --help exits nonzero"
+  grep -q "^Usage: .*nnc $c" <<< "$text" || fail "nnc $c --help: no usage line"
+  [[ $(head -1 <<< "$text") != Usage* ]] || fail "nnc $c --help: no description"
+done
+
 # The apps, copied out of the source tree (the .nn file is edited below).
 cp -r "$source/samples/apps" "$work/apps"
 apps=$work/apps
