@@ -8,6 +8,7 @@
 #include "codegen/build_paths.h"
 #include "codegen/layer_registry.h"
 #include "codegen/model_params.h"
+#include "codegen/staged_lowering.h"
 
 namespace nnc::codegen {
 namespace {
@@ -113,7 +114,7 @@ std::string hash_source(const std::string& text) {
 
 std::string generate_descriptor_source(const dsl::CheckedModel& model, const std::string& source_hash,
                                        const PipelineSymbols& symbols, const std::string& halide_target,
-                                       bool cuda) {
+                                       bool cuda, const StagedPipeline* train_plan) {
     const auto params = collect_params(model, LayerRegistry::instance());
     const dsl::Node& input = model.node(model.inputs.at(0));
     const auto& opt = model.train.optimizer;
@@ -126,6 +127,23 @@ std::string generate_descriptor_source(const dsl::CheckedModel& model, const std
       << "int " << symbols.forward << "_argv(void** args);\n"
       << "int " << symbols.evaluate << "_argv(void** args);\n"
       << "int " << symbols.train_step << "_argv(void** args);\n\n";
+    if (train_plan) {
+        const auto& stages = train_plan->stages;
+        for (const LoweredStage& st : stages) o << "int " << symbols.train_step << "_" << st.name << "_argv(void** args);\n";
+        for (size_t i = 0; i < stages.size(); ++i) {
+            o << "static const int train_stage_args_" << i << "[] = {";
+            for (size_t k = 0; k < stages[i].slots.size(); ++k) o << (k ? ", " : "") << stages[i].slots[k];
+            o << "};\n";
+        }
+        o << "static const nnc_stage_desc train_stages[] = {\n";
+        for (size_t i = 0; i < stages.size(); ++i)
+            o << "    {" << c_string(stages[i].name) << ", " << symbols.train_step << "_" << stages[i].name << "_argv, "
+              << stages[i].slots.size() << ", train_stage_args_" << i << "},\n";
+        o << "};\nstatic const nnc_slot_desc train_slots[] = {\n";
+        for (const StageSlot& slot : train_plan->slots) o << "    " << tensor_desc(slot.name, slot.shape) << ",\n";
+        if (train_plan->slots.empty()) o << "    {0}\n";
+        o << "};\n\n";
+    }
     o << "static const nnc_param_desc params[] = {\n";
     for (const ModelParam& p : params)
         o << "    {" << c_string(p.full_name) << ", " << dims_init(p.spec.shape) << ", " << init_kind(p.spec.init)
@@ -160,7 +178,8 @@ std::string generate_descriptor_source(const dsl::CheckedModel& model, const std
       << "    " << tensor_desc(input.name, input.shape) << ", "
       << (input.dtype == dsl::DType::Int32 ? "NNC_DTYPE_INT32" : "NNC_DTYPE_FLOAT32") << ",\n"
       << "    " << model.targets.size() << ", targets, " << model.losses.size() << ", losses,\n"
-      << "    " << symbols.forward << "_argv, " << symbols.evaluate << "_argv, " << symbols.train_step << "_argv,\n"
+      << "    " << symbols.forward << "_argv, " << symbols.evaluate << "_argv, "
+      << (train_plan ? std::string("0") : symbols.train_step + "_argv") << ",\n"
       << "    " << c_string(opt.name) << ", " << c_double(opt.lr) << ", " << c_double(opt.momentum) << ", "
       << c_double(opt.beta1) << ", " << c_double(opt.beta2) << ", " << c_double(opt.eps) << ", "
       << c_double(opt.weight_decay) << ",\n"
@@ -173,8 +192,11 @@ std::string generate_descriptor_source(const dsl::CheckedModel& model, const std
       << "    " << early_stopping_init(model.train.early_stopping) << ",\n"
       << "    " << model.train.accumulate << ",\n"
       // Designated: these fields were appended last to nnc_model_desc.
-      << "    .device = " << (cuda ? "NNC_DEVICE_CUDA" : "NNC_DEVICE_HOST") << ", .target = " << c_string(halide_target)
-      << "\n"
+      << "    .device = " << (cuda ? "NNC_DEVICE_CUDA" : "NNC_DEVICE_HOST") << ", .target = " << c_string(halide_target);
+    if (train_plan)
+        o << ",\n    .train_plan = {" << train_plan->stages.size() << ", train_stages, " << train_plan->external_slots << ", "
+          << train_plan->slots.size() << ", train_slots}";
+    o << "\n"
       << "};\n\n"
       << "const nnc_model_desc* nnc_model_descriptor(void) { return &desc; }\n";
     return o.str();

@@ -7,6 +7,8 @@
 
 namespace nnc::codegen {
 
+struct StagedPipeline;
+
 struct PipelineSymbols {
     std::string forward = "nncgen_forward";        // the _argv entry points are used
     std::string evaluate = "nncgen_evaluate";
@@ -17,7 +19,7 @@ struct PipelineSymbols {
 // run on a CUDA GPU (the descriptor's device field).
 std::string generate_descriptor_source(const dsl::CheckedModel& model, const std::string& source_hash,
                                        const PipelineSymbols& symbols, const std::string& halide_target = "host",
-                                       bool cuda = false);
+                                       bool cuda = false, const StagedPipeline* train_plan = nullptr);
 
 // A stable hash (FNV-1a 64, hex) of the .nn text, stored in checkpoints.
 std::string hash_source(const std::string& text);

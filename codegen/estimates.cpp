@@ -2,8 +2,8 @@
 
 namespace nnc::codegen {
 
-void set_output_estimates(LoweredPipeline& pipeline, int batch_estimate) {
-    for (Tensor& t : pipeline.outputs) {
+void set_output_estimates(std::vector<Tensor>& outputs, int batch_estimate) {
+    for (Tensor& t : outputs) {
         const int rank = static_cast<int>(t.shape.dims.size());
         Halide::Region estimates;
         for (int d = 0; d < rank; ++d) {

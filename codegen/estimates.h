@@ -7,6 +7,9 @@ namespace nnc::codegen {
 
 // Every output dimension gets an estimate (the batch one from `batch_estimate`) and its output
 // buffer exact bounds for static dims, so Halide can drop checks and specialize.
-void set_output_estimates(LoweredPipeline& pipeline, int batch_estimate);
+void set_output_estimates(std::vector<Tensor>& outputs, int batch_estimate);
+inline void set_output_estimates(LoweredPipeline& pipeline, int batch_estimate) {
+    set_output_estimates(pipeline.outputs, batch_estimate);
+}
 
 }  // namespace nnc::codegen

@@ -9,12 +9,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <stdexcept>
+#include <thread>
 
 #include "codegen/descriptor_gen.h"
 #include "codegen/estimates.h"
 #include "codegen/header_gen.h"
 #include "codegen/lowering.h"
+#include "codegen/staged_lowering.h"
 #include "codegen/toolchain.h"
 
 namespace nnc::codegen {
@@ -83,8 +86,33 @@ void install_file(const fs::path& from, const fs::path& to) {
 // nearly halves the build of a convolutional model. A child's error comes back through a file.
 static void run_in_parallel(const fs::path& dir, const std::vector<std::pair<std::string, std::function<void()>>>& jobs) {
     std::fflush(nullptr);
-    std::vector<std::pair<pid_t, std::string>> pids;
+    // At most one child per core: more only share the cores and multiply the memory.
+    const size_t limit = std::max(1u, std::thread::hardware_concurrency());
+    std::map<pid_t, std::string> running;
+    std::string errors;
+    // Waits for any one child (they differ widely in length) and records its error, if any.
+    auto wait_one = [&] {
+        int status = 0;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, 0)) < 0 && errno == EINTR) {
+        }
+        if (pid < 0) {  // no children left to wait for: those still listed cannot report
+            for (const auto& [p, name] : running) errors += (errors.empty() ? "" : "; ") + name + ": lost its compiler process";
+            running.clear();
+            return;
+        }
+        auto it = running.find(pid);
+        if (it == running.end()) return;  // another child of this process
+        const std::string name = it->second;
+        running.erase(it);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+        std::ifstream in(dir / (name + ".error"));
+        std::string message((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        errors += (errors.empty() ? "" : "; ") + name + ": " +
+                  (message.empty() ? "the compiler process ended abnormally (status " + std::to_string(status) + ")" : message);
+    };
     for (const auto& [name, job] : jobs) {
+        while (running.size() >= limit) wait_one();
         const pid_t pid = fork();
         if (pid < 0) {  // no process to spare: compile here instead
             job();
@@ -105,19 +133,9 @@ static void run_in_parallel(const fs::path& dir, const std::vector<std::pair<std
             if (code != 0) std::ofstream(dir / (name + ".error")) << message;
             std::_Exit(code);
         }
-        pids.push_back({pid, name});
+        running[pid] = name;
     }
-    std::string errors;
-    for (const auto& [pid, name] : pids) {
-        int status = 0;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) continue;
-        std::ifstream in(dir / (name + ".error"));
-        std::string message((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        errors += (errors.empty() ? "" : "; ") + name + ": " +
-                  (message.empty() ? "the compiler process ended abnormally (status " + std::to_string(status) + ")" : message);
-    }
+    while (!running.empty()) wait_one();
     if (!errors.empty()) throw std::runtime_error("internal error: Halide failed to compile the pipelines: " + errors);
 }
 
@@ -129,44 +147,73 @@ BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOption
     const PipelineSymbols symbols;
 
     auto t = Clock::now();
+    const bool staged = !options.target.has_gpu_feature() && options.layers_per_stage > 0 &&
+                        segment_count(model, options.layers_per_stage) > 1;
     LoweredPipeline fwd = lower_inference(model, Halide::Float(32), batch);
     LoweredPipeline eval = lower_evaluation(model, Halide::Float(32), batch);
-    LoweredPipeline train = lower_training(model, Halide::Float(32), batch);
     set_output_estimates(fwd, batch);
     set_output_estimates(eval, batch);
-    set_output_estimates(train, batch);
-    Halide::Pipeline fwd_p = fwd.pipeline(), eval_p = eval.pipeline(), train_p = train.pipeline();
+    Halide::Pipeline fwd_p = fwd.pipeline(), eval_p = eval.pipeline();
+    // The training step: one pipeline, or stages (staged_lowering.h) for a large model.
+    struct Unit {
+        std::string name, symbol;
+        Halide::Pipeline pipeline;
+        std::vector<Halide::Argument> arguments;
+        Halide::Expr batch;
+        std::string schedule;
+    };
+    std::vector<Unit> train_units;
+    StagedPipeline plan;
+    if (staged) {
+        plan = lower_training_staged(model, Halide::Float(32), batch, options.layers_per_stage);
+        for (LoweredStage& st : plan.stages) {
+            set_output_estimates(st.outputs, batch);
+            train_units.push_back({"train_step_" + st.name, symbols.train_step + "_" + st.name, st.pipeline(), st.arguments, st.batch, ""});
+        }
+    } else {
+        LoweredPipeline train = lower_training(model, Halide::Float(32), batch);
+        set_output_estimates(train, batch);
+        train_units.push_back({"train_step", symbols.train_step, train.pipeline(), train.arguments(), train.batch, ""});
+    }
     times.lower = seconds_since(t);
 
     t = Clock::now();
     const std::string fwd_schedule = schedule_pipeline(fwd_p, model, fwd.batch, options.target, options.schedule);
     const std::string eval_schedule = schedule_pipeline(eval_p, model, eval.batch, options.target, options.schedule);
-    const std::string train_schedule = schedule_pipeline(train_p, model, train.batch, options.target, options.schedule);
+    for (Unit& u : train_units) u.schedule = schedule_pipeline(u.pipeline, model, u.batch, options.target, options.schedule);
     times.schedule = seconds_since(t);
 
     t = Clock::now();
     // One Halide runtime for the whole library; the pipelines are built without their own.
     const Halide::Target no_rt = options.target.with_feature(Halide::Target::NoRuntime);
-    const fs::path fwd_o = work.path / "forward.o", eval_o = work.path / "evaluate.o", train_o = work.path / "train_step.o";
+    const fs::path fwd_o = work.path / "forward.o", eval_o = work.path / "evaluate.o";
     const fs::path rt_o = work.path / "halide_runtime.o";
+    std::vector<fs::path> objects{fwd_o, eval_o};
     try {
-        run_in_parallel(work.path, {
-            {"forward", [&] { fwd_p.compile_to_object(fwd_o.string(), fwd.arguments(), symbols.forward, no_rt); }},
-            {"evaluate", [&] { eval_p.compile_to_object(eval_o.string(), eval.arguments(), symbols.evaluate, no_rt); }},
-            {"train_step",
-             [&] { train_p.compile_to_object(train_o.string(), train.arguments(), symbols.train_step, no_rt); }},
-            // Built for the full target: with CUDA it carries Halide's CUDA module, which dlopens the
-            // driver (libcuda.so) at the first device call, so the library links and loads anywhere.
-            {"runtime", [&] { Halide::compile_standalone_runtime(rt_o.string(), options.target); }},
-        });
+        // Longest first: the training units, then the rest fill the other cores.
+        std::vector<std::pair<std::string, std::function<void()>>> jobs;
+        for (Unit& u : train_units) {
+            const fs::path o = work.path / (u.name + ".o");
+            objects.push_back(o);
+            jobs.push_back({u.name, [&u, o, &no_rt] { u.pipeline.compile_to_object(o.string(), u.arguments, u.symbol, no_rt); }});
+        }
+        jobs.push_back({"forward", [&] { fwd_p.compile_to_object(fwd_o.string(), fwd.arguments(), symbols.forward, no_rt); }});
+        jobs.push_back({"evaluate", [&] { eval_p.compile_to_object(eval_o.string(), eval.arguments(), symbols.evaluate, no_rt); }});
+        // Built for the full target: with CUDA it carries Halide's CUDA module, which dlopens the
+        // driver (libcuda.so) at the first device call, so the library links and loads anywhere.
+        jobs.push_back({"runtime", [&] { Halide::compile_standalone_runtime(rt_o.string(), options.target); }});
+        run_in_parallel(work.path, jobs);
+        objects.push_back(rt_o);
         if (!options.emit_dir.empty()) {
             fs::create_directories(options.emit_dir);
             const fs::path e = options.emit_dir;
             fwd_p.compile_to_lowered_stmt((e / "forward.stmt").string(), fwd.arguments(), Halide::Text, no_rt);
-            train_p.compile_to_lowered_stmt((e / "train_step.stmt").string(), train.arguments(), Halide::Text, no_rt);
             write_file(e / "forward.schedule.h", fwd_schedule);
             write_file(e / "evaluate.schedule.h", eval_schedule);
-            write_file(e / "train_step.schedule.h", train_schedule);
+            for (Unit& u : train_units) {
+                u.pipeline.compile_to_lowered_stmt((e / (u.name + ".stmt")).string(), u.arguments, Halide::Text, no_rt);
+                write_file(e / (u.name + ".schedule.h"), u.schedule);
+            }
         }
     } catch (const Halide::Error& e) {
         throw std::runtime_error(std::string("internal error: Halide failed to compile the pipelines: ") + e.what());
@@ -177,20 +224,22 @@ BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOption
     const fs::path desc_c = work.path / "model_desc.c", desc_o = work.path / "model_desc.o";
     const std::string desc = generate_descriptor_source(model, hash_source(options.source_text), symbols,
                                                         options.target.to_string(),
-                                                        options.target.has_feature(Halide::Target::CUDA));
+                                                        options.target.has_feature(Halide::Target::CUDA),
+                                                        staged ? &plan : nullptr);
     write_file(desc_c, desc);
     if (!options.emit_dir.empty()) write_file(fs::path(options.emit_dir) / "model_desc.c", desc);
     run(quote(tools.cc) + " -c -O2 -fPIC -I" + quote(tools.include_dir) + " " + quote(desc_c.string()) + " -o " +
             quote(desc_o.string()),
         work.path / "cc.log");
     const fs::path so = work.path / "model.so";
+    std::string object_list;
+    for (const fs::path& o : objects) object_list += quote(o.string()) + " ";
     // -Bsymbolic keeps the library's own calls inside it; the version script exports only the
     // ABI; --whole-archive because nothing generated calls the runtime's entry points.
     const fs::path out = options.output;
     run(quote(tools.cxx) + " -shared -fPIC -Wl,-Bsymbolic -Wl,-soname," + quote(out.filename().string()) +
             " -Wl,--version-script=" + quote(tools.exports_map) +
-            " -o " + quote(so.string()) + " " + quote(fwd_o.string()) + " " + quote(eval_o.string()) + " " + quote(train_o.string()) + " " +
-            quote(desc_o.string()) + " " + quote(rt_o.string()) + " -Wl,--whole-archive " +
+            " -o " + quote(so.string()) + " " + object_list + quote(desc_o.string()) + " -Wl,--whole-archive " +
             quote(tools.runtime_library) + " -Wl,--no-whole-archive" +
             " -lz -lpthread -ldl",
         work.path / "link.log");

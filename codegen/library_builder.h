@@ -19,6 +19,9 @@ struct BuildOptions {
     std::string source_text;   // the .nn text, hashed into the descriptor
     std::string emit_dir;      // if set, also write stmt/schedule/descriptor files here
     bool verbose = false;
+    // Training steps of models with more layers than this compile as several pipelines
+    // (codegen/staged_lowering.h); 0 keeps one pipeline. CPU targets only.
+    int layers_per_stage = 12;
 };
 
 struct BuildTimes {

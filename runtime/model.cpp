@@ -48,7 +48,13 @@ void check_descriptor(const nnc_model_desc* d) {
                                          " but this runtime implements ABI " + std::to_string(NNC_ABI_VERSION) + kRebuild);
     }
     const std::string bad = "internal error: model descriptor: ";
-    if (!d->model_name || !d->forward || !d->evaluate || !d->train_step || d->num_params < 0 ||
+    const nnc_stage_plan& plan = d->train_plan;
+    if (plan.num_stages < 0 || (plan.num_stages > 0 && (!plan.stages || plan.num_slots < 0 || (plan.num_slots > 0 && !plan.slots))))
+        throw Error(NNC_ERR_RUNTIME, bad + "malformed train_step stages" + kRebuild);
+    for (int k = 0; k < plan.num_stages; ++k)
+        if (!plan.stages[k].run || plan.stages[k].num_args < 0 || !plan.stages[k].args)
+            throw Error(NNC_ERR_RUNTIME, bad + "malformed train_step stage" + kRebuild);
+    if (!d->model_name || !d->forward || !d->evaluate || (!d->train_step && plan.num_stages == 0) || d->num_params < 0 ||
         (d->num_params > 0 && !d->params) || d->num_trainable < 0 || d->num_trainable > d->num_params) {
         throw Error(NNC_ERR_RUNTIME, bad + "missing name, pipelines or parameters" + kRebuild);
     }
@@ -299,7 +305,10 @@ float run_gradients(nnc_model& model, const void* input, const void* const* targ
     // The seed scalar sits between the params and the outputs.
     const size_t seed_at = 1 + static_cast<size_t>(d.num_targets) + static_cast<size_t>(d.num_params);
     argv.insert(argv.begin() + static_cast<std::ptrdiff_t>(seed_at), &seed);
-    call_pipeline(model, a, d.train_step, argv, "train_step", /*writes_grads=*/true);
+    if (d.train_plan.num_stages > 0)  // a large model's step, compiled as stages (CPU only)
+        run_stage_plan(d.train_plan, argv, batch, model.train_stage_buffers, "train_step");
+    else
+        call_pipeline(model, a, d.train_step, argv, "train_step", /*writes_grads=*/true);
     ++model.step_counter;
     if (task_losses) std::copy(losses.begin(), losses.end(), task_losses);
     if (std::isfinite(loss) && model.trainable_size < model.arena_size) {

@@ -9,6 +9,7 @@
 
 #include "runtime/device.h"
 #include "runtime/optimizers/optimizer.h"
+#include "runtime/stage_plan.h"
 #include "runtime/standardize.h"
 #include "runtime/train_state.h"
 #include "runtime/workers.h"
@@ -55,6 +56,8 @@ struct nnc_model {
     // CUDA models only (descriptor device): the arenas mirrored on the GPU. Declared after the
     // arenas, so it is destroyed before them.
     std::unique_ptr<nnc::runtime::DeviceState> device;
+    // A staged train_step's buffers between stages (descriptor train_plan), kept across steps.
+    nnc::runtime::StageBuffers train_stage_buffers;
 
     // Where nnc_train stands (updated as it runs, saved in checkpoints, read by resume).
     nnc::runtime::TrainState train_state;

@@ -22,6 +22,7 @@ struct CompileOptions {
     std::string graph_json;  // --graph-json: the checked graph for peers (PyTorch)
     bool dump_tokens = false, dump_ast = false, dump_graph = false;
     bool quiet = false;
+    int layers_per_stage = 12;  // --layers-per-stage (codegen/staged_lowering.h)
 };
 int run_compile(const CompileOptions& options);
 

@@ -81,6 +81,7 @@ int run_compile(const CompileOptions& o) {
     b.schedule = o.schedule;
     b.source_text = text;
     b.emit_dir = o.emit_dir;
+    b.layers_per_stage = o.layers_per_stage;
     try {
         b.target = parse_target(o.target);
         const codegen::BuildTimes t = codegen::build_model_library(*model, b);

@@ -54,6 +54,11 @@ int main(int argc, char** argv) {
     app.add_flag("--dump-ast", compile.dump_ast, "print the syntax tree");
     app.add_flag("--dump-graph", compile.dump_graph, "print the checked graph");
     app.add_flag("-q,--quiet", compile.quiet, "no timing line");
+    app.add_option("--layers-per-stage", compile.layers_per_stage,
+                   "a training step of more layers compiles as several pipelines of this many layers each, "
+                   "much faster than one (CPU targets; 0: always one pipeline)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
     add_schedule_options(app, compile.schedule);
 
     std::string check_path;

@@ -20,6 +20,32 @@ extern "C" {
 
 typedef int (*nnc_pipeline_fn)(void** args);
 
+/* A large model's train_step runs as a sequence of smaller pipelines ("stages") that pass float32
+ * buffers ("slots") to each other: Halide compiles many small pipelines far faster than one big
+ * one. Slot ids below the pipeline's own argument count are its arguments (train_step's order);
+ * slot id (count + i) is slots[i], a buffer the runtime allocates with the slot's per-sample
+ * dims and the call's batch. A stage's args list the slots of its argv in order. */
+typedef struct nnc_slot_desc {
+    const char* name;
+    int rank;
+    int64_t dims[NNC_MAX_RANK];
+} nnc_slot_desc;
+
+typedef struct nnc_stage_desc {
+    const char* name;
+    nnc_pipeline_fn run;
+    int num_args;
+    const int* args;
+} nnc_stage_desc;
+
+typedef struct nnc_stage_plan {
+    int num_stages;                 /* 0: the pipeline runs as its single entry point */
+    const nnc_stage_desc* stages;
+    int num_external;               /* the pipeline's own argument count */
+    int num_slots;
+    const nnc_slot_desc* slots;
+} nnc_stage_plan;
+
 typedef enum nnc_device_kind {
     NNC_DEVICE_HOST = 0,            /* CPU only */
     NNC_DEVICE_CUDA = 1             /* kernels on a CUDA GPU, buffers moved by Halide's CUDA runtime */
@@ -129,6 +155,9 @@ typedef struct nnc_model_desc {
      * nnc_model_create and moves buffers with Halide's CUDA interface (runtime/device.h). */
     int device;                     /* nnc_device_kind */
     const char* target;             /* the Halide target string the pipelines were compiled for */
+
+    /* train_step as stages (train_step is then NULL); num_stages 0 otherwise. */
+    nnc_stage_plan train_plan;
 } nnc_model_desc;
 
 const nnc_model_desc* nnc_model_descriptor(void);

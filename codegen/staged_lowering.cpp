@@ -1,0 +1,269 @@
+#include "codegen/staged_lowering.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include "codegen/pipeline_builder.h"
+
+namespace nnc::codegen {
+
+using namespace Halide;
+using namespace lowering_detail;
+
+namespace {
+
+std::vector<std::vector<int>> segments_of(const dsl::CheckedModel& model, int layers_per_stage) {
+    std::vector<int> layers;
+    for (const dsl::Node& n : model.nodes)
+        if (n.kind == dsl::NodeKind::Layer) layers.push_back(n.id);
+    std::vector<std::vector<int>> segs;
+    if (layers_per_stage <= 0 || static_cast<int>(layers.size()) <= layers_per_stage) {
+        segs.push_back(layers);
+        return segs;
+    }
+    // Even segments: ceil(n / k) of them, sizes differing by at most one.
+    const size_t count = (layers.size() + static_cast<size_t>(layers_per_stage) - 1) / static_cast<size_t>(layers_per_stage);
+    size_t at = 0;
+    for (size_t s = 0; s < count; ++s) {
+        const size_t size = layers.size() / count + (s < layers.size() % count ? 1 : 0);
+        segs.emplace_back(layers.begin() + static_cast<std::ptrdiff_t>(at), layers.begin() + static_cast<std::ptrdiff_t>(at + size));
+        at += size;
+    }
+    return segs;
+}
+
+// train_step's arguments (model_desc.h): input, targets, params, seed, loss, losses,
+// predictions, grads then new states (one per parameter, trainables first).
+struct ExternalSlots {
+    int targets, params, seed, loss, losses, predictions, param_results, count;
+    ExternalSlots(int T, int P, int L) {
+        targets = 1;
+        params = targets + T;
+        seed = params + P;
+        loss = seed + 1;
+        losses = loss + 1;
+        predictions = losses + L;
+        param_results = predictions + L;
+        count = param_results + P;
+    }
+};
+
+class StagedLowering {
+public:
+    StagedLowering(const dsl::CheckedModel& model, Type type, int batch_estimate)
+        : model_(model), type_(type), batch_estimate_(batch_estimate),
+          params_(collect_params(model, LayerRegistry::instance())),
+          ext_(static_cast<int>(model.targets.size()), static_cast<int>(params_.size()),
+               static_cast<int>(model.losses.size())),
+          value_slot_(model.nodes.size(), -1), grad_slot_(model.nodes.size(), -1) {
+        result_.external_slots = ext_.count;
+    }
+
+    StagedPipeline lower(const std::vector<std::vector<int>>& segs) {
+        for (size_t s = 0; s < segs.size(); ++s) forward_stage(segs[s], s);
+        for (size_t s = segs.size(); s-- > 0;) backward_stage(segs[s], s, s + 1 == segs.size());
+        for (size_t p = 0; p < params_.size(); ++p)
+            if (params_[p].spec.trainable && !grad_done_.count(static_cast<int>(p)))
+                throw std::logic_error("internal error: parameter '" + params_[p].full_name + "' gets no gradient");
+        return std::move(result_);
+    }
+
+private:
+    // One stage being built: a fresh graph walker (its own ImageParams and saved Funcs).
+    struct Stage {
+        Builder b;
+        LoweredStage out;
+        std::vector<int> output_slots;
+        std::vector<Func> grad;     // d loss / d node output, by node id, as far as known here
+        std::vector<bool> changed;  // grad[id] gained a term in this stage
+        Stage(const dsl::CheckedModel& m, Type t, int be) : b(m, t, be), grad(m.nodes.size()), changed(m.nodes.size()) {}
+    };
+
+    Stage begin(const std::string& name) {
+        Stage st(model_, type_, batch_estimate_);
+        st.b.declare_arguments(/*with_targets=*/true, /*training=*/true);
+        st.out.name = name;
+        st.out.batch = st.b.result.batch;
+        st.out.arguments = st.b.result.arguments();
+        for (int i = 0; i < ext_.seed + 1; ++i) st.out.slots.push_back(i);
+        return st;
+    }
+
+    ImageParam receive(Stage& st, const std::string& name, const dsl::Shape& shape, int slot) {
+        ImageParam ip(type_, static_cast<int>(shape.dims.size()) + 1, name);
+        constrain_batched(ip, shape, batch_estimate_);
+        st.out.arguments.push_back(ip);
+        st.out.slots.push_back(slot);
+        return ip;
+    }
+
+    void emit(Stage& st, const Tensor& t, int slot) {
+        st.out.outputs.push_back(t);
+        st.output_slots.push_back(slot);
+    }
+
+    int new_slot(const std::string& name, const dsl::Shape& shape) {
+        result_.slots.push_back({name, shape, true});
+        return ext_.count + static_cast<int>(result_.slots.size()) - 1;
+    }
+
+    // A node's value in this stage: computed here, a model argument, or received.
+    void need_value(Stage& st, int id) {
+        Tensor& v = st.b.values[static_cast<size_t>(id)];
+        if (v.func.defined()) return;
+        const dsl::Node& n = model_.node(id);
+        if (value_slot_[static_cast<size_t>(id)] < 0)
+            throw std::logic_error("internal error: staged lowering: no value for node '" + n.name + "'");
+        ImageParam ip = receive(st, "v__" + func_safe(n.name), n.shape, value_slot_[static_cast<size_t>(id)]);
+        v = {Func(ip), n.shape, true};
+    }
+
+    // The gradient of a node known so far: this stage's terms, else a received partial sum.
+    Func& grad_of(Stage& st, int id) {
+        Func& g = st.grad[static_cast<size_t>(id)];
+        if (!g.defined() && grad_slot_[static_cast<size_t>(id)] >= 0) {
+            const dsl::Node& n = model_.node(id);
+            g = Func(receive(st, "g__" + func_safe(n.name), n.shape, grad_slot_[static_cast<size_t>(id)]));
+        }
+        return g;
+    }
+
+    void finish(Stage& st) {
+        for (int slot : st.output_slots) st.out.slots.push_back(slot);
+        result_.stages.push_back(std::move(st.out));
+    }
+
+    void forward_stage(const std::vector<int>& seg, size_t index) {
+        Stage st = begin("f" + std::to_string(index));
+        for (int id : seg) {
+            const dsl::Node& node = model_.node(id);
+            for (int in : node.inputs) need_value(st, in);
+            Func f = layer_of(node).forward(st.b.ctx, node, st.b.inputs_of(node), st.b.params_of(id));
+            st.b.values[static_cast<size_t>(id)] = {f, node.shape, true};
+        }
+        // New running statistics, in the parameter order of train_step's results.
+        std::map<int, std::vector<Func>> updates;
+        for (size_t p = 0; p < params_.size(); ++p) {
+            if (params_[p].spec.trainable) continue;
+            const int id = params_[p].node;
+            if (std::find(seg.begin(), seg.end(), id) == seg.end()) continue;
+            if (!updates.count(id)) {
+                const dsl::Node& node = model_.node(id);
+                updates[id] = layer_of(node).state_update(st.b.ctx, node, st.b.inputs_of(node), st.b.params_of(id));
+            }
+            size_t k = 0;
+            for (size_t q = 0; q < p; ++q)
+                if (params_[q].node == id && !params_[q].spec.trainable) ++k;
+            if (k >= updates[id].size())
+                throw std::logic_error("internal error: layer '" + model_.node(id).op + "' returns no update for state '" +
+                                       params_[p].full_name + "'");
+            emit(st, {copy_of(updates[id][k], "state__" + params_[p].func_name), params_[p].spec.shape, false},
+                 ext_.param_results + static_cast<int>(p));
+        }
+        for (int id : seg) {
+            const dsl::Node& node = model_.node(id);
+            const int slot = new_slot(node.name, node.shape);
+            value_slot_[static_cast<size_t>(id)] = slot;
+            emit(st, {copy_of(st.b.values[static_cast<size_t>(id)].func, "v_out__" + func_safe(node.name)), node.shape, true},
+                 slot);
+        }
+        finish(st);
+    }
+
+    void backward_node(Stage& st, const dsl::Node& node) {
+        Func dy = grad_of(st, node.id);
+        if (!dy.defined()) return;  // nothing downstream reaches a loss
+        need_value(st, node.id);
+        for (int in : node.inputs) need_value(st, in);
+        Gradients g = layer_of(node).backward(st.b.ctx, node, st.b.inputs_of(node), st.b.params_of(node.id),
+                                              st.b.values[static_cast<size_t>(node.id)], dy);
+        for (size_t i = 0; i < node.inputs.size() && i < g.d_inputs.size(); ++i) {
+            if (!g.d_inputs[i].defined()) continue;
+            const int src = node.inputs[i];
+            const dsl::NodeKind kind = model_.node(src).kind;
+            if (kind == dsl::NodeKind::Target || kind == dsl::NodeKind::Input) continue;
+            Func& acc = grad_of(st, src);
+            if (!acc.defined()) {
+                acc = g.d_inputs[i];
+            } else {
+                Func sum(func_safe(model_.node(src).name) + "__d_sum" + std::to_string(node.id));
+                auto v = as_exprs(make_vars(acc.dimensions()));
+                sum(v) = acc(v) + g.d_inputs[i](v);
+                acc = sum;
+            }
+            st.changed[static_cast<size_t>(src)] = true;
+        }
+        size_t k = 0;
+        for (size_t p = 0; p < params_.size(); ++p) {
+            if (params_[p].node != node.id || !params_[p].spec.trainable) continue;
+            emit(st, {copy_of(g.d_params.at(k++), "grad__" + params_[p].func_name), params_[p].spec.shape, false},
+                 ext_.param_results + static_cast<int>(p));
+            grad_done_.insert(static_cast<int>(p));
+        }
+    }
+
+    void backward_stage(const std::vector<int>& seg, size_t index, bool last) {
+        Stage st = begin("b" + std::to_string(index));
+        if (last) {
+            for (int id : model_.losses)
+                for (int in : model_.node(id).inputs) need_value(st, in);
+            const std::vector<Func> losses = st.b.loss_values();
+            st.b.add_loss_outputs(losses);
+            emit(st, st.b.result.outputs[0], ext_.loss);
+            for (size_t l = 0; l < losses.size(); ++l) emit(st, st.b.result.outputs[1 + l], ext_.losses + static_cast<int>(l));
+            for (size_t l = 0; l < model_.losses.size(); ++l) {
+                const dsl::Node& loss = model_.node(model_.losses[l]);
+                const Tensor& pred = st.b.values[static_cast<size_t>(loss.inputs[0])];
+                emit(st, {copy_of(pred.func, "prediction_" + std::to_string(l)), pred.shape, true},
+                     ext_.predictions + static_cast<int>(l));
+            }
+            for (int id : model_.losses) {
+                const dsl::Node& node = model_.node(id);
+                Func seed(func_safe(node.name) + "__weight");
+                seed() = cast(type_, Expr(node.loss_weight));
+                st.grad[static_cast<size_t>(id)] = seed;
+            }
+            for (auto it = model_.losses.rbegin(); it != model_.losses.rend(); ++it) backward_node(st, model_.node(*it));
+        }
+        for (auto it = seg.rbegin(); it != seg.rend(); ++it) backward_node(st, model_.node(*it));
+        // Partial gradients of earlier nodes go on to the next (earlier) backward stage.
+        for (size_t id = 0; id < model_.nodes.size(); ++id) {
+            if (!st.changed[id] || std::find(seg.begin(), seg.end(), static_cast<int>(id)) != seg.end()) continue;
+            const dsl::Node& n = model_.node(static_cast<int>(id));
+            const int slot = new_slot("d " + n.name, n.shape);
+            grad_slot_[id] = slot;
+            emit(st, {copy_of(st.grad[id], "g_out__" + func_safe(n.name)), n.shape, true}, slot);
+        }
+        finish(st);
+    }
+
+    const dsl::CheckedModel& model_;
+    Type type_;
+    int batch_estimate_;
+    std::vector<ModelParam> params_;
+    ExternalSlots ext_;
+    std::vector<int> value_slot_, grad_slot_;  // by node id: where its value / partial gradient lives
+    std::set<int> grad_done_;
+    StagedPipeline result_;
+};
+
+}  // namespace
+
+Pipeline LoweredStage::pipeline() const {
+    std::vector<Func> fs;
+    for (const Tensor& t : outputs) fs.push_back(t.func);
+    return Pipeline(fs);
+}
+
+int segment_count(const dsl::CheckedModel& model, int layers_per_stage) {
+    return static_cast<int>(segments_of(model, layers_per_stage).size());
+}
+
+StagedPipeline lower_training_staged(const dsl::CheckedModel& model, Type type, int batch_estimate, int layers_per_stage) {
+    if (model.inputs.size() != 1) throw std::logic_error("internal error: exactly one model input is supported");
+    return StagedLowering(model, type, batch_estimate).lower(segments_of(model, layers_per_stage));
+}
+
+}  // namespace nnc::codegen

@@ -1,0 +1,54 @@
+// The training step of a large model as a sequence of small pipelines ("stages") instead of one.
+// Halide 14's lowering time grows much faster than the number of Funcs in a pipeline (one
+// pipeline for inception_mini's training step took six minutes to compile; its layers alone,
+// seconds each). Forward stages hand each layer's output on through a buffer the runtime owns;
+// backward stages run in reverse and hand on partial gradients. A backward stage recomputes the
+// cheap values a forward keeps for its backward (conv's padded input, max-pool's argmax,
+// batch-norm statistics) from the buffers it receives: the products are never recomputed.
+#pragma once
+#include <Halide.h>
+
+#include <string>
+#include <vector>
+
+#include "codegen/tensor.h"
+#include "dsl/model.h"
+
+namespace nnc::codegen {
+
+// A float32 buffer between stages (nnc_slot_desc).
+struct StageSlot {
+    std::string name;
+    dsl::Shape shape;     // per-sample
+    bool batched = true;
+};
+
+struct LoweredStage {
+    std::string name;                          // "f0", "b2": forward/backward, segment index
+    std::vector<Halide::Argument> arguments;   // argv order, then the outputs' buffers
+    std::vector<Tensor> outputs;               // in Pipeline output order
+    // The slot of each argument, then of each output: slots below the pipeline's external count
+    // are train_step's own arguments (model_desc.h order); the rest index StagedPipeline::slots.
+    std::vector<int> slots;
+    Halide::Expr batch;
+    Halide::Pipeline pipeline() const;
+};
+
+struct StagedPipeline {
+    int external_slots = 0;         // train_step's argument count
+    std::vector<StageSlot> slots;   // slot external_slots + i is slots[i]
+    std::vector<LoweredStage> stages;
+};
+
+// Layer nodes per forward segment (and so per backward stage) when a build does not say.
+inline constexpr int kDefaultLayersPerStage = 12;
+
+// The number of segments a model's `layers_per_stage` gives; 1 means one pipeline is enough.
+int segment_count(const dsl::CheckedModel& model, int layers_per_stage);
+
+// train_step as stages: forward segments in order, then backward segments in reverse; the last
+// backward stage also computes the losses. Same arguments and results as lower_training.
+StagedPipeline lower_training_staged(const dsl::CheckedModel& model, Halide::Type type, int batch_estimate,
+                                     int layers_per_stage);
+
+}  // namespace nnc::codegen
