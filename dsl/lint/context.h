@@ -2,7 +2,6 @@
 // each node and each written attribute is in the source (from the block-expanded syntax tree, so
 // a value passed into a block points at the use that passed it), and the one way to report.
 #pragma once
-#include <functional>
 #include <optional>
 #include <set>
 #include <string>

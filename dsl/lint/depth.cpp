@@ -24,8 +24,10 @@ void check_deep_plain_stack(Context& ctx, const std::string& rule) {
     std::vector<int> depth(nodes.size(), 0), start(nodes.size(), -1);
     for (const Node& n : nodes) {  // topological order: inputs first
         const size_t i = static_cast<size_t>(n.id);
-        for (int in : n.inputs)
-            if (depth[static_cast<size_t>(in)] > depth[i]) depth[i] = depth[static_cast<size_t>(in)], start[i] = start[static_cast<size_t>(in)];
+        for (int in : n.inputs) {  // the deepest plain run reaching this node
+            const size_t j = static_cast<size_t>(in);
+            if (depth[j] > depth[i]) depth[i] = depth[j], start[i] = start[j];
+        }
         if (n.kind != NodeKind::Layer) continue;
         if (n.op == "batchnorm" || n.op == "add") {
             depth[i] = 0, start[i] = -1;
