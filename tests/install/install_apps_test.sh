@@ -49,12 +49,16 @@ apps=$work/apps
 out=$work/apps-build
 
 step "configure and build samples/apps against $prefix"
-cmake -S "$apps" -B "$out" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" > "$work/configure.log" \
+cmake -S "$apps" -B "$out" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" -DNNC_APPS_CUDA=ON \
+  > "$work/configure.log" \
   || { cat "$work/configure.log"; fail "configure"; }
 cmake --build "$out" > "$work/build.log" 2>&1 || { cat "$work/build.log"; fail "build"; }
 if grep -rlF "$build" "$out/CMakeCache.txt" "$out/build.ninja" "$out"/*.h; then
   fail "the app build refers to the nnc build tree $build"
 fi
+
+grep -q -- "-cuda-" "$out/fashion_classifier_cuda.so" || fail "fashion_classifier_cuda.so is not a CUDA build"
+nm -D --defined-only "$out/fashion_classifier_cuda.so" | grep -q " nnc_model_create$" || fail "the CUDA library lacks the C ABI"
 
 step "fashion_app: train 3000 images for 1 epoch with callbacks, save, reload, classify test image 0"
 "$out/fashion_app" --limit 3000 --epochs 1 --weights "$work/w.ckpt" 0 | tee "$work/app.txt"
@@ -97,7 +101,7 @@ step "rebuilds: none when nothing changed, the model when its .nn file changes"
 cmake --build "$out" -- -n > "$work/noop.txt"
 if grep -q "nnc fashion_classifier.nn" "$work/noop.txt"; then fail "the model recompiles with nothing changed"; fi
 sed -i 's/units=128/units=64/' "$apps/fashion_classifier.nn"
-cmake --build "$out" > "$work/rebuild.txt" 2>&1 || { cat "$work/rebuild.txt"; fail "rebuild"; }
+cmake --build "$out" --target fashion_app > "$work/rebuild.txt" 2>&1 || { cat "$work/rebuild.txt"; fail "rebuild"; }
 grep -q "nnc fashion_classifier.nn" "$work/rebuild.txt" || fail "the model did not recompile after its .nn changed"
 grep -q "fc1.weight \[784, 64\]" "$out/fashion_classifier.h" || fail "the header was not regenerated"
 echo "install_apps_test: OK"
