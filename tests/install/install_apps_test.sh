@@ -48,6 +48,13 @@ cp -r "$source/samples/apps" "$work/apps"
 apps=$work/apps
 out=$work/apps-build
 
+# nnc links every model with CC/CXX: log those commands to see which runtime it links.
+for c in cc c++; do
+  printf '#!/bin/sh\necho "$*" >> %s/compile.log\nexec /usr/bin/%s "$@"\n' "$work" "$c" > "$work/log-$c"
+  chmod +x "$work/log-$c"
+done
+export CC=$work/log-cc CXX=$work/log-c++
+
 step "configure and build samples/apps against $prefix"
 cmake -S "$apps" -B "$out" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" -DNNC_APPS_CUDA=ON \
   > "$work/configure.log" \
@@ -57,6 +64,10 @@ if grep -rlF "$build" "$out/CMakeCache.txt" "$out/build.ninja" "$out"/*.h; then
   fail "the app build refers to the nnc build tree $build"
 fi
 
+grep -F "libnnc_runtime.a" "$work/compile.log" > "$work/runtime-links.txt" || fail "no model was linked with the runtime"
+if grep -vF "$prefix/bin/../lib/nnc/libnnc_runtime.a" "$work/runtime-links.txt"; then
+  fail "a model was linked with a runtime outside the prefix"
+fi
 grep -q -- "-cuda-" "$out/fashion_classifier_cuda.so" || fail "fashion_classifier_cuda.so is not a CUDA build"
 nm -D --defined-only "$out/fashion_classifier_cuda.so" | grep -q " nnc_model_create$" || fail "the CUDA library lacks the C ABI"
 
