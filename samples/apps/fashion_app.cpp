@@ -33,11 +33,16 @@ struct Options {
     std::string image;
 };
 
-[[noreturn]] void usage(const std::string& problem) {
-    std::cerr << "fashion_app: " << problem << "\n"
+[[noreturn]] void usage(const std::string& problem, int status = 2) {
+    (status ? std::cerr : std::cout) << "fashion_app: " << problem << "\n"
               << "usage: fashion_app [--data DIR] [--limit N] [--epochs N] [--weights FILE] [--no-train] IMAGE\n"
-              << "  IMAGE: an index into the test set (0-9999) or a 28x28 binary PGM file\n";
-    std::exit(2);
+              << "  IMAGE: an index into the test set (0-9999) or a 28x28 binary PGM file\n"
+              << "  --data DIR      Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)\n"
+              << "  --limit N       train on the first N training images (default: all)\n"
+              << "  --epochs N      epochs (default: the model's train section)\n"
+              << "  --weights FILE  the checkpoint to write, then read back (default fashion_classifier.ckpt)\n"
+              << "  --no-train      only load --weights and classify\n";
+    std::exit(status);
 }
 
 Options parse(int argc, char** argv) {
@@ -53,7 +58,7 @@ Options parse(int argc, char** argv) {
         else if (a == "--epochs") o.epochs = std::stoll(value());
         else if (a == "--weights") o.weights = value();
         else if (a == "--no-train") o.train = false;
-        else if (a == "-h" || a == "--help") usage("train, save, reload and classify");
+        else if (a == "-h" || a == "--help") usage("train, save, reload and classify", 0);
         else if (!a.empty() && a[0] == '-') usage("unknown option " + a);
         else o.image = a;
     }

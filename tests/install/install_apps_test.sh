@@ -71,6 +71,8 @@ fi
 grep -q -- "-cuda-" "$out/fashion_classifier_cuda.so" || fail "fashion_classifier_cuda.so is not a CUDA build"
 nm -D --defined-only "$out/fashion_classifier_cuda.so" | grep -q " nnc_model_create$" || fail "the CUDA library lacks the C ABI"
 
+"$out/fashion_app" --help | grep -q -- "--no-train" || fail "fashion_app --help"
+
 step "fashion_app: train 3000 images for 1 epoch with callbacks, save, reload, classify test image 0"
 "$out/fashion_app" --limit 3000 --epochs 1 --weights "$work/w.ckpt" 0 | tee "$work/app.txt"
 grep -q "^epoch 1/1: train loss" "$work/app.txt" || fail "no per-epoch callback line"
