@@ -10,10 +10,9 @@ set(NNC_INSTALL_CMAKE_DIR lib/cmake/nnc)
 install(TARGETS nnc RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS nnc_runtime ARCHIVE DESTINATION ${NNC_INSTALL_RUNTIME_DIR})
 install(FILES ${PROJECT_SOURCE_DIR}/runtime/exports.map DESTINATION ${NNC_INSTALL_RUNTIME_DIR})
-install(FILES ${PROJECT_SOURCE_DIR}/runtime/include/nnc/nnc.h
-              ${PROJECT_SOURCE_DIR}/runtime/include/nnc/nnc.hpp
-              ${PROJECT_SOURCE_DIR}/runtime/include/nnc/model_desc.h
-        DESTINATION include/nnc)
+# nnc.h, nnc.hpp, model_desc.h (the generated descriptor includes it) and whatever they include.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/runtime/include/nnc DESTINATION include
+        FILES_MATCHING PATTERN "*.h" PATTERN "*.hpp")
 # The PyTorch rebuild of an nnc graph (nnc --graph-json), for comparisons such as samples/apps/compare_torch.py.
 install(FILES ${PROJECT_SOURCE_DIR}/tests/torch/torch_graph.py DESTINATION ${CMAKE_INSTALL_DATADIR}/nnc/python)
 
