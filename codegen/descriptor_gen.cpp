@@ -114,7 +114,7 @@ std::string hash_source(const std::string& text) {
 
 std::string generate_descriptor_source(const dsl::CheckedModel& model, const std::string& source_hash,
                                        const PipelineSymbols& symbols, const std::string& halide_target,
-                                       bool cuda, const StagedPipeline* train_plan) {
+                                       bool cuda, const StagedPlans& plans) {
     const auto params = collect_params(model, LayerRegistry::instance());
     const dsl::Node& input = model.node(model.inputs.at(0));
     const auto& opt = model.train.optimizer;
@@ -127,23 +127,35 @@ std::string generate_descriptor_source(const dsl::CheckedModel& model, const std
       << "int " << symbols.forward << "_argv(void** args);\n"
       << "int " << symbols.evaluate << "_argv(void** args);\n"
       << "int " << symbols.train_step << "_argv(void** args);\n\n";
-    if (train_plan) {
-        const auto& stages = train_plan->stages;
-        for (const LoweredStage& st : stages) o << "int " << symbols.train_step << "_" << st.name << "_argv(void** args);\n";
+    // Each staged pipeline: its stages' entry points, argument slots and buffers.
+    auto emit_plan = [&](const StagedPipeline* plan, const std::string& prefix, const std::string& symbol) {
+        if (!plan) return;
+        const auto& stages = plan->stages;
+        for (const LoweredStage& st : stages) o << "int " << symbol << "_" << st.name << "_argv(void** args);\n";
         for (size_t i = 0; i < stages.size(); ++i) {
-            o << "static const int train_stage_args_" << i << "[] = {";
+            o << "static const int " << prefix << "_stage_args_" << i << "[] = {";
             for (size_t k = 0; k < stages[i].slots.size(); ++k) o << (k ? ", " : "") << stages[i].slots[k];
             o << "};\n";
         }
-        o << "static const nnc_stage_desc train_stages[] = {\n";
+        o << "static const nnc_stage_desc " << prefix << "_stages[] = {\n";
         for (size_t i = 0; i < stages.size(); ++i)
-            o << "    {" << c_string(stages[i].name) << ", " << symbols.train_step << "_" << stages[i].name << "_argv, "
-              << stages[i].slots.size() << ", train_stage_args_" << i << "},\n";
-        o << "};\nstatic const nnc_slot_desc train_slots[] = {\n";
-        for (const StageSlot& slot : train_plan->slots) o << "    " << tensor_desc(slot.name, slot.shape) << ",\n";
-        if (train_plan->slots.empty()) o << "    {0}\n";
+            o << "    {" << c_string(stages[i].name) << ", " << symbol << "_" << stages[i].name << "_argv, "
+              << stages[i].slots.size() << ", " << prefix << "_stage_args_" << i << "},\n";
+        o << "};\nstatic const nnc_slot_desc " << prefix << "_slots[] = {\n";
+        for (const StageSlot& slot : plan->slots) o << "    " << tensor_desc(slot.name, slot.shape) << ",\n";
+        if (plan->slots.empty()) o << "    {0}\n";
         o << "};\n\n";
-    }
+    };
+    emit_plan(plans.forward, "forward", symbols.forward);
+    emit_plan(plans.evaluate, "evaluate", symbols.evaluate);
+    emit_plan(plans.train_step, "train", symbols.train_step);
+    auto plan_init = [&](const StagedPipeline* plan, const std::string& prefix) {
+        return "{" + std::to_string(plan->stages.size()) + ", " + prefix + "_stages, " +
+               std::to_string(plan->external_slots) + ", " + std::to_string(plan->slots.size()) + ", " + prefix + "_slots}";
+    };
+    auto entry = [&](const StagedPipeline* plan, const std::string& symbol) {
+        return plan ? std::string("0") : symbol + "_argv";
+    };
     o << "static const nnc_param_desc params[] = {\n";
     for (const ModelParam& p : params)
         o << "    {" << c_string(p.full_name) << ", " << dims_init(p.spec.shape) << ", " << init_kind(p.spec.init)
@@ -178,8 +190,8 @@ std::string generate_descriptor_source(const dsl::CheckedModel& model, const std
       << "    " << tensor_desc(input.name, input.shape) << ", "
       << (input.dtype == dsl::DType::Int32 ? "NNC_DTYPE_INT32" : "NNC_DTYPE_FLOAT32") << ",\n"
       << "    " << model.targets.size() << ", targets, " << model.losses.size() << ", losses,\n"
-      << "    " << symbols.forward << "_argv, " << symbols.evaluate << "_argv, "
-      << (train_plan ? std::string("0") : symbols.train_step + "_argv") << ",\n"
+      << "    " << entry(plans.forward, symbols.forward) << ", " << entry(plans.evaluate, symbols.evaluate) << ", "
+      << entry(plans.train_step, symbols.train_step) << ",\n"
       << "    " << c_string(opt.name) << ", " << c_double(opt.lr) << ", " << c_double(opt.momentum) << ", "
       << c_double(opt.beta1) << ", " << c_double(opt.beta2) << ", " << c_double(opt.eps) << ", "
       << c_double(opt.weight_decay) << ",\n"
@@ -193,9 +205,9 @@ std::string generate_descriptor_source(const dsl::CheckedModel& model, const std
       << "    " << model.train.accumulate << ",\n"
       // Designated: these fields were appended last to nnc_model_desc.
       << "    .device = " << (cuda ? "NNC_DEVICE_CUDA" : "NNC_DEVICE_HOST") << ", .target = " << c_string(halide_target);
-    if (train_plan)
-        o << ",\n    .train_plan = {" << train_plan->stages.size() << ", train_stages, " << train_plan->external_slots << ", "
-          << train_plan->slots.size() << ", train_slots}";
+    if (plans.forward) o << ",\n    .forward_plan = " << plan_init(plans.forward, "forward");
+    if (plans.evaluate) o << ",\n    .evaluate_plan = " << plan_init(plans.evaluate, "evaluate");
+    if (plans.train_step) o << ",\n    .train_plan = " << plan_init(plans.train_step, "train");
     o << "\n"
       << "};\n\n"
       << "const nnc_model_desc* nnc_model_descriptor(void) { return &desc; }\n";

@@ -8,6 +8,12 @@
 namespace nnc::codegen {
 
 struct StagedPipeline;
+// The pipelines built as stages (codegen/staged_lowering.h); null: built as one.
+struct StagedPlans {
+    const StagedPipeline* forward = nullptr;
+    const StagedPipeline* evaluate = nullptr;
+    const StagedPipeline* train_step = nullptr;
+};
 
 struct PipelineSymbols {
     std::string forward = "nncgen_forward";        // the _argv entry points are used
@@ -19,7 +25,7 @@ struct PipelineSymbols {
 // run on a CUDA GPU (the descriptor's device field).
 std::string generate_descriptor_source(const dsl::CheckedModel& model, const std::string& source_hash,
                                        const PipelineSymbols& symbols, const std::string& halide_target = "host",
-                                       bool cuda = false, const StagedPipeline* train_plan = nullptr);
+                                       bool cuda = false, const StagedPlans& plans = {});
 
 // A stable hash (FNV-1a 64, hex) of the .nn text, stored in checkpoints.
 std::string hash_source(const std::string& text);

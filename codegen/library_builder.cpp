@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -89,6 +90,8 @@ static void run_in_parallel(const fs::path& dir, const std::vector<std::pair<std
     // At most one child per core: more only share the cores and multiply the memory.
     const size_t limit = std::max(1u, std::thread::hardware_concurrency());
     std::map<pid_t, std::string> running;
+    std::map<std::string, Clock::time_point> started;
+    const bool verbose = std::getenv("NNC_VERBOSE") != nullptr;  // per-pipeline compile times
     std::string errors;
     // Waits for any one child (they differ widely in length) and records its error, if any.
     auto wait_one = [&] {
@@ -105,6 +108,7 @@ static void run_in_parallel(const fs::path& dir, const std::vector<std::pair<std
         if (it == running.end()) return;  // another child of this process
         const std::string name = it->second;
         running.erase(it);
+        if (verbose) std::fprintf(stderr, "nnc: compiled %s in %.2fs\n", name.c_str(), seconds_since(started[name]));
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
         std::ifstream in(dir / (name + ".error"));
         std::string message((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -113,6 +117,7 @@ static void run_in_parallel(const fs::path& dir, const std::vector<std::pair<std
     };
     for (const auto& [name, job] : jobs) {
         while (running.size() >= limit) wait_one();
+        started[name] = Clock::now();
         const pid_t pid = fork();
         if (pid < 0) {  // no process to spare: compile here instead
             job();
@@ -147,14 +152,9 @@ BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOption
     const PipelineSymbols symbols;
 
     auto t = Clock::now();
+    // Each pipeline is one Halide pipeline, or stages (staged_lowering.h) for a large model.
     const bool staged = !options.target.has_gpu_feature() && options.layers_per_stage > 0 &&
                         segment_count(model, options.layers_per_stage) > 1;
-    LoweredPipeline fwd = lower_inference(model, Halide::Float(32), batch);
-    LoweredPipeline eval = lower_evaluation(model, Halide::Float(32), batch);
-    set_output_estimates(fwd, batch);
-    set_output_estimates(eval, batch);
-    Halide::Pipeline fwd_p = fwd.pipeline(), eval_p = eval.pipeline();
-    // The training step: one pipeline, or stages (staged_lowering.h) for a large model.
     struct Unit {
         std::string name, symbol;
         Halide::Pipeline pipeline;
@@ -162,43 +162,46 @@ BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOption
         Halide::Expr batch;
         std::string schedule;
     };
-    std::vector<Unit> train_units;
-    StagedPipeline plan;
-    if (staged) {
-        plan = lower_training_staged(model, Halide::Float(32), batch, options.layers_per_stage);
-        for (LoweredStage& st : plan.stages) {
-            set_output_estimates(st.outputs, batch);
-            train_units.push_back({"train_step_" + st.name, symbols.train_step + "_" + st.name, st.pipeline(), st.arguments, st.batch, ""});
+    std::vector<Unit> units;
+    StagedPipeline plans[3];
+    const std::pair<StageMode, std::string> kinds[3] = {
+        {StageMode::Train, symbols.train_step}, {StageMode::Forward, symbols.forward}, {StageMode::Evaluate, symbols.evaluate}};
+    for (int k = 0; k < 3; ++k) {
+        const auto& [mode, symbol] = kinds[k];
+        const std::string name = mode == StageMode::Train ? "train_step" : mode == StageMode::Forward ? "forward" : "evaluate";
+        if (staged) {
+            plans[k] = lower_staged(model, mode, Halide::Float(32), batch, options.layers_per_stage);
+            for (LoweredStage& st : plans[k].stages) {
+                set_output_estimates(st.outputs, batch);
+                units.push_back({name + "_" + st.name, symbol + "_" + st.name, st.pipeline(), st.arguments, st.batch, ""});
+            }
+            continue;
         }
-    } else {
-        LoweredPipeline train = lower_training(model, Halide::Float(32), batch);
-        set_output_estimates(train, batch);
-        train_units.push_back({"train_step", symbols.train_step, train.pipeline(), train.arguments(), train.batch, ""});
+        LoweredPipeline p = mode == StageMode::Train     ? lower_training(model, Halide::Float(32), batch)
+                            : mode == StageMode::Forward ? lower_inference(model, Halide::Float(32), batch)
+                                                         : lower_evaluation(model, Halide::Float(32), batch);
+        set_output_estimates(p, batch);
+        units.push_back({name, symbol, p.pipeline(), p.arguments(), p.batch, ""});
     }
     times.lower = seconds_since(t);
 
     t = Clock::now();
-    const std::string fwd_schedule = schedule_pipeline(fwd_p, model, fwd.batch, options.target, options.schedule);
-    const std::string eval_schedule = schedule_pipeline(eval_p, model, eval.batch, options.target, options.schedule);
-    for (Unit& u : train_units) u.schedule = schedule_pipeline(u.pipeline, model, u.batch, options.target, options.schedule);
+    for (Unit& u : units) u.schedule = schedule_pipeline(u.pipeline, model, u.batch, options.target, options.schedule);
     times.schedule = seconds_since(t);
 
     t = Clock::now();
     // One Halide runtime for the whole library; the pipelines are built without their own.
     const Halide::Target no_rt = options.target.with_feature(Halide::Target::NoRuntime);
-    const fs::path fwd_o = work.path / "forward.o", eval_o = work.path / "evaluate.o";
     const fs::path rt_o = work.path / "halide_runtime.o";
-    std::vector<fs::path> objects{fwd_o, eval_o};
+    std::vector<fs::path> objects;
     try {
-        // Longest first: the training units, then the rest fill the other cores.
+        // Training units first: they are the longest, and the rest fill the other cores.
         std::vector<std::pair<std::string, std::function<void()>>> jobs;
-        for (Unit& u : train_units) {
+        for (Unit& u : units) {
             const fs::path o = work.path / (u.name + ".o");
             objects.push_back(o);
             jobs.push_back({u.name, [&u, o, &no_rt] { u.pipeline.compile_to_object(o.string(), u.arguments, u.symbol, no_rt); }});
         }
-        jobs.push_back({"forward", [&] { fwd_p.compile_to_object(fwd_o.string(), fwd.arguments(), symbols.forward, no_rt); }});
-        jobs.push_back({"evaluate", [&] { eval_p.compile_to_object(eval_o.string(), eval.arguments(), symbols.evaluate, no_rt); }});
         // Built for the full target: with CUDA it carries Halide's CUDA module, which dlopens the
         // driver (libcuda.so) at the first device call, so the library links and loads anywhere.
         jobs.push_back({"runtime", [&] { Halide::compile_standalone_runtime(rt_o.string(), options.target); }});
@@ -207,10 +210,7 @@ BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOption
         if (!options.emit_dir.empty()) {
             fs::create_directories(options.emit_dir);
             const fs::path e = options.emit_dir;
-            fwd_p.compile_to_lowered_stmt((e / "forward.stmt").string(), fwd.arguments(), Halide::Text, no_rt);
-            write_file(e / "forward.schedule.h", fwd_schedule);
-            write_file(e / "evaluate.schedule.h", eval_schedule);
-            for (Unit& u : train_units) {
+            for (Unit& u : units) {
                 u.pipeline.compile_to_lowered_stmt((e / (u.name + ".stmt")).string(), u.arguments, Halide::Text, no_rt);
                 write_file(e / (u.name + ".schedule.h"), u.schedule);
             }
@@ -225,7 +225,7 @@ BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOption
     const std::string desc = generate_descriptor_source(model, hash_source(options.source_text), symbols,
                                                         options.target.to_string(),
                                                         options.target.has_feature(Halide::Target::CUDA),
-                                                        staged ? &plan : nullptr);
+                                                        staged ? StagedPlans{&plans[1], &plans[2], &plans[0]} : StagedPlans{});
     write_file(desc_c, desc);
     if (!options.emit_dir.empty()) write_file(fs::path(options.emit_dir) / "model_desc.c", desc);
     run(quote(tools.cc) + " -c -O2 -fPIC -I" + quote(tools.include_dir) + " " + quote(desc_c.string()) + " -o " +

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <utility>
 #include <stdexcept>
 
 #include "codegen/pipeline_builder.h"
@@ -34,35 +35,47 @@ std::vector<std::vector<int>> segments_of(const dsl::CheckedModel& model, int la
     return segs;
 }
 
-// train_step's arguments (model_desc.h): input, targets, params, seed, loss, losses,
-// predictions, grads then new states (one per parameter, trainables first).
+// A pipeline's own arguments (model_desc.h), by mode:
+//   forward:    input, params, outputs
+//   evaluate:   input, targets, params, loss, losses, outputs
+//   train_step: input, targets, params, seed, loss, losses, predictions, grads then new states
+// (-1: the mode has none).
 struct ExternalSlots {
-    int targets, params, seed, loss, losses, predictions, param_results, count;
-    ExternalSlots(int T, int P, int L) {
-        targets = 1;
-        params = targets + T;
-        seed = params + P;
-        loss = seed + 1;
-        losses = loss + 1;
-        predictions = losses + L;
-        param_results = predictions + L;
-        count = param_results + P;
+    int targets = -1, params = -1, seed = -1, loss = -1, losses = -1, outputs = -1, param_results = -1, count = 0;
+    ExternalSlots(StageMode mode, int T, int P, int L) {
+        int at = 1;
+        if (mode != StageMode::Forward) targets = std::exchange(at, at + T);
+        params = std::exchange(at, at + P);
+        if (mode == StageMode::Train) seed = at++;
+        arguments = at;
+        if (mode != StageMode::Forward) {
+            loss = at++;
+            losses = std::exchange(at, at + L);
+        }
+        outputs = std::exchange(at, at + L);  // train_step: the predictions
+        if (mode == StageMode::Train) param_results = std::exchange(at, at + P);
+        count = at;
     }
+    int arguments = 0;  // the inputs before the first result
 };
 
 class StagedLowering {
 public:
-    StagedLowering(const dsl::CheckedModel& model, Type type, int batch_estimate)
-        : model_(model), type_(type), batch_estimate_(batch_estimate),
+    StagedLowering(const dsl::CheckedModel& model, Type type, int batch_estimate, StageMode mode)
+        : model_(model), type_(type), batch_estimate_(batch_estimate), mode_(mode),
           params_(collect_params(model, LayerRegistry::instance())),
-          ext_(static_cast<int>(model.targets.size()), static_cast<int>(params_.size()),
+          ext_(mode, static_cast<int>(model.targets.size()), static_cast<int>(params_.size()),
                static_cast<int>(model.losses.size())),
           value_slot_(model.nodes.size(), -1), grad_slot_(model.nodes.size(), -1) {
         result_.external_slots = ext_.count;
     }
 
     StagedPipeline lower(const std::vector<std::vector<int>>& segs) {
-        for (size_t s = 0; s < segs.size(); ++s) forward_stage(segs[s], s);
+        segment_of_.assign(model_.nodes.size(), -1);
+        for (size_t s = 0; s < segs.size(); ++s)
+            for (int id : segs[s]) segment_of_[static_cast<size_t>(id)] = static_cast<int>(s);
+        for (size_t s = 0; s < segs.size(); ++s) forward_stage(segs[s], s, s + 1 == segs.size());
+        if (mode_ != StageMode::Train) return std::move(result_);
         for (size_t s = segs.size(); s-- > 0;) backward_stage(segs[s], s, s + 1 == segs.size());
         for (size_t p = 0; p < params_.size(); ++p)
             if (params_[p].spec.trainable && !grad_done_.count(static_cast<int>(p)))
@@ -83,11 +96,11 @@ private:
 
     Stage begin(const std::string& name) {
         Stage st(model_, type_, batch_estimate_);
-        st.b.declare_arguments(/*with_targets=*/true, /*training=*/true);
+        st.b.declare_arguments(/*with_targets=*/mode_ != StageMode::Forward, /*training=*/mode_ == StageMode::Train);
         st.out.name = name;
         st.out.batch = st.b.result.batch;
         st.out.arguments = st.b.result.arguments();
-        for (int i = 0; i < ext_.seed + 1; ++i) st.out.slots.push_back(i);
+        for (int i = 0; i < ext_.arguments; ++i) st.out.slots.push_back(i);
         return st;
     }
 
@@ -135,7 +148,34 @@ private:
         result_.stages.push_back(std::move(st.out));
     }
 
-    void forward_stage(const std::vector<int>& seg, size_t index) {
+    // Inference needs a value after its segment only where a later segment or a loss reads it;
+    // training keeps every value for the backward stages.
+    bool exported(int id, size_t segment) const {
+        if (mode_ == StageMode::Train) return true;
+        for (const dsl::Node& n : model_.nodes) {
+            if (std::find(n.inputs.begin(), n.inputs.end(), id) == n.inputs.end()) continue;
+            if (n.kind == dsl::NodeKind::Loss || segment_of_[static_cast<size_t>(n.id)] > static_cast<int>(segment)) return true;
+        }
+        return false;
+    }
+
+    // The last inference stage ends with the pipeline's results: predictions (and losses).
+    void inference_results(Stage& st) {
+        for (int id : model_.losses)
+            for (int in : model_.node(id).inputs)
+                if (model_.node(in).kind != dsl::NodeKind::Target) need_value(st, in);  // targets: arguments (evaluate)
+        const size_t L = model_.losses.size();
+        if (mode_ == StageMode::Evaluate) {
+            st.b.add_loss_outputs(st.b.loss_values());
+            emit(st, st.b.result.outputs[0], ext_.loss);
+            for (size_t l = 0; l < L; ++l) emit(st, st.b.result.outputs[1 + l], ext_.losses + static_cast<int>(l));
+        }
+        const size_t first = st.b.result.outputs.size();
+        st.b.add_predict_outputs();
+        for (size_t l = 0; l < L; ++l) emit(st, st.b.result.outputs[first + l], ext_.outputs + static_cast<int>(l));
+    }
+
+    void forward_stage(const std::vector<int>& seg, size_t index, bool last) {
         Stage st = begin("f" + std::to_string(index));
         for (int id : seg) {
             const dsl::Node& node = model_.node(id);
@@ -145,7 +185,7 @@ private:
         }
         // New running statistics, in the parameter order of train_step's results.
         std::map<int, std::vector<Func>> updates;
-        for (size_t p = 0; p < params_.size(); ++p) {
+        for (size_t p = 0; p < params_.size() && mode_ == StageMode::Train; ++p) {
             if (params_[p].spec.trainable) continue;
             const int id = params_[p].node;
             if (std::find(seg.begin(), seg.end(), id) == seg.end()) continue;
@@ -162,7 +202,9 @@ private:
             emit(st, {copy_of(updates[id][k], "state__" + params_[p].func_name), params_[p].spec.shape, false},
                  ext_.param_results + static_cast<int>(p));
         }
+        if (last && mode_ != StageMode::Train) inference_results(st);
         for (int id : seg) {
+            if (!exported(id, index)) continue;
             const dsl::Node& node = model_.node(id);
             const int slot = new_slot(node.name, node.shape);
             value_slot_[static_cast<size_t>(id)] = slot;
@@ -217,7 +259,7 @@ private:
                 const dsl::Node& loss = model_.node(model_.losses[l]);
                 const Tensor& pred = st.b.values[static_cast<size_t>(loss.inputs[0])];
                 emit(st, {copy_of(pred.func, "prediction_" + std::to_string(l)), pred.shape, true},
-                     ext_.predictions + static_cast<int>(l));
+                     ext_.outputs + static_cast<int>(l));
             }
             for (int id : model_.losses) {
                 const dsl::Node& node = model_.node(id);
@@ -242,6 +284,8 @@ private:
     const dsl::CheckedModel& model_;
     Type type_;
     int batch_estimate_;
+    StageMode mode_;
+    std::vector<int> segment_of_;  // by node id: its forward segment, -1 for non-layers
     std::vector<ModelParam> params_;
     ExternalSlots ext_;
     std::vector<int> value_slot_, grad_slot_;  // by node id: where its value / partial gradient lives
@@ -261,9 +305,10 @@ int segment_count(const dsl::CheckedModel& model, int layers_per_stage) {
     return static_cast<int>(segments_of(model, layers_per_stage).size());
 }
 
-StagedPipeline lower_training_staged(const dsl::CheckedModel& model, Type type, int batch_estimate, int layers_per_stage) {
+StagedPipeline lower_staged(const dsl::CheckedModel& model, StageMode mode, Type type, int batch_estimate,
+                            int layers_per_stage) {
     if (model.inputs.size() != 1) throw std::logic_error("internal error: exactly one model input is supported");
-    return StagedLowering(model, type, batch_estimate).lower(segments_of(model, layers_per_stage));
+    return StagedLowering(model, type, batch_estimate, mode).lower(segments_of(model, layers_per_stage));
 }
 
 }  // namespace nnc::codegen

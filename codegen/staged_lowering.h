@@ -1,4 +1,4 @@
-// The training step of a large model as a sequence of small pipelines ("stages") instead of one.
+// The pipelines of a large model as sequences of small pipelines ("stages") instead of one each.
 // Halide 14's lowering time grows much faster than the number of Funcs in a pipeline (one
 // pipeline for inception_mini's training step took six minutes to compile; its layers alone,
 // seconds each). Forward stages hand each layer's output on through a buffer the runtime owns;
@@ -28,14 +28,14 @@ struct LoweredStage {
     std::vector<Halide::Argument> arguments;   // argv order, then the outputs' buffers
     std::vector<Tensor> outputs;               // in Pipeline output order
     // The slot of each argument, then of each output: slots below the pipeline's external count
-    // are train_step's own arguments (model_desc.h order); the rest index StagedPipeline::slots.
+    // are the whole pipeline's arguments (model_desc.h order); the rest index StagedPipeline::slots.
     std::vector<int> slots;
     Halide::Expr batch;
     Halide::Pipeline pipeline() const;
 };
 
 struct StagedPipeline {
-    int external_slots = 0;         // train_step's argument count
+    int external_slots = 0;         // the whole pipeline's argument count
     std::vector<StageSlot> slots;   // slot external_slots + i is slots[i]
     std::vector<LoweredStage> stages;
 };
@@ -46,9 +46,13 @@ inline constexpr int kDefaultLayersPerStage = 12;
 // The number of segments a model's `layers_per_stage` gives; 1 means one pipeline is enough.
 int segment_count(const dsl::CheckedModel& model, int layers_per_stage);
 
-// train_step as stages: forward segments in order, then backward segments in reverse; the last
-// backward stage also computes the losses. Same arguments and results as lower_training.
-StagedPipeline lower_training_staged(const dsl::CheckedModel& model, Halide::Type type, int batch_estimate,
-                                     int layers_per_stage);
+enum class StageMode { Forward, Evaluate, Train };
+
+// A pipeline as stages, with the same arguments and results as lower_inference (Forward),
+// lower_evaluation (Evaluate) or lower_training (Train). Forward segments run in order; the
+// last computes the losses and outputs in inference modes. Training adds backward segments in
+// reverse, the first of them computing the losses.
+StagedPipeline lower_staged(const dsl::CheckedModel& model, StageMode mode, Halide::Type type, int batch_estimate,
+                            int layers_per_stage);
 
 }  // namespace nnc::codegen

@@ -48,13 +48,16 @@ void check_descriptor(const nnc_model_desc* d) {
                                          " but this runtime implements ABI " + std::to_string(NNC_ABI_VERSION) + kRebuild);
     }
     const std::string bad = "internal error: model descriptor: ";
-    const nnc_stage_plan& plan = d->train_plan;
-    if (plan.num_stages < 0 || (plan.num_stages > 0 && (!plan.stages || plan.num_slots < 0 || (plan.num_slots > 0 && !plan.slots))))
-        throw Error(NNC_ERR_RUNTIME, bad + "malformed train_step stages" + kRebuild);
-    for (int k = 0; k < plan.num_stages; ++k)
-        if (!plan.stages[k].run || plan.stages[k].num_args < 0 || !plan.stages[k].args)
-            throw Error(NNC_ERR_RUNTIME, bad + "malformed train_step stage" + kRebuild);
-    if (!d->model_name || !d->forward || !d->evaluate || (!d->train_step && plan.num_stages == 0) || d->num_params < 0 ||
+    for (const nnc_stage_plan* plan : {&d->forward_plan, &d->evaluate_plan, &d->train_plan}) {
+        bool ok = plan->num_stages >= 0 &&
+                  (plan->num_stages == 0 || (plan->stages && plan->num_slots >= 0 && (plan->num_slots == 0 || plan->slots)));
+        for (int k = 0; ok && k < plan->num_stages; ++k)
+            ok = plan->stages[k].run && plan->stages[k].num_args >= 0 && plan->stages[k].args;
+        if (!ok) throw Error(NNC_ERR_RUNTIME, bad + "malformed pipeline stages" + kRebuild);
+    }
+    if (!d->model_name || (!d->forward && d->forward_plan.num_stages == 0) ||
+        (!d->evaluate && d->evaluate_plan.num_stages == 0) || (!d->train_step && d->train_plan.num_stages == 0) ||
+        d->num_params < 0 ||
         (d->num_params > 0 && !d->params) || d->num_trainable < 0 || d->num_trainable > d->num_params) {
         throw Error(NNC_ERR_RUNTIME, bad + "missing name, pipelines or parameters" + kRebuild);
     }
@@ -259,7 +262,10 @@ void run_forward(nnc_model& model, const void* input, int64_t batch, float* cons
     add_params(a, model, model.params.get(), 0, model.desc->num_params);
     add_per_loss(a, model, outputs, batch, "output");
     auto argv = a.argv();
-    call_pipeline(model, a, model.desc->forward, argv, "forward");
+    if (model.desc->forward_plan.num_stages > 0)
+        run_stage_plan(model.desc->forward_plan, argv, batch, model.forward_stage_buffers, "forward");
+    else
+        call_pipeline(model, a, model.desc->forward, argv, "forward");
 }
 
 float run_evaluate(nnc_model& model, const void* input, const void* const* targets, int64_t batch, float* task_losses,
@@ -278,7 +284,10 @@ float run_evaluate(nnc_model& model, const void* input, const void* const* targe
     for (float& l : losses) a.add(&l, float32_type(), {}, kNoBatch, "task loss");
     add_per_loss(a, model, outputs, batch, "output");
     auto argv = a.argv();
-    call_pipeline(model, a, d.evaluate, argv, "evaluate");
+    if (d.evaluate_plan.num_stages > 0)
+        run_stage_plan(d.evaluate_plan, argv, batch, model.evaluate_stage_buffers, "evaluate");
+    else
+        call_pipeline(model, a, d.evaluate, argv, "evaluate");
     if (task_losses) std::copy(losses.begin(), losses.end(), task_losses);
     return loss;
 }

@@ -56,8 +56,8 @@ struct nnc_model {
     // CUDA models only (descriptor device): the arenas mirrored on the GPU. Declared after the
     // arenas, so it is destroyed before them.
     std::unique_ptr<nnc::runtime::DeviceState> device;
-    // A staged train_step's buffers between stages (descriptor train_plan), kept across steps.
-    nnc::runtime::StageBuffers train_stage_buffers;
+    // Staged pipelines' buffers between stages (descriptor *_plan), kept across calls.
+    nnc::runtime::StageBuffers forward_stage_buffers, evaluate_stage_buffers, train_stage_buffers;
 
     // Where nnc_train stands (updated as it runs, saved in checkpoints, read by resume).
     nnc::runtime::TrainState train_state;

@@ -1,6 +1,7 @@
-// A training step compiled as stages (codegen/staged_lowering.h) must compute exactly what the
-// single pipeline computes: the same model is built both ways, given the same weights and batch,
-// and every loss, prediction, gradient and new running statistic is compared. The model crosses
+// Pipelines compiled as stages (codegen/staged_lowering.h) must compute exactly what single
+// pipelines compute: the same model is built both ways, given the same weights and batch,
+// and every loss, prediction, gradient and new running statistic of a training step, and the
+// inference outputs and evaluation losses, are compared. The model crosses
 // stage boundaries with everything that makes staging hard: a residual add whose two operands
 // come from different stages, batch norm (statistics recomputed in a backward stage), max-pool
 // (argmax recomputed), dropout (mask redrawn from the seed) and two weighted losses.
@@ -71,6 +72,9 @@ struct Results {
     float loss = 0;
     std::vector<float> task_losses = std::vector<float>(2);
     std::vector<std::vector<float>> params;  // gradients of trainables, new values of states
+    std::vector<float> probabilities, level;  // inference outputs of the two heads
+    double eval_loss = 0, eval_accuracy = 0;
+    std::vector<double> eval_task_losses = std::vector<double>(2);
 };
 
 Results gradients(const Library& lib, const std::vector<float>& image, const std::vector<int32_t>& label,
@@ -91,6 +95,22 @@ Results gradients(const Library& lib, const std::vector<float>& image, const std
         EXPECT_EQ(lib.fn<decltype(nnc_model_get_grad)>("nnc_model_get_grad")(m, p, g.data(), count), NNC_OK);
         r.params.push_back(std::move(g));
     }
+    // Inference mode: forward (both heads) and evaluation over a dataset of the same batch.
+    r.probabilities.resize(static_cast<size_t>(batch * 5));
+    r.level.resize(static_cast<size_t>(batch));
+    float* outputs[] = {r.probabilities.data(), r.level.data()};
+    EXPECT_EQ(lib.fn<decltype(nnc_model_forward_all)>("nnc_model_forward_all")(m, image.data(), batch, outputs), NNC_OK);
+    nnc_dataset* data = nullptr;
+    EXPECT_EQ(lib.fn<decltype(nnc_dataset_from_memory)>("nnc_dataset_from_memory")(
+                  image.data(), label.data(), batch, 300, NNC_TARGET_CLASSES, 1, &data),
+              NNC_OK);
+    EXPECT_EQ(lib.fn<decltype(nnc_dataset_add_target)>("nnc_dataset_add_target")(data, level.data(), NNC_TARGET_REAL, 1),
+              NNC_OK);
+    EXPECT_EQ(lib.fn<decltype(nnc_evaluate_tasks)>("nnc_evaluate_tasks")(m, data, batch, &r.eval_loss, &r.eval_accuracy,
+                                                                         r.eval_task_losses.data()),
+              NNC_OK)
+        << lib.fn<decltype(nnc_last_error)>("nnc_last_error")();
+    lib.fn<decltype(nnc_dataset_destroy)>("nnc_dataset_destroy")(data);
     lib.fn<decltype(nnc_model_destroy)>("nnc_model_destroy")(m);
     return r;
 }
@@ -109,6 +129,8 @@ TEST(StagedTraining, StagesComputeWhatOnePipelineComputes) {
     ASSERT_EQ(b.status, 0) << b.output;
     EXPECT_TRUE(fs::exists(dir / "emit" / "train_step_f5.stmt")) << "expected 6 forward stages";
     EXPECT_TRUE(fs::exists(dir / "emit" / "train_step_b0.stmt"));
+    EXPECT_TRUE(fs::exists(dir / "emit" / "forward_f5.stmt"));
+    EXPECT_TRUE(fs::exists(dir / "emit" / "evaluate_f5.stmt"));
     EXPECT_FALSE(fs::exists(dir / "emit" / "train_step_f6.stmt"));
 
     Library lw(whole), ls(staged);
@@ -134,6 +156,12 @@ TEST(StagedTraining, StagesComputeWhatOnePipelineComputes) {
             }
             EXPECT_LT(diff / scale, 1e-5) << "parameter " << p << " at batch " << batch;
         }
+        for (size_t i = 0; i < w.probabilities.size(); ++i) EXPECT_NEAR(s.probabilities[i], w.probabilities[i], 1e-6);
+        for (size_t i = 0; i < w.level.size(); ++i) EXPECT_NEAR(s.level[i], w.level[i], 1e-5 * (1 + std::abs(w.level[i])));
+        ASSERT_TRUE(std::isfinite(w.eval_loss));
+        EXPECT_NEAR(s.eval_loss, w.eval_loss, 1e-5 * std::abs(w.eval_loss));
+        EXPECT_EQ(s.eval_accuracy, w.eval_accuracy);
+        for (int l = 0; l < 2; ++l) EXPECT_NEAR(s.eval_task_losses[l], w.eval_task_losses[l], 1e-5 * std::abs(w.eval_task_losses[l]));
     }
     fs::remove_all(dir);
 }

@@ -20,9 +20,9 @@ extern "C" {
 
 typedef int (*nnc_pipeline_fn)(void** args);
 
-/* A large model's train_step runs as a sequence of smaller pipelines ("stages") that pass float32
+/* A large model's pipeline runs as a sequence of smaller pipelines ("stages") that pass float32
  * buffers ("slots") to each other: Halide compiles many small pipelines far faster than one big
- * one. Slot ids below the pipeline's own argument count are its arguments (train_step's order);
+ * one. Slot ids below the pipeline's own argument count are its arguments (in the order given below);
  * slot id (count + i) is slots[i], a buffer the runtime allocates with the slot's per-sample
  * dims and the call's batch. A stage's args list the slots of its argv in order. */
 typedef struct nnc_slot_desc {
@@ -156,8 +156,8 @@ typedef struct nnc_model_desc {
     int device;                     /* nnc_device_kind */
     const char* target;             /* the Halide target string the pipelines were compiled for */
 
-    /* train_step as stages (train_step is then NULL); num_stages 0 otherwise. */
-    nnc_stage_plan train_plan;
+    /* Pipelines compiled as stages (the entry point above is then NULL); num_stages 0 otherwise. */
+    nnc_stage_plan forward_plan, evaluate_plan, train_plan;
 } nnc_model_desc;
 
 const nnc_model_desc* nnc_model_descriptor(void);
