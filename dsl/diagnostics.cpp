@@ -123,8 +123,12 @@ std::string Diagnostics::render() const {
         if (a->span.loc.line != b->span.loc.line) return a->span.loc.line < b->span.loc.line;
         return a->span.loc.col < b->span.loc.col;
     });
+    // A file of garbage can produce an error per line: the first ones say what is wrong.
+    constexpr size_t kMaxShown = 100;
     std::string out;
-    for (const Diagnostic* d : order) out += dsl::render(*d);
+    for (size_t i = 0; i < order.size() && i < kMaxShown; ++i) out += dsl::render(*order[i]);
+    if (order.size() > kMaxShown)
+        out += "note: " + std::to_string(order.size() - kMaxShown) + " more diagnostics not shown; fix the ones above first\n";
     return out;
 }
 

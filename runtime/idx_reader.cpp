@@ -144,16 +144,18 @@ IdxImages read_idx_images(const std::string& path) {
     check_dim(file, 8, "the row count", out.rows, kMaxSide);
     check_dim(file, 12, "the column count", out.cols, kMaxSide);
     const int64_t sample = out.rows * out.cols;
-    // Read a chunk of images at a time: a corrupt count fails at the truncation, never by
-    // allocating gigabytes up front.
+    // Read at most 4 MiB at a time, across image boundaries: a corrupt header (a count, or one
+    // 65536 x 65536 image) fails at the truncation, never by allocating what it claims up front.
+    const int64_t total = out.count * sample;  // < 2^31 * 2^32: no overflow
+    constexpr int64_t kChunk = int64_t{1} << 22;
     std::vector<unsigned char> bytes;
-    const int64_t chunk_images = std::max<int64_t>(1, (int64_t{1} << 22) / sample);
-    for (int64_t first = 0; first < out.count; first += chunk_images) {
-        const int64_t n = std::min(chunk_images, out.count - first);
-        bytes.resize(static_cast<size_t>(n * sample));
-        file.read_exact(bytes.data(), n * sample,
-                        "the pixels of images " + std::to_string(first) + ".." + std::to_string(first + n - 1) +
-                            " (" + std::to_string(out.count) + " declared in the header)");
+    for (int64_t first = 0; first < total; first += kChunk) {
+        const int64_t n = std::min(kChunk, total - first);
+        bytes.resize(static_cast<size_t>(n));
+        const int64_t image = first / sample, last = (first + n - 1) / sample;
+        file.read_exact(bytes.data(), n,
+                        "the pixels of images " + std::to_string(image) + ".." + std::to_string(last) + " (" +
+                            std::to_string(out.count) + " declared in the header)");
         const size_t base = out.pixels.size();
         out.pixels.resize(base + bytes.size());
         for (size_t i = 0; i < bytes.size(); ++i) out.pixels[base + i] = static_cast<float>(bytes[i]) / 255.0f;

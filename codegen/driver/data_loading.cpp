@@ -35,7 +35,15 @@ std::unique_ptr<Dataset> load_data(const LoadedModel& lib, const nnc_model* mode
             const std::string images = spec.path + "/" + idx_split + "-images-idx3-ubyte.gz";
             const std::string labels = spec.path + "/" + idx_split + "-labels-idx1-ubyte.gz";
             lib.check(lib.nnc_dataset_load_idx(images.c_str(), labels.c_str(), &ds), "loading " + idx_split + " data");
-            break;
+            // Checked here, before a run folder exists, and named by its file.
+            auto data = std::make_unique<Dataset>(lib, ds);
+            const int64_t values = lib.nnc_dataset_sample_size(ds);
+            if (model && values != lib.nnc_model_input_size(model)) {
+                throw std::runtime_error("'" + images + "' holds images of " + std::to_string(values) + " values but model '" +
+                                         lib.nnc_model_name(model) + "' takes inputs of " +
+                                         std::to_string(lib.nnc_model_input_size(model)) + "; pass the data the model was written for");
+            }
+            return data;
         }
         case DataFormat::csv: {
             if (need_targets && spec.targets.empty()) {

@@ -25,6 +25,7 @@ namespace nnc::driver {
     X(nnc_dataset_load_idx)                \
     X(nnc_dataset_destroy)                 \
     X(nnc_dataset_size)                    \
+    X(nnc_dataset_sample_size)             \
     X(nnc_dataset_slice)                   \
     X(nnc_model_default_train_config)      \
     X(nnc_train)                           \

@@ -1,0 +1,125 @@
+// Training that loses nothing: `nnc train` killed with SIGKILL at 20 random moments. Whatever the
+// moment, the run folder holds a last.ckpt that loads (once the first epoch has ended; before
+// that, --resume says there is nothing to resume) and a metrics.jsonl whose every line is a
+// complete JSON object; `nnc train --resume` then finishes the run.
+// (tests/runtime/checkpoint_kill_test.cpp kills a process in the middle of saving; cli_data_test
+// covers Ctrl-C and bit-identical resume.)
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int run(const std::string& args, std::string* output = nullptr) {
+    FILE* p = popen(("timeout -s KILL 300 " + std::string(NNC_BINARY) + " " + args + " 2>&1").c_str(), "r");
+    if (!p) return -1;
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    if (output) *output = out;
+    const int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+TEST(KillTrain, SigkillAtRandomMomentsLeavesALoadableRunThatResumes) {
+    char pattern[] = "/tmp/nnc_kill_XXXXXX";
+    const fs::path dir = mkdtemp(pattern);
+    const fs::path so = dir / "regress.so", csv = dir / "train.csv";
+    ASSERT_EQ(run(std::string(NNC_CORPUS_DIR) + "/models/regress.nn -o " + so.string()), 0);
+    {
+        std::ofstream f(csv);
+        f << "x0,x1,x2,y\n";
+        for (int i = 0; i < 4000; ++i) f << i % 7 << "," << i % 5 << "," << i % 3 << "," << (i % 7) * 2 - (i % 3) << "\n";
+    }
+    // 4000 samples at batch 2 over 4 epochs, a step line every 10 batches: a second or two.
+    const std::string train = "train " + so.string() + " --data " + csv.string() +
+                              " --target y --epochs 4 --threads 1 --metrics-every 10 --out ";
+    const auto t0 = std::chrono::steady_clock::now();
+    ASSERT_EQ(run(train + (dir / "whole").string()), 0);
+    const double whole = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    std::mt19937 rng(8);
+    int killed = 0, with_checkpoint = 0, resumed = 0;
+    for (int round = 0; round < 20; ++round) {
+        const fs::path folder = dir / ("run" + std::to_string(round));
+        const std::string args = train + folder.string();
+        // Start nnc directly (no shell) so the SIGKILL reaches it.
+        std::vector<std::string> words = {NNC_BINARY};
+        std::istringstream ws(args);
+        for (std::string w; ws >> w;) words.push_back(w);
+        std::vector<char*> argv;
+        for (std::string& w : words) argv.push_back(w.data());
+        argv.push_back(nullptr);
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+        pid_t pid = 0;
+        ASSERT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
+        posix_spawn_file_actions_destroy(&actions);
+        const double at = std::uniform_real_distribution<double>(0.05, 1.0)(rng) * whole;
+        std::this_thread::sleep_for(std::chrono::duration<double>(at));
+        kill(pid, SIGKILL);
+        int status = 0;
+        ASSERT_EQ(waitpid(pid, &status, 0), pid);
+        if (WIFSIGNALED(status)) ++killed;
+        SCOPED_TRACE("round " + std::to_string(round) + ", killed after " + std::to_string(at) + " s");
+
+        // Every line of the metrics log is a whole JSON object.
+        if (fs::exists(folder / "metrics.jsonl")) {
+            const std::string metrics = read_file(folder / "metrics.jsonl");
+            EXPECT_TRUE(metrics.empty() || metrics.back() == '\n') << "a torn last line";
+            std::istringstream lines(metrics);
+            for (std::string line; std::getline(lines, line);)
+                EXPECT_TRUE(line.size() >= 2 && line.front() == '{' && line.back() == '}') << line;
+        }
+        std::string out;
+        if (fs::exists(folder / "last.ckpt")) {
+            ++with_checkpoint;
+            EXPECT_EQ(run("eval " + so.string() + " --weights " + (folder / "last.ckpt").string() + " --data " + csv.string() +
+                              " --target y",
+                          &out),
+                      0)
+                << out;
+            EXPECT_EQ(run("train --resume " + folder.string(), &out), 0) << out;
+            if (fs::exists(folder / "metrics.jsonl")) {
+                EXPECT_NE(read_file(folder / "metrics.jsonl").find("\"epoch\":4"), std::string::npos);
+            }
+            ++resumed;
+        } else {
+            // Killed before the first checkpoint: nothing to resume, said plainly.
+            const int st = run("train --resume " + folder.string(), &out);
+            EXPECT_EQ(st, 1) << out;
+            EXPECT_NE(out.find(folder.string()), std::string::npos) << out;
+        }
+    }
+    std::printf("20 runs: %d killed by SIGKILL, %d left a checkpoint, %d resumed to the end\n", killed, with_checkpoint,
+                resumed);
+    EXPECT_GE(killed, 15);
+    if (!::testing::Test::HasFailure()) fs::remove_all(dir);
+}
+
+}  // namespace
