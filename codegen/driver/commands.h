@@ -69,8 +69,13 @@ struct TrainOptions {
     std::string out;                                     // the run folder
     std::string resume;                                  // a run folder to continue
     int64_t metrics_every = 50;                          // batches between step lines (0: none)
+    bool sanity = false;                                 // --sanity: the checks before training (sanity_command.cpp)
+    int64_t sanity_samples = 64;
 };
 int run_train(const TrainOptions& options);
+// nnc train --sanity: initial loss vs. its expected value, then overfit a tiny subset. 0: PASS,
+// 1: FAIL, 2: an error.
+int run_sanity(const TrainOptions& options);
 
 // Compiles `path` into the per-user cache (reused while the source, nnc and the options are the
 // same) and returns the library path; throws std::runtime_error on failure.

@@ -108,6 +108,10 @@ int main(int argc, char** argv) {
     tr->add_option("--load", train.load, "start from this checkpoint instead of initializing");
     add_schedule_options(*tr, train.schedule);
     nnc::driver::add_train_data_options(*tr, train);
+    tr->add_flag("--sanity", train.sanity,
+                 "check before training, writing nothing: the initial loss against its expected value (ln C for C classes), "
+                 "then overfit the first --sanity-samples samples; exit status 0 on PASS, 1 on FAIL");
+    tr->add_option("--sanity-samples", train.sanity_samples, "samples --sanity overfits (default 64)");
 
     nnc::driver::EvalOptions eval;
     CLI::App* ev = nnc::driver::add_eval_command(app, eval);
@@ -119,7 +123,7 @@ int main(int argc, char** argv) {
     if (*check) return nnc::driver::run_check(check_path);
     if (*li) return nnc::driver::run_lint(lint);
     if (*ops) return nnc::driver::run_ops();
-    if (*tr) return nnc::driver::run_train(train);
+    if (*tr) return train.sanity ? nnc::driver::run_sanity(train) : nnc::driver::run_train(train);
     if (*ev) return nnc::driver::run_eval(eval);
     if (*pr) return nnc::driver::run_predict(predict);
     if (compile.input.empty()) {
