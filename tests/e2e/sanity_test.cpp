@@ -128,6 +128,26 @@ TEST_F(Sanity, InputsScaledBy1000AreFlagged) {
     EXPECT_EQ(z.status, 0) << z.output;
 }
 
+// A .nn file is compiled with its dropout rates at 0 for the overfit (0.5 dropout on 20 points keeps
+// the training loss far from zero), and its mse on standardized targets is checked against 1.
+TEST_F(Sanity, DropoutRegressionOverfitsWithDropoutOff) {
+    std::ofstream csv(path("data.csv"));
+    csv << "x,y\n";
+    for (int i = 0; i < 20; ++i) {
+        const double x = -1 + 2.0 * i / 19;
+        csv << x << "," << x * x << "\n";
+    }
+    csv.close();
+    const Result r = nnc::test::run_nnc("train " + std::string(NNC_SOURCE_DIR) +
+                                        "/samples/dropout_regression.nn --sanity --data data.csv --target y");
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("dropout off (2 dropout rates compiled as 0)"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("expected 1.0000 (1 for standardized targets)"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("sanity: PASS"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("WARNING"), std::string::npos) << r.output;
+    expect_nothing_written(1);
+}
+
 TEST_F(Sanity, RefusesResume) {
     const Result r = nnc::test::run_nnc("train --sanity --resume somewhere");
     EXPECT_EQ(r.status, 2) << r.output;
