@@ -148,6 +148,34 @@ TEST_F(Sanity, DropoutRegressionOverfitsWithDropoutOff) {
     expect_nothing_written(1);
 }
 
+// A loss/head mismatch: softmax cross-entropy on sigmoid outputs. Its inputs are squeezed into
+// (0, 1), so the best class probability is e / (e + 9) and the loss cannot go below
+// -ln(e / (e + 9)) = 1.466 even with every sample classified right: the gate must FAIL.
+TEST_F(Sanity, LossHeadMismatchFails) {
+    std::ofstream(path("mismatch.nn")) << R"(model mismatch {
+  input  image: [784]
+  target label: classes(10)
+  fc1    = dense(image, 64, init=he_normal)
+  h1     = relu(fc1)
+  logits = dense(h1, 10)
+  probs  = sigmoid(logits)
+  loss   = softmax_cross_entropy(probs, label)
+  train {
+    optimizer = adam(lr=1e-3)
+    batch = 64
+    epochs = 1
+  }
+}
+)";
+    const Result r = nnc::test::run_nnc("train mismatch.nn --sanity");
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("loss 1.46"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("sanity: FAIL"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("the loss does not match the head"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("WARNING"), std::string::npos) << r.output;  // its initial loss is ln 10 all the same
+    expect_nothing_written(1);
+}
+
 TEST_F(Sanity, RefusesResume) {
     const Result r = nnc::test::run_nnc("train --sanity --resume somewhere");
     EXPECT_EQ(r.status, 2) << r.output;
