@@ -110,7 +110,8 @@ int main(int argc, char** argv) {
     nnc::driver::add_train_data_options(*tr, train);
     tr->add_flag("--sanity", train.sanity,
                  "check before training, writing nothing: the initial loss against its expected value (ln C for C classes), "
-                 "then overfit the first --sanity-samples samples; exit status 0 on PASS, 1 on FAIL");
+                 "then overfit the first --sanity-samples samples; exit status 0 on PASS, 1 on FAIL (--epochs, --batch, --validation, "
+                 "--schedule and the other training settings do not apply)");
     tr->add_option("--sanity-samples", train.sanity_samples, "samples --sanity overfits (default 64)");
 
     nnc::driver::EvalOptions eval;

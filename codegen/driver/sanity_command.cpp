@@ -157,6 +157,9 @@ Library library_without_dropout(const TrainOptions& o) {
 
 int sanity(const TrainOptions& o) {
     if (!o.resume.empty()) throw std::runtime_error("--sanity checks a fresh model; it cannot take --resume");
+    if (!o.out.empty() || !o.save.empty())
+        throw std::runtime_error("--sanity writes nothing (no run folder, no checkpoint), so it cannot take --out or --save; "
+                                 "run nnc train without --sanity for that");
     if (o.model.empty()) throw std::runtime_error("name the model to check (a .nn file or a compiled .so)");
     if (o.sanity_samples < 1) throw std::runtime_error("--sanity-samples must be at least 1");
     const Library built = library_without_dropout(o);

@@ -176,10 +176,21 @@ TEST_F(Sanity, LossHeadMismatchFails) {
     expect_nothing_written(1);
 }
 
-TEST_F(Sanity, RefusesResume) {
+TEST_F(Sanity, RefusesResumeAndOutputs) {
     const Result r = nnc::test::run_nnc("train --sanity --resume somewhere");
     EXPECT_EQ(r.status, 2) << r.output;
     EXPECT_NE(r.output.find("cannot take --resume"), std::string::npos) << r.output;
+    const Result o = sanity("--out run --save x.ckpt");
+    EXPECT_EQ(o.status, 2) << o.output;
+    EXPECT_NE(o.output.find("cannot take --out or --save"), std::string::npos) << o.output;
+    expect_nothing_written(0);
+}
+
+TEST_F(Sanity, HelpNamesTheOptions) {
+    const Result r = nnc::test::run_nnc("train --help");
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("--sanity "), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("--sanity-samples"), std::string::npos) << r.output;
 }
 
 }  // namespace
