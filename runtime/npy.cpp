@@ -164,7 +164,7 @@ std::vector<float> NpyArray::to_floats() const {
     const int64_t n = count();
     std::vector<float> out(static_cast<size_t>(n));
     switch (dtype) {
-        case NpyDtype::F4: std::memcpy(out.data(), data.data(), static_cast<size_t>(n) * 4); break;
+        case NpyDtype::F4: if (n > 0) std::memcpy(out.data(), data.data(), static_cast<size_t>(n) * 4); break;
         case NpyDtype::F8: for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(element<double>(*this, i)); break;
         case NpyDtype::I4: for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(element<int32_t>(*this, i)); break;
         case NpyDtype::I8: for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(element<int64_t>(*this, i)); break;

@@ -122,7 +122,11 @@ std::vector<uint8_t> extract(const ZipReader& z, const Member& m) {
         if (m.compressed != m.uncompressed) z.fail(h, what + " is stored with mismatched sizes; the archive is corrupt");
         out.assign(z.at(start), z.at(start) + m.compressed);
     } else {
-        if (m.uncompressed > (uint64_t{1} << 40)) z.fail(m.header_at, what + " claims an implausible size");
+        // Deflate expands at most 1032:1: a larger claim is corrupt, and is refused before the
+        // claimed size is allocated.
+        if (m.uncompressed > (uint64_t{1} << 40) || m.uncompressed > m.compressed * 1032 + 1024)
+            z.fail(m.header_at, what + " claims an implausible size (" + std::to_string(m.uncompressed) + " bytes from " +
+                                    std::to_string(m.compressed) + " compressed); the archive is corrupt");
         out.resize(m.uncompressed);
         z_stream s{};
         if (inflateInit2(&s, -MAX_WBITS) != Z_OK) throw Error(NNC_ERR_OUT_OF_MEMORY, "zlib: cannot start inflating");

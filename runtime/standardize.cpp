@@ -82,6 +82,7 @@ std::vector<uint8_t> serialize_standardization(const Standardization& s) {
     const uint64_t n = s.mean.size();
     std::vector<uint8_t> out(8 + n * 8);
     std::memcpy(out.data(), &n, 8);
+    if (n == 0) return out;  // empty vectors' data() may be null, which memcpy must not get
     std::memcpy(out.data() + 8, s.mean.data(), n * 4);
     std::memcpy(out.data() + 8 + n * 4, s.scale.data(), n * 4);
     return out;
@@ -101,8 +102,10 @@ Standardization deserialize_standardization(const uint8_t* data, size_t size, si
     Standardization s;
     s.mean.resize(n);
     s.scale.resize(n);
-    std::memcpy(s.mean.data(), data + offset + 8, n * 4);
-    std::memcpy(s.scale.data(), data + offset + 8 + n * 4, n * 4);
+    if (n > 0) {
+        std::memcpy(s.mean.data(), data + offset + 8, n * 4);
+        std::memcpy(s.scale.data(), data + offset + 8 + n * 4, n * 4);
+    }
     for (uint64_t j = 0; j < n; ++j) {
         if (!(s.scale[j] > 0) || !std::isfinite(s.scale[j]) || !std::isfinite(s.mean[j])) {
             throw fail(offset + 8 + n * 4 + j * 4, "standardization column " + std::to_string(j) +

@@ -10,6 +10,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev
   dataset-fashion-mnist
   python3 python3-numpy python3-torch
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -5,3 +5,4 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 ./scripts/build.sh
 ctest --test-dir build --output-on-failure --parallel "$(nproc)" "$@"
+./scripts/test_sanitize.sh   # ASan+UBSan build of our code's tests, then bounded fuzzing
