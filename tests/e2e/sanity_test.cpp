@@ -109,7 +109,7 @@ TEST_F(Sanity, ContradictoryLabelsFail) {
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_NE(r.output.find("sanity: FAIL"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("inputs and labels misaligned"), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find("after 300 updates"), std::string::npos) << r.output;  // the whole budget was tried
+    EXPECT_NE(r.output.find("after 1000 updates"), std::string::npos) << r.output;  // the whole budget was tried
     expect_nothing_written(1);
 }
 
@@ -174,6 +174,41 @@ TEST_F(Sanity, LossHeadMismatchFails) {
     EXPECT_NE(r.output.find("the loss does not match the head"), std::string::npos) << r.output;
     EXPECT_EQ(r.output.find("WARNING"), std::string::npos) << r.output;  // its initial loss is ln 10 all the same
     expect_nothing_written(1);
+}
+
+// Sigmoid binary cross-entropy: expected ln 2; a dropout at its default rate is compiled as 0 too.
+// The classes are separated by a margin (x0 < 0.4 or > 0.6), so the loss can reach near zero.
+TEST_F(Sanity, BinaryCrossEntropyExpectsLn2) {
+    std::ofstream(path("bce.nn")) << R"(model bce {
+  input  x: [4]
+  target y: [1]
+  fc1  = dense(x, 32, init=he_normal)
+  h1   = relu(fc1)
+  d1   = dropout(h1)
+  out  = dense(d1, 1, init=xavier_uniform)
+  loss = sigmoid_binary_cross_entropy(out, y)
+  train {
+    optimizer = adam(lr=1e-2)
+    batch = 64
+    epochs = 1
+  }
+}
+)";
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> u(0.f, 1.f);
+    std::ofstream csv(path("data.csv"));
+    csv << "a,b,c,d,y\n";
+    for (int i = 0; i < 64; ++i) {
+        const int y = i % 2;
+        csv << (y ? 0.6f + 0.4f * u(rng) : 0.4f * u(rng)) << "," << u(rng) << "," << u(rng) << "," << u(rng) << "," << y << "\n";
+    }
+    csv.close();
+    const Result r = nnc::test::run_nnc("train bce.nn --sanity --data data.csv --target y");
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("expected 0.6931 (ln 2)"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("dropout off (1 dropout rate compiled as 0)"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("sanity: PASS"), std::string::npos) << r.output;
+    expect_nothing_written(2);
 }
 
 TEST_F(Sanity, RefusesResumeAndOutputs) {
