@@ -129,8 +129,8 @@ struct Library {
 // A .nn file compiles (into the cache) with its dropout rates at 0; a .so is used as it is.
 Library library_without_dropout(const TrainOptions& o) {
     if (!ends_with(o.model, ".nn")) {
-        return {o.model, "a compiled library trains with its dropout (give the .nn file to train without it); the verdict "
-                         "is measured in inference mode"};
+        return {o.model, "a compiled library trains with any dropout it has (give the .nn file to train without); the "
+                         "verdict is measured in inference mode"};
     }
     std::ifstream in(o.model, std::ios::binary);
     if (!in) throw std::runtime_error("cannot read " + o.model + "; check the path");
