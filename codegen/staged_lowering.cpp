@@ -100,6 +100,13 @@ private:
         st.out.name = name;
         st.out.batch = st.b.result.batch;
         st.out.arguments = st.b.result.arguments();
+        st.out.images.push_back(st.b.result.input);
+        for (const ImageParam& t : st.b.result.targets) st.out.images.push_back(t);
+        for (const ImageParam& p : st.b.result.params) st.out.images.push_back(p);
+        if (st.b.result.has_seed) {
+            st.out.images.push_back(std::nullopt);
+            st.out.seed = st.b.result.seed;
+        }
         for (int i = 0; i < ext_.arguments; ++i) st.out.slots.push_back(i);
         return st;
     }
@@ -108,6 +115,7 @@ private:
         ImageParam ip(type_, static_cast<int>(shape.dims.size()) + 1, name);
         constrain_batched(ip, shape, batch_estimate_);
         st.out.arguments.push_back(ip);
+        st.out.images.push_back(ip);
         st.out.slots.push_back(slot);
         return ip;
     }

@@ -8,6 +8,7 @@
 #pragma once
 #include <Halide.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,10 @@ struct LoweredStage {
     // The slot of each argument, then of each output: slots below the pipeline's external count
     // are the whole pipeline's arguments (model_desc.h order); the rest index StagedPipeline::slots.
     std::vector<int> slots;
+    // What `arguments` come from, for callers that bind buffers in JIT (tests): the ImageParam
+    // of each buffer argument, nullopt at the seed scalar (then `seed`).
+    std::vector<std::optional<Halide::ImageParam>> images;
+    std::optional<Halide::Param<uint32_t>> seed;
     Halide::Expr batch;
     Halide::Pipeline pipeline() const;
 };

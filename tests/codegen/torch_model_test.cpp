@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <random>
@@ -32,6 +33,7 @@
 #include "codegen/model_params.h"
 #include "codegen/random.h"
 #include "codegen/scheduler.h"
+#include "codegen/staged_lowering.h"
 #include "dsl/frontend.h"
 
 namespace nnc {
@@ -106,6 +108,49 @@ std::map<std::string, Buffer<float>> realize(codegen::LoweredPipeline& lowered, 
     return by_name;
 }
 
+// A pipeline lowered as stages (codegen/staged_lowering.h), scheduled and JIT-compiled stage by
+// stage and run in order as the runtime runs a built library's stages: each stage's results are
+// bound to later stages' arguments. `bind` binds the pipeline's own buffer arguments (input,
+// targets, params) at the head of a stage's images. Returns every stage's outputs by Func name.
+std::map<std::string, Buffer<float>> realize_staged(
+    codegen::StagedPipeline& staged, const dsl::CheckedModel& model, uint32_t seed,
+    const std::function<void(std::vector<std::optional<Halide::ImageParam>>&)>& bind) {
+    std::vector<Buffer<float>> slots(staged.slots.size());
+    std::map<std::string, Buffer<float>> by_name;
+    for (codegen::LoweredStage& st : staged.stages) {
+        bind(st.images);
+        if (st.seed) st.seed->set(seed);
+        for (size_t a = 0; a < st.images.size(); ++a) {
+            const int slot = st.slots[a];
+            if (slot >= staged.external_slots) st.images[a]->set(slots.at(static_cast<size_t>(slot - staged.external_slots)));
+        }
+        codegen::set_output_estimates(st.outputs, kBatch);
+        // JIT infers a pipeline's arguments from what its Funcs read, and a stage may use the input
+        // only for its batch extent (an AOT build names every argument): one read keeps it.
+        Halide::ImageParam& input = *st.images.at(0);
+        Halide::Func probe("input_probe");
+        probe() = Halide::cast<float>(input(std::vector<Halide::Expr>(static_cast<size_t>(input.dimensions()), 0)));
+        std::vector<Halide::Func> funcs{probe};
+        for (const codegen::Tensor& t : st.outputs) funcs.push_back(t.func);
+        Halide::Pipeline pipeline(funcs);
+        codegen::schedule_pipeline(pipeline, model, st.batch, Halide::get_host_target(), codegen::ScheduleOptions{});
+        std::vector<Buffer<>> outs{Buffer<float>::make_scalar()};
+        for (const codegen::Tensor& t : st.outputs) {
+            std::vector<int> d = halide_dims(t.shape, t.batched);
+            outs.push_back(d.empty() ? Buffer<float>::make_scalar() : Buffer<float>(d));
+        }
+        pipeline.realize(Halide::Realization(outs));
+        outs.erase(outs.begin());
+        for (size_t j = 0; j < outs.size(); ++j) {
+            const int slot = st.slots[st.images.size() + j];
+            if (slot >= staged.external_slots) slots.at(static_cast<size_t>(slot - staged.external_slots)) = Buffer<float>(outs[j]);
+            const std::string name = st.outputs[j].func.name();
+            by_name[name.substr(0, name.find('$'))] = Buffer<float>(outs[j]);
+        }
+    }
+    return by_name;
+}
+
 // Small random values in a healthy range: weights ~ N(0, 1/fan_in) so activations neither vanish
 // nor saturate through a deep stack (logits of O(1), informative gradients everywhere), batch
 // norm scales near 1, positive running variances.
@@ -167,8 +212,9 @@ const Buffer<float>& output(const std::map<std::string, Buffer<float>>& outs, co
     return it->second;
 }
 
-// The whole comparison for one sample.
-void expect_sample_matches_torch(const std::string& sample) {
+// The whole comparison for one sample; `staged`: its pipelines as a build of a large model
+// makes them (stages of kDefaultLayersPerStage layers), else one pipeline each.
+void expect_sample_matches_torch(const std::string& sample, bool staged = false) {
     if (!fs::exists("/usr/bin/python3")) GTEST_SKIP() << "no /usr/bin/python3 (install python3-torch)";
     std::optional<dsl::CheckedModel> compiled = compile_sample(kSamples / (sample + ".nn"));
     ASSERT_TRUE(compiled);
@@ -224,13 +270,32 @@ void expect_sample_matches_torch(const std::string& sample) {
         }
     };
 
+    // The head of a stage's arguments: input, targets (not in forward), params.
+    auto bind_images = [&](std::vector<std::optional<Halide::ImageParam>>& im, bool with_targets) {
+        size_t a = 0;
+        if (int_input) im.at(a++)->set(x_int);
+        else im.at(a++)->set(x_float);
+        for (size_t k = 0; with_targets && k < model.targets.size(); ++k, ++a) {
+            if (t_classes[k].defined()) im.at(a)->set(t_classes[k]);
+            else im.at(a)->set(t_real[k]);
+        }
+        for (size_t i = 0; i < values.size(); ++i, ++a) im.at(a)->set(values[i]);
+    };
+    if (staged) ASSERT_GT(codegen::segment_count(model, codegen::kDefaultLayersPerStage), 1) << sample << " is not staged";
+    auto run_staged = [&](codegen::StageMode mode) {
+        codegen::StagedPipeline p = codegen::lower_staged(model, mode, Halide::Float(32), kBatch, codegen::kDefaultLayersPerStage);
+        return realize_staged(p, model, kSeed, [&](auto& im) { bind_images(im, mode != codegen::StageMode::Forward); });
+    };
+
     // nnc: one training pipeline (the slow JIT), then inference and evaluation in eval mode.
     std::map<std::string, Buffer<float>> train, infer, eval;
     using Clock = std::chrono::steady_clock;
     auto seconds_since = [](Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); };
     Clock::time_point t0 = Clock::now();
     double train_s = 0, infer_s = 0, eval_s = 0;
-    {
+    if (staged) {
+        train = run_staged(codegen::StageMode::Train);
+    } else {
         codegen::LoweredPipeline l = codegen::lower_training(model, Halide::Float(32), kBatch, !int_input);
         bind(l);
         if (l.has_seed) l.seed.set(kSeed);
@@ -238,14 +303,18 @@ void expect_sample_matches_torch(const std::string& sample) {
     }
     train_s = seconds_since(t0);
     t0 = Clock::now();
-    {
+    if (staged) {
+        infer = run_staged(codegen::StageMode::Forward);
+    } else {
         codegen::LoweredPipeline l = codegen::lower_inference(model, Halide::Float(32), kBatch);
         bind(l);
         infer = realize(l, model);
     }
     infer_s = seconds_since(t0);
     t0 = Clock::now();
-    {
+    if (staged) {
+        eval = run_staged(codegen::StageMode::Evaluate);
+    } else {
         codegen::LoweredPipeline l = codegen::lower_evaluation(model, Halide::Float(32), kBatch);
         bind(l);
         eval = realize(l, model);
@@ -305,11 +374,12 @@ void expect_sample_matches_torch(const std::string& sample) {
               train_dir / ((trainable ? "grad_" : "state_") + std::to_string(i) + ".bin"));
         ++(trainable ? grads : states);
     }
-    if (!int_input) check(worst, "input gradient", "input gradient", output(train, "grad__input"), train_dir / "grad_input.bin");
+    // Stages never compute the input's gradient (a build does not need it).
+    if (!int_input && !staged) check(worst, "input gradient", "input gradient", output(train, "grad__input"), train_dir / "grad_input.bin");
 
-    std::printf("%s: batch %d, %zu losses, %zu gradients, %zu states, %zu dropout masks; JIT and run: training "
+    std::printf("%s%s: batch %d, %zu losses, %zu gradients, %zu states, %zu dropout masks; JIT and run: training "
                 "%.1f s, inference %.1f s, evaluation %.1f s; worst relative error:\n",
-                sample.c_str(), kBatch, model.losses.size(), grads, states, dropouts, train_s, infer_s, eval_s);
+                sample.c_str(), staged ? " (staged)" : "", kBatch, model.losses.size(), grads, states, dropouts, train_s, infer_s, eval_s);
     double all = 0;
     for (const auto& [kind, err] : worst) {
         std::printf("  %-15s %.2e\n", kind.c_str(), err);
@@ -321,7 +391,9 @@ void expect_sample_matches_torch(const std::string& sample) {
 
 TEST(TorchModel, FashionMlp) { expect_sample_matches_torch("fashion_mlp"); }
 TEST(TorchModel, FashionCnn) { expect_sample_matches_torch("fashion_cnn"); }
-TEST(TorchModel, Resnet8) { expect_sample_matches_torch("resnet8"); }
+// The two largest samples as builds make them: stages (codegen/staged_lowering.h).
+TEST(TorchModel, Resnet8) { expect_sample_matches_torch("resnet8", /*staged=*/true); }
+TEST(TorchModel, InceptionMini) { expect_sample_matches_torch("inception_mini", /*staged=*/true); }
 TEST(TorchModel, LstmClassifier) { expect_sample_matches_torch("lstm_classifier"); }
 TEST(TorchModel, Multitask) { expect_sample_matches_torch("multitask"); }
 TEST(TorchModel, DropoutRegression) { expect_sample_matches_torch("dropout_regression"); }
