@@ -136,24 +136,38 @@ public:
         const int filters = static_cast<int>(node.shape.dims[0]);
         const int c_in = static_cast<int>(in[0].dims[0]);
         Var x("x"), y("y"), f("f"), c("c"), n("n"), v("v"), kx("kx"), ky("ky");
-        // Four filters (or channels) per pass share each input vector. Update stages guard their
-        // tails: shifting inwards would add some products twice.
         // f(x, y, ch, n) += window products over 3 RVars, for the output (ch = filters) and the
-        // input gradient (ch = input channels) alike.
-        auto window_product = [&](Func f, int channels) {
-            Var ch = f.args()[2], cho("cho"), chi("chi");
+        // input gradient (ch = input channels) alike. Register tiles: one vector of x by `rows`
+        // rows by `chans` channels accumulate in an intermediate computed per tile, with the whole
+        // reduction (taps, then channels) inside; the tiles' wrapper writes the result. Tiles
+        // have a constant size to live in registers, so the wrapper's splits shift inwards (legal
+        // when the extent is at least the factor: overlapping tiles recompute a few outputs); a
+        // smaller extent is taken whole. The batch is never split: a last batch may be short.
+        auto window_product = [&](Func f, int channels, int width, int height) {
+            const std::vector<Var> a = f.args();
+            Var xo("xo"), xi("xi"), yo("yo"), yi("yi"), co("co"), ci("ci"), t("t");
+            const int cols = width >= vec ? vec : width;
+            const int rows = height >= 4 ? 4 : height;
+            const int chans = channels >= 4 ? 4 : channels;
+            Func tile = f.in();
+            tile.compute_root()
+                .split(a[0], xo, xi, cols, TailStrategy::ShiftInwards)
+                .split(a[1], yo, yi, rows, TailStrategy::ShiftInwards)
+                .split(a[2], co, ci, chans, TailStrategy::ShiftInwards)
+                .reorder(xi, yi, ci, xo, yo, co, a[3])
+                .vectorize(xi)
+                .fuse(co, a[3], t)
+                .parallel(t);
+            f.compute_at(tile, xo).vectorize(a[0]).unroll(a[1]).unroll(a[2]);
             const std::vector<RVar> r = f.rvars(0);
-            f.compute_root().vectorize(x, vec, TailStrategy::GuardWithIf).parallel(n);
-            f.update(0)
-                .split(ch, cho, chi, channels >= 4 ? 4 : channels, TailStrategy::GuardWithIf)
-                .reorder(x, chi, r[0], r[1], r[2], y, cho, n)
-                .vectorize(x, vec, TailStrategy::GuardWithIf)
-                .unroll(chi)
-                .parallel(n);
+            f.update(0).reorder(a[0], a[1], a[2], r[0], r[1], r[2]).vectorize(a[0]).unroll(a[1]).unroll(a[2]);
             ctx.claim(f);
+            ctx.claim(tile);
         };
-        if (Func out = ctx.find(node.name + "__fwd"); out.defined()) window_product(out, filters);
-        if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) window_product(dx, c_in);
+        const int h_in = static_cast<int>(in[0].dims[1]), w_in = static_cast<int>(in[0].dims[2]);
+        const int ho = static_cast<int>(node.shape.dims[1]), wo = static_cast<int>(node.shape.dims[2]);
+        if (Func out = ctx.find(node.name + "__fwd"); out.defined()) window_product(out, filters, wo, ho);
+        if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) window_product(dx, c_in, w_in, h_in);
         if (Func part = ctx.find(node.name + "__d_weight_lanes"); part.defined()) {
             part.compute_root().vectorize(v).parallel(f);
             part.update(0)
