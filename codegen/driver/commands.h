@@ -23,6 +23,7 @@ struct CompileOptions {
     bool dump_tokens = false, dump_ast = false, dump_graph = false;
     bool quiet = false;
     int layers_per_stage = 12;  // --layers-per-stage (codegen/staged_lowering.h)
+    bool no_cache = false;      // --no-cache: build even if an unchanged build is cached
 };
 int run_compile(const CompileOptions& options);
 

@@ -6,6 +6,7 @@
 
 #include "codegen/build_paths.h"
 #include "codegen/descriptor_gen.h"
+#include "codegen/driver/build_cache.h"
 #include "codegen/driver/commands.h"
 #include "codegen/graph_json.h"
 #include "codegen/layer_registry.h"
@@ -84,7 +85,22 @@ int run_compile(const CompileOptions& o) {
     b.layers_per_stage = o.layers_per_stage;
     try {
         b.target = parse_target(o.target);
+        // An unchanged model (same text, options and nnc) is copied from the last build of it.
+        const fs::path header = o.header.empty() ? fs::path(o.output).replace_extension(".h") : fs::path(o.header);
+        const std::string options = b.target.to_string() + "|" + o.schedule.scheduler + "|" +
+                                    std::to_string(o.schedule.parallelism) + "|" +
+                                    std::to_string(o.schedule.last_level_cache) + "|" +
+                                    std::to_string(o.schedule.balance) + "|" + std::to_string(o.layers_per_stage);
+        const BuildCache cache(text, options, fs::path(o.output).filename().string());
+        const bool cacheable = !o.no_cache && o.emit_dir.empty();
+        if (cacheable && cache.restore(o.output, header)) {
+            if (!o.quiet)
+                std::fprintf(stderr, "nnc: wrote %s (unchanged model: copied from the build in %s; --no-cache rebuilds)\n",
+                             o.output.c_str(), cache.dir().c_str());
+            return 0;
+        }
         const codegen::BuildTimes t = codegen::build_model_library(*model, b);
+        if (cacheable) cache.store(o.output, header);
         if (!o.quiet)
             std::fprintf(stderr, "nnc: wrote %s (schedule %.2fs with %s, compile %.2fs, link %.2fs; total %.2fs)\n",
                          o.output.c_str(), t.schedule, o.schedule.scheduler.c_str(), t.compile, t.link,

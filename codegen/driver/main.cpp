@@ -59,6 +59,9 @@ int main(int argc, char** argv) {
                    "much faster than one (CPU targets; 0: always one pipeline)")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
+    app.add_flag("--no-cache", compile.no_cache,
+                 "build even when this model, these options and this nnc built the library before (an unchanged "
+                 "model is otherwise copied from ~/.cache/nnc/builds)");
     add_schedule_options(app, compile.schedule);
 
     std::string check_path;

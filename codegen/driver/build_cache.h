@@ -1,0 +1,29 @@
+// A cache of built model libraries: recompiling an unchanged model copies the library and header
+// built last time instead of lowering and compiling again (seconds instead of a minute). The key
+// covers everything a build depends on: the .nn text, the options, the output's file name (it is
+// the library's soname), and the nnc executable and runtime archive (path, size, time), so a
+// rebuilt or reinstalled nnc never reuses a stale library.
+#pragma once
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace nnc::driver {
+
+class BuildCache {
+public:
+    // `options` is any text that identifies the build options. No cache (nullopt dir) when
+    // there is no home or cache folder to use.
+    BuildCache(const std::string& source_text, const std::string& options, const std::string& output_name);
+
+    // Copies a cached library and header to `so` and `header` (each atomically); false on a miss.
+    bool restore(const std::filesystem::path& so, const std::filesystem::path& header) const;
+    // Keeps copies of a fresh build; a failure only costs the next build its shortcut.
+    void store(const std::filesystem::path& so, const std::filesystem::path& header) const;
+    const std::filesystem::path& dir() const { return dir_; }
+
+private:
+    std::filesystem::path dir_;  // empty: caching off
+};
+
+}  // namespace nnc::driver
