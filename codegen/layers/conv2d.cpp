@@ -168,15 +168,22 @@ public:
         const int ho = static_cast<int>(node.shape.dims[1]), wo = static_cast<int>(node.shape.dims[2]);
         if (Func out = ctx.find(node.name + "__fwd"); out.defined()) window_product(out, filters, wo, ho);
         if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) window_product(dx, c_in, w_in, h_in);
+        // d_weight's lanes: every tap of two filters for one channel accumulates in registers
+        // over the whole (x blocks, rows, batch) reduction; each input vector read serves both.
         if (Func part = ctx.find(node.name + "__d_weight_lanes"); part.defined()) {
-            part.compute_root().vectorize(v).parallel(f);
-            part.update(0)
-                .reorder(v, kx, ky, part.rvars(0)[0], part.rvars(0)[1], part.rvars(0)[2], c, f)
+            Var fo("fo"), fi("fi");
+            const int fs = filters >= 2 ? 2 : filters;
+            Func tile = part.in();
+            tile.compute_root()
+                .split(f, fo, fi, fs, TailStrategy::ShiftInwards)
+                .reorder(v, kx, ky, fi, c, fo)
                 .vectorize(v)
-                .unroll(kx)
-                .unroll(ky)
-                .parallel(f);
+                .parallel(fo);
+            part.compute_at(tile, c).vectorize(v).unroll(kx).unroll(ky).unroll(f);
+            const std::vector<RVar> r = part.rvars(0);
+            part.update(0).reorder(v, kx, ky, f, r[0], r[1], r[2]).vectorize(v).unroll(kx).unroll(ky).unroll(f);
             ctx.claim(part);
+            ctx.claim(tile);
         }
     }
 
