@@ -135,6 +135,7 @@ public:
         const int vec = ctx.vector_width(Float(32));
         const int filters = static_cast<int>(node.shape.dims[0]);
         const int c_in = static_cast<int>(in[0].dims[0]);
+        const int k = static_cast<int>(window(node).kernel);
         Var x("x"), y("y"), f("f"), c("c"), n("n"), v("v"), kx("kx"), ky("ky");
         // f(x, y, ch, n) += window products over 3 RVars, for the output (ch = filters) and the
         // input gradient (ch = input channels) alike. Register tiles: one vector of x by `rows`
@@ -160,7 +161,10 @@ public:
                 .parallel(t);
             f.compute_at(tile, xo).vectorize(a[0]).unroll(a[1]).unroll(a[2]);
             const std::vector<RVar> r = f.rvars(0);
-            f.update(0).reorder(a[0], a[1], a[2], r[0], r[1], r[2]).vectorize(a[0]).unroll(a[1]).unroll(a[2]);
+            Stage u = f.update(0);
+            u.reorder(a[0], a[1], a[2], r[0], r[1], r[2]).vectorize(a[0]).unroll(a[1]).unroll(a[2]);
+            // Unrolled taps let neighbouring rows share their input vectors.
+            if (k <= 3) u.unroll(r[0]).unroll(r[1]);
             ctx.claim(f);
             ctx.claim(tile);
         };
