@@ -106,7 +106,8 @@ struct Loader final : OptimizerStateFields {
     void counter(const char*, int64_t& v) override { std::memcpy(&v, values[next++], 8); }
     void flag(const char*, bool& v) override { v = *values[next++] != 0; }
     void buffer(const char*, std::vector<float>& v) override {
-        std::memcpy(v.data(), values[next++] + 8, v.size() * 4);
+        const unsigned char* from = values[next++] + 8;
+        if (!v.empty()) std::memcpy(v.data(), from, v.size() * 4);  // an empty vector's data() may be null
     }
 };
 
