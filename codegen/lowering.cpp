@@ -70,15 +70,7 @@ LoweredPipeline lower_training(const dsl::CheckedModel& model, Type type, int ba
             const int src = node.inputs[i];
             const dsl::NodeKind kind = model.node(src).kind;
             if (kind == dsl::NodeKind::Target || (kind == dsl::NodeKind::Input && !input_gradient)) continue;
-            Func& acc = grad[static_cast<size_t>(src)];
-            if (!acc.defined()) {
-                acc = g.d_inputs[i];
-            } else {
-                Func sum(func_safe(model.node(src).name) + "__d_sum" + std::to_string(node.id));
-                auto v = as_exprs(make_vars(acc.dimensions()));
-                sum(v) = acc(v) + g.d_inputs[i](v);
-                acc = sum;
-            }
+            accumulate_gradient(grad[static_cast<size_t>(src)], g.d_inputs[i], model.node(src), node.id);
         }
         size_t k = 0;
         for (size_t p = 0; p < b.params.size(); ++p)

@@ -50,6 +50,19 @@ inline Func copy_of(const Func& f, const std::string& name) {
     return out;
 }
 
+// Adds one consumer's gradient term to a value's accumulated gradient (`acc` undefined: none yet).
+// `src` names the value, `consumer` the node whose backward produced the term.
+inline void accumulate_gradient(Func& acc, const Func& term, const dsl::Node& src, int consumer) {
+    if (!acc.defined()) {
+        acc = term;
+        return;
+    }
+    Func sum(func_safe(src.name) + "__d_sum" + std::to_string(consumer));
+    auto v = as_exprs(make_vars(acc.dimensions()));
+    sum(v) = acc(v) + term(v);
+    acc = sum;
+}
+
 struct Builder {
     const dsl::CheckedModel& model;
     Type type;

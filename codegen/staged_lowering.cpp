@@ -234,15 +234,7 @@ private:
             const int src = node.inputs[i];
             const dsl::NodeKind kind = model_.node(src).kind;
             if (kind == dsl::NodeKind::Target || kind == dsl::NodeKind::Input) continue;
-            Func& acc = grad_of(st, src);
-            if (!acc.defined()) {
-                acc = g.d_inputs[i];
-            } else {
-                Func sum(func_safe(model_.node(src).name) + "__d_sum" + std::to_string(node.id));
-                auto v = as_exprs(make_vars(acc.dimensions()));
-                sum(v) = acc(v) + g.d_inputs[i](v);
-                acc = sum;
-            }
+            accumulate_gradient(grad_of(st, src), g.d_inputs[i], model_.node(src), node.id);
             st.changed[static_cast<size_t>(src)] = true;
         }
         size_t k = 0;
