@@ -11,6 +11,7 @@ PACKAGES=(
   dataset-fashion-mnist
   python3 python3-numpy python3-torch
   clang-14 libclang-rt-14-dev
+  libclang-14-dev libclang-cpp14-dev
 )
 
 missing=()
