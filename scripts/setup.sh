@@ -12,6 +12,7 @@ PACKAGES=(
   python3 python3-numpy python3-torch
   clang-14 libclang-rt-14-dev
   libclang-14-dev libclang-cpp14-dev
+  gnuplot-nox fonts-dejavu-core chromium
 )
 
 missing=()
