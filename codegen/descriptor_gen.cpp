@@ -208,6 +208,10 @@ std::string generate_descriptor_source(const dsl::CheckedModel& model, const std
     if (plans.forward) o << ",\n    .forward_plan = " << plan_init(plans.forward, "forward");
     if (plans.evaluate) o << ",\n    .evaluate_plan = " << plan_init(plans.evaluate, "evaluate");
     if (plans.train_step) o << ",\n    .train_plan = " << plan_init(plans.train_step, "train");
+    const dsl::DivergenceConfig& dv = model.train.divergence;
+    o << ",\n    .on_divergence = " << (dv.rollback ? "NNC_DIVERGENCE_ROLLBACK" : "NNC_DIVERGENCE_STOP")
+      << ", .divergence_factor = " << c_double(dv.factor) << ", .divergence_retries = " << dv.retries
+      << ", .explode_factor = " << c_double(dv.explode_factor);
     o << "\n"
       << "};\n\n"
       << "const nnc_model_desc* nnc_model_descriptor(void) { return &desc; }\n";

@@ -110,6 +110,15 @@ struct EarlyStoppingConfig {
     double min_delta = 0.0;
 };
 
+// on_divergence: what training does when the loss or gradient norm becomes NaN/infinite or the
+// loss explodes (runtime/divergence.h).
+struct DivergenceConfig {
+    bool rollback = false;        // false: stop with an error
+    double factor = 0.3;          // rollback: lr multiplier
+    int64_t retries = 3;          // rollback: most rollbacks
+    double explode_factor = 1e3;  // loss > explode_factor * the first epoch's mean diverges
+};
+
 struct TrainConfig {
     OptimizerConfig optimizer;
     int64_t batch = 64;
@@ -121,6 +130,7 @@ struct TrainConfig {
     double clip_norm = 0.0, clip_value = 0.0;  // 0: off
     EarlyStoppingConfig early_stopping;
     int64_t accumulate = 1;  // batches per update
+    DivergenceConfig divergence;
 };
 
 struct CheckedModel {

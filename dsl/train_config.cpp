@@ -122,6 +122,21 @@ const Callable& early_stopping_callable() {
     return c;
 }
 
+// Divergence policies. explode_factor: a loss this many times the first epoch's mean counts as
+// divergence, like NaN.
+const std::vector<Callable>& divergence_policies() {
+    static const std::vector<Callable> all = {
+        {"stop", {float_attr("explode_factor", 1e3, "loss / first epoch's mean that counts as divergence")},
+         "stop(explode_factor=1e3)"},
+        {"rollback",
+         {float_attr("factor", 0.3, "the lr multiplier per rollback, in (0, 1)"),
+          int_attr("retries", 3, "rollbacks before giving up with the error"),
+          float_attr("explode_factor", 1e3, "loss / first epoch's mean that counts as divergence")},
+         "rollback(factor=0.3, retries=3, explode_factor=1e3)"},
+    };
+    return all;
+}
+
 std::vector<std::string> names_of(const std::vector<Callable>& cs) {
     std::vector<std::string> out;
     for (const Callable& c : cs) out.push_back(c.name);
@@ -141,7 +156,7 @@ public:
     TrainConfig run(const ast::Stmt& train) {
         static const std::vector<std::string> keys = {"optimizer", "batch",   "epochs",         "seed",
                                                       "validation", "schedule", "warmup",        "clip_norm",
-                                                      "clip_value", "early_stopping", "accumulate"};
+                                                      "clip_value", "early_stopping", "accumulate", "on_divergence"};
         std::map<std::string, Span> seen;
         for (const ast::Setting& s : train.settings) {
             if (auto it = seen.find(s.key); it != seen.end()) {
@@ -161,6 +176,7 @@ public:
             else if (s.key == "schedule") schedule(s.value);
             else if (s.key == "warmup") warmup(s);
             else if (s.key == "early_stopping") early_stopping(s.value);
+            else if (s.key == "on_divergence") on_divergence(s.value);
             else {
                 Diagnostic& d = diags_.error(file_, s.key_span, "unknown train setting '" + s.key + "'");
                 if (auto m = nearest_match(s.key, keys)) d.help("did you mean '" + *m + "'?");
@@ -374,6 +390,24 @@ private:
         e.mode = b.attrs.get_string("mode");
         e.patience = b.attrs.get_int("patience");
         e.min_delta = b.attrs.get_float("min_delta");
+    }
+
+    // on_divergence = stop | rollback(factor, retries, explode_factor)
+    void on_divergence(const ast::Value& v) {
+        const Callable* c = callee(v, divergence_policies(), "on_divergence", "divergence policy");
+        if (!c) return;
+        BoundAttrs b = bind(v, *c);
+        const std::string& n = c->name;
+        check(b, n, "factor", [](double x) { return x > 0 && x < 1; }, "must be in (0, 1)");
+        check(b, n, "retries", [](double x) { return x >= 1; }, "must be at least 1");
+        check(b, n, "explode_factor", [](double x) { return x > 1; }, "must be greater than 1");
+        if (!b.ok) return;
+        DivergenceConfig& d = cfg_.divergence;
+        d = DivergenceConfig{};
+        d.rollback = n == "rollback";
+        if (b.attrs.has("factor")) d.factor = b.attrs.get_float("factor");
+        if (b.attrs.has("retries")) d.retries = b.attrs.get_int("retries");
+        if (b.attrs.has("explode_factor")) d.explode_factor = b.attrs.get_float("explode_factor");
     }
 
     const SourceFile& file_;

@@ -728,6 +728,10 @@ nnc_status nnc_model_default_train_config(const nnc_model* model, nnc_train_conf
             train->clip_value = d.clip_value;
             train->early_stopping = d.early_stopping;
             train->accumulate = d.accumulate;
+            train->on_divergence = d.on_divergence;
+            train->divergence_factor = d.divergence_factor;
+            train->divergence_retries = d.divergence_retries;
+            train->explode_factor = d.explode_factor;
         }
         if (optimizer) *optimizer = to_abi(validate_optimizer_config(descriptor_optimizer(d)));
         if (validation) *validation = d.validation;

@@ -25,6 +25,8 @@ NNC_VECTOR_CLONES double sum_squares(const float* __restrict x, int64_t n) {
     return total;
 }
 
+double sum_of_squares(const float* x, int64_t count) { return sum_squares(x, count); }
+
 NNC_VECTOR_CLONES void scale_floats(float* __restrict x, int64_t n, float factor) {
     for (int64_t i = 0; i < n; ++i) x[i] = x[i] * factor;
 }

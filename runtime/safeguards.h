@@ -13,6 +13,8 @@ struct nnc_model;
 
 namespace nnc::runtime {
 
+// Sum of squares of `count` floats in double (16 partial sums in a fixed order: vectorized).
+double sum_of_squares(const float* x, int64_t count);
 // The global L2 norm of `count` floats, summed in double in fixed blocks (the result does not
 // depend on the thread count).
 double l2_norm(const float* data, int64_t count, Workers* workers);

@@ -11,15 +11,24 @@
 // validation, reduce-on-plateau, early stopping (which restores the best weights whenever
 // training stops or ends), then the on_epoch callback.
 //
+// Measurements that stay on (param_stats.h): the global gradient norm is summed from per-tensor
+// sums of squares in the same pass, so each tensor's gradient norm costs nothing extra; the
+// update/weight ratio of each tensor is taken at the epoch's last update (one copy of the
+// weights per epoch). Divergence (divergence.h) is checked on every batch's loss and every
+// update's gradient norm, before anything is changed; the rollback policy returns to the state
+// saved at the epoch's start, multiplies every later lr by its factor and redoes the epoch.
+//
 // Every counter lives in the model's TrainState (train_state.h), current after each batch; with
 // config->resume the loop starts from it: the epoch's shuffle is recomputed from (seed, epoch) and
 // the batches already done are skipped, so a resumed run repeats the uninterrupted one exactly.
 #include "runtime/augment.h"
 #include "runtime/dataset.h"
+#include "runtime/divergence.h"
 #include "runtime/errors.h"
 #include "runtime/initializers.h"
 #include "runtime/lr_schedule.h"
 #include "runtime/model.h"
+#include "runtime/param_stats.h"
 #include "runtime/safeguards.h"
 #include "runtime/standardize.h"
 #include "runtime/train_state.h"
@@ -27,6 +36,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <numeric>
 #include <string>
@@ -39,6 +49,12 @@ using Clock = std::chrono::steady_clock;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string show(double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", x);
+    return buf;
+}
 
 // Throws unless `data` can feed `model` (sizes, target kinds, class ranges).
 void check_compatible(const nnc_model& model, const nnc_dataset& data, const char* what) {
@@ -249,6 +265,7 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
                 "nnc_train: augmentation needs image inputs [C, H, W], but model '" + std::string(m.desc->model_name) +
                     "' takes an input of rank " + std::to_string(m.desc->input.rank) + "; turn augmentation off");
         if (validation) check_compatible(m, *validation, "the validation set");
+        const DivergencePolicy policy = divergence_policy(*config);
 
         const int acc = accuracy_loss(m);
         const bool classes = acc >= 0;
@@ -294,6 +311,8 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
         }
         if (st.task_sums.empty()) st.task_sums.assign(static_cast<size_t>(nl), 0.0);
         if (accumulate > 1 && st.micro == 0) st.accumulated.assign(static_cast<size_t>(trainable), 0.0f);
+        const int num_trainable = m.desc->num_trainable;
+        if (static_cast<int>(st.param_norm_sums.size()) != num_trainable) st.param_norm_sums.assign(static_cast<size_t>(num_trainable), 0.0);
         if (config->threads > 0) set_threads(m, config->threads);
         RestoreLr restore_lr{m};
         Workers* workers = m.workers.get();
@@ -308,11 +327,48 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
         std::vector<float> batch_losses(static_cast<size_t>(nl));
         Batch batch;
         double last_norm = kNaN;
+        std::vector<double> tensor_sq;                                    // per trainable tensor, this update
+        std::vector<double> update_ratios(static_cast<size_t>(num_trainable), kNaN);  // at the epoch's last update
+        std::vector<double> grad_norms(static_cast<size_t>(num_trainable), kNaN);     // for on_epoch
+        UpdateRatio ratio;
+        RollbackPoint rollback_point;
+        if (policy.rollback) rollback_point.take(m);
 
         // Keeps the best weights (early stopping) on every way out that is not an error.
         auto finish = [&] {
             if (es.enabled) stopper.restore(m.params.get());
             return NNC_OK;
+        };
+
+        // Divergence at batch `step` of `epoch`: under the stop policy (or with no retries left)
+        // an error naming the lr; otherwise back to the rollback point with the lr cut. Returns
+        // nonzero when the on_rollback callback asks to stop.
+        auto diverged = [&](const std::string& why, int64_t epoch, int64_t step) -> int {
+            const std::string where = " at epoch " + std::to_string(epoch) + " step " + std::to_string(step) + " (lr=" + show(st.lr) + ")";
+            if (!policy.rollback) {
+                throw Error(NNC_ERR_NUMERIC, why + where + "; lower the learning rate or set clip_norm (or on_divergence = rollback "
+                                                           "in the train section to retry with a lower lr)");
+            }
+            if (st.rollbacks >= policy.retries) {
+                throw Error(NNC_ERR_NUMERIC, why + where + " after " + std::to_string(st.rollbacks) + " rollback(s) that cut the lr by " +
+                                                 show(st.lr_scale) + " in all; lower the learning rate or set clip_norm");
+            }
+            nnc_rollback_info info{};
+            info.epoch = epoch;
+            info.step = step;
+            info.reason = why.c_str();
+            info.lr = st.lr;
+            info.new_lr = st.lr * policy.factor;
+            info.lr_scale = st.lr_scale * policy.factor;
+            info.rollbacks = st.rollbacks + 1;
+            info.retries = policy.retries;
+            rollback_point.restore(m);  // st is m.train_state: now as at the rollback point
+            st.lr_scale = info.lr_scale;
+            st.rollbacks = info.rollbacks;
+            schedule.set_state(st.schedule);
+            if (es.enabled) stopper.set_state(st.early_stopping);
+            last_norm = kNaN;
+            return config->on_rollback ? config->on_rollback(config->user, &info) : 0;
         };
 
         for (int64_t epoch = st.epochs_done + 1; epoch <= config->epochs; ++epoch) {
@@ -323,8 +379,9 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
             for (int64_t i = train->count - 1; i > 0; --i) {
                 std::swap(order[i], order[rng.below(static_cast<uint64_t>(i) + 1)]);
             }
-            const double epoch_lr = schedule.epoch_lr(epoch - 1);
+            const double epoch_lr = schedule.epoch_lr(epoch - 1) * st.lr_scale;
             if (st.batches_done == 0) st.lr = epoch_lr;
+            bool redo = false;
             for (int64_t first = st.batches_done * config->batch; first < train->count; first += config->batch) {
                 const int64_t n = std::min(config->batch, train->count - first);
                 batch.gather(m, *train, order.data() + first, n);
@@ -335,11 +392,17 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
                 }
                 const float loss = run_gradients(m, batch.model_input(m), batch.target_ptrs.data(), n, batch_losses.data(),
                                                  predictions.data());
-                if (!std::isfinite(loss)) {
-                    throw Error(NNC_ERR_NUMERIC, std::string("loss became ") + (std::isnan(loss) ? "NaN" : "infinite") +
-                                                     " at epoch " + std::to_string(epoch) + " step " +
-                                                     std::to_string(st.batches_done + 1) + " (lr=" + std::to_string(m.optimizer->lr()) +
-                                                     "); lower the learning rate or set clip_norm");
+                {
+                    // The first epoch's running mean until that epoch is done, then its mean.
+                    const double reference = st.loss_reference > 0 ? st.loss_reference
+                                             : st.samples_done > 0 ? st.loss_sum / static_cast<double>(st.samples_done)
+                                                                   : 0.0;
+                    const std::string why = loss_divergence(loss, reference, policy.explode_factor);
+                    if (!why.empty()) {
+                        if (diverged(why, epoch, st.batches_done + 1) != 0) return finish();
+                        redo = true;
+                        break;
+                    }
                 }
                 st.loss_sum += static_cast<double>(loss) * static_cast<double>(n);
                 for (int k = 0; k < nl; ++k)
@@ -370,15 +433,24 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
                     }
                 }
                 if (update) {
-                    const double norm = l2_norm(grads, trainable, workers);
+                    const double norm = tensor_grad_norms(m, grads, tensor_sq, workers);
+                    if (const std::string why = norm_divergence(norm); !why.empty()) {
+                        if (diverged(why, epoch, st.batches_done) != 0) return finish();
+                        redo = true;
+                        break;
+                    }
                     st.norm_sum += norm;
+                    for (int p = 0; p < num_trainable; ++p) st.param_norm_sums[static_cast<size_t>(p)] += std::sqrt(tensor_sq[static_cast<size_t>(p)]);
                     last_norm = norm;
+                    const bool last_update = st.samples_done == train->count;  // every epoch ends with an update
                     if (config->clip_norm > 0) clip_by_norm(grads, trainable, norm, config->clip_norm, workers);
                     if (config->clip_value > 0) clip_by_value(grads, trainable, static_cast<float>(config->clip_value), workers);
                     st.lr = epoch_lr * schedule.warmup(epoch - 1, st.updates);
                     m.optimizer->set_lr(st.lr);
+                    if (last_update) ratio.before(m);
                     m.optimizer->step(m.params.get(), grads);
                     if (constrained) apply_max_norm(m);
+                    if (last_update) ratio.after(m, update_ratios);
                     ++st.updates;
                     ++st.epoch_updates;
                 }
@@ -403,6 +475,10 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
                 }
             }
 
+            if (redo) {
+                epoch = st.epochs_done;  // the rollback point's epoch comes next
+                continue;
+            }
             const double seconds = seconds_since(start);  // training only, before validation
             const double done = static_cast<double>(st.samples_done);
             nnc_epoch_stats stats{};
@@ -422,6 +498,13 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
             stats.seconds = seconds;
             stats.lr = st.lr;
             stats.grad_norm = st.epoch_updates > 0 ? st.norm_sum / static_cast<double>(st.epoch_updates) : kNaN;
+            for (int p = 0; p < num_trainable; ++p)
+                grad_norms[static_cast<size_t>(p)] =
+                    st.epoch_updates > 0 ? st.param_norm_sums[static_cast<size_t>(p)] / static_cast<double>(st.epoch_updates) : kNaN;
+            stats.num_params = num_trainable;
+            stats.param_grad_norm = grad_norms.data();
+            stats.param_update_ratio = update_ratios.data();
+            stats.rollbacks = st.rollbacks;
             schedule.observe(metric_of(config->schedule.monitor, stats));
             if (es.enabled) {
                 stats.stopping = stopper.observe(epoch, metric_of(es.monitor, stats), m.params.get()) ? 1 : 0;
@@ -440,7 +523,12 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
             next.early_stopping = stopper.state();
             next.task_sums.assign(static_cast<size_t>(nl), 0.0);
             next.accumulated = std::move(accumulated);  // all zero: every epoch ends with an update
+            next.lr_scale = st.lr_scale;
+            next.rollbacks = st.rollbacks;
+            next.loss_reference = st.loss_reference > 0 ? st.loss_reference : std::isfinite(stats.train_loss) ? stats.train_loss : 0.0;
+            next.param_norm_sums.assign(static_cast<size_t>(num_trainable), 0.0);
             st = std::move(next);
+            if (policy.rollback) rollback_point.take(m);
             if (config->on_epoch && config->on_epoch(config->user, &stats) != 0) return finish();
             if (stats.stopping) return finish();
         }

@@ -78,6 +78,12 @@ std::vector<uint8_t> serialize_train_state(const TrainState& s) {
     const size_t acc_at = out.size();
     out.resize(acc_at + m * sizeof(float));
     if (m) std::memcpy(out.data() + acc_at, s.accumulated.data(), m * sizeof(float));
+    put<uint32_t>(out, 1);  // extension 1
+    put<double>(out, s.lr_scale);
+    put<int64_t>(out, s.rollbacks);
+    put<double>(out, s.loss_reference);
+    put<uint64_t>(out, s.param_norm_sums.size());
+    for (double v : s.param_norm_sums) put<double>(out, v);
     return out;
 }
 
@@ -129,6 +135,28 @@ TrainState deserialize_train_state(const uint8_t* data, size_t size, const std::
     }
     s.accumulated.resize(m);
     if (m) std::memcpy(s.accumulated.data(), c.take(m * sizeof(float)), m * sizeof(float));
+    if (c.left() != 0) {  // extension 1 (files from before the divergence policy end here)
+        const size_t ext_at = c.at();
+        const uint32_t ext = c.get<uint32_t>();
+        if (ext != 1) {
+            throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(ext_at) + ": unknown training-state extension " +
+                                            std::to_string(ext) + "; the file is corrupt or from a newer nnc");
+        }
+        s.lr_scale = c.get<double>();
+        s.rollbacks = c.get<int64_t>();
+        s.loss_reference = c.get<double>();
+        const size_t p_at = c.at();
+        const uint64_t p = c.get<uint64_t>();
+        if (p > c.left() / sizeof(double)) {
+            throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(p_at) + ": the gradient-norm sums claim " +
+                                            std::to_string(p) + " values, more than the file holds; it is truncated or corrupt");
+        }
+        for (uint64_t i = 0; i < p; ++i) s.param_norm_sums.push_back(c.get<double>());
+        if (!(s.lr_scale > 0 && s.lr_scale <= 1) || s.rollbacks < 0 || !(s.loss_reference >= 0)) {
+            throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(ext_at) +
+                                            ": the divergence state is out of range; the file is corrupt");
+        }
+    }
     if (c.left() != 0) {
         throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(c.at()) + ": " + std::to_string(c.left()) +
                                         " unexpected bytes after the training state; the file is corrupt");

@@ -35,6 +35,16 @@ struct TrainState {
     int64_t pending = 0, micro = 0;
     std::vector<float> accumulated;
 
+    // Divergence (divergence.h) and per-tensor statistics (param_stats.h), saved since format
+    // extension 1: every lr of the run is multiplied by lr_scale (the product of the rollbacks'
+    // cuts), `rollbacks` counts them, loss_reference is the first epoch's mean loss once that
+    // epoch is done (0 before), param_norm_sums[p] sums trainable tensor p's gradient norm over
+    // this epoch's updates.
+    double lr_scale = 1.0;
+    int64_t rollbacks = 0;
+    double loss_reference = 0;
+    std::vector<double> param_norm_sums;
+
     // Not saved: why this state cannot be resumed ("" if it can), e.g. a format-1 checkpoint or an
     // optimizer state that did not fit the model's optimizer.
     std::string not_resumable;
@@ -44,7 +54,8 @@ struct TrainState {
 // i64 bad_epochs, i64 cooldown_left, f64 es best, i64 es best_epoch, i64 es wait,
 // u64 n, f32 best_params[n], i64 batches_done, i64 samples_done, i64 correct, i64 epoch_updates,
 // f64 loss_sum, f64 norm_sum, f64 lr, f64 seconds, u64 k, f64 task_sums[k], i64 pending,
-// i64 micro, u64 m, f32 accumulated[m].
+// i64 micro, u64 m, f32 accumulated[m]; then (extension 1, absent in older files: defaults)
+// u32 1, f64 lr_scale, i64 rollbacks, f64 loss_reference, u64 p, f64 param_norm_sums[p].
 std::vector<uint8_t> serialize_train_state(const TrainState& state);
 // Throws Error(NNC_ERR_FORMAT) naming `what` and the offset (base + position) if the bytes do not
 // hold exactly one state.

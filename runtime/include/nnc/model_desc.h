@@ -158,6 +158,12 @@ typedef struct nnc_model_desc {
 
     /* Pipelines compiled as stages (the entry point above is then NULL); num_stages 0 otherwise. */
     nnc_stage_plan forward_plan, evaluate_plan, train_plan;
+
+    /* ABI 4: the train section's on_divergence, as nnc_train_config's fields (0: stop) */
+    int on_divergence;
+    double divergence_factor;
+    int divergence_retries;
+    double explode_factor;
 } nnc_model_desc;
 
 const nnc_model_desc* nnc_model_descriptor(void);

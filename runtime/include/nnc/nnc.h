@@ -19,9 +19,10 @@
 extern "C" {
 #endif
 
-#define NNC_ABI_VERSION 3 /* 2: more optimizers, schedules, clipping, early stopping, accumulation, threads;
+#define NNC_ABI_VERSION 4 /* 2: more optimizers, schedules, clipping, early stopping, accumulation, threads;
                             3: state parameters, int32 inputs, several targets and losses, CSV and .npy
-                               data, standardization, prediction, .npz, resume */
+                               data, standardization, prediction, .npz, resume;
+                            4: divergence policy (rollback), per-tensor gradient norms and update ratios */
 
 typedef enum nnc_status {
     NNC_OK = 0,
@@ -238,7 +239,35 @@ typedef struct nnc_epoch_stats {
     int num_losses;
     double train_task_loss[NNC_MAX_LOSSES];
     double val_task_loss[NNC_MAX_LOSSES];
+    /* ABI 4: per trainable parameter tensor, in nnc_model_param_info order; the arrays are owned by
+       the runtime and valid only during on_epoch */
+    int num_params;
+    const double* param_grad_norm;     /* mean L2 norm of each tensor's gradient per update, before clipping */
+    const double* param_update_ratio;  /* ||w_after - w_before|| / ||w_before|| at the epoch's last update
+                                          (NaN where ||w_before|| is 0) */
+    int64_t rollbacks;                 /* divergence rollbacks so far in this run */
 } nnc_epoch_stats;
+
+/* ABI 4: what on_rollback reports. The run went back to the start of `epoch` (its parameters,
+ * batch-norm statistics, optimizer state and counters as they were then) and redoes it with every
+ * lr from now on multiplied by lr_scale. */
+typedef struct nnc_rollback_info {
+    int64_t epoch;        /* the epoch redone (1-based) */
+    int64_t step;         /* the batch of that epoch where the divergence was seen (1-based) */
+    const char* reason;   /* "loss became NaN", "gradient norm became infinite", "loss exploded (…)" */
+    double lr;            /* the lr of the update that diverged */
+    double new_lr;        /* lr * factor: the lr the epoch is redone with (before schedules move it) */
+    double lr_scale;      /* the product of every cut so far */
+    int64_t rollbacks;    /* rollbacks so far in this run, this one included */
+    int64_t retries;      /* the most the run allows */
+} nnc_rollback_info;
+
+/* ABI 4: what nnc_train does when training diverges: a NaN or infinite loss or gradient norm, or
+ * a loss above explode_factor times the first epoch's running mean. */
+typedef enum nnc_divergence_policy {
+    NNC_DIVERGENCE_STOP = 0,    /* fail with NNC_ERR_NUMERIC (the message gives the lr) */
+    NNC_DIVERGENCE_ROLLBACK = 1 /* back to the epoch's start, lr *= divergence_factor, redo the epoch */
+} nnc_divergence_policy;
 
 /* Learning-rate schedules, as torch.optim.lr_scheduler stepped once per epoch; `epoch` counts
  * from 0 and lr is the optimizer's. */
@@ -327,6 +356,14 @@ typedef struct nnc_train_config {
      * Reproducible from seed, epoch and batch. */
     int augment_crop_pad;
     int augment_flip;
+    /* ABI 4: divergence (zero = stop with NNC_ERR_NUMERIC, as before) */
+    int on_divergence;          /* nnc_divergence_policy */
+    double divergence_factor;   /* rollback: lr multiplier, in (0, 1); 0 -> 0.3 */
+    int divergence_retries;     /* rollback: most rollbacks before giving up with the error; 0 -> 3 */
+    double explode_factor;      /* loss > explode_factor * the first epoch's running mean loss counts
+                                   as divergence; 0 -> 1e3 */
+    /* Called after each rollback (may be NULL); return nonzero to stop training. */
+    int (*on_rollback)(void* user, const nnc_rollback_info* info);
 } nnc_train_config;
 
 /* The model's own training defaults from its .nn file (schedule, clipping, early stopping,
