@@ -1,0 +1,76 @@
+// Train vs validation: overfitting (validation turns up while training falls) and underfitting
+// (both high and flat), each provoked and each silent on its healthy neighbour.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "runtime/diagnostics/overfitting.h"
+#include "runtime/diagnostics/underfitting.h"
+
+namespace {
+namespace dx = nnc::diagnostics;
+
+const std::vector<double> kFalling = {1.0, 0.8, 0.64, 0.51, 0.41, 0.33, 0.26};
+
+TEST(Overfitting, ValidationRisingThreeEpochsFromItsMinimumIsFlagged) {
+    const std::vector<double> val = {1.0, 0.8, 0.7, 0.65, 0.7, 0.78, 0.85};
+    const auto f = dx::check_overfitting(kFalling, val, {});
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->code, "overfitting");
+    EXPECT_EQ(f->epoch, 7);
+    EXPECT_NE(f->message.find("epoch 4"), std::string::npos) << f->message;
+    // Remedies ranked, early stopping pointing at the best epoch.
+    EXPECT_NE(f->advice.find("(1) dropout"), std::string::npos) << f->advice;
+    EXPECT_NE(f->advice.find("weights of epoch 4"), std::string::npos) << f->advice;
+    EXPECT_LT(f->advice.find("dropout"), f->advice.find("weight decay"));
+}
+
+TEST(Overfitting, AdviceFitsTheRun) {
+    const std::vector<double> val = {1.0, 0.8, 0.7, 0.65, 0.7, 0.78, 0.85};
+    const auto f = dx::check_overfitting(kFalling, val, {40000, 20, true});
+    ASSERT_TRUE(f);
+    EXPECT_NE(f->advice.find("(1) more data or a smaller model (40000 parameters for 20 samples)"), std::string::npos) << f->advice;
+    EXPECT_EQ(f->advice.find("early stopping"), std::string::npos) << f->advice;  // already on
+}
+
+TEST(Overfitting, SilentWhileValidationFallsOrBarelyRose) {
+    EXPECT_FALSE(dx::check_overfitting(kFalling, {1.1, 0.9, 0.75, 0.64, 0.55, 0.5, 0.47}, {}));
+    EXPECT_FALSE(dx::check_overfitting(kFalling, {1.0, 0.8, 0.7, 0.65, 0.6, 0.7, 0.8}, {}));      // 2 epochs past
+    EXPECT_FALSE(dx::check_overfitting(kFalling, {1.0, 0.8, 0.7, 0.65, 0.66, 0.665, 0.67}, {}));  // < 5% up
+    EXPECT_FALSE(dx::check_overfitting(kFalling, std::vector<double>(7, NAN), {}));              // no validation
+}
+
+TEST(Overfitting, SilentWhenTheTrainingLossRisesToo) {
+    // Both losses climbing is instability (an lr matter), not memorization.
+    const std::vector<double> train = {1.0, 0.8, 0.7, 0.6, 0.7, 0.8, 0.9};
+    EXPECT_FALSE(dx::check_overfitting(train, {1.0, 0.8, 0.7, 0.65, 0.7, 0.78, 0.85}, {}));
+}
+
+const double kLn10 = std::log(10.0);
+
+TEST(Underfitting, HighAndFlatIsFlagged) {
+    const std::vector<double> train = {2.3, 2.0, 1.9, 1.89, 1.885, 1.88};
+    const std::vector<double> val = {2.3, 2.0, 1.95, 1.93, 1.93, 1.92};
+    const auto f = dx::check_underfitting(train, val, kLn10);
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->code, "underfitting");
+    EXPECT_NE(f->message.find("1.88"), std::string::npos) << f->message;
+    EXPECT_NE(f->advice.find("(1) more capacity"), std::string::npos) << f->advice;
+    EXPECT_NE(f->advice.find("higher learning rate"), std::string::npos) << f->advice;
+}
+
+TEST(Underfitting, WithoutAReferenceTheFirstEpochStandsIn) {
+    EXPECT_TRUE(dx::check_underfitting({10, 9, 8.9, 8.88, 8.87}, {}, NAN));
+    EXPECT_FALSE(dx::check_underfitting({10, 3, 2.9, 2.88, 2.87}, {}, NAN));  // far below the first epoch
+}
+
+TEST(Underfitting, SilentWhenFittingStillFallingOrTooShort) {
+    EXPECT_FALSE(dx::check_underfitting({2.3, 1.0, 0.5, 0.35, 0.33, 0.33}, {2.3, 1.0, 0.55, 0.4, 0.4, 0.4}, kLn10));  // low
+    EXPECT_FALSE(dx::check_underfitting({2.3, 2.1, 1.95, 1.85, 1.75, 1.66}, {}, kLn10));  // still falling > 2%
+    EXPECT_FALSE(dx::check_underfitting({2.3, 2.0, 1.9}, {}, kLn10));                     // too few epochs
+    // High and flat training loss but validation far above it: that is not underfitting.
+    EXPECT_FALSE(dx::check_underfitting({2.3, 2.0, 1.9, 1.89, 1.885, 1.88}, {2.3, 2.2, 2.4, 2.5, 2.6, 2.7}, kLn10));
+}
+
+}  // namespace
