@@ -78,6 +78,15 @@ int run_train(const TrainOptions& options);
 // 1: FAIL, 2: an error.
 int run_sanity(const TrainOptions& options);
 
+// nnc report RUN_DIR: the run's plots (drawn by gnuplot) and diagnoses as one HTML page,
+// RUN_DIR/report/index.html (report_command.cpp, report/).
+struct ReportOptions {
+    std::string run_dir;
+    std::string format = "png";  // png | svg
+    std::string out;             // the report folder (default RUN_DIR/report)
+};
+int run_report(const ReportOptions& options);
+
 // Compiles `path` into the per-user cache (reused while the source, nnc and the options are the
 // same) and returns the library path; throws std::runtime_error on failure.
 std::string compile_to_cache(const std::string& path, const codegen::ScheduleOptions& schedule);

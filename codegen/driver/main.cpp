@@ -122,6 +122,13 @@ int main(int argc, char** argv) {
     nnc::driver::PredictOptions predict;
     CLI::App* pr = nnc::driver::add_predict_command(app, predict);
 
+    nnc::driver::ReportOptions report;
+    CLI::App* rp = app.add_subcommand("report", "draw a run folder's curves and diagnoses (and lr-find/tune results) as one "
+                                                "HTML page with images: RUN_DIR/report/index.html (needs gnuplot)");
+    rp->add_option("run", report.run_dir, "the run folder (nnc train --out, nnc lr-find --out, nnc tune --out)")->required();
+    rp->add_option("--format", report.format, "image format: png (default) or svg")->check(CLI::IsMember({"png", "svg"}));
+    rp->add_option("--out", report.out, "the report folder to write (default RUN_DIR/report; replaced when it holds a report)");
+
     CLI11_PARSE(app, argc, argv);
 
     if (*check) return nnc::driver::run_check(check_path);
@@ -130,6 +137,7 @@ int main(int argc, char** argv) {
     if (*tr) return train.sanity ? nnc::driver::run_sanity(train) : nnc::driver::run_train(train);
     if (*ev) return nnc::driver::run_eval(eval);
     if (*pr) return nnc::driver::run_predict(predict);
+    if (*rp) return nnc::driver::run_report(report);
     if (compile.input.empty()) {
         std::fputs(app.help().c_str(), stderr);
         return 2;
