@@ -85,11 +85,13 @@ class GraphModel(nn.Module):
                 continue
             self.layers[key(n["name"])] = m
 
-    def forward(self, x, targets):
+    def forward(self, x, targets=None):
+        """The weighted loss; without targets, what nnc's inference returns: the first loss's
+        output (probabilities for softmax cross-entropy, sigmoid for binary cross-entropy)."""
         values = {}
         inputs = [n for n in self.nodes if n["kind"] == "input"]
         values[inputs[0]["name"]] = x
-        for n, t in zip([n for n in self.nodes if n["kind"] == "target"], targets):
+        for n, t in zip([n for n in self.nodes if n["kind"] == "target"], targets or []):
             values[n["name"]] = t
         total = 0
         for n in self.nodes:
@@ -130,7 +132,12 @@ class GraphModel(nn.Module):
                     raise SystemExit("peer.py: op %s is not mapped" % op)
                 values[n["name"]] = y
             elif n["kind"] == "loss":
-                pred, target = values[n["inputs"][0]], values[n["inputs"][1]]
+                pred = values[n["inputs"][0]]
+                if targets is None:
+                    if n["op"] == "softmax_cross_entropy":
+                        return torch.softmax(pred, dim=-1)
+                    return torch.sigmoid(pred) if n["op"] == "sigmoid_binary_cross_entropy" else pred
+                target = values[n["inputs"][1]]
                 loss = {"softmax_cross_entropy": lambda: F.cross_entropy(pred, target.long()),
                         "mse": lambda: F.mse_loss(pred, target),
                         "l1": lambda: F.l1_loss(pred, target),

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# nnc vs PyTorch on this machine's CPU, side by side, in one run: the table in tests/bench/RESULTS.md.
+#
+#   tests/bench/compare.sh [BUILD_DIR] [OUT_DIR]     (defaults: build, BUILD_DIR/bench-compare)
+#
+# 1. Compiles the four reference models (samples/) with BUILD_DIR's nnc, with their graphs.
+# 2. nnc: model_bench --threads=T for T = 1 and 2 (training step at batch 1/64/256, inference at
+#    batch 1/64; Google Benchmark, repetitions, median).
+# 3. PyTorch at its best (tests/bench/torch_peer.py, the same models from the same graphs):
+#    glibc keeps freed memory in the process (MALLOC_MMAP_MAX_=0, a large MALLOC_TRIM_THRESHOLD_:
+#    otherwise every step re-faults its buffers), OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset
+#    (they pin OpenBLAS to AVX2 code here), torch and OpenBLAS both on T threads. And once in the
+#    stock configuration (the environment as it is, torch's default threads).
+# 4. Peak RSS of 50 training steps at batch 64, one process per model, for both.
+# 5. tests/bench/compare_table.py prints the table (ratios, GFLOP/s from the analytic MAC counts of
+#    `nnc check`, the fraction of the large-matrix-product peak measured in this run) and writes
+#    OUT_DIR/table.md.
+# Run it on a quiet machine: every figure shares the cores with whatever else runs.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+build="$(cd "${1:-$root/build}" && pwd)"
+out="${2:-$build/bench-compare}"
+mkdir -p "$out"
+nnc="$build/codegen/nnc"
+bench="$build/tests/bench/model_bench"
+models=(fashion_mlp fashion_cnn resnet8 lstm_classifier)
+min_time="${NNC_BENCH_MIN_TIME:-0.5}"
+
+for m in "${models[@]}"; do
+  if [ ! -f "$out/$m.so" ] || [ "$root/samples/$m.nn" -nt "$out/$m.so" ] || [ "$nnc" -nt "$out/$m.so" ]; then
+    "$nnc" "$root/samples/$m.nn" -o "$out/$m.so" --graph-json "$out/$m.graph.json"
+  fi
+  "$nnc" check "$root/samples/$m.nn" > "$out/$m.check.txt"
+done
+libs=()
+for m in "${models[@]}"; do libs+=("$out/$m.so"); done
+
+for t in 1 2; do
+  echo "== nnc, $t thread(s)"
+  "$bench" --threads=$t --benchmark_filter='train_step|forward' --benchmark_min_time="$min_time" \
+    --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+    --benchmark_out="$out/nnc_t$t.json" --benchmark_out_format=json "${libs[@]}"
+done
+
+best_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=4294967296)
+for t in 1 2; do
+  echo "== PyTorch at its best, $t thread(s)"
+  "${best_env[@]}" OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t \
+    /usr/bin/python3 "$root/tests/bench/torch_peer.py" "$out" --threads $t --peak --json "$out/torch_t$t.json"
+done
+echo "== PyTorch, stock configuration"
+/usr/bin/python3 "$root/tests/bench/torch_peer.py" "$out" --json "$out/torch_stock.json"
+
+echo "== peak RSS, 50 training steps at batch 64, 1 thread"
+rss_json="{"
+for m in "${models[@]}"; do
+  nnc_kib=$(/usr/bin/time -f '%M' "$bench" --threads=1 --benchmark_filter="$m/train_step/64" \
+    --benchmark_min_time=0.01 "$out/$m.so" 2>&1 >/dev/null | tail -1)
+  torch_kib=$("${best_env[@]}" OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
+    /usr/bin/python3 "$root/tests/bench/torch_peer.py" "$out" --threads 1 --rss "$m" | tail -1)
+  echo "$m: nnc $nnc_kib KiB, PyTorch $torch_kib KiB"
+  rss_json+="\"$m\": {\"nnc_kib\": $nnc_kib, \"torch_kib\": $torch_kib},"
+done
+echo "${rss_json%,}}" > "$out/rss.json"
+
+/usr/bin/python3 "$root/tests/bench/compare_table.py" "$out" | tee "$out/table.md"
