@@ -70,6 +70,7 @@ struct TrainOptions {
     std::string out;                                     // the run folder
     std::string resume;                                  // a run folder to continue
     int64_t metrics_every = 50;                          // batches between step lines (0: none)
+    bool no_diagnostics = false;                         // --no-diagnostics (live_diagnosis.h)
     bool sanity = false;                                 // --sanity: the checks before training (sanity_command.cpp)
     int64_t sanity_samples = 64;
 };

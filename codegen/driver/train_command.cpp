@@ -18,6 +18,7 @@
 #include "codegen/driver/commands.h"
 #include "codegen/driver/data_commands.h"
 #include "codegen/driver/data_loading.h"
+#include "codegen/driver/live_diagnosis.h"
 #include "codegen/driver/loaded_model.h"
 #include "codegen/driver/progress_bar.h"
 #include "codegen/driver/run_config.h"
@@ -128,6 +129,7 @@ struct Run {
     bool interrupted = false;
     int64_t stopped_epoch = 0, stopped_step = 0;
     std::string error;        // a failure inside a callback, reported after nnc_train returns
+    LiveDiagnosis* diagnosis = nullptr;
 
     double wall() const { return wall_before + std::chrono::duration<double>(Clock::now() - start).count(); }
     void save(const std::string& path) { lib.check(lib.nnc_model_save(model, path.c_str()), "saving " + path); }
@@ -145,6 +147,7 @@ struct Run {
         Run& r = *static_cast<Run*>(user);
         r.bar.update(*p);
         try {
+            r.diagnosis->on_batch(*p);
             if (r.metrics_every > 0 && p->step % r.metrics_every == 0) {
                 r.folder.log({{"type", "step"},
                               {"epoch", p->epoch},
@@ -180,7 +183,7 @@ struct Run {
                 tasks[r.loss_names[static_cast<size_t>(l)]] = {{"train", number(s->train_task_loss[l])},
                                                                {"val", number(s->val_task_loss[l])}};
             }
-            r.folder.log({{"type", "epoch"},
+            r.folder.log(r.diagnosis->with_probe({{"type", "epoch"},
                           {"epoch", s->epoch},
                           {"epochs", s->epochs},
                           {"train_loss", number(s->train_loss)},
@@ -193,7 +196,8 @@ struct Run {
                           {"samples_per_s", number(s->samples_per_second)},
                           {"epoch_s", number(s->seconds)},
                           {"best_epoch", s->best_epoch},
-                          {"wall_s", r.wall()}});
+                          {"wall_s", r.wall()}}));
+            r.diagnosis->on_epoch(*s);
             // Before early stopping restores anything: last.ckpt continues this very run.
             r.save(r.folder.last_checkpoint());
             if (std::isfinite(s->val_loss) && s->val_loss < r.best_val) {
@@ -448,6 +452,9 @@ int train(const TrainOptions& given) {
         run.read_history();
         folder->log({{"type", "resume"}, {"epochs", config.epochs}, {"wall_s", run.wall_before}});
     }
+    LiveDiagnosis diagnosis(lib, model.get(), *folder, !o.no_diagnostics);
+    diagnosis.prepare(*train_set, val_set.get(), resuming, config.early_stopping.enabled != 0);
+    run.diagnosis = &diagnosis;
     config.on_batch = &Run::on_batch;
     config.on_epoch = &Run::on_epoch;
     config.user = &run;
@@ -463,6 +470,7 @@ int train(const TrainOptions& given) {
                      folder->last_checkpoint().c_str(), folder->path().c_str());
         return 130;
     }
+    diagnosis.finish();
 
     if (test) {
         double loss = NAN, acc = NAN;
@@ -509,6 +517,8 @@ void add_train_data_options(CLI::App& tr, TrainOptions& o) {
                   "continue the run in this folder exactly where it stopped (its config.json and last.ckpt); --epochs may raise "
                   "the total");
     tr.add_option("--metrics-every", o.metrics_every, "batches between step lines in metrics.jsonl (default 50; 0: epochs only)");
+    tr.add_flag("--no-diagnostics", o.no_diagnostics,
+                "no diagnoses during training (sharpening probe, overfitting, loss-curve shape, ...): nothing measured or printed");
 }
 
 }  // namespace nnc::driver

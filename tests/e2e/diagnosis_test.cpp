@@ -1,0 +1,163 @@
+// nnc train's diagnoses during training (issue 5, "during training"), through the binary as a
+// user runs it: the field guide's overfitting case (a 2x200 regressor on 20 noisy points, trained
+// without dropout) is called overfitting; a healthy classifier on a few Fashion-MNIST images shows
+// a sharpening probe and is not called overfitting, collapsed or unsharpened; large regression
+// targets without standardization are flagged at the first epoch; --no-diagnostics measures and
+// prints nothing.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/e2e/run_nnc.h"
+
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+using nnc::test::Result;
+using nnc::test::run_nnc;
+
+const std::string kData = std::string(NNC_SOURCE_DIR) + "/tests/e2e/data/";
+
+class Diagnosis : public ::testing::Test {
+protected:
+    void SetUp() override {
+        // This build's own cache of compiled .nn files: the per-user one may hold a library another
+        // nnc built (its key has no ABI version).
+        ::setenv("XDG_CACHE_HOME", NNC_TEST_CACHE, 1);
+        dir_ = fs::temp_directory_path() / ("nnc_diagnosis_" + std::to_string(::getpid()) + "_" +
+                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    // samples/dropout_regression.nn with its dropout off: 1 -> 200 -> 200 -> 1, the field guide's
+    // overfitting network (the same text as the dropout demo's, so the build cache shares it).
+    std::string regressor() const {
+        std::ifstream in(std::string(NNC_SOURCE_DIR) + "/samples/dropout_regression.nn");
+        std::stringstream text;
+        text << in.rdbuf();
+        const fs::path path = dir_ / "no_dropout.nn";
+        std::ofstream(path) << std::regex_replace(text.str(), std::regex(R"(dropout\((h[12]), 0\.5\))"), "dropout($1, 0.0)");
+        return path.string();
+    }
+    std::vector<json> metrics(const std::string& run) const {
+        std::vector<json> lines;
+        std::ifstream in(dir_ / run / "metrics.jsonl");
+        std::string line;
+        while (std::getline(in, line)) lines.push_back(json::parse(line));
+        return lines;
+    }
+    std::vector<json> of_type(const std::string& run, const std::string& type) const {
+        std::vector<json> out;
+        for (const json& j : metrics(run))
+            if (j.value("type", "") == type) out.push_back(j);
+        return out;
+    }
+    std::vector<std::string> codes(const std::string& run) const {
+        std::vector<std::string> out;
+        for (const json& j : of_type(run, "diagnosis")) out.push_back(j["code"]);
+        return out;
+    }
+    std::string out(const std::string& run) const { return " --out " + (dir_ / run).string(); }
+    fs::path dir_;
+};
+
+bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+// The bar of the issue: 20 noisy points of y = x + N(0, 1), full batch, Adam 1e-2, validation on
+// 400 fresh points. The validation loss bottoms out early and climbs while the training loss falls.
+TEST_F(Diagnosis, WideRegressorOnTwentyPointsIsCalledOverfitting) {
+    const Result r = run_nnc("train " + regressor() + " --data " + kData + "dropout_train.csv --target y --validation-data " + kData +
+                             "dropout_test.csv --epochs 150 --seed 1" + out("run"));
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("nnc: warning: the validation loss rose from"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("[overfitting]\n  advice: the model memorizes its training set; in order: (1) more data or a smaller model"),
+              std::string::npos)
+        << r.output;
+    const auto found = of_type("run", "diagnosis");
+    const auto it = std::find_if(found.begin(), found.end(), [](const json& j) { return j["code"] == "overfitting"; });
+    ASSERT_NE(it, found.end()) << r.output;
+    EXPECT_EQ((*it)["severity"], "warning");
+    EXPECT_GT((*it)["epoch"].get<int>(), 3);
+    EXPECT_NE((*it)["advice"].get<std::string>().find("dropout"), std::string::npos);
+    // A regression model has no probe; its standardized targets are not flagged.
+    for (const json& e : of_type("run", "epoch")) EXPECT_FALSE(e.contains("probe"));
+    EXPECT_FALSE(has(codes("run"), "target-scale"));
+}
+
+// A healthy run: fashion_mlp on 900 real training images (100 held out), 4 epochs.
+TEST_F(Diagnosis, HealthyClassifierSharpensAndIsNotFlagged) {
+    const Result r = run_nnc("train " + std::string(NNC_FASHION_MLP_LIBRARY) +
+                             " --limit 1000 --validation 100 --epochs 4 --batch 32 --seed 1" + out("run"));
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto c = codes("run");
+    for (const char* bad : {"overfitting", "class-collapse", "not-sharpening", "underfitting", "target-scale", "task-loss-scale"})
+        EXPECT_FALSE(has(c, bad)) << bad << "\n" << r.output;
+    const auto epochs = of_type("run", "epoch");
+    ASSERT_EQ(epochs.size(), 4u);
+    for (const json& e : epochs) {
+        ASSERT_TRUE(e.contains("probe")) << e.dump();
+        const json& p = e["probe"];
+        EXPECT_NEAR(p["max_entropy"].get<double>(), std::log(10.0), 1e-9);
+        EXPECT_EQ(p["top_prob_hist"].size(), 10u);
+        int64_t total = 0;
+        for (const json& n : p["top_prob_hist"]) total += n.get<int64_t>();
+        EXPECT_EQ(total, 100);  // the probe: the 100 validation samples
+        EXPECT_LT(p["majority_fraction"].get<double>(), 0.5);
+    }
+    // Sharpening: the entropy falls and the top class grows more probable.
+    EXPECT_LT(epochs.back()["probe"]["entropy"].get<double>(), epochs.front()["probe"]["entropy"].get<double>());
+    EXPECT_LT(epochs.back()["probe"]["entropy"].get<double>(), 0.7 * std::log(10.0));
+    EXPECT_GT(epochs.back()["probe"]["mean_top_prob"].get<double>(), epochs.front()["probe"]["mean_top_prob"].get<double>());
+    // The end-of-run reading of the loss curve is there.
+    EXPECT_TRUE(has(c, "curve-good") || has(c, "lr-too-low") || has(c, "lr-too-high-early") || has(c, "lr-too-high-late")) << r.output;
+}
+
+// Targets in the thousands (RMS ~1000), --standardize none: flagged at epoch 1;
+// the same data standardized is not.
+TEST_F(Diagnosis, LargeTargetsWithoutStandardizationAreFlaggedAtTheFirstEpoch) {
+    std::ofstream csv(dir_ / "big.csv");
+    csv << "x,y\n";
+    for (int i = 0; i < 40; ++i) csv << i / 20.0 - 1 << "," << 1000 + 300 * (i / 20.0 - 1) << "\n";
+    csv.close();
+    const std::string args = "train " + regressor() + " --data " + (dir_ / "big.csv").string() + " --target y --validation 8 --epochs 2";
+    const Result r = run_nnc(args + " --standardize none" + out("raw"));
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("regression target 'y' is far from unit scale"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("[target-scale]\n  advice: standardize it: nnc train --standardize both"), std::string::npos) << r.output;
+    const auto found = of_type("raw", "diagnosis");
+    const auto it = std::find_if(found.begin(), found.end(), [](const json& j) { return j["code"] == "target-scale"; });
+    ASSERT_NE(it, found.end()) << r.output;
+    EXPECT_EQ((*it)["epoch"], 1);
+    EXPECT_EQ((*it)["subject"], "y");
+
+    const Result z = run_nnc(args + " --standardize both" + out("standardized"));
+    ASSERT_EQ(z.status, 0) << z.output;
+    EXPECT_FALSE(has(codes("standardized"), "target-scale")) << z.output;
+}
+
+TEST_F(Diagnosis, NoDiagnosticsMeasuresAndPrintsNothing) {
+    const Result r = run_nnc("train " + std::string(NNC_FASHION_MLP_LIBRARY) +
+                             " --limit 300 --validation 100 --epochs 2 --no-diagnostics" + out("run"));
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(r.output.find("nnc: warning"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("nnc: info"), std::string::npos) << r.output;
+    EXPECT_TRUE(of_type("run", "diagnosis").empty());
+    const auto epochs = of_type("run", "epoch");
+    ASSERT_EQ(epochs.size(), 2u);
+    for (const json& e : epochs) EXPECT_FALSE(e.contains("probe")) << e.dump();
+}
+
+}  // namespace
