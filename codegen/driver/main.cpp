@@ -12,6 +12,7 @@
 #include "codegen/build_paths.h"
 #include "codegen/driver/commands.h"
 #include "codegen/driver/data_commands.h"
+#include "codegen/driver/tuning_commands.h"
 
 namespace {
 
@@ -121,6 +122,10 @@ int main(int argc, char** argv) {
     CLI::App* ev = nnc::driver::add_eval_command(app, eval);
     nnc::driver::PredictOptions predict;
     CLI::App* pr = nnc::driver::add_predict_command(app, predict);
+    nnc::driver::LrFindOptions lr_find;
+    CLI::App* lf = nnc::driver::add_lr_find_command(app, lr_find);
+    nnc::driver::TuneOptions tune;
+    CLI::App* tu = nnc::driver::add_tune_command(app, tune);
 
     nnc::driver::ReportOptions report;
     CLI::App* rp = app.add_subcommand("report", "draw a run folder's curves and diagnoses (and lr-find/tune results) as one "
@@ -137,6 +142,8 @@ int main(int argc, char** argv) {
     if (*tr) return train.sanity ? nnc::driver::run_sanity(train) : nnc::driver::run_train(train);
     if (*ev) return nnc::driver::run_eval(eval);
     if (*pr) return nnc::driver::run_predict(predict);
+    if (*lf) return nnc::driver::run_lr_find(lr_find);
+    if (*tu) return nnc::driver::run_tune(tune);
     if (*rp) return nnc::driver::run_report(report);
     if (compile.input.empty()) {
         std::fputs(app.help().c_str(), stderr);
