@@ -113,7 +113,7 @@ std::optional<Spec> loss_plot(const RunLog& log) {
     s.plot.caption += ". Validation rising while training falls is overfitting.";
     std::string b = epoch_axis(std::max<int64_t>(last_epoch(log), log.steps.empty() ? 0 : log.steps.back().epoch));
     b += "set ylabel 'loss'\nset key top right\n";
-    if (wants_log(r, 100)) b += "set logscale y\n";
+    if (wants_log(r, 20)) b += "set logscale y\n";
     std::vector<std::string> parts;
     if (steps) parts.push_back("'loss_steps.dat' using 1:2 with lines lw 1 lc rgb '#9ecae1' title 'train (every few batches)'");
     if (train) parts.push_back("'loss.dat' using 1:2 with linespoints lw 2 pt 7 ps 0.8 lc rgb '#1f77b4' title 'train'");
@@ -157,6 +157,7 @@ std::optional<Spec> lr_plot(const RunLog& log) {
     if (r.empty()) return std::nullopt;
     Spec s{"lr", {}, {{"lr.dat", d.str()}, {"lr_steps.dat", st.str()}}, ""};
     s.plot.title = "Learning rate";
+    s.plot.height = 320;  // often a flat line: less room
     s.plot.caption = "The learning rate of each epoch's last update (schedules and warm-up applied)";
     s.plot.caption += log.rollbacks.empty() ? "." : "; red lines mark divergence rollbacks, each lowering the lr.";
     std::string b = epoch_axis(std::max<int64_t>(last_epoch(log), log.steps.empty() ? 0 : log.steps.back().epoch));
@@ -419,6 +420,9 @@ std::vector<Plot> draw_plots(const RunLog& log, const std::string& out_dir, cons
     for (auto& spec : specs) {
         if (!spec) continue;
         Spec& s = *spec;
+        // Past a few dozen epochs the point markers only blur the lines.
+        if (s.plot.section != PlotSection::LrFind && s.plot.section != PlotSection::Tune && last_epoch(log) > 40)
+            for (size_t at; (at = s.body.find(" with linespoints")) != std::string::npos;) s.body.replace(at, 17, " with lines");
         s.plot.file = s.name + "." + format;
         s.plot.width = 960;
         if (s.plot.height == 0) s.plot.height = 480;
