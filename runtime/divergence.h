@@ -30,8 +30,8 @@ struct DivergencePolicy {
 // The config's policy with its zero fields defaulted; throws on values out of range.
 DivergencePolicy divergence_policy(const nnc_train_config& config);
 
-// Why this batch loss counts as divergence ("" if it does not). `reference` is the first epoch's
-// running mean loss (0 or NaN: not known yet, only NaN/Inf count).
+// Why this batch loss counts as divergence ("" if it does not). `reference` is the lowest running
+// mean loss of the first epoch (TrainState::loss_reference; 0: none yet, only NaN/Inf count).
 std::string loss_divergence(double loss, double reference, double explode_factor);
 // Why this gradient norm counts as divergence ("" if it does not): NaN or infinite.
 std::string norm_divergence(double norm);

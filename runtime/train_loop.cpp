@@ -393,11 +393,7 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
                 const float loss = run_gradients(m, batch.model_input(m), batch.target_ptrs.data(), n, batch_losses.data(),
                                                  predictions.data());
                 {
-                    // The first epoch's running mean until that epoch is done, then its mean.
-                    const double reference = st.loss_reference > 0 ? st.loss_reference
-                                             : st.samples_done > 0 ? st.loss_sum / static_cast<double>(st.samples_done)
-                                                                   : 0.0;
-                    const std::string why = loss_divergence(loss, reference, policy.explode_factor);
+                    const std::string why = loss_divergence(loss, st.loss_reference, policy.explode_factor);
                     if (!why.empty()) {
                         if (diverged(why, epoch, st.batches_done + 1) != 0) return finish();
                         redo = true;
@@ -413,6 +409,13 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
                 }
                 st.samples_done += n;
                 ++st.batches_done;
+                if (st.epochs_done == 0) {
+                    // The explosion reference: the first epoch's running mean at its lowest so far
+                    // (a blow-up inside the first epoch drags the running mean up with it).
+                    const double running = st.loss_sum / static_cast<double>(st.samples_done);
+                    if (std::isfinite(running) && running > 0 && (st.loss_reference == 0 || running < st.loss_reference))
+                        st.loss_reference = running;
+                }
 
                 bool update = true;
                 if (accumulate > 1) {
@@ -525,7 +528,7 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
             next.accumulated = std::move(accumulated);  // all zero: every epoch ends with an update
             next.lr_scale = st.lr_scale;
             next.rollbacks = st.rollbacks;
-            next.loss_reference = st.loss_reference > 0 ? st.loss_reference : std::isfinite(stats.train_loss) ? stats.train_loss : 0.0;
+            next.loss_reference = st.loss_reference;
             next.param_norm_sums.assign(static_cast<size_t>(num_trainable), 0.0);
             st = std::move(next);
             if (policy.rollback) rollback_point.take(m);

@@ -37,9 +37,9 @@ struct TrainState {
 
     // Divergence (divergence.h) and per-tensor statistics (param_stats.h), saved since format
     // extension 1: every lr of the run is multiplied by lr_scale (the product of the rollbacks'
-    // cuts), `rollbacks` counts them, loss_reference is the first epoch's mean loss once that
-    // epoch is done (0 before), param_norm_sums[p] sums trainable tensor p's gradient norm over
-    // this epoch's updates.
+    // cuts), `rollbacks` counts them, loss_reference is the lowest running mean loss of the
+    // run's first epoch (0 before its first batch; fixed after it), param_norm_sums[p] sums
+    // trainable tensor p's gradient norm over this epoch's updates.
     double lr_scale = 1.0;
     int64_t rollbacks = 0;
     double loss_reference = 0;

@@ -4,6 +4,8 @@
 #include <iostream>
 #include <sstream>
 
+#include <nnc/nnc.h>
+
 #include "codegen/build_paths.h"
 #include "codegen/descriptor_gen.h"
 #include "codegen/driver/build_cache.h"
@@ -119,8 +121,9 @@ std::string compile_to_cache(const std::string& path, const codegen::ScheduleOpt
     const char* xdg = std::getenv("XDG_CACHE_HOME");
     const char* home = std::getenv("HOME");
     fs::path cache = xdg ? fs::path(xdg) / "nnc" : home ? fs::path(home) / ".cache" / "nnc" : fs::temp_directory_path() / "nnc-cache";
-    const std::string key = codegen::hash_source(text + "\n" + NNC_VERSION + "\n" + schedule.scheduler + "\n" +
-                                                 std::to_string(schedule.parallelism));
+    // The ABI too: a library cached by an nnc of another ABI would be refused when loaded.
+    const std::string key = codegen::hash_source(text + "\n" + NNC_VERSION + "\n" + std::to_string(NNC_ABI_VERSION) + "\n" +
+                                                 schedule.scheduler + "\n" + std::to_string(schedule.parallelism));
     fs::path dir = cache / (model->name + "-" + key);
     fs::path so = dir / (model->name + ".so");
     if (fs::exists(so)) return so.string();

@@ -42,7 +42,9 @@ namespace nnc::driver {
     X(nnc_dataset_load_npy)                \
     X(nnc_model_fit_standardization)       \
     X(nnc_model_standardization)           \
-    X(nnc_write_array)
+    X(nnc_write_array)                     \
+    X(nnc_model_num_trainable_params)      \
+    X(nnc_model_param_info)
 
 class LoadedModel {
 public:

@@ -63,6 +63,10 @@ json to_json(const RunConfig& c) {
           {"accumulate", t.accumulate},
           {"augment_crop_pad", t.augment_crop_pad},
           {"augment_flip", t.augment_flip},
+          {"on_divergence", t.on_divergence},
+          {"divergence_factor", t.divergence_factor},
+          {"divergence_retries", t.divergence_retries},
+          {"explode_factor", t.explode_factor},
           {"threads", t.threads}}},
         {"optimizer",
          {{"name", c.optimizer_name},
@@ -111,6 +115,11 @@ RunConfig run_config_from_json(const json& j, const std::string& path) {
     get(t, "accumulate", tc.accumulate, tw);
     if (t.contains("augment_crop_pad")) get(t, "augment_crop_pad", tc.augment_crop_pad, tw);  // runs before augmentation existed have none
     if (t.contains("augment_flip")) get(t, "augment_flip", tc.augment_flip, tw);
+    // Runs before the divergence policy (ABI 4) have none: they stopped on divergence.
+    if (t.contains("on_divergence")) get(t, "on_divergence", tc.on_divergence, tw);
+    if (t.contains("divergence_factor")) get(t, "divergence_factor", tc.divergence_factor, tw);
+    if (t.contains("divergence_retries")) get(t, "divergence_retries", tc.divergence_retries, tw);
+    if (t.contains("explode_factor")) get(t, "explode_factor", tc.explode_factor, tw);
     get(t, "threads", tc.threads, tw);
     get(t, "schedule", s, tw);
     const std::string sw = tw + " schedule";

@@ -23,6 +23,7 @@
 #include "codegen/driver/progress_bar.h"
 #include "codegen/driver/run_config.h"
 #include "codegen/driver/run_folder.h"
+#include "codegen/driver/training_health.h"
 #include "dsl/lexer.h"
 #include "dsl/parser.h"
 #include "dsl/train_config.h"
@@ -130,6 +131,7 @@ struct Run {
     int64_t stopped_epoch = 0, stopped_step = 0;
     std::string error;        // a failure inside a callback, reported after nnc_train returns
     LiveDiagnosis* diagnosis = nullptr;
+    TrainingHealth* health = nullptr;
 
     double wall() const { return wall_before + std::chrono::duration<double>(Clock::now() - start).count(); }
     void save(const std::string& path) { lib.check(lib.nnc_model_save(model, path.c_str()), "saving " + path); }
@@ -183,7 +185,7 @@ struct Run {
                 tasks[r.loss_names[static_cast<size_t>(l)]] = {{"train", number(s->train_task_loss[l])},
                                                                {"val", number(s->val_task_loss[l])}};
             }
-            r.folder.log(r.diagnosis->with_probe({{"type", "epoch"},
+            r.folder.log(r.health->with_tensors(*s, r.diagnosis->with_probe({{"type", "epoch"},
                           {"epoch", s->epoch},
                           {"epochs", s->epochs},
                           {"train_loss", number(s->train_loss)},
@@ -196,8 +198,9 @@ struct Run {
                           {"samples_per_s", number(s->samples_per_second)},
                           {"epoch_s", number(s->seconds)},
                           {"best_epoch", s->best_epoch},
-                          {"wall_s", r.wall()}}));
+                          {"wall_s", r.wall()}})));
             r.diagnosis->on_epoch(*s);
+            r.health->on_epoch(*s);
             // Before early stopping restores anything: last.ckpt continues this very run.
             r.save(r.folder.last_checkpoint());
             if (std::isfinite(s->val_loss) && s->val_loss < r.best_val) {
@@ -205,6 +208,17 @@ struct Run {
                 r.save(r.folder.best_checkpoint());
             }
             if (g_interrupted) return r.interrupt(s->epoch, 0);
+        } catch (const std::exception& e) {
+            r.error = e.what();
+            return 1;
+        }
+        return 0;
+    }
+
+    static int on_rollback(void* user, const nnc_rollback_info* info) {
+        Run& r = *static_cast<Run*>(user);
+        try {
+            r.health->on_rollback(*info, r.wall());
         } catch (const std::exception& e) {
             r.error = e.what();
             return 1;
@@ -434,6 +448,10 @@ int train(const TrainOptions& given) {
                      (long long)(config.accumulate * config.batch));
     if (config.clip_norm > 0 || config.clip_value > 0)
         std::fprintf(stderr, "  clipping gradients: norm %g, value %g (0: off)\n", config.clip_norm, config.clip_value);
+    if (config.on_divergence == NNC_DIVERGENCE_ROLLBACK)
+        std::fprintf(stderr, "  on divergence: roll back the epoch with the lr times %g, at most %d times\n",
+                     config.divergence_factor > 0 ? config.divergence_factor : 0.3,
+                     config.divergence_retries > 0 ? config.divergence_retries : 3);
     if (config.early_stopping.enabled)
         std::fprintf(stderr, "  early stopping on %s, patience %lld\n", monitor_name(config.early_stopping.monitor),
                      (long long)config.early_stopping.patience);
@@ -455,6 +473,9 @@ int train(const TrainOptions& given) {
     LiveDiagnosis diagnosis(lib, model.get(), *folder, !o.no_diagnostics);
     diagnosis.prepare(*train_set, val_set.get(), resuming, config.early_stopping.enabled != 0);
     run.diagnosis = &diagnosis;
+    TrainingHealth health(lib, model.get(), *folder, !o.no_diagnostics, resuming);
+    run.health = &health;
+    config.on_rollback = &Run::on_rollback;
     config.on_batch = &Run::on_batch;
     config.on_epoch = &Run::on_epoch;
     config.user = &run;

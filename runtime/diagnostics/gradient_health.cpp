@@ -26,7 +26,7 @@ std::vector<Finding> update_ratio_findings(const std::vector<TensorReading>& ten
         if (t.update_ratio > kRatioHigh) {
             ++highs;
             if (!high || t.update_ratio > high->update_ratio) high = &t;
-        } else if (t.update_ratio < kRatioLow) {
+        } else if (t.update_ratio > 0 && t.update_ratio < kRatioLow) {  // 0: no gradient at all, not the lr
             ++lows;
             if (!low || t.update_ratio < low->update_ratio) low = &t;
         }

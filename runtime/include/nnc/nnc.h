@@ -263,7 +263,7 @@ typedef struct nnc_rollback_info {
 } nnc_rollback_info;
 
 /* ABI 4: what nnc_train does when training diverges: a NaN or infinite loss or gradient norm, or
- * a loss above explode_factor times the first epoch's running mean. */
+ * a loss above explode_factor times the first epoch's running mean loss at its lowest. */
 typedef enum nnc_divergence_policy {
     NNC_DIVERGENCE_STOP = 0,    /* fail with NNC_ERR_NUMERIC (the message gives the lr) */
     NNC_DIVERGENCE_ROLLBACK = 1 /* back to the epoch's start, lr *= divergence_factor, redo the epoch */
@@ -360,8 +360,8 @@ typedef struct nnc_train_config {
     int on_divergence;          /* nnc_divergence_policy */
     double divergence_factor;   /* rollback: lr multiplier, in (0, 1); 0 -> 0.3 */
     int divergence_retries;     /* rollback: most rollbacks before giving up with the error; 0 -> 3 */
-    double explode_factor;      /* loss > explode_factor * the first epoch's running mean loss counts
-                                   as divergence; 0 -> 1e3 */
+    double explode_factor;      /* loss > explode_factor * the lowest running mean loss of the first
+                                   epoch counts as divergence; 0 -> 1e3 */
     /* Called after each rollback (may be NULL); return nonzero to stop training. */
     int (*on_rollback)(void* user, const nnc_rollback_info* info);
 } nnc_train_config;

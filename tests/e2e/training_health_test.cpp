@@ -1,0 +1,165 @@
+// nnc train's in-loop measurements (issue 5, "during training"), through the command line on
+// Fashion-MNIST: per-tensor gradient norms and update ratios in metrics.jsonl, divergence stopped
+// with the lr in the message or rolled back with a cut lr, and the update-ratio and
+// vanishing-gradient findings provoked — while a healthy run stays silent.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tests/e2e/run_nnc.h"
+
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+using nnc::test::Result;
+
+// fashion_mlp holds out 5000 samples by default: fewer with --limit.
+const std::string kLib = std::string(NNC_FASHION_MLP_LIBRARY) + " --validation 500";
+
+class TrainingHealth : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("nnc_health_" + std::to_string(::getpid()) + "_" +
+                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+        // .nn files compile into a cache of this test's own: a library cached by an earlier nnc
+        // would carry that nnc's runtime.
+        setenv("XDG_CACHE_HOME", path("cache").c_str(), 1);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+    std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+    Result train(const std::string& model, const std::string& args) {
+        return nnc::test::run_nnc("train " + model + " --out " + path("run") + " --metrics-every 0 " + args);
+    }
+    std::vector<json> lines(const std::string& type) const {
+        std::vector<json> out;
+        std::ifstream in(path("run/metrics.jsonl"));
+        std::string line;
+        while (std::getline(in, line)) {
+            json j = json::parse(line, nullptr, false);
+            if (!j.is_discarded() && j.value("type", "") == type) out.push_back(j);
+        }
+        return out;
+    }
+    // Compiles a .nn written into the test folder (into nnc's build cache) by training it.
+    std::string write_model(const std::string& name, const std::string& text) const {
+        std::ofstream(path(name)) << text;
+        return path(name);
+    }
+    fs::path dir_;
+};
+
+bool mentions(const std::string& output, const std::string& text) { return output.find(text) != std::string::npos; }
+
+TEST_F(TrainingHealth, AHealthyRunWritesPerTensorNumbersAndStaysSilent) {
+    const Result r = train(kLib, "--epochs 3 --limit 3000");
+    ASSERT_EQ(r.status, 0) << r.output;
+    for (const char* code : {"[divergence]", "[update-ratio-high]", "[update-ratio-low]", "[gradient-vanishing]",
+                             "[gradient-exploding]"})
+        EXPECT_FALSE(mentions(r.output, code)) << r.output;
+    EXPECT_TRUE(lines("rollback").empty());
+    const std::vector<json> epochs = lines("epoch");
+    ASSERT_EQ(epochs.size(), 3u);
+    for (const json& e : epochs) {
+        EXPECT_EQ(e["rollbacks"], 0);
+        ASSERT_TRUE(e["grad_norms"].is_object()) << e.dump();
+        // fashion_mlp: fc1, fc2, logits, weight and bias each; their squares sum to grad_norm^2.
+        EXPECT_EQ(e["grad_norms"].size(), 6u) << e.dump();
+        double squares = 0;
+        for (const auto& [name, g] : e["grad_norms"].items()) {
+            ASSERT_TRUE(g.is_number()) << name;
+            squares += g.get<double>() * g.get<double>();
+        }
+        // Means of norms, not norms of means: sum of squared means <= squared mean of the global norm.
+        const double global = e["grad_norm"].get<double>();
+        EXPECT_LE(std::sqrt(squares), global * (1 + 1e-9));
+        EXPECT_GT(std::sqrt(squares), 0.5 * global);
+        const double ratio = e["update_ratios"]["fc1.weight"].get<double>();
+        EXPECT_GT(ratio, 1e-4);
+        EXPECT_LT(ratio, 1e-2);
+    }
+}
+
+TEST_F(TrainingHealth, DivergenceStopsWithTheLrByDefault) {
+    const Result r = train(kLib, "--epochs 1 --limit 2000 --optimizer sgd --lr 10");
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_TRUE(mentions(r.output, "(lr=10)")) << r.output;
+    EXPECT_TRUE(mentions(r.output, "lower the learning rate")) << r.output;
+}
+
+TEST_F(TrainingHealth, RollbackCutsTheLrAndTrainingGoesOn) {
+    const std::string model = write_model("diverging.nn", R"(model diverging {
+  input  image: [784]
+  target label: classes(10)
+  h      = dense(image, 64, init=he_normal)
+  a      = relu(h)
+  logits = dense(a, 10)
+  loss   = softmax_cross_entropy(logits, label)
+  train {
+    optimizer     = sgd(lr=10, momentum=0)
+    batch         = 64
+    epochs        = 2
+    on_divergence = rollback(factor=0.1, retries=4)
+  }
+}
+)");
+    const Result r = train(model, "--limit 2000");
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_TRUE(mentions(r.output, "rolled back to the start of epoch 1, lr 10 -> 1")) << r.output;
+    EXPECT_TRUE(mentions(r.output, "[divergence]")) << r.output;
+    const std::vector<json> rollbacks = lines("rollback");
+    ASSERT_FALSE(rollbacks.empty());
+    EXPECT_EQ(rollbacks[0]["lr"], 10.0);
+    EXPECT_NEAR(rollbacks[0]["new_lr"].get<double>(), 1.0, 1e-12);
+    EXPECT_EQ(rollbacks[0]["epoch"], 1);
+    const std::vector<json> epochs = lines("epoch");
+    ASSERT_EQ(epochs.size(), 2u);
+    EXPECT_TRUE(epochs.back()["train_loss"].is_number());
+    EXPECT_EQ(epochs.back()["rollbacks"], static_cast<int64_t>(rollbacks.size()));
+    EXPECT_LT(epochs.back()["lr"].get<double>(), 10.0);
+}
+
+TEST_F(TrainingHealth, UpdateRatioHighAndLow) {
+    Result high = train(kLib, "--epochs 2 --limit 2000 --lr 0.02");
+    ASSERT_EQ(high.status, 0) << high.output;
+    EXPECT_TRUE(mentions(high.output, "[update-ratio-high]")) << high.output;
+    EXPECT_TRUE(mentions(high.output, "lower the learning rate")) << high.output;
+    EXPECT_FALSE(mentions(high.output, "[update-ratio-low]")) << high.output;
+    bool logged = false;
+    for (const json& d : lines("diagnosis")) logged = logged || d["code"] == "update-ratio-high";
+    EXPECT_TRUE(logged);
+
+    fs::remove_all(path("run"));
+    const Result low = train(kLib, "--epochs 2 --limit 2000 --lr 1e-8");
+    ASSERT_EQ(low.status, 0) << low.output;
+    EXPECT_TRUE(mentions(low.output, "[update-ratio-low]")) << low.output;
+    EXPECT_TRUE(mentions(low.output, "raise the learning rate")) << low.output;
+    EXPECT_FALSE(mentions(low.output, "[update-ratio-high]")) << low.output;
+}
+
+TEST_F(TrainingHealth, DeepSigmoidStackVanishes) {
+    std::string text = "model deep_sigmoid {\n  input image: [784]\n  target label: classes(10)\n";
+    std::string prev = "image";
+    for (int l = 1; l <= 10; ++l) {
+        text += "  d" + std::to_string(l) + " = dense(" + prev + ", 32)\n";
+        text += "  s" + std::to_string(l) + " = sigmoid(d" + std::to_string(l) + ")\n";
+        prev = "s" + std::to_string(l);
+    }
+    text += "  logits = dense(" + prev + ", 10)\n  loss = softmax_cross_entropy(logits, label)\n";
+    text += "  train {\n    optimizer = sgd(lr=0.01, momentum=0)\n    epochs = 1\n  }\n}\n";
+    const Result r = train(write_model("deep_sigmoid.nn", text), "--limit 1000");
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_TRUE(mentions(r.output, "[gradient-vanishing]")) << r.output;
+    EXPECT_TRUE(mentions(r.output, "residual connections")) << r.output;
+}
+
+}  // namespace
