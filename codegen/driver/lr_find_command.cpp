@@ -79,7 +79,8 @@ int lr_find_command(const LrFindOptions& o) {
     } else {
         lib.check(lib.nnc_model_load(m.get(), o.weights.c_str()), "loading " + o.weights);
     }
-    auto train = load_training_data(m, o.input, 0, nullptr);
+    // The training split as nnc train makes it: without the samples its train section holds out.
+    auto train = load_training_data(m, o.input, m.validation, nullptr);
     standardize(m, o.input, *train);
 
     LrFindSettings s;
@@ -90,7 +91,8 @@ int lr_find_command(const LrFindOptions& o) {
     s.seed = m.defaults.seed;
     s.threads = o.input.threads;
     const std::string name = lib.nnc_model_name(m.get());
-    std::fprintf(stderr, "lr-find on %s: %s, lr %g .. %g over up to %lld steps of batch %lld from %lld training samples\n",
+    std::fprintf(stderr, "lr-find on %s: %s, lr %g .. %g over up to %lld steps of batch %lld from %lld training samples (never the "
+                 "validation or test samples)\n",
                  name.c_str(), opt_name.c_str(), s.start, s.end, (long long)s.steps, (long long)s.batch, (long long)train->size());
     LrFindResult r = lr_find(lib, m.get(), train->ptr, s);
 
@@ -134,7 +136,7 @@ CLI::App* add_lr_find_command(CLI::App& app, LrFindOptions& o) {
     CLI::App* c = app.add_subcommand(
         "lr-find",
         "the learning-rate range test (Smith 2017, fastai's lr_find): one training step per lr on an exponential sweep over "
-        "the training split, stopping when the smoothed loss exceeds 4x its minimum or is not finite; suggests an lr and "
+        "the training split (without the samples the train section holds out for validation), stopping when the smoothed loss exceeds 4x its minimum or is not finite; suggests an lr and "
         "leaves the model unchanged. Writes DIR/lr_find.csv and DIR/lr_find.json");
     add_tuning_input_options(*c, o.input);
     c->add_option("--start", o.start, "the first step's lr")->capture_default_str()->check(CLI::PositiveNumber);

@@ -38,6 +38,8 @@ int main(int argc, char** argv) {
         "  nnc train model.nn --epochs 5 --out run   train (Fashion-MNIST IDX by default; CSV or .npy with --data/--target)\n"
         "  nnc eval model.so --weights run/best.ckpt --data DIR\n"
         "  nnc predict model.so --weights W --input x.npy --output y.npy\n"
+        "  nnc lr-find model.nn --out run             a learning rate to start from (training split only)\n"
+        "  nnc tune model.nn --lr 1e-2,1e-3 --batch 32,64 --validation 5000 --out run   ranked on validation\n"
         "Each command's options: nnc <command> --help. The language: dsl/GRAMMAR.md and 'nnc ops'.\n"
         "Environment: CC, CXX (the host compilers that link model libraries); NNC_RUNTIME_DIR (a folder with\n"
         "libnnc_runtime.a, exports.map and include/, instead of the one beside nnc); XDG_CACHE_HOME (the cache of\n"

@@ -68,7 +68,8 @@ struct TuningModel {
 TuningModel open_tuning_model(const TuningInput& input);
 
 // The training data (the first --limit samples); `held_out` > 0 moves that many from its end
-// into *validation.
+// into *validation (when `validation` is null: only leaves them out, unless they are half the data
+// or more, when every sample is used).
 std::unique_ptr<Dataset> load_training_data(const TuningModel& m, const TuningInput& input, int64_t held_out,
                                             std::unique_ptr<Dataset>* validation);
 // Fits the standardization (--standardize) on the training split.

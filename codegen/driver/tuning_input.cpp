@@ -43,6 +43,8 @@ std::unique_ptr<Dataset> load_training_data(const TuningModel& m, const TuningIn
     const LoadedModel& lib = *m.lib;
     auto all = load_data(lib, m.get(), DataSpec{in.data, split_list(in.targets), split_list(in.features)}, "train", true);
     const int64_t n = in.limit ? std::min(all->size(), *in.limit) : all->size();
+    // Only kept out of training (lr-find): not when that would leave less than half the data.
+    if (!validation && held_out >= n / 2) held_out = 0;
     if (held_out < 0 || held_out >= n)
         throw std::runtime_error("--validation holds out " + std::to_string(held_out) + " of " + std::to_string(n) +
                                  " training samples; use a smaller number");
