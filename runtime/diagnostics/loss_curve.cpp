@@ -11,8 +11,9 @@ constexpr double kFastHalf = 0.35;       // half of the fall before this share o
 constexpr double kStillFalling = 0.3;    // late rate (D per run) above which the curve still falls
 constexpr double kFlat = 0.05;           // late rate below which it is flat
 constexpr double kAboveLowest = 0.2;     // late mean this far (in D) above the lowest bin: stalled high
-constexpr double kRiseShare = 0.4, kUndone = 0.5, kAboveStart = 0.1, kUpSize = 0.1, kUpStart = 0.05;
-constexpr double kNoFall = 0.05;         // a fall below 5% of the start is none
+constexpr double kRiseShare = 0.25, kUndone = 0.5, kAboveStart = 0.1, kUpSize = 0.1, kUpStart = 0.05;
+constexpr double kNoFall = 0.05;         // a fall below 5% of the start (or 3 noise) is none
+constexpr double kRiseNoise = 3.5;       // a rise between bins beyond this many noise units counts
 
 std::string pct(double share) { return num(100 * share) + "%"; }
 
@@ -28,6 +29,15 @@ CurveShape measure_curve(const std::vector<double>& losses) {
         double sum = 0;
         for (int64_t i = lo; i < hi; ++i) sum += losses[static_cast<size_t>(i)];
         c.smoothed.push_back(sum / static_cast<double>(hi - lo));
+    }
+    if (n >= 2 * m) {
+        // The points' own noise from neighbouring differences (a trend cancels in them), robustly:
+        // median |x_i - x_i-1| / (0.6745 sqrt 2) estimates a Gaussian's sd; a bin's mean has sd / sqrt(points).
+        std::vector<double> diffs;
+        for (int64_t i = 1; i < n; ++i) diffs.push_back(std::abs(losses[static_cast<size_t>(i)] - losses[static_cast<size_t>(i - 1)]));
+        std::nth_element(diffs.begin(), diffs.begin() + static_cast<int64_t>(diffs.size() / 2), diffs.end());
+        const double sd = diffs[diffs.size() / 2] / (0.6745 * std::sqrt(2.0));
+        c.noise = sd / std::sqrt(static_cast<double>(n) / static_cast<double>(m));
     }
     const auto& s = c.smoothed;
     const auto low = std::min_element(s.begin(), s.end());
@@ -47,8 +57,8 @@ CurveShape measure_curve(const std::vector<double>& losses) {
     c.early_peak = s[1];
     for (int64_t b = 1; b < third; ++b) {
         const double d = s[static_cast<size_t>(b)] - s[static_cast<size_t>(b - 1)];
-        if (d > 0) ++rises, c.early_up += d;
-        else c.early_down -= d;
+        if (d > kRiseNoise * c.noise) ++rises, c.early_up += d;
+        else if (d < 0) c.early_down -= d;
         c.early_peak = std::max(c.early_peak, s[static_cast<size_t>(b)]);
     }
     c.early_rises = static_cast<double>(rises) / static_cast<double>(third - 1);
@@ -74,7 +84,14 @@ MaybeFinding diagnose_loss_curve(const std::vector<double>& losses, const std::s
     f.epoch = 0;
     const double scale = std::max(std::abs(c.start), 1e-12);
 
-    const bool rose = c.early_peak > c.start + kAboveStart * scale;
+    const bool rose = c.early_peak > c.start + kAboveStart * scale + 3 * c.noise;
+    if (!rose && c.fall < std::max(kNoFall * scale, 3 * c.noise)) {
+        f.code = "lr-too-low";
+        f.message = "the " + what + " barely fell: from " + num(c.start) + " to at best " + num(c.lowest);
+        f.advice = "raise the learning rate 10x (nnc lr-find suggests one); if that does not move it, check the data "
+                   "and the model with nnc train --sanity";
+        return f;
+    }
     // Rises that matter: not the noise on a flat stretch (at least 10% of the fall, 5% of the start).
     const bool zigzag = c.early_rises >= kRiseShare && c.early_up >= kUndone * c.early_down &&
                         c.early_up >= std::max(kUpSize * c.fall, kUpStart * scale);
@@ -86,13 +103,6 @@ MaybeFinding diagnose_loss_curve(const std::vector<double>& losses, const std::s
                                 pct(c.early_up / std::max(c.early_down, 1e-300)) + " of its falls");
         f.advice = "lower the learning rate 3-10x (nnc lr-find suggests one), or warm it up (--warmup 500); clipping "
                    "(--clip-norm 1) tames single spikes";
-        return f;
-    }
-    if (c.fall < kNoFall * scale) {
-        f.code = "lr-too-low";
-        f.message = "the " + what + " barely fell: from " + num(c.start) + " to at best " + num(c.lowest);
-        f.advice = "raise the learning rate 10x (nnc lr-find suggests one); if that does not move it, check the data "
-                   "and the model with nnc train --sanity";
         return f;
     }
     if (c.late_rate < kFlat && c.late_mean - c.lowest >= kAboveLowest * c.fall && c.lowest_at < 2.0 / 3.0) {

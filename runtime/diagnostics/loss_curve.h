@@ -4,8 +4,9 @@
 //   lr-too-high-late   it flattens (or climbs) well above the lowest value it already reached
 //   lr-too-low         slow, steady, near-linear descent still going at the end
 //   curve-good         a fast fall (half of it in the first 35% of the run), then flattening
-// The curve is first smoothed into at most 40 bins (means of consecutive points), so minibatch
-// noise counts little. Thresholds are in units of the total fall D = first bin - lowest bin.
+// The curve is first smoothed into at most 40 bins (means of consecutive points), and rises or
+// falls within the minibatch noise left in a bin's mean are not counted. Thresholds are in units
+// of the total fall D = first bin - lowest bin.
 #pragma once
 #include <vector>
 
@@ -18,12 +19,15 @@ constexpr int64_t kCurveBins = 40;
 
 struct CurveShape {
     std::vector<double> smoothed;  // the bins
+    double noise = 0;              // the sd of a bin's mean from the points' noise (0 unless bins
+                                   // hold two or more points)
     double start = 0, lowest = 0, end = 0;
     double fall = 0;               // D = start - lowest
     double lowest_at = 0;          // where the lowest bin lies, as a share of the run in [0, 1]
     double half_fall_at = 0;       // where the curve first got half of D below its start
-    double early_rises = 0;        // share of rising steps between bins in the first third
-    double early_up = 0, early_down = 0;  // the sums of rises and of falls there
+    double early_rises = 0;        // share of steps between bins in the first third that rise
+                                   // beyond noise (more than 3.5 noise: 2.5 sd of a difference)
+    double early_up = 0, early_down = 0;  // the sums of those rises and of all falls there
     double early_peak = 0;         // the highest bin after the first, in the first third
     double late_rate = 0;          // the last third's fall per run length, in units of D (>0: falling)
     double late_mean = 0;          // the last third's mean

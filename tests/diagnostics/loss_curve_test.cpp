@@ -56,6 +56,11 @@ TEST(LossCurve, SlowSteadyDescentIsLrTooLow) {
     EXPECT_EQ(f->code, "lr-too-low");
     EXPECT_NE(f->advice.find("raise the learning rate"), std::string::npos) << f->advice;
     EXPECT_EQ(code_of(curve([](double) { return 1.0; })), "lr-too-low");  // no fall at all
+    // Heavy minibatch noise on a flat curve (an lr of 1e-7) is no zigzag: it barely fell.
+    const auto flat = dx::diagnose_loss_curve(curve([](double) { return 2.5; }, 0.6, 120), "per-batch training loss");
+    ASSERT_TRUE(flat);
+    EXPECT_EQ(flat->code, "lr-too-low");
+    EXPECT_NE(flat->message.find("barely fell"), std::string::npos) << flat->message;
 }
 
 TEST(LossCurve, EarlyZigzagOrRiseIsLrTooHighEarly) {

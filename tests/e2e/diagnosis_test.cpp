@@ -1,9 +1,9 @@
 // nnc train's diagnoses during training (issue 5, "during training"), through the binary as a
 // user runs it: the field guide's overfitting case (a 2x200 regressor on 20 noisy points, trained
 // without dropout) is called overfitting; a healthy classifier on a few Fashion-MNIST images shows
-// a sharpening probe and is not called overfitting, collapsed or unsharpened; large regression
-// targets without standardization are flagged at the first epoch; --no-diagnostics measures and
-// prints nothing.
+// a sharpening probe and is not called overfitting, collapsed or unsharpened, while at lr 1e-7 it
+// is called unsharpened with too low an lr; large regression targets without standardization are
+// flagged at the first epoch; --no-diagnostics measures and prints nothing.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -123,6 +123,22 @@ TEST_F(Diagnosis, HealthyClassifierSharpensAndIsNotFlagged) {
     EXPECT_GT(epochs.back()["probe"]["mean_top_prob"].get<double>(), epochs.front()["probe"]["mean_top_prob"].get<double>());
     // The end-of-run reading of the loss curve is there.
     EXPECT_TRUE(has(c, "curve-good") || has(c, "lr-too-low") || has(c, "lr-too-high-early") || has(c, "lr-too-high-late")) << r.output;
+}
+
+// The same run at lr 1e-7: the probe stays near uniform (not-sharpening from epoch 3), and the loss
+// curve barely falls (lr-too-low).
+TEST_F(Diagnosis, TinyLearningRateDoesNotSharpen) {
+    const Result r = run_nnc("train " + std::string(NNC_FASHION_MLP_LIBRARY) +
+                             " --limit 1000 --validation 100 --epochs 4 --batch 32 --seed 1 --lr 1e-7" + out("run"));
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("after 3 epochs the predictions are still near uniform"), std::string::npos) << r.output;
+    const auto c = codes("run");
+    EXPECT_TRUE(has(c, "not-sharpening")) << r.output;
+    EXPECT_TRUE(has(c, "lr-too-low")) << r.output;
+    EXPECT_FALSE(has(c, "curve-good")) << r.output;
+    EXPECT_FALSE(has(c, "overfitting")) << r.output;
+    for (const json& d : of_type("run", "diagnosis"))
+        if (d["code"] == "not-sharpening") EXPECT_EQ(d["epoch"], 3);
 }
 
 // Targets in the thousands (RMS ~1000), --standardize none: flagged at epoch 1;
