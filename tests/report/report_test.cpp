@@ -363,7 +363,7 @@ TEST_F(Report, ClearErrorsForWhatCannotBeReported) {
     expect_no_leftovers(dir);
 }
 
-// The producer's current format: a real two-epoch run of a tiny classifier.
+// The producers' current formats: a real two-epoch run of a tiny classifier and its lr-find.
 TEST_F(Report, RealTrainingRun) {
     std::ofstream(dir / "tiny.nn") << R"(model tiny {
   input  x: [4]
@@ -394,12 +394,16 @@ TEST_F(Report, RealTrainingRun) {
                            " --target y --validation-data " + sh((dir / "val.csv").string()) + " --metrics-every 2 --out " +
                            sh(run.string()));
     ASSERT_EQ(t.status, 0) << t.output;
+    // nnc lr-find's files in the same folder add the range test to the page.
+    const auto f = run_nnc("lr-find " + sh((dir / "tiny.nn").string()) + " --data " + sh((dir / "train.csv").string()) +
+                           " --target y --steps 60 --out " + sh(run.string()));
+    ASSERT_EQ(f.status, 0) << f.output;
     const auto r = run_nnc("report " + sh(run.string()));
     ASSERT_EQ(r.status, 0) << r.output;
     const std::string metrics = read(run / "metrics.jsonl");
     const std::string html = read(run / "report" / "index.html");
     const std::vector<std::string> images = image_sources(html);
-    std::set<std::string> expected = {"loss.png", "accuracy.png", "lr.png", "grad_norms.png"};
+    std::set<std::string> expected = {"loss.png", "accuracy.png", "lr.png", "grad_norms.png", "lr_find.png"};
     // Whatever the producers write today must be drawn.
     if (metrics.find("\"update_ratios\"") != std::string::npos) expected.insert("update_ratios.png");
     if (metrics.find("\"top_prob_hist\"") != std::string::npos) expected.insert("confidence.png");
@@ -408,6 +412,7 @@ TEST_F(Report, RealTrainingRun) {
     expect_images_real(run / "report", images, "png");
     EXPECT_NE(html.find("<td>model</td><td>tiny</td>"), std::string::npos);
     EXPECT_NE(html.find("2 of 2"), std::string::npos);
+    EXPECT_NE(html.find("<td>suggested lr</td>"), std::string::npos);
     EXPECT_EQ(images_loaded_in_chromium(run / "report" / "index.html"),
               std::to_string(images.size()) + "/" + std::to_string(images.size()));
 }
