@@ -36,8 +36,8 @@ CurveShape measure_curve(const std::vector<double>& losses) {
         std::vector<double> diffs;
         for (int64_t i = 1; i < n; ++i) diffs.push_back(std::abs(losses[static_cast<size_t>(i)] - losses[static_cast<size_t>(i - 1)]));
         std::nth_element(diffs.begin(), diffs.begin() + static_cast<int64_t>(diffs.size() / 2), diffs.end());
-        const double sd = diffs[diffs.size() / 2] / (0.6745 * std::sqrt(2.0));
-        c.noise = sd / std::sqrt(static_cast<double>(n) / static_cast<double>(m));
+        c.point_noise = diffs[diffs.size() / 2] / (0.6745 * std::sqrt(2.0));
+        c.noise = c.point_noise / std::sqrt(static_cast<double>(n) / static_cast<double>(m));
     }
     const auto& s = c.smoothed;
     const auto low = std::min_element(s.begin(), s.end());
@@ -54,12 +54,12 @@ CurveShape measure_curve(const std::vector<double>& losses) {
     }
     const int64_t third = std::max<int64_t>(3, m / 3);
     int64_t rises = 0;
-    c.early_peak = s[1];
+    c.first = losses.front();
+    c.early_peak = *std::max_element(s.begin(), s.begin() + third);  // the first bin too: a spike in it counts
     for (int64_t b = 1; b < third; ++b) {
         const double d = s[static_cast<size_t>(b)] - s[static_cast<size_t>(b - 1)];
         if (d > kRiseNoise * c.noise) ++rises, c.early_up += d;
         else if (d < 0) c.early_down -= d;
-        c.early_peak = std::max(c.early_peak, s[static_cast<size_t>(b)]);
     }
     c.early_rises = static_cast<double>(rises) / static_cast<double>(third - 1);
     // The last third's least-squares slope per bin, scaled to the whole run.
@@ -84,7 +84,8 @@ MaybeFinding diagnose_loss_curve(const std::vector<double>& losses, const std::s
     f.epoch = 0;
     const double scale = std::max(std::abs(c.start), 1e-12);
 
-    const bool rose = c.early_peak > c.start + kAboveStart * scale + 3 * c.noise;
+    // Above the very first point (the first bin's mean may already hold a blow-up), beyond noise.
+    const bool rose = c.early_peak > c.first + kAboveStart * std::abs(c.first) + 3 * c.point_noise;
     if (!rose && c.fall < std::max(kNoFall * scale, 3 * c.noise)) {
         f.code = "lr-too-low";
         f.message = "the " + what + " barely fell: from " + num(c.start) + " to at best " + num(c.lowest);
@@ -98,7 +99,7 @@ MaybeFinding diagnose_loss_curve(const std::vector<double>& losses, const std::s
     if (rose || zigzag) {
         f.code = "lr-too-high-early";
         f.message = "the " + what + " " +
-                    (rose ? "rose early from " + num(c.start) + " to " + num(c.early_peak)
+                    (rose ? "rose early from " + num(c.first) + " to " + num(c.early_peak)
                           : "zigzags early: it rose in " + pct(c.early_rises) + " of the first third's intervals, undoing " +
                                 pct(c.early_up / std::max(c.early_down, 1e-300)) + " of its falls");
         f.advice = "lower the learning rate 3-10x (nnc lr-find suggests one), or warm it up (--warmup 500); clipping "

@@ -1,5 +1,5 @@
 // The shape of the training-loss curve, read at the end of a run the way the field guide reads it:
-//   lr-too-high-early  the early curve rises above its start, or zigzags so that its rises undo
+//   lr-too-high-early  the early curve rises above its first point, or zigzags so that its rises undo
 //                      at least half of its falls (and are more than noise on a flat stretch)
 //   lr-too-high-late   it flattens (or climbs) well above the lowest value it already reached
 //   lr-too-low         slow, steady, near-linear descent still going at the end
@@ -28,7 +28,9 @@ struct CurveShape {
     double early_rises = 0;        // share of steps between bins in the first third that rise
                                    // beyond noise (more than 3.5 noise: 2.5 sd of a difference)
     double early_up = 0, early_down = 0;  // the sums of those rises and of all falls there
-    double early_peak = 0;         // the highest bin after the first, in the first third
+    double first = 0;              // the first point: the loss before any learning
+    double point_noise = 0;        // the sd of one point's noise (0 unless bins hold two or more)
+    double early_peak = 0;         // the highest bin in the first third
     double late_rate = 0;          // the last third's fall per run length, in units of D (>0: falling)
     double late_mean = 0;          // the last third's mean
 };

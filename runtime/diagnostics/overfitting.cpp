@@ -17,7 +17,8 @@ MaybeFinding check_overfitting(const std::vector<double>& train, const std::vect
     if (val[last] <= val[best] + kOverfitRise * std::abs(val[best])) return std::nullopt;
     if (train[last] > train[best]) return std::nullopt;
     const double gap_then = val[best] - train[best], gap_now = val[last] - train[last];
-    if (gap_now <= gap_then) return std::nullopt;
+    // Memorizing: the training set is now fit better than new data, and more so than at the minimum.
+    if (gap_now <= 0 || gap_now <= gap_then) return std::nullopt;
 
     Finding f;
     f.code = "overfitting";

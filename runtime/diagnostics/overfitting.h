@@ -21,7 +21,8 @@ constexpr double kOverfitRise = 0.05;     // the validation loss at least 5% abo
 // train[e], val[e]: the losses after epoch e + 1 (NaN where not measured). A warning when the
 // minimum of the validation loss lies at least 3 epochs back, the latest validation loss is more
 // than 5% above it, the training loss has not risen since (a rising training loss is instability,
-// not overfitting) and so the gap is wider than at the minimum. Silent without validation losses.
+// not overfitting) and the gap val - train is positive and wider than at the minimum. Silent
+// without validation losses.
 MaybeFinding check_overfitting(const std::vector<double>& train, const std::vector<double>& val, const FitContext& context);
 
 }  // namespace nnc::diagnostics

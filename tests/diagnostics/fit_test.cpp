@@ -41,6 +41,13 @@ TEST(Overfitting, SilentWhileValidationFallsOrBarelyRose) {
     EXPECT_FALSE(dx::check_overfitting(kFalling, std::vector<double>(7, NAN), {}));              // no validation
 }
 
+TEST(Overfitting, SilentWhileValidationStaysBelowTraining) {
+    // An unsettled start (a high lr's swings): validation turns up from a dip but the training loss,
+    // still above it, is no sign of memorization yet.
+    const std::vector<double> train = {2.3, 9.8, 3.2, 1.5, 1.45, 1.44, 1.43};
+    EXPECT_FALSE(dx::check_overfitting(train, {62, 9.8, 3.1, 0.81, 1.6, 1.2, 1.08}, {}));
+}
+
 TEST(Overfitting, SilentWhenTheTrainingLossRisesToo) {
     // Both losses climbing is instability (an lr matter), not memorization.
     const std::vector<double> train = {1.0, 0.8, 0.7, 0.6, 0.7, 0.8, 0.9};

@@ -72,6 +72,13 @@ TEST(LossCurve, EarlyZigzagOrRiseIsLrTooHighEarly) {
     EXPECT_NE(f->advice.find("lower the learning rate"), std::string::npos) << f->advice;
 }
 
+TEST(LossCurve, ABlowUpInsideTheFirstBinIsLrTooHighEarly) {
+    // Full-batch Adam at too high an lr: 2.3, then 61 at the second update, then settling.
+    std::vector<double> losses = {2.3, 61, 9.2, 3.2, 13, 14, 9.9, 4.7, 1.5, 0.64};
+    for (int i = 0; i < 140; ++i) losses.push_back(0.6 - 0.0005 * i);
+    EXPECT_EQ(code_of(losses), "lr-too-high-early");
+}
+
 TEST(LossCurve, StallingAboveItsBestIsLrTooHighLate) {
     const auto f = dx::diagnose_loss_curve(curve(kStallHigh), "per-batch training loss");
     ASSERT_TRUE(f);
