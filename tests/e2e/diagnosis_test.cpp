@@ -2,8 +2,9 @@
 // user runs it: the field guide's overfitting case (a 2x200 regressor on 20 noisy points, trained
 // without dropout) is called overfitting; a healthy classifier on a few Fashion-MNIST images shows
 // a sharpening probe and is not called overfitting, collapsed or unsharpened, while at lr 1e-7 it
-// is called unsharpened with too low an lr; large regression targets without standardization are
-// flagged at the first epoch; --no-diagnostics measures and prints nothing.
+// is called unsharpened with too low an lr; large regression targets without standardization and
+// multi-task losses 10x apart are flagged at the first epoch; --no-diagnostics measures and prints
+// nothing.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -162,6 +163,38 @@ TEST_F(Diagnosis, LargeTargetsWithoutStandardizationAreFlaggedAtTheFirstEpoch) {
     const Result z = run_nnc(args + " --standardize both" + out("standardized"));
     ASSERT_EQ(z.status, 0) << z.output;
     EXPECT_FALSE(has(codes("standardized"), "target-scale")) << z.output;
+}
+
+// Two tasks: 3-class cross-entropy (~1.1) and mse on values around 100 (~1e4 when not
+// standardized): task-loss-scale suggests a weight for the big one; standardized, both are ~1.
+TEST_F(Diagnosis, MultiTaskLossesOnDifferentScalesGetAWeight) {
+    std::ofstream(dir_ / "two_tasks.nn") << "model two_tasks {\n  input x: [4]\n  target label: classes(3)\n  target value: [1]\n"
+                                            "  fc = dense(x, 16)\n  h = relu(fc)\n  logits = dense(h, 3)\n  level = dense(h, 1)\n"
+                                            "  loss classify = softmax_cross_entropy(logits, label)\n  loss regress = mse(level, value)\n"
+                                            "  train {\n    optimizer = adam(lr=1e-3)\n    batch = 16\n    epochs = 2\n  }\n}\n";
+    std::ofstream csv(dir_ / "two_tasks.csv");
+    csv << "a,b,c,d,label,value\n";
+    for (int i = 0; i < 64; ++i) {
+        const double x = (i % 17) / 8.0 - 1, y = (i % 5) / 2.0 - 1;
+        csv << x << "," << y << "," << -x << "," << x * y << "," << i % 3 << "," << 100 + 30 * x << "\n";
+    }
+    csv.close();
+    const std::string args = "train " + (dir_ / "two_tasks.nn").string() + " --data " + (dir_ / "two_tasks.csv").string() +
+                             " --target label,value --validation 16";
+    const Result r = run_nnc(args + " --standardize none" + out("raw"));
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("loss 'regress' contributes"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("[task-loss-scale]\n  advice: bring them to one scale: `loss regress = ...(..., weight=0.0"), std::string::npos)
+        << r.output;
+    const auto found = of_type("raw", "diagnosis");
+    const auto it = std::find_if(found.begin(), found.end(), [](const json& j) { return j["code"] == "task-loss-scale"; });
+    ASSERT_NE(it, found.end()) << r.output;
+    EXPECT_EQ((*it)["subject"], "regress");
+    EXPECT_EQ((*it)["epoch"], 1);
+
+    const Result z = run_nnc(args + " --standardize both" + out("standardized"));
+    ASSERT_EQ(z.status, 0) << z.output;
+    EXPECT_FALSE(has(codes("standardized"), "task-loss-scale")) << z.output;
 }
 
 TEST_F(Diagnosis, NoDiagnosticsMeasuresAndPrintsNothing) {
