@@ -33,8 +33,7 @@ const std::string kData = std::string(NNC_SOURCE_DIR) + "/tests/e2e/data/";
 class Diagnosis : public ::testing::Test {
 protected:
     void SetUp() override {
-        // This build's own cache of compiled .nn files: the per-user one may hold a library another
-        // nnc built (its key has no ABI version).
+        // This build's own cache of compiled .nn files, apart from other checkouts' nnc builds.
         ::setenv("XDG_CACHE_HOME", NNC_TEST_CACHE, 1);
         dir_ = fs::temp_directory_path() / ("nnc_diagnosis_" + std::to_string(::getpid()) + "_" +
                                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
