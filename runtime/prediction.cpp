@@ -92,7 +92,8 @@ nnc_status nnc_model_fit_standardization(nnc_model* model, const nnc_dataset* tr
                     " target(s) but the model " + std::to_string(m.desc->num_targets));
         DatasetStandardization z = fit_dataset_standardization(*train, inputs != 0, targets != 0);
         for (int t = 0; t < static_cast<int>(z.targets.size()); ++t) {
-            if (!standardizable_target(m, t)) z.targets[static_cast<size_t>(t)] = {};
+            // Inputs only (targets == 0): nothing was fitted for the targets.
+            if (!targets || !standardizable_target(m, t)) z.targets[static_cast<size_t>(t)] = {};
             else require(z.targets[static_cast<size_t>(t)].columns() == m.target_sizes[static_cast<size_t>(t)],
                          "nnc_model_fit_standardization: target " + std::to_string(t) + " of the dataset has " +
                              std::to_string(z.targets[static_cast<size_t>(t)].columns()) + " values per sample, the model's " +

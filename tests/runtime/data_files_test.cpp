@@ -158,6 +158,11 @@ TEST_F(DataFilesTest, StandardizedRegressionPredictsInTheUsersUnits) {
     // Removing the statistics.
     ASSERT_EQ(nnc_model_fit_standardization(other.get(), data.get(), 0, 0), NNC_OK);
     EXPECT_EQ(nnc_model_standardization(other.get()), 0);
+    // Inputs only (nnc train --standardize inputs): real targets stay in the user's units.
+    ASSERT_EQ(nnc_model_fit_standardization(other.get(), data.get(), 1, 0), NNC_OK) << nnc_last_error();
+    EXPECT_EQ(nnc_model_standardization(other.get()), 1);
+    ASSERT_EQ(nnc_model_fit_standardization(other.get(), data.get(), 0, 1), NNC_OK) << nnc_last_error();
+    EXPECT_EQ(nnc_model_standardization(other.get()), 2);
 }
 
 TEST_F(DataFilesTest, ClassTargetsAreNeverStandardized) {
