@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -18,6 +19,7 @@
 #include "codegen/estimates.h"
 #include "codegen/header_gen.h"
 #include "codegen/lowering.h"
+#include "codegen/schedule_apply.h"
 #include "codegen/staged_lowering.h"
 #include "codegen/toolchain.h"
 
@@ -186,7 +188,30 @@ BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOption
     times.lower = seconds_since(t);
 
     t = Clock::now();
-    for (Unit& u : units) u.schedule = schedule_pipeline(u.pipeline, model, u.batch, options.target, options.schedule);
+    if (options.saved_schedule) {
+        const ScheduleFile& saved = *options.saved_schedule;
+        const std::string& path = options.saved_schedule_path;
+        check_schedule_stamps(saved, current_schedule_stamps(model, options.target, options.layers_per_stage, options.schedule),
+                              path);
+        std::set<std::string> names;
+        for (Unit& u : units) names.insert(u.name);
+        for (const auto& [name, p] : saved.pipelines)
+            if (!names.count(name))
+                throw std::runtime_error("the saved schedule " + path + " schedules a pipeline '" + name +
+                                         "' this build does not have; re-save it with --save-schedule");
+        for (Unit& u : units) {
+            auto it = saved.pipelines.find(u.name);
+            if (it == saved.pipelines.end())
+                throw std::runtime_error("the saved schedule " + path + " has no schedule for the pipeline '" + u.name +
+                                         "'; re-save it with --save-schedule");
+            apply_saved_schedule(u.pipeline, it->second, u.name, path);
+            u.schedule = "saved schedule " + path + " (" + saved.stamps.scheduler + ")\n";
+        }
+    } else {
+        for (Unit& u : units) u.schedule = schedule_pipeline(u.pipeline, model, u.batch, options.target, options.schedule);
+    }
+    if (options.schedule_sources)
+        for (const Unit& u : units) (*options.schedule_sources)[u.name] = u.schedule;
     times.schedule = seconds_since(t);
 
     t = Clock::now();

@@ -4,8 +4,10 @@
 #pragma once
 #include <Halide.h>
 
+#include <map>
 #include <string>
 
+#include "codegen/schedule_file.h"
 #include "codegen/scheduler.h"
 #include "dsl/model.h"
 
@@ -22,6 +24,13 @@ struct BuildOptions {
     // Training steps of models with more layers than this compile as several pipelines
     // (codegen/staged_lowering.h); 0 keeps one pipeline. CPU targets only.
     int layers_per_stage = 12;
+    // A saved schedule (codegen/schedule_file.h) applied instead of `schedule`, after its stamps
+    // are checked against this build; saved_schedule_path names it in messages.
+    const ScheduleFile* saved_schedule = nullptr;
+    std::string saved_schedule_path;
+    // If set, receives each pipeline's schedule as C++ text (an autoscheduler's), keyed by the
+    // pipeline's name (train_step, forward, evaluate, train_step_<stage>): --save-schedule.
+    std::map<std::string, std::string>* schedule_sources = nullptr;
 };
 
 struct BuildTimes {

@@ -79,10 +79,8 @@ private:
     int saved_ = -1;
 };
 
-// The autoschedulers split the batch loop with ShiftInwards, which needs the batch to be at least
-// the split factor: a last partial batch of 8 samples then fails with "accessed at -8". Every
-// split is made GuardWithIf instead, which is legal for any split and any extent; the cost is a
-// guarded tail loop.
+}  // namespace
+
 std::map<std::string, Halide::Internal::Function> all_functions(const Halide::Pipeline& pipeline) {
     std::map<std::string, Halide::Internal::Function> funcs;
     for (const Halide::Func& out : pipeline.outputs()) {
@@ -92,6 +90,10 @@ std::map<std::string, Halide::Internal::Function> all_functions(const Halide::Pi
     return funcs;
 }
 
+// The autoschedulers split the batch loop with ShiftInwards, which needs the batch to be at least
+// the split factor: a last partial batch of 8 samples then fails with "accessed at -8". Every
+// split is made GuardWithIf instead, which is legal for any split and any extent; the cost is a
+// guarded tail loop.
 void guard_all_splits(const Halide::Pipeline& pipeline) {
     auto funcs = all_functions(pipeline);
     auto guard = [](Halide::Internal::StageSchedule schedule) {
@@ -103,6 +105,8 @@ void guard_all_splits(const Halide::Pipeline& pipeline) {
         for (Halide::Internal::Definition update : f.updates()) guard(update.schedule());  // handles share contents
     }
 }
+
+namespace {
 
 std::string schedule_with_templates(Halide::Pipeline& pipeline, const dsl::CheckedModel& model,
                                    const Halide::Target& target, const Halide::Expr& batch) {

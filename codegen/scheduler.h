@@ -3,6 +3,7 @@
 #pragma once
 #include <Halide.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,5 +30,12 @@ const std::vector<std::string>& known_schedulers();
 // `batch` is the pipeline's batch extent (LoweredPipeline::batch).
 std::string schedule_pipeline(Halide::Pipeline& pipeline, const dsl::CheckedModel& model, const Halide::Expr& batch,
                               const Halide::Target& target, const ScheduleOptions& options);
+
+// Every Func of the pipeline by name: its outputs and everything they call.
+std::map<std::string, Halide::Internal::Function> all_functions(const Halide::Pipeline& pipeline);
+
+// Makes every split of every stage GuardWithIf (see scheduler.cpp: the autoschedulers'
+// ShiftInwards splits fail on a last partial batch).
+void guard_all_splits(const Halide::Pipeline& pipeline);
 
 }  // namespace nnc::codegen

@@ -24,6 +24,8 @@ struct CompileOptions {
     bool quiet = false;
     int layers_per_stage = 12;  // --layers-per-stage (codegen/staged_lowering.h)
     bool no_cache = false;      // --no-cache: build even if an unchanged build is cached
+    std::string schedule_file;  // --schedule: apply this saved schedule (codegen/schedule_file.h)
+    std::string save_schedule;  // --save-schedule: save the autoscheduler's schedule here
 };
 int run_compile(const CompileOptions& options);
 

@@ -1,4 +1,8 @@
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -13,6 +17,8 @@
 #include "codegen/graph_json.h"
 #include "codegen/layer_registry.h"
 #include "codegen/library_builder.h"
+#include "codegen/schedule_apply.h"
+#include "codegen/schedule_file.h"
 #include "dsl/frontend.h"
 
 namespace nnc::driver {
@@ -48,6 +54,62 @@ Halide::Target parse_target(const std::string& name) {
         throw std::runtime_error("target '" + name + "': only the CUDA GPU target is supported (the runtime moves "
                                  "buffers with Halide's CUDA interface); use host-cuda");
     return target;
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::string shell_quote(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+// nnc-import-schedule (codegen/schedule_import/) beside this nnc, or $NNC_IMPORT_SCHEDULE.
+std::string importer_path() {
+    if (const char* env = std::getenv("NNC_IMPORT_SCHEDULE")) return env;
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    const fs::path beside = self.parent_path() / "nnc-import-schedule";
+    if (ec || !fs::exists(beside))
+        throw std::runtime_error("--save-schedule needs nnc-import-schedule beside nnc (" + beside.string() +
+                                 "): build the nnc-import-schedule target (it needs libclang-14-dev and "
+                                 "libclang-cpp14-dev), or set NNC_IMPORT_SCHEDULE");
+    return beside.string();
+}
+
+// Each pipeline's C++ schedule through nnc-import-schedule, stamped, written to `path`.
+void save_schedule(const std::string& path, const std::map<std::string, std::string>& sources,
+                   const codegen::ScheduleStamps& stamps) {
+    const std::string importer = importer_path();
+    std::string tmpl = (fs::temp_directory_path() / "nnc-schedule-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("cannot create a temporary folder");
+    const fs::path dir = tmpl;
+    struct Cleanup {
+        fs::path p;
+        ~Cleanup() {
+            std::error_code ec;
+            fs::remove_all(p, ec);
+        }
+    } cleanup{dir};
+    codegen::ScheduleFile file;
+    file.stamps = stamps;
+    for (const auto& [name, cpp] : sources) {
+        const fs::path in = dir / (name + ".schedule.cpp"), out = dir / (name + ".json"), log = dir / (name + ".log");
+        std::ofstream(in) << cpp;
+        const std::string command = shell_quote(importer) + " " + shell_quote(in.string()) + " -o " +
+                                    shell_quote(out.string()) + " > " + shell_quote(log.string()) + " 2>&1";
+        if (std::system(command.c_str()) != 0)
+            throw std::runtime_error("internal error: nnc-import-schedule could not read " + stamps.scheduler +
+                                     "'s schedule of pipeline '" + name + "':\n" + read_text(log.string()));
+        file.pipelines[name] = codegen::pipeline_schedule_from_json(nlohmann::json::parse(read_text(out.string())), out.string());
+    }
+    codegen::write_schedule_file(path, file);
 }
 
 }  // namespace
@@ -87,14 +149,35 @@ int run_compile(const CompileOptions& o) {
     b.layers_per_stage = o.layers_per_stage;
     try {
         b.target = parse_target(o.target);
+        // A saved schedule replaces the scheduler; saving one needs an autoscheduler's C++.
+        std::optional<codegen::ScheduleFile> saved;
+        std::string saved_text;
+        std::map<std::string, std::string> schedule_sources;
+        if (!o.schedule_file.empty()) {
+            if (!o.save_schedule.empty()) throw std::runtime_error("--schedule and --save-schedule: choose one");
+            if (o.schedule.scheduler != "template")
+                throw std::runtime_error("--schedule " + o.schedule_file + " applies a saved schedule; --scheduler " +
+                                         o.schedule.scheduler + " would replace it: choose one");
+            saved_text = read_text(o.schedule_file);
+            saved = codegen::read_schedule_file(o.schedule_file);
+            b.saved_schedule = &*saved;
+            b.saved_schedule_path = o.schedule_file;
+        }
+        if (!o.save_schedule.empty()) {
+            if (o.schedule.scheduler == "template")
+                throw std::runtime_error("--save-schedule saves an autoscheduler's schedule: add --scheduler Mullapudi2016 "
+                                         "(or Adams2019, Li2018); the template schedule is code in nnc, not data");
+            b.schedule_sources = &schedule_sources;
+        }
         // An unchanged model (same text, options and nnc) is copied from the last build of it.
         const fs::path header = o.header.empty() ? fs::path(o.output).replace_extension(".h") : fs::path(o.header);
         const std::string options = b.target.to_string() + "|" + o.schedule.scheduler + "|" +
                                     std::to_string(o.schedule.parallelism) + "|" +
                                     std::to_string(o.schedule.last_level_cache) + "|" +
-                                    std::to_string(o.schedule.balance) + "|" + std::to_string(o.layers_per_stage);
+                                    std::to_string(o.schedule.balance) + "|" + std::to_string(o.layers_per_stage) + "|" +
+                                    (saved ? "schedule=" + codegen::hash_source(saved_text) : std::string());
         const BuildCache cache(text, options, fs::path(o.output).filename().string());
-        const bool cacheable = !o.no_cache && o.emit_dir.empty();
+        const bool cacheable = !o.no_cache && o.emit_dir.empty() && o.save_schedule.empty();
         if (cacheable && cache.restore(o.output, header)) {
             if (!o.quiet)
                 std::fprintf(stderr, "nnc: wrote %s (unchanged model: copied from the build in %s; --no-cache rebuilds)\n",
@@ -103,9 +186,15 @@ int run_compile(const CompileOptions& o) {
         }
         const codegen::BuildTimes t = codegen::build_model_library(*model, b);
         if (cacheable) cache.store(o.output, header);
+        if (!o.save_schedule.empty()) {
+            save_schedule(o.save_schedule, schedule_sources,
+                          codegen::current_schedule_stamps(*model, b.target, o.layers_per_stage, o.schedule));
+            if (!o.quiet) std::fprintf(stderr, "nnc: saved the %s schedule to %s\n", o.schedule.scheduler.c_str(),
+                                       o.save_schedule.c_str());
+        }
         if (!o.quiet)
             std::fprintf(stderr, "nnc: wrote %s (schedule %.2fs with %s, compile %.2fs, link %.2fs; total %.2fs)\n",
-                         o.output.c_str(), t.schedule, o.schedule.scheduler.c_str(), t.compile, t.link,
+                         o.output.c_str(), t.schedule, saved ? o.schedule_file.c_str() : o.schedule.scheduler.c_str(), t.compile, t.link,
                          t.total());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "nnc: error: %s\n", e.what());

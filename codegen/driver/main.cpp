@@ -66,6 +66,11 @@ int main(int argc, char** argv) {
                  "build even when this model, these options and this nnc built the library before (an unchanged "
                  "model is otherwise copied from ~/.cache/nnc/builds)");
     add_schedule_options(app, compile.schedule);
+    app.add_option("--schedule,--schedule-file", compile.schedule_file,
+                   "apply a saved schedule (schedules/README.md); refused when its stamps (graph, target, nnc and "
+                   "Halide versions) do not match this build");
+    app.add_option("--save-schedule", compile.save_schedule,
+                   "save the autoscheduler's schedule (--scheduler Mullapudi2016, ...) as a stamped file for --schedule");
 
     std::string check_path;
     CLI::App* check = app.add_subcommand("check", "check a .nn file and print its layers, shapes and parameter counts");
