@@ -50,8 +50,10 @@ function(nnc_add_model)
   endif()
   if(ARG_SCHEDULE)
     get_filename_component(schedule "${ARG_SCHEDULE}" ABSOLUTE)
-    # Saved schedules are read by nnc only once it has --schedule-file; say so at configure
-    # time rather than fail with "unknown option" in the build.
+    # A saved schedule (schedules/README.md) is applied with --schedule-file; the file is a
+    # dependency, so editing or re-saving it recompiles the model (and it is part of nnc's build
+    # cache key). An nnc older than saved schedules is refused at configure time rather than
+    # failing with "unknown option" in the build.
     get_property(help_text GLOBAL PROPERTY NNC_DRIVER_HELP_TEXT)
     if(NOT help_text AND TARGET nnc::nnc)
       get_target_property(nnc_exe nnc::nnc IMPORTED_LOCATION)
