@@ -115,12 +115,18 @@ private:
     }
     bool is_type(clang::QualType t, const char* name) const { return type_name(t) == std::string("class ") + name; }
 
+    // A call in a chain is located at its method's name, not at the chain's start.
+    static clang::SourceLocation where(const clang::Stmt* s) {
+        if (auto* call = llvm::dyn_cast_or_null<clang::CXXMemberCallExpr>(s)) return call->getExprLoc();
+        return s ? s->getBeginLoc() : clang::SourceLocation();
+    }
+
     void error(const clang::Stmt* s, const std::string& message) {
-        const clang::PresumedLoc loc = ctx_.getSourceManager().getPresumedLoc(s->getBeginLoc());
+        const clang::PresumedLoc loc = ctx_.getSourceManager().getPresumedLoc(where(s));
         errors.push_back({loc.isValid() ? loc.getLine() : 0, loc.isValid() ? loc.getColumn() : 0, message});
     }
     unsigned line_of(const clang::Stmt* s) const {
-        const clang::PresumedLoc loc = ctx_.getSourceManager().getPresumedLoc(s->getBeginLoc());
+        const clang::PresumedLoc loc = ctx_.getSourceManager().getPresumedLoc(where(s));
         return loc.isValid() ? loc.getLine() : 0;
     }
 
@@ -301,7 +307,7 @@ private:
             const clang::CXXMemberCallExpr* call = *it;
             ScheduleDirective d;
             d.op = call->getMethodDecl()->getNameAsString();
-            d.line = line_of(call->getExprLoc().isValid() ? static_cast<const clang::Stmt*>(call) : e);
+            d.line = line_of(call);
             if (!kDirectives.count(d.op)) {
                 error(call, "'" + d.op + "' is not a scheduling directive nnc can save (supported: compute_root, "
                             "compute_at, store_at, store_root, compute_inline, store_in, bound, reorder_storage, split, "

@@ -3,7 +3,8 @@
 # Installs the nnc build into a fresh prefix and builds and runs samples/apps against it:
 # fashion_app (C++: train with callbacks, save, reload, classify an index and a PGM file),
 # fashion_infer (C, built with CMake and again with pkg-config only), compare_torch.py (ctypes
-# against PyTorch). Then checks that the model rebuilds when its .nn file changes, and only then.
+# against PyTorch). Then checks that the model rebuilds when its .nn file changes, and only then,
+# and that a model with a saved SCHEDULE builds and recompiles when the schedule changes.
 set -euo pipefail
 build=$(realpath "$1")
 source=$(realpath "$2")
@@ -117,4 +118,30 @@ sed -i 's/units=128/units=64/' "$apps/fashion_classifier.nn"
 cmake --build "$out" --target fashion_app > "$work/rebuild.txt" 2>&1 || { cat "$work/rebuild.txt"; fail "rebuild"; }
 grep -q "nnc fashion_classifier.nn" "$work/rebuild.txt" || fail "the model did not recompile after its .nn changed"
 grep -q "fc1.weight \[784, 64\]" "$out/fashion_classifier.h" || fail "the header was not regenerated"
+step "nnc_add_model SCHEDULE: a saved schedule builds against the package; editing it recompiles"
+[[ -x $prefix/bin/nnc-import-schedule ]] || fail "nnc-import-schedule was not installed"
+sched=$work/sched
+mkdir -p "$sched"
+cp "$source/samples/fashion_mlp.nn" "$sched/"
+nnc "$sched/fashion_mlp.nn" --scheduler Mullapudi2016 --save-schedule "$sched/mlp.json" -o "$sched/saved.so" -q \
+  || fail "nnc --save-schedule with the installed nnc-import-schedule"
+cat > "$sched/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.20)
+project(scheduled_model C)
+find_package(nnc REQUIRED)
+nnc_add_model(TARGET mlp SOURCE fashion_mlp.nn SCHEDULE mlp.json)
+CMAKE
+cmake -S "$sched" -B "$sched/build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" > "$work/sched-configure.log" \
+  || { cat "$work/sched-configure.log"; fail "configure the SCHEDULE project"; }
+cmake --build "$sched/build" > "$work/sched-build.log" 2>&1 || { cat "$work/sched-build.log"; fail "build with SCHEDULE"; }
+grep -q "s with $sched/mlp.json" "$work/sched-build.log" || fail "the saved schedule was not applied: $(cat "$work/sched-build.log")"
+cmake --build "$sched/build" -- -n > "$work/sched-noop.txt"
+if grep -q "nnc fashion_mlp.nn" "$work/sched-noop.txt"; then fail "the SCHEDULE-d model recompiles with nothing changed"; fi
+python3 - "$sched/mlp.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); s["stamps"]["halide_version"] = "13.0.0"; json.dump(s, open(sys.argv[1], "w"))
+PY
+if cmake --build "$sched/build" > "$work/sched-stale.log" 2>&1; then fail "a stale SCHEDULE was applied"; fi
+grep -q "stamp 'halide_version'" "$work/sched-stale.log" || fail "the stale schedule's refusal: $(cat "$work/sched-stale.log")"
+
 echo "install_apps_test: OK"
