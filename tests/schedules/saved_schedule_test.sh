@@ -4,7 +4,8 @@
 #  - nnc --scheduler Mullapudi2016 --save-schedule: the autoscheduler's real C++ output goes through
 #    nnc-import-schedule (libTooling) into a stamped file;
 #  - nnc --schedule applies it: every pipeline lowers to the same statement as the autoscheduled
-#    build (Halide's numbered temporaries aside), so the library computes the same thing;
+#    build (Halide's numbered temporaries aside), and its outputs equal the template-scheduled
+#    library's within 1e-5 on the same weights;
 #  - stale stamps are refused, naming the stamp: an edited .nn (graph_hash), another Halide
 #    version, another target; a hand-edited schedule naming an unknown Func is refused naming it;
 #  - the committed schedules/fashion_mlp.json imports and applies on this machine's host target
@@ -46,6 +47,22 @@ for p in train_step forward evaluate; do
   cmp <(sed -E 's/\bt[0-9]+\b/tN/g' "$work/e-auto/$p.stmt") <(sed -E 's/\bt[0-9]+\b/tN/g' "$work/e-saved/$p.stmt") \
     || fail "$p: the saved schedule lowers differently from the autoscheduler's"
 done
+
+step "round trip: the saved-schedule library's outputs equal the template-scheduled one's (1e-5)"
+"$nnc" "$model" -o "$work/template.so" -q
+"$nnc" train "$work/template.so" --limit 2000 --epochs 1 --validation 0 --save "$work/w.ckpt" > "$work/train.log" 2>&1 \
+  || { cat "$work/train.log"; fail "training the template build"; }
+/usr/bin/python3 -c "import numpy as np; np.save('$work/x.npy', np.random.default_rng(0).random((100, 784), dtype=np.float32))"
+for lib in template saved; do
+  "$nnc" predict "$work/$lib.so" --weights "$work/w.ckpt" --input "$work/x.npy" --output "$work/y_$lib.npy" > /dev/null
+done
+/usr/bin/python3 - "$work" <<'PY' || fail "outputs differ"
+import sys, numpy as np
+a, b = (np.load(f"{sys.argv[1]}/y_{n}.npy") for n in ("template", "saved"))
+d = float(np.abs(a - b).max())
+print(f"max |template - saved| = {d:.3g} over {a.shape}")
+sys.exit(0 if a.shape == (100, 10) and d <= 1e-5 else 1)
+PY
 
 refused() {  # refused STAMP_OR_NAME ARGS...: nnc must fail and its message must name the first argument
   local what=$1; shift
