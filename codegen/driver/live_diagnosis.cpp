@@ -1,5 +1,7 @@
 #include "codegen/driver/live_diagnosis.h"
 
+#include "codegen/driver/finding_log.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -215,14 +217,7 @@ void LiveDiagnosis::finish() {
 
 void LiveDiagnosis::report(const dx::Finding& f) {
     if (!reported_.insert(f.code + "/" + f.subject).second) return;
-    std::fputs(dx::format_finding(f).c_str(), stderr);
-    folder_.log({{"type", "diagnosis"},
-                 {"epoch", f.epoch},
-                 {"code", f.code},
-                 {"severity", dx::severity_name(f.severity)},
-                 {"subject", f.subject},
-                 {"message", f.message},
-                 {"advice", f.advice}});
+    print_and_log(f, folder_);
 }
 
 }  // namespace nnc::driver

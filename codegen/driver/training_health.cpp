@@ -1,5 +1,7 @@
 #include "codegen/driver/training_health.h"
 
+#include "codegen/driver/finding_log.h"
+
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -50,7 +52,6 @@ void TrainingHealth::on_rollback(const nnc_rollback_info& info, double wall_s) {
     const dx::Finding f{"divergence", dx::Severity::warning, "", text,
                         "the run goes on with the lower lr; start the next run there (or lower), or set clip_norm",
                         info.epoch};
-    std::fputs(dx::format_finding(f).c_str(), stderr);
     folder_.log({{"type", "rollback"},
                  {"epoch", info.epoch},
                  {"step", info.step},
@@ -59,13 +60,7 @@ void TrainingHealth::on_rollback(const nnc_rollback_info& info, double wall_s) {
                  {"new_lr", number(info.new_lr)},
                  {"rollbacks", info.rollbacks},
                  {"wall_s", wall_s}});
-    folder_.log({{"type", "diagnosis"},
-                 {"epoch", f.epoch},
-                 {"code", f.code},
-                 {"severity", dx::severity_name(f.severity)},
-                 {"subject", f.subject},
-                 {"message", f.message},
-                 {"advice", f.advice}});
+    print_and_log(f, folder_);
 }
 
 json TrainingHealth::with_tensors(const nnc_epoch_stats& s, json line) const {
@@ -98,14 +93,7 @@ void TrainingHealth::on_epoch(const nnc_epoch_stats& s) {
 
 void TrainingHealth::report(const dx::Finding& f) {
     if (!reported_.insert(f.code).second) return;
-    std::fputs(dx::format_finding(f).c_str(), stderr);
-    folder_.log({{"type", "diagnosis"},
-                 {"epoch", f.epoch},
-                 {"code", f.code},
-                 {"severity", dx::severity_name(f.severity)},
-                 {"subject", f.subject},
-                 {"message", f.message},
-                 {"advice", f.advice}});
+    print_and_log(f, folder_);
 }
 
 }  // namespace nnc::driver
