@@ -8,7 +8,6 @@
 // Inputs are uniform in [0, 1) (token ids below the vocabulary for int32 inputs), class targets
 // uniform: the speed does not depend on the values.
 #include <benchmark/benchmark.h>
-#include <dlfcn.h>
 #include <nnc/nnc.h>
 
 #include <algorithm>
@@ -20,57 +19,18 @@
 #include <string>
 #include <vector>
 
-namespace {
+#include "tests/bench/model_library.h"
 
-struct Library {
-    std::string label;
-    decltype(&nnc_model_create) create;
-    decltype(&nnc_model_destroy) destroy;
-    decltype(&nnc_model_init) init;
-    decltype(&nnc_model_input_size) input_size;
-    decltype(&nnc_model_output_size) output_size;
-    decltype(&nnc_model_num_classes) num_classes;
-    decltype(&nnc_model_train_step) train_step;
-    decltype(&nnc_model_compute_gradients) compute_gradients;
-    decltype(&nnc_model_forward) forward;
-    decltype(&nnc_model_input_dtype) input_dtype;
-    decltype(&nnc_model_set_threads) set_threads;
-    decltype(&nnc_model_param_info) param_info;
-    decltype(&nnc_model_num_params) num_params;
-    decltype(&nnc_last_error) last_error;
-};
+namespace {
 
 int g_threads = 0;  // 0: the library's default (every core)
 
-bool open_library(const std::string& path, Library* lib) {
-    void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        std::fprintf(stderr, "model_bench: %s\n", dlerror());
-        return false;
-    }
-#define NNC_SYM(field, name) lib->field = reinterpret_cast<decltype(lib->field)>(dlsym(h, #name))
-    NNC_SYM(create, nnc_model_create);
-    NNC_SYM(destroy, nnc_model_destroy);
-    NNC_SYM(init, nnc_model_init);
-    NNC_SYM(input_size, nnc_model_input_size);
-    NNC_SYM(output_size, nnc_model_output_size);
-    NNC_SYM(num_classes, nnc_model_num_classes);
-    NNC_SYM(train_step, nnc_model_train_step);
-    NNC_SYM(compute_gradients, nnc_model_compute_gradients);
-    NNC_SYM(forward, nnc_model_forward);
-    NNC_SYM(input_dtype, nnc_model_input_dtype);
-    NNC_SYM(set_threads, nnc_model_set_threads);
-    NNC_SYM(param_info, nnc_model_param_info);
-    NNC_SYM(num_params, nnc_model_num_params);
-    NNC_SYM(last_error, nnc_last_error);
-#undef NNC_SYM
-    lib->label = std::filesystem::path(path).stem().string();
-    return lib->create && lib->train_step && lib->forward && lib->input_dtype && lib->set_threads;
-}
+// The benchmarks' label: the file name without .so.
+std::string label_of(const ModelLibrary& lib) { return std::filesystem::path(lib.path).stem().string(); }
 
 enum class Mode { TrainStep, Gradients, Forward };
 
-void run(benchmark::State& state, Library lib, Mode mode) {
+void run(benchmark::State& state, ModelLibrary lib, Mode mode) {
     const int64_t batch = state.range(0);
     nnc_model* m = nullptr;
     if (lib.create(&m) != NNC_OK || lib.init(m, 1) != NNC_OK || lib.set_threads(m, g_threads) != NNC_OK) {
@@ -136,13 +96,17 @@ int main(int argc, char** argv) {
     std::vector<std::string> paths(argv + 1, argv + argc);
     if (paths.empty()) paths = {NNC_BENCH_DEFAULT_LIBRARIES};
     for (const std::string& p : paths) {
-        Library lib;
-        if (!open_library(p, &lib)) return 1;
-        benchmark::RegisterBenchmark((lib.label + "/train_step").c_str(), run, lib, Mode::TrainStep)
+        ModelLibrary lib;
+        if (!open_model_library(p, "model_bench", &lib)) return 1;
+        if (!lib.create || !lib.train_step || !lib.forward || !lib.input_dtype || !lib.set_threads) {
+            std::fprintf(stderr, "model_bench: %s is not an nnc model library of ABI 3 or later\n", p.c_str());
+            return 1;
+        }
+        benchmark::RegisterBenchmark((label_of(lib) + "/train_step").c_str(), run, lib, Mode::TrainStep)
             ->Arg(1)->Arg(64)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
-        benchmark::RegisterBenchmark((lib.label + "/gradients").c_str(), run, lib, Mode::Gradients)
+        benchmark::RegisterBenchmark((label_of(lib) + "/gradients").c_str(), run, lib, Mode::Gradients)
             ->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime();
-        benchmark::RegisterBenchmark((lib.label + "/forward").c_str(), run, lib, Mode::Forward)
+        benchmark::RegisterBenchmark((label_of(lib) + "/forward").c_str(), run, lib, Mode::Forward)
             ->Arg(1)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime();
     }
     benchmark::RunSpecifiedBenchmarks();

@@ -7,7 +7,6 @@
 // interleaved so that the machine's load falls on all alike; prints the median and the best
 // milliseconds per step. The config is zeroed beyond the fields every ABI >= 3 has, so an older
 // library reads the prefix it knows.
-#include <dlfcn.h>
 #include <nnc/nnc.h>
 
 #include <algorithm>
@@ -20,46 +19,12 @@
 #include <string>
 #include <vector>
 
+#include "tests/bench/model_library.h"
+
 namespace {
 
-struct Library {
-    std::string label;
-    decltype(&nnc_model_create) create;
-    decltype(&nnc_model_destroy) destroy;
-    decltype(&nnc_model_init) init;
-    decltype(&nnc_model_input_size) input_size;
-    decltype(&nnc_model_num_classes) num_classes;
-    decltype(&nnc_dataset_from_memory) dataset;
-    decltype(&nnc_dataset_destroy) dataset_destroy;
-    decltype(&nnc_train) train;
-    decltype(&nnc_last_error) last_error;
-    decltype(&nnc_abi_version) abi;
-};
-
-bool open_library(const std::string& path, Library* lib) {
-    void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        std::fprintf(stderr, "train_loop_bench: %s\n", dlerror());
-        return false;
-    }
-#define NNC_SYM(field, name) lib->field = reinterpret_cast<decltype(lib->field)>(dlsym(h, #name))
-    NNC_SYM(create, nnc_model_create);
-    NNC_SYM(destroy, nnc_model_destroy);
-    NNC_SYM(init, nnc_model_init);
-    NNC_SYM(input_size, nnc_model_input_size);
-    NNC_SYM(num_classes, nnc_model_num_classes);
-    NNC_SYM(dataset, nnc_dataset_from_memory);
-    NNC_SYM(dataset_destroy, nnc_dataset_destroy);
-    NNC_SYM(train, nnc_train);
-    NNC_SYM(last_error, nnc_last_error);
-    NNC_SYM(abi, nnc_abi_version);
-#undef NNC_SYM
-    lib->label = path;
-    return lib->create && lib->train && lib->dataset && lib->abi;
-}
-
 // Seconds for one epoch, or a negative number on failure.
-double one_epoch(const Library& lib, int64_t samples, int64_t batch) {
+double one_epoch(const ModelLibrary& lib, int64_t samples, int64_t batch) {
     nnc_model* m = nullptr;
     if (lib.create(&m) != NNC_OK) return -1;
     const int64_t in = lib.input_size(m), classes = lib.num_classes(m);
@@ -90,15 +55,19 @@ double one_epoch(const Library& lib, int64_t samples, int64_t batch) {
 int main(int argc, char** argv) {
     int64_t samples = 6400, batch = 64;
     int reps = 7;
-    std::vector<Library> libs;
+    std::vector<ModelLibrary> libs;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a.rfind("--samples=", 0) == 0) samples = std::atoll(a.c_str() + 10);
         else if (a.rfind("--batch=", 0) == 0) batch = std::atoll(a.c_str() + 8);
         else if (a.rfind("--reps=", 0) == 0) reps = std::atoi(a.c_str() + 7);
         else {
-            Library lib{};
-            if (!open_library(a, &lib)) return 1;
+            ModelLibrary lib;
+            if (!open_model_library(a, "train_loop_bench", &lib)) return 1;
+            if (!lib.create || !lib.train || !lib.dataset || !lib.abi) {
+                std::fprintf(stderr, "train_loop_bench: %s is not an nnc model library\n", a.c_str());
+                return 1;
+            }
             libs.push_back(lib);
         }
     }
@@ -119,7 +88,7 @@ int main(int argc, char** argv) {
     for (size_t l = 0; l < libs.size(); ++l) {
         std::vector<double> v = ms[l];
         std::sort(v.begin(), v.end());
-        std::printf("%-60s %5d %12.3f %12.3f\n", libs[l].label.c_str(), libs[l].abi(), v[v.size() / 2], v.front());
+        std::printf("%-60s %5d %12.3f %12.3f\n", libs[l].path.c_str(), libs[l].abi(), v[v.size() / 2], v.front());
     }
     return 0;
 }
