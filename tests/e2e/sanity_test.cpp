@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tests/e2e/run_nnc.h"
+#include "tests/e2e/scratch_folder.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -22,26 +23,13 @@ const std::string kLib = NNC_FASHION_MLP_LIBRARY;
 constexpr int kFeatures = 784;  // fashion_mlp's input
 
 // Each test runs in its own empty folder, so "nothing written" is checkable.
-class Sanity : public ::testing::Test {
+class Sanity : public nnc::test::InScratchFolder {
 protected:
-    void SetUp() override {
-        dir_ = fs::temp_directory_path() / ("nnc_sanity_" + std::to_string(::getpid()) + "_" +
-                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-        old_ = fs::current_path();
-        fs::current_path(dir_);
-    }
-    void TearDown() override {
-        fs::current_path(old_);
-        fs::remove_all(dir_);
-    }
-    std::string path(const std::string& name) const { return (dir_ / name).string(); }
+    Sanity() : InScratchFolder("nnc_sanity_") {}
     // Only the data files the test wrote are in the folder.
     void expect_nothing_written(size_t files_written) const {
         EXPECT_EQ(static_cast<size_t>(std::distance(fs::directory_iterator(dir_), fs::directory_iterator())), files_written);
     }
-    fs::path dir_, old_;
 };
 
 // A CSV of `labels.size()` rows: label, then the 784 pixels of inputs[row % inputs.size()] times

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tests/e2e/run_nnc.h"
+#include "tests/e2e/scratch_folder.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -23,19 +24,15 @@ using nnc::test::Result;
 // fashion_mlp holds out 5000 samples by default: fewer with --limit.
 const std::string kLib = std::string(NNC_FASHION_MLP_LIBRARY) + " --validation 500";
 
-class TrainingHealth : public ::testing::Test {
+class TrainingHealth : public nnc::test::InScratchFolder {
 protected:
+    TrainingHealth() : InScratchFolder("nnc_health_") {}
     void SetUp() override {
-        dir_ = fs::temp_directory_path() / ("nnc_health_" + std::to_string(::getpid()) + "_" +
-                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
+        InScratchFolder::SetUp();
         // .nn files compile into a cache of this test's own: a library cached by an earlier nnc
         // would carry that nnc's runtime.
         setenv("XDG_CACHE_HOME", path("cache").c_str(), 1);
     }
-    void TearDown() override { fs::remove_all(dir_); }
-    std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
     Result train(const std::string& model, const std::string& args) {
         return nnc::test::run_nnc("train " + model + " --out " + path("run") + " --metrics-every 0 " + args);
@@ -55,7 +52,6 @@ protected:
         std::ofstream(path(name)) << text;
         return path(name);
     }
-    fs::path dir_;
 };
 
 bool mentions(const std::string& output, const std::string& text) { return output.find(text) != std::string::npos; }

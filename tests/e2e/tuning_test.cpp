@@ -19,6 +19,7 @@
 
 #include "codegen/driver/lr_find.h"
 #include "tests/e2e/run_nnc.h"
+#include "tests/e2e/scratch_folder.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -93,21 +94,9 @@ size_t count_of(const std::string& text, const std::string& what) {
     return n;
 }
 
-class Tuning : public ::testing::Test {
+class Tuning : public nnc::test::InScratchFolder {
 protected:
-    void SetUp() override {
-        dir_ = fs::temp_directory_path() / ("nnc_tuning_" + std::to_string(::getpid()) + "_" +
-                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-        old_ = fs::current_path();
-        fs::current_path(dir_);
-    }
-    void TearDown() override {
-        fs::current_path(old_);
-        fs::remove_all(dir_);
-    }
-    fs::path dir_, old_;
+    Tuning() : InScratchFolder("nnc_tuning_") {}
 };
 
 double num(const std::string& cell) { return cell == "nan" || cell.empty() ? NAN : std::stod(cell); }
