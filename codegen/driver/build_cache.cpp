@@ -42,18 +42,21 @@ bool copy_atomically(const fs::path& from, const fs::path& to) {
 
 }  // namespace
 
-BuildCache::BuildCache(const std::string& source_text, const std::string& options, const std::string& output_name) {
-    const std::string xdg = env("XDG_CACHE_HOME"), home = env("HOME");
-    if (xdg.empty() && home.empty()) return;
-    const fs::path root = !xdg.empty() ? fs::path(xdg) / "nnc" / "builds" : fs::path(home) / ".cache" / "nnc" / "builds";
+std::string toolchain_fingerprint() {
     std::string runtime = "none";
     try {
         runtime = fingerprint(codegen::find_toolchain().runtime_library);
     } catch (const std::exception&) {  // the build itself will say what is missing
     }
-    const std::string key = source_text + "\n" + options + "\n" + output_name + "\n" + NNC_VERSION + "\n" +
-                            fingerprint("/proc/self/exe") + "\n" + runtime + "\n" + env("CC") + "\n" + env("CXX") +
-                            "\n" + env("NNC_RUNTIME_DIR");
+    return std::string(NNC_VERSION) + "\n" + fingerprint("/proc/self/exe") + "\n" + runtime + "\n" + env("CC") + "\n" +
+           env("CXX") + "\n" + env("NNC_RUNTIME_DIR");
+}
+
+BuildCache::BuildCache(const std::string& source_text, const std::string& options, const std::string& output_name) {
+    const std::string xdg = env("XDG_CACHE_HOME"), home = env("HOME");
+    if (xdg.empty() && home.empty()) return;
+    const fs::path root = !xdg.empty() ? fs::path(xdg) / "nnc" / "builds" : fs::path(home) / ".cache" / "nnc" / "builds";
+    const std::string key = source_text + "\n" + options + "\n" + output_name + "\n" + toolchain_fingerprint();
     dir_ = root / codegen::hash_source(key);
 }
 

@@ -10,6 +10,11 @@
 
 namespace nnc::driver {
 
+// What a built library depends on besides its source and options: nnc's version, the nnc
+// executable and the runtime archive it links (path, size, modification time), CC, CXX and
+// NNC_RUNTIME_DIR. Every cache of built libraries keys on it.
+std::string toolchain_fingerprint();
+
 class BuildCache {
 public:
     // `options` is any text that identifies the build options. No cache (nullopt dir) when

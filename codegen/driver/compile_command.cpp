@@ -210,9 +210,9 @@ std::string compile_to_cache(const std::string& path, const codegen::ScheduleOpt
     const char* xdg = std::getenv("XDG_CACHE_HOME");
     const char* home = std::getenv("HOME");
     fs::path cache = xdg ? fs::path(xdg) / "nnc" : home ? fs::path(home) / ".cache" / "nnc" : fs::temp_directory_path() / "nnc-cache";
-    // The ABI too: a library cached by an nnc of another ABI would be refused when loaded.
-    const std::string key = codegen::hash_source(text + "\n" + NNC_VERSION + "\n" + std::to_string(NNC_ABI_VERSION) + "\n" +
-                                                 schedule.scheduler + "\n" + std::to_string(schedule.parallelism));
+    // The toolchain too: a library cached by another nnc carries that nnc's runtime (and ABI).
+    const std::string key = codegen::hash_source(text + "\n" + toolchain_fingerprint() + "\n" + std::to_string(NNC_ABI_VERSION) +
+                                                 "\n" + schedule.scheduler + "\n" + std::to_string(schedule.parallelism));
     fs::path dir = cache / (model->name + "-" + key);
     fs::path so = dir / (model->name + ".so");
     if (fs::exists(so)) return so.string();
