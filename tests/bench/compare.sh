@@ -6,7 +6,8 @@
 # 1. Compiles the four reference models (samples/) with BUILD_DIR's nnc, with their graphs.
 # 2. nnc: model_bench --threads=T for T = 1 and 2 (training step at batch 1/64/256, inference at
 #    batch 1/64; Google Benchmark, repetitions, median).
-# 3. PyTorch at its best (tests/bench/torch_peer.py, the same models from the same graphs):
+# 3. PyTorch at its best (tests/bench/torch_peer.py, the same models from the same graphs; the
+#    system BLAS must be OpenBLAS, libopenblas0-pthread, which this script checks):
 #    glibc keeps freed memory in the process (MALLOC_MMAP_MAX_=0, a large MALLOC_TRIM_THRESHOLD_:
 #    otherwise every step re-faults its buffers), OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset
 #    (they pin OpenBLAS to AVX2 code here), torch and OpenBLAS both on T threads. And once in the
@@ -17,6 +18,13 @@
 #    OUT_DIR/table.md.
 # Run it on a quiet machine: every figure shares the cores with whatever else runs.
 set -euo pipefail
+# PyTorch from Debian does its matrix products through the system BLAS: with the reference BLAS
+# (libblas3 alone) it runs 10-50x below its best and the comparison would flatter nnc.
+if ! readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 | grep -q openblas; then
+  echo "compare.sh: the system BLAS is not OpenBLAS, so PyTorch would be measured far below its best;" >&2
+  echo "  install it first: apt-get install libopenblas0-pthread" >&2
+  exit 1
+fi
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 build="$(cd "${1:-$root/build}" && pwd)"
 out="${2:-$build/bench-compare}"
