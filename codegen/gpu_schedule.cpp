@@ -81,10 +81,11 @@ void schedule_func(Func f, int& split_count) {
 
 }  // namespace
 
-std::string schedule_for_gpu(const std::map<std::string, Func>& funcs, const std::set<std::string>& outputs) {
+std::string schedule_for_gpu(const std::map<std::string, Func>& funcs, const std::set<std::string>& outputs,
+                             const std::set<std::string>& claimed) {
     int scheduled = 0, split = 0, inlined = 0;
     for (const auto& [name, f] : funcs) {
-        if (is_input_wrapper(f)) continue;
+        if (is_input_wrapper(f) || claimed.count(name)) continue;
         // Pointwise and gather stages (activations, batch-norm application, masks, pooling
         // windows) are recomputed inside their consumers' kernels: a GPU has arithmetic to spare,
         // and Halide 14's device-copy passes grow quadratically with the number of realized
@@ -97,7 +98,8 @@ std::string schedule_for_gpu(const std::map<std::string, Func>& funcs, const std
         ++scheduled;
     }
     return "GPU template schedule: " + std::to_string(scheduled) + " Funcs as kernels, " + std::to_string(inlined) +
-           " inlined (" + std::to_string(split) + " batch reductions split per sample)\n";
+           " inlined (" + std::to_string(split) + " batch reductions split per sample), " +
+           std::to_string(claimed.size()) + " from layers\n";
 }
 
 }  // namespace nnc::codegen

@@ -13,7 +13,9 @@
 namespace nnc::codegen {
 
 // Schedules every Func in `funcs` (the pipeline's, by name) except the identity wrappers of
-// inputs; `outputs` names the pipeline's outputs. Returns a one-line summary.
-std::string schedule_for_gpu(const std::map<std::string, Halide::Func>& funcs, const std::set<std::string>& outputs);
+// inputs and those in `claimed` (scheduled by a layer's schedule_gpu); `outputs` names the
+// pipeline's outputs. Returns a one-line summary.
+std::string schedule_for_gpu(const std::map<std::string, Halide::Func>& funcs, const std::set<std::string>& outputs,
+                             const std::set<std::string>& claimed = {});
 
 }  // namespace nnc::codegen

@@ -90,6 +90,16 @@ public:
         (void)input_shapes;
     }
 
+    // The same for a GPU target: Funcs this layer claims get its GPU schedule, the rest the
+    // generic GPU template (codegen/gpu_schedule.h). Only layers whose Funcs the template
+    // schedules badly (the recurrent scans) need one.
+    virtual void schedule_gpu(ScheduleContext& ctx, const dsl::Node& node,
+                              const std::vector<dsl::Shape>& input_shapes) const {
+        (void)ctx;
+        (void)node;
+        (void)input_shapes;
+    }
+
     // Losses only: what inference returns for the prediction (softmax cross-entropy: the
     // probabilities). Layers never call this.
     virtual Halide::Func predict(const LayerContext& ctx, const dsl::Node& node,

@@ -145,7 +145,16 @@ std::string schedule_pipeline(Halide::Pipeline& pipeline, const dsl::CheckedMode
                 for (auto& [name, f] : all_functions(pipeline)) funcs.emplace(name, Halide::Func(f));
                 std::set<std::string> outputs;
                 for (const Halide::Func& out : pipeline.outputs()) outputs.insert(out.name());
-                return schedule_for_gpu(funcs, outputs);
+                ScheduleContext ctx(target, batch, funcs);
+                std::set<std::string> claimed;
+                for (const dsl::Node& node : model.nodes) {
+                    if (node.kind != dsl::NodeKind::Layer && node.kind != dsl::NodeKind::Loss) continue;
+                    if (const Layer* layer = LayerRegistry::instance().layer(node.op))
+                        layer->schedule_gpu(ctx, node, input_shapes(model, node));
+                }
+                for (const auto& [name, f] : funcs)
+                    if (ctx.claimed(name)) claimed.insert(name);
+                return schedule_for_gpu(funcs, outputs, claimed);
             }
             return schedule_with_templates(pipeline, model, target, batch);
         } catch (const Halide::Error& e) {

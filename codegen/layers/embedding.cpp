@@ -89,6 +89,21 @@ public:
         ctx.claim(dw);
     }
 
+    // On a GPU the scatter runs with atomic adds: a block per sample, a thread per element of
+    // the row, the positions serial in the thread (the template would leave each of `dim`
+    // threads a serial walk over every position of the batch).
+    void schedule_gpu(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>&) const override {
+        Func dw = ctx.find(node.name + "__d_weight");
+        if (!dw.defined()) return;
+        Var d = dw.args()[0], id = dw.args()[1], b("dw_block"), t("dw_thread");
+        dw.compute_root().gpu_tile(d, id, Var("dw_bd"), b, t, Var("dw_ti"), 32, 8, TailStrategy::GuardWithIf);
+        const std::vector<RVar> r = dw.rvars(0);  // positions..., then the batch
+        std::vector<VarOrRVar> order{d};
+        for (const RVar& rv : r) order.push_back(rv);
+        dw.update(0).atomic().reorder(order).gpu_blocks(r.back()).gpu_threads(d);
+        ctx.claim(dw);
+    }
+
 private:
     dsl::OpSpec spec_;
 };

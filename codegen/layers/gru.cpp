@@ -114,6 +114,10 @@ public:
         rnn::schedule_layer(ctx, node, in[0], 3);
     }
 
+    void schedule_gpu(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>& in) const override {
+        rnn::schedule_layer_gpu(ctx, node, in[0], 3);
+    }
+
 private:
     // The forward scan (made once per pipeline), per step t: phase 0 adds W_hh h_{t-1} to the
     // hidden-side slots, K terms per chunk; phase 1 (chunk 0, block 0 only) writes h.

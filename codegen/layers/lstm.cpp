@@ -107,6 +107,10 @@ public:
         rnn::schedule_layer(ctx, node, in[0], 4);
     }
 
+    void schedule_gpu(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>& in) const override {
+        rnn::schedule_layer_gpu(ctx, node, in[0], 4);
+    }
+
 private:
     // The forward scan, per step t: phase 0 adds W_hh h_{t-1} to the gate slots, K terms per
     // chunk; phase 1 (chunk 0 only) writes c (block 0) and h (block 1) from the finished gates

@@ -173,6 +173,46 @@ inline void schedule_scan(ScheduleContext& ctx, Halide::Func scan) {
     ctx.claim(scan);
 }
 
+// The scans on a GPU, one kernel each: a block per sample, the time, phase and chunk loops
+// serial inside the block, one thread per (lane k, gate block q) slot. The phase loop is
+// unrolled: Halide 14 puts a barrier only between statements at the block level (and then at
+// the end of each iteration of the loops around them), so the unrolled phases are what orders
+// phase after phase and step after step. Within a phase no barrier is needed: each thread
+// accumulates into its own slot across the chunks and reads only what earlier phases wrote.
+// The generic GPU template would give the whole recurrence to one thread per sample.
+inline void schedule_scan_gpu(ScheduleContext& ctx, Halide::Func scan, int lanes, int blocks) {
+    using namespace Halide;
+    constexpr int kMaxThreads = 1024;  // per block, every card since sm_20
+    const std::vector<Var> args = scan.args();  // (x, t, n)
+    Var all("scan_all"), bx("scan_block"), tx("scan_thread");
+    scan.compute_root().fuse(args[0], args[1], all).fuse(all, args[2], all).gpu_tile(all, bx, tx, 256, TailStrategy::GuardWithIf);
+    const std::vector<RVar> r = scan.rvars(0);  // (k, q, c, phase, t)
+    Stage u = scan.update(0);
+    u.allow_race_conditions().unroll(r[3]).gpu_blocks(args[2]);
+    if (lanes * blocks <= kMaxThreads) {
+        u.gpu_threads(r[0], r[1]);
+    } else if (lanes <= kMaxThreads) {
+        u.gpu_threads(r[0]);
+    } else {
+        RVar ko("scan_lane_o"), ki("scan_lane_i");
+        u.split(r[0], ko, ki, kMaxThreads, TailStrategy::GuardWithIf).gpu_threads(ki);
+    }
+    ctx.claim(scan);
+}
+
+// A recurrent layer's GPU schedule: the two scans, and the transposed recurrent weight
+// materialized so that the backward scan's lanes read it contiguously.
+inline void schedule_layer_gpu(ScheduleContext& ctx, const dsl::Node& node, const dsl::Shape& input, int gates) {
+    const Dims d = dims_of(node, input);
+    if (Halide::Func f = ctx.find(node.name + "__state"); f.defined()) schedule_scan_gpu(ctx, f, d.H, gates);
+    if (Halide::Func f = ctx.find(node.name + "__d_state"); f.defined()) schedule_scan_gpu(ctx, f, d.H, gates);
+    if (Halide::Func f = ctx.find(node.name + "__weight_hh_t"); f.defined()) {
+        Halide::Var k = f.args()[0], g = f.args()[1], bk("wt_bk"), bg("wt_bg"), tk("wt_tk"), tg("wt_tg");
+        f.compute_root().gpu_tile(k, g, bk, bg, tk, tg, 32, 8, Halide::TailStrategy::GuardWithIf);
+        ctx.claim(f);
+    }
+}
+
 // The products of both layers, found by name: input projection, input-side gradients and the
 // recurrent weight gradient; d_input is the flat product re-indexed, so it stays inline.
 inline void schedule_products(ScheduleContext& ctx, const dsl::Node& node, const Dims& d, int G) {
