@@ -6,6 +6,8 @@
 #pragma once
 #include <Halide.h>
 
+#include "codegen/schedule_templates.h"
+
 #include <map>
 #include <set>
 #include <string>
@@ -17,5 +19,24 @@ namespace nnc::codegen {
 // pipeline's outputs. Returns a one-line summary.
 std::string schedule_for_gpu(const std::map<std::string, Halide::Func>& funcs, const std::set<std::string>& outputs,
                              const std::set<std::string>& claimed = {});
+
+// A window product f(x, y, ch, n) += (3 RVars of taps and channels) on a GPU (a convolution
+// and its input gradient): one thread per output pixel accumulating `unroll` channels in
+// registers over the whole reduction, so each input value it loads serves all of them; the
+// channel blocks and the batch are blocks. `channels` is ch's static extent. Claims f and the
+// wrapper that stores it; returns false (and schedules nothing) when f does not have that form.
+bool schedule_gpu_window_product(ScheduleContext& ctx, Halide::Func f, int channels);
+
+// A convolution's weight gradient in lanes, part(v, kx, ky, c, f) += (over x blocks, rows and
+// the batch), on a GPU: split per sample (rfactor), each thread one (lane, channel) of one
+// sample accumulating every tap of `unroll` filters in registers, so each input value it loads
+// serves all the filters and each output gradient all the taps (`kernel` x `kernel` taps); then
+// a short sum over the batch. Returns false (and schedules nothing) when `part` does not have that form.
+bool schedule_gpu_weight_gradient(ScheduleContext& ctx, Halide::Func part, int kernel, int channels, int filters);
+
+// The same for the weight gradient in filter-major form, dwt(f, kx, ky, c) += (over x, y and
+// the batch): per sample, each thread one channel and `unroll` filters by every tap.
+bool schedule_gpu_transposed_weight_gradient(ScheduleContext& ctx, Halide::Func dwt, int kernel, int channels,
+                                              int filters);
 
 }  // namespace nnc::codegen

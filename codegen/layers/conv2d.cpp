@@ -5,6 +5,7 @@
 // Backward is hand-written: d_input gathers from the output gradient (a stride-s convolution
 // scatters, which schedules badly), and d_weight reduces 16 lanes of x at once before summing
 // them, so the long reduction over (N, Ho, Wo) vectorizes.
+#include "codegen/gpu_schedule.h"
 #include "codegen/layer_registry.h"
 #include "codegen/layers/window.h"
 
@@ -189,6 +190,17 @@ public:
             ctx.claim(part);
             ctx.claim(tile);
         }
+    }
+
+    // On a GPU: the forward and input-gradient products with channels in registers, the weight
+    // gradient's lanes per sample with taps and filters in registers (codegen/gpu_schedule.h).
+    void schedule_gpu(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>& in) const override {
+        const int filters = static_cast<int>(node.shape.dims[0]);
+        const int c_in = static_cast<int>(in[0].dims[0]);
+        if (Func out = ctx.find(node.name + "__fwd"); out.defined()) schedule_gpu_window_product(ctx, out, filters);
+        if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) schedule_gpu_window_product(ctx, dx, c_in);
+        if (Func part = ctx.find(node.name + "__d_weight_lanes"); part.defined())
+            schedule_gpu_weight_gradient(ctx, part, static_cast<int>(window(node).kernel), c_in, filters);
     }
 
 private:
