@@ -128,23 +128,31 @@ DeviceKernelPipeline device_optimizer_pipeline(DeviceKernel kernel, bool gpu) {
 DeviceKernelPipeline device_grad_sumsq_pipeline(bool gpu) {
     ImageParam grads(Halide::Float(32), 1, "grads"), chunk_begin(Halide::Int(32), 1, "chunk_begin");
     Param<int32_t> max_chunks("max_chunks");
-    Var c("c"), t("t");
+    Var c("c"), k("k"), t("t");
     const int chunk = static_cast<int>(runtime::kSumsqChunk);
     // Stage 1, one thread per chunk: its sum of squares, in double.
     Halide::RDom j(0, chunk, "j");
     Func partial("chunk_sumsq");
     const Expr g = Halide::cast<double>(grads(c * chunk + j));
     partial(c) = Halide::sum(g * g, "chunk_sum");
-    // Stage 2, one thread per tensor: its chunks' sum (a short loop: chunks, not elements).
+    // Stage 2, one thread per (group of kGroup chunks, tensor): so a large tensor's chunks are
+    // summed by many threads, not one.
+    constexpr int kGroup = 64;
     const Expr chunks = grads.dim(0).extent() / chunk;
-    Halide::RDom r(0, max_chunks, "r");
-    r.where(r < chunk_begin(t + 1) - chunk_begin(t));
+    Halide::RDom r(0, kGroup, "r");
+    r.where(k * kGroup + r < chunk_begin(t + 1) - chunk_begin(t));
+    Func group("group_sumsq");
+    group(k, t) = Halide::sum(partial(Halide::clamp(chunk_begin(t) + k * kGroup + r, 0, chunks - 1)), "group_sum");
+    // Stage 3, one thread per tensor: its groups' sum (a short loop: max_chunks / kGroup).
+    Halide::RDom q(0, (max_chunks + kGroup - 1) / kGroup, "q");
     Func sumsq("grad_sumsq");
-    sumsq(t) = Halide::sum(partial(Halide::clamp(chunk_begin(t) + r, 0, chunks - 1)), "tensor_sum");
+    sumsq(t) = Halide::sum(group(q, t), "tensor_sum");
     partial.compute_root();
+    group.compute_root();
     if (gpu) {
-        Var block("block"), thread("thread");
+        Var block("block"), thread("thread"), kt("kt");
         partial.gpu_tile(c, block, thread, kThreads, Halide::TailStrategy::GuardWithIf);
+        group.fuse(k, t, kt).gpu_tile(kt, block, thread, kThreads, Halide::TailStrategy::GuardWithIf);
         sumsq.gpu_tile(t, block, thread, 64, Halide::TailStrategy::GuardWithIf);
     }
     return {"device_grad_sumsq", Halide::Pipeline(sumsq), {grads, chunk_begin, max_chunks}, {grads, chunk_begin}, {}, {max_chunks}};

@@ -155,10 +155,11 @@ INSTANTIATE_TEST_SUITE_P(
              0.5f}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.what); });
 
-// Tensors of 5, 100, 1, 700 and 33 floats in an arena padded to 32-float boundaries with zeros,
+// Tensors of 5, 100, 1, 700, 33 and 5000 floats in an arena padded to 32-float boundaries with zeros,
 // as nnc_model lays them out.
 TEST(DeviceGradSumsq, MatchesADoublePrecisionSumPerTensor) {
-    const std::vector<int> counts = {5, 100, 1, 700, 33};
+    // 5000 floats: 157 chunks, three groups of 64 (device_optimizers.cpp), the last partial.
+    const std::vector<int> counts = {5, 100, 1, 700, 33, 5000};
     std::vector<int32_t> chunk_begin{0};
     std::vector<int> offset;
     int size = 0;
