@@ -42,10 +42,16 @@ struct Inputs {
 
 Expr on(const Expr& flag) { return flag > 0.5f; }
 
+// The gradient as the host optimizer sees it after safeguards.cpp's clip_norm (scale) and
+// clip_value (clamp).
+Expr gradient(const Inputs& in, const Var& x) {
+    return Halide::clamp(in.grads(x) * in.s("grad_scale"), -in.s("clip_value"), in.s("clip_value"));
+}
+
 // Each formula below is its runtime/optimizers/<name>.cpp loop, op for op. `x` is the element.
 std::vector<Expr> sgd(const Inputs& in, const Var& x) {
     const Expr p = in.params(x), buf = in.states[0](x);
-    Expr d = in.grads(x) * in.s("grad_scale");
+    Expr d = gradient(in, x);
     d = d + in.s("wd") * p;
     const Expr b = buf * in.s("carry") + in.s("dampening_keep") * d;
     const Expr with_momentum = Halide::select(on(in.s("nesterov")), d + in.s("momentum") * b, b);
@@ -55,7 +61,7 @@ std::vector<Expr> sgd(const Inputs& in, const Var& x) {
 
 std::vector<Expr> adam(const Inputs& in, const Var& x) {
     const Expr param = in.params(x) * in.s("keep");
-    const Expr grad = in.grads(x) * in.s("grad_scale") + in.s("wd") * param;
+    const Expr grad = gradient(in, x) + in.s("wd") * param;
     const Expr m = in.states[0](x) * in.s("beta1") + in.s("one_minus_beta1") * grad;
     const Expr v = in.states[1](x) * in.s("beta2") + in.s("one_minus_beta2") * grad * grad;
     const Expr denom = Halide::sqrt(v) / in.s("bias_correction2_sqrt") + in.s("eps");
@@ -64,7 +70,7 @@ std::vector<Expr> adam(const Inputs& in, const Var& x) {
 
 std::vector<Expr> adagrad(const Inputs& in, const Var& x) {
     const Expr p = in.params(x);
-    const Expr grad = in.grads(x) * in.s("grad_scale") + in.s("wd") * p;
+    const Expr grad = gradient(in, x) + in.s("wd") * p;
     const Expr sum = in.states[0](x) + grad * grad;
     const Expr std_ = Halide::sqrt(sum) + in.s("eps");
     return {p + in.s("neg_clr") * grad / std_, sum};
@@ -72,7 +78,7 @@ std::vector<Expr> adagrad(const Inputs& in, const Var& x) {
 
 std::vector<Expr> adadelta(const Inputs& in, const Var& x) {
     const Expr p = in.params(x);
-    const Expr grad = in.grads(x) * in.s("grad_scale") + in.s("wd") * p;
+    const Expr grad = gradient(in, x) + in.s("wd") * p;
     const Expr v = in.states[0](x) * in.s("rho") + in.s("one_minus_rho") * grad * grad;
     const Expr std_ = Halide::sqrt(v + in.s("eps"));
     const Expr delta = Halide::sqrt(in.states[1](x) + in.s("eps")) / std_ * grad;
@@ -82,7 +88,7 @@ std::vector<Expr> adadelta(const Inputs& in, const Var& x) {
 
 std::vector<Expr> rmsprop(const Inputs& in, const Var& x) {
     const Expr p = in.params(x), a_old = in.states[1](x), b_old = in.states[2](x);
-    const Expr grad = in.grads(x) * in.s("grad_scale") + in.s("wd") * p;
+    const Expr grad = gradient(in, x) + in.s("wd") * p;
     const Expr v = in.states[0](x) * in.s("alpha") + in.s("one_minus_alpha") * grad * grad;
     const Expr centered = on(in.s("centered")), momentum = on(in.s("use_momentum"));
     const Expr a = a_old * in.s("alpha") + in.s("one_minus_alpha") * grad;

@@ -260,7 +260,7 @@ void DeviceState::optimizer_to_host(Optimizer& o) {
     state_fresh_ = Fresh::Both;
 }
 
-void DeviceState::step(Optimizer& o, float grad_scale) {
+void DeviceState::step(Optimizer& o, float grad_scale, float clip_value) {
     DeviceKernel kernel = DeviceKernel::Sgd;
     device_kernel_of(o.name(), kernel);
     const DeviceKernelInfo& info = device_kernel_info(kernel);
@@ -308,6 +308,7 @@ void DeviceState::step(Optimizer& o, float grad_scale) {
     }
     DeviceUpdate u = o.device_update();
     u.scalars[0] = grad_scale;
+    u.scalars[1] = clip_value;
     // argv (device_kernels.h): params, grads, states, scalars, then new params and states, in place.
     std::vector<void*> argv{&params_trainable_, &grads_trainable_};
     for (halide_buffer_t& slot : slots_) argv.push_back(&slot);

@@ -22,6 +22,7 @@
 #include <HalideRuntime.h>
 #include <nnc/model_desc.h>
 
+#include "runtime/optimizers/device_kernels.h"
 #include "runtime/tensor_buffer.h"
 
 #include <cstdint>
@@ -79,9 +80,10 @@ public:
     // Whether this model.so carries the device kernel for `o`'s family, and the sums of squares.
     bool can_step(const Optimizer& o) const;
     bool has_grad_sumsq() const { return desc_.device_kernels.grad_sumsq && trainable_size_ > 0; }
-    // One optimizer step on the device: the gradients multiplied by `grad_scale` first; `o`'s
-    // step count advances as its host step() would. Requires can_step(o).
-    void step(Optimizer& o, float grad_scale);
+    // One optimizer step on the device: the gradients multiplied by `grad_scale` and clamped to
+    // [-clip_value, clip_value] first (kNoClip: not clamped); `o`'s step count advances as its
+    // host step() would. Requires can_step(o).
+    void step(Optimizer& o, float grad_scale, float clip_value = kNoClip);
     // sq[p] = trainable tensor p's gradient sum of squares (in double) for the gradients on the
     // device; returns the global L2 norm, as tensor_grad_norms (param_stats.h) does on the host.
     double grad_norms(std::vector<double>& sq);

@@ -21,10 +21,10 @@
 // A CUDA model keeps its parameters, gradients and optimizer state on the GPU (device.h): per
 // update, the gradient pipeline leaves the gradients there, a kernel sums each tensor's squares
 // (num_trainable doubles come down for the norms, the divergence check and clip_norm), and the
-// optimizer's kernel applies the update with clip_norm's factor as its grad_scale. What has no
-// device kernel runs on the host after a sync, correct but slower: gradient accumulation over
-// several batches, clip_value, an optimizer without a kernel (the max-norm constraints sync on
-// their own, after the device update).
+// optimizer's kernel applies the update with clip_norm's factor as its grad_scale and clip_value
+// as its clamp. What has no device kernel runs on the host after a sync, correct but slower:
+// gradient accumulation over several batches, an optimizer without a kernel (the max-norm
+// constraints sync on their own, after the device update).
 //
 // Every counter lives in the model's TrainState (train_state.h), current after each batch; with
 // config->resume the loop starts from it: the epoch's shuffle is recomputed from (seed, epoch) and
@@ -351,8 +351,7 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
             return NNC_OK;
         };
         // The per-update fast path of a CUDA model (see the top of this file).
-        const bool on_device = m.device && accumulate == 1 && config->clip_value == 0 && m.device->has_grad_sumsq() &&
-                               m.device->can_step(*m.optimizer);
+        const bool on_device = m.device && accumulate == 1 && m.device->has_grad_sumsq() && m.device->can_step(*m.optimizer);
 
         // Divergence at batch `step` of `epoch`: under the stop policy (or with no retries left)
         // an error naming the lr; otherwise back to the rollback point with the lr cut. Returns
@@ -463,12 +462,13 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
                     const bool last_update = st.samples_done == train->count;  // every epoch ends with an update
                     const float grad_scale = config->clip_norm > 0 ? clip_norm_factor(norm, config->clip_norm) : 1.0f;
                     if (!on_device && grad_scale < 1.0f) scale(grads, trainable, grad_scale, workers);
-                    if (config->clip_value > 0) clip_by_value(grads, trainable, static_cast<float>(config->clip_value), workers);
+                    const float clip_value = config->clip_value > 0 ? static_cast<float>(config->clip_value) : kNoClip;
+                    if (!on_device && config->clip_value > 0) clip_by_value(grads, trainable, clip_value, workers);
                     st.lr = epoch_lr * schedule.warmup(epoch - 1, st.updates);
                     m.optimizer->set_lr(st.lr);
                     if (last_update) ratio.before(m);
                     if (on_device) {
-                        m.device->step(*m.optimizer, grad_scale);
+                        m.device->step(*m.optimizer, grad_scale, clip_value);
                     } else {
                         host_wrote_grads(m);
                         sync_params_to_host(m);

@@ -42,7 +42,7 @@ public:
 
     DeviceUpdate device_update() override {
         const AdadeltaScalars s = scalars();
-        return {DeviceKernel::Adadelta, {1.0f, s.wd, s.rho, s.one_minus_rho, s.eps, s.neg_lr}};
+        return {DeviceKernel::Adadelta, {1.0f, kNoClip, s.wd, s.rho, s.one_minus_rho, s.eps, s.neg_lr}};
     }
 
     void step(float* params, const float* grads) override {

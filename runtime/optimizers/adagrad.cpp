@@ -40,7 +40,7 @@ public:
 
     DeviceUpdate device_update() override {
         const AdagradScalars s = next_scalars();
-        return {DeviceKernel::Adagrad, {1.0f, s.wd, s.neg_clr, s.eps}};
+        return {DeviceKernel::Adagrad, {1.0f, kNoClip, s.wd, s.neg_clr, s.eps}};
     }
 
     void step(float* params, const float* grads) override {

@@ -45,7 +45,7 @@ public:
     DeviceUpdate device_update() override {
         const AdamScalars s = next_scalars();
         return {DeviceKernel::Adam,
-                {1.0f, s.keep, s.wd, s.beta1, s.one_minus_beta1, s.beta2, s.one_minus_beta2, s.neg_step_size,
+                {1.0f, kNoClip, s.keep, s.wd, s.beta1, s.one_minus_beta1, s.beta2, s.one_minus_beta2, s.neg_step_size,
                  s.bias_correction2_sqrt, s.eps}};
     }
 

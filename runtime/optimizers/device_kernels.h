@@ -11,12 +11,15 @@
 // device slot, copied through unchanged.
 //
 // Scalar 0 of every kernel is grad_scale: the gradient is multiplied by it before anything else
-// (how clip_norm is applied without a pass of its own; 1 leaves it exact). The rest are each
+// (how clip_norm is applied without a pass of its own; 1 leaves it exact). Scalar 1 is
+// clip_value: the scaled gradient is then clamped to [-clip_value, clip_value] (clip_value,
+// applied after clip_norm as on the host; kNoClip leaves it exact). The rest are each
 // optimizer's per-step scalars, computed on the host by Optimizer::device_update exactly as its
 // step() computes them; the 0/1 flags choose a variant with select().
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 
 namespace nnc::runtime {
@@ -27,21 +30,24 @@ inline constexpr int kDeviceKernelCount = 5;
 struct DeviceKernelInfo {
     const char* name;               // the pipeline's name: device_<name>
     int num_states;
-    const char* const* scalars;     // grad_scale first
+    const char* const* scalars;     // grad_scale, clip_value first
     int num_scalars;
 };
+
+// clip_value when gradients are not clamped.
+inline constexpr float kNoClip = std::numeric_limits<float>::infinity();
 
 namespace device_kernel_detail {
 // sgd (torch.optim.SGD): d = g*grad_scale + wd*p; b = buf*carry + dampening_keep*d;
 // d = nesterov ? d + momentum*b : b (use_momentum), p = p + neg_lr*d. carry is 0 on the first
 // step (torch clones d), dampening_keep is 1 - dampening after it (nnc's dampening is 0: 1).
-inline constexpr const char* kSgd[] = {"grad_scale", "wd", "momentum", "carry", "dampening_keep", "neg_lr",
+inline constexpr const char* kSgd[] = {"grad_scale", "clip_value", "wd", "momentum", "carry", "dampening_keep", "neg_lr",
                                        "use_momentum", "nesterov"};
-inline constexpr const char* kAdam[] = {"grad_scale", "keep", "wd", "beta1", "one_minus_beta1", "beta2",
+inline constexpr const char* kAdam[] = {"grad_scale", "clip_value", "keep", "wd", "beta1", "one_minus_beta1", "beta2",
                                         "one_minus_beta2", "neg_step_size", "bias_correction2_sqrt", "eps"};
-inline constexpr const char* kAdagrad[] = {"grad_scale", "wd", "neg_clr", "eps"};
-inline constexpr const char* kAdadelta[] = {"grad_scale", "wd", "rho", "one_minus_rho", "eps", "neg_lr"};
-inline constexpr const char* kRmsprop[] = {"grad_scale", "wd", "alpha", "one_minus_alpha", "eps", "momentum",
+inline constexpr const char* kAdagrad[] = {"grad_scale", "clip_value", "wd", "neg_clr", "eps"};
+inline constexpr const char* kAdadelta[] = {"grad_scale", "clip_value", "wd", "rho", "one_minus_rho", "eps", "neg_lr"};
+inline constexpr const char* kRmsprop[] = {"grad_scale", "clip_value", "wd", "alpha", "one_minus_alpha", "eps", "momentum",
                                            "neg_lr", "centered", "use_momentum"};
 template <size_t N>
 constexpr int count(const char* const (&)[N]) { return static_cast<int>(N); }

@@ -47,7 +47,7 @@ public:
 };
 
 // One step as its device kernel runs it (runtime/optimizers/device_kernels.h): the kernel and
-// its scalars in the kernel's order, grad_scale (scalars[0]) 1.
+// its scalars in the kernel's order, grad_scale (scalars[0]) 1 and clip_value (scalars[1]) kNoClip.
 struct DeviceUpdate {
     DeviceKernel kernel;
     std::vector<float> scalars;

@@ -77,7 +77,7 @@ public:
     DeviceUpdate device_update() override {
         const RmspropScalars s = scalars();
         return {DeviceKernel::Rmsprop,
-                {1.0f, s.wd, s.alpha, s.one_minus_alpha, s.eps, s.momentum, s.neg_lr, config_.centered ? 1.0f : 0.0f,
+                {1.0f, kNoClip, s.wd, s.alpha, s.one_minus_alpha, s.eps, s.momentum, s.neg_lr, config_.centered ? 1.0f : 0.0f,
                  config_.momentum > 0 ? 1.0f : 0.0f}};
     }
 

@@ -62,7 +62,7 @@ public:
         const SgdScalars s = scalars();
         started_ = true;
         return {DeviceKernel::Sgd,
-                {1.0f, s.wd, s.momentum, s.carry, 1.0f, s.neg_lr, config_.momentum != 0 ? 1.0f : 0.0f,
+                {1.0f, kNoClip, s.wd, s.momentum, s.carry, 1.0f, s.neg_lr, config_.momentum != 0 ? 1.0f : 0.0f,
                  config_.nesterov ? 1.0f : 0.0f}};
     }
 

@@ -1,10 +1,11 @@
 // The device optimizer kernels (codegen/device_optimizers.h), compiled here for the host with the
 // same Funcs a GPU model library compiles for its target, against the C++ optimizers that CPU
 // models run: several steps of every optimizer and flag combination, the scalars taken from
-// Optimizer::device_update exactly as the runtime takes them; grad_scale against the host's
-// scaled gradients; the per-tensor sums of squares against a double-precision host sum.
+// Optimizer::device_update exactly as the runtime takes them; grad_scale and clip_value against
+// the host's scaled and clamped gradients (safeguards.h); the per-tensor sums of squares against a double-precision host sum.
 #include "codegen/device_optimizers.h"
 #include "runtime/optimizers/optimizer.h"
+#include "runtime/safeguards.h"
 
 #include <gtest/gtest.h>
 
@@ -57,7 +58,8 @@ double max_relative_error(const std::vector<float>& got, const std::vector<float
 struct Case {
     const char* what;
     OptimizerConfig config;
-    float grad_scale;  // 1: no clipping
+    float grad_scale;         // 1: no clip_norm
+    float clip_value = 0.0f;  // 0: no clip_value
 };
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.what; }
@@ -98,13 +100,17 @@ TEST_P(DeviceOptimizer, MatchesTheHostOptimizerStepByStep) {
             grads[i] = gradient(t, i);
             scaled[i] = grads[i] * c.grad_scale;  // safeguards.cpp's scale(): the host's clip_norm
         }
-        host->step(host_params.data(), c.grad_scale == 1.0f ? grads.data() : scaled.data());
+        // safeguards.cpp's clip_value, after clip_norm, as train_loop.cpp applies them.
+        if (c.clip_value > 0) nnc::runtime::clip_by_value(scaled.data(), kCount, c.clip_value, nullptr);
+        host->step(host_params.data(), c.grad_scale == 1.0f && c.clip_value == 0 ? grads.data() : scaled.data());
 
         DeviceUpdate u = scalars->device_update();
         ASSERT_EQ(u.kernel, first.kernel);
         ASSERT_EQ(u.scalars.size(), k.float_scalars.size());
         EXPECT_EQ(u.scalars[0], 1.0f) << "grad_scale starts at 1";
+        EXPECT_EQ(u.scalars[1], nnc::runtime::kNoClip) << "clip_value starts off";
         u.scalars[0] = c.grad_scale;
+        if (c.clip_value > 0) u.scalars[1] = c.clip_value;
         for (size_t s = 0; s < u.scalars.size(); ++s) k.float_scalars[s].set(u.scalars[s]);
         k.images[0].set(Halide::Buffer<float>(device_params.data(), kCount));
         k.images[1].set(Halide::Buffer<float>(grads.data(), kCount));
@@ -142,6 +148,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"adam", make("adam", nullptr), 1.0f},
         Case{"adam_weight_decay", make("adam", [](OptimizerConfig& c) { c.lr = 0.01, c.weight_decay = 0.1; }), 1.0f},
         Case{"adam_grad_scale", make("adam", [](OptimizerConfig& c) { c.lr = 0.01; }), 0.25f},
+        Case{"adam_clip_value", make("adam", [](OptimizerConfig& c) { c.lr = 0.01; }), 1.0f, 0.3f},
+        Case{"sgd_clip_norm_and_value", make("sgd", [](OptimizerConfig& c) { c.lr = 0.1, c.momentum = 0.9; }), 0.5f, 0.2f},
         Case{"adamw", make("adamw", [](OptimizerConfig& c) { c.lr = 0.01; }), 1.0f},
         Case{"adagrad", make("adagrad", nullptr), 1.0f},
         Case{"adagrad_lr_decay", make("adagrad", [](OptimizerConfig& c) {
@@ -152,7 +160,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"rmsprop_centered", make("rmsprop", [](OptimizerConfig& c) { c.centered = true; }), 1.0f},
         Case{"rmsprop_momentum", make("rmsprop", [](OptimizerConfig& c) { c.momentum = 0.9, c.weight_decay = 0.01; }), 1.0f},
         Case{"rmsprop_centered_momentum", make("rmsprop", [](OptimizerConfig& c) { c.centered = true, c.momentum = 0.9; }),
-             0.5f}),
+             0.5f, 0.25f}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.what); });
 
 // Tensors of 5, 100, 1, 700, 33 and 5000 floats in an arena padded to 32-float boundaries with zeros,

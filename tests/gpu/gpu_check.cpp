@@ -12,8 +12,8 @@
 //    on the GPU (and on the CPU for scale);
 // 4. residency (parameters and optimizer state stay on the GPU between steps, runtime/device.h),
 //    on fashion_mlp and fashion_cnn: K = 5 nnc_model_train_step calls with Adam and with SGD + momentum (the device optimizer
-//    kernels), and one nnc_train epoch of 5 batches with clip_norm (the device sums of squares
-//    and grad_scale), end with the CPU library's parameters (relative error < 1e-4 per tensor);
+//    kernels), and one nnc_train epoch of 5 batches with clip_norm and clip_value (the device
+//    sums of squares, grad_scale and the clamp), end with the CPU library's parameters (relative error < 1e-4 per tensor);
 //    a checkpoint saved after the device steps loads into the CPU library bit for bit, and one
 //    more step from it agrees with the GPU's next step (the optimizer state came down with it).
 // Both libraries export the same names, so each is opened privately and called through its own
@@ -456,8 +456,8 @@ void resident(const std::string& name, Api& cpu_api, Api& gpu_api, const fs::pat
     cpu.ok(cpu_api.nnc_model_default_train_config(cpu.m, &tc, nullptr, nullptr), "default_train_config");
     tc.epochs = 1;
     tc.batch = batch;
-    tc.clip_norm = 0.05;  // small: every update is clipped
-    tc.clip_value = 0;
+    tc.clip_norm = 0.05;    // small: every update is clipped
+    tc.clip_value = 2e-3;   // and then some elements clamped
     tc.accumulate = 0;
     tc.early_stopping.enabled = 0;
     tc.on_batch = nullptr;
@@ -478,8 +478,9 @@ void resident(const std::string& name, Api& cpu_api, Api& gpu_api, const fs::pat
     r.json.num(name + ".resident.train_clip_norm.worst", worst);
     char line[256];
     std::snprintf(line, sizeof line,
-                  "%-16s resident nnc_train (adam, clip_norm %.2g, %lld updates): parameters vs CPU, worst relative error %.2e (%s)",
-                  name.c_str(), tc.clip_norm, static_cast<long long>(count / batch), worst, which.c_str());
+                  "%-16s resident nnc_train (adam, clip_norm %.2g, clip_value %.2g, %lld updates): parameters vs CPU, "
+                  "worst relative error %.2e (%s)",
+                  name.c_str(), tc.clip_norm, tc.clip_value, static_cast<long long>(count / batch), worst, which.c_str());
     r.lines.push_back(line);
     r.check(worst < kTolerance, line);
 }
