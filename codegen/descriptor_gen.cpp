@@ -9,6 +9,7 @@
 #include "codegen/layer_registry.h"
 #include "codegen/model_params.h"
 #include "codegen/staged_lowering.h"
+#include "runtime/optimizers/device_kernels.h"
 
 namespace nnc::codegen {
 namespace {
@@ -101,6 +102,8 @@ std::string early_stopping_init(const dsl::EarlyStoppingConfig& e) {
 
 }  // namespace
 
+std::string device_kernel_symbol(const std::string& kernel_name) { return "nncgen_" + kernel_name; }
+
 std::string hash_source(const std::string& text) {
     uint64_t h = 1469598103934665603ull;
     for (unsigned char c : text) {
@@ -114,7 +117,7 @@ std::string hash_source(const std::string& text) {
 
 std::string generate_descriptor_source(const dsl::CheckedModel& model, const std::string& source_hash,
                                        const PipelineSymbols& symbols, const std::string& halide_target,
-                                       bool cuda, const StagedPlans& plans) {
+                                       bool cuda, const StagedPlans& plans, bool device_kernels) {
     const auto params = collect_params(model, LayerRegistry::instance());
     const dsl::Node& input = model.node(model.inputs.at(0));
     const auto& opt = model.train.optimizer;
@@ -127,6 +130,14 @@ std::string generate_descriptor_source(const dsl::CheckedModel& model, const std
       << "int " << symbols.forward << "_argv(void** args);\n"
       << "int " << symbols.evaluate << "_argv(void** args);\n"
       << "int " << symbols.train_step << "_argv(void** args);\n\n";
+    std::vector<std::string> kernels;  // device_kernels.h's order: the optimizers, then the sums of squares
+    if (device_kernels) {
+        for (int k = 0; k < runtime::kDeviceKernelCount; ++k)
+            kernels.push_back(device_kernel_symbol(std::string("device_") + runtime::device_kernel_info(static_cast<runtime::DeviceKernel>(k)).name));
+        kernels.push_back(device_kernel_symbol("device_grad_sumsq"));
+        for (const std::string& k : kernels) o << "int " << k << "_argv(void** args);\n";
+        o << "\n";
+    }
     // Each staged pipeline: its stages' entry points, argument slots and buffers.
     auto emit_plan = [&](const StagedPipeline* plan, const std::string& prefix, const std::string& symbol) {
         if (!plan) return;
@@ -212,6 +223,11 @@ std::string generate_descriptor_source(const dsl::CheckedModel& model, const std
     o << ",\n    .on_divergence = " << (dv.rollback ? "NNC_DIVERGENCE_ROLLBACK" : "NNC_DIVERGENCE_STOP")
       << ", .divergence_factor = " << c_double(dv.factor) << ", .divergence_retries = " << dv.retries
       << ", .explode_factor = " << c_double(dv.explode_factor);
+    if (device_kernels) {
+        o << ",\n    .device_kernels = {{";
+        for (size_t k = 0; k + 1 < kernels.size(); ++k) o << (k ? ", " : "") << kernels[k] << "_argv";
+        o << "}, " << kernels.back() << "_argv}";
+    }
     o << "\n"
       << "};\n\n"
       << "const nnc_model_desc* nnc_model_descriptor(void) { return &desc; }\n";

@@ -22,10 +22,14 @@ struct PipelineSymbols {
 };
 
 // `halide_target` is the target string the pipelines were compiled for; `cuda` says their kernels
-// run on a CUDA GPU (the descriptor's device field).
+// run on a CUDA GPU (the descriptor's device field). `device_kernels`: the library carries the
+// device optimizer kernels (codegen/device_optimizers.h) as <symbol_prefix>device_<name>.
 std::string generate_descriptor_source(const dsl::CheckedModel& model, const std::string& source_hash,
                                        const PipelineSymbols& symbols, const std::string& halide_target = "host",
-                                       bool cuda = false, const StagedPlans& plans = {});
+                                       bool cuda = false, const StagedPlans& plans = {}, bool device_kernels = false);
+
+// The symbol of a device kernel ("device_adam") in a model library.
+std::string device_kernel_symbol(const std::string& kernel_name);
 
 // A stable hash (FNV-1a 64, hex) of the .nn text, stored in checkpoints.
 std::string hash_source(const std::string& text);

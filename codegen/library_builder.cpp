@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "codegen/descriptor_gen.h"
+#include "codegen/device_optimizers.h"
 #include "codegen/estimates.h"
 #include "codegen/header_gen.h"
 #include "codegen/lowering.h"
@@ -217,6 +218,9 @@ BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOption
     t = Clock::now();
     // One Halide runtime for the whole library; the pipelines are built without their own.
     const Halide::Target no_rt = options.target.with_feature(Halide::Target::NoRuntime);
+    const bool gpu = options.target.has_feature(Halide::Target::CUDA);  // the runtime drives CUDA only
+    std::vector<DeviceKernelPipeline> device_kernels;
+    if (gpu) device_kernels = device_kernel_pipelines(/*gpu=*/true);
     const fs::path rt_o = work.path / "halide_runtime.o";
     std::vector<fs::path> objects;
     try {
@@ -229,6 +233,16 @@ BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOption
         }
         // Built for the full target: with CUDA it carries Halide's CUDA module, which dlopens the
         // driver (libcuda.so) at the first device call, so the library links and loads anywhere.
+        // GPU targets: the optimizer update kernels, so that training keeps its parameters and
+        // optimizer state on the device (runtime/device.h). Already scheduled by hand.
+        for (DeviceKernelPipeline& k : device_kernels) {
+            const fs::path o = work.path / (k.name + ".o");
+            objects.push_back(o);
+            jobs.push_back({k.name, [&k, o, &no_rt] {
+                                k.pipeline.compile_to_object(o.string(), k.arguments, device_kernel_symbol(k.name),
+                                                             device_kernel_target(no_rt));
+                            }});
+        }
         jobs.push_back({"runtime", [&] { Halide::compile_standalone_runtime(rt_o.string(), options.target); }});
         run_in_parallel(work.path, jobs);
         objects.push_back(rt_o);
@@ -250,7 +264,8 @@ BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOption
     const std::string desc = generate_descriptor_source(model, hash_source(options.source_text), symbols,
                                                         options.target.to_string(),
                                                         options.target.has_feature(Halide::Target::CUDA),
-                                                        staged ? StagedPlans{&plans[1], &plans[2], &plans[0]} : StagedPlans{});
+                                                        staged ? StagedPlans{&plans[1], &plans[2], &plans[0]} : StagedPlans{},
+                                                        /*device_kernels=*/gpu);
     write_file(desc_c, desc);
     if (!options.emit_dir.empty()) write_file(fs::path(options.emit_dir) / "model_desc.c", desc);
     run(quote(tools.cc) + " -c -O2 -fPIC -I" + quote(tools.include_dir) + " " + quote(desc_c.string()) + " -o " +

@@ -176,6 +176,8 @@ uint64_t structure_hash(const nnc_model_desc& d) {
 }
 
 void save_checkpoint(const nnc_model& model, const std::string& path) {
+    sync_params_to_host(model);  // a CUDA model's current values may be on the GPU (device.h)
+    sync_optimizer_to_host(model);
     const nnc_model_desc& d = *model.desc;
     Writer w;
     w.bytes(kMagic, sizeof kMagic);
@@ -379,6 +381,8 @@ void load_checkpoint(nnc_model& model, const std::string& path) {
     } else {
         model.optimizer->reset();
     }
+    host_wrote_params(model);  // every parameter replaced: the GPU's copies are stale
+    host_wrote_optimizer(model);
     if (version < 2) {
         train.not_resumable = where + " is a format-1 checkpoint (an older nnc): it holds the weights only, "
                                       "without the optimizer and training state a resumed run needs";

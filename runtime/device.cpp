@@ -2,12 +2,16 @@
 
 #include "runtime/errors.h"
 #include "runtime/halide_hooks.h"
+#include "runtime/model.h"
+#include "runtime/optimizers/optimizer.h"
 
 #include <HalideRuntimeCuda.h>
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include <mutex>
 
@@ -22,6 +26,7 @@ extern "C" {
 #pragma weak halide_copy_to_host
 #pragma weak halide_copy_to_device
 #pragma weak halide_reuse_device_allocations
+#pragma weak halide_buffer_copy
 }
 
 namespace nnc::runtime {
@@ -89,13 +94,28 @@ void init_arena(halide_buffer_t& arena, halide_dimension_t& dim, float* host, in
     arena.dim = &dim;
 }
 
+void clear_flags(halide_buffer_t& b) {
+    b.set_host_dirty(false);
+    b.set_device_dirty(false);
+}
+
+// The optimizer's state buffers in visit_state order: the device slots' order.
+struct StateBuffers final : OptimizerStateFields {
+    std::vector<std::vector<float>*> list;
+    void counter(const char*, int64_t&) override {}
+    void flag(const char*, bool&) override {}
+    void buffer(const char*, std::vector<float>& v) override { list.push_back(&v); }
+};
+
 }  // namespace
+
+static_assert(kSumsqChunk == kArenaAlignFloats, "no sums-of-squares chunk may span two parameters");
 
 const char* device_name(const nnc_model_desc& desc) { return desc.device == NNC_DEVICE_CUDA ? "CUDA" : "CPU"; }
 
 DeviceState::DeviceState(const nnc_model_desc& desc, float* params, float* grads, const std::vector<int64_t>& offset,
-                         int64_t arena_size)
-    : desc_(desc), offset_(offset) {
+                         int64_t arena_size, int64_t trainable_size)
+    : desc_(desc), offset_(offset), arena_size_(arena_size), trainable_size_(trainable_size) {
     probe_device(desc);
     if (arena_size > INT32_MAX) throw Error(NNC_ERR_RUNTIME, "the parameters exceed Halide's 32-bit indexing on the GPU");
     // An empty arena still gets one element: Halide cannot allocate zero bytes.
@@ -110,6 +130,26 @@ DeviceState::DeviceState(const nnc_model_desc& desc, float* params, float* grads
         check(halide_copy_to_device(nullptr, &grads_arena_, halide_cuda_device_interface()), "clear the gradients");
         make_windows(params_, params_arena_, params);
         make_windows(grads_, grads_arena_, grads);
+        make_prefix(params_trainable_, params_trainable_dim_, params_arena_, 0, trainable_size_);
+        make_prefix(grads_trainable_, grads_trainable_dim_, grads_arena_, 0, trainable_size_);
+        make_prefix(params_states_, params_states_dim_, params_arena_, trainable_size_, arena_size_ - trainable_size_);
+        make_prefix(grads_states_, grads_states_dim_, grads_arena_, trainable_size_, arena_size_ - trainable_size_);
+        if (has_grad_sumsq()) {
+            // Tensor t's chunks: [offset[t], offset[t+1]) / kSumsqChunk; the last ends the prefix.
+            for (int t = 0; t < desc_.num_trainable; ++t)
+                chunk_begin_.push_back(static_cast<int32_t>(offset_[static_cast<size_t>(t)] / kSumsqChunk));
+            chunk_begin_.push_back(static_cast<int32_t>(trainable_size_ / kSumsqChunk));
+            for (size_t t = 0; t + 1 < chunk_begin_.size(); ++t)
+                max_chunks_ = std::max(max_chunks_, chunk_begin_[t + 1] - chunk_begin_[t]);
+            chunk_begin_dim_ = halide_dimension_t{0, static_cast<int32_t>(chunk_begin_.size()), 1, 0};
+            chunk_begin_buffer_.host = reinterpret_cast<uint8_t*>(chunk_begin_.data());
+            chunk_begin_buffer_.type = halide_type_t(halide_type_int, 32);
+            chunk_begin_buffer_.dimensions = 1;
+            chunk_begin_buffer_.dim = &chunk_begin_dim_;
+            chunk_begin_buffer_.set_host_dirty(true);
+            check(halide_copy_to_device(nullptr, &chunk_begin_buffer_, halide_cuda_device_interface()),
+                  "copy the gradient norms' segment table to the GPU");
+        }
     } catch (...) {
         release();
         throw;
@@ -128,19 +168,193 @@ void DeviceState::make_windows(std::vector<TensorView>& windows, halide_buffer_t
     }
 }
 
+// A 1-D window of `size` floats from `begin` of `arena` (nothing when size is 0).
+void DeviceState::make_prefix(halide_buffer_t& window, halide_dimension_t& dim, halide_buffer_t& arena, int64_t begin,
+                              int64_t size) {
+    if (size <= 0) return;
+    init_arena(window, dim, reinterpret_cast<float*>(arena.host) + begin, size);
+    const uint64_t at = halide_cuda_get_device_ptr(nullptr, &arena) + static_cast<uint64_t>(begin) * sizeof(float);
+    check(halide_cuda_wrap_device_ptr(nullptr, &window, at), "map an arena window");
+}
+
 void DeviceState::release() {
     for (auto* windows : {&params_, &grads_})
         for (TensorView& w : *windows)
             if (w.raw()->device) halide_cuda_detach_device_ptr(nullptr, w.raw());
+    for (halide_buffer_t* w : {&params_trainable_, &grads_trainable_, &params_states_, &grads_states_})
+        if (w->device) halide_cuda_detach_device_ptr(nullptr, w);
+    for (halide_buffer_t& slot : slots_)
+        if (slot.device) halide_device_free(nullptr, &slot);
+    if (chunk_begin_buffer_.device) halide_device_free(nullptr, &chunk_begin_buffer_);
     if (params_arena_.device) halide_device_free(nullptr, &params_arena_);
     if (grads_arena_.device) halide_device_free(nullptr, &grads_arena_);
 }
 
 DeviceState::~DeviceState() { release(); }
 
-void DeviceState::upload_params() {
+void DeviceState::params_to_device() {
+    if (params_fresh_ != Fresh::Host) return;
     params_arena_.set_host_dirty(true);
     check(halide_copy_to_device(nullptr, &params_arena_, halide_cuda_device_interface()), "copy the parameters to the GPU");
+    params_fresh_ = Fresh::Both;
+}
+
+void DeviceState::params_to_host() {
+    if (params_fresh_ != Fresh::Device) return;
+    params_arena_.set_device_dirty(true);
+    check(halide_copy_to_host(nullptr, &params_arena_), "copy the parameters to the host");
+    params_fresh_ = Fresh::Both;
+}
+
+void DeviceState::grads_to_device() {
+    if (grads_fresh_ != Fresh::Host) return;
+    grads_arena_.set_host_dirty(true);
+    check(halide_copy_to_device(nullptr, &grads_arena_, halide_cuda_device_interface()), "copy the gradients to the GPU");
+    grads_fresh_ = Fresh::Both;
+}
+
+void DeviceState::grads_to_host() {
+    if (grads_fresh_ != Fresh::Device) return;
+    grads_arena_.set_device_dirty(true);
+    check(halide_copy_to_host(nullptr, &grads_arena_), "copy the gradients to the host");
+    grads_fresh_ = Fresh::Both;
+}
+
+void DeviceState::copy_states_to_params() {
+    if (arena_size_ == trainable_size_) return;
+    if (grads_fresh_ == Fresh::Device) {
+        params_to_device();
+        check(halide_buffer_copy(nullptr, &grads_states_, halide_cuda_device_interface(), &params_states_),
+              "copy the new batch statistics into the parameters");
+        clear_flags(grads_states_);
+        clear_flags(params_states_);
+        params_fresh_ = Fresh::Device;
+        return;
+    }
+    params_to_host();
+    std::memcpy(params_states_.host, grads_states_.host, static_cast<size_t>(arena_size_ - trainable_size_) * sizeof(float));
+    params_fresh_ = Fresh::Host;
+}
+
+bool DeviceState::can_step(const Optimizer& o) const {
+    DeviceKernel k;
+    return trainable_size_ > 0 && device_kernel_of(o.name(), k) && desc_.device_kernels.optimizers[static_cast<int>(k)];
+}
+
+void DeviceState::optimizer_to_host(Optimizer& o) {
+    if (state_fresh_ != Fresh::Device || state_owner_ != o.id()) return;
+    StateBuffers buffers;
+    o.visit_state(buffers);
+    for (size_t k = 0; k < buffers.list.size() && k < slots_.size(); ++k) {
+        std::vector<float>& v = *buffers.list[k];
+        if (v.empty()) continue;  // a variant without this buffer: the slot is unused
+        if (static_cast<int64_t>(v.size()) != trainable_size_)
+            throw Error(NNC_ERR_RUNTIME, "internal error: an optimizer state buffer does not match the parameters");
+        slots_[k].host = reinterpret_cast<uint8_t*>(v.data());
+        slots_[k].set_device_dirty(true);
+        const int result = halide_copy_to_host(nullptr, &slots_[k]);
+        slots_[k].host = nullptr;
+        clear_flags(slots_[k]);
+        check(result, "copy the optimizer state to the host");
+    }
+    state_fresh_ = Fresh::Both;
+}
+
+void DeviceState::step(Optimizer& o, float grad_scale, float clip_value) {
+    DeviceKernel kernel = DeviceKernel::Sgd;
+    device_kernel_of(o.name(), kernel);
+    const DeviceKernelInfo& info = device_kernel_info(kernel);
+    params_to_device();
+    grads_to_device();
+    if (slots_.size() != static_cast<size_t>(info.num_states)) {
+        // Another family's slots: new ones, zeroed (a slot the optimizer leaves empty is copied
+        // through by the kernel and must hold numbers).
+        for (halide_buffer_t& slot : slots_)
+            if (slot.device) halide_device_free(nullptr, &slot);
+        slot_dims_.assign(static_cast<size_t>(info.num_states), halide_dimension_t{0, static_cast<int32_t>(trainable_size_), 1, 0});
+        slots_.assign(static_cast<size_t>(info.num_states), halide_buffer_t{});
+        std::vector<float> zeros(static_cast<size_t>(trainable_size_), 0.0f);
+        for (size_t k = 0; k < slots_.size(); ++k) {
+            halide_buffer_t& slot = slots_[k];
+            slot.type = halide_type_t(halide_type_float, 32);
+            slot.dimensions = 1;
+            slot.dim = &slot_dims_[k];
+            check(halide_device_malloc(nullptr, &slot, halide_cuda_device_interface()), "allocate the optimizer state");
+            slot.host = reinterpret_cast<uint8_t*>(zeros.data());
+            slot.set_host_dirty(true);
+            const int result = halide_copy_to_device(nullptr, &slot, halide_cuda_device_interface());
+            slot.host = nullptr;
+            check(result, "clear the optimizer state");
+        }
+        state_owner_ = 0;
+    }
+    if (state_owner_ != o.id() || state_fresh_ == Fresh::Host) {
+        StateBuffers buffers;
+        o.visit_state(buffers);
+        for (size_t k = 0; k < buffers.list.size() && k < slots_.size(); ++k) {
+            std::vector<float>& v = *buffers.list[k];
+            if (v.empty()) continue;
+            if (static_cast<int64_t>(v.size()) != trainable_size_)
+                throw Error(NNC_ERR_RUNTIME, "internal error: an optimizer state buffer does not match the parameters");
+            slots_[k].host = reinterpret_cast<uint8_t*>(v.data());
+            slots_[k].set_host_dirty(true);
+            const int result = halide_copy_to_device(nullptr, &slots_[k], halide_cuda_device_interface());
+            slots_[k].host = nullptr;
+            clear_flags(slots_[k]);
+            check(result, "copy the optimizer state to the GPU");
+        }
+        state_owner_ = o.id();
+        state_fresh_ = Fresh::Both;
+    }
+    DeviceUpdate u = o.device_update();
+    u.scalars[0] = grad_scale;
+    u.scalars[1] = clip_value;
+    // argv (device_kernels.h): params, grads, states, scalars, then new params and states, in place.
+    std::vector<void*> argv{&params_trainable_, &grads_trainable_};
+    for (halide_buffer_t& slot : slots_) argv.push_back(&slot);
+    for (float& s : u.scalars) argv.push_back(&s);
+    argv.push_back(&params_trainable_);
+    for (halide_buffer_t& slot : slots_) argv.push_back(&slot);
+    clear_halide_error();
+    const int result = desc_.device_kernels.optimizers[static_cast<int>(kernel)](argv.data());
+    clear_flags(params_trainable_);
+    clear_flags(grads_trainable_);
+    for (halide_buffer_t& slot : slots_) clear_flags(slot);
+    // Written or not, the device copies are the ones to trust now.
+    params_fresh_ = Fresh::Device;
+    state_fresh_ = Fresh::Device;
+    if (result != 0)
+        throw Error(NNC_ERR_RUNTIME, std::string("the generated device_") + info.name + " optimizer kernel failed (Halide error " +
+                                         std::to_string(result) + "): " + halide_detail());
+}
+
+double DeviceState::grad_norms(std::vector<double>& sq) {
+    grads_to_device();
+    const int n = desc_.num_trainable;
+    sq.assign(static_cast<size_t>(n), 0.0);
+    halide_dimension_t dim{0, n, 1, 0};
+    halide_buffer_t out{};
+    out.host = reinterpret_cast<uint8_t*>(sq.data());
+    out.type = halide_type_t(halide_type_float, 64);
+    out.dimensions = 1;
+    out.dim = &dim;
+    std::vector<void*> argv{&grads_trainable_, &chunk_begin_buffer_, &max_chunks_, &out};
+    clear_halide_error();
+    int result = desc_.device_kernels.grad_sumsq(argv.data());
+    std::string failure = result != 0 ? halide_detail() : "";
+    if (result == 0 && out.device_dirty()) {
+        result = halide_copy_to_host(nullptr, &out);
+        if (result != 0) failure = halide_detail();
+    }
+    if (out.device) halide_device_free(nullptr, &out);
+    clear_flags(grads_trainable_);
+    clear_flags(chunk_begin_buffer_);
+    if (result != 0)
+        throw Error(NNC_ERR_RUNTIME, "the generated device_grad_sumsq kernel failed (Halide error " + std::to_string(result) +
+                                         "): " + failure);
+    double total = 0;
+    for (double s : sq) total += s;
+    return std::sqrt(total);
 }
 
 void DeviceState::finish_call(std::span<halide_buffer_t* const> temporaries, bool grads_written) {
@@ -155,20 +369,36 @@ void DeviceState::finish_call(std::span<halide_buffer_t* const> temporaries, boo
         throw Error(NNC_ERR_RUNTIME, "the CUDA runtime failed to copy a result to the host (Halide error " +
                                          std::to_string(failed) + "): " + failure);
     if (!grads_written) return;
-    // The windows share the arena's memory: one copy brings every gradient and new state down,
-    // unless a pipeline stage wrote one on the host (an autoscheduler may leave one there).
+    // The windows share the arena's memory: the gradients and new states stay there, unless a
+    // pipeline stage wrote one on the host (an autoscheduler may leave one there): then the
+    // others come down and the host holds the step.
     bool host_written = false;
     for (TensorView& w : grads_) host_written |= w.raw()->host_dirty();
-    if (!host_written) {
-        grads_arena_.set_device_dirty(true);
-        check(halide_copy_to_host(nullptr, &grads_arena_), "copy the gradients to the host");
-    }
     for (TensorView& w : grads_) {
         halide_buffer_t* b = w.raw();
         if (host_written && b->device_dirty()) check(halide_copy_to_host(nullptr, b), "copy a gradient to the host");
-        b->set_device_dirty(false);
-        b->set_host_dirty(false);
+        clear_flags(*b);
     }
+    grads_fresh_ = host_written ? Fresh::Host : Fresh::Device;
+}
+
+void sync_params_to_host(const nnc_model& model) {
+    if (model.device) model.device->params_to_host();
+}
+void host_wrote_params(const nnc_model& model) {
+    if (model.device) model.device->host_wrote_params();
+}
+void sync_grads_to_host(const nnc_model& model) {
+    if (model.device) model.device->grads_to_host();
+}
+void host_wrote_grads(const nnc_model& model) {
+    if (model.device) model.device->host_wrote_grads();
+}
+void sync_optimizer_to_host(const nnc_model& model) {
+    if (model.device && model.optimizer) model.device->optimizer_to_host(*model.optimizer);
+}
+void host_wrote_optimizer(const nnc_model& model) {
+    if (model.device) model.device->host_wrote_optimizer();
 }
 
 }  // namespace nnc::runtime

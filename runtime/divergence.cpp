@@ -50,6 +50,8 @@ std::string norm_divergence(double norm) {
 }
 
 void RollbackPoint::take(const nnc_model& model) {
+    sync_params_to_host(model);
+    sync_optimizer_to_host(model);
     params_.assign(model.params.get(), model.params.get() + model.arena_size);
     optimizer_ = model.optimizer->save_state();
     step_counter_ = model.step_counter;
@@ -61,6 +63,8 @@ bool RollbackPoint::restore(nnc_model& model) const {
     if (!valid_) return false;
     std::copy(params_.begin(), params_.end(), model.params.get());
     model.optimizer->load_state(optimizer_.data(), optimizer_.size(), "the rollback point");
+    host_wrote_params(model);
+    host_wrote_optimizer(model);
     model.step_counter = step_counter_;
     model.train_state = state_;
     return true;

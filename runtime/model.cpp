@@ -321,8 +321,12 @@ float run_gradients(nnc_model& model, const void* input, const void* const* targ
     ++model.step_counter;
     if (task_losses) std::copy(losses.begin(), losses.end(), task_losses);
     if (std::isfinite(loss) && model.trainable_size < model.arena_size) {
-        std::memcpy(model.params.get() + model.trainable_size, model.grads.get() + model.trainable_size,
-                    static_cast<size_t>(model.arena_size - model.trainable_size) * sizeof(float));
+        if (model.device) {
+            model.device->copy_states_to_params();  // where the step left them (runtime/device.h)
+        } else {
+            std::memcpy(model.params.get() + model.trainable_size, model.grads.get() + model.trainable_size,
+                        static_cast<size_t>(model.arena_size - model.trainable_size) * sizeof(float));
+        }
     }
     return loss;
 }
@@ -335,8 +339,18 @@ float run_train_step(nnc_model& model, const void* input, const void* const* tar
                                          " (lr=" + std::to_string(model.optimizer_config.lr) +
                                          "); the update was skipped; lower the learning rate or check the inputs");
     }
-    model.optimizer->step(model.params.get(), model.grads.get());
-    apply_max_norm(model);
+    if (model.device && model.device->can_step(*model.optimizer)) {
+        model.device->step(*model.optimizer, 1.0f);  // parameters and state stay on the GPU
+    } else {
+        // No device kernel for this optimizer: the host steps (the arenas come down, go back up).
+        sync_params_to_host(model);
+        sync_grads_to_host(model);
+        sync_optimizer_to_host(model);
+        model.optimizer->step(model.params.get(), model.grads.get());
+        host_wrote_params(model);
+        host_wrote_optimizer(model);
+    }
+    apply_max_norm(model);  // syncs to the host when the model has constraints
     return loss;
 }
 
@@ -345,6 +359,7 @@ void install_optimizer(nnc_model& model, OptimizerConfig config) {
     optimizer->set_workers(model.workers.get());
     model.optimizer_config = std::move(config);
     model.optimizer = std::move(optimizer);
+    host_wrote_optimizer(model);  // fresh state, on the host
 }
 
 void set_threads(nnc_model& model, int threads) {
@@ -382,7 +397,7 @@ nnc_status nnc_model_create(nnc_model** out) {
         model->grads = make_aligned_floats(model->arena_size);
         if (d->device == NNC_DEVICE_CUDA)
             model->device = std::make_unique<DeviceState>(*d, model->params.get(), model->grads.get(), model->offset,
-                                                          model->arena_size);
+                                                          model->arena_size, model->trainable_size);
         model->input_size = element_count(d->input);
         for (int l = 0; l < d->num_losses; ++l) model->loss_output_size.push_back(element_count(d->losses[l].prediction));
         for (int t = 0; t < d->num_targets; ++t)
@@ -549,6 +564,8 @@ nnc_status nnc_model_init(nnc_model* model, uint64_t seed) {
             initialize_param(m.desc->params[p], seed, m.params.get() + m.offset[p], m.count[p]);
         }
         m.optimizer->reset();
+        host_wrote_params(m);
+        host_wrote_optimizer(m);
         return NNC_OK;
     });
 }
@@ -559,6 +576,7 @@ nnc_status nnc_model_get_param(const nnc_model* model, int index, float* dst, in
         check_index(m, index, "nnc_model_get_param");
         require(dst != nullptr, "nnc_model_get_param: dst is NULL");
         check_count(m, index, count, "nnc_model_get_param");
+        sync_params_to_host(m);
         std::memcpy(dst, m.params.get() + m.offset[index], static_cast<size_t>(count) * sizeof(float));
         return NNC_OK;
     });
@@ -570,7 +588,9 @@ nnc_status nnc_model_set_param(nnc_model* model, int index, const float* src, in
         check_index(m, index, "nnc_model_set_param");
         require(src != nullptr, "nnc_model_set_param: src is NULL");
         check_count(m, index, count, "nnc_model_set_param");
+        sync_params_to_host(m);  // the other parameters stay as they are
         std::memcpy(m.params.get() + m.offset[index], src, static_cast<size_t>(count) * sizeof(float));
+        host_wrote_params(m);
         return NNC_OK;
     });
 }
@@ -581,6 +601,7 @@ nnc_status nnc_model_get_grad(const nnc_model* model, int index, float* dst, int
         check_index(m, index, "nnc_model_get_grad");
         require(dst != nullptr, "nnc_model_get_grad: dst is NULL");
         check_count(m, index, count, "nnc_model_get_grad");
+        sync_grads_to_host(m);
         std::memcpy(dst, m.grads.get() + m.offset[index], static_cast<size_t>(count) * sizeof(float));
         return NNC_OK;
     });

@@ -232,6 +232,7 @@ void write_npz(const std::string& path, const std::vector<NpzEntry>& entries) {
 void export_params_npz(const nnc_model& model, const std::string& path) {
     const nnc_model_desc& d = *model.desc;
     std::vector<NpzEntry> entries;
+    sync_params_to_host(model);
     for (int p = 0; p < d.num_params; ++p) {
         const nnc_param_desc& param = d.params[p];
         NpzEntry e;
@@ -284,6 +285,8 @@ void import_params_npz(nnc_model& model, const std::string& path) {
                     static_cast<size_t>(model.count[p]) * sizeof(float));
     }
     model.optimizer->reset();
+    host_wrote_params(model);
+    host_wrote_optimizer(model);
 }
 
 }  // namespace nnc::runtime

@@ -58,9 +58,14 @@ void clip_by_value(float* data, int64_t count, float bound, Workers* workers) {
     for_chunks(workers, count, [&](int64_t b, int64_t e) { clamp_floats(data + b, e - b, bound); });
 }
 
-void clip_by_norm(float* data, int64_t count, double norm, double max_norm, Workers* workers) {
+float clip_norm_factor(double norm, double max_norm) {
     // torch: clip_coef = max_norm / (total_norm + 1e-6), clamped to 1, in float32.
     const float coef = static_cast<float>(max_norm / (static_cast<double>(static_cast<float>(norm)) + 1e-6));
+    return coef < 1.0f ? coef : 1.0f;
+}
+
+void clip_by_norm(float* data, int64_t count, double norm, double max_norm, Workers* workers) {
+    const float coef = clip_norm_factor(norm, max_norm);
     if (coef < 1.0f) scale(data, count, coef, workers);
 }
 
@@ -73,6 +78,10 @@ bool has_max_norm(const nnc_model& model) {
 
 int64_t apply_max_norm(nnc_model& model) {
     int64_t rescaled = 0;
+    if (!has_max_norm(model)) return 0;
+    // On the host: a CUDA model's parameters come down and go back up (no device kernel).
+    sync_params_to_host(model);
+    host_wrote_params(model);
     for (int p = 0; p < model.desc->num_params; ++p) {
         const nnc_param_desc& d = model.desc->params[p];
         if (!(d.max_norm > 0)) continue;

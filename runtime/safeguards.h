@@ -25,6 +25,9 @@ void clip_by_value(float* data, int64_t count, float bound, Workers* workers);
 // clip_grad_norm_: scales by max_norm / (norm + 1e-6) when that is below 1. `norm` is the
 // arena's l2_norm.
 void clip_by_norm(float* data, int64_t count, double norm, double max_norm, Workers* workers);
+// The factor clip_by_norm scales by (1: no clipping); a CUDA model's optimizer kernel applies it
+// as its grad_scale.
+float clip_norm_factor(double norm, double max_norm);
 
 // Every parameter with max_norm > 0: each output unit (slice of the last dimension; rank <= 1:
 // the whole tensor) whose L2 norm exceeds max_norm is scaled by max_norm / (norm + 1e-7), as

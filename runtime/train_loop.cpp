@@ -18,6 +18,14 @@
 // update's gradient norm, before anything is changed; the rollback policy returns to the state
 // saved at the epoch's start, multiplies every later lr by its factor and redoes the epoch.
 //
+// A CUDA model keeps its parameters, gradients and optimizer state on the GPU (device.h): per
+// update, the gradient pipeline leaves the gradients there, a kernel sums each tensor's squares
+// (num_trainable doubles come down for the norms, the divergence check and clip_norm), and the
+// optimizer's kernel applies the update with clip_norm's factor as its grad_scale and clip_value
+// as its clamp. What has no device kernel runs on the host after a sync, correct but slower:
+// gradient accumulation over several batches, an optimizer without a kernel (the max-norm
+// constraints sync on their own, after the device update).
+//
 // Every counter lives in the model's TrainState (train_state.h), current after each batch; with
 // config->resume the loop starts from it: the epoch's shuffle is recomputed from (seed, epoch) and
 // the batches already done are skipped, so a resumed run repeats the uninterrupted one exactly.
@@ -336,9 +344,14 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
 
         // Keeps the best weights (early stopping) on every way out that is not an error.
         auto finish = [&] {
-            if (es.enabled) stopper.restore(m.params.get());
+            if (es.enabled) {
+                sync_params_to_host(m);  // restore may write only part of the arena
+                if (stopper.restore(m.params.get())) host_wrote_params(m);
+            }
             return NNC_OK;
         };
+        // The per-update fast path of a CUDA model (see the top of this file).
+        const bool on_device = m.device && accumulate == 1 && m.device->has_grad_sumsq() && m.device->can_step(*m.optimizer);
 
         // Divergence at batch `step` of `epoch`: under the stop policy (or with no retries left)
         // an error naming the lr; otherwise back to the rollback point with the lr cut. Returns
@@ -418,6 +431,7 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
                 }
 
                 bool update = true;
+                if (!on_device) sync_grads_to_host(m);  // the host path reads and changes them
                 if (accumulate > 1) {
                     // sum += n * grads; the effective batch's gradient is sum / (its samples).
                     const float weight = static_cast<float>(n);
@@ -436,7 +450,7 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
                     }
                 }
                 if (update) {
-                    const double norm = tensor_grad_norms(m, grads, tensor_sq, workers);
+                    const double norm = on_device ? m.device->grad_norms(tensor_sq) : tensor_grad_norms(m, grads, tensor_sq, workers);
                     if (const std::string why = norm_divergence(norm); !why.empty()) {
                         if (diverged(why, epoch, st.batches_done) != 0) return finish();
                         redo = true;
@@ -446,12 +460,23 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
                     for (int p = 0; p < num_trainable; ++p) st.param_norm_sums[static_cast<size_t>(p)] += std::sqrt(tensor_sq[static_cast<size_t>(p)]);
                     last_norm = norm;
                     const bool last_update = st.samples_done == train->count;  // every epoch ends with an update
-                    if (config->clip_norm > 0) clip_by_norm(grads, trainable, norm, config->clip_norm, workers);
-                    if (config->clip_value > 0) clip_by_value(grads, trainable, static_cast<float>(config->clip_value), workers);
+                    const float grad_scale = config->clip_norm > 0 ? clip_norm_factor(norm, config->clip_norm) : 1.0f;
+                    if (!on_device && grad_scale < 1.0f) scale(grads, trainable, grad_scale, workers);
+                    const float clip_value = config->clip_value > 0 ? static_cast<float>(config->clip_value) : kNoClip;
+                    if (!on_device && config->clip_value > 0) clip_by_value(grads, trainable, clip_value, workers);
                     st.lr = epoch_lr * schedule.warmup(epoch - 1, st.updates);
                     m.optimizer->set_lr(st.lr);
                     if (last_update) ratio.before(m);
-                    m.optimizer->step(m.params.get(), grads);
+                    if (on_device) {
+                        m.device->step(*m.optimizer, grad_scale, clip_value);
+                    } else {
+                        host_wrote_grads(m);
+                        sync_params_to_host(m);
+                        sync_optimizer_to_host(m);
+                        m.optimizer->step(m.params.get(), grads);
+                        host_wrote_params(m);
+                        host_wrote_optimizer(m);
+                    }
                     if (constrained) apply_max_norm(m);
                     if (last_update) ratio.after(m, update_ratios);
                     ++st.updates;
@@ -510,6 +535,7 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
             stats.rollbacks = st.rollbacks;
             schedule.observe(metric_of(config->schedule.monitor, stats));
             if (es.enabled) {
+                sync_params_to_host(m);
                 stats.stopping = stopper.observe(epoch, metric_of(es.monitor, stats), m.params.get()) ? 1 : 0;
                 stats.best_epoch = stopper.best_epoch();
             }

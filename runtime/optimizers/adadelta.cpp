@@ -35,10 +35,18 @@ public:
     Adadelta(const OptimizerConfig& config, int64_t count)
         : Optimizer(config, count), v_(static_cast<size_t>(count), 0.0f), u_(static_cast<size_t>(count), 0.0f) {}
 
+    AdadeltaScalars scalars() const {
+        return {static_cast<float>(config_.weight_decay), static_cast<float>(config_.rho),
+                static_cast<float>(1.0 - config_.rho), static_cast<float>(config_.eps), static_cast<float>(-config_.lr)};
+    }
+
+    DeviceUpdate device_update() override {
+        const AdadeltaScalars s = scalars();
+        return {DeviceKernel::Adadelta, {1.0f, kNoClip, s.wd, s.rho, s.one_minus_rho, s.eps, s.neg_lr}};
+    }
+
     void step(float* params, const float* grads) override {
-        const AdadeltaScalars s{static_cast<float>(config_.weight_decay), static_cast<float>(config_.rho),
-                                static_cast<float>(1.0 - config_.rho), static_cast<float>(config_.eps),
-                                static_cast<float>(-config_.lr)};
+        const AdadeltaScalars s = scalars();
         float* v = v_.data();
         float* u = u_.data();
         for_chunks([&](int64_t b, int64_t e) { adadelta_update(params + b, grads + b, v + b, u + b, e - b, s); });

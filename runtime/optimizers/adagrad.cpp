@@ -31,11 +31,20 @@ class Adagrad final : public Optimizer {
 public:
     Adagrad(const OptimizerConfig& config, int64_t count) : Optimizer(config, count) { reset(); }
 
-    void step(float* params, const float* grads) override {
+    // Advances the step count: t from 1.
+    AdagradScalars next_scalars() {
         ++step_;
         const double clr = config_.lr / (1.0 + static_cast<double>(step_ - 1) * config_.lr_decay);
-        const AdagradScalars s{static_cast<float>(config_.weight_decay), static_cast<float>(-clr),
-                               static_cast<float>(config_.eps)};
+        return {static_cast<float>(config_.weight_decay), static_cast<float>(-clr), static_cast<float>(config_.eps)};
+    }
+
+    DeviceUpdate device_update() override {
+        const AdagradScalars s = next_scalars();
+        return {DeviceKernel::Adagrad, {1.0f, kNoClip, s.wd, s.neg_clr, s.eps}};
+    }
+
+    void step(float* params, const float* grads) override {
+        const AdagradScalars s = next_scalars();
         float* sum = sum_.data();
         for_chunks([&](int64_t b, int64_t e) { adagrad_update(params + b, grads + b, sum + b, e - b, s); });
     }

@@ -42,7 +42,22 @@ public:
     Adam(const OptimizerConfig& config, int64_t count)
         : Optimizer(config, count), m_(static_cast<size_t>(count), 0.0f), v_(static_cast<size_t>(count), 0.0f) {}
 
+    DeviceUpdate device_update() override {
+        const AdamScalars s = next_scalars();
+        return {DeviceKernel::Adam,
+                {1.0f, kNoClip, s.keep, s.wd, s.beta1, s.one_minus_beta1, s.beta2, s.one_minus_beta2, s.neg_step_size,
+                 s.bias_correction2_sqrt, s.eps}};
+    }
+
     void step(float* params, const float* grads) override {
+        const AdamScalars s = next_scalars();
+        float* m = m_.data();
+        float* v = v_.data();
+        for_chunks([&](int64_t b, int64_t e) { adam_update(params + b, grads + b, m + b, v + b, e - b, s); });
+    }
+
+    // Advances the step count: t from 1.
+    AdamScalars next_scalars() {
         ++step_;
         const bool decoupled = config_.name == "adamw";
         const double t = static_cast<double>(step_);
@@ -56,9 +71,7 @@ public:
         s.neg_step_size = static_cast<float>(-(config_.lr / (1.0 - std::pow(config_.beta1, t))));
         s.bias_correction2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(config_.beta2, t)));
         s.eps = static_cast<float>(config_.eps);
-        float* m = m_.data();
-        float* v = v_.data();
-        for_chunks([&](int64_t b, int64_t e) { adam_update(params + b, grads + b, m + b, v + b, e - b, s); });
+        return s;
     }
 
     void reset() override {

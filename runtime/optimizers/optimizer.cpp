@@ -2,6 +2,7 @@
 
 #include "runtime/errors.h"
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -32,6 +33,11 @@ void check_range(bool ok, const char* field, double value, const char* range) {
 }  // namespace
 
 const char* const* optimizer_names() { return kNames; }
+
+uint64_t Optimizer::next_id() {
+    static std::atomic<uint64_t> counter{0};
+    return ++counter;
+}
 
 OptimizerConfig optimizer_defaults(const std::string& name) {
     require(static_name(name) != nullptr, "unknown optimizer '" + name + "'; expected one of: " + name_list());

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/optimizers/device_kernels.h"
 #include "runtime/workers.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
@@ -45,12 +46,23 @@ public:
     virtual void buffer(const char* name, std::vector<float>& values) = 0;
 };
 
+// One step as its device kernel runs it (runtime/optimizers/device_kernels.h): the kernel and
+// its scalars in the kernel's order, grad_scale (scalars[0]) 1 and clip_value (scalars[1]) kNoClip.
+struct DeviceUpdate {
+    DeviceKernel kernel;
+    std::vector<float> scalars;
+};
+
 class Optimizer {
 public:
-    Optimizer(const OptimizerConfig& config, int64_t count) : config_(config), count_(count) {}
+    Optimizer(const OptimizerConfig& config, int64_t count) : config_(config), count_(count), id_(next_id()) {}
     virtual ~Optimizer() = default;
     // params -= update(grads) over `count` contiguous elements (the same count as at creation).
     virtual void step(float* params, const float* grads) = 0;
+    // The next step for the device kernel instead: the same scalars step() would use, and the
+    // step count advanced as step() advances it; the state buffers are left alone (the device
+    // holds the current ones until runtime/device.h copies them back).
+    virtual DeviceUpdate device_update() = 0;
     // Forgets momentum / moments / the step count.
     virtual void reset() = 0;
     // Every piece of state the next steps depend on — moment buffers, step counts — so that a
@@ -72,6 +84,9 @@ public:
     double lr() const { return config_.lr; }
     int64_t count() const { return count_; }
     const std::string& name() const { return config_.name; }
+    // Unique per optimizer object in this process (never reused, unlike an address): tells the
+    // device which optimizer's state it holds (runtime/device.h).
+    uint64_t id() const { return id_; }
     // Where large updates run; null: on the calling thread.
     void set_workers(Workers* workers) { workers_ = workers; }
 
@@ -81,6 +96,10 @@ protected:
     OptimizerConfig config_;
     int64_t count_;
     Workers* workers_ = nullptr;
+
+private:
+    static uint64_t next_id();
+    uint64_t id_;
 };
 
 // The names, in the order error messages list them.

@@ -68,10 +68,21 @@ public:
         if (config.momentum > 0) b_.assign(static_cast<size_t>(count), 0.0f);
     }
 
+    RmspropScalars scalars() const {
+        return {static_cast<float>(config_.weight_decay), static_cast<float>(config_.alpha),
+                static_cast<float>(1.0 - config_.alpha), static_cast<float>(config_.eps),
+                static_cast<float>(config_.momentum), static_cast<float>(-config_.lr)};
+    }
+
+    DeviceUpdate device_update() override {
+        const RmspropScalars s = scalars();
+        return {DeviceKernel::Rmsprop,
+                {1.0f, kNoClip, s.wd, s.alpha, s.one_minus_alpha, s.eps, s.momentum, s.neg_lr, config_.centered ? 1.0f : 0.0f,
+                 config_.momentum > 0 ? 1.0f : 0.0f}};
+    }
+
     void step(float* params, const float* grads) override {
-        const RmspropScalars s{static_cast<float>(config_.weight_decay), static_cast<float>(config_.alpha),
-                               static_cast<float>(1.0 - config_.alpha), static_cast<float>(config_.eps),
-                               static_cast<float>(config_.momentum), static_cast<float>(-config_.lr)};
+        const RmspropScalars s = scalars();
         float *v = v_.data(), *a = a_.data(), *b = b_.data();
         const bool centered = config_.centered, momentum = config_.momentum > 0;
         for_chunks([&](int64_t lo, int64_t hi) {

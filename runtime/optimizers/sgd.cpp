@@ -52,10 +52,22 @@ public:
         if (config.momentum != 0) buffer_.assign(static_cast<size_t>(count), 0.0f);
     }
 
+    // torch clones d into the buffer on the first step: b = 0 * momentum + d is the same.
+    SgdScalars scalars() const {
+        return {static_cast<float>(config_.weight_decay), static_cast<float>(config_.momentum),
+                started_ ? static_cast<float>(config_.momentum) : 0.0f, static_cast<float>(-config_.lr)};
+    }
+
+    DeviceUpdate device_update() override {
+        const SgdScalars s = scalars();
+        started_ = true;
+        return {DeviceKernel::Sgd,
+                {1.0f, kNoClip, s.wd, s.momentum, s.carry, 1.0f, s.neg_lr, config_.momentum != 0 ? 1.0f : 0.0f,
+                 config_.nesterov ? 1.0f : 0.0f}};
+    }
+
     void step(float* params, const float* grads) override {
-        // torch clones d into the buffer on the first step: b = 0 * momentum + d is the same.
-        const SgdScalars s{static_cast<float>(config_.weight_decay), static_cast<float>(config_.momentum),
-                           started_ ? static_cast<float>(config_.momentum) : 0.0f, static_cast<float>(-config_.lr)};
+        const SgdScalars s = scalars();
         float* buf = buffer_.data();
         for_chunks([&](int64_t b, int64_t e) {
             if (config_.momentum == 0) sgd_plain(params + b, grads + b, e - b, s);

@@ -9,7 +9,13 @@
 // 2. training: N steps (default 300) of fashion_cnn (fashion_mlp if absent) on a synthetic,
 //    learnable data set on the GPU; the loss must fall (last 20 steps' mean < half the first 20's);
 // 3. throughput: nnc_model_train_step at batch 64 and 256, median of the timed steps after warm-up,
-//    on the GPU (and on the CPU for scale).
+//    on the GPU (and on the CPU for scale);
+// 4. residency (parameters and optimizer state stay on the GPU between steps, runtime/device.h),
+//    on fashion_mlp and fashion_cnn: K = 5 nnc_model_train_step calls with Adam and with SGD + momentum (the device optimizer
+//    kernels), and one nnc_train epoch of 5 batches with clip_norm and clip_value (the device
+//    sums of squares, grad_scale and the clamp), end with the CPU library's parameters (relative error < 1e-4 per tensor);
+//    a checkpoint saved after the device steps loads into the CPU library bit for bit, and one
+//    more step from it agrees with the GPU's next step (the optimizer state came down with it).
 // Both libraries export the same names, so each is opened privately and called through its own
 // function table. Exit status 0 when every check passes, 1 when one fails, 2 when no GPU is usable
 // (the CPU parts still run: a dry run on a machine without a GPU).
@@ -65,7 +71,17 @@ struct Api {
       nnc_status(nnc_model*, const void*, const void* const*, int64_t, float*, float*))                  \
     X(nnc_model_train_step_multi, nnc_status(nnc_model*, const void*, const void* const*, int64_t, float*, \
                                              float*))                                                    \
-    X(nnc_model_get_optimizer, nnc_status(const nnc_model*, nnc_optimizer_config*))
+    X(nnc_model_get_optimizer, nnc_status(const nnc_model*, nnc_optimizer_config*))                     \
+    X(nnc_model_set_optimizer, nnc_status(nnc_model*, const nnc_optimizer_config*))                      \
+    X(nnc_optimizer_defaults, nnc_status(const char*, nnc_optimizer_config*))                            \
+    X(nnc_model_save, nnc_status(const nnc_model*, const char*))                                         \
+    X(nnc_model_load, nnc_status(nnc_model*, const char*))                                               \
+    X(nnc_model_default_train_config,                                                                    \
+      nnc_status(const nnc_model*, nnc_train_config*, nnc_optimizer_config*, int64_t*))                  \
+    X(nnc_dataset_from_memory,                                                                           \
+      nnc_status(const float*, const void*, int64_t, int64_t, nnc_target_kind, int64_t, nnc_dataset**))  \
+    X(nnc_dataset_destroy, void(nnc_dataset*))                                                           \
+    X(nnc_train, nnc_status(nnc_model*, const nnc_dataset*, const nnc_dataset*, const nnc_train_config*))
     NNC_FUNCTIONS(NNC_FN)
 #undef NNC_FN
 
@@ -332,6 +348,143 @@ void training(const std::string& name, Model& gpu, int steps, Report& r) {
     r.check(std::isfinite(last) && last < 0.5 * first, line);
 }
 
+// Each parameter's values, in order.
+std::vector<std::vector<float>> params_of(const Model& m) {
+    std::vector<std::vector<float>> out;
+    for (int p = 0; p < m.api->nnc_model_num_params(m.m); ++p) {
+        const int64_t n = m.api->nnc_model_param_count(m.m, p);
+        out.emplace_back(static_cast<size_t>(n));
+        m.ok(m.api->nnc_model_get_param(m.m, p, out.back().data(), n), "get_param");
+    }
+    return out;
+}
+
+// The worst per-tensor relative error of the GPU's parameters against the CPU's.
+double worst_param_error(const Model& cpu, const Model& gpu, std::string& which) {
+    const auto c = params_of(cpu), g = params_of(gpu);
+    double worst = 0;
+    for (size_t p = 0; p < c.size(); ++p) {
+        const double e = rel_error(g[p], c[p]);
+        if (!(e <= worst)) {
+            worst = e;
+            const char* name = "";
+            cpu.ok(cpu.api->nnc_model_param_info(cpu.m, static_cast<int>(p), &name, nullptr, nullptr), "param_info");
+            which = name;
+        }
+    }
+    return worst;
+}
+
+// Fresh models on both libraries with the CPU's initial parameters and `optimizer`.
+void start_pair(Model& cpu, Model& gpu, const nnc_optimizer_config& optimizer) {
+    cpu.ok(cpu.api->nnc_model_create(&cpu.m), "create (CPU)");
+    gpu.ok(gpu.api->nnc_model_create(&gpu.m), "create (CUDA)");
+    copy_params(cpu, gpu);
+    cpu.ok(cpu.api->nnc_model_set_optimizer(cpu.m, &optimizer), "set_optimizer (CPU)");
+    gpu.ok(gpu.api->nnc_model_set_optimizer(gpu.m, &optimizer), "set_optimizer (CUDA)");
+}
+
+void resident(const std::string& name, Api& cpu_api, Api& gpu_api, const fs::path& scratch, Report& r) {
+    constexpr int kSteps = 5;
+    struct Setting {
+        const char* what;
+        const char* optimizer;
+        double lr, momentum;
+    };
+    for (const Setting& setting : {Setting{"adam", "adam", 1e-3, 0.0}, Setting{"sgd_momentum", "sgd", 0.05, 0.9}}) {
+        nnc_optimizer_config opt;
+        Model probe{&cpu_api};
+        probe.ok(cpu_api.nnc_optimizer_defaults(setting.optimizer, &opt), "optimizer_defaults");
+        opt.lr = setting.lr;
+        opt.momentum = setting.momentum;
+        Model cpu{&cpu_api}, gpu{&gpu_api};
+        start_pair(cpu, gpu, opt);
+        const Shape s = shape_of(cpu);
+        for (int k = 0; k < kSteps; ++k) {
+            const Batch b = random_batch(s, 64, 500 + static_cast<uint64_t>(k));
+            float lc = 0, lg = 0;
+            cpu.ok(cpu_api.nnc_model_train_step_multi(cpu.m, b.input(), b.targets.data(), 64, &lc, nullptr), "train_step (CPU)");
+            gpu.ok(gpu_api.nnc_model_train_step_multi(gpu.m, b.input(), b.targets.data(), 64, &lg, nullptr), "train_step (CUDA)");
+        }
+        std::string which;
+        const double worst = worst_param_error(cpu, gpu, which);
+        const std::string key = name + ".resident." + setting.what;
+        r.json.num(key + ".worst", worst);
+        char line[256];
+        std::snprintf(line, sizeof line, "%-16s resident %d steps (%s): parameters vs CPU, worst relative error %.2e (%s)",
+                      name.c_str(), kSteps, setting.what, worst, which.c_str());
+        r.lines.push_back(line);
+        r.check(worst < kTolerance, line);
+
+        // The checkpoint after device steps, into the CPU library; then one more step on each side.
+        const std::string path = (scratch / (name + "_" + setting.what + ".ckpt")).string();
+        gpu.ok(gpu_api.nnc_model_save(gpu.m, path.c_str()), "save (CUDA)");
+        Model loaded{&cpu_api};
+        loaded.ok(cpu_api.nnc_model_create(&loaded.m), "create (CPU)");
+        loaded.ok(cpu_api.nnc_model_set_optimizer(loaded.m, &opt), "set_optimizer (CPU)");
+        loaded.ok(cpu_api.nnc_model_load(loaded.m, path.c_str()), "load the CUDA checkpoint (CPU)");
+        const auto from_gpu = params_of(gpu), from_file = params_of(loaded);
+        const bool identical = from_gpu == from_file;
+        const Batch b = random_batch(s, 64, 999);
+        float lc = 0, lg = 0;
+        loaded.ok(cpu_api.nnc_model_train_step_multi(loaded.m, b.input(), b.targets.data(), 64, &lc, nullptr), "train_step (CPU)");
+        gpu.ok(gpu_api.nnc_model_train_step_multi(gpu.m, b.input(), b.targets.data(), 64, &lg, nullptr), "train_step (CUDA)");
+        const double next = worst_param_error(loaded, gpu, which);
+        r.json.num(key + ".checkpoint_identical", identical ? 1 : 0);
+        r.json.num(key + ".after_reload_worst", next);
+        std::snprintf(line, sizeof line,
+                      "%-16s resident checkpoint (%s): CPU reload %s; one more step each, worst relative error %.2e (%s)",
+                      name.c_str(), setting.what, identical ? "bit for bit" : "DIFFERS", next, which.c_str());
+        r.lines.push_back(line);
+        r.check(identical && next < kTolerance, line);
+        std::remove(path.c_str());
+    }
+
+    // nnc_train: the device norms, clip_norm as grad_scale, the per-epoch statistics' syncs.
+    nnc_optimizer_config opt;
+    Model cpu{&cpu_api}, gpu{&gpu_api};
+    cpu.ok(cpu_api.nnc_optimizer_defaults("adam", &opt), "optimizer_defaults");
+    start_pair(cpu, gpu, opt);
+    const Shape s = shape_of(cpu);
+    if (s.int_input || s.kinds.size() != 1 || s.kinds[0] != NNC_TARGET_CLASSES) return;  // one class target only
+    const int64_t count = 160, batch = 32;
+    const Batch b = random_batch(s, count, 4242);
+    nnc_dataset* data = nullptr;
+    cpu.ok(cpu_api.nnc_dataset_from_memory(b.xf.data(), b.classes[0].data(), count, s.input_size, NNC_TARGET_CLASSES, 1, &data),
+           "dataset_from_memory");
+    nnc_train_config tc;
+    cpu.ok(cpu_api.nnc_model_default_train_config(cpu.m, &tc, nullptr, nullptr), "default_train_config");
+    tc.epochs = 1;
+    tc.batch = batch;
+    tc.clip_norm = 0.05;    // small: every update is clipped
+    tc.clip_value = 2e-3;   // and then some elements clamped
+    tc.accumulate = 0;
+    tc.early_stopping.enabled = 0;
+    tc.on_batch = nullptr;
+    tc.on_epoch = nullptr;
+    // The dataset belongs to the CPU library's runtime; the CUDA one gets its own copy.
+    nnc_dataset* gpu_data = nullptr;
+    gpu.ok(gpu_api.nnc_dataset_from_memory(b.xf.data(), b.classes[0].data(), count, s.input_size, NNC_TARGET_CLASSES, 1,
+                                           &gpu_data),
+           "dataset_from_memory");
+    const nnc_status sc = cpu_api.nnc_train(cpu.m, data, nullptr, &tc);
+    const nnc_status sg = gpu_api.nnc_train(gpu.m, gpu_data, nullptr, &tc);
+    cpu_api.nnc_dataset_destroy(data);
+    gpu_api.nnc_dataset_destroy(gpu_data);
+    cpu.ok(sc, "train (CPU)");
+    gpu.ok(sg, "train (CUDA)");
+    std::string which;
+    const double worst = worst_param_error(cpu, gpu, which);
+    r.json.num(name + ".resident.train_clip_norm.worst", worst);
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "%-16s resident nnc_train (adam, clip_norm %.2g, clip_value %.2g, %lld updates): parameters vs CPU, "
+                  "worst relative error %.2e (%s)",
+                  name.c_str(), tc.clip_norm, tc.clip_value, static_cast<long long>(count / batch), worst, which.c_str());
+    r.lines.push_back(line);
+    r.check(worst < kTolerance, line);
+}
+
 // Median milliseconds per nnc_model_train_step over `timed` steps after `warmup`.
 double step_ms(Model& m, int64_t batch, int warmup, int timed) {
     const Shape s = shape_of(m);
@@ -408,6 +561,9 @@ int main(int argc, char** argv) {
                               batch * 1000.0 / g, c);
                 table.push_back(line);
             }
+            // Residency on a plain model and on one with batch-norm states and dropout.
+            if (std::string(name) == "fashion_mlp" || std::string(name) == "fashion_cnn")
+                resident(name, cpu_api, gpu_api, fs::temp_directory_path(), r);
             if (std::string(name) == "fashion_cnn" || train_model.empty()) train_model = name;
         } catch (const std::exception& e) {
             r.check(false, std::string(name) + ": " + e.what());

@@ -107,6 +107,16 @@ typedef struct nnc_loss_desc {
     nnc_tensor_desc prediction;     /* the loss's first input per sample (logits) */
 } nnc_loss_desc;
 
+/* ABI 5: the optimizer updates and the per-tensor gradient sums of squares as device kernels
+ * over the flat trainable arena (argv: runtime/optimizers/device_kernels.h), so parameters and
+ * optimizer state stay on the GPU between steps. GPU targets only; all NULL on the CPU.
+ * optimizers[] is indexed by family: sgd, adam (and adamw), adagrad, adadelta, rmsprop. */
+#define NNC_DEVICE_OPTIMIZERS 5
+typedef struct nnc_device_kernels {
+    nnc_pipeline_fn optimizers[NNC_DEVICE_OPTIMIZERS];
+    nnc_pipeline_fn grad_sumsq;
+} nnc_device_kernels;
+
 typedef struct nnc_model_desc {
     int abi_version;                /* NNC_ABI_VERSION of the generator */
     const char* model_name;
@@ -164,6 +174,9 @@ typedef struct nnc_model_desc {
     double divergence_factor;
     int divergence_retries;
     double explode_factor;
+
+    /* ABI 5: see nnc_device_kernels */
+    nnc_device_kernels device_kernels;
 } nnc_model_desc;
 
 const nnc_model_desc* nnc_model_descriptor(void);

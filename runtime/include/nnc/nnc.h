@@ -19,10 +19,11 @@
 extern "C" {
 #endif
 
-#define NNC_ABI_VERSION 4 /* 2: more optimizers, schedules, clipping, early stopping, accumulation, threads;
+#define NNC_ABI_VERSION 5 /* 2: more optimizers, schedules, clipping, early stopping, accumulation, threads;
                             3: state parameters, int32 inputs, several targets and losses, CSV and .npy
                                data, standardization, prediction, .npz, resume;
-                            4: divergence policy (rollback), per-tensor gradient norms and update ratios */
+                            4: divergence policy (rollback), per-tensor gradient norms and update ratios;
+                            5: device-resident training on GPU targets (optimizer kernels in model.so) */
 
 typedef enum nnc_status {
     NNC_OK = 0,
