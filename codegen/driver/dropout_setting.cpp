@@ -86,6 +86,18 @@ void apply_dropout_setting(const LoadedModel& lib, nnc_model* model, const std::
     for (const auto& [index, rate] : settings) lib.check(lib.nnc_model_set_dropout_rate(model, index, rate), flag);
 }
 
+std::vector<std::pair<std::string, double>> dropout_record(const LoadedModel& lib, const nnc_model* model) {
+    const std::vector<std::string> names = dropout_names(lib, model);
+    const std::vector<double> rates = dropout_rates(lib, model);
+    std::vector<std::pair<std::string, double>> out;
+    for (size_t k = 0; k < names.size(); ++k) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.7g", rates[k]);
+        out.emplace_back(names[k], std::strtod(text, nullptr));
+    }
+    return out;
+}
+
 std::string dropout_summary(const LoadedModel& lib, const nnc_model* model) {
     const std::vector<std::string> names = dropout_names(lib, model);
     if (names.empty()) return "no dropout layers";

@@ -3,6 +3,7 @@
 // (nnc_model_set_dropout_rate), without recompiling.
 #pragma once
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "codegen/driver/loaded_model.h"
@@ -19,6 +20,10 @@ void set_all_dropout(const LoadedModel& lib, nnc_model* model, double rate, cons
 // std::runtime_error naming the flag: a rate outside [0, 1), an unknown layer (the message lists
 // the model's), or a model without dropout.
 void apply_dropout_setting(const LoadedModel& lib, nnc_model* model, const std::string& spec, const std::string& flag);
+
+// Each layer's name and current rate, the rate rounded to the 7 significant digits float32 holds
+// (the model keeps it as float32: 0.3 reads back as 0.30000001192...), for config.json.
+std::vector<std::pair<std::string, double>> dropout_record(const LoadedModel& lib, const nnc_model* model);
 
 // "drop1 0.5, drop2 0.3" ("no dropout layers" when there are none).
 std::string dropout_summary(const LoadedModel& lib, const nnc_model* model);

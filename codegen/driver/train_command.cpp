@@ -433,6 +433,7 @@ int train(const TrainOptions& given) {
         rc.train = config;
         rc.optimizer = opt;
         rc.optimizer_name = opt_name;
+        for (const auto& [layer, rate] : dropout_record(lib, model.get())) rc.dropout[layer] = rate;
         folder->write_config(to_json(rc));
     }
 

@@ -7,6 +7,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <regex>
 #include <string>
 
@@ -46,6 +48,13 @@ TEST(DropoutDemo, DropoutLowersTheTestLossOfAnOverfittingRegressor) {
         return last_epoch(r.output);
     };
     const Losses with = train("with", "", "d1 0.5, d2 0.5"), without = train("without", " --dropout 0", "d1 0, d2 0");
+    // The run folder records the rates the run started with.
+    std::ifstream config(dir / "without" / "config.json");
+    const std::string text((std::istreambuf_iterator<char>(config)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find(R"("dropout": {
+    "d1": 0.0,
+    "d2": 0.0
+  })"), std::string::npos) << text;
     std::printf("\n                 train loss   test loss   (500 epochs, standardized units)\n");
     std::printf("  dropout 0.5    %10.4f  %10.4f\n", with.train, with.test);
     std::printf("  no dropout     %10.4f  %10.4f\n\n", without.train, without.test);
