@@ -1,6 +1,6 @@
 // The node-by-node graph walker that the lowerings share: the arguments of a pipeline (input,
-// targets, parameters, seed,
-// dropout rates), each node's value, and the loss and prediction outputs.
+// targets, parameters, seed, dropout rates), each node's value, and the loss and prediction
+// outputs.
 // Internal to codegen (lowering.cpp, staged_lowering.cpp).
 #pragma once
 #include <Halide.h>
