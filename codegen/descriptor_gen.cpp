@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "codegen/build_paths.h"
+#include "codegen/dropout_rates.h"
 #include "codegen/layer_registry.h"
 #include "codegen/model_params.h"
 #include "codegen/staged_lowering.h"
@@ -194,6 +195,12 @@ std::string generate_descriptor_source(const dsl::CheckedModel& model, const std
           << target_index << ", " << tensor_desc(prediction.name, prediction.shape) << "},\n";
     }
     o << "};\n\n";
+    // The dropout layers whose rates train_step takes at run time, with their declared rates.
+    const std::vector<const dsl::Node*> drops = dropout_nodes(model);
+    o << "static const nnc_dropout_desc dropouts[] = {\n";
+    for (const dsl::Node* n : drops) o << "    {" << c_string(n->name) << ", " << c_double(n->attrs.get_float("rate")) << "},\n";
+    if (drops.empty()) o << "    {0}\n";
+    o << "};\n\n";
     o << "static const nnc_model_desc desc = {\n"
       << "    NNC_ABI_VERSION, " << c_string(model.name) << ", " << c_string(NNC_VERSION) << ", "
       << c_string(source_hash) << ",\n"
@@ -228,6 +235,7 @@ std::string generate_descriptor_source(const dsl::CheckedModel& model, const std
         for (size_t k = 0; k + 1 < kernels.size(); ++k) o << (k ? ", " : "") << kernels[k] << "_argv";
         o << "}, " << kernels.back() << "_argv}";
     }
+    o << ",\n    .num_dropouts = " << drops.size() << ", .dropouts = dropouts";
     o << "\n"
       << "};\n\n"
       << "const nnc_model_desc* nnc_model_descriptor(void) { return &desc; }\n";

@@ -25,6 +25,10 @@ struct LayerContext {
     // Training only: a UInt(32) scalar that changes every step (the runtime's step seed).
     // Random layers hash (seed, node, element) so that a step is reproducible from its seed.
     Halide::Expr seed;
+    // Training only: the pipeline's dropout_rates argument (float32, one per dropout node) and
+    // each dropout node's index into it (codegen/dropout_rates.h).
+    Halide::Func dropout_rates;
+    std::map<std::string, int> dropout_index;
     // Prefix for Func names, from the node name ("fc1" -> "fc1__fwd", "fc1__d_weight").
     std::string func_name(const dsl::Node& node, const std::string& what) const {
         return func_safe(node.name) + "__" + what;

@@ -20,7 +20,10 @@ std::vector<Argument> LoweredPipeline::arguments() const {
     std::vector<Argument> args{input};
     for (const ImageParam& t : targets) args.push_back(t);
     for (const ImageParam& p : params) args.push_back(p);
-    if (has_seed) args.push_back(seed);
+    if (has_seed) {
+        args.push_back(seed);
+        args.push_back(dropout_rates);
+    }
     return args;
 }
 

@@ -13,11 +13,15 @@ namespace nnc::codegen {
 
 struct LoweredPipeline {
     // Arguments in ABI order (model_desc.h): forward: input, params; evaluate: input, targets,
-    // params; train_step: input, targets, params, seed.
+    // params; train_step: input, targets, params, seed, dropout_rates.
     Halide::ImageParam input;                // Float or Int(32) (token ids)
     std::vector<Halide::ImageParam> targets; // empty for the inference pipeline
     std::vector<Halide::ImageParam> params;  // collect_params order: trainables, then states
     Halide::Param<uint32_t> seed{"seed"};    // training only: the per-step random seed
+    // Training only, beside the seed: each dropout node's rate (codegen/dropout_rates.h order),
+    // read at run time so that a run can change it without recompiling. Bound (for JIT callers)
+    // to the rates the .nn file declares; an AOT build takes it as an argument.
+    Halide::ImageParam dropout_rates{Halide::Float(32), 1, "dropout_rates"};
     bool has_seed = false;
     // Outputs in ABI order: forward: outputs[L]; evaluate: loss, losses[L], outputs[L];
     // train_step: loss, losses[L], predictions[L], grads[trainable], new states[...].

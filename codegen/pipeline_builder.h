@@ -1,5 +1,6 @@
 // The node-by-node graph walker that the lowerings share: the arguments of a pipeline (input,
-// targets, parameters, seed), each node's value, and the loss and prediction outputs.
+// targets, parameters, seed, dropout rates), each node's value, and the loss and prediction
+// outputs.
 // Internal to codegen (lowering.cpp, staged_lowering.cpp).
 #pragma once
 #include <Halide.h>
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "codegen/dropout_rates.h"
 #include "codegen/layer.h"
 #include "codegen/layer_registry.h"
 #include "codegen/lowering.h"
@@ -90,6 +92,7 @@ struct Builder {
         if (training) {
             ctx.seed = result.seed;
             result.has_seed = true;
+            declare_dropout_rates();
         }
         result.batch = ctx.batch;
 
@@ -113,6 +116,22 @@ struct Builder {
             constrain_static(ip, p.spec.shape);
             result.params.push_back(ip);
         }
+    }
+
+    // The dropout_rates argument: its extent, its default binding (the declared rates, for JIT
+    // callers) and each dropout node's index.
+    void declare_dropout_rates() {
+        const std::vector<const dsl::Node*> drops = dropout_nodes(model);
+        const int extent = dropout_rates_extent(model);
+        result.dropout_rates.dim(0).set_bounds(0, extent).set_estimate(0, extent);
+        Buffer<float> declared(extent);
+        declared.fill(0.0f);
+        for (size_t k = 0; k < drops.size(); ++k) {
+            declared(static_cast<int>(k)) = static_cast<float>(drops[k]->attrs.get_float("rate"));
+            ctx.dropout_index[drops[k]->name] = static_cast<int>(k);
+        }
+        result.dropout_rates.set(declared);
+        ctx.dropout_rates = Func(result.dropout_rates);
     }
 
     // Every loss's value (0-d Funcs, unweighted), in model.losses order.

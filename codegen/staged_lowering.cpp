@@ -38,15 +38,19 @@ std::vector<std::vector<int>> segments_of(const dsl::CheckedModel& model, int la
 // A pipeline's own arguments (model_desc.h), by mode:
 //   forward:    input, params, outputs
 //   evaluate:   input, targets, params, loss, losses, outputs
-//   train_step: input, targets, params, seed, loss, losses, predictions, grads then new states
+//   train_step: input, targets, params, seed, dropout_rates, loss, losses, predictions, grads then
+//               new states
 // (-1: the mode has none).
 struct ExternalSlots {
-    int targets = -1, params = -1, seed = -1, loss = -1, losses = -1, outputs = -1, param_results = -1, count = 0;
+    int targets = -1, params = -1, seed = -1, dropout_rates = -1, loss = -1, losses = -1, outputs = -1, param_results = -1, count = 0;
     ExternalSlots(StageMode mode, int T, int P, int L) {
         int at = 1;
         if (mode != StageMode::Forward) targets = std::exchange(at, at + T);
         params = std::exchange(at, at + P);
-        if (mode == StageMode::Train) seed = at++;
+        if (mode == StageMode::Train) {
+            seed = at++;
+            dropout_rates = at++;
+        }
         arguments = at;
         if (mode != StageMode::Forward) {
             loss = at++;
@@ -106,6 +110,7 @@ private:
         if (st.b.result.has_seed) {
             st.out.images.push_back(std::nullopt);
             st.out.seed = st.b.result.seed;
+            st.out.images.push_back(st.b.result.dropout_rates);
         }
         for (int i = 0; i < ext_.arguments; ++i) st.out.slots.push_back(i);
         return st;

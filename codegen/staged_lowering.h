@@ -32,7 +32,8 @@ struct LoweredStage {
     // are the whole pipeline's arguments (model_desc.h order); the rest index StagedPipeline::slots.
     std::vector<int> slots;
     // What `arguments` come from, for callers that bind buffers in JIT (tests): the ImageParam
-    // of each buffer argument, nullopt at the seed scalar (then `seed`).
+    // of each buffer argument (the dropout_rates one comes bound to the declared rates), nullopt
+    // at the seed scalar (then `seed`).
     std::vector<std::optional<Halide::ImageParam>> images;
     std::optional<Halide::Param<uint32_t>> seed;
     Halide::Expr batch;

@@ -52,11 +52,13 @@ private:
 // A bounds-checked cursor over the file's bytes; every failure names the offset.
 class Reader {
 public:
-    Reader(const std::vector<uint8_t>& data, const std::string& path) : data_(data), path_(path) {}
+    // `base`: where data starts in the file (a section read on its own), for the messages.
+    Reader(const std::vector<uint8_t>& data, const std::string& path, size_t base = 0)
+        : data_(data), path_(path), base_(base) {}
 
     size_t offset() const { return pos_; }
     std::string where(size_t offset) const {
-        return "checkpoint '" + path_ + "' at byte offset " + std::to_string(offset) + ": ";
+        return "checkpoint '" + path_ + "' at byte offset " + std::to_string(base_ + offset) + ": ";
     }
 
     const uint8_t* take(size_t n, const std::string& what) {
@@ -94,6 +96,7 @@ public:
 private:
     const std::vector<uint8_t>& data_;
     std::string path_;
+    size_t base_ = 0;
     size_t pos_ = 0;
 };
 
@@ -127,6 +130,42 @@ constexpr const char* kOptimizerSection = "optimizer";
 constexpr const char* kTrainSection = "train";
 constexpr const char* kStepCounterSection = "step_counter";
 constexpr const char* kStandardizationSection = "standardization";
+constexpr const char* kDropoutSection = "dropout_rates";
+
+// u32 n, then n times (u32 length, name bytes, f32 rate): by name, so that a checkpoint loads into
+// a model whose dropout layers differ (those it names keep their saved rate, the rest their own).
+std::vector<uint8_t> dropout_bytes(const nnc_model& model) {
+    Writer w;
+    w.u32(static_cast<uint32_t>(model.desc->num_dropouts));
+    for (int k = 0; k < model.desc->num_dropouts; ++k) {
+        w.string(model.desc->dropouts[k].name);
+        w.bytes(&model.dropout_rates[static_cast<size_t>(k)], 4);
+    }
+    return std::move(w.data());
+}
+
+// The saved rate of each of the model's dropout layers the section names (-1: not named).
+std::vector<float> parse_dropout_rates(const nnc_model& model, const std::vector<uint8_t>& file, size_t begin, size_t end,
+                                       const std::string& path) {
+    const std::vector<uint8_t> bytes(file.begin() + static_cast<std::ptrdiff_t>(begin), file.begin() + static_cast<std::ptrdiff_t>(end));
+    Reader r(bytes, path, begin);
+    std::vector<float> out(static_cast<size_t>(model.desc->num_dropouts), -1.0f);
+    const uint32_t n = r.u32("the dropout rate count");
+    for (uint32_t i = 0; i < n; ++i) {
+        const std::string name = r.string("a dropout layer's name");
+        const size_t at = r.offset();
+        float rate;
+        std::memcpy(&rate, r.take(4, "the rate of dropout '" + name + "'"), 4);
+        if (!(rate >= 0.0f && rate < 1.0f))
+            throw Error(NNC_ERR_FORMAT, r.where(at) + "dropout '" + name + "' has rate " + std::to_string(rate) +
+                                            ", outside [0, 1); the file is corrupt");
+        for (int k = 0; k < model.desc->num_dropouts; ++k)
+            if (name == model.desc->dropouts[k].name) out[static_cast<size_t>(k)] = rate;
+    }
+    if (r.offset() != bytes.size())
+        throw Error(NNC_ERR_FORMAT, r.where(r.offset()) + "unexpected bytes after the dropout rates; the file is corrupt");
+    return out;
+}
 
 std::vector<uint8_t> standardization_bytes(const DatasetStandardization& s) {
     std::vector<uint8_t> out = serialize_standardization(s.inputs);
@@ -202,7 +241,8 @@ void save_checkpoint(const nnc_model& model, const std::string& path) {
         {kTrainSection, train},
         {kStepCounterSection, std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(&counter),
                                                    reinterpret_cast<const uint8_t*>(&counter) + 8)},
-        {kStandardizationSection, standardization}};
+        {kStandardizationSection, standardization},
+        {kDropoutSection, dropout_bytes(model)}};
     w.u32(static_cast<uint32_t>(std::size(sections)));
     for (const auto& [tag, bytes] : sections) {
         w.string(tag);
@@ -332,6 +372,7 @@ void load_checkpoint(nnc_model& model, const std::string& path) {
     TrainState train;
     uint64_t counter = 0;
     DatasetStandardization standardization;
+    std::vector<float> dropout_rates;  // empty: the file has none (an older nnc)
     for (const Section& s : sections) {
         if (s.tag == kOptimizerSection) {
             // Restored when the model uses the same optimizer with the same settings; otherwise
@@ -367,6 +408,8 @@ void load_checkpoint(nnc_model& model, const std::string& path) {
                 throw Error(NNC_ERR_INVALID_ARGUMENT, mismatch + "its standardization statistics (offset " + std::to_string(s.at) +
                                                           ") do not have the model's input and target sizes");
             }
+        } else if (s.tag == kDropoutSection) {
+            dropout_rates = parse_dropout_rates(model, file, s.at, s.at + s.size, path);
         }
         // Unknown sections come from a newer nnc and are skipped.
     }
@@ -393,6 +436,8 @@ void load_checkpoint(nnc_model& model, const std::string& path) {
     model.train_state = std::move(train);
     model.step_counter = counter;
     model.standardization = std::move(standardization);
+    for (size_t k = 0; k < dropout_rates.size(); ++k)
+        if (dropout_rates[k] >= 0.0f) model.dropout_rates[k] = dropout_rates[k];
 }
 
 }  // namespace nnc::runtime

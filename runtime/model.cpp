@@ -81,6 +81,11 @@ void check_descriptor(const nnc_model_desc* d) {
         }
     }
     check_tensor_desc(d->input, "input");
+    if (d->num_dropouts < 0 || (d->num_dropouts > 0 && !d->dropouts))
+        throw Error(NNC_ERR_RUNTIME, bad + "malformed dropout table" + kRebuild);
+    for (int k = 0; k < d->num_dropouts; ++k)
+        if (!d->dropouts[k].name || !(d->dropouts[k].rate >= 0 && d->dropouts[k].rate < 1))
+            throw Error(NNC_ERR_RUNTIME, bad + "dropout " + std::to_string(k) + " has no name or a rate outside [0, 1)" + kRebuild);
     if (d->input_dtype != NNC_DTYPE_FLOAT32 && d->input_dtype != NNC_DTYPE_INT32)
         throw Error(NNC_ERR_RUNTIME, bad + "unknown input dtype" + kRebuild);
     if (d->num_targets < 1 || !d->targets || d->num_losses < 1 || d->num_losses > NNC_MAX_LOSSES || !d->losses)
@@ -305,13 +310,16 @@ float run_gradients(nnc_model& model, const void* input, const void* const* targ
     add_input(a, model, input, batch);
     add_targets(a, model, targets, batch);
     add_params(a, model, model.params.get(), 0, d.num_params);
+    const int64_t rates_extent = static_cast<int64_t>(model.dropout_rates.size());
+    a.add(model.dropout_rates.data(), float32_type(), std::span<const int64_t>(&rates_extent, 1), kNoBatch, "dropout rates");
+    if (model.device) a.buffers.back()->set_host_dirty(true);
     std::vector<void*> argv;
     a.add(&loss, float32_type(), {}, kNoBatch, "loss");
     for (float& l : losses) a.add(&l, float32_type(), {}, kNoBatch, "task loss");
     add_per_loss(a, model, predictions, batch, "prediction");
     add_params(a, model, model.grads.get(), 0, d.num_params);  // gradients, then the states' new values
     argv = a.argv();
-    // The seed scalar sits between the params and the outputs.
+    // The seed scalar sits between the params and the dropout rates.
     const size_t seed_at = 1 + static_cast<size_t>(d.num_targets) + static_cast<size_t>(d.num_params);
     argv.insert(argv.begin() + static_cast<std::ptrdiff_t>(seed_at), &seed);
     if (d.train_plan.num_stages > 0)  // a large model's step, compiled as stages (CPU only)
@@ -403,6 +411,8 @@ nnc_status nnc_model_create(nnc_model** out) {
         for (int t = 0; t < d->num_targets; ++t)
             model->target_sizes.push_back(d->targets[t].kind == NNC_TARGET_CLASSES ? 1 : element_count(d->targets[t].tensor));
         model->scratch.resize(static_cast<size_t>(d->num_losses));
+        model->dropout_rates.assign(static_cast<size_t>(std::max(1, d->num_dropouts)), 0.0f);
+        for (int k = 0; k < d->num_dropouts; ++k) model->dropout_rates[static_cast<size_t>(k)] = static_cast<float>(d->dropouts[k].rate);
         model->output_size = model->prediction_size = model->loss_output_size[0];
         model->target_size = model->target_sizes[0];
         try {

@@ -44,6 +44,9 @@ struct nnc_model {
     int64_t trainable_size = 0;
     nnc::runtime::AlignedFloats params, grads;
     uint64_t step_counter = 0;           // advances per training pipeline call: the dropout seed
+    // train_step's dropout_rates argument: rate k of descriptor dropout k (the declared rate until
+    // nnc_model_set_dropout_rate), plus one unused 0 when the model has no dropout.
+    std::vector<float> dropout_rates;
 
     nnc::runtime::OptimizerConfig optimizer_config;
     std::unique_ptr<nnc::runtime::Optimizer> optimizer;

@@ -58,6 +58,7 @@ struct TrainOptions {
     std::optional<double> clip_norm, clip_value;     // 0: off
     std::optional<int64_t> early_stopping_patience;  // 0 or more: early stopping on (the model's monitor, else val_loss)
     std::optional<int64_t> accumulate;
+    std::optional<std::string> dropout;  // --dropout R | name=R,...: rates set at run time (dropout_setting.h)
     int augment_crop = 0;        // --augment-crop P: random shifts up to P pixels
     bool augment_flip = false;   // --augment-flip: random left-right mirroring
     std::optional<int> threads;

@@ -44,7 +44,10 @@ namespace nnc::driver {
     X(nnc_model_standardization)           \
     X(nnc_write_array)                     \
     X(nnc_model_num_trainable_params)      \
-    X(nnc_model_param_info)
+    X(nnc_model_param_info)                \
+    X(nnc_model_num_dropouts)              \
+    X(nnc_model_dropout_info)              \
+    X(nnc_model_set_dropout_rate)
 
 class LoadedModel {
 public:

@@ -105,6 +105,9 @@ int main(int argc, char** argv) {
     tr->add_option("--early-stopping-patience", train.early_stopping_patience,
                    "stop after this many epochs without improvement and keep the best weights");
     tr->add_option("--accumulate", train.accumulate, "batches whose gradients make one update");
+    tr->add_option("--dropout", train.dropout,
+                   "dropout rate in [0, 1) for every dropout layer (0: off), or name=rate pairs, comma-separated "
+                   "(drop1=0.2,drop2=0.5); set at run time, no recompiling (default: the .nn file's rates)");
     tr->add_option("--augment-crop", train.augment_crop,
                    "augment image inputs [C, H, W]: shift each by up to this many pixels, zeros filling in (RandomCrop padding)");
     tr->add_flag("--augment-flip", train.augment_flip, "augment image inputs: mirror left-right with probability 1/2");

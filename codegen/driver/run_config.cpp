@@ -82,6 +82,7 @@ json to_json(const RunConfig& c) {
           {"centered", o.centered},
           {"lr_decay", o.lr_decay},
           {"initial_accumulator_value", o.initial_accumulator_value}}},
+        {"dropout", c.dropout},
     };
 }
 
@@ -94,6 +95,7 @@ RunConfig run_config_from_json(const json& j, const std::string& path) {
     get(j, "data", d, where);
     get(j, "train", t, where);
     get(j, "optimizer", o, where);
+    if (j.contains("dropout")) get(j, "dropout", c.dropout, where);  // absent before run-time dropout rates
     const std::string dw = where + " data", tw = where + " train", ow = where + " optimizer";
     get(d, "path", c.data.data_dir, dw);
     get(d, "targets", c.data.targets, dw);

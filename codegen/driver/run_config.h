@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <nnc/nnc.h>
 
+#include <map>
 #include <string>
 
 #include "codegen/driver/commands.h"
@@ -19,6 +20,9 @@ struct RunConfig {
     nnc_train_config train{};          // callbacks and user are not saved
     nnc_optimizer_config optimizer{};  // name points into `optimizer_name`
     std::string optimizer_name;
+    // Each dropout layer's rate at the start of the run (--dropout or the .nn file's), for the
+    // record: a resumed run takes its rates from the checkpoint, which carries them.
+    std::map<std::string, double> dropout;
 };
 
 nlohmann::json to_json(const RunConfig& config);

@@ -10,9 +10,9 @@
 //    reference; a .nn file names its losses.
 // 2. Overfitting a tiny subset (the first N samples, default 64) as one batch: up to 1000 updates
 //    of Adam at the model's lr if it trains with Adam, else 1e-3 (--optimizer/--lr override), constant lr, no augmentation, clipping,
-//    early stopping or validation. Dropout is compiled into the training pipeline (no run-time
-//    switch), so a .nn file is compiled with every dropout rate set to 0 (without_dropout.h); a
-//    compiled .so keeps its dropout in training. The training-mode loss only ends the loop early;
+//    early stopping or validation, and every dropout rate set to 0 at run time
+//    (nnc_model_set_dropout_rate: the library is the one nnc train uses, not a copy compiled
+//    without dropout). The training-mode loss only ends the loop early;
 //    the verdict uses the evaluate pipeline (inference mode: no dropout, running statistics) on
 //    the same subset (a loss still falling at the end is reported as such: an lr or budget
 //    matter more than a bug): PASS when the loss is below 0.01 or 2% of the initial loss (of the expected
@@ -20,22 +20,18 @@
 //
 // Nothing is written: no run folder, no checkpoint (the model lives in memory only; a .nn file
 // compiles into the usual per-user cache).
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "codegen/driver/commands.h"
 #include "codegen/driver/data_loading.h"
+#include "codegen/driver/dropout_setting.h"
 #include "codegen/driver/loaded_model.h"
-#include "codegen/driver/without_dropout.h"
 
 namespace nnc::driver {
 namespace {
@@ -121,41 +117,6 @@ struct Stop {
     }
 };
 
-struct Library {
-    std::string path;
-    std::string dropout_note;
-};
-
-// A .nn file compiles (into the cache) with its dropout rates at 0; a .so is used as it is.
-Library library_without_dropout(const TrainOptions& o) {
-    if (!ends_with(o.model, ".nn")) {
-        return {o.model, "a compiled library trains with any dropout it has (give the .nn file to train without); the "
-                         "verdict is measured in inference mode"};
-    }
-    std::ifstream in(o.model, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + o.model + "; check the path");
-    std::stringstream text;
-    text << in.rdbuf();
-    int rewritten = 0;
-    const std::string source = source_without_dropout(o.model, text.str(), &rewritten);
-    if (rewritten == 0) return {compile_to_cache(o.model, o.schedule), "no dropout"};
-    // Same file name, so the compiler's messages still name it; the folder goes once compiled.
-    namespace fs = std::filesystem;
-    const fs::path dir = fs::temp_directory_path() / ("nnc-sanity-" + std::to_string(::getpid()));
-    fs::create_directories(dir);
-    const fs::path copy = dir / fs::path(o.model).filename();
-    std::ofstream(copy, std::ios::binary) << source;
-    std::string path;
-    try {
-        path = compile_to_cache(copy.string(), o.schedule);
-    } catch (...) {
-        fs::remove_all(dir);
-        throw;
-    }
-    fs::remove_all(dir);
-    return {path, "dropout off (" + std::to_string(rewritten) + " dropout rate" + (rewritten == 1 ? "" : "s") + " compiled as 0)"};
-}
-
 int sanity(const TrainOptions& o) {
     if (!o.resume.empty()) throw std::runtime_error("--sanity checks a fresh model; it cannot take --resume");
     if (!o.out.empty() || !o.save.empty())
@@ -163,8 +124,7 @@ int sanity(const TrainOptions& o) {
                                  "run nnc train without --sanity for that");
     if (o.model.empty()) throw std::runtime_error("name the model to check (a .nn file or a compiled .so)");
     if (o.sanity_samples < 1) throw std::runtime_error("--sanity-samples must be at least 1");
-    const Library built = library_without_dropout(o);
-    LoadedModel lib(built.path);
+    LoadedModel lib(ends_with(o.model, ".nn") ? compile_to_cache(o.model, o.schedule) : o.model);
     nnc_model* raw = nullptr;
     lib.check(lib.nnc_model_create(&raw), "creating the model");
     std::unique_ptr<nnc_model, decltype(lib.nnc_model_destroy)> model(raw, lib.nnc_model_destroy);
@@ -187,6 +147,12 @@ int sanity(const TrainOptions& o) {
     } else {
         lib.check(lib.nnc_model_load(model.get(), o.load.c_str()), "loading " + o.load);
     }
+    // Dropout off: memorizing a tiny subset must not fight random masks (after the load, which
+    // brings the checkpoint's rates).
+    const int dropouts = lib.nnc_model_num_dropouts(model.get());
+    set_all_dropout(lib, model.get(), 0.0, "turning dropout off");
+    const std::string dropout_note =
+        dropouts == 0 ? "no dropout" : "dropout off (" + std::to_string(dropouts) + " rate" + (dropouts == 1 ? "" : "s") + " set to 0)";
 
     const DataFormat format = data_format(o.data_dir);
     auto all = load_data(lib, model.get(), DataSpec{o.data_dir, split_list(o.targets), split_list(o.features)}, "train", true);
@@ -203,7 +169,7 @@ int sanity(const TrainOptions& o) {
     const std::string name = lib.nnc_model_name(model.get());
     std::fprintf(stderr, "sanity check of %s: the first %lld samples of %s as one batch, %s lr=%g, up to %lld updates, seed %llu\n",
                  name.c_str(), (long long)n, o.data_dir.c_str(), opt.name, opt.lr, (long long)kSteps, (unsigned long long)seed);
-    std::fprintf(stderr, "  no run folder or checkpoint is written; no augmentation; %s\n", built.dropout_note.c_str());
+    std::fprintf(stderr, "  no run folder or checkpoint is written; no augmentation; %s\n", dropout_note.c_str());
 
     // 1. The initial loss.
     double initial = NAN, acc = NAN;

@@ -18,6 +18,7 @@
 #include "codegen/driver/commands.h"
 #include "codegen/driver/data_commands.h"
 #include "codegen/driver/data_loading.h"
+#include "codegen/driver/dropout_setting.h"
 #include "codegen/driver/live_diagnosis.h"
 #include "codegen/driver/loaded_model.h"
 #include "codegen/driver/progress_bar.h"
@@ -263,6 +264,7 @@ void check_resume_options(const TrainOptions& o) {
     note(o.clip_value.has_value(), "--clip-value");
     note(o.early_stopping_patience.has_value(), "--early-stopping-patience");
     note(o.accumulate.has_value(), "--accumulate");
+    note(o.dropout.has_value(), "--dropout");
     note(o.data_dir != kDefaultData, "--data");
     note(!o.targets.empty(), "--target");
     note(!o.features.empty(), "--features");
@@ -369,6 +371,8 @@ int train(const TrainOptions& given) {
     } else {
         lib.check(lib.nnc_model_load(model.get(), o.load.c_str()), "loading " + o.load);
     }
+    // After the load: a checkpoint brings the rates it was saved with (a resumed run keeps them).
+    if (o.dropout) apply_dropout_setting(lib, model.get(), *o.dropout, "--dropout");
 
     // The data: an IDX folder (its train-* files), a CSV file or .npy files.
     const DataFormat format = data_format(o.data_dir);
@@ -429,6 +433,7 @@ int train(const TrainOptions& given) {
         rc.train = config;
         rc.optimizer = opt;
         rc.optimizer_name = opt_name;
+        for (const auto& [layer, rate] : dropout_record(lib, model.get())) rc.dropout[layer] = rate;
         folder->write_config(to_json(rc));
     }
 
@@ -443,6 +448,8 @@ int train(const TrainOptions& given) {
     std::fprintf(stderr, "  run folder %s\n", folder->path().c_str());
     const int z = lib.nnc_model_standardization(model.get());
     if (z) std::fprintf(stderr, "  standardized:%s%s\n", z & 1 ? " inputs" : "", z & 2 ? " regression targets" : "");
+    if (lib.nnc_model_num_dropouts(model.get()) > 0)
+        std::fprintf(stderr, "  dropout: %s\n", dropout_summary(lib, model.get()).c_str());
     if (config.accumulate > 1)
         std::fprintf(stderr, "  accumulating %lld batches per update (effective batch %lld)\n", (long long)config.accumulate,
                      (long long)(config.accumulate * config.batch));

@@ -1,12 +1,11 @@
 // nnc tune: a grid (or a random sample of it) over the run-time hyperparameters — lr, batch,
-// optimizer, momentum, weight decay, epochs — without recompiling: each trial sets the optimizer,
+// optimizer, momentum, weight decay, dropout rate, epochs — without recompiling: each trial sets the optimizer,
 // re-initializes the weights from the same seed, trains on the training split and is scored on the
 // validation set (never the test set). The ranking goes to DIR/tune.csv and DIR/tune.json, the
 // winner's weights to DIR/tune_winner.ckpt; the test set, if given, is evaluated once, for the
 // winner only, after every trial is ranked.
-//
-// Not tunable here: the dropout rate is a constant compiled into the training pipeline
-// (codegen/layers/dropout.cpp); tune it by editing the .nn file and compiling again.
+// The dropout rate is a run-time value of the training pipeline (nnc_model_set_dropout_rate):
+// each --dropout value applies to every dropout layer of the model.
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -20,6 +19,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "codegen/driver/dropout_setting.h"
 #include "codegen/driver/run_folder.h"
 #include "codegen/driver/tuning_commands.h"
 
@@ -79,6 +79,7 @@ struct Trial {
     int index = 0;  // 1-based, in grid order
     std::string optimizer;
     double lr = NAN, momentum = NAN, weight_decay = NAN;  // momentum NaN: not used by the optimizer
+    double dropout = NAN;  // every dropout layer's rate; NaN: the model's own (it has none, or --dropout is not given)
     int64_t batch = 0, epochs = 0;
     double val_loss = NAN, val_accuracy = NAN, seconds = 0;
     std::string note;  // "diverged: ..." when training stopped on a non-finite loss
@@ -112,6 +113,7 @@ json to_json(const Trial& t) {
             {"optimizer", t.optimizer},
             {"momentum", number(t.momentum)},
             {"weight_decay", t.weight_decay},
+            {"dropout", number(t.dropout)},
             {"val_loss", number(t.val_loss)},
             {"val_accuracy", number(t.val_accuracy)},
             {"epochs", t.epochs},
@@ -155,6 +157,7 @@ int tune(const TuneOptions& o) {
     const auto optimizers = parse_optimizers(o.optimizer);
     const auto momenta = parse_numbers("--momentum", o.momentum, [](double x) { return x >= 0 && x < 1; }, "in [0, 1)");
     const auto decays = parse_numbers("--weight-decay", o.weight_decay, [](double x) { return x >= 0; }, "0 or more");
+    const auto dropouts = parse_numbers("--dropout", o.dropout, [](double x) { return x >= 0 && x < 1; }, "in [0, 1) (0: off)");
     if (o.random < 0) throw std::runtime_error("--random must be 0 (the whole grid) or a number of trials");
     if (o.epochs && *o.epochs < 1) throw std::runtime_error("--epochs must be at least 1");
     if (!o.metric.empty() && o.metric != "val_accuracy" && o.metric != "val_loss")
@@ -174,6 +177,11 @@ int tune(const TuneOptions& o) {
         throw std::runtime_error("--metric val_accuracy needs a class target; model '" + std::string(lib.nnc_model_name(model)) +
                                  "' has real targets only: use val_loss");
     const bool by_accuracy = metric == "val_accuracy";
+    if (!o.dropout.empty() && lib.nnc_model_num_dropouts(model) == 0)
+        throw std::runtime_error("--dropout: model '" + std::string(lib.nnc_model_name(model)) +
+                                 "' has no dropout layers, so there is no rate to tune; add dropout(x, rate) to the .nn file "
+                                 "or leave out --dropout");
+    const std::vector<double> declared_dropout = dropout_rates(lib, model);  // restored for trials without --dropout
 
     // The data: training, validation (a file, or held out of the training data), test (once).
     std::unique_ptr<Dataset> val;
@@ -194,16 +202,18 @@ int tune(const TuneOptions& o) {
         for (double lr : lrs)
             for (int64_t batch : batches)
                 for (double momentum : uses_momentum(name) ? momenta : std::vector<double>{NAN})
-                    for (double wd : decays) {
-                        Trial t;
-                        t.optimizer = name;
-                        t.lr = lr;
-                        t.batch = batch > 0 ? batch : m.defaults.batch;
-                        t.momentum = momentum;
-                        t.weight_decay = wd;
-                        t.epochs = o.epochs.value_or(m.defaults.epochs);
-                        trials.push_back(t);
-                    }
+                    for (double wd : decays)
+                        for (double dropout : dropouts) {
+                            Trial t;
+                            t.optimizer = name;
+                            t.lr = lr;
+                            t.batch = batch > 0 ? batch : m.defaults.batch;
+                            t.momentum = momentum;
+                            t.weight_decay = wd;
+                            t.dropout = dropout;
+                            t.epochs = o.epochs.value_or(m.defaults.epochs);
+                            trials.push_back(t);
+                        }
     }
     const size_t grid = trials.size();
     if (o.random > 0 && static_cast<size_t>(o.random) < grid) {
@@ -238,6 +248,12 @@ int tune(const TuneOptions& o) {
         t.weight_decay = opt.weight_decay;
         lib.check(lib.nnc_model_set_optimizer(model, &opt), "trial " + std::to_string(t.index) + ": setting the optimizer");
         lib.check(lib.nnc_model_init(model, m.defaults.seed), "initializing");  // every trial starts from the same weights
+        if (!std::isnan(t.dropout)) {
+            set_all_dropout(lib, model, t.dropout, "trial " + std::to_string(t.index) + ": setting the dropout rate");
+        } else {
+            for (size_t k = 0; k < declared_dropout.size(); ++k)
+                lib.check(lib.nnc_model_set_dropout_rate(model, static_cast<int>(k), declared_dropout[k]), "setting the dropout rate");
+        }
 
         nnc_train_config config = m.defaults;
         config.epochs = t.epochs;
@@ -258,9 +274,10 @@ int tune(const TuneOptions& o) {
             lib.check(lib.nnc_evaluate(model, val->ptr, 256, &t.val_loss, &t.val_accuracy), "evaluating on the validation set");
         }
         t.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-        std::fprintf(stderr, "  trial %d/%zu: %s lr=%g batch=%lld%s wd=%g: val_loss %.4f%s (%.1f s)%s\n", t.index, trials.size(),
+        std::fprintf(stderr, "  trial %d/%zu: %s lr=%g batch=%lld%s wd=%g%s: val_loss %.4f%s (%.1f s)%s\n", t.index, trials.size(),
                      t.optimizer.c_str(), t.lr, (long long)t.batch,
-                     std::isnan(t.momentum) ? "" : (" momentum=" + csv_number(t.momentum)).c_str(), t.weight_decay, t.val_loss,
+                     std::isnan(t.momentum) ? "" : (" momentum=" + csv_number(t.momentum)).c_str(), t.weight_decay,
+                     std::isnan(t.dropout) ? "" : (" dropout=" + csv_number(t.dropout)).c_str(), t.val_loss,
                      std::isnan(t.val_accuracy) ? "" : (", val_accuracy " + csv_number(t.val_accuracy)).c_str(), t.seconds,
                      t.note.empty() ? "" : ("  " + t.note).c_str());
         if (t.note.empty() && (!best || better(t, *best, by_accuracy))) {
@@ -273,17 +290,19 @@ int tune(const TuneOptions& o) {
     std::sort(ranked.begin(), ranked.end(), [&](const Trial& a, const Trial& b) { return better(a, b, by_accuracy); });
     for (size_t i = 0; i < ranked.size(); ++i) ranked[i].rank = static_cast<int>(i + 1);
 
-    std::string csv = "rank,trial,lr,batch,optimizer,momentum,weight_decay,val_loss,val_accuracy,epochs,seconds\n";
+    std::string csv = "rank,trial,lr,batch,optimizer,momentum,weight_decay,dropout,val_loss,val_accuracy,epochs,seconds\n";
     json rows = json::array();
-    std::printf("%4s %5s %10s %6s %9s %9s %9s %10s %12s %6s %8s\n", "rank", "trial", "lr", "batch", "optimizer", "momentum",
-                "wd", "val_loss", "val_accuracy", "epochs", "seconds");
+    std::printf("%4s %5s %10s %6s %9s %9s %9s %8s %10s %12s %6s %8s\n", "rank", "trial", "lr", "batch", "optimizer", "momentum",
+                "wd", "dropout", "val_loss", "val_accuracy", "epochs", "seconds");
     for (const Trial& t : ranked) {
         csv += std::to_string(t.rank) + "," + std::to_string(t.index) + "," + csv_number(t.lr) + "," + std::to_string(t.batch) + "," +
-               t.optimizer + "," + csv_number(t.momentum, true) + "," + csv_number(t.weight_decay) + "," + csv_number(t.val_loss) +
+               t.optimizer + "," + csv_number(t.momentum, true) + "," + csv_number(t.weight_decay) + "," +
+               csv_number(t.dropout, true) + "," + csv_number(t.val_loss) +
                "," + csv_number(t.val_accuracy) + "," + std::to_string(t.epochs) + "," + csv_number(t.seconds) + "\n";
         rows.push_back(to_json(t));
-        std::printf("%4d %5d %10.3g %6lld %9s %9s %9g %10.4f %12.4f %6lld %8.1f%s\n", t.rank, t.index, t.lr, (long long)t.batch,
-                    t.optimizer.c_str(), std::isnan(t.momentum) ? "-" : csv_number(t.momentum).c_str(), t.weight_decay, t.val_loss,
+        std::printf("%4d %5d %10.3g %6lld %9s %9s %9g %8s %10.4f %12.4f %6lld %8.1f%s\n", t.rank, t.index, t.lr, (long long)t.batch,
+                    t.optimizer.c_str(), std::isnan(t.momentum) ? "-" : csv_number(t.momentum).c_str(), t.weight_decay,
+                    std::isnan(t.dropout) ? "-" : csv_number(t.dropout).c_str(), t.val_loss,
                     t.val_accuracy, (long long)t.epochs, t.seconds, t.note.empty() ? "" : "  (diverged)");
     }
     write_text(out + "/tune.csv", csv);
@@ -295,17 +314,16 @@ int tune(const TuneOptions& o) {
                     {"test_evaluated", false},
                     {"grid_size", grid},
                     {"trials", rows},
-                    {"seed", m.defaults.seed},
-                    {"not_tunable", {"dropout (a compile-time constant of the library: edit the .nn file and compile again)"}}};
+                    {"seed", m.defaults.seed}};
     int status = 0;
     if (!best) {
         std::printf("every trial diverged: no winner; lower the learning rates (nnc lr-find suggests one)\n");
         status = 1;
     } else {
         const Trial& w = ranked.front();
-        std::printf("winner: trial %d (%s lr=%g batch %lld%s wd=%g), %s %.4f; its weights: %s\n", w.index, w.optimizer.c_str(), w.lr,
+        std::printf("winner: trial %d (%s lr=%g batch %lld%s wd=%g%s), %s %.4f; its weights: %s\n", w.index, w.optimizer.c_str(), w.lr,
                     (long long)w.batch, std::isnan(w.momentum) ? "" : (" momentum=" + csv_number(w.momentum)).c_str(),
-                    w.weight_decay, metric.c_str(), by_accuracy ? w.val_accuracy : w.val_loss, winner_ckpt.c_str());
+                    w.weight_decay, std::isnan(w.dropout) ? "" : (" dropout=" + csv_number(w.dropout)).c_str(), metric.c_str(), by_accuracy ? w.val_accuracy : w.val_loss, winner_ckpt.c_str());
         if (test) {
             // The winner's weights, as saved when it won; evaluated on the test set once.
             nnc_optimizer_config opt = m.optimizer;
@@ -350,6 +368,9 @@ CLI::App* add_tune_command(CLI::App& app, TuneOptions& o) {
                   "torch's defaults; default: the model's)");
     c->add_option("--momentum", o.momentum, "momentum values, comma-separated, for sgd and rmsprop only (other optimizers ignore it)");
     c->add_option("--weight-decay", o.weight_decay, "weight decay values, comma-separated (default: the model's)");
+    c->add_option("--dropout", o.dropout,
+                  "dropout rates in [0, 1), comma-separated (e.g. 0,0.2,0.5), each applied to every dropout layer at run time "
+                  "(default: the rates the .nn file declares)");
     c->add_option("--random", o.random, "train this many grid points chosen at random (from --seed) instead of the whole grid");
     c->add_option("--epochs", o.epochs, "epochs per trial (default: the model's)");
     c->add_option("--metric", o.metric, "the ranking: val_accuracy (default for models with a class target) or val_loss (higher "
@@ -358,7 +379,7 @@ CLI::App* add_tune_command(CLI::App& app, TuneOptions& o) {
     c->footer(
         "Every trial re-initializes the weights from the same seed and uses the model's other training settings (schedule, "
         "clipping, early stopping, accumulation) as its train section declares them.\n"
-        "Not tunable yet: the dropout rate, a constant compiled into the library (edit the .nn file and compile again).");
+        "Every value is a run-time setting of the compiled library: the model is compiled once for the whole search.");
     return c;
 }
 

@@ -44,6 +44,7 @@ struct TuneOptions {
     std::string test, test_targets;  // evaluated once, for the winner
     // Comma-separated values; empty: the model's own setting.
     std::string lr, batch, optimizer, momentum, weight_decay;
+    std::string dropout;             // rates for every dropout layer (nnc_model_set_dropout_rate)
     int64_t random = 0;              // > 0: this many grid points at random
     std::optional<int64_t> epochs;
     std::string metric;              // val_accuracy | val_loss (default: val_accuracy for class models)

@@ -4,6 +4,10 @@
 // The mask is a counter-based hash of (step seed, node name, element index) (codegen/random.h):
 // the backward recomputes the very same mask instead of storing it, and a step is reproducible
 // from its seed.
+// The rate is a run-time value: the training pipeline reads it from its dropout_rates argument
+// (codegen/dropout_rates.h; nnc_model_set_dropout_rate), so `nnc tune --dropout` and
+// `nnc train --sanity` change it without recompiling. The attribute is only its default.
+// Rate 0 keeps every element (u >= 0 always) and scales by exactly 1: the identity.
 #include "codegen/layer_registry.h"
 #include "codegen/random.h"
 
@@ -72,20 +76,20 @@ public:
 
 private:
     static bool active(const LayerContext& ctx, const dsl::Node& node) {
-        if (!ctx.training || node.attrs.get_float("rate") == 0.0) return false;
-        if (!ctx.seed.defined())
-            throw std::logic_error("internal error: dropout '" + node.name + "' lowered for training without a seed");
+        if (!ctx.training) return false;
+        if (!ctx.seed.defined() || !ctx.dropout_rates.defined() || !ctx.dropout_index.count(node.name))
+            throw std::logic_error("internal error: dropout '" + node.name + "' lowered for training without a seed or rate");
         return true;
     }
 
     // 1 / (1 - rate) where the element is kept, 0 where it is dropped.
     static Func keep_scale(const LayerContext& ctx, const dsl::Node& node, const Tensor& x) {
         return ctx.saved_or(node, "keep", [&] {
-            const double rate = node.attrs.get_float("rate");
+            Expr rate = cast(ctx.type, ctx.dropout_rates(ctx.dropout_index.at(node.name)));
             auto v = as_exprs(make_vars(x.rank()));
             Expr u = rng::uniform(ctx.type, ctx.seed, rng::salt_of(node.name), rng::flat_index(x, v));
             Func keep(ctx.func_name(node, "keep"));
-            keep(v) = select(u >= cast(ctx.type, Expr(rate)), cast(ctx.type, Expr(1.0 / (1.0 - rate))), zero_of(ctx.type));
+            keep(v) = select(u >= rate, cast(ctx.type, 1.0f) / (cast(ctx.type, 1.0f) - rate), zero_of(ctx.type));
             return keep;
         });
     }

@@ -2,7 +2,8 @@
 // scheduled as in a build, JIT-compiled): batch norm's inference output from given running
 // statistics, its training output and running-statistics update as torch defines them (computed
 // here by hand in double), and dropout's mask — its rate, its scale, and that it is fixed by the
-// step seed and differs across seeds, samples and nodes. Gradients are in gradient_check_norm_test.
+// step seed and differs across seeds, samples and nodes, and its rate is a run-time argument.
+// Gradients are in gradient_check_norm_test.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -342,6 +343,70 @@ TEST(Dropout, TrainingDropsAboutRateAndScalesSurvivors) {
         });
         EXPECT_NEAR(dropped / 10000.0, rate, 0.025);
     }
+}
+
+// The rate is a run-time argument (dropout_rates, codegen/dropout_rates.h): one compiled
+// pipeline, declared 0.5, run at rate 0 is exactly the inference pipeline, and at other rates
+// drops about that fraction with scale 1 / (1 - rate). The bounds are those of the test above.
+TEST(Dropout, RateIsARunTimeArgument) {
+    const dsl::CheckedModel model = dropout_model(0.5);
+    JitRun infer(model, /*training=*/false, kBatch);
+    fill_nonzero(infer.input);
+    infer.run();
+    JitRun r(model, /*training=*/true, kBatch);
+    fill_nonzero(r.input);
+    Buffer<float> rates(1);
+    r.lowered.dropout_rates.set(rates);
+
+    rates(0) = 0.0f;
+    r.run(123);
+    const Buffer<float>& same = r.output("prediction_0");
+    const Buffer<float>& want = infer.output("output");
+    same.for_each_element([&](const int* pos) { ASSERT_EQ(same(pos), want(pos)); });
+
+    for (float rate : {0.2f, 0.6f}) {
+        SCOPED_TRACE("rate " + std::to_string(rate));
+        rates(0) = rate;
+        r.run(42);
+        const Buffer<float>& y = r.output("prediction_0");
+        int dropped = 0;
+        y.for_each_element([&](const int* pos) {
+            if (y(pos) == 0.0f) {
+                ++dropped;
+            } else {
+                const float scaled = r.input(pos) / (1.0f - rate);
+                ASSERT_NEAR(y(pos), scaled, 1e-6f * scaled);
+            }
+        });
+        EXPECT_NEAR(dropped / 10000.0, rate, 0.025);
+    }
+}
+
+// Each dropout layer reads its own entry, in graph order: x -> a (entry 0), b (entry 1) -> a + b.
+// Rates {0, 0.5}: a is x, b is 0 or 2x, so the sum is x or 3x, 3x at about half the elements.
+TEST(Dropout, EachLayerReadsItsOwnRate) {
+    test::GraphBuilder g;
+    int x = g.input("x", {kFeatures});
+    int a = g.layer("drop_a", "dropout", {x}, {{"rate", 0.3}});
+    int b = g.layer("drop_b", "dropout", {x}, {{"rate", 0.3}});
+    g.layer("loss", "mse", {g.layer("sum", "add", {a, b}), g.real_target("t", {kFeatures})});
+    const dsl::CheckedModel model = g.model();
+    JitRun r(model, /*training=*/true, kBatch);
+    fill_nonzero(r.input);
+    Buffer<float> rates(2);
+    rates(0) = 0.0f;
+    rates(1) = 0.5f;
+    r.lowered.dropout_rates.set(rates);
+    r.run(8);
+    const Buffer<float>& y = r.output("prediction_0");
+    int tripled = 0;
+    y.for_each_element([&](const int* pos) {
+        const float v = r.input(pos);
+        const bool once = y(pos) == v, thrice = std::abs(y(pos) - 3.0f * v) <= 1e-6f * v;
+        ASSERT_TRUE(once || thrice) << y(pos) << " from " << v;
+        tripled += thrice;
+    });
+    EXPECT_NEAR(tripled / 10000.0, 0.5, 0.025);
 }
 
 std::vector<bool> kept_mask(const Buffer<float>& y) {

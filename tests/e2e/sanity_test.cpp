@@ -116,7 +116,7 @@ TEST_F(Sanity, InputsScaledBy1000AreFlagged) {
     EXPECT_EQ(z.status, 0) << z.output;
 }
 
-// A .nn file is compiled with its dropout rates at 0 for the overfit (0.5 dropout on 20 points keeps
+// The overfit runs with the dropout rates set to 0 at run time (0.5 dropout on 20 points keeps
 // the training loss far from zero), and its mse on standardized targets is checked against 1.
 TEST_F(Sanity, DropoutRegressionOverfitsWithDropoutOff) {
     std::ofstream csv(path("data.csv"));
@@ -129,7 +129,7 @@ TEST_F(Sanity, DropoutRegressionOverfitsWithDropoutOff) {
     const Result r = nnc::test::run_nnc("train " + std::string(NNC_SOURCE_DIR) +
                                         "/samples/dropout_regression.nn --sanity --data data.csv --target y");
     EXPECT_EQ(r.status, 0) << r.output;
-    EXPECT_NE(r.output.find("dropout off (2 dropout rates compiled as 0)"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("dropout off (2 rates set to 0)"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("expected 1.0000 (1 for standardized targets)"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("sanity: PASS"), std::string::npos) << r.output;
     EXPECT_EQ(r.output.find("WARNING"), std::string::npos) << r.output;
@@ -164,7 +164,7 @@ TEST_F(Sanity, LossHeadMismatchFails) {
     expect_nothing_written(1);
 }
 
-// Sigmoid binary cross-entropy: expected ln 2; a dropout at its default rate is compiled as 0 too.
+// Sigmoid binary cross-entropy: expected ln 2; a dropout at its default rate is set to 0 too.
 // The classes are separated by a margin (x0 < 0.4 or > 0.6), so the loss can reach near zero.
 TEST_F(Sanity, BinaryCrossEntropyExpectsLn2) {
     std::ofstream(path("bce.nn")) << R"(model bce {
@@ -194,7 +194,7 @@ TEST_F(Sanity, BinaryCrossEntropyExpectsLn2) {
     const Result r = nnc::test::run_nnc("train bce.nn --sanity --data data.csv --target y");
     EXPECT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("expected 0.6931 (ln 2)"), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find("dropout off (1 dropout rate compiled as 0)"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("dropout off (1 rate set to 0)"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("sanity: PASS"), std::string::npos) << r.output;
     expect_nothing_written(2);
 }

@@ -4,7 +4,8 @@
 // inference outputs and evaluation losses, are compared. The model crosses
 // stage boundaries with everything that makes staging hard: a residual add whose two operands
 // come from different stages, batch norm (statistics recomputed in a backward stage), max-pool
-// (argmax recomputed), dropout (mask redrawn from the seed) and two weighted losses.
+// (argmax recomputed), dropout (mask redrawn from the seed, at its declared and at a run-time
+// rate: every stage reads the dropout_rates argument) and two weighted losses.
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <nnc/nnc.h>
@@ -77,12 +78,15 @@ struct Results {
     std::vector<double> eval_task_losses = std::vector<double>(2);
 };
 
+// `dropout_rate` < 0: the declared rate.
 Results gradients(const Library& lib, const std::vector<float>& image, const std::vector<int32_t>& label,
-                  const std::vector<float>& level, int64_t batch) {
+                  const std::vector<float>& level, int64_t batch, double dropout_rate) {
     Results r;
     nnc_model* m = nullptr;
     EXPECT_EQ(lib.fn<decltype(nnc_model_create)>("nnc_model_create")(&m), NNC_OK);
     EXPECT_EQ(lib.fn<decltype(nnc_model_init)>("nnc_model_init")(m, 99), NNC_OK);
+    if (dropout_rate >= 0)
+        EXPECT_EQ(lib.fn<decltype(nnc_model_set_dropout_rate)>("nnc_model_set_dropout_rate")(m, 0, dropout_rate), NNC_OK);
     const void* targets[] = {label.data(), level.data()};
     EXPECT_EQ(lib.fn<decltype(nnc_model_compute_gradients_multi)>("nnc_model_compute_gradients_multi")(
                   m, image.data(), targets, batch, &r.loss, r.task_losses.data()),
@@ -143,25 +147,31 @@ TEST(StagedTraining, StagesComputeWhatOnePipelineComputes) {
         for (float& v : image) v = normal(rng);
         for (float& v : level) v = normal(rng);
         for (int32_t& l : label) l = static_cast<int32_t>(rng() % 5);
-        const Results w = gradients(lw, image, label, level, batch), s = gradients(ls, image, label, level, batch);
-        ASSERT_TRUE(std::isfinite(w.loss));
-        EXPECT_NEAR(s.loss, w.loss, 1e-5 * std::abs(w.loss)) << "batch " << batch;
-        for (int l = 0; l < 2; ++l) EXPECT_NEAR(s.task_losses[l], w.task_losses[l], 1e-5 * std::abs(w.task_losses[l]));
-        ASSERT_EQ(s.params.size(), w.params.size());
-        for (size_t p = 0; p < w.params.size(); ++p) {
-            double diff = 0, scale = 1e-12;
-            for (size_t i = 0; i < w.params[p].size(); ++i) {
-                diff = std::max(diff, std::abs(double(s.params[p][i]) - w.params[p][i]));
-                scale = std::max(scale, std::abs(double(w.params[p][i])));
+        float declared_loss = 0;
+        for (double rate : {-1.0, 0.6}) {
+            SCOPED_TRACE(rate < 0 ? "declared dropout rate" : "dropout rate 0.6");
+            const Results w = gradients(lw, image, label, level, batch, rate), s = gradients(ls, image, label, level, batch, rate);
+            ASSERT_TRUE(std::isfinite(w.loss));
+            if (rate < 0) declared_loss = w.loss;
+            else EXPECT_NE(w.loss, declared_loss) << "the run-time rate changes the training step";
+            EXPECT_NEAR(s.loss, w.loss, 1e-5 * std::abs(w.loss)) << "batch " << batch;
+            for (int l = 0; l < 2; ++l) EXPECT_NEAR(s.task_losses[l], w.task_losses[l], 1e-5 * std::abs(w.task_losses[l]));
+            ASSERT_EQ(s.params.size(), w.params.size());
+            for (size_t p = 0; p < w.params.size(); ++p) {
+                double diff = 0, scale = 1e-12;
+                for (size_t i = 0; i < w.params[p].size(); ++i) {
+                    diff = std::max(diff, std::abs(double(s.params[p][i]) - w.params[p][i]));
+                    scale = std::max(scale, std::abs(double(w.params[p][i])));
+                }
+                EXPECT_LT(diff / scale, 1e-5) << "parameter " << p << " at batch " << batch;
             }
-            EXPECT_LT(diff / scale, 1e-5) << "parameter " << p << " at batch " << batch;
+            for (size_t i = 0; i < w.probabilities.size(); ++i) EXPECT_NEAR(s.probabilities[i], w.probabilities[i], 1e-6);
+            for (size_t i = 0; i < w.level.size(); ++i) EXPECT_NEAR(s.level[i], w.level[i], 1e-5 * (1 + std::abs(w.level[i])));
+            ASSERT_TRUE(std::isfinite(w.eval_loss));
+            EXPECT_NEAR(s.eval_loss, w.eval_loss, 1e-5 * std::abs(w.eval_loss));
+            EXPECT_EQ(s.eval_accuracy, w.eval_accuracy);
+            for (int l = 0; l < 2; ++l) EXPECT_NEAR(s.eval_task_losses[l], w.eval_task_losses[l], 1e-5 * std::abs(w.eval_task_losses[l]));
         }
-        for (size_t i = 0; i < w.probabilities.size(); ++i) EXPECT_NEAR(s.probabilities[i], w.probabilities[i], 1e-6);
-        for (size_t i = 0; i < w.level.size(); ++i) EXPECT_NEAR(s.level[i], w.level[i], 1e-5 * (1 + std::abs(w.level[i])));
-        ASSERT_TRUE(std::isfinite(w.eval_loss));
-        EXPECT_NEAR(s.eval_loss, w.eval_loss, 1e-5 * std::abs(w.eval_loss));
-        EXPECT_EQ(s.eval_accuracy, w.eval_accuracy);
-        for (int l = 0; l < 2; ++l) EXPECT_NEAR(s.eval_task_losses[l], w.eval_task_losses[l], 1e-5 * std::abs(w.eval_task_losses[l]));
     }
     fs::remove_all(dir);
 }

@@ -5,6 +5,8 @@
 //     the loss is still falling; the model's weights and optimizer state are as before the sweep.
 //   - tune: trials ranked by the validation metric as tune.csv records it, a diverging lr last,
 //     the test set evaluated once, for the winner only; a malformed range is a clear error.
+//   - tune --dropout: the rate is a run-time axis; on the dropout demonstration (an overfitting
+//     regressor) dropout 0.5 ranks above 0.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -206,13 +208,14 @@ TEST_F(Tuning, TuneRanksByValidationAccuracyAndEvaluatesTheTestSetOnceForTheWinn
 
     const auto rows = read_csv("t/tune.csv");
     ASSERT_EQ(rows.size(), 7u) << r.output;  // header + 3 x 2 trials
-    EXPECT_EQ(rows[0], (std::vector<std::string>{"rank", "trial", "lr", "batch", "optimizer", "momentum", "weight_decay", "val_loss",
-                                                 "val_accuracy", "epochs", "seconds"}));
+    EXPECT_EQ(rows[0], (std::vector<std::string>{"rank", "trial", "lr", "batch", "optimizer", "momentum", "weight_decay", "dropout",
+                                                 "val_loss", "val_accuracy", "epochs", "seconds"}));
     double previous = INFINITY;
     for (size_t i = 1; i < rows.size(); ++i) {
-        ASSERT_EQ(rows[i].size(), 11u);
+        ASSERT_EQ(rows[i].size(), 12u);
         EXPECT_EQ(std::stoi(rows[i][0]), static_cast<int>(i));  // in rank order
-        const double acc = num(rows[i][8]);
+        EXPECT_EQ(rows[i][7], "");  // fashion_mlp has no dropout and --dropout was not given
+        const double acc = num(rows[i][9]);
         // Ranked by val_accuracy, best first; a diverged trial (no accuracy) after every other.
         if (std::isfinite(acc)) {
             EXPECT_LE(acc, previous) << "row " << i;
@@ -221,12 +224,12 @@ TEST_F(Tuning, TuneRanksByValidationAccuracyAndEvaluatesTheTestSetOnceForTheWinn
             previous = -INFINITY;
         }
         EXPECT_EQ(rows[i][4], "sgd");
-        EXPECT_EQ(rows[i][9], "1");
+        EXPECT_EQ(rows[i][10], "1");
     }
     // lr 10 ranks below every trial with a sane lr.
     EXPECT_EQ(num(rows[5][2]), 10.0) << r.output;
     EXPECT_EQ(num(rows[6][2]), 10.0) << r.output;
-    EXPECT_GT(num(rows[1][8]), 0.8) << r.output;  // the blobs are easy at a sane lr
+    EXPECT_GT(num(rows[1][9]), 0.8) << r.output;  // the blobs are easy at a sane lr
 
     // The test set: once, for the winner, and said so.
     EXPECT_EQ(count_of(r.output, "test_loss"), 1u) << r.output;
@@ -236,6 +239,35 @@ TEST_F(Tuning, TuneRanksByValidationAccuracyAndEvaluatesTheTestSetOnceForTheWinn
     EXPECT_NE(json.find("\"test_evaluated\": true"), std::string::npos) << json;
     EXPECT_EQ(json.find("\"test_accuracy\": null"), std::string::npos) << json;
     EXPECT_TRUE(fs::exists("t/tune_winner.ckpt"));
+}
+
+// samples/dropout_regression.nn on its 20 noisy training points overfits without dropout
+// (tests/e2e/dropout_demo_test.cpp): the same library, tuned over the rate alone, ranks 0.5 above 0.
+TEST_F(Tuning, TuneDropoutIsARunTimeAxisAndRanksTheRegularizedTrialFirst) {
+    const std::string data = std::string(NNC_SOURCE_DIR) + "/tests/e2e/data/";
+    const Result r = nnc::test::run_nnc("tune " + std::string(NNC_SOURCE_DIR) + "/samples/dropout_regression.nn --data " + data +
+                                        "dropout_train.csv --target y --val " + data + "dropout_test.csv --dropout 0,0.5 --seed 1 "
+                                        "--out d");
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto rows = read_csv("d/tune.csv");
+    ASSERT_EQ(rows.size(), 3u) << r.output;
+    ASSERT_EQ(rows[0][7], "dropout");
+    ASSERT_EQ(rows[0][8], "val_loss");
+    EXPECT_EQ(num(rows[1][7]), 0.5) << r.output;  // ranked by val_loss (real targets), lower first
+    EXPECT_EQ(num(rows[2][7]), 0.0) << r.output;
+    EXPECT_LT(num(rows[1][8]), num(rows[2][8])) << r.output;
+    EXPECT_NE(r.output.find("dropout=0.5"), std::string::npos) << r.output;
+    const std::string json = read_file("d/tune.json");
+    EXPECT_NE(json.find("\"dropout\": 0.5"), std::string::npos) << json;
+    EXPECT_EQ(json.find("not_tunable"), std::string::npos) << json;
+
+    // A rate outside [0, 1), and --dropout on a model without dropout, are refused before training.
+    Result bad = nnc::test::run_nnc("tune " + kLib + " --dropout 0.2,1 --validation 100");
+    EXPECT_EQ(bad.status, 1) << bad.output;
+    EXPECT_NE(bad.output.find("--dropout: 1 is out of range; each value must be in [0, 1)"), std::string::npos) << bad.output;
+    bad = nnc::test::run_nnc("tune " + kLib + " --dropout 0.2 --validation 100 --limit 200");
+    EXPECT_EQ(bad.status, 1) << bad.output;
+    EXPECT_NE(bad.output.find("has no dropout layers, so there is no rate to tune"), std::string::npos) << bad.output;
 }
 
 TEST_F(Tuning, TuneRejectsAMalformedRangeBeforeTraining) {
@@ -255,11 +287,11 @@ TEST_F(Tuning, TuneRejectsAMalformedRangeBeforeTraining) {
     EXPECT_FALSE(fs::exists("runs"));  // nothing written
 }
 
-TEST_F(Tuning, HelpListsEveryOptionAndDropoutAsNotTunable) {
+TEST_F(Tuning, HelpListsEveryOption) {
     const Result tune = nnc::test::run_nnc("tune --help");
     EXPECT_EQ(tune.status, 0) << tune.output;
     for (const char* flag : {"--lr", "--batch", "--optimizer", "--momentum", "--weight-decay", "--random", "--epochs", "--val",
-                             "--test", "--metric", "--out", "dropout"})
+                             "--test", "--metric", "--out", "--dropout"})
         EXPECT_NE(tune.output.find(flag), std::string::npos) << flag << "\n" << tune.output;
     const Result lr = nnc::test::run_nnc("lr-find --help");
     EXPECT_EQ(lr.status, 0) << lr.output;

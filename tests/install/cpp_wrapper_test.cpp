@@ -32,6 +32,20 @@ TEST(CppWrapper, SpecMatchesTheLibrary) {
     EXPECT_TRUE(w.trainable);
 }
 
+// fashion_mlp has no dropout: the wrapper reports none and turns the refusal into nnc::Error.
+TEST(CppWrapper, DropoutRatesOfAModelWithoutDropout) {
+    Mlp m;
+    EXPECT_EQ(m.num_dropouts(), 0);
+    try {
+        m.set_dropout_rate(0, 0.1);
+        FAIL() << "a rate for a layer that does not exist was accepted";
+    } catch (const nnc::Error& e) {
+        EXPECT_EQ(e.status(), NNC_ERR_INVALID_ARGUMENT);
+        EXPECT_NE(std::string(e.what()).find("has no dropout layers"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(m.dropout_info(0), nnc::Error);
+}
+
 TEST(CppWrapper, TypedPredictAgreesWithBatchForward) {
     Mlp m;
     m.init(7);

@@ -64,10 +64,10 @@ TEST_F(CheckpointTest, RoundTripRestoresParametersExactly) {
     // 8 + 4 + (4 + 15) + (4 + 15) + 8 + 4 + (4 + 9 + 4 + 16 + 48) + (4 + 7 + 4 + 8 + 12)
     size_t at = 8u + 4 + 19 + 19 + 8 + 4 + 81 + 35;
     EXPECT_EQ(u32(8 + 4 + 19 + 19 + 8), 2u);  // parameter count
-    ASSERT_EQ(u32(at), 4u);                   // section count
+    ASSERT_EQ(u32(at), 5u);                   // section count
     at += 4;
     std::vector<std::string> tags;
-    for (int s = 0; s < 4; ++s) {
+    for (int s = 0; s < 5; ++s) {
         const uint32_t n = u32(at);
         tags.emplace_back(bytes.begin() + static_cast<long>(at) + 4, bytes.begin() + static_cast<long>(at + 4 + n));
         at += 4 + n;
@@ -75,7 +75,7 @@ TEST_F(CheckpointTest, RoundTripRestoresParametersExactly) {
         if (tags.back() == "step_counter") EXPECT_EQ(length, 8);
         at += 8 + static_cast<size_t>(length);
     }
-    EXPECT_EQ(tags, (std::vector<std::string>{"optimizer", "train", "step_counter", "standardization"}));
+    EXPECT_EQ(tags, (std::vector<std::string>{"optimizer", "train", "step_counter", "standardization", "dropout_rates"}));
     EXPECT_EQ(at + 4, bytes.size());
 }
 

@@ -23,6 +23,8 @@ const char* const kAbi[] = {
     "nnc_optimizer_defaults", "nnc_dataset_add_target", "nnc_evaluate_tasks", "nnc_model_predict", "nnc_model_export_npz",
     "nnc_model_import_npz", "nnc_dataset_load_csv", "nnc_dataset_load_npy", "nnc_model_fit_standardization",
     "nnc_model_standardization", "nnc_write_array", "nnc_predict",
+    // ABI 5
+    "nnc_model_num_dropouts", "nnc_model_dropout_info", "nnc_model_set_dropout_rate",
 };
 
 class ModelLibrary : public ::testing::Test {

@@ -13,6 +13,7 @@ namespace {
 constexpr int kIn = 4;
 FakeModel current = FakeModel::classifier;
 int failures_left = 0;
+std::vector<float> seen_rates;
 
 template <FakeModel M>
 constexpr int outputs() { return M == FakeModel::classifier ? 3 : 2; }
@@ -126,21 +127,26 @@ bool inputs_conform(halide_buffer_t** b, int* N) {
 }
 
 // train_step(args): input (N, 4), target (N) int32 | (N, 2) float, weight, bias, seed (uint32*),
-//                   loss (0-d), loss_0 (0-d), prediction_0 (N, O), d_weight [4, O], d_bias [O]
+//                   dropout_rates [max(1, dropouts)], loss (0-d), loss_0 (0-d), prediction_0 (N, O),
+//                   d_weight [4, O], d_bias [O]
 template <FakeModel M>
 int fake_train_step(void** args) {
     auto** b = reinterpret_cast<halide_buffer_t**>(args);
     if (should_fail()) return -1;
     const int O = outputs<M>();
     int N = 0;
-    if (!inputs_conform<M>(b, &N) || args[4] == nullptr || !conforms(b[5], {}, halide_type_float) ||
-        !conforms(b[6], {}, halide_type_float) || !conforms(b[7], {O, N}, halide_type_float) ||
-        !conforms(b[8], {O, kIn}, halide_type_float) || !conforms(b[9], {O}, halide_type_float)) {
+    const int rates = M == FakeModel::classifier ? 2 : 1;
+    if (!inputs_conform<M>(b, &N) || args[4] == nullptr || !conforms(b[5], {rates}, halide_type_float) ||
+        !conforms(b[6], {}, halide_type_float) || !conforms(b[7], {}, halide_type_float) ||
+        !conforms(b[8], {O, N}, halide_type_float) || !conforms(b[9], {O, kIn}, halide_type_float) ||
+        !conforms(b[10], {O}, halide_type_float)) {
         return -2;
     }
-    const double loss = loss_and_grads<M>(b[0], b[1], b[2], b[3], N, b[7], b[8], b[9]);
-    *reinterpret_cast<float*>(b[5]->host) = static_cast<float>(loss);
+    const float* r = reinterpret_cast<const float*>(b[5]->host);
+    seen_rates.assign(r, r + rates);
+    const double loss = loss_and_grads<M>(b[0], b[1], b[2], b[3], N, b[8], b[9], b[10]);
     *reinterpret_cast<float*>(b[6]->host) = static_cast<float>(loss);
+    *reinterpret_cast<float*>(b[7]->host) = static_cast<float>(loss);
     return 0;
 }
 
@@ -216,6 +222,11 @@ nnc_model_desc make_descriptor(FakeModel which) {
     d.epochs = 3;
     d.validation = 100;
     d.seed = 42;
+    static const nnc_dropout_desc dropouts[2] = {{"drop_a", 0.5}, {"drop_b", 0.25}};
+    if (classes) {  // the constrained model shares the classifier's pipelines
+        d.num_dropouts = 2;
+        d.dropouts = dropouts;
+    }
     return d;
 }
 
@@ -224,6 +235,8 @@ nnc_model_desc make_descriptor(FakeModel which) {
 void use_fake_model(FakeModel which) { current = which; }
 
 void fail_next_pipeline_calls(int n) { failures_left = n; }
+
+std::vector<float> last_dropout_rates() { return seen_rates; }
 
 extern "C" const nnc_model_desc* nnc_model_descriptor(void) {
     static const nnc_model_desc classifier = make_descriptor(FakeModel::classifier);

@@ -117,6 +117,12 @@ typedef struct nnc_device_kernels {
     nnc_pipeline_fn grad_sumsq;
 } nnc_device_kernels;
 
+/* ABI 5: a dropout layer, whose rate train_step reads at run time (nnc_model_set_dropout_rate). */
+typedef struct nnc_dropout_desc {
+    const char* name;               /* the layer's name in the .nn file */
+    double rate;                    /* the rate the .nn file declares: the model's default */
+} nnc_dropout_desc;
+
 typedef struct nnc_model_desc {
     int abi_version;                /* NNC_ABI_VERSION of the generator */
     const char* model_name;
@@ -143,6 +149,7 @@ typedef struct nnc_model_desc {
     nnc_pipeline_fn evaluate;
     /* Training mode (batch statistics, dropout drawn from seed).
      * train_step(args): input, targets[0..T), params[0..P), seed (uint32 scalar),
+     *                   dropout_rates (float32, max(1, num_dropouts): rate k for dropouts[k]),
      *                   loss (0-d), losses[0..L), predictions[0..L), grads[0..num_trainable),
      *                   new states[num_trainable..P) */
     nnc_pipeline_fn train_step;
@@ -177,6 +184,10 @@ typedef struct nnc_model_desc {
 
     /* ABI 5: see nnc_device_kernels */
     nnc_device_kernels device_kernels;
+
+    /* ABI 5: the dropout layers in graph order (train_step's dropout_rates follow this order) */
+    int num_dropouts;
+    const nnc_dropout_desc* dropouts;
 } nnc_model_desc;
 
 const nnc_model_desc* nnc_model_descriptor(void);

@@ -23,7 +23,8 @@ extern "C" {
                             3: state parameters, int32 inputs, several targets and losses, CSV and .npy
                                data, standardization, prediction, .npz, resume;
                             4: divergence policy (rollback), per-tensor gradient norms and update ratios;
-                            5: device-resident training on GPU targets (optimizer kernels in model.so) */
+                            5: device-resident training on GPU targets (optimizer kernels in model.so),
+                               dropout rates set at run time (nnc_model_set_dropout_rate) */
 
 typedef enum nnc_status {
     NNC_OK = 0,
@@ -140,6 +141,14 @@ nnc_status nnc_model_train_step_multi(nnc_model* model, const void* input, const
  * compute_gradients/train_step; setting it replays the same masks (checkpoints save it). */
 uint64_t nnc_model_step_counter(const nnc_model* model);
 nnc_status nnc_model_set_step_counter(nnc_model* model, uint64_t counter);
+/* ABI 5: the dropout layers, in graph order. Their rates are values the training step reads at
+ * every call (inference never drops): setting one takes effect at the next step, without
+ * rebuilding. `rate` (may be NULL) is the current rate, `declared_rate` the .nn file's. A rate
+ * must be in [0, 1); 0 turns the layer off (exactly the identity). Checkpoints save the rates. */
+int nnc_model_num_dropouts(const nnc_model* model);
+nnc_status nnc_model_dropout_info(const nnc_model* model, int index, const char** name, double* rate,
+                                  double* declared_rate);
+nnc_status nnc_model_set_dropout_rate(nnc_model* model, int index, double rate);
 nnc_status nnc_model_set_optimizer(nnc_model* model, const nnc_optimizer_config* config);
 nnc_status nnc_model_get_optimizer(const nnc_model* model, nnc_optimizer_config* config);
 /* Threads for the parameter update, gradient norms and clipping of large models (0: this
@@ -147,8 +156,8 @@ nnc_status nnc_model_get_optimizer(const nnc_model* model, nnc_optimizer_config*
 nnc_status nnc_model_set_threads(nnc_model* model, int threads);
 
 /* ---- checkpoints ---- */
-/* Weights, optimizer state, where training stands (for nnc_train's resume), the step counter and
- * the standardization statistics. Writes atomically (temporary file, fsync, rename): an
+/* Weights, optimizer state, where training stands (for nnc_train's resume), the step counter, the
+ * dropout rates and the standardization statistics. Writes atomically (temporary file, fsync, rename): an
  * interrupted save never leaves a partial file. */
 nnc_status nnc_model_save(const nnc_model* model, const char* path);
 /* Fails without changing the model if the file is malformed or does not match its parameters.

@@ -115,6 +115,11 @@ struct ParamInfo {
     bool trainable = true;
 };
 
+struct DropoutInfo {
+    std::string name;
+    double rate = 0, declared_rate = 0;  // current, and the .nn file's
+};
+
 struct Evaluation {
     double loss = 0, accuracy = 0;  // accuracy is NaN without class targets
 };
@@ -191,6 +196,17 @@ public:
     }
 
     void set_optimizer(const nnc_optimizer_config& config) { check(nnc_model_set_optimizer(m_, &config)); }
+
+    // Dropout rates, read by every training step (0 turns a layer off; inference never drops).
+    int num_dropouts() const { return nnc_model_num_dropouts(m_); }
+    DropoutInfo dropout_info(int index) const {
+        const char* name = nullptr;
+        DropoutInfo d;
+        check(nnc_model_dropout_info(m_, index, &name, &d.rate, &d.declared_rate));
+        d.name = name;
+        return d;
+    }
+    void set_dropout_rate(int index, double rate) { check(nnc_model_set_dropout_rate(m_, index, rate)); }
 
     // The .nn file's train section (the optimizer is also installed, as nnc train does).
     TrainOptions default_train_options() {
