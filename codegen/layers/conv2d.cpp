@@ -3,8 +3,10 @@
 // Halide: x(x, y, c, n), w(kx, ky, c, f), y(x, y, f, n).
 // The input is padded once into its own Func so the product reads it without bounds tests.
 // Backward is hand-written: d_input gathers from the output gradient (a stride-s convolution
-// scatters, which schedules badly), and d_weight reduces 16 lanes of x at once before summing
-// them, so the long reduction over (N, Ho, Wo) vectorizes.
+// scatters, which schedules badly), and d_weight is a product over the output positions with
+// vectors along the filters (the output gradient transposed once), as in a matrix product.
+#include <algorithm>
+
 #include "codegen/layer_registry.h"
 #include "codegen/layers/window.h"
 
@@ -12,8 +14,6 @@ namespace nnc::codegen {
 namespace {
 
 using namespace Halide;
-
-constexpr int kLanes = 16;  // d_weight's partial sums along x
 
 class Conv2d final : public Layer {
 public:
@@ -90,7 +90,7 @@ public:
         const int pd = static_cast<int>(w.pad);
         const int filters = static_cast<int>(node.shape.dims[0]);
         const int ho = static_cast<int>(node.shape.dims[1]), wo = static_cast<int>(node.shape.dims[2]);
-        Var x("x"), y("y"), c("c"), f("f"), n("n"), v("v"), kx("kx"), ky("ky");
+        Var x("x"), y("y"), c("c"), f("f"), n("n"), kx("kx"), ky("ky");
         Gradients g;
 
         // The output gradient, zero outside (Ho, Wo): both gathers below read past its edges.
@@ -107,25 +107,27 @@ public:
         dx(x, y, c, n) += select(hit, dyz(ox / s, oy / s, r.z, n), zero_of(ctx.type)) * p[0].func(r.x, r.y, c, r.z);
         g.d_inputs.push_back(dx);
 
-        // d_weight: kLanes partial sums along the output's x, then their sum.
-        const int x_blocks = (wo + kLanes - 1) / kLanes;
+        // d_weight as a matrix product over the (x, y, n) output positions, with the filters
+        // contiguous: dyT(f, x, y, n), the output gradient transposed (a copy the size of dy), times
+        // the padded input's taps, gives d_weight_t(f, kx, ky, c). Vectors run along the filters, so
+        // the reduction covers exactly the output positions (vectors along x wasted up to half their
+        // lanes on 7x7 and 8x8 images) and each input value is one broadcast for a whole tile.
         Func pad = ctx.saved_or(node, "padded", [&] { return padded(ctx, node, in[0], w); });
-        RDom rr(0, x_blocks, 0, ho, 0, ctx.batch, "r_pos");
-        Expr px = rr.x * kLanes + v;
-        Func part(ctx.func_name(node, "d_weight_lanes"));
-        part(v, kx, ky, c, f) = zero_of(ctx.type);
-        part(v, kx, ky, c, f) += pad(px * s + kx * d, rr.y * s + ky * d, c, rr.z) * dyz(px, rr.y, f, rr.z);
-        RDom lanes(0, kLanes, "r_lane");
+        Func dyt(ctx.func_name(node, "d_out_t"));
+        dyt(f, x, y, n) = dyz(x, y, f, n);
+        RDom rr(0, wo, 0, ho, 0, ctx.batch, "r_pos");
+        Func dwt(ctx.func_name(node, "d_weight_t"));
+        dwt(f, kx, ky, c) = zero_of(ctx.type);
+        dwt(f, kx, ky, c) += dyt(f, rr.x, rr.y, rr.z) * pad(rr.x * s + kx * d, rr.y * s + ky * d, c, rr.z);
         Func dw(ctx.func_name(node, "d_weight"));
-        dw(kx, ky, c, f) = zero_of(ctx.type);
-        dw(kx, ky, c, f) += part(lanes, kx, ky, c, f);
+        dw(kx, ky, c, f) = dwt(f, kx, ky, c);
         g.d_params.push_back(dw);
 
-        if (p.size() > 1) {
+        if (p.size() > 1) {  // summed along the filters' vectors of the same transposed gradient
             RDom ro(0, wo, 0, ho, 0, ctx.batch, "r_out");
             Func db(ctx.func_name(node, "d_bias"));
             db(f) = zero_of(ctx.type);
-            db(f) += dy(ro.x, ro.y, f, ro.z);
+            db(f) += dyt(f, ro.x, ro.y, ro.z);
             g.d_params.push_back(db);
         }
         return g;
@@ -136,7 +138,7 @@ public:
         const int filters = static_cast<int>(node.shape.dims[0]);
         const int c_in = static_cast<int>(in[0].dims[0]);
         const int k = static_cast<int>(window(node).kernel);
-        Var x("x"), y("y"), f("f"), c("c"), n("n"), v("v"), kx("kx"), ky("ky");
+        Var x("x"), y("y"), f("f"), c("c"), n("n"), kx("kx"), ky("ky");
         // f(x, y, ch, n) += window products over 3 RVars, for the output (ch = filters) and the
         // input gradient (ch = input channels) alike. Register tiles: one vector of x by `rows`
         // rows by `chans` channels accumulate in an intermediate computed per tile, with the whole
@@ -172,21 +174,39 @@ public:
         const int ho = static_cast<int>(node.shape.dims[1]), wo = static_cast<int>(node.shape.dims[2]);
         if (Func out = ctx.find(node.name + "__fwd"); out.defined()) window_product(out, filters, wo, ho);
         if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) window_product(dx, c_in, w_in, h_in);
-        // d_weight's lanes: every tap of two filters for one channel accumulates in registers
-        // over the whole (x blocks, rows, batch) reduction; each input vector read serves both.
-        if (Func part = ctx.find(node.name + "__d_weight_lanes"); part.defined()) {
-            Var fo("fo"), fi("fi");
-            const int fs = filters >= 2 ? 2 : filters;
-            Func tile = part.in();
+        // d_weight_t(f, kx, ky, c): register tiles of `fv` vectors of filters x every tap x `cs`
+        // channels (at most 28 accumulators of the 32 vector registers), the whole reduction over
+        // the output positions inside each tile; per position, fv vector loads of the transposed
+        // gradient and one broadcast input value per tap and channel. Tiles in parallel over
+        // (filter blocks, channel blocks).
+        if (Func dwt = ctx.find(node.name + "__d_weight_t"); dwt.defined()) {
+            const int taps = k * k;
+            const int fv = filters >= 2 * vec ? 2 : 1;
+            const int fw = filters >= vec ? fv * vec : filters;  // the tile's filters
+            const int vw = std::min(vec, fw);
+            const int limit = std::max(1, std::min(c_in, 28 / (fv * taps)));
+            int cs = limit;  // a divisor of c_in when one is near the limit: no overlapping tiles
+            for (int q = limit; q * 2 > limit; --q)
+                if (c_in % q == 0) {
+                    cs = q;
+                    break;
+                }
+            Var fo("fo"), fi("fi"), co("co"), ci("ci"), t("t");
+            Func tile = dwt.in();
             tile.compute_root()
-                .split(f, fo, fi, fs, TailStrategy::ShiftInwards)
-                .reorder(v, kx, ky, fi, c, fo)
-                .vectorize(v)
-                .parallel(fo);
-            part.compute_at(tile, c).vectorize(v).unroll(kx).unroll(ky).unroll(f);
-            const std::vector<RVar> r = part.rvars(0);
-            part.update(0).reorder(v, kx, ky, f, r[0], r[1], r[2]).vectorize(v).unroll(kx).unroll(ky).unroll(f);
-            ctx.claim(part);
+                .split(f, fo, fi, fw, TailStrategy::ShiftInwards)
+                .split(c, co, ci, cs, TailStrategy::ShiftInwards)
+                .reorder(fi, kx, ky, ci, fo, co)
+                .vectorize(fi, vw)
+                .fuse(fo, co, t)
+                .parallel(t);
+            dwt.compute_at(tile, t).vectorize(f, vw).unroll(f).unroll(kx).unroll(ky).unroll(c);
+            const std::vector<RVar> r = dwt.rvars(0);
+            Stage u = dwt.update(0);
+            u.reorder(f, kx, ky, c, r[0], r[1], r[2]).vectorize(f, vw).unroll(f).unroll(kx).unroll(c);
+            // Kernels above 5x5 have more taps than registers: their rows stay a loop.
+            if (fv * taps <= 28) u.unroll(ky);
+            ctx.claim(dwt);
             ctx.claim(tile);
         }
     }
