@@ -6,6 +6,8 @@
 // scatters, which schedules badly), and d_weight is a product over the output positions with
 // vectors along the filters (the output gradient transposed once), as in a matrix product.
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "codegen/layer_registry.h"
 #include "codegen/layers/window.h"
@@ -99,12 +101,33 @@ public:
                                  dy(clamp(x, 0, wo - 1), clamp(y, 0, ho - 1), f, n), zero_of(ctx.type));
 
         // d_input(x, y, c) = sum over taps and filters of the outputs whose window covered x, y.
-        RDom r(0, k, 0, k, 0, filters, "r_tap");
-        Expr ox = x + pd - r.x * d, oy = y + pd - r.y * d;
-        Expr hit = s == 1 ? Expr(true) : (ox % s == 0 && oy % s == 0);
         Func dx(ctx.func_name(node, "d_input"));
-        dx(x, y, c, n) = zero_of(ctx.type);
-        dx(x, y, c, n) += select(hit, dyz(ox / s, oy / s, r.z, n), zero_of(ctx.type)) * p[0].func(r.x, r.y, c, r.z);
+        if (s == 1) {
+            RDom r(0, k, 0, k, 0, filters, "r_tap");
+            dx(x, y, c, n) = zero_of(ctx.type);
+            dx(x, y, c, n) += dyz(x + pd - r.x * d, y + pd - r.y * d, r.z, n) * p[0].func(r.x, r.y, c, r.z);
+        } else {
+            // Stride s: one product per phase (x mod s, y mod s) of the input, over only the taps
+            // that hit it, on the phase's grid (x = s xq + px), so its reads of the output gradient
+            // are contiguous; testing every tap and dividing vector indices cost 4x the work and
+            // gathers. The phases interleave into d_input.
+            std::vector<Expr> phase_values;
+            for (int py = 0; py < s; ++py)
+                for (int px = 0; px < s; ++px) {
+                    Func ph(ctx.func_name(node, "d_input_p" + std::to_string(py * s + px)));
+                    ph(x, y, c, n) = zero_of(ctx.type);
+                    const Taps tx = taps_hitting(px, pd, k, s, d), ty = taps_hitting(py, pd, k, s, d);
+                    if (tx.count > 0 && ty.count > 0) {
+                        RDom r(0, tx.count, 0, ty.count, 0, filters, "r_tap");
+                        Expr tap_x = tx.first + tx.step * r.x, tap_y = ty.first + ty.step * r.y;
+                        // (p + pd - tap d) is a multiple of s: the division is exact.
+                        ph(x, y, c, n) += dyz(x + (px + pd - tap_x * d) / s, y + (py + pd - tap_y * d) / s, r.z, n) *
+                                          p[0].func(tap_x, tap_y, c, r.z);
+                    }
+                    phase_values.push_back(ph(x / s, y / s, c, n));
+                }
+            dx(x, y, c, n) = mux((y % s) * s + x % s, phase_values);
+        }
         g.d_inputs.push_back(dx);
 
         // d_weight as a matrix product over the (x, y, n) output positions, with the filters
@@ -173,7 +196,36 @@ public:
         const int h_in = static_cast<int>(in[0].dims[1]), w_in = static_cast<int>(in[0].dims[2]);
         const int ho = static_cast<int>(node.shape.dims[1]), wo = static_cast<int>(node.shape.dims[2]);
         if (Func out = ctx.find(node.name + "__fwd"); out.defined()) window_product(out, filters, wo, ho);
-        if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) window_product(dx, c_in, w_in, h_in);
+        const int s = static_cast<int>(window(node).stride);
+        if (s == 1) {
+            if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) window_product(dx, c_in, w_in, h_in);
+        } else if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) {
+            for (int q = 0; q < s * s; ++q) {
+                Func ph = ctx.find(node.name + "__d_input_p" + std::to_string(q));
+                if (!ph.defined()) continue;
+                if (ph.num_update_definitions() > 0) {
+                    window_product(ph, c_in, (w_in + s - 1) / s, (h_in + s - 1) / s);
+                } else {
+                    ph.compute_root().vectorize(ph.args()[0], vec, TailStrategy::GuardWithIf).parallel(ph.args()[3]);
+                    ctx.claim(ph);
+                }
+            }
+            // Interleaving: from x = 0 (bound), x = s xo + xi with xi unrolled makes each phase's
+            // index and x mod s constants, so every phase is read as dense vectors.
+            Var xo("xo"), xi("xi");
+            const std::vector<Var> a = dx.args();
+            dx.compute_root()
+                .bound(a[0], 0, w_in)
+                .bound(a[1], 0, h_in)
+                .split(a[0], xo, xi, s, TailStrategy::GuardWithIf)
+                .split(a[1], a[1], Var("yi"), s, TailStrategy::GuardWithIf)
+                .reorder(xi, xo, Var("yi"), a[1], a[2], a[3])
+                .vectorize(xo, vec, TailStrategy::GuardWithIf)
+                .unroll(xi)
+                .unroll(Var("yi"))
+                .parallel(a[3]);
+            ctx.claim(dx);
+        }
         // d_weight_t(f, kx, ky, c): register tiles of `fv` vectors of filters x every tap x `cs`
         // channels (at most 28 accumulators of the 32 vector registers), the whole reduction over
         // the output positions inside each tile; per position, fv vector loads of the transposed
@@ -212,6 +264,22 @@ public:
     }
 
 private:
+    // The kernel taps t (first + step j, j < count) that land on input phase p of a stride-s
+    // window: (p + pad - t dilation) divisible by s. They form an arithmetic progression.
+    struct Taps {
+        int first = 0, step = 1, count = 0;
+    };
+    static Taps taps_hitting(int phase, int pad, int k, int s, int d) {
+        std::vector<int> hit;
+        for (int t = 0; t < k; ++t)
+            if (((phase + pad - t * d) % s + s) % s == 0) hit.push_back(t);
+        Taps taps;
+        taps.count = static_cast<int>(hit.size());
+        if (!hit.empty()) taps.first = hit[0];
+        if (hit.size() > 1) taps.step = hit[1] - hit[0];
+        return taps;
+    }
+
     static Window window(const dsl::Node& node) {
         Window w;
         window_from_attrs(node.attrs, &w);
