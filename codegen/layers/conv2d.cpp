@@ -80,6 +80,16 @@ public:
         Var x("x"), y("y"), f("f"), n("n");
         RDom r(0, k, 0, k, 0, c_in, "r_win");
         Func out(ctx.func_name(node, "fwd"));
+        if (narrow(static_cast<int>(node.shape.dims[2]))) {
+            // Vectors along the filters (see narrow()): the product transposed, then put back.
+            Func wt(ctx.func_name(node, "weight_t"));
+            wt(f, x, y, n) = p[0].func(x, y, n, f);  // (f, kx, ky, c)
+            Func ot(ctx.func_name(node, "fwd_t"));
+            ot(f, x, y, n) = p.size() > 1 ? Expr(p[1].func(f)) : zero_of(ctx.type);
+            ot(f, x, y, n) += wt(f, r.x, r.y, r.z) * pad(x * s + r.x * d, y * s + r.y * d, r.z, n);
+            out(x, y, f, n) = ot(f, x, y, n);
+            return out;
+        }
         out(x, y, f, n) = p.size() > 1 ? Expr(p[1].func(f)) : zero_of(ctx.type);
         out(x, y, f, n) += pad(x * s + r.x * d, y * s + r.y * d, r.z, n) * p[0].func(r.x, r.y, r.z, f);
         return out;
@@ -102,7 +112,16 @@ public:
 
         // d_input(x, y, c) = sum over taps and filters of the outputs whose window covered x, y.
         Func dx(ctx.func_name(node, "d_input"));
-        if (s == 1) {
+        const int w_in = static_cast<int>(in[0].shape.dims[2]);
+        if (s == 1 && narrow(w_in)) {  // vectors along the input channels, as the forward's
+            RDom r(0, k, 0, k, 0, filters, "r_tap");
+            Func wt(ctx.func_name(node, "weight_t_in"));
+            wt(c, x, y, f) = p[0].func(x, y, c, f);  // (c, kx, ky, f)
+            Func dxt(ctx.func_name(node, "d_input_t"));
+            dxt(c, x, y, n) = zero_of(ctx.type);
+            dxt(c, x, y, n) += wt(c, r.x, r.y, r.z) * dyz(x + pd - r.x * d, y + pd - r.y * d, r.z, n);
+            dx(x, y, c, n) = dxt(c, x, y, n);
+        } else if (s == 1) {
             RDom r(0, k, 0, k, 0, filters, "r_tap");
             dx(x, y, c, n) = zero_of(ctx.type);
             dx(x, y, c, n) += dyz(x + pd - r.x * d, y + pd - r.y * d, r.z, n) * p[0].func(r.x, r.y, c, r.z);
@@ -195,9 +214,40 @@ public:
         };
         const int h_in = static_cast<int>(in[0].dims[1]), w_in = static_cast<int>(in[0].dims[2]);
         const int ho = static_cast<int>(node.shape.dims[1]), wo = static_cast<int>(node.shape.dims[2]);
-        if (Func out = ctx.find(node.name + "__fwd"); out.defined()) window_product(out, filters, wo, ho);
+        // The narrow forms: ch(ch, x, y, n) with `ch` contiguous; tiles of up to 2 vectors of
+        // channels x a whole image row in registers (at most 16 accumulators), the reduction
+        // (taps, then channels) inside: per step, the channels' weight vectors and one broadcast
+        // input value per column. In parallel over (rows, batch).
+        auto channel_product = [&](Func ot, int channels, int width) {
+            const std::vector<Var> a = ot.args();
+            const int cv = channels >= 2 * vec ? 2 : 1;
+            const int cw = channels >= vec ? cv * vec : channels;
+            const int vw = std::min(vec, cw);
+            Var o("o"), i("i"), xo("xo"), xi("xi"), t("t");
+            Func tile = ot.in();
+            tile.compute_root()
+                .split(a[0], o, i, cw, TailStrategy::ShiftInwards)
+                .split(a[1], xo, xi, width, TailStrategy::ShiftInwards)  // a constant row for registers
+                .reorder(i, xi, o, xo, a[2], a[3])
+                .vectorize(i, vw)
+                .fuse(a[2], a[3], t)
+                .parallel(t);
+            ot.compute_at(tile, o).vectorize(a[0], vw).unroll(a[0]).unroll(a[1]);
+            const std::vector<RVar> r = ot.rvars(0);
+            Stage u = ot.update(0);
+            u.reorder(a[0], a[1], a[2], r[0], r[1], r[2]).vectorize(a[0], vw).unroll(a[0]).unroll(a[1]);
+            ctx.claim(ot);
+            ctx.claim(tile);
+        };
+        if (Func ot = ctx.find(node.name + "__fwd_t"); ot.defined()) {
+            channel_product(ot, filters, wo);
+        } else if (Func out = ctx.find(node.name + "__fwd"); out.defined()) {
+            window_product(out, filters, wo, ho);
+        }
         const int s = static_cast<int>(window(node).stride);
-        if (s == 1) {
+        if (Func dxt = ctx.find(node.name + "__d_input_t"); dxt.defined()) {
+            channel_product(dxt, c_in, w_in);
+        } else if (s == 1) {
             if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) window_product(dx, c_in, w_in, h_in);
         } else if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) {
             for (int q = 0; q < s * s; ++q) {
@@ -279,6 +329,10 @@ private:
         if (hit.size() > 1) taps.step = hit[1] - hit[0];
         return taps;
     }
+
+    // Images at most 8 wide fill at most half of a 16-float vector along x: their forward and
+    // (stride 1) input-gradient products vectorize along the channels instead.
+    static bool narrow(int width) { return width <= 8; }
 
     static Window window(const dsl::Node& node) {
         Window w;
