@@ -3,8 +3,10 @@
 // Halide: x(x, y, c, n), w(kx, ky, c, f), y(x, y, f, n).
 // The input is padded once into its own Func so the product reads it without bounds tests.
 // Backward is hand-written: d_input gathers from the output gradient (a stride-s convolution
-// scatters, which schedules badly), and d_weight is a product over the output positions with
-// vectors along the filters (the output gradient transposed once), as in a matrix product.
+// scatters, which schedules badly; stride > 1 splits it by input phase), and d_weight is a
+// product over the output positions with vectors along the filters (the output gradient
+// transposed once), as in a matrix product. Images at most 8 wide vectorize their forward and
+// input gradient along the channels too (narrow()).
 #include <algorithm>
 #include <string>
 #include <vector>
