@@ -106,41 +106,6 @@ bool schedule_gpu_window_product(ScheduleContext& ctx, Func f, int channels) {
     return true;
 }
 
-bool schedule_gpu_weight_gradient(ScheduleContext& ctx, Func part, int kernel, int channels, int filters) {
-    const std::vector<Var> a = part.args();  // (v, kx, ky, c, f)
-    if (a.size() != 5 || part.num_update_definitions() != 1 || part.rvars(0).size() != 3) return false;
-    const int unroll = filters % 8 == 0 ? 8 : filters % 4 == 0 ? 4 : filters % 2 == 0 ? 2 : 1;
-    const int chans = std::min(channels, 32);  // threads per block: lanes x chans <= 512
-    const std::string tag = part.name();
-    Var n(tag + "_n"), co(tag + "_co"), ci(tag + "_ci"), fo(tag + "_fo"), fi(tag + "_fi");
-    Func per_sample = part.update(0).rfactor(part.rvars(0)[2], n);
-    Func tile = per_sample.in();
-    tile.compute_root()
-        .bound(a[1], 0, kernel)  // the taps are unrolled: their extent must be a constant
-        .bound(a[2], 0, kernel)
-        .split(a[3], co, ci, chans, TailStrategy::GuardWithIf)
-        .split(a[4], fo, fi, unroll, TailStrategy::GuardWithIf)
-        .reorder(a[1], a[2], fi, a[0], ci, co, fo, n)
-        .unroll(a[1])
-        .unroll(a[2])
-        .unroll(fi)
-        .fuse(co, fo, fo)
-        .gpu_blocks(fo, n)
-        .gpu_threads(a[0], ci);
-    per_sample.compute_at(tile, a[0]).unroll(a[1]).unroll(a[2]).unroll(a[4]);
-    const std::vector<RVar> r = per_sample.rvars(0);  // (x blocks, rows)
-    per_sample.update(0)
-        .reorder(a[1], a[2], a[4], r[0], r[1], a[0], a[3], n)
-        .unroll(a[1])
-        .unroll(a[2])
-        .unroll(a[4]);
-    part.compute_root();
-    tile_stage(part, a, tag);
-    tile_stage(part.update(0), pure_dims(part, 0), tag + "_u0");
-    ctx.claim(part);
-    return true;
-}
-
 bool schedule_gpu_transposed_weight_gradient(ScheduleContext& ctx, Func dwt, int kernel, int channels, int filters) {
     const std::vector<Var> a = dwt.args();  // (f, kx, ky, c)
     if (a.size() != 4 || dwt.num_update_definitions() != 1 || dwt.rvars(0).size() != 3) return false;

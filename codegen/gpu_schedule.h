@@ -27,15 +27,11 @@ std::string schedule_for_gpu(const std::map<std::string, Halide::Func>& funcs, c
 // wrapper that stores it; returns false (and schedules nothing) when f does not have that form.
 bool schedule_gpu_window_product(ScheduleContext& ctx, Halide::Func f, int channels);
 
-// A convolution's weight gradient in lanes, part(v, kx, ky, c, f) += (over x blocks, rows and
-// the batch), on a GPU: split per sample (rfactor), each thread one (lane, channel) of one
-// sample accumulating every tap of `unroll` filters in registers, so each input value it loads
-// serves all the filters and each output gradient all the taps (`kernel` x `kernel` taps); then
-// a short sum over the batch. Returns false (and schedules nothing) when `part` does not have that form.
-bool schedule_gpu_weight_gradient(ScheduleContext& ctx, Halide::Func part, int kernel, int channels, int filters);
-
-// The same for the weight gradient in filter-major form, dwt(f, kx, ky, c) += (over x, y and
-// the batch): per sample, each thread one channel and `unroll` filters by every tap.
+// A convolution's weight gradient in filter-major form, dwt(f, kx, ky, c) += (over x, y and the
+// batch), on a GPU: split per sample (rfactor), each thread one channel of one sample
+// accumulating every tap (`kernel` x `kernel`) of up to 8 filters in registers, so each input
+// value it loads serves all the filters and each output gradient all the taps; then a short sum
+// over the batch. Returns false (and schedules nothing) when dwt does not have that form.
 bool schedule_gpu_transposed_weight_gradient(ScheduleContext& ctx, Halide::Func dwt, int kernel, int channels,
                                               int filters);
 

@@ -3,8 +3,14 @@
 // Halide: x(x, y, c, n), w(kx, ky, c, f), y(x, y, f, n).
 // The input is padded once into its own Func so the product reads it without bounds tests.
 // Backward is hand-written: d_input gathers from the output gradient (a stride-s convolution
-// scatters, which schedules badly), and d_weight reduces 16 lanes of x at once before summing
-// them, so the long reduction over (N, Ho, Wo) vectorizes.
+// scatters, which schedules badly; stride > 1 splits it by input phase), and d_weight is a
+// product over the output positions with vectors along the filters (the output gradient
+// transposed once), as in a matrix product. Images at most 8 wide vectorize their forward and
+// input gradient along the channels too (narrow()).
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "codegen/gpu_schedule.h"
 #include "codegen/layer_registry.h"
 #include "codegen/layers/window.h"
@@ -13,8 +19,6 @@ namespace nnc::codegen {
 namespace {
 
 using namespace Halide;
-
-constexpr int kLanes = 16;  // d_weight's partial sums along x
 
 class Conv2d final : public Layer {
 public:
@@ -79,6 +83,16 @@ public:
         Var x("x"), y("y"), f("f"), n("n");
         RDom r(0, k, 0, k, 0, c_in, "r_win");
         Func out(ctx.func_name(node, "fwd"));
+        if (narrow(static_cast<int>(node.shape.dims[2]))) {
+            // Vectors along the filters (see narrow()): the product transposed, then put back.
+            Func wt(ctx.func_name(node, "weight_t"));
+            wt(f, x, y, n) = p[0].func(x, y, n, f);  // (f, kx, ky, c)
+            Func ot(ctx.func_name(node, "fwd_t"));
+            ot(f, x, y, n) = p.size() > 1 ? Expr(p[1].func(f)) : zero_of(ctx.type);
+            ot(f, x, y, n) += wt(f, r.x, r.y, r.z) * pad(x * s + r.x * d, y * s + r.y * d, r.z, n);
+            out(x, y, f, n) = ot(f, x, y, n);
+            return out;
+        }
         out(x, y, f, n) = p.size() > 1 ? Expr(p[1].func(f)) : zero_of(ctx.type);
         out(x, y, f, n) += pad(x * s + r.x * d, y * s + r.y * d, r.z, n) * p[0].func(r.x, r.y, r.z, f);
         return out;
@@ -91,7 +105,7 @@ public:
         const int pd = static_cast<int>(w.pad);
         const int filters = static_cast<int>(node.shape.dims[0]);
         const int ho = static_cast<int>(node.shape.dims[1]), wo = static_cast<int>(node.shape.dims[2]);
-        Var x("x"), y("y"), c("c"), f("f"), n("n"), v("v"), kx("kx"), ky("ky");
+        Var x("x"), y("y"), c("c"), f("f"), n("n"), kx("kx"), ky("ky");
         Gradients g;
 
         // The output gradient, zero outside (Ho, Wo): both gathers below read past its edges.
@@ -100,33 +114,65 @@ public:
                                  dy(clamp(x, 0, wo - 1), clamp(y, 0, ho - 1), f, n), zero_of(ctx.type));
 
         // d_input(x, y, c) = sum over taps and filters of the outputs whose window covered x, y.
-        RDom r(0, k, 0, k, 0, filters, "r_tap");
-        Expr ox = x + pd - r.x * d, oy = y + pd - r.y * d;
-        Expr hit = s == 1 ? Expr(true) : (ox % s == 0 && oy % s == 0);
         Func dx(ctx.func_name(node, "d_input"));
-        dx(x, y, c, n) = zero_of(ctx.type);
-        dx(x, y, c, n) += select(hit, dyz(ox / s, oy / s, r.z, n), zero_of(ctx.type)) * p[0].func(r.x, r.y, c, r.z);
+        const int w_in = static_cast<int>(in[0].shape.dims[2]);
+        if (s == 1 && narrow(w_in)) {  // vectors along the input channels, as the forward's
+            RDom r(0, k, 0, k, 0, filters, "r_tap");
+            Func wt(ctx.func_name(node, "weight_t_in"));
+            wt(c, x, y, f) = p[0].func(x, y, c, f);  // (c, kx, ky, f)
+            Func dxt(ctx.func_name(node, "d_input_t"));
+            dxt(c, x, y, n) = zero_of(ctx.type);
+            dxt(c, x, y, n) += wt(c, r.x, r.y, r.z) * dyz(x + pd - r.x * d, y + pd - r.y * d, r.z, n);
+            dx(x, y, c, n) = dxt(c, x, y, n);
+        } else if (s == 1) {
+            RDom r(0, k, 0, k, 0, filters, "r_tap");
+            dx(x, y, c, n) = zero_of(ctx.type);
+            dx(x, y, c, n) += dyz(x + pd - r.x * d, y + pd - r.y * d, r.z, n) * p[0].func(r.x, r.y, c, r.z);
+        } else {
+            // Stride s: one product per phase (x mod s, y mod s) of the input, over only the taps
+            // that hit it, on the phase's grid (x = s xq + px), so its reads of the output gradient
+            // are contiguous; testing every tap and dividing vector indices cost 4x the work and
+            // gathers. The phases interleave into d_input.
+            std::vector<Expr> phase_values;
+            for (int py = 0; py < s; ++py)
+                for (int px = 0; px < s; ++px) {
+                    Func ph(ctx.func_name(node, "d_input_p" + std::to_string(py * s + px)));
+                    ph(x, y, c, n) = zero_of(ctx.type);
+                    const Taps tx = taps_hitting(px, pd, k, s, d), ty = taps_hitting(py, pd, k, s, d);
+                    if (tx.count > 0 && ty.count > 0) {
+                        RDom r(0, tx.count, 0, ty.count, 0, filters, "r_tap");
+                        Expr tap_x = tx.first + tx.step * r.x, tap_y = ty.first + ty.step * r.y;
+                        // (p + pd - tap d) is a multiple of s: the division is exact.
+                        ph(x, y, c, n) += dyz(x + (px + pd - tap_x * d) / s, y + (py + pd - tap_y * d) / s, r.z, n) *
+                                          p[0].func(tap_x, tap_y, c, r.z);
+                    }
+                    phase_values.push_back(ph(x / s, y / s, c, n));
+                }
+            dx(x, y, c, n) = mux((y % s) * s + x % s, phase_values);
+        }
         g.d_inputs.push_back(dx);
 
-        // d_weight: kLanes partial sums along the output's x, then their sum.
-        const int x_blocks = (wo + kLanes - 1) / kLanes;
+        // d_weight as a matrix product over the (x, y, n) output positions, with the filters
+        // contiguous: dyT(f, x, y, n), the output gradient transposed (a copy the size of dy), times
+        // the padded input's taps, gives d_weight_t(f, kx, ky, c). Vectors run along the filters, so
+        // the reduction covers exactly the output positions (vectors along x wasted up to half their
+        // lanes on 7x7 and 8x8 images) and each input value is one broadcast for a whole tile.
         Func pad = ctx.saved_or(node, "padded", [&] { return padded(ctx, node, in[0], w); });
-        RDom rr(0, x_blocks, 0, ho, 0, ctx.batch, "r_pos");
-        Expr px = rr.x * kLanes + v;
-        Func part(ctx.func_name(node, "d_weight_lanes"));
-        part(v, kx, ky, c, f) = zero_of(ctx.type);
-        part(v, kx, ky, c, f) += pad(px * s + kx * d, rr.y * s + ky * d, c, rr.z) * dyz(px, rr.y, f, rr.z);
-        RDom lanes(0, kLanes, "r_lane");
+        Func dyt(ctx.func_name(node, "d_out_t"));
+        dyt(f, x, y, n) = dyz(x, y, f, n);
+        RDom rr(0, wo, 0, ho, 0, ctx.batch, "r_pos");
+        Func dwt(ctx.func_name(node, "d_weight_t"));
+        dwt(f, kx, ky, c) = zero_of(ctx.type);
+        dwt(f, kx, ky, c) += dyt(f, rr.x, rr.y, rr.z) * pad(rr.x * s + kx * d, rr.y * s + ky * d, c, rr.z);
         Func dw(ctx.func_name(node, "d_weight"));
-        dw(kx, ky, c, f) = zero_of(ctx.type);
-        dw(kx, ky, c, f) += part(lanes, kx, ky, c, f);
+        dw(kx, ky, c, f) = dwt(f, kx, ky, c);
         g.d_params.push_back(dw);
 
-        if (p.size() > 1) {
+        if (p.size() > 1) {  // summed along the filters' vectors of the same transposed gradient
             RDom ro(0, wo, 0, ho, 0, ctx.batch, "r_out");
             Func db(ctx.func_name(node, "d_bias"));
             db(f) = zero_of(ctx.type);
-            db(f) += dy(ro.x, ro.y, f, ro.z);
+            db(f) += dyt(f, ro.x, ro.y, ro.z);
             g.d_params.push_back(db);
         }
         return g;
@@ -137,7 +183,7 @@ public:
         const int filters = static_cast<int>(node.shape.dims[0]);
         const int c_in = static_cast<int>(in[0].dims[0]);
         const int k = static_cast<int>(window(node).kernel);
-        Var x("x"), y("y"), f("f"), c("c"), n("n"), v("v"), kx("kx"), ky("ky");
+        Var x("x"), y("y"), f("f"), c("c"), n("n"), kx("kx"), ky("ky");
         // f(x, y, ch, n) += window products over 3 RVars, for the output (ch = filters) and the
         // input gradient (ch = input channels) alike. Register tiles: one vector of x by `rows`
         // rows by `chans` channels accumulate in an intermediate computed per tile, with the whole
@@ -171,39 +217,138 @@ public:
         };
         const int h_in = static_cast<int>(in[0].dims[1]), w_in = static_cast<int>(in[0].dims[2]);
         const int ho = static_cast<int>(node.shape.dims[1]), wo = static_cast<int>(node.shape.dims[2]);
-        if (Func out = ctx.find(node.name + "__fwd"); out.defined()) window_product(out, filters, wo, ho);
-        if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) window_product(dx, c_in, w_in, h_in);
-        // d_weight's lanes: every tap of two filters for one channel accumulates in registers
-        // over the whole (x blocks, rows, batch) reduction; each input vector read serves both.
-        if (Func part = ctx.find(node.name + "__d_weight_lanes"); part.defined()) {
-            Var fo("fo"), fi("fi");
-            const int fs = filters >= 2 ? 2 : filters;
-            Func tile = part.in();
+        // The narrow forms: ch(ch, x, y, n) with `ch` contiguous; tiles of up to 2 vectors of
+        // channels x a whole image row in registers (at most 16 accumulators), the reduction
+        // (taps, then channels) inside: per step, the channels' weight vectors and one broadcast
+        // input value per column. In parallel over (rows, batch).
+        auto channel_product = [&](Func ot, int channels, int width) {
+            const std::vector<Var> a = ot.args();
+            const int cv = channels >= 2 * vec ? 2 : 1;
+            const int cw = channels >= vec ? cv * vec : channels;
+            const int vw = std::min(vec, cw);
+            Var o("o"), i("i"), xo("xo"), xi("xi"), t("t");
+            Func tile = ot.in();
             tile.compute_root()
-                .split(f, fo, fi, fs, TailStrategy::ShiftInwards)
-                .reorder(v, kx, ky, fi, c, fo)
-                .vectorize(v)
-                .parallel(fo);
-            part.compute_at(tile, c).vectorize(v).unroll(kx).unroll(ky).unroll(f);
-            const std::vector<RVar> r = part.rvars(0);
-            part.update(0).reorder(v, kx, ky, f, r[0], r[1], r[2]).vectorize(v).unroll(kx).unroll(ky).unroll(f);
-            ctx.claim(part);
+                .split(a[0], o, i, cw, TailStrategy::ShiftInwards)
+                .split(a[1], xo, xi, width, TailStrategy::ShiftInwards)  // a constant row for registers
+                .reorder(i, xi, o, xo, a[2], a[3])
+                .vectorize(i, vw)
+                .fuse(a[2], a[3], t)
+                .parallel(t);
+            ot.compute_at(tile, o).vectorize(a[0], vw).unroll(a[0]).unroll(a[1]);
+            const std::vector<RVar> r = ot.rvars(0);
+            Stage u = ot.update(0);
+            u.reorder(a[0], a[1], a[2], r[0], r[1], r[2]).vectorize(a[0], vw).unroll(a[0]).unroll(a[1]);
+            ctx.claim(ot);
+            ctx.claim(tile);
+        };
+        if (Func ot = ctx.find(node.name + "__fwd_t"); ot.defined()) {
+            channel_product(ot, filters, wo);
+        } else if (Func out = ctx.find(node.name + "__fwd"); out.defined()) {
+            window_product(out, filters, wo, ho);
+        }
+        const int s = static_cast<int>(window(node).stride);
+        if (Func dxt = ctx.find(node.name + "__d_input_t"); dxt.defined()) {
+            channel_product(dxt, c_in, w_in);
+        } else if (s == 1) {
+            if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) window_product(dx, c_in, w_in, h_in);
+        } else if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) {
+            for (int q = 0; q < s * s; ++q) {
+                Func ph = ctx.find(node.name + "__d_input_p" + std::to_string(q));
+                if (!ph.defined()) continue;
+                if (ph.num_update_definitions() > 0) {
+                    window_product(ph, c_in, (w_in + s - 1) / s, (h_in + s - 1) / s);
+                } else {
+                    ph.compute_root().vectorize(ph.args()[0], vec, TailStrategy::GuardWithIf).parallel(ph.args()[3]);
+                    ctx.claim(ph);
+                }
+            }
+            // Interleaving: from x = 0 (bound), x = s xo + xi with xi unrolled makes each phase's
+            // index and x mod s constants, so every phase is read as dense vectors.
+            Var xo("xo"), xi("xi");
+            const std::vector<Var> a = dx.args();
+            dx.compute_root()
+                .bound(a[0], 0, w_in)
+                .bound(a[1], 0, h_in)
+                .split(a[0], xo, xi, s, TailStrategy::GuardWithIf)
+                .split(a[1], a[1], Var("yi"), s, TailStrategy::GuardWithIf)
+                .reorder(xi, xo, Var("yi"), a[1], a[2], a[3])
+                .vectorize(xo, vec, TailStrategy::GuardWithIf)
+                .unroll(xi)
+                .unroll(Var("yi"))
+                .parallel(a[3]);
+            ctx.claim(dx);
+        }
+        // d_weight_t(f, kx, ky, c): register tiles of `fv` vectors of filters x every tap x `cs`
+        // channels (at most 28 accumulators of the 32 vector registers), the whole reduction over
+        // the output positions inside each tile; per position, fv vector loads of the transposed
+        // gradient and one broadcast input value per tap and channel. Tiles in parallel over
+        // (filter blocks, channel blocks).
+        if (Func dwt = ctx.find(node.name + "__d_weight_t"); dwt.defined()) {
+            const int taps = k * k;
+            const int fv = filters >= 2 * vec ? 2 : 1;
+            const int fw = filters >= vec ? fv * vec : filters;  // the tile's filters
+            const int vw = std::min(vec, fw);
+            const int limit = std::max(1, std::min(c_in, 28 / (fv * taps)));
+            int cs = limit;  // a divisor of c_in when one is near the limit: no overlapping tiles
+            for (int q = limit; q * 2 > limit; --q)
+                if (c_in % q == 0) {
+                    cs = q;
+                    break;
+                }
+            Var fo("fo"), fi("fi"), co("co"), ci("ci"), t("t");
+            Func tile = dwt.in();
+            tile.compute_root()
+                .split(f, fo, fi, fw, TailStrategy::ShiftInwards)
+                .split(c, co, ci, cs, TailStrategy::ShiftInwards)
+                .reorder(fi, kx, ky, ci, fo, co)
+                .vectorize(fi, vw)
+                .fuse(fo, co, t)
+                .parallel(t);
+            dwt.compute_at(tile, t).vectorize(f, vw).unroll(f).unroll(kx).unroll(ky).unroll(c);
+            const std::vector<RVar> r = dwt.rvars(0);
+            Stage u = dwt.update(0);
+            u.reorder(f, kx, ky, c, r[0], r[1], r[2]).vectorize(f, vw).unroll(f).unroll(kx).unroll(c);
+            // Kernels above 5x5 have more taps than registers: their rows stay a loop.
+            if (fv * taps <= 28) u.unroll(ky);
+            ctx.claim(dwt);
             ctx.claim(tile);
         }
     }
 
     // On a GPU: the forward and input-gradient products with channels in registers, the weight
-    // gradient's lanes per sample with taps and filters in registers (codegen/gpu_schedule.h).
+    // gradient per sample with taps and filters in registers (codegen/gpu_schedule.h). The narrow
+    // forms (fwd_t, d_input_t) and the stride phases are left to the GPU template.
     void schedule_gpu(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>& in) const override {
         const int filters = static_cast<int>(node.shape.dims[0]);
         const int c_in = static_cast<int>(in[0].dims[0]);
         if (Func out = ctx.find(node.name + "__fwd"); out.defined()) schedule_gpu_window_product(ctx, out, filters);
         if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) schedule_gpu_window_product(ctx, dx, c_in);
-        if (Func part = ctx.find(node.name + "__d_weight_lanes"); part.defined())
-            schedule_gpu_weight_gradient(ctx, part, static_cast<int>(window(node).kernel), c_in, filters);
+        if (Func dwt = ctx.find(node.name + "__d_weight_t"); dwt.defined())
+            schedule_gpu_transposed_weight_gradient(ctx, dwt, static_cast<int>(window(node).kernel), c_in, filters);
     }
 
 private:
+    // The kernel taps t (first + step j, j < count) that land on input phase p of a stride-s
+    // window: (p + pad - t dilation) divisible by s. They form an arithmetic progression.
+    struct Taps {
+        int first = 0, step = 1, count = 0;
+    };
+    static Taps taps_hitting(int phase, int pad, int k, int s, int d) {
+        std::vector<int> hit;
+        for (int t = 0; t < k; ++t)
+            if (((phase + pad - t * d) % s + s) % s == 0) hit.push_back(t);
+        Taps taps;
+        taps.count = static_cast<int>(hit.size());
+        if (!hit.empty()) taps.first = hit[0];
+        if (hit.size() > 1) taps.step = hit[1] - hit[0];
+        return taps;
+    }
+
+    // Images at most 8 wide fill at most half of a 16-float vector along x: their forward and
+    // (stride 1) input-gradient products vectorize along the channels instead.
+    static bool narrow(int width) { return width <= 8; }
+
     static Window window(const dsl::Node& node) {
         Window w;
         window_from_attrs(node.attrs, &w);
