@@ -192,33 +192,29 @@ void DeviceState::release() {
 
 DeviceState::~DeviceState() { release(); }
 
-void DeviceState::params_to_device() {
-    if (params_fresh_ != Fresh::Host) return;
-    params_arena_.set_host_dirty(true);
-    check(halide_copy_to_device(nullptr, &params_arena_, halide_cuda_device_interface()), "copy the parameters to the GPU");
-    params_fresh_ = Fresh::Both;
+namespace {
+
+// One arena to the side that is stale: a no-op unless `fresh` says the other side wrote it.
+void arena_to_device(halide_buffer_t& arena, Fresh& fresh, const char* what) {
+    if (fresh != Fresh::Host) return;
+    arena.set_host_dirty(true);
+    check(halide_copy_to_device(nullptr, &arena, halide_cuda_device_interface()), what);
+    fresh = Fresh::Both;
 }
 
-void DeviceState::params_to_host() {
-    if (params_fresh_ != Fresh::Device) return;
-    params_arena_.set_device_dirty(true);
-    check(halide_copy_to_host(nullptr, &params_arena_), "copy the parameters to the host");
-    params_fresh_ = Fresh::Both;
+void arena_to_host(halide_buffer_t& arena, Fresh& fresh, const char* what) {
+    if (fresh != Fresh::Device) return;
+    arena.set_device_dirty(true);
+    check(halide_copy_to_host(nullptr, &arena), what);
+    fresh = Fresh::Both;
 }
 
-void DeviceState::grads_to_device() {
-    if (grads_fresh_ != Fresh::Host) return;
-    grads_arena_.set_host_dirty(true);
-    check(halide_copy_to_device(nullptr, &grads_arena_, halide_cuda_device_interface()), "copy the gradients to the GPU");
-    grads_fresh_ = Fresh::Both;
-}
+}  // namespace
 
-void DeviceState::grads_to_host() {
-    if (grads_fresh_ != Fresh::Device) return;
-    grads_arena_.set_device_dirty(true);
-    check(halide_copy_to_host(nullptr, &grads_arena_), "copy the gradients to the host");
-    grads_fresh_ = Fresh::Both;
-}
+void DeviceState::params_to_device() { arena_to_device(params_arena_, params_fresh_, "copy the parameters to the GPU"); }
+void DeviceState::params_to_host() { arena_to_host(params_arena_, params_fresh_, "copy the parameters to the host"); }
+void DeviceState::grads_to_device() { arena_to_device(grads_arena_, grads_fresh_, "copy the gradients to the GPU"); }
+void DeviceState::grads_to_host() { arena_to_host(grads_arena_, grads_fresh_, "copy the gradients to the host"); }
 
 void DeviceState::copy_states_to_params() {
     if (arena_size_ == trainable_size_) return;

@@ -382,15 +382,20 @@ TEST(Dropout, RateIsARunTimeArgument) {
     }
 }
 
-// Each dropout layer reads its own entry, in graph order: x -> a (entry 0), b (entry 1) -> a + b.
-// Rates {0, 0.5}: a is x, b is 0 or 2x, so the sum is x or 3x, 3x at about half the elements.
-TEST(Dropout, EachLayerReadsItsOwnRate) {
+// x -> drop_a, drop_b (both rate 0.3) -> a + b -> mse.
+dsl::CheckedModel two_dropouts_model() {
     test::GraphBuilder g;
     int x = g.input("x", {kFeatures});
     int a = g.layer("drop_a", "dropout", {x}, {{"rate", 0.3}});
     int b = g.layer("drop_b", "dropout", {x}, {{"rate", 0.3}});
     g.layer("loss", "mse", {g.layer("sum", "add", {a, b}), g.real_target("t", {kFeatures})});
-    const dsl::CheckedModel model = g.model();
+    return g.model();
+}
+
+// Each dropout layer reads its own entry, in graph order: x -> a (entry 0), b (entry 1) -> a + b.
+// Rates {0, 0.5}: a is x, b is 0 or 2x, so the sum is x or 3x, 3x at about half the elements.
+TEST(Dropout, EachLayerReadsItsOwnRate) {
+    const dsl::CheckedModel model = two_dropouts_model();
     JitRun r(model, /*training=*/true, kBatch);
     fill_nonzero(r.input);
     Buffer<float> rates(2);
@@ -457,12 +462,7 @@ TEST(Dropout, SamplesDrawIndependentMasks) {
 // x -> a = dropout(x), b = dropout(x) -> a + b: identical masks would give only 0 or 2x / (1 - r);
 // independent ones give x / (1 - r) where exactly one keeps (42% at rate 0.3).
 TEST(Dropout, NodesDrawIndependentMasks) {
-    test::GraphBuilder g;
-    int x = g.input("x", {kFeatures});
-    int a = g.layer("drop_a", "dropout", {x}, {{"rate", 0.3}});
-    int b = g.layer("drop_b", "dropout", {x}, {{"rate", 0.3}});
-    g.layer("loss", "mse", {g.layer("sum", "add", {a, b}), g.real_target("t", {kFeatures})});
-    const dsl::CheckedModel model = g.model();
+    const dsl::CheckedModel model = two_dropouts_model();
     JitRun r(model, /*training=*/true, kBatch);
     fill_nonzero(r.input);
     r.run(3);
