@@ -13,7 +13,8 @@
 // 4. residency (parameters and optimizer state stay on the GPU between steps, runtime/device.h),
 //    on fashion_mlp and fashion_cnn: K = 5 nnc_model_train_step calls with Adam and with SGD + momentum (the device optimizer
 //    kernels), and one nnc_train epoch of 5 batches with clip_norm and clip_value (the device
-//    sums of squares, grad_scale and the clamp), end with the CPU library's parameters (relative error < 1e-4 per tensor);
+//    sums of squares, grad_scale and the clamp), end with the CPU library's parameters (relative error < 1e-4 per tensor,
+//    or within the CPU's own drift over the same steps from parameters perturbed by 1e-6: see cpu_drift);
 //    a checkpoint saved after the device steps loads into the CPU library bit for bit, and one
 //    more step from it agrees with the GPU's next step (the optimizer state came down with it).
 // Both libraries export the same names, so each is opened privately and called through its own
@@ -30,6 +31,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -384,6 +386,34 @@ void start_pair(Model& cpu, Model& gpu, const nnc_optimizer_config& optimizer) {
     gpu.ok(gpu.api->nnc_model_set_optimizer(gpu.m, &optimizer), "set_optimizer (CUDA)");
 }
 
+// How far the CPU library drifts from itself over the same training when its starting
+// parameters differ by kDriftEps (relative, random signs), about the one-step CUDA-vs-CPU
+// gradient agreement (2.6e-7 to 4.8e-6 on an H200): the conditioning of a several-step
+// comparison. With max-pool and batch norm, float32 differences that small grow to 1e-2 in five
+// steps (a routed maximum flips; a zero-initialized shift stays small), so after several steps
+// CUDA can only be asked to stay within the CPU's own drift. `train` runs the same updates on
+// the model it is given.
+constexpr double kDriftEps = 1e-6;
+double cpu_drift(Api& api, const nnc_optimizer_config& opt, const std::function<void(Model&)>& train) {
+    Model a{&api}, b{&api};
+    a.ok(api.nnc_model_create(&a.m), "create (CPU)");
+    b.ok(api.nnc_model_create(&b.m), "create (CPU)");
+    copy_params(a, b);
+    std::mt19937_64 rng(77);
+    for (int p = 0; p < api.nnc_model_num_trainable_params(b.m); ++p) {
+        std::vector<float> v(static_cast<size_t>(api.nnc_model_param_count(b.m, p)));
+        b.ok(api.nnc_model_get_param(b.m, p, v.data(), static_cast<int64_t>(v.size())), "get_param");
+        for (float& x : v) x *= static_cast<float>(1.0 + ((rng() & 1) ? kDriftEps : -kDriftEps));
+        b.ok(api.nnc_model_set_param(b.m, p, v.data(), static_cast<int64_t>(v.size())), "set_param");
+    }
+    for (Model* m : {&a, &b}) {
+        m->ok(api.nnc_model_set_optimizer(m->m, &opt), "set_optimizer (CPU)");
+        train(*m);
+    }
+    std::string which;
+    return worst_param_error(a, b, which);
+}
+
 void resident(const std::string& name, Api& cpu_api, Api& gpu_api, const fs::path& scratch, Report& r) {
     constexpr int kSteps = 5;
     struct Setting {
@@ -400,21 +430,27 @@ void resident(const std::string& name, Api& cpu_api, Api& gpu_api, const fs::pat
         Model cpu{&cpu_api}, gpu{&gpu_api};
         start_pair(cpu, gpu, opt);
         const Shape s = shape_of(cpu);
-        for (int k = 0; k < kSteps; ++k) {
-            const Batch b = random_batch(s, 64, 500 + static_cast<uint64_t>(k));
-            float lc = 0, lg = 0;
-            cpu.ok(cpu_api.nnc_model_train_step_multi(cpu.m, b.input(), b.targets.data(), 64, &lc, nullptr), "train_step (CPU)");
-            gpu.ok(gpu_api.nnc_model_train_step_multi(gpu.m, b.input(), b.targets.data(), 64, &lg, nullptr), "train_step (CUDA)");
-        }
+        auto steps = [&](Model& m) {
+            for (int k = 0; k < kSteps; ++k) {
+                const Batch b = random_batch(s, 64, 500 + static_cast<uint64_t>(k));
+                float loss = 0;
+                m.ok(m.api->nnc_model_train_step_multi(m.m, b.input(), b.targets.data(), 64, &loss, nullptr), "train_step");
+            }
+        };
+        steps(cpu);
+        steps(gpu);
         std::string which;
         const double worst = worst_param_error(cpu, gpu, which);
+        const double drift = cpu_drift(cpu_api, opt, steps);
         const std::string key = name + ".resident." + setting.what;
         r.json.num(key + ".worst", worst);
+        r.json.num(key + ".cpu_drift", drift);
         char line[256];
-        std::snprintf(line, sizeof line, "%-16s resident %d steps (%s): parameters vs CPU, worst relative error %.2e (%s)",
-                      name.c_str(), kSteps, setting.what, worst, which.c_str());
+        std::snprintf(line, sizeof line,
+                      "%-16s resident %d steps (%s): parameters vs CPU, worst relative error %.2e (%s); CPU's own drift %.2e",
+                      name.c_str(), kSteps, setting.what, worst, which.c_str(), drift);
         r.lines.push_back(line);
-        r.check(worst < kTolerance, line);
+        r.check(worst < kTolerance || worst <= drift, line);
 
         // The checkpoint after device steps, into the CPU library; then one more step on each side.
         const std::string path = (scratch / (name + "_" + setting.what + ".ckpt")).string();
@@ -475,14 +511,25 @@ void resident(const std::string& name, Api& cpu_api, Api& gpu_api, const fs::pat
     gpu.ok(sg, "train (CUDA)");
     std::string which;
     const double worst = worst_param_error(cpu, gpu, which);
+    const double drift = cpu_drift(cpu_api, opt, [&](Model& m) {
+        nnc_dataset* own = nullptr;
+        m.ok(cpu_api.nnc_dataset_from_memory(b.xf.data(), b.classes[0].data(), count, s.input_size, NNC_TARGET_CLASSES, 1,
+                                             &own),
+             "dataset_from_memory");
+        const nnc_status st = cpu_api.nnc_train(m.m, own, nullptr, &tc);
+        cpu_api.nnc_dataset_destroy(own);
+        m.ok(st, "train (CPU)");
+    });
     r.json.num(name + ".resident.train_clip_norm.worst", worst);
-    char line[256];
+    r.json.num(name + ".resident.train_clip_norm.cpu_drift", drift);
+    char line[320];
     std::snprintf(line, sizeof line,
                   "%-16s resident nnc_train (adam, clip_norm %.2g, clip_value %.2g, %lld updates): parameters vs CPU, "
-                  "worst relative error %.2e (%s)",
-                  name.c_str(), tc.clip_norm, tc.clip_value, static_cast<long long>(count / batch), worst, which.c_str());
+                  "worst relative error %.2e (%s); CPU's own drift %.2e",
+                  name.c_str(), tc.clip_norm, tc.clip_value, static_cast<long long>(count / batch), worst, which.c_str(),
+                  drift);
     r.lines.push_back(line);
-    r.check(worst < kTolerance, line);
+    r.check(worst < kTolerance || worst <= drift, line);
 }
 
 // Median milliseconds per nnc_model_train_step over `timed` steps after `warmup`.
