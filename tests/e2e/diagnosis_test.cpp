@@ -3,8 +3,8 @@
 // without dropout) is called overfitting; a healthy classifier on a few Fashion-MNIST images shows
 // a sharpening probe and is not called overfitting, collapsed or unsharpened, while at lr 1e-7 it
 // is called unsharpened with too low an lr; large regression targets without standardization and
-// multi-task losses 10x apart are flagged at the first epoch; --no-diagnostics measures and prints
-// nothing.
+// multi-task losses 10x apart are flagged at the first epoch; a classifier trained on one class
+// collapses its probe; --no-diagnostics measures and prints nothing.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -194,6 +194,38 @@ TEST_F(Diagnosis, MultiTaskLossesOnDifferentScalesGetAWeight) {
     const Result z = run_nnc(args + " --standardize both" + out("standardized"));
     ASSERT_EQ(z.status, 0) << z.output;
     EXPECT_FALSE(has(codes("standardized"), "task-loss-scale")) << z.output;
+}
+
+// Class collapse on a real run: a 3-class classifier trained on data whose labels are all
+// class 0 learns to answer 0 for everything; its probe (the validation set, labels spread over
+// the 3 classes) is then predicted as one class from epoch 2 on.
+TEST_F(Diagnosis, ClassifierTrainedOnOneClassCollapsesItsProbe) {
+    std::ofstream(dir_ / "three.nn") << "model three {\n  input x: [4]\n  target label: classes(3)\n"
+                                        "  fc = dense(x, 16)\n  h = relu(fc)\n  logits = dense(h, 3)\n"
+                                        "  loss = softmax_cross_entropy(logits, label)\n"
+                                        "  train {\n    optimizer = adam(lr=1e-2)\n    batch = 16\n    epochs = 4\n  }\n}\n";
+    auto write = [&](const std::string& name, int rows, bool one_class) {
+        std::ofstream csv(dir_ / name);
+        csv << "a,b,c,d,label\n";
+        for (int i = 0; i < rows; ++i) {
+            const double x = (i % 17) / 8.0 - 1, y = (i % 5) / 2.0 - 1;
+            csv << x << "," << y << "," << -x << "," << x * y << "," << (one_class ? 0 : i % 3) << "\n";
+        }
+    };
+    write("train.csv", 128, true);
+    write("val.csv", 60, false);
+    const Result r = run_nnc("train " + (dir_ / "three.nn").string() + " --data " + (dir_ / "train.csv").string() +
+                             " --target label --validation-data " + (dir_ / "val.csv").string() + " --seed 1" + out("run"));
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto found = of_type("run", "diagnosis");
+    const auto it = std::find_if(found.begin(), found.end(), [](const json& j) { return j["code"] == "class-collapse"; });
+    ASSERT_NE(it, found.end()) << r.output;
+    EXPECT_EQ((*it)["severity"], "warning");
+    EXPECT_GE((*it)["epoch"].get<int>(), 2);
+    EXPECT_NE(r.output.find("[class-collapse]"), std::string::npos) << r.output;
+    const auto epochs = of_type("run", "epoch");
+    ASSERT_FALSE(epochs.empty());
+    EXPECT_GT(epochs.back()["probe"]["majority_fraction"].get<double>(), 0.9) << epochs.back().dump();
 }
 
 TEST_F(Diagnosis, NoDiagnosticsMeasuresAndPrintsNothing) {
