@@ -202,8 +202,14 @@ void LiveDiagnosis::on_epoch(const nnc_epoch_stats& s) {
         report(dx::check_not_sharpening(last_probe_, s.epoch));
         report(dx::check_class_collapse(last_probe_, label_top_share_, s.epoch));
     }
-    const int64_t params = lib_.nnc_model_total_param_count(model_);
-    report(dx::check_overfitting(train_loss_, val_loss_, dx::FitContext{params, train_samples_, early_stopping_}));
+    dx::FitContext fit{lib_.nnc_model_total_param_count(model_), train_samples_, early_stopping_};
+    fit.dropout_layers = lib_.nnc_model_num_dropouts(model_);
+    for (int k = 0; k < fit.dropout_layers; ++k) {
+        double rate = 0;
+        lib_.check(lib_.nnc_model_dropout_info(model_, k, nullptr, &rate, nullptr), "reading the dropout rates");
+        fit.max_dropout_rate = std::max(fit.max_dropout_rate, rate);
+    }
+    report(dx::check_overfitting(train_loss_, val_loss_, fit));
 }
 
 void LiveDiagnosis::finish() {

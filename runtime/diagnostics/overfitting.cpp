@@ -35,7 +35,16 @@ MaybeFinding check_overfitting(const std::vector<double>& train, const std::vect
     if (context.parameters > 0 && context.train_samples > 0 && context.parameters > 10 * context.train_samples)
         add("more data or a smaller model (" + std::to_string(context.parameters) + " parameters for " +
             std::to_string(context.train_samples) + " samples)");
-    add("dropout(rate=0.2-0.5) after the wide hidden layers");
+    if (context.dropout_layers == 0)
+        add("dropout(rate=0.2-0.5) after the wide hidden layers");
+    else if (context.max_dropout_rate <= 0)
+        add("turning its dropout layers on (nnc train --dropout 0.3; nnc tune --dropout 0.2,0.5 compares rates "
+            "without recompiling)");
+    else if (context.max_dropout_rate < 0.5)
+        add("a higher dropout rate than " + num(context.max_dropout_rate) +
+            " (nnc tune --dropout 0.3,0.5 tries rates without recompiling)");
+    else
+        add("more dropout layers (after each wide hidden layer)");
     add("data augmentation (--augment-flip, --augment-crop 4 for images)");
     add("weight decay (adamw(weight_decay=0.01), or sgd weight_decay=5e-4)");
     add("max_norm=3 on the dense layers");

@@ -13,6 +13,10 @@ struct FitContext {
     int64_t parameters = 0;       // trainable parameters
     int64_t train_samples = 0;
     bool early_stopping = false;  // already on: not suggested again
+    // The model's dropout layers and the highest rate they use now (nnc_model_dropout_info):
+    // a model that already drops is told to raise the rate, not to add dropout.
+    int dropout_layers = 0;
+    double max_dropout_rate = 0;
 };
 
 constexpr int64_t kOverfitEpochs = 3;     // epochs after the validation minimum

@@ -26,6 +26,28 @@ TEST(Overfitting, ValidationRisingThreeEpochsFromItsMinimumIsFlagged) {
     EXPECT_LT(f->advice.find("dropout"), f->advice.find("weight decay"));
 }
 
+// A model that already drops is told to raise the rate (or add layers), not to add dropout.
+TEST(Overfitting, AdviceKnowsTheModelsDropout) {
+    const std::vector<double> val = {1.0, 0.8, 0.7, 0.65, 0.7, 0.78, 0.85};
+    dx::FitContext low;
+    low.dropout_layers = 2;
+    low.max_dropout_rate = 0.2;
+    const auto f = dx::check_overfitting(kFalling, val, low);
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->advice.find("dropout(rate="), std::string::npos) << f->advice;
+    EXPECT_NE(f->advice.find("(1) a higher dropout rate than 0.2 (nnc tune --dropout"), std::string::npos) << f->advice;
+    dx::FitContext high = low;
+    high.max_dropout_rate = 0.5;
+    const auto g = dx::check_overfitting(kFalling, val, high);
+    ASSERT_TRUE(g);
+    EXPECT_NE(g->advice.find("(1) more dropout layers"), std::string::npos) << g->advice;
+    dx::FitContext off = low;
+    off.max_dropout_rate = 0;
+    const auto h = dx::check_overfitting(kFalling, val, off);
+    ASSERT_TRUE(h);
+    EXPECT_NE(h->advice.find("(1) turning its dropout layers on (nnc train --dropout 0.3"), std::string::npos) << h->advice;
+}
+
 TEST(Overfitting, AdviceFitsTheRun) {
     const std::vector<double> val = {1.0, 0.8, 0.7, 0.65, 0.7, 0.78, 0.85};
     const auto f = dx::check_overfitting(kFalling, val, {40000, 20, true});
