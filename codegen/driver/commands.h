@@ -56,6 +56,7 @@ struct TrainOptions {
     std::optional<std::string> lr_schedule;          // as the train section writes it: "step(every=10, factor=0.5)"
     std::optional<int64_t> warmup;                   // updates
     std::optional<double> clip_norm, clip_value;     // 0: off
+    std::optional<std::string> on_divergence;        // stop | rollback(factor, retries, explode_factor), as the train section
     std::optional<int64_t> early_stopping_patience;  // 0 or more: early stopping on (the model's monitor, else val_loss)
     std::optional<int64_t> accumulate;
     std::optional<std::string> dropout;  // --dropout R | name=R,...: rates set at run time (dropout_setting.h)

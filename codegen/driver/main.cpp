@@ -102,6 +102,9 @@ int main(int argc, char** argv) {
     tr->add_option("--warmup", train.warmup, "linear warm-up over this many updates (0: none)");
     tr->add_option("--clip-norm", train.clip_norm, "clip the global gradient L2 norm to this (0: off)");
     tr->add_option("--clip-value", train.clip_value, "clamp every gradient to [-v, v] (0: off)");
+    tr->add_option("--on-divergence", train.on_divergence,
+                   "a NaN, infinite or exploding loss: stop (the default) or rollback(factor=0.3, retries=3) to the "
+                   "start of the epoch with the lr cut by factor, as the train section's on_divergence");
     tr->add_option("--early-stopping-patience", train.early_stopping_patience,
                    "stop after this many epochs without improvement and keep the best weights");
     tr->add_option("--accumulate", train.accumulate, "batches whose gradients make one update");

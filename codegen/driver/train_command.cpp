@@ -55,6 +55,14 @@ dsl::TrainConfig parse_setting(const std::string& flag, const std::string& key, 
     return config;
 }
 
+// The ABI form of a checked divergence policy (the same fields the descriptor's defaults fill).
+void set_divergence(const dsl::DivergenceConfig& d, nnc_train_config& into) {
+    into.on_divergence = d.rollback ? NNC_DIVERGENCE_ROLLBACK : NNC_DIVERGENCE_STOP;
+    into.divergence_factor = d.factor;
+    into.divergence_retries = static_cast<int>(d.retries);
+    into.explode_factor = d.explode_factor;
+}
+
 int monitor_of(const std::string& name) {
     return name == "val_accuracy" ? NNC_MONITOR_VAL_ACCURACY : name == "train_loss" ? NNC_MONITOR_TRAIN_LOSS : NNC_MONITOR_VAL_LOSS;
 }
@@ -262,6 +270,7 @@ void check_resume_options(const TrainOptions& o) {
     note(o.warmup.has_value(), "--warmup");
     note(o.clip_norm.has_value(), "--clip-norm");
     note(o.clip_value.has_value(), "--clip-value");
+    note(o.on_divergence.has_value(), "--on-divergence");
     note(o.early_stopping_patience.has_value(), "--early-stopping-patience");
     note(o.accumulate.has_value(), "--accumulate");
     note(o.dropout.has_value(), "--dropout");
@@ -350,6 +359,8 @@ int train(const TrainOptions& given) {
         }
         if (o.clip_norm) config.clip_norm = *o.clip_norm;
         if (o.clip_value) config.clip_value = *o.clip_value;
+        if (o.on_divergence)
+            set_divergence(parse_setting("--on-divergence", "on_divergence", *o.on_divergence, config.epochs).divergence, config);
         if (o.accumulate) config.accumulate = *o.accumulate;
         config.augment_crop_pad = o.augment_crop;
         config.augment_flip = o.augment_flip ? 1 : 0;

@@ -124,6 +124,21 @@ TEST_F(TrainingHealth, RollbackCutsTheLrAndTrainingGoesOn) {
     EXPECT_LT(epochs.back()["lr"].get<double>(), 10.0);
 }
 
+// The same policy from the command line, on a model whose train section has none; a bad
+// policy is refused with what was wrong.
+TEST_F(TrainingHealth, RollbackFromTheCommandLine) {
+    const Result r = train(kLib, "--epochs 1 --limit 2000 --optimizer sgd --lr 10 --on-divergence 'rollback(factor=0.1, retries=4)'");
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_TRUE(mentions(r.output, "rolled back to the start of epoch 1, lr 10 -> 1")) << r.output;
+    ASSERT_FALSE(lines("rollback").empty());
+
+    fs::remove_all(path("run"));
+    const Result bad = train(kLib, "--epochs 1 --limit 200 --on-divergence 'rollback(factor=2)'");
+    EXPECT_EQ(bad.status, 1) << bad.output;
+    EXPECT_TRUE(mentions(bad.output, "bad --on-divergence 'rollback(factor=2)'")) << bad.output;
+    EXPECT_TRUE(mentions(bad.output, "must be in (0, 1)")) << bad.output;
+}
+
 TEST_F(TrainingHealth, UpdateRatioHighAndLow) {
     Result high = train(kLib, "--epochs 2 --limit 2000 --lr 0.02");
     ASSERT_EQ(high.status, 0) << high.output;
