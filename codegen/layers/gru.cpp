@@ -82,11 +82,12 @@ public:
         Expr dh_s = b(4 * H + u, tt, n), dn_s = b(3 * H + u, tt, n);      // phase 1 reads them back
         Expr dgate = select(rq == 0, dn_s * s(2 * H + u, tt, n) * ar * (1 - ar),
                             rq == 1, dh_s * (h_prev - an) * az * (1 - az), dn_s * ar);
-        Expr acc = b(5 * H + rq * H + rk, tprev, n);
+        std::vector<Expr> terms;
         for (int j = 0; j < K; ++j) {
             Expr gi = rq * H + rc * K + j;
-            acc += wt(rk, gi) * b(gi, tt, n);
+            terms.push_back(wt(rk, gi) * b(gi, tt, n));
         }
+        Expr acc = rnn::add_tree(b(5 * H + rq * H + rk, tprev, n), terms);
         Expr base = select(rph == 0, 4 * H - rq * H, rph == 1, rq * H, 5 * H + rq * H);
         b(base + rk, select(rph < 2, tt, tprev), n) = select(rph == 2, acc, rph == 0, select(rq == 0, dh, dn_in), dgate);
 
@@ -100,7 +101,8 @@ public:
         rnn::InputSide is = rnn::input_side_gradients(ctx, node, d, G, in[0].func, p[0].func, dgx);
         grads.d_inputs.push_back(is.d_input);
         grads.d_params.push_back(is.d_weight);
-        grads.d_params.push_back(rnn::recurrent_weight_gradient(ctx, node, d, dgh, s, G));
+        grads.d_params.push_back(
+            rnn::recurrent_weight_gradient(ctx, node, d, rnn::steps_flat(ctx, node, "d_gates_hidden_flat", d, dgh), s, G));
         grads.d_params.push_back(is.d_bias);
         RDom rtn(0, T, 0, ctx.batch, "r_steps");
         Func db_hh(ctx.func_name(node, "d_bias_hh"));
@@ -138,11 +140,12 @@ private:
             r.where((rph == 0 && rt > 0) || (rph == 1 && rc == 0 && rq == 0));
             Expr tprev = max(rt - 1, 0);
             Expr slot = rq * H + rk;
-            Expr acc = s(slot, rt, n);
+            std::vector<Expr> terms;
             for (int j = 0; j < K; ++j) {
                 Expr kk = rc * K + j;
-                acc += w_hh(slot, kk) * s(G + kk, tprev, n);
+                terms.push_back(w_hh(slot, kk) * s(G + kk, tprev, n));
             }
+            Expr acc = rnn::add_tree(s(slot, rt, n), terms);
             Expr m = rt + T * n;
             Expr rr = rnn::sigmoid(xp(rk, m) + s(rk, rt, n));
             Expr z = rnn::sigmoid(xp(H + rk, m) + s(H + rk, rt, n));

@@ -81,11 +81,12 @@ public:
         Expr c_prev = select(tt > 0, s(G + u, tprev, n), zero_of(type));
         Expr dgate = select(rq == 0, dcs * ag * ai * (1 - ai), rq == 1, dcs * c_prev * af * (1 - af),
                             rq == 2, dcs * ai * (1 - ag * ag), dh * tc * ao * (1 - ao));
-        Expr acc = b(5 * H + rq * H + rk, tprev, n);
+        std::vector<Expr> terms;
         for (int j = 0; j < K; ++j) {
             Expr gi = rq * H + rc * K + j;
-            acc += wt(rk, gi) * b(gi, tt, n);
+            terms.push_back(wt(rk, gi) * b(gi, tt, n));
         }
+        Expr acc = rnn::add_tree(b(5 * H + rq * H + rk, tprev, n), terms);
         Expr base = select(rph == 0, G, rph == 1, rq * H, 5 * H + rq * H);
         b(base + rk, select(rph < 2, tt, tprev), n) = select(rph == 2, acc, rph == 0, dc, dgate);
 
@@ -95,7 +96,7 @@ public:
         rnn::InputSide is = rnn::input_side_gradients(ctx, node, d, G, in[0].func, p[0].func, dgates);
         grads.d_inputs.push_back(is.d_input);
         grads.d_params.push_back(is.d_weight);
-        grads.d_params.push_back(rnn::recurrent_weight_gradient(ctx, node, d, dgates, s, 5 * H));
+        grads.d_params.push_back(rnn::recurrent_weight_gradient(ctx, node, d, is.d_gates, s, 5 * H));
         grads.d_params.push_back(is.d_bias);
         Func db_hh(ctx.func_name(node, "d_bias_hh"));  // the same sum as d_bias_ih
         db_hh(g) = is.d_bias(g);
@@ -131,17 +132,20 @@ private:
         r.where((rph == 0 && rt > 0) || (rph == 1 && rc == 0 && rq < 2));
         Expr tprev = max(rt - 1, 0);
         Expr slot = rq * H + rk;
-        Expr acc = s(slot, rt, n);
+        std::vector<Expr> terms;
         for (int j = 0; j < K; ++j) {
             Expr kk = rc * K + j;
-            acc += w_hh(slot, kk) * s(5 * H + kk, tprev, n);
+            terms.push_back(w_hh(slot, kk) * s(5 * H + kk, tprev, n));
         }
+        Expr acc = rnn::add_tree(s(slot, rt, n), terms);
         Expr i = rnn::sigmoid(s(rk, rt, n)), f = rnn::sigmoid(s(H + rk, rt, n));
         Expr gg = rnn::tanh(s(2 * H + rk, rt, n)), o = rnn::sigmoid(s(3 * H + rk, rt, n));
         Expr c_prev = select(rt > 0, s(G + rk, tprev, n), zero_of(type));
         Expr c = f * c_prev + i * gg;
         Expr fin = select(rq == 0, c, o * rnn::tanh(c));
-        s(select(rph == 0, rq * H, G + rq * H) + rk, rt, n) = select(rph == 0, acc, fin);
+        // The clamp is a no-op (phase 1 writes blocks 0 and 1 only) that tells bounds inference
+        // so: the state is allocated 6H slots wide, not 8H.
+        s(clamp(select(rph == 0, rq * H, G + rq * H), 0, G + H) + rk, rt, n) = select(rph == 0, acc, fin);
         return s;
     }
 
