@@ -14,8 +14,8 @@
 #    stock configuration (the environment as it is, torch's default threads).
 # 4. Peak RSS of 50 training steps at batch 64, one process per model, for both.
 # 5. tests/bench/compare_table.py prints the table (ratios, GFLOP/s from the analytic MAC counts of
-#    `nnc check`, the fraction of the large-matrix-product peak measured in this run) and writes
-#    OUT_DIR/table.md.
+#    `nnc check`, the fraction of the large-matrix-product peak measured in this run, the ceiling
+#    and issue 9's targets) and, with step 6's per-layer table, writes OUT_DIR/table.md.
 # Run it on a quiet machine: every figure shares the cores with whatever else runs.
 set -euo pipefail
 # PyTorch from Debian does its matrix products through the system BLAS: with the reference BLAS
@@ -73,4 +73,25 @@ for m in "${models[@]}"; do
 done
 echo "${rss_json%,}}" > "$out/rss.json"
 
-/usr/bin/python3 "$root/tests/bench/compare_table.py" "$out" | tee "$out/table.md"
+# 6. Per layer: each dense, conv2d and recurrent layer's share and GFLOP/s in the training step at batch 256
+#    on 1 thread, from Halide's profiler (a second build of each model, --target host-profile),
+#    against the 1-thread peak of this run.
+peak1=$(/usr/bin/python3 -c 'import json,sys; print("%.0f" % json.load(open(sys.argv[1]))["peak_gflops"])' "$out/torch_t1.json")
+{
+  echo
+  echo "### Dense, conv2d and recurrent layers in the training step, batch 256, 1 thread (Halide profiler; peak $peak1 GFLOP/s)"
+  echo
+  header=1
+  for m in "${models[@]}"; do
+    if [ ! -f "$out/$m.profile.so" ] || [ "$out/$m.so" -nt "$out/$m.profile.so" ]; then
+      "$nnc" "$root/samples/$m.nn" -o "$out/$m.profile.so" --target host-profile >/dev/null
+    fi
+    "$bench" --threads=1 --benchmark_filter="$m.profile/train_step/256" --benchmark_min_time=1 \
+      "$out/$m.profile.so" > "$out/$m.profile.txt" 2>&1
+    /usr/bin/python3 "$root/tests/bench/layer_efficiency.py" "$out/$m.profile.txt" "$out/$m.check.txt" \
+      --batch 256 --peak "$peak1" --model "$m" | tail -n +$((header ? 1 : 3))
+    header=0
+  done
+} > "$out/layers.md"
+
+{ /usr/bin/python3 "$root/tests/bench/compare_table.py" "$out"; cat "$out/layers.md"; } | tee "$out/table.md"
