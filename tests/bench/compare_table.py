@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Prints the side-by-side table of tests/bench/compare.sh from the files it wrote in DIR:
 nnc_t{1,2}.json (Google Benchmark), torch_t{1,2}.json and torch_stock.json (torch_peer.py),
-<model>.check.txt (`nnc check`: the analytic MAC count) and rss.json.
+<model>.check.txt (`nnc check`: the analytic MAC count), rss.json and compile.json.
 
 Per row: samples/s of nnc and of PyTorch at its best with the same cores (on 2 threads, the
 better of PyTorch's 1- and 2-thread figures: its 2-thread runs are sometimes slower than 1),
@@ -102,6 +102,17 @@ def main():
     for m in models:
         r = rss[m]
         lines.append("| %s | %.0f | %.0f | %.2f× |" % (m, r["nnc_kib"] / 1024, r["torch_kib"] / 1024, r["nnc_kib"] / r["torch_kib"]))
+    compile_path = os.path.join(d, "compile.json")
+    if os.path.exists(compile_path):
+        times = json.load(open(compile_path))
+        lines.append("")
+        lines.append("### Compile time, `nnc samples/<model>.nn -o <model>.so` (target: cold ≤ 60 s, unchanged again ≤ 10 s)")
+        lines.append("")
+        lines.append("| model | cold (--no-cache), s | unchanged, again, s |")
+        lines.append("|---|---:|---:|")
+        for m in models:
+            if m in times:
+                lines.append("| %s | %.1f | %.2f |" % (m, times[m]["cold_ms"] / 1e3, times[m]["again_ms"] / 1e3))
     print("\n".join(lines))
     return 0
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cold compile time of every sample: wall and CPU seconds of `nnc samples/<m>.nn -o <m>.so`,
-# one model at a time, as a Markdown table (tests/bench/RESULTS.md).
+# one model at a time, as a Markdown table (tests/bench/RESULTS.md). --no-cache: nnc's build cache
+# would otherwise copy a library it built before.
 #   tests/bench/compile_times.sh [path/to/nnc] [extra nnc options...]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -12,7 +13,7 @@ echo "| model | wall s | CPU s (user+sys) | pipelines |"
 echo "|---|---|---|---|"
 for f in samples/*.nn; do
     m=$(basename "$f" .nn)
-    /usr/bin/time -f "%e %U %S" -o "$out/time" env NNC_VERBOSE=1 "$nnc" "$f" -o "$out/$m.so" "$@" 2> "$out/log" >/dev/null ||
+    /usr/bin/time -f "%e %U %S" -o "$out/time" env NNC_VERBOSE=1 "$nnc" "$f" -o "$out/$m.so" --no-cache "$@" 2> "$out/log" >/dev/null ||
         { echo "| $m | failed | | |"; cat "$out/log" >&2; continue; }
     read -r wall user sys < "$out/time"
     units=$(grep -c "^nnc: compiled " "$out/log" || true)
