@@ -141,10 +141,13 @@ void for_chunks(Workers* workers, int64_t count, const std::function<void(int64_
         if (count > 0) fn(0, count);
         return;
     }
+    // Up to 4 chunks per thread, claimed as they come: with one chunk each, a thread that started
+    // late (waking, or sharing its core) kept the caller waiting for its whole share.
+    const int64_t chunks = std::min(4 * threads, count / kMinFloatsPerThread);
     constexpr int64_t kAlign = 64;
-    const int64_t per = (count / threads + kAlign - 1) / kAlign * kAlign;
-    workers->run(threads, [&](int64_t t) {
-        const int64_t begin = std::min(count, t * per), end = t == threads - 1 ? count : std::min(count, begin + per);
+    const int64_t per = (count / chunks + kAlign - 1) / kAlign * kAlign;
+    workers->run(chunks, [&](int64_t t) {
+        const int64_t begin = std::min(count, t * per), end = t == chunks - 1 ? count : std::min(count, begin + per);
         if (begin < end) fn(begin, end);
     });
 }

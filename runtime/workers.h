@@ -48,7 +48,8 @@ private:
 };
 
 // fn(begin, end) over [0, count) in contiguous chunks whose bounds are multiples of 64 floats:
-// one chunk per thread when the arena is large, else one call on this thread. `workers` may be null.
+// up to 4 per thread, of at least kMinFloatsPerThread, when the arena is large, else one call
+// on this thread. `workers` may be null.
 void for_chunks(Workers* workers, int64_t count, const std::function<void(int64_t, int64_t)>& fn);
 
 // The pool that runs the generated code's parallel loops on this thread while it lives (null:
