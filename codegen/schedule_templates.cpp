@@ -17,6 +17,18 @@ Func ScheduleContext::find(const std::string& written) const {
     return Func();
 }
 
+void schedule_transpose(ScheduleContext& ctx, Func out) {
+    const int vec = ctx.vector_width(out.output_types()[0]);
+    const Var x = out.args()[0], y = out.args()[1];
+    Var xo("xo"), xi("xi"), yo("yo"), yi("yi");
+    out.compute_root()
+        .tile(x, y, xo, yo, xi, yi, vec, vec, TailStrategy::GuardWithIf)
+        .vectorize(xi)
+        .unroll(yi)
+        .parallel(yo);
+    ctx.claim(out);
+}
+
 bool is_input_wrapper(const Func& f) {
     if (f.num_update_definitions() > 0 || f.outputs() != 1) return false;
     const auto* call = f.value().as<Internal::Call>();

@@ -40,6 +40,11 @@ private:
 // when `b` is the batch.
 void schedule_product(ScheduleContext& ctx, Halide::Func out, int a_extent, int b_extent);
 
+// A transpose out(x, y) = in(y, x): tiles of one vector by one vector, the vector along x loaded
+// as a gather from the tile's rows (a tile's rows stay in L1; whole-column gathers on a matrix
+// whose row stride is a multiple of 2 KiB all land in two L1 sets), tiles in parallel over y.
+void schedule_transpose(ScheduleContext& ctx, Halide::Func out);
+
 // True for the identity Funcs Halide makes around ImageParams; they stay inline.
 bool is_input_wrapper(const Halide::Func& f);
 

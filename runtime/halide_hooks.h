@@ -1,6 +1,7 @@
 // Hooks the runtime installs into the Halide runtime linked beside it in model.so: the caching
-// allocator and an error handler that keeps Halide's message for nnc_last_error instead of
-// printing it. The Halide symbols are weak references, so programs without a Halide runtime (the
+// allocator, an error handler that keeps Halide's message for nnc_last_error instead of
+// printing it, and the parallel loops, run on the model's Workers inside its pipeline calls
+// (runtime/workers.h). The Halide symbols are weak references, so programs without a Halide runtime (the
 // runtime's unit tests) link and simply skip the installation.
 #pragma once
 #include <string>

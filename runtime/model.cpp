@@ -260,6 +260,7 @@ uint32_t step_seed(const nnc_model& model) {
 }  // namespace
 
 void run_forward(nnc_model& model, const void* input, int64_t batch, float* const* outputs) {
+    const PipelineWorkersScope pool(model.workers.get());  // the generated parallel loops run on it
     check_batch("nnc_model_forward", batch);
     require(input != nullptr, "nnc_model_forward: input must not be NULL");
     Args a;
@@ -275,6 +276,7 @@ void run_forward(nnc_model& model, const void* input, int64_t batch, float* cons
 
 float run_evaluate(nnc_model& model, const void* input, const void* const* targets, int64_t batch, float* task_losses,
                    float* const* outputs) {
+    const PipelineWorkersScope pool(model.workers.get());  // the generated parallel loops run on it
     check_batch("nnc_evaluate", batch);
     require(input != nullptr, "nnc_evaluate: input must not be NULL");
     check_targets(model, targets, batch);
@@ -299,6 +301,7 @@ float run_evaluate(nnc_model& model, const void* input, const void* const* targe
 
 float run_gradients(nnc_model& model, const void* input, const void* const* targets, int64_t batch, float* task_losses,
                     float* const* predictions) {
+    const PipelineWorkersScope pool(model.workers.get());  // the generated parallel loops run on it
     check_batch("nnc_model_compute_gradients", batch);
     require(input != nullptr, "nnc_model_compute_gradients: input must not be NULL");
     check_targets(model, targets, batch);

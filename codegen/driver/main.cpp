@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
     tr->add_option("--augment-crop", train.augment_crop,
                    "augment image inputs [C, H, W]: shift each by up to this many pixels, zeros filling in (RandomCrop padding)");
     tr->add_flag("--augment-flip", train.augment_flip, "augment image inputs: mirror left-right with probability 1/2");
-    tr->add_option("--threads", train.threads, "threads for the parameter update (0: this machine's)");
+    tr->add_option("--threads", train.threads, "threads for the training step and the parameter update (0: this machine's)");
     tr->add_option("--seed", train.seed, "seed for initialization and shuffling");
     tr->add_option("--validation", train.validation, "training samples held out for validation");
     tr->add_option("--limit", train.limit, "train on the first N training samples only");

@@ -21,7 +21,7 @@ void add_tuning_input_options(CLI::App& c, TuningInput& in) {
         ->check(CLI::IsMember({"auto", "none", "inputs", "targets", "both"}));
     c.add_option("--limit", in.limit, "use the first N training samples only")->check(CLI::PositiveNumber);
     c.add_option("--seed", in.seed, "seed for initialization and shuffling (default: the model's)");
-    c.add_option("--threads", in.threads, "threads for the parameter update (0: this machine's)")->check(CLI::NonNegativeNumber);
+    c.add_option("--threads", in.threads, "threads for the training step and the parameter update (0: this machine's)")->check(CLI::NonNegativeNumber);
 }
 
 TuningModel open_tuning_model(const TuningInput& in) {

@@ -3,8 +3,9 @@
 // With no library arguments it measures the libraries built into the build tree
 // (fashion_mlp with the template schedule and with Mullapudi2016). Each library is dlopen'ed
 // (RTLD_LOCAL), so several models with the same ABI run side by side in one process.
-// --threads=N runs the generated code (Halide's pool, HL_NUM_THREADS) and the runtime's workers
-// (the optimizer update) on N threads; without it both use every core.
+// --threads=N runs the generated code and the optimizer update on N threads (the model's one
+// pool, nnc_model_set_threads; HL_NUM_THREADS too, for libraries built before the pipelines ran
+// on it); without it every core.
 // Inputs are uniform in [0, 1) (token ids below the vocabulary for int32 inputs), class targets
 // uniform: the speed does not depend on the values. Each row's model takes 5 untimed warm-up
 // steps first, like the PyTorch peer; tests/bench/compare.sh then asks for 20 repetitions and

@@ -151,8 +151,9 @@ nnc_status nnc_model_dropout_info(const nnc_model* model, int index, const char*
 nnc_status nnc_model_set_dropout_rate(nnc_model* model, int index, double rate);
 nnc_status nnc_model_set_optimizer(nnc_model* model, const nnc_optimizer_config* config);
 nnc_status nnc_model_get_optimizer(const nnc_model* model, nnc_optimizer_config* config);
-/* Threads for the parameter update, gradient norms and clipping of large models (0: this
- * machine's hardware threads, at most 8). The generated pipelines use Halide's own pool. */
+/* Threads for the generated pipelines' parallel loops and for the parameter update, gradient
+ * norms and clipping (0: HL_NUM_THREADS when set, else this machine's hardware threads, at
+ * most 8). One pool per model: the pipelines run on it, not on Halide's own pool. */
 nnc_status nnc_model_set_threads(nnc_model* model, int threads);
 
 /* ---- checkpoints ---- */
