@@ -93,8 +93,13 @@ public:
             out(x, y, f, n) = ot(f, x, y, n);
             return out;
         }
-        out(x, y, f, n) = p.size() > 1 ? Expr(p[1].func(f)) : zero_of(ctx.type);
-        out(x, y, f, n) += pad(x * s + r.x * d, y * s + r.y * d, r.z, n) * p[0].func(r.x, r.y, r.z, f);
+        // The sums in their own Func, the value a pure Func over them: the CPU template computes the
+        // sums in register tiles inside the value's loops (window_product), so a value that leaves
+        // its stage is written once, as that stage's result, instead of stored and then copied.
+        Func sum(ctx.func_name(node, "fwd_sum"));
+        sum(x, y, f, n) = p.size() > 1 ? Expr(p[1].func(f)) : zero_of(ctx.type);
+        sum(x, y, f, n) += pad(x * s + r.x * d, y * s + r.y * d, r.z, n) * p[0].func(r.x, r.y, r.z, f);
+        out(x, y, f, n) = sum(x, y, f, n);
         return out;
     }
 
@@ -191,13 +196,15 @@ public:
         // have a constant size to live in registers, so the wrapper's splits shift inwards (legal
         // when the extent is at least the factor: overlapping tiles recompute a few outputs); a
         // smaller extent is taken whole. The batch is never split: a last batch may be short.
-        auto window_product = [&](Func f, int channels, int width, int height) {
+        // `tile`: a pure Func of f alone (same arguments) to compute the tiles in; by default f's
+        // global wrapper.
+        auto window_product = [&](Func f, int channels, int width, int height, Func tile = Func()) {
             const std::vector<Var> a = f.args();
             Var xo("xo"), xi("xi"), yo("yo"), yi("yi"), co("co"), ci("ci"), t("t");
             const int cols = width >= vec ? vec : width;
             const int rows = height >= 4 ? 4 : height;
             const int chans = channels >= 4 ? 4 : channels;
-            Func tile = f.in();
+            if (!tile.defined()) tile = f.in();
             tile.compute_root()
                 .split(a[0], xo, xi, cols, TailStrategy::ShiftInwards)
                 .split(a[1], yo, yi, rows, TailStrategy::ShiftInwards)
@@ -244,8 +251,8 @@ public:
         };
         if (Func ot = ctx.find(node.name + "__fwd_t"); ot.defined()) {
             channel_product(ot, filters, wo);
-        } else if (Func out = ctx.find(node.name + "__fwd"); out.defined()) {
-            window_product(out, filters, wo, ho);
+        } else if (Func sum = ctx.find(node.name + "__fwd_sum"); sum.defined()) {
+            window_product(sum, filters, wo, ho, ctx.find(node.name + "__fwd"));
         }
         const int s = static_cast<int>(window(node).stride);
         if (Func dxt = ctx.find(node.name + "__d_input_t"); dxt.defined()) {
@@ -322,7 +329,7 @@ public:
     void schedule_gpu(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>& in) const override {
         const int filters = static_cast<int>(node.shape.dims[0]);
         const int c_in = static_cast<int>(in[0].dims[0]);
-        if (Func out = ctx.find(node.name + "__fwd"); out.defined()) schedule_gpu_window_product(ctx, out, filters);
+        if (Func sum = ctx.find(node.name + "__fwd_sum"); sum.defined()) schedule_gpu_window_product(ctx, sum, filters);
         if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) schedule_gpu_window_product(ctx, dx, c_in);
         if (Func dwt = ctx.find(node.name + "__d_weight_t"); dwt.defined())
             schedule_gpu_transposed_weight_gradient(ctx, dwt, static_cast<int>(window(node).kernel), c_in, filters);
@@ -355,17 +362,18 @@ private:
         return w;
     }
 
-    // The input with `pad` zeros on every side, over (W + 2 pad, H + 2 pad).
+    // The input with `pad` zeros on every side, over (W + 2 pad, H + 2 pad); the input itself when pad is 0.
     static Func padded(const LayerContext& ctx, const dsl::Node& node, const Tensor& in, const Window& w) {
         const int c = static_cast<int>(in.shape.dims[0]);
         const int h = static_cast<int>(in.shape.dims[1]), wd = static_cast<int>(in.shape.dims[2]);
         const int pd = static_cast<int>(w.pad);
         (void)c;
         Var x("x"), y("y"), ch("c"), n("n");
+        // No padding: every window lies inside the input ((Wo - 1) s + (K - 1) d < W), so the
+        // products read it as it is; a clamped copy cost a pass over it in each direction.
+        if (pd == 0) return in.func;
         Func pad(ctx.func_name(node, "padded"));
-        if (pd == 0) {
-            pad(x, y, ch, n) = in.func(clamp(x, 0, wd - 1), clamp(y, 0, h - 1), ch, n);
-        } else {
+        {
             pad(x, y, ch, n) = select(x >= pd && x < wd + pd && y >= pd && y < h + pd,
                                       in.func(clamp(x - pd, 0, wd - 1), clamp(y - pd, 0, h - 1), ch, n),
                                       zero_of(ctx.type));
