@@ -108,7 +108,7 @@ def main():
         lines.append("")
         lines.append("### Compile time, `nnc samples/<model>.nn -o <model>.so` (target: cold ≤ 60 s, unchanged again ≤ 10 s)")
         lines.append("")
-        lines.append("| model | cold (--no-cache), s | unchanged, again, s |")
+        lines.append("| model | cold, s | unchanged, again (build cache), s |")
         lines.append("|---|---:|---:|")
         for m in models:
             if m in times:
