@@ -373,11 +373,9 @@ private:
         // products read it as it is; a clamped copy cost a pass over it in each direction.
         if (pd == 0) return in.func;
         Func pad(ctx.func_name(node, "padded"));
-        {
-            pad(x, y, ch, n) = select(x >= pd && x < wd + pd && y >= pd && y < h + pd,
-                                      in.func(clamp(x - pd, 0, wd - 1), clamp(y - pd, 0, h - 1), ch, n),
-                                      zero_of(ctx.type));
-        }
+        pad(x, y, ch, n) = select(x >= pd && x < wd + pd && y >= pd && y < h + pd,
+                                  in.func(clamp(x - pd, 0, wd - 1), clamp(y - pd, 0, h - 1), ch, n),
+                                  zero_of(ctx.type));
         return pad;
     }
 

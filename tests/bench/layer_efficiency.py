@@ -70,6 +70,7 @@ def main():
         else:
             per_layer[owner[0]] = per_layer.get(owner[0], 0.0) + ms
     total = sum(times.values())
+    model = args.model + " | " if args.model else ""  # the first column, when a model is named
     print("| %slayer | op | ms per step | share of step | GFLOP/s | of peak |" % ("model | " if args.model else ""))
     print("|%s---|---|---:|---:|---:|---:|" % ("---|" if args.model else ""))
     product_ms, product_flops = 0.0, 0.0
@@ -83,12 +84,12 @@ def main():
         product_ms += ms
         product_flops += flops
         print("| %s%s | %s | %.2f | %.0f%% | %.1f | %.0f%% |" % (
-            args.model + " | " if args.model else "", name, op, ms, 100 * ms / total, gflops, 100 * gflops / args.peak))
+            model, name, op, ms, 100 * ms / total, gflops, 100 * gflops / args.peak))
     if product_ms:
         gflops = product_flops / (product_ms / 1e3) / 1e9
         print("| %sall of these layers | | %.2f | %.0f%% | %.1f | %.0f%% |" % (
-            args.model + " | " if args.model else "", product_ms, 100 * product_ms / total, gflops, 100 * gflops / args.peak))
-    print("| %sstage-output copies | | %.2f | %.0f%% | | |" % (args.model + " | " if args.model else "", copies, 100 * copies / total))
+            model, product_ms, 100 * product_ms / total, gflops, 100 * gflops / args.peak))
+    print("| %sstage-output copies | | %.2f | %.0f%% | | |" % (model, copies, 100 * copies / total))
     return 0
 
 
