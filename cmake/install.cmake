@@ -1,5 +1,5 @@
 # cmake --install: the nnc compiler, the runtime it links into every model (bin/nnc finds it at
-# ../lib/nnc and the headers at ../include: codegen/toolchain.cpp), the public headers, the CMake
+# ../lib/nnc and the headers at ../include: codegen/emit/toolchain.cpp), the public headers, the CMake
 # package (find_package(nnc) + nnc_add_model) and nnc.pc.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)

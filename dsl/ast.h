@@ -50,7 +50,7 @@ struct Setting {
 struct UseSite {
     std::string block;
     Span span;
-    Span name_span;  // the name of the statement that uses the block (`r1`)
+    Span name_span;                          // the name of the statement that uses the block (`r1`)
     int repeat_index = 0, repeat_count = 0;  // for `repeat N`: which instance (1-based) of how many
 };
 
@@ -64,19 +64,19 @@ struct Stmt {
         Train,   // train { settings }
     };
     Kind kind = Kind::Layer;
-    Span keyword_span;       // `input`, `loss`, `train`...; for a layer, the name
-    std::string name;        // empty for `train` and for an unnamed loss
+    Span keyword_span;  // `input`, `loss`, `train`...; for a layer, the name
+    std::string name;   // empty for `train` and for an unnamed loss
     Span name_span;
-    Value value;             // Input/Target: the type; Layer/Loss: the call
-    std::string dtype;       // Input only: the element type written before the shape ("int32"), or empty
+    Value value;        // Input/Target: the type; Layer/Loss: the call
+    std::string dtype;  // Input only: the element type written before the shape ("int32"), or empty
     Span dtype_span;
     std::vector<Setting> settings;  // Train
     // Layer only: `NAME = repeat N block(args)`; the count as written (the checker wants >= 1).
     std::optional<Value> repeat_count;
-    Span repeat_span;                // the `repeat` keyword
+    Span repeat_span;  // the `repeat` keyword
     // Set by block expansion (dsl/block_expander.h), never by the parser:
-    std::vector<UseSite> trail;      // the block uses this statement was expanded through, outermost first
-    bool failed_use = false;         // a block use that could not be expanded (already reported)
+    std::vector<UseSite> trail;  // the block uses this statement was expanded through, outermost first
+    bool failed_use = false;     // a block use that could not be expanded (already reported)
 };
 
 // One block parameter: `units` or `stride=1`.

@@ -11,12 +11,18 @@ namespace {
 
 const char* expected_text(AttrType t) {
     switch (t) {
-        case AttrType::Int: return "an integer";
-        case AttrType::Float: return "a number";
-        case AttrType::Bool: return "true or false";
-        case AttrType::Ident: return "a name";
-        case AttrType::Init: return "an initializer such as he_normal or gaussian(0.01)";
-        case AttrType::IntList: return "a list of integers";
+        case AttrType::Int:
+            return "an integer";
+        case AttrType::Float:
+            return "a number";
+        case AttrType::Bool:
+            return "true or false";
+        case AttrType::Ident:
+            return "a name";
+        case AttrType::Init:
+            return "an initializer such as he_normal or gaussian(0.01)";
+        case AttrType::IntList:
+            return "a list of integers";
     }
     return "a value";
 }
@@ -30,21 +36,28 @@ std::string format_number(double x) {
 // How a value reads in "got ..." — the literal itself where short, else its kind.
 std::string got_text(const ast::Value& v) {
     switch (v.kind) {
-        case ast::Value::Kind::Int: return std::to_string(v.int_value);
-        case ast::Value::Kind::Float: return format_number(v.float_value);
-        case ast::Value::Kind::Bool: return v.bool_value ? "true" : "false";
-        case ast::Value::Kind::String: return "a string";
-        case ast::Value::Kind::Ident: return "'" + v.text + "'";
-        case ast::Value::Kind::List: return "a list";
-        case ast::Value::Kind::Call: return "a call to '" + v.text + "'";
+        case ast::Value::Kind::Int:
+            return std::to_string(v.int_value);
+        case ast::Value::Kind::Float:
+            return format_number(v.float_value);
+        case ast::Value::Kind::Bool:
+            return v.bool_value ? "true" : "false";
+        case ast::Value::Kind::String:
+            return "a string";
+        case ast::Value::Kind::Ident:
+            return "'" + v.text + "'";
+        case ast::Value::Kind::List:
+            return "a list";
+        case ast::Value::Kind::Call:
+            return "a call to '" + v.text + "'";
     }
     return "a value";
 }
 
 // Parameterless initializers, then the two that take a number (with the number's name).
 const std::vector<std::string>& plain_inits() {
-    static const std::vector<std::string> v = {"he_normal", "he_uniform", "xavier_uniform", "xavier_normal",
-                                               "orthogonal", "zeros", "ones"};
+    static const std::vector<std::string> v = {
+        "he_normal", "he_uniform", "xavier_uniform", "xavier_normal", "orthogonal", "zeros", "ones"};
     return v;
 }
 
@@ -77,15 +90,18 @@ public:
             case AttrType::Bool:
                 if (v.kind == ast::Value::Kind::Bool) return AttrValue(v.bool_value);
                 break;
-            case AttrType::Ident: return convert_ident(s, v);
-            case AttrType::Init: return convert_init(s, v);
+            case AttrType::Ident:
+                return convert_ident(s, v);
+            case AttrType::Init:
+                return convert_init(s, v);
             case AttrType::IntList: {
                 if (v.kind != ast::Value::Kind::List) break;
                 std::vector<int64_t> out;
                 for (const ast::Value& item : v.items) {
                     if (item.kind != ast::Value::Kind::Int) {
-                        diags_.error(file_, item.span, "attribute '" + s.name + "' of '" + owner_ +
-                                                           "' expects a list of integers, got " + got_text(item));
+                        diags_.error(file_, item.span,
+                                     "attribute '" + s.name + "' of '" + owner_ + "' expects a list of integers, got " +
+                                         got_text(item));
                         return std::nullopt;
                     }
                     out.push_back(item.int_value);
@@ -93,24 +109,25 @@ public:
                 return AttrValue(std::move(out));
             }
         }
-        diags_.error(file_, v.span, "attribute '" + s.name + "' of '" + owner_ + "' expects " +
-                                        expected_text(s.type) + ", got " + got_text(v));
+        diags_.error(
+            file_, v.span,
+            "attribute '" + s.name + "' of '" + owner_ + "' expects " + expected_text(s.type) + ", got " + got_text(v));
         return std::nullopt;
     }
 
 private:
     std::optional<AttrValue> convert_ident(const AttrSchema& s, const ast::Value& v) {
         if (v.kind != ast::Value::Kind::Ident) {
-            Diagnostic& d = diags_.error(file_, v.span, "attribute '" + s.name + "' of '" + owner_ +
-                                                            "' expects a name, got " + got_text(v));
+            Diagnostic& d = diags_.error(
+                file_, v.span, "attribute '" + s.name + "' of '" + owner_ + "' expects a name, got " + got_text(v));
             if (!s.choices.empty()) d.note("choices: " + join(s.choices));
             return std::nullopt;
         }
         if (s.choices.empty()) return AttrValue(v.text);
         for (const std::string& c : s.choices)
             if (c == v.text) return AttrValue(v.text);
-        Diagnostic& d = diags_.error(file_, v.span, "unknown value '" + v.text + "' for attribute '" + s.name +
-                                                        "' of '" + owner_ + "'");
+        Diagnostic& d = diags_.error(
+            file_, v.span, "unknown value '" + v.text + "' for attribute '" + s.name + "' of '" + owner_ + "'");
         if (auto m = nearest_match(v.text, s.choices)) d.help("did you mean '" + *m + "'?");
         d.note("choices: " + join(s.choices));
         return std::nullopt;
@@ -120,8 +137,9 @@ private:
     std::optional<AttrValue> convert_init(const AttrSchema& s, const ast::Value& v) {
         const bool named = v.kind == ast::Value::Kind::Ident || v.kind == ast::Value::Kind::Call;
         if (!named) {
-            diags_.error(file_, v.span, "attribute '" + s.name + "' of '" + owner_ + "' expects " +
-                                            expected_text(s.type) + ", got " + got_text(v));
+            diags_.error(file_, v.span,
+                         "attribute '" + s.name + "' of '" + owner_ + "' expects " + expected_text(s.type) + ", got " +
+                             got_text(v));
             return std::nullopt;
         }
         const ScaledInit* scaled = scaled_init(v.text);
@@ -131,8 +149,9 @@ private:
             Diagnostic& d = diags_.error(file_, v.kind == ast::Value::Kind::Call ? v.callee_span : v.span,
                                          "unknown initializer '" + v.text + "'");
             if (auto m = nearest_match(v.text, initializer_names())) d.help("did you mean '" + *m + "'?");
-            d.note("initializers: he_normal, he_uniform, xavier_uniform, xavier_normal, orthogonal, gaussian(std), "
-                   "uniform(a), zeros, ones");
+            d.note(
+                "initializers: he_normal, he_uniform, xavier_uniform, xavier_normal, orthogonal, gaussian(std), "
+                "uniform(a), zeros, ones");
             return std::nullopt;
         }
         if (plain) {
@@ -149,14 +168,16 @@ private:
         }
         std::vector<const ast::Arg*> args;
         for (const ast::Arg& a : v.args) args.push_back(&a);
-        const std::vector<AttrSchema> schema = {{scaled->param, AttrType::Float, true, std::nullopt, {}, scaled->meaning}};
+        const std::vector<AttrSchema> schema = {
+            {scaled->param, AttrType::Float, true, std::nullopt, {}, scaled->meaning}};
         BoundAttrs b = bind_attrs(v.text, schema, args, v.callee_span, file_, diags_);
         if (!b.ok) return std::nullopt;
         const double x = b.attrs.get_float(scaled->param);
         if (!(x > 0.0)) {
-            diags_.error(file_, b.given_at.at(scaled->param),
-                         std::string("'") + scaled->param + "' of " + v.text + " must be greater than 0, got " +
-                             format_number(x))
+            diags_
+                .error(file_, b.given_at.at(scaled->param),
+                       std::string("'") + scaled->param + "' of " + v.text + " must be greater than 0, got " +
+                           format_number(x))
                 .help(std::string("the ") + scaled->meaning + " of the initial weights, e.g. 0.01");
             return std::nullopt;
         }
@@ -184,8 +205,7 @@ std::vector<std::string> initializer_names() {
 }
 
 BoundAttrs bind_attrs(const std::string& owner, const std::vector<AttrSchema>& schema,
-                      const std::vector<const ast::Arg*>& args, Span call, const SourceFile& file,
-                      Diagnostics& diags) {
+                      const std::vector<const ast::Arg*>& args, Span call, const SourceFile& file, Diagnostics& diags) {
     BoundAttrs out;
     Binder binder(owner, file, diags);
     std::map<std::string, const ast::Arg*> given;
@@ -204,8 +224,10 @@ BoundAttrs bind_attrs(const std::string& owner, const std::vector<AttrSchema>& s
             }
             if (next_positional >= schema.size()) {
                 Diagnostic& d = diags.error(file, where, "too many arguments to '" + owner + "'");
-                if (schema.empty()) d.note("'" + owner + "' takes no attributes");
-                else d.note("'" + owner + "' takes: " + attr_names(schema));
+                if (schema.empty())
+                    d.note("'" + owner + "' takes no attributes");
+                else
+                    d.note("'" + owner + "' takes: " + attr_names(schema));
                 out.ok = false;
                 break;
             }
@@ -222,8 +244,10 @@ BoundAttrs bind_attrs(const std::string& owner, const std::vector<AttrSchema>& s
                     d.help("did you mean '" + *m + "'?");
                     near_misses.push_back(*m);  // so it is not also reported as missing
                 }
-                if (schema.empty()) d.note("'" + owner + "' takes no attributes");
-                else d.note("'" + owner + "' takes: " + attr_names(schema));
+                if (schema.empty())
+                    d.note("'" + owner + "' takes no attributes");
+                else
+                    d.note("'" + owner + "' takes: " + attr_names(schema));
                 out.ok = false;
                 continue;
             }
@@ -237,8 +261,10 @@ BoundAttrs bind_attrs(const std::string& owner, const std::vector<AttrSchema>& s
         }
         given[s->name] = a;
         out.given_at[s->name] = a->value.span;
-        if (auto v = binder.convert(*s, a->value)) out.attrs.values[s->name] = std::move(*v);
-        else out.ok = false;
+        if (auto v = binder.convert(*s, a->value))
+            out.attrs.values[s->name] = std::move(*v);
+        else
+            out.ok = false;
     }
     for (const AttrSchema& s : schema) {
         if (out.attrs.has(s.name) || given.count(s.name)) continue;

@@ -14,16 +14,15 @@
 namespace nnc::dsl {
 
 struct BoundAttrs {
-    Attrs attrs;                          // typed, defaults filled in
-    std::map<std::string, Span> given_at; // where each attribute the user wrote is, for range errors
-    bool ok = true;                       // false if any error was reported
+    Attrs attrs;                           // typed, defaults filled in
+    std::map<std::string, Span> given_at;  // where each attribute the user wrote is, for range errors
+    bool ok = true;                        // false if any error was reported
 };
 
 // `owner` names the callee in messages ("dense", "adam"). `args` are the attribute arguments only
 // (tensor inputs already taken off); `call` is the callee's span, for "missing attribute" errors.
 BoundAttrs bind_attrs(const std::string& owner, const std::vector<AttrSchema>& schema,
-                      const std::vector<const ast::Arg*>& args, Span call, const SourceFile& file,
-                      Diagnostics& diags);
+                      const std::vector<const ast::Arg*>& args, Span call, const SourceFile& file, Diagnostics& diags);
 
 // The initializers the language knows: he_normal, ..., gaussian(std), uniform(a).
 std::vector<std::string> initializer_names();

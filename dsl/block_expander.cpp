@@ -18,8 +18,8 @@ constexpr size_t kMaxStatements = 100000;
 struct BlockInfo {
     const ast::Block* block = nullptr;
     enum class State { New, Active, Done } state = State::New;
-    bool ok = true;                 // false if its definition (or a block it uses) has errors
-    std::vector<bool> is_tensor;    // per parameter: used as a tensor input in the body
+    bool ok = true;               // false if its definition (or a block it uses) has errors
+    std::vector<bool> is_tensor;  // per parameter: used as a tensor input in the body
 };
 
 // One block instance being expanded (the model itself is the root instance).
@@ -42,8 +42,10 @@ public:
                 continue;
             }
             if (const OpSpec* op = ops_.find(b.name)) {
-                diags_.error(file_, b.name_span, "block '" + b.name + "' has the name of " +
-                                                     (op->kind == OpKind::Loss ? "a loss" : "a layer"))
+                diags_
+                    .error(
+                        file_, b.name_span,
+                        "block '" + b.name + "' has the name of " + (op->kind == OpKind::Loss ? "a loss" : "a layer"))
                     .help("give the block another name");
                 continue;
             }
@@ -113,13 +115,17 @@ private:
             }
             const auto use_tensor = [&](const ast::Value& v) {
                 const std::string& n = v.text;
-                if (auto p = params.find(n); p != params.end()) info.is_tensor[p->second] = true;
-                else if (auto l = locals.find(n); l != locals.end()) local_used[l->second] = true;
+                if (auto p = params.find(n); p != params.end())
+                    info.is_tensor[p->second] = true;
+                else if (auto l = locals.find(n); l != locals.end())
+                    local_used[l->second] = true;
                 else {
                     Diagnostic& d = error(v.span, "undefined name '" + n + "' in block '" + b.name + "'");
-                    if (auto m = nearest_match(n, scope_names())) d.help("did you mean '" + *m + "'?");
-                    else d.help("a block sees only its parameters and its own statements; pass '" + n +
-                                "' in as a parameter");
+                    if (auto m = nearest_match(n, scope_names()))
+                        d.help("did you mean '" + *m + "'?");
+                    else
+                        d.help("a block sees only its parameters and its own statements; pass '" + n +
+                               "' in as a parameter");
                     info.ok = false;
                 }
             };
@@ -167,18 +173,20 @@ private:
         if (info.ok) {
             for (size_t i = 0; i < b.stmts.size(); ++i)
                 if (!local_used[i] && locals.count(b.stmts[i].name) && locals.at(b.stmts[i].name) == i)
-                    info.ok = false, error(b.stmts[i].name_span, "layer '" + b.stmts[i].name + "' in block '" + b.name +
-                                                    "' is never used")
+                    info.ok = false,
+                    error(b.stmts[i].name_span,
+                          "layer '" + b.stmts[i].name + "' in block '" + b.name + "' is never used")
                         .help("every statement of a block must lead to its return; use its output or remove it");
             for (size_t i = 0; i < b.params.size(); ++i)
                 if (!param_mentioned[i] && params.at(b.params[i].name) == i)
-                    info.ok = false, error(b.params[i].span, "parameter '" + b.params[i].name + "' of block '" + b.name +
-                                                "' is never used")
-                        .help("use it in the block's statements or remove it");
+                    info.ok = false, error(b.params[i].span, "parameter '" + b.params[i].name + "' of block '" +
+                                                                 b.name + "' is never used")
+                                         .help("use it in the block's statements or remove it");
             for (size_t i = 0; i < b.params.size(); ++i)
                 if (info.is_tensor[i] && b.params[i].default_value)
-                    info.ok = false, error(b.params[i].default_value->span, "parameter '" + b.params[i].name +
-                                                               "' is a tensor input and cannot have a default");
+                    info.ok = false,
+                    error(b.params[i].default_value->span,
+                          "parameter '" + b.params[i].name + "' is a tensor input and cannot have a default");
         }
         active_.pop_back();
         info.state = BlockInfo::State::Done;
@@ -246,8 +254,10 @@ private:
 
     void report_repeat_of_non_block(const ast::Value& call) {
         Diagnostic& d = error(call.callee_span, "'repeat' chains a block, and '" + call.text + "' is not one");
-        if (auto m = nearest_match(call.text, block_names_)) d.help("did you mean '" + *m + "'?");
-        else d.help("define `block NAME(x, ...) { ... return y }` and repeat that");
+        if (auto m = nearest_match(call.text, block_names_))
+            d.help("did you mean '" + *m + "'?");
+        else
+            d.help("define `block NAME(x, ...) { ... return y }` and repeat that");
     }
 
     // ---- uses ----------------------------------------------------------------------------
@@ -334,7 +344,8 @@ private:
         const ast::Block& b = *info.block;
         bool ok = true;
         std::string signature;
-        for (const ast::Param& p : b.params) signature += (signature.empty() ? "" : ", ") + p.name + (p.default_value ? "=…" : "");
+        for (const ast::Param& p : b.params)
+            signature += (signature.empty() ? "" : ", ") + p.name + (p.default_value ? "=…" : "");
         size_t positional = 0;
         bool unknown_key = false;
         for (const ast::Arg& a : call.args) {
@@ -415,14 +426,17 @@ private:
 
     static std::string spelled(const ast::Value& v) {
         switch (v.kind) {
-            case ast::Value::Kind::Int: return std::to_string(v.int_value);
+            case ast::Value::Kind::Int:
+                return std::to_string(v.int_value);
             case ast::Value::Kind::Float: {
                 std::ostringstream s;
                 s << v.float_value;
                 return s.str();
             }
-            case ast::Value::Kind::Ident: return "'" + v.text + "'";
-            default: return std::string("a ") + ast::value_kind_name(v.kind);
+            case ast::Value::Kind::Ident:
+                return "'" + v.text + "'";
+            default:
+                return std::string("a ") + ast::value_kind_name(v.kind);
         }
     }
 
@@ -432,8 +446,10 @@ private:
             return true;
         }
         if (!overflowed_)
-            diags_.error(file_, out_->name_span, "model '" + out_->name + "' expands to more than " +
-                                                     std::to_string(kMaxStatements) + " statements")
+            diags_
+                .error(
+                    file_, out_->name_span,
+                    "model '" + out_->name + "' expands to more than " + std::to_string(kMaxStatements) + " statements")
                 .help("lower the repeat counts");
         overflowed_ = true;
         return false;
@@ -446,7 +462,7 @@ private:
     Diagnostics& diags_;
     std::map<std::string, BlockInfo> blocks_;
     std::vector<std::string> block_names_;  // in file order
-    std::vector<std::string> active_;  // blocks being analyzed, outermost first
+    std::vector<std::string> active_;       // blocks being analyzed, outermost first
     ast::Model* out_ = nullptr;
     size_t emitted_ = 0;
     bool overflowed_ = false;
@@ -454,8 +470,8 @@ private:
 
 }  // namespace
 
-ast::Model expand_blocks(const ast::File& file, const ast::Model& model, const SourceFile& source,
-                         const OpCatalog& ops, Diagnostics& diags) {
+ast::Model expand_blocks(const ast::File& file, const ast::Model& model, const SourceFile& source, const OpCatalog& ops,
+                         Diagnostics& diags) {
     return Expander(source, ops, diags).run(file, model);
 }
 

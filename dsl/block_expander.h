@@ -20,7 +20,7 @@
 
 namespace nnc::dsl {
 
-ast::Model expand_blocks(const ast::File& file, const ast::Model& model, const SourceFile& source,
-                         const OpCatalog& ops, Diagnostics& diags);
+ast::Model expand_blocks(const ast::File& file, const ast::Model& model, const SourceFile& source, const OpCatalog& ops,
+                         Diagnostics& diags);
 
 }  // namespace nnc::dsl

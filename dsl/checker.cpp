@@ -43,7 +43,7 @@ struct Def {
     bool ok = true;          // false once an error makes its shape uncomputable
     bool duplicate = false;  // a second definition of a name; reported once, then left alone
     bool in_cycle = false;
-    bool quiet = false;      // an op-kind mix-up already reported; "never used" would echo it
+    bool quiet = false;  // an op-kind mix-up already reported; "never used" would echo it
     TargetKind target_kind = TargetKind::Real;
     int64_t num_classes = 0;
     double loss_weight = 1.0;
@@ -55,23 +55,27 @@ struct Def {
 
 const char* kind_word(NodeKind k) {
     switch (k) {
-        case NodeKind::Input: return "input";
-        case NodeKind::Target: return "target";
-        case NodeKind::Layer: return "layer";
-        case NodeKind::Loss: return "loss";
+        case NodeKind::Input:
+            return "input";
+        case NodeKind::Target:
+            return "target";
+        case NodeKind::Layer:
+            return "layer";
+        case NodeKind::Loss:
+            return "loss";
     }
     return "node";
 }
 
 class Checker {
 public:
-    Checker(const SourceFile& file, const OpCatalog& ops, Diagnostics& diags)
-        : file_(file), ops_(ops), diags_(diags) {}
+    Checker(const SourceFile& file, const OpCatalog& ops, Diagnostics& diags) : file_(file), ops_(ops), diags_(diags) {}
 
     std::optional<CheckedModel> run(const ast::File& f) {
         const int errors_before = diags_.error_count();
         if (f.models.empty()) {
-            diags_.error(file_, {{1, 1}, 1}, "no model in this file").help("a file holds one model: model NAME { ... }");
+            diags_.error(file_, {{1, 1}, 1}, "no model in this file")
+                .help("a file holds one model: model NAME { ... }");
             return std::nullopt;
         }
         for (size_t i = 1; i < f.models.size(); ++i)
@@ -108,7 +112,8 @@ private:
         for (auto it = s->trail.rbegin(); it != s->trail.rend(); ++it) {
             std::string text = "in block '" + it->block + "'";
             if (it->repeat_count > 0)
-                text += " (repeat " + std::to_string(it->repeat_index) + " of " + std::to_string(it->repeat_count) + ")";
+                text +=
+                    " (repeat " + std::to_string(it->repeat_index) + " of " + std::to_string(it->repeat_count) + ")";
             notes.push_back({Severity::Note, true, it->span, text + " used here"});
         }
         diags_.set_context(std::move(notes));
@@ -135,10 +140,18 @@ private:
             d.name = s.name;
             d.name_span = s.name_span;
             switch (s.kind) {
-                case ast::Stmt::Kind::Input: d.kind = NodeKind::Input; break;
-                case ast::Stmt::Kind::Target: d.kind = NodeKind::Target; break;
-                case ast::Stmt::Kind::Layer: d.kind = NodeKind::Layer; break;
-                default: d.kind = NodeKind::Loss; break;
+                case ast::Stmt::Kind::Input:
+                    d.kind = NodeKind::Input;
+                    break;
+                case ast::Stmt::Kind::Target:
+                    d.kind = NodeKind::Target;
+                    break;
+                case ast::Stmt::Kind::Layer:
+                    d.kind = NodeKind::Layer;
+                    break;
+                default:
+                    d.kind = NodeKind::Loss;
+                    break;
             }
             // An unnamed loss is called "loss"; it cannot be referenced, so it takes no name slot.
             if (d.kind == NodeKind::Loss && d.name.empty()) {
@@ -151,7 +164,8 @@ private:
                 const Def& first = defs_[static_cast<size_t>(it->second)];
                 diags_.error(file_, written_at(d), "'" + d.name + "' is already defined")
                     .note(written_at(first), "'" + d.name + "' first defined here as " +
-                                                 (first.kind == NodeKind::Input ? "an " : "a ") + kind_word(first.kind));
+                                                 (first.kind == NodeKind::Input ? "an " : "a ") +
+                                                 kind_word(first.kind));
                 d.duplicate = true;
                 d.ok = false;
             } else {
@@ -179,15 +193,21 @@ private:
                 if (d.stmt->dtype == "int32") {
                     d.dtype = DType::Int32;
                 } else if (!d.stmt->dtype.empty() && d.stmt->dtype != "float32") {
-                    diags_.error(file_, d.stmt->dtype_span, "unknown element type '" + d.stmt->dtype + "' for input '" + d.name + "'")
+                    diags_
+                        .error(file_, d.stmt->dtype_span,
+                               "unknown element type '" + d.stmt->dtype + "' for input '" + d.name + "'")
                         .help("write `input " + d.name + ": [dims]` for float32 features or `input " + d.name +
                               ": int32[dims]` for token ids");
                     d.ok = false;
                 }
                 break;
-            case NodeKind::Target: bind_target(d); break;
+            case NodeKind::Target:
+                bind_target(d);
+                break;
             case NodeKind::Layer:
-            case NodeKind::Loss: bind_call(d); break;
+            case NodeKind::Loss:
+                bind_call(d);
+                break;
         }
         if (d.kind == NodeKind::Input && !d.shape) d.ok = false;
     }
@@ -210,8 +230,10 @@ private:
         }
         if (!ok) return std::nullopt;
         if (!tensor_elements(s)) {
-            diags_.error(file_, v.span, what + " " + s.str() + " has more than " + std::to_string(kMaxTensorElements) +
-                                            " elements per sample")
+            diags_
+                .error(file_, v.span,
+                       what + " " + s.str() + " has more than " + std::to_string(kMaxTensorElements) +
+                           " elements per sample")
                 .help("Halide indexes tensors with 32-bit integers; use smaller dimensions");
             return std::nullopt;
         }
@@ -234,7 +256,8 @@ private:
         }
         std::vector<const ast::Arg*> args;
         for (const ast::Arg& a : v.args) args.push_back(&a);
-        static const std::vector<AttrSchema> schema = {{"n", AttrType::Int, true, std::nullopt, {}, "number of classes"}};
+        static const std::vector<AttrSchema> schema = {
+            {"n", AttrType::Int, true, std::nullopt, {}, "number of classes"}};
         BoundAttrs b = bind_attrs("classes", schema, args, v.span, file_, diags_);
         if (!b.ok) {
             d.ok = false;
@@ -242,8 +265,8 @@ private:
         }
         d.num_classes = b.attrs.get_int("n");
         if (d.num_classes < 2) {
-            diags_.error(file_, b.given_at.at("n"), "classes(C) needs at least 2 classes, got " +
-                                                        std::to_string(d.num_classes));
+            diags_.error(file_, b.given_at.at("n"),
+                         "classes(C) needs at least 2 classes, got " + std::to_string(d.num_classes));
             d.ok = false;
             return;
         }
@@ -259,7 +282,8 @@ private:
         const bool is_loss = d.kind == NodeKind::Loss;
         if (d.stmt->failed_use) {  // a block use already reported by the expander: keep its inputs used
             for (const ast::Arg& a : call.args)
-                if (a.value.is_ident() && names_.count(a.value.text)) d.inputs.push_back({a.value.text, a.value.span, -1});
+                if (a.value.is_ident() && names_.count(a.value.text))
+                    d.inputs.push_back({a.value.text, a.value.span, -1});
             d.ok = false;
             d.quiet = true;
             return;
@@ -321,8 +345,8 @@ private:
         if (static_cast<int>(d.inputs.size()) < min_in) {
             std::string want = std::to_string(min_in) + (min_in == 1 ? " tensor input" : " tensor inputs");
             if (is_loss) want += " (prediction, target)";
-            diags_.error(file_, call.span, "'" + call.text + "' expects " + want + ", got " +
-                                               std::to_string(d.inputs.size()));
+            diags_.error(file_, call.span,
+                         "'" + call.text + "' expects " + want + ", got " + std::to_string(d.inputs.size()));
             d.ok = false;
         }
         BoundAttrs b = bind_attrs(call.text, d.op->attrs, attr_args, call.span, file_, diags_);
@@ -344,7 +368,8 @@ private:
     // their own op specs.)
     void default_initializers() {
         for (Def& d : defs_) {
-            if (d.kind != NodeKind::Layer || !d.op || d.init_written || !d.attrs.has("init") || d.users.empty()) continue;
+            if (d.kind != NodeKind::Layer || !d.op || d.init_written || !d.attrs.has("init") || d.users.empty())
+                continue;
             const std::string kind = d.attrs.get_init("init").kind;
             if (kind != "he_normal" && kind != "he_uniform") continue;
             bool saturating = true;
@@ -376,7 +401,10 @@ private:
         std::vector<std::string> candidates = same;
         if (blocks) candidates.insert(candidates.end(), block_names_.begin(), block_names_.end());
         Diagnostic& diag = diags_.error(file_, call.callee_span,
-                                        std::string("unknown ") + (is_loss ? "loss" : blocks ? "layer or block" : "layer") +
+                                        std::string("unknown ") +
+                                            (is_loss  ? "loss"
+                                             : blocks ? "layer or block"
+                                                      : "layer") +
                                             " '" + call.text + "'");
         if (auto m = nearest_match(call.text, candidates)) diag.help("did you mean '" + *m + "'?");
         diag.note(std::string("known ") + (is_loss ? "losses: " : "layers: ") + join(same));
@@ -429,15 +457,15 @@ private:
         }
         const std::string& op = user.stmt->value.text;
         if (index == 0 && src.kind == NodeKind::Target) {
-            diags_.error(file_, at, "the first input of '" + op + "' is the prediction, but '" + src.name +
-                                        "' is a target");
+            diags_.error(file_, at,
+                         "the first input of '" + op + "' is the prediction, but '" + src.name + "' is a target");
             return false;
         }
         if (index == 1 && src.kind != NodeKind::Target) {
-            Diagnostic& diag = diags_.error(file_, at, "the second input of '" + op + "' must be a target, but '" +
-                                                           src.name + "' is " +
-                                                           (src.kind == NodeKind::Input ? "an " : "a ") +
-                                                           kind_word(src.kind));
+            Diagnostic& diag =
+                diags_.error(file_, at,
+                             "the second input of '" + op + "' must be a target, but '" + src.name + "' is " +
+                                 (src.kind == NodeKind::Input ? "an " : "a ") + kind_word(src.kind));
             std::vector<int> targets;
             for (size_t t = 0; t < defs_.size(); ++t)
                 if (defs_[t].kind == NodeKind::Target && !defs_[t].duplicate) targets.push_back(static_cast<int>(t));
@@ -445,7 +473,8 @@ private:
                 diag.help("did you mean the target '" + defs_[static_cast<size_t>(targets[0])].name + "'?");
                 quiet_.insert(targets[0]);
             } else {
-                diag.help("declare the labels with `target NAME: classes(C)` or `target NAME: [dims]` and pass them here");
+                diag.help(
+                    "declare the labels with `target NAME: classes(C)` or `target NAME: [dims]` and pass them here");
             }
             return false;
         }
@@ -461,8 +490,10 @@ private:
             path.push_back(id);
             for (const Ref& r : defs_[static_cast<size_t>(id)].inputs) {
                 if (r.def < 0) continue;
-                if (state[static_cast<size_t>(r.def)] == 1) report_cycle(path, r.def);
-                else if (state[static_cast<size_t>(r.def)] == 0) visit(r.def);
+                if (state[static_cast<size_t>(r.def)] == 1)
+                    report_cycle(path, r.def);
+                else if (state[static_cast<size_t>(r.def)] == 0)
+                    visit(r.def);
             }
             path.pop_back();
             state[static_cast<size_t>(id)] = 2;
@@ -511,12 +542,14 @@ private:
             const bool wants_tokens = d.op->token_input && i == 0;
             if (tokens != wants_tokens) {
                 if (wants_tokens)
-                    diags_.error(file_, r.span, "'" + d.op->name + "' takes int32 token ids, but '" + src.name +
-                                                    "' is a float tensor")
+                    diags_
+                        .error(file_, r.span,
+                               "'" + d.op->name + "' takes int32 token ids, but '" + src.name + "' is a float tensor")
                         .help("declare the tokens as `input NAME: int32[T]` and pass that input here");
                 else
-                    diags_.error(file_, r.span, "'" + d.op->name + "' takes float tensors, but '" + src.name +
-                                                    "' holds int32 token ids")
+                    diags_
+                        .error(file_, r.span,
+                               "'" + d.op->name + "' takes float tensors, but '" + src.name + "' holds int32 token ids")
                         .help("embed the ids first: `e = embedding(" + src.name + ", vocab, dim)`");
                 return;
             }
@@ -539,16 +572,20 @@ private:
         }
         // Each tensor and parameter must be indexable with Halide's 32-bit integers.
         if (!tensor_elements(r.shape)) {
-            diags_.error(file_, d.stmt->value.span, "the output of '" + d.name + "', " + r.shape.str() + ", has more than " +
-                                                        std::to_string(kMaxTensorElements) + " elements per sample")
+            diags_
+                .error(file_, d.stmt->value.span,
+                       "the output of '" + d.name + "', " + r.shape.str() + ", has more than " +
+                           std::to_string(kMaxTensorElements) + " elements per sample")
                 .help("Halide indexes tensors with 32-bit integers; make the layer smaller");
             return;
         }
         if (d.op->params) {
             for (const ParamSpec& p : d.op->params(in, d.attrs)) {
                 if (tensor_elements(p.shape)) continue;
-                diags_.error(file_, d.stmt->value.span, "parameter '" + d.name + "." + p.name + "', " + p.shape.str() +
-                                                            ", has more than " + std::to_string(kMaxTensorElements) + " elements")
+                diags_
+                    .error(file_, d.stmt->value.span,
+                           "parameter '" + d.name + "." + p.name + "', " + p.shape.str() + ", has more than " +
+                               std::to_string(kMaxTensorElements) + " elements")
                     .help("Halide indexes tensors with 32-bit integers; make the layer smaller");
                 return;
             }
@@ -570,7 +607,8 @@ private:
             // losses make a multi-task model.
             for (auto [kind, first, word] : {std::tuple{NodeKind::Input, &first_input, "input"}}) {
                 if (d.kind != kind || d.duplicate) continue;
-                if (!*first) *first = &d;
+                if (!*first)
+                    *first = &d;
                 else
                     diags_.error(file_, d.name_span, std::string("only one ") + word + " is supported in this version")
                         .note((*first)->name_span, std::string("first ") + word + " declared here");
@@ -583,11 +621,14 @@ private:
             if (!d.users.empty() || d.duplicate || d.quiet || quiet_.count(static_cast<int>(i)) || !any_loss) continue;
             const bool inner = d.name.find('.') != std::string::npos;  // else a model-level name
             with_trail(inner ? d.stmt : &no_trail_, [&] {
-                Diagnostic& diag = diags_.error(file_, written_at(d), std::string(kind_word(d.kind)) + " '" + d.name +
-                                                                          "' is never used");
-                if (d.kind == NodeKind::Layer) diag.help("every layer must lead to the loss; use its output or remove it");
-                else if (d.kind == NodeKind::Target) diag.help("pass it to the loss: `loss = op(prediction, " + d.name + ")`");
-                else diag.help("feed it to a layer or remove it");
+                Diagnostic& diag = diags_.error(file_, written_at(d),
+                                                std::string(kind_word(d.kind)) + " '" + d.name + "' is never used");
+                if (d.kind == NodeKind::Layer)
+                    diag.help("every layer must lead to the loss; use its output or remove it");
+                else if (d.kind == NodeKind::Target)
+                    diag.help("pass it to the loss: `loss = op(prediction, " + d.name + ")`");
+                else
+                    diag.help("feed it to a layer or remove it");
             });
         }
         if (!first_loss)
@@ -605,7 +646,8 @@ private:
         out.source_path = file_.path();
         out.train = train_;
         std::vector<int> id_of(defs_.size(), -1);
-        for (int d : order) id_of[static_cast<size_t>(d)] = static_cast<int>(out.nodes.size()), out.nodes.emplace_back();
+        for (int d : order)
+            id_of[static_cast<size_t>(d)] = static_cast<int>(out.nodes.size()), out.nodes.emplace_back();
         for (size_t di = 0; di < defs_.size(); ++di) {
             const Def& d = defs_[di];
             Node& n = out.nodes[static_cast<size_t>(id_of[di])];
@@ -633,7 +675,7 @@ private:
     const OpCatalog& ops_;
     Diagnostics& diags_;
     const ast::Stmt no_trail_{};
-    ast::Model expanded_;                  // the model with its block uses expanded; defs_ point into it
+    ast::Model expanded_;  // the model with its block uses expanded; defs_ point into it
     std::vector<std::string> block_names_;
     std::vector<Def> defs_;
     std::map<std::string, int> names_;  // name -> first definition

@@ -8,10 +8,14 @@ namespace {
 
 const char* severity_name(Severity s) {
     switch (s) {
-        case Severity::Error: return "error";
-        case Severity::Warning: return "warning";
-        case Severity::Note: return "note";
-        case Severity::Help: return "help";
+        case Severity::Error:
+            return "error";
+        case Severity::Warning:
+            return "warning";
+        case Severity::Note:
+            return "note";
+        case Severity::Help:
+            return "help";
     }
     return "error";
 }
@@ -128,7 +132,8 @@ std::string Diagnostics::render() const {
     std::string out;
     for (size_t i = 0; i < order.size() && i < kMaxShown; ++i) out += dsl::render(*order[i]);
     if (order.size() > kMaxShown)
-        out += "note: " + std::to_string(order.size() - kMaxShown) + " more diagnostics not shown; fix the ones above first\n";
+        out += "note: " + std::to_string(order.size() - kMaxShown) +
+               " more diagnostics not shown; fix the ones above first\n";
     return out;
 }
 

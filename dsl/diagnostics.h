@@ -30,7 +30,7 @@ struct DiagnosticNote {
 struct Diagnostic {
     Severity severity = Severity::Error;
     const SourceFile* file = nullptr;  // null for errors about a file that could not be read
-    std::string path;                   // used when there is no file
+    std::string path;                  // used when there is no file
     Span span;
     std::string message;
     std::vector<DiagnosticNote> notes;

@@ -10,9 +10,9 @@ namespace {
 
 const std::map<std::string, TokenKind, std::less<>>& keywords() {
     static const std::map<std::string, TokenKind, std::less<>> k = {
-        {"model", TokenKind::KwModel}, {"input", TokenKind::KwInput},   {"target", TokenKind::KwTarget},
-        {"loss", TokenKind::KwLoss},   {"train", TokenKind::KwTrain},   {"true", TokenKind::KwTrue},
-        {"false", TokenKind::KwFalse}, {"block", TokenKind::KwBlock},   {"repeat", TokenKind::KwRepeat},
+        {"model", TokenKind::KwModel}, {"input", TokenKind::KwInput}, {"target", TokenKind::KwTarget},
+        {"loss", TokenKind::KwLoss},   {"train", TokenKind::KwTrain}, {"true", TokenKind::KwTrue},
+        {"false", TokenKind::KwFalse}, {"block", TokenKind::KwBlock}, {"repeat", TokenKind::KwRepeat},
     };
     return k;
 }
@@ -82,10 +82,9 @@ private:
         if (is_digit(c) || (c == '.' && is_digit(peek(1)))) return number(loc, begin);
         if (c == '"') return string(loc, begin);
         static const std::map<char, TokenKind> punct = {
-            {'(', TokenKind::LParen}, {')', TokenKind::RParen}, {'[', TokenKind::LBracket},
-            {']', TokenKind::RBracket}, {'{', TokenKind::LBrace}, {'}', TokenKind::RBrace},
-            {',', TokenKind::Comma},  {':', TokenKind::Colon},  {'=', TokenKind::Equals},
-            {'-', TokenKind::Minus},
+            {'(', TokenKind::LParen}, {')', TokenKind::RParen}, {'[', TokenKind::LBracket}, {']', TokenKind::RBracket},
+            {'{', TokenKind::LBrace}, {'}', TokenKind::RBrace}, {',', TokenKind::Comma},    {':', TokenKind::Colon},
+            {'=', TokenKind::Equals}, {'-', TokenKind::Minus},
         };
         if (auto it = punct.find(c); it != punct.end()) {
             ++pos_;
@@ -159,11 +158,15 @@ private:
             if (c == '\\') {
                 const char e = peek();
                 const Location eloc = {line_, static_cast<int>(pos_ - line_start_)};
-                if (e == '"' || e == '\\') value += e, ++pos_;
-                else if (e == 'n') value += '\n', ++pos_;
-                else if (e == 't') value += '\t', ++pos_;
-                else diags_.error(file_, {eloc, 2}, "unknown escape sequence '\\" + std::string(1, e) + "'")
-                         .help("strings allow \\\" \\\\ \\n and \\t");
+                if (e == '"' || e == '\\')
+                    value += e, ++pos_;
+                else if (e == 'n')
+                    value += '\n', ++pos_;
+                else if (e == 't')
+                    value += '\t', ++pos_;
+                else
+                    diags_.error(file_, {eloc, 2}, "unknown escape sequence '\\" + std::string(1, e) + "'")
+                        .help("strings allow \\\" \\\\ \\n and \\t");
                 continue;
             }
             value += c;

@@ -37,10 +37,13 @@ int lint_model(const SourceFile& file, const CheckedModel& model, const OpCatalo
         bool known = false;
         for (const std::string& n : names) known = known || n == e.rule;
         if (known) continue;
-        Diagnostic& d = options.werror ? diags.error(file, e.span, "allow comment names no lint rule '" + e.rule + "'")
-                                       : diags.warning(file, e.span, "allow comment names no lint rule '" + e.rule + "'");
-        if (auto near = nearest_match(e.rule, names)) d.help("did you mean '" + *near + "'?");
-        else d.note("lint rules: " + join(names));
+        Diagnostic& d = options.werror
+                            ? diags.error(file, e.span, "allow comment names no lint rule '" + e.rule + "'")
+                            : diags.warning(file, e.span, "allow comment names no lint rule '" + e.rule + "'");
+        if (auto near = nearest_match(e.rule, names))
+            d.help("did you mean '" + *near + "'?");
+        else
+            d.note("lint rules: " + join(names));
         ++unknown;
     }
     return ctx.reported() + unknown;

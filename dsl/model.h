@@ -56,12 +56,12 @@ enum class TargetKind { Classes, Real };
 struct Node {
     int id = -1;
     NodeKind kind = NodeKind::Layer;
-    std::string name;          // as written in the .nn file; unique
-    std::string op;            // "dense", "relu", ...; "input"/"target" for those kinds
-    std::vector<int> inputs;   // node ids, in call order
-    Attrs attrs;               // typed, defaults filled in
-    Shape shape;               // per-sample output shape ([] for a loss: a scalar)
-    Location loc;              // where the node is defined
+    std::string name;         // as written in the .nn file; unique
+    std::string op;           // "dense", "relu", ...; "input"/"target" for those kinds
+    std::vector<int> inputs;  // node ids, in call order
+    Attrs attrs;              // typed, defaults filled in
+    Shape shape;              // per-sample output shape ([] for a loss: a scalar)
+    Location loc;             // where the node is defined
     // Inputs only.
     DType dtype = DType::Float32;
     // Targets only.
@@ -74,24 +74,24 @@ struct Node {
 struct OptimizerConfig {
     std::string name = "adam";  // sgd | adam | adamw | adagrad | adadelta | rmsprop
     double lr = 3e-4;
-    double momentum = 0.9;      // sgd, rmsprop
-    bool nesterov = false;      // sgd
-    double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam, adamw; eps for all but sgd
-    double weight_decay = 0.0;  // adamw: decoupled
-    double rho = 0.9;           // adadelta
-    double alpha = 0.99;        // rmsprop
-    bool centered = false;      // rmsprop
+    double momentum = 0.9;                                   // sgd, rmsprop
+    bool nesterov = false;                                   // sgd
+    double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;           // adam, adamw; eps for all but sgd
+    double weight_decay = 0.0;                               // adamw: decoupled
+    double rho = 0.9;                                        // adadelta
+    double alpha = 0.99;                                     // rmsprop
+    bool centered = false;                                   // rmsprop
     double lr_decay = 0.0, initial_accumulator_value = 0.0;  // adagrad
 };
 
 // schedule = ...: the lr per epoch (torch.optim.lr_scheduler semantics, see GRAMMAR.md).
 struct ScheduleConfig {
-    std::string kind = "constant";  // constant | step | multistep | exponential | cosine | reduce_on_plateau
-    double factor = 0.1;            // step, multistep, exponential (gamma), reduce_on_plateau
-    int64_t every = 1;              // step
+    std::string kind = "constant";    // constant | step | multistep | exponential | cosine | reduce_on_plateau
+    double factor = 0.1;              // step, multistep, exponential (gamma), reduce_on_plateau
+    int64_t every = 1;                // step
     std::vector<int64_t> milestones;  // multistep
-    int64_t epochs = 0;             // cosine: T (0: the training epochs)
-    double min_lr = 0.0;            // cosine, reduce_on_plateau
+    int64_t epochs = 0;               // cosine: T (0: the training epochs)
+    double min_lr = 0.0;              // cosine, reduce_on_plateau
     std::string monitor = "val_loss", mode = "auto";  // reduce_on_plateau
     int64_t patience = 10, cooldown = 0;
     double threshold = 1e-4;
@@ -136,10 +136,10 @@ struct TrainConfig {
 struct CheckedModel {
     std::string name;
     std::string source_path;
-    std::vector<Node> nodes;     // topologically sorted: every input precedes its users
-    std::vector<int> inputs;     // ids of NodeKind::Input nodes, in declaration order
-    std::vector<int> targets;    // ids of NodeKind::Target nodes
-    std::vector<int> losses;     // ids of NodeKind::Loss nodes
+    std::vector<Node> nodes;   // topologically sorted: every input precedes its users
+    std::vector<int> inputs;   // ids of NodeKind::Input nodes, in declaration order
+    std::vector<int> targets;  // ids of NodeKind::Target nodes
+    std::vector<int> losses;   // ids of NodeKind::Loss nodes
     TrainConfig train;
 
     const Node& node(int id) const { return nodes.at(static_cast<size_t>(id)); }

@@ -33,11 +33,11 @@ struct ShapeResult {
 };
 
 struct ParamSpec {
-    std::string name;   // suffix, e.g. "weight"; the full name is "<node>.weight"
+    std::string name;  // suffix, e.g. "weight"; the full name is "<node>.weight"
     Shape shape;
-    InitSpec init;      // after applying the node's init= attribute or the op's default
+    InitSpec init;  // after applying the node's init= attribute or the op's default
     int64_t fan_in = 0, fan_out = 0;
-    double max_norm = 0;  // > 0: per-output-unit L2 bound applied after each update (0: none)
+    double max_norm = 0;       // > 0: per-output-unit L2 bound applied after each update (0: none)
     bool units_first = false;  // max_norm's units are the first dimension (conv [F, C, K, K]), else the last
     // false: a state tensor (batch norm's running statistics). It gets no gradient and no
     // optimizer update; training steps replace it with the layer's Layer::state_update values.

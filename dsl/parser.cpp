@@ -27,8 +27,10 @@ public:
             if (at(TokenKind::KwModel) || at(TokenKind::KwBlock)) {
                 const bool model = at(TokenKind::KwModel);
                 try {
-                    if (model) f.models.push_back(parse_model());
-                    else f.blocks.push_back(parse_block());
+                    if (model)
+                        f.models.push_back(parse_model());
+                    else
+                        f.blocks.push_back(parse_block());
                 } catch (const SyntaxError&) {
                     synchronize();
                 }
@@ -114,13 +116,15 @@ private:
             case TokenKind::KwModel:
             case TokenKind::KwBlock:
             case TokenKind::RBrace:
-            case TokenKind::Eof: return true;
+            case TokenKind::Eof:
+                return true;
             case TokenKind::Ident:
                 if (toks_[i].text == "return" && kind(i + 1) == TokenKind::Ident) return true;
                 return kind(i + 1) == TokenKind::Equals &&
                        ((kind(i + 2) == TokenKind::Ident && kind(i + 3) == TokenKind::LParen) ||
                         kind(i + 2) == TokenKind::KwRepeat);
-            default: return false;
+            default:
+                return false;
         }
     }
 
@@ -203,8 +207,8 @@ private:
                 ast::Stmt st = parse_stmt();
                 expect_stmt_end();
                 if (st.kind != ast::Stmt::Kind::Layer) {
-                    error_at(st.keyword_span, "a block holds layer statements only; '" + toks_[first].text +
-                                                  "' belongs in the model")
+                    error_at(st.keyword_span,
+                             "a block holds layer statements only; '" + toks_[first].text + "' belongs in the model")
                         .help("pass tensors in as parameters and return one: `block " + b.name +
                               "(x, ...) { ... return out }`");
                     continue;
@@ -233,11 +237,16 @@ private:
     // stmt = input | target | loss | train | layer
     ast::Stmt parse_stmt() {
         switch (peek().kind) {
-            case TokenKind::KwInput: return parse_decl(ast::Stmt::Kind::Input);
-            case TokenKind::KwTarget: return parse_decl(ast::Stmt::Kind::Target);
-            case TokenKind::KwLoss: return parse_loss();
-            case TokenKind::KwTrain: return parse_train();
-            case TokenKind::Ident: return parse_layer();
+            case TokenKind::KwInput:
+                return parse_decl(ast::Stmt::Kind::Input);
+            case TokenKind::KwTarget:
+                return parse_decl(ast::Stmt::Kind::Target);
+            case TokenKind::KwLoss:
+                return parse_loss();
+            case TokenKind::KwTrain:
+                return parse_train();
+            case TokenKind::Ident:
+                return parse_layer();
             case TokenKind::KwBlock:
                 error_here("blocks are defined outside the model")
                     .help("move `block " + std::string(peek(1).kind == TokenKind::Ident ? peek(1).text : "NAME") +
@@ -249,8 +258,9 @@ private:
                 throw SyntaxError{};
             default:
                 error_here("expected a statement, found " + describe(peek()))
-                    .help("statements are `input x: [784]`, `target y: classes(10)`, `name = op(...)`, "
-                          "`loss = op(...)` and `train { ... }`");
+                    .help(
+                        "statements are `input x: [784]`, `target y: classes(10)`, `name = op(...)`, "
+                        "`loss = op(...)` and `train { ... }`");
                 throw SyntaxError{};
         }
     }
@@ -266,10 +276,11 @@ private:
         s.name = name.text;
         s.name_span = span_of(name);
         if (!at(TokenKind::Colon)) {
-            Diagnostic& d = error_here("expected ':' after '" + kw.text + " " + s.name + "', found " + describe(peek()));
-            d.help(kind == ast::Stmt::Kind::Input ? "write `input " + s.name + ": [784]`"
-                                                  : "write `target " + s.name + ": classes(10)` or `target " +
-                                                        s.name + ": [3]`");
+            Diagnostic& d =
+                error_here("expected ':' after '" + kw.text + " " + s.name + "', found " + describe(peek()));
+            d.help(kind == ast::Stmt::Kind::Input
+                       ? "write `input " + s.name + ": [784]`"
+                       : "write `target " + s.name + ": classes(10)` or `target " + s.name + ": [3]`");
             throw SyntaxError{};
         }
         advance();
@@ -304,8 +315,10 @@ private:
         s.name_span = s.keyword_span = span_of(name);
         if (!at(TokenKind::Equals)) {
             Diagnostic& d = error_here("expected '=' after '" + s.name + "', found " + describe(peek()));
-            if (at(TokenKind::Colon)) d.help("declare inputs with `input " + s.name + ": [...]`");
-            else d.help("a layer is written `" + s.name + " = op(inputs, attributes)`");
+            if (at(TokenKind::Colon))
+                d.help("declare inputs with `input " + s.name + ": [...]`");
+            else
+                d.help("a layer is written `" + s.name + " = op(inputs, attributes)`");
             throw SyntaxError{};
         }
         advance();
@@ -343,8 +356,8 @@ private:
             if (accept(TokenKind::RBrace)) break;
             // A statement keyword here means the section was never closed; let the model body have it.
             const TokenKind k = peek().kind;
-            if (k == TokenKind::Eof || k == TokenKind::KwInput || k == TokenKind::KwTarget ||
-                k == TokenKind::KwLoss || k == TokenKind::KwTrain || k == TokenKind::KwModel) {
+            if (k == TokenKind::Eof || k == TokenKind::KwInput || k == TokenKind::KwTarget || k == TokenKind::KwLoss ||
+                k == TokenKind::KwTrain || k == TokenKind::KwModel) {
                 error_here("expected '}' to close the train section, found " + describe(peek()))
                     .note(open, "train section opened here");
                 return s;
@@ -423,7 +436,8 @@ private:
                 if (at(TokenKind::LParen)) return parse_call_args(std::move(v));
                 v.kind = ast::Value::Kind::Ident;
                 return v;
-            case TokenKind::LBracket: return parse_list();
+            case TokenKind::LBracket:
+                return parse_list();
             default:
                 error_here("expected a value, found " + describe(t));
                 throw SyntaxError{};
@@ -507,7 +521,7 @@ private:
     size_t pos_ = 0;
     static constexpr int kMaxNesting = 64;
     int nesting_ = 0;
-    int open_brackets_ = 0;  // ( and [ consumed and not yet closed in the current statement
+    int open_brackets_ = 0;      // ( and [ consumed and not yet closed in the current statement
     std::set<int> lexed_badly_;  // lines with lexical errors
     Diagnostic discarded_;       // where suppressed errors go
 };

@@ -42,12 +42,22 @@ std::optional<double> parse_size(const std::string& text) {
     if (end == text.c_str() || !(v > 0)) return std::nullopt;
     double scale = 1;
     switch (std::toupper(static_cast<unsigned char>(*end))) {
-        case '\0': break;
-        case 'K': scale = 1024.0; break;
-        case 'M': scale = 1024.0 * 1024; break;
-        case 'G': scale = 1024.0 * 1024 * 1024; break;
-        case 'T': scale = 1024.0 * 1024 * 1024 * 1024; break;
-        default: return std::nullopt;
+        case '\0':
+            break;
+        case 'K':
+            scale = 1024.0;
+            break;
+        case 'M':
+            scale = 1024.0 * 1024;
+            break;
+        case 'G':
+            scale = 1024.0 * 1024 * 1024;
+            break;
+        case 'T':
+            scale = 1024.0 * 1024 * 1024 * 1024;
+            break;
+        default:
+            return std::nullopt;
     }
     return v * scale;
 }
@@ -108,13 +118,16 @@ void check_memory(const CheckedModel& model, const OpCatalog& ops, const SourceF
     const double available = available_memory_bytes();
     const MemoryEstimate e = estimate_training_memory(model, ops);
     if (available <= 0 || e.total() <= available) return;
-    diags.error(file, at, "model '" + model.name + "' needs about " + format_bytes(e.total()) +
-                              " of memory to train, this machine has " + format_bytes(available))
+    diags
+        .error(file, at,
+               "model '" + model.name + "' needs about " + format_bytes(e.total()) +
+                   " of memory to train, this machine has " + format_bytes(available))
         .note("parameters " + format_bytes(e.params) + ", gradients " + format_bytes(e.gradients) + ", " +
               model.train.optimizer.name + " state " + format_bytes(e.optimizer) + ", activations of a batch of " +
               std::to_string(model.train.batch) + " " + format_bytes(e.activations))
-        .help("make the layers smaller or the batch smaller (`nnc check` lists every layer's parameters); "
-              "NNC_MEMORY_LIMIT=SIZE plans for another machine");
+        .help(
+            "make the layers smaller or the batch smaller (`nnc check` lists every layer's parameters); "
+            "NNC_MEMORY_LIMIT=SIZE plans for another machine");
 }
 
 }  // namespace nnc::dsl

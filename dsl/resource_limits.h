@@ -35,7 +35,6 @@ double available_memory_bytes();
 std::string format_bytes(double bytes);
 
 // Reports an error at `at` when the estimate exceeds the available memory.
-void check_memory(const CheckedModel& model, const OpCatalog& ops, const SourceFile& file, Span at,
-                  Diagnostics& diags);
+void check_memory(const CheckedModel& model, const OpCatalog& ops, const SourceFile& file, Span at, Diagnostics& diags);
 
 }  // namespace nnc::dsl

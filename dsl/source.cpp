@@ -12,8 +12,8 @@ SourceFile::SourceFile(std::string path, std::string text) : path_(std::move(pat
 std::string_view SourceFile::line(int line) const {
     if (line < 1 || static_cast<size_t>(line) > line_starts_.size()) return {};
     const size_t begin = line_starts_[static_cast<size_t>(line) - 1];
-    size_t end = static_cast<size_t>(line) < line_starts_.size() ? line_starts_[static_cast<size_t>(line)] - 1
-                                                                  : text_.size();
+    size_t end =
+        static_cast<size_t>(line) < line_starts_.size() ? line_starts_[static_cast<size_t>(line)] - 1 : text_.size();
     // Tolerate CRLF files: the '\r' is not part of the line as the user sees it.
     if (end > begin && text_[end - 1] == '\r') --end;
     return std::string_view(text_).substr(begin, end - begin);

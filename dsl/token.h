@@ -9,10 +9,10 @@
 namespace nnc::dsl {
 
 enum class TokenKind {
-    Ident,     // [A-Za-z_][A-Za-z0-9_]*, not a keyword
-    Int,       // 42
-    Float,     // 0.5, 3e-4
-    String,    // "path/to/file"; text holds the unescaped contents
+    Ident,   // [A-Za-z_][A-Za-z0-9_]*, not a keyword
+    Int,     // 42
+    Float,   // 0.5, 3e-4
+    String,  // "path/to/file"; text holds the unescaped contents
     // Keywords. `block` and `repeat` are reserved now so that adding them later breaks no model.
     KwModel,
     KwInput,
@@ -42,7 +42,7 @@ struct Token {
     TokenKind kind = TokenKind::Eof;
     std::string text;  // the spelling as written (for String: the unescaped contents)
     Location loc;
-    int length = 0;    // bytes covered on loc.line, for the ~~~ under the caret
+    int length = 0;  // bytes covered on loc.line, for the ~~~ under the caret
     int64_t int_value = 0;
     double float_value = 0.0;
 };

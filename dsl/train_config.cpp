@@ -68,7 +68,8 @@ const std::vector<Callable>& optimizers() {
         {"rmsprop",
          {float_attr("lr", 1e-2, "learning rate"), float_attr("alpha", 0.99, "smoothing constant"),
           float_attr("eps", 1e-8, "denominator guard"), float_attr("weight_decay", 0.0, "L2 penalty"),
-          float_attr("momentum", 0.0, "momentum"), bool_attr("centered", false, "normalize by the gradient's variance")},
+          float_attr("momentum", 0.0, "momentum"),
+          bool_attr("centered", false, "normalize by the gradient's variance")},
          "rmsprop(lr, alpha, eps, weight_decay, momentum, centered)"},
     };
     return all;
@@ -126,7 +127,8 @@ const Callable& early_stopping_callable() {
 // divergence, like NaN.
 const std::vector<Callable>& divergence_policies() {
     static const std::vector<Callable> all = {
-        {"stop", {float_attr("explode_factor", 1e3, "loss / first epoch's mean that counts as divergence")},
+        {"stop",
+         {float_attr("explode_factor", 1e3, "loss / first epoch's mean that counts as divergence")},
          "stop(explode_factor=1e3)"},
         {"rollback",
          {float_attr("factor", 0.3, "the lr multiplier per rollback, in (0, 1)"),
@@ -154,8 +156,8 @@ public:
     TrainChecker(const SourceFile& file, Diagnostics& diags) : file_(file), diags_(diags) {}
 
     TrainConfig run(const ast::Stmt& train) {
-        static const std::vector<std::string> keys = {"optimizer", "batch",   "epochs",         "seed",
-                                                      "validation", "schedule", "warmup",        "clip_norm",
+        static const std::vector<std::string> keys = {"optimizer",  "batch",          "epochs",     "seed",
+                                                      "validation", "schedule",       "warmup",     "clip_norm",
                                                       "clip_value", "early_stopping", "accumulate", "on_divergence"};
         std::map<std::string, Span> seen;
         for (const ast::Setting& s : train.settings) {
@@ -165,18 +167,30 @@ public:
                 continue;
             }
             seen[s.key] = s.key_span;
-            if (s.key == "optimizer") optimizer(s.value);
-            else if (s.key == "batch") cfg_.batch = integer(s, 1, cfg_.batch, "the number of samples per step");
-            else if (s.key == "epochs") cfg_.epochs = integer(s, 1, cfg_.epochs, "passes over the training set");
-            else if (s.key == "seed") cfg_.seed = static_cast<uint64_t>(integer(s, 0, static_cast<int64_t>(cfg_.seed), "the random seed"));
-            else if (s.key == "validation") cfg_.validation = integer(s, 0, cfg_.validation, "samples held out for validation");
-            else if (s.key == "accumulate") cfg_.accumulate = integer(s, 1, cfg_.accumulate, "batches whose gradients make one update");
-            else if (s.key == "clip_norm") cfg_.clip_norm = positive_number(s, "the largest global L2 norm of the gradients");
-            else if (s.key == "clip_value") cfg_.clip_value = positive_number(s, "the largest absolute value of a gradient");
-            else if (s.key == "schedule") schedule(s.value);
-            else if (s.key == "warmup") warmup(s);
-            else if (s.key == "early_stopping") early_stopping(s.value);
-            else if (s.key == "on_divergence") on_divergence(s.value);
+            if (s.key == "optimizer")
+                optimizer(s.value);
+            else if (s.key == "batch")
+                cfg_.batch = integer(s, 1, cfg_.batch, "the number of samples per step");
+            else if (s.key == "epochs")
+                cfg_.epochs = integer(s, 1, cfg_.epochs, "passes over the training set");
+            else if (s.key == "seed")
+                cfg_.seed = static_cast<uint64_t>(integer(s, 0, static_cast<int64_t>(cfg_.seed), "the random seed"));
+            else if (s.key == "validation")
+                cfg_.validation = integer(s, 0, cfg_.validation, "samples held out for validation");
+            else if (s.key == "accumulate")
+                cfg_.accumulate = integer(s, 1, cfg_.accumulate, "batches whose gradients make one update");
+            else if (s.key == "clip_norm")
+                cfg_.clip_norm = positive_number(s, "the largest global L2 norm of the gradients");
+            else if (s.key == "clip_value")
+                cfg_.clip_value = positive_number(s, "the largest absolute value of a gradient");
+            else if (s.key == "schedule")
+                schedule(s.value);
+            else if (s.key == "warmup")
+                warmup(s);
+            else if (s.key == "early_stopping")
+                early_stopping(s.value);
+            else if (s.key == "on_divergence")
+                on_divergence(s.value);
             else {
                 Diagnostic& d = diags_.error(file_, s.key_span, "unknown train setting '" + s.key + "'");
                 if (auto m = nearest_match(s.key, keys)) d.help("did you mean '" + *m + "'?");
@@ -196,8 +210,9 @@ private:
             return fallback;
         }
         if (s.value.int_value < min) {
-            diags_.error(file_, s.value.span, "train setting '" + s.key + "' must be at least " + std::to_string(min) +
-                                                  ", got " + std::to_string(s.value.int_value));
+            diags_.error(file_, s.value.span,
+                         "train setting '" + s.key + "' must be at least " + std::to_string(min) + ", got " +
+                             std::to_string(s.value.int_value));
             return fallback;
         }
         return s.value.int_value;
@@ -211,7 +226,9 @@ private:
             return 0.0;
         }
         if (!(s.value.as_double() > 0)) {
-            diags_.error(file_, s.value.span, "train setting '" + s.key + "' must be greater than 0, got " + show(s.value.as_double()))
+            diags_
+                .error(file_, s.value.span,
+                       "train setting '" + s.key + "' must be greater than 0, got " + show(s.value.as_double()))
                 .help("leave it out to turn it off");
             return 0.0;
         }
@@ -228,8 +245,9 @@ private:
     const Callable* callee(const ast::Value& v, const std::vector<Callable>& choices, const std::string& setting,
                            const std::string& what) {
         if (v.kind != ast::Value::Kind::Ident && v.kind != ast::Value::Kind::Call) {
-            diags_.error(file_, v.span, "train setting '" + setting + "' expects " + what + ", such as " +
-                                            choices.front().signature)
+            diags_
+                .error(file_, v.span,
+                       "train setting '" + setting + "' expects " + what + ", such as " + choices.front().signature)
                 .note(what + "s: " + signatures(choices));
             return nullptr;
         }
@@ -256,9 +274,10 @@ private:
         if (!b.attrs.has(key) || !b.given_at.count(key)) return;
         const auto& value = b.attrs.values.at(key);
         const double x = std::holds_alternative<int64_t>(value) ? static_cast<double>(std::get<int64_t>(value))
-                                                                 : std::get<double>(value);
+                                                                : std::get<double>(value);
         if (ok(x)) return;
-        diags_.error(file_, b.given_at.at(key), "'" + std::string(key) + "' of " + owner + " " + rule + ", got " + show(x));
+        diags_.error(file_, b.given_at.at(key),
+                     "'" + std::string(key) + "' of " + owner + " " + rule + ", got " + show(x));
         b.ok = false;
     }
 
@@ -316,12 +335,18 @@ private:
         auto factor = [](double x) { return x > 0 && x <= 1; };
         check(b, n, "factor", factor, "must be in (0, 1]");
         check(b, n, "gamma", factor, "must be in (0, 1]");
-        check(b, n, "every", [](double x) { return x >= 1; }, "must be at least 1");
-        check(b, n, "epochs", [](double x) { return x >= 1; }, "must be at least 1");
-        check(b, n, "min_lr", [](double x) { return x >= 0; }, "must not be negative");
-        check(b, n, "patience", [](double x) { return x >= 0; }, "must not be negative");
-        check(b, n, "cooldown", [](double x) { return x >= 0; }, "must not be negative");
-        check(b, n, "threshold", [](double x) { return x >= 0; }, "must not be negative");
+        check(
+            b, n, "every", [](double x) { return x >= 1; }, "must be at least 1");
+        check(
+            b, n, "epochs", [](double x) { return x >= 1; }, "must be at least 1");
+        check(
+            b, n, "min_lr", [](double x) { return x >= 0; }, "must not be negative");
+        check(
+            b, n, "patience", [](double x) { return x >= 0; }, "must not be negative");
+        check(
+            b, n, "cooldown", [](double x) { return x >= 0; }, "must not be negative");
+        check(
+            b, n, "threshold", [](double x) { return x >= 0; }, "must not be negative");
         if (b.attrs.has("milestones") && b.given_at.count("milestones")) {
             const auto& m = std::get<std::vector<int64_t>>(b.attrs.values.at("milestones"));
             bool increasing = !m.empty() && m.size() <= 16 && m.front() >= 1;
@@ -357,15 +382,19 @@ private:
             return;
         }
         if (s.value.kind != ast::Value::Kind::Call || s.value.text != "warmup") {
-            diags_.error(file_, s.value.span, "train setting 'warmup' expects a number of updates or " +
-                                                  warmup_callable().signature)
+            diags_
+                .error(file_, s.value.span,
+                       "train setting 'warmup' expects a number of updates or " + warmup_callable().signature)
                 .help("for example: warmup = 500, or warmup = warmup(epochs=2, start=0.1)");
             return;
         }
         BoundAttrs b = bind(s.value, warmup_callable());
-        check(b, "warmup", "steps", [](double x) { return x >= 0; }, "must not be negative");
-        check(b, "warmup", "epochs", [](double x) { return x >= 0; }, "must not be negative");
-        check(b, "warmup", "start", [](double x) { return x > 0 && x <= 1; }, "must be in (0, 1]");
+        check(
+            b, "warmup", "steps", [](double x) { return x >= 0; }, "must not be negative");
+        check(
+            b, "warmup", "epochs", [](double x) { return x >= 0; }, "must not be negative");
+        check(
+            b, "warmup", "start", [](double x) { return x > 0 && x <= 1; }, "must be in (0, 1]");
         if (!b.ok) return;
         const int64_t steps = b.attrs.get_int("steps"), epochs = b.attrs.get_int("epochs");
         if ((steps > 0) == (epochs > 0)) {
@@ -381,8 +410,10 @@ private:
         const Callable* c = callee(v, only, "early_stopping", "early stopping rule");
         if (!c) return;
         BoundAttrs b = bind(v, *c);
-        check(b, "early_stopping", "patience", [](double x) { return x >= 0; }, "must not be negative");
-        check(b, "early_stopping", "min_delta", [](double x) { return x >= 0; }, "must not be negative");
+        check(
+            b, "early_stopping", "patience", [](double x) { return x >= 0; }, "must not be negative");
+        check(
+            b, "early_stopping", "min_delta", [](double x) { return x >= 0; }, "must not be negative");
         if (!b.ok) return;
         EarlyStoppingConfig& e = cfg_.early_stopping;
         e.enabled = true;
@@ -398,9 +429,12 @@ private:
         if (!c) return;
         BoundAttrs b = bind(v, *c);
         const std::string& n = c->name;
-        check(b, n, "factor", [](double x) { return x > 0 && x < 1; }, "must be in (0, 1)");
-        check(b, n, "retries", [](double x) { return x >= 1; }, "must be at least 1");
-        check(b, n, "explode_factor", [](double x) { return x > 1; }, "must be greater than 1");
+        check(
+            b, n, "factor", [](double x) { return x > 0 && x < 1; }, "must be in (0, 1)");
+        check(
+            b, n, "retries", [](double x) { return x >= 1; }, "must be at least 1");
+        check(
+            b, n, "explode_factor", [](double x) { return x > 1; }, "must be greater than 1");
         if (!b.ok) return;
         DivergenceConfig& d = cfg_.divergence;
         d = DivergenceConfig{};

@@ -7,7 +7,8 @@
 
 namespace nnc::runtime {
 
-void augment_images(float* images, int64_t n, int64_t c, int64_t h, int64_t w, const AugmentConfig& config, uint64_t seed) {
+void augment_images(float* images, int64_t n, int64_t c, int64_t h, int64_t w, const AugmentConfig& config,
+                    uint64_t seed) {
     if (!config.enabled()) return;
     Rng rng(seed);
     const int64_t plane = h * w, sample = c * plane;
@@ -25,8 +26,9 @@ void augment_images(float* images, int64_t n, int64_t c, int64_t h, int64_t w, c
                 const int64_t sy = y + dy;
                 for (int64_t x = 0; x < w; ++x) {
                     const int64_t sx = (mirror ? w - 1 - x : x) + dx;
-                    img[ch * plane + y * w + x] =
-                        (sy >= 0 && sy < h && sx >= 0 && sx < w) ? copy[static_cast<size_t>(ch * plane + sy * w + sx)] : 0.0f;
+                    img[ch * plane + y * w + x] = (sy >= 0 && sy < h && sx >= 0 && sx < w)
+                                                      ? copy[static_cast<size_t>(ch * plane + sy * w + sx)]
+                                                      : 0.0f;
                 }
             }
         }

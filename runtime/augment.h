@@ -8,12 +8,13 @@
 namespace nnc::runtime {
 
 struct AugmentConfig {
-    int crop_pad = 0;  // > 0: shift each image by up to this many pixels, zeros filling in
-    bool flip = false; // mirror each image left-right with probability 1/2
+    int crop_pad = 0;   // > 0: shift each image by up to this many pixels, zeros filling in
+    bool flip = false;  // mirror each image left-right with probability 1/2
     bool enabled() const { return crop_pad > 0 || flip; }
 };
 
 // `images` is (n, c, h, w) row-major, changed in place.
-void augment_images(float* images, int64_t n, int64_t c, int64_t h, int64_t w, const AugmentConfig& config, uint64_t seed);
+void augment_images(float* images, int64_t n, int64_t c, int64_t h, int64_t w, const AugmentConfig& config,
+                    uint64_t seed);
 
 }  // namespace nnc::runtime

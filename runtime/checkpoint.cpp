@@ -145,9 +145,10 @@ std::vector<uint8_t> dropout_bytes(const nnc_model& model) {
 }
 
 // The saved rate of each of the model's dropout layers the section names (-1: not named).
-std::vector<float> parse_dropout_rates(const nnc_model& model, const std::vector<uint8_t>& file, size_t begin, size_t end,
-                                       const std::string& path) {
-    const std::vector<uint8_t> bytes(file.begin() + static_cast<std::ptrdiff_t>(begin), file.begin() + static_cast<std::ptrdiff_t>(end));
+std::vector<float> parse_dropout_rates(const nnc_model& model, const std::vector<uint8_t>& file, size_t begin,
+                                       size_t end, const std::string& path) {
+    const std::vector<uint8_t> bytes(file.begin() + static_cast<std::ptrdiff_t>(begin),
+                                     file.begin() + static_cast<std::ptrdiff_t>(end));
     Reader r(bytes, path, begin);
     std::vector<float> out(static_cast<size_t>(model.desc->num_dropouts), -1.0f);
     const uint32_t n = r.u32("the dropout rate count");
@@ -163,7 +164,8 @@ std::vector<float> parse_dropout_rates(const nnc_model& model, const std::vector
             if (name == model.desc->dropouts[k].name) out[static_cast<size_t>(k)] = rate;
     }
     if (r.offset() != bytes.size())
-        throw Error(NNC_ERR_FORMAT, r.where(r.offset()) + "unexpected bytes after the dropout rates; the file is corrupt");
+        throw Error(NNC_ERR_FORMAT,
+                    r.where(r.offset()) + "unexpected bytes after the dropout rates; the file is corrupt");
     return out;
 }
 
@@ -186,7 +188,8 @@ DatasetStandardization parse_standardization(const uint8_t* file, size_t begin, 
     size_t offset = begin;
     s.inputs = deserialize_standardization(file, end, offset, what);
     const auto fail = [&](const std::string& message) {
-        return Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(offset) + ": " + message + "; the file is corrupt");
+        return Error(NNC_ERR_FORMAT,
+                     what + " at byte offset " + std::to_string(offset) + ": " + message + "; the file is corrupt");
     };
     if (end - offset < 4) throw fail("the standardization section ends before its target count");
     uint32_t n = 0;
@@ -194,7 +197,8 @@ DatasetStandardization parse_standardization(const uint8_t* file, size_t begin, 
     if (n > NNC_MAX_LOSSES) throw fail("the standardization section claims " + std::to_string(n) + " targets");
     offset += 4;
     for (uint32_t t = 0; t < n; ++t) s.targets.push_back(deserialize_standardization(file, end, offset, what));
-    if (offset != end) throw fail(std::to_string(end - offset) + " unexpected bytes after the standardization statistics");
+    if (offset != end)
+        throw fail(std::to_string(end - offset) + " unexpected bytes after the standardization statistics");
     return s;
 }
 
@@ -296,7 +300,8 @@ void load_checkpoint(nnc_model& model, const std::string& path) {
             const int64_t max_count = static_cast<int64_t>(file.size() / sizeof(float));
             if (s.dims[i] <= 0 || __builtin_mul_overflow(s.count, s.dims[i], &s.count) || s.count > max_count) {
                 throw Error(NNC_ERR_FORMAT, r.where(dim_at) + "parameter '" + s.name + "' has dimension " +
-                                                std::to_string(s.dims[i]) + ", more than the file's " + std::to_string(file.size()) +
+                                                std::to_string(s.dims[i]) + ", more than the file's " +
+                                                std::to_string(file.size()) +
                                                 " bytes hold; it is truncated or corrupt");
             }
         }
@@ -318,7 +323,8 @@ void load_checkpoint(nnc_model& model, const std::string& path) {
             const size_t length_at = r.offset();
             const int64_t length = r.i64("the length of section '" + s.tag + "'");
             if (length < 0 || static_cast<uint64_t>(length) > file.size()) {
-                throw Error(NNC_ERR_FORMAT, r.where(length_at) + "section '" + s.tag + "' claims " + std::to_string(length) +
+                throw Error(NNC_ERR_FORMAT, r.where(length_at) + "section '" + s.tag + "' claims " +
+                                                std::to_string(length) +
                                                 " bytes, more than the file holds; it is truncated or corrupt");
             }
             s.at = r.offset();
@@ -346,17 +352,19 @@ void load_checkpoint(nnc_model& model, const std::string& path) {
     const std::string mismatch = "checkpoint '" + path + "' (saved from model '" + saved_model +
                                  "') does not fit model '" + d.model_name + "': ";
     if (static_cast<int>(num_params) != d.num_params) {
-        throw Error(NNC_ERR_INVALID_ARGUMENT, mismatch + "it has " + std::to_string(num_params) + " parameters, the model " +
-                                                  std::to_string(d.num_params) + " (offset " + std::to_string(count_at) + ")");
+        throw Error(NNC_ERR_INVALID_ARGUMENT, mismatch + "it has " + std::to_string(num_params) +
+                                                  " parameters, the model " + std::to_string(d.num_params) +
+                                                  " (offset " + std::to_string(count_at) + ")");
     }
     for (int p = 0; p < d.num_params; ++p) {
         const nnc_param_desc& want = d.params[p];
         const StoredParam& got = stored[static_cast<size_t>(p)];
         const bool same_shape = got.rank == want.rank && std::equal(got.dims, got.dims + got.rank, want.dims);
         if (got.name != want.name || !same_shape) {
-            throw Error(NNC_ERR_INVALID_ARGUMENT, mismatch + "parameter " + std::to_string(p) + " is '" + want.name + "' " +
-                                                      shape_text(want.dims, want.rank) + " in the model but '" + got.name +
-                                                      "' " + shape_text(got.dims, got.rank) + " in the checkpoint");
+            throw Error(NNC_ERR_INVALID_ARGUMENT, mismatch + "parameter " + std::to_string(p) + " is '" + want.name +
+                                                      "' " + shape_text(want.dims, want.rank) + " in the model but '" +
+                                                      got.name + "' " + shape_text(got.dims, got.rank) +
+                                                      " in the checkpoint");
         }
     }
     if (version >= 2 && saved_hash != structure_hash(d)) {
@@ -389,23 +397,33 @@ void load_checkpoint(nnc_model& model, const std::string& path) {
             train = deserialize_train_state(s.data, s.size, where, s.at);
             if (!train.early_stopping.best_params.empty() &&
                 static_cast<int64_t>(train.early_stopping.best_params.size()) != model.arena_size) {
-                throw Error(NNC_ERR_FORMAT, r.where(s.at) + "the early-stopping weights do not match the model's size; the file is corrupt");
+                throw Error(
+                    NNC_ERR_FORMAT,
+                    r.where(s.at) + "the early-stopping weights do not match the model's size; the file is corrupt");
             }
             if (train.micro > 0 && static_cast<int64_t>(train.accumulated.size()) != model.trainable_size) {
-                throw Error(NNC_ERR_FORMAT, r.where(s.at) + "the accumulated gradients do not match the model's size; the file is corrupt");
+                throw Error(
+                    NNC_ERR_FORMAT,
+                    r.where(s.at) + "the accumulated gradients do not match the model's size; the file is corrupt");
             }
         } else if (s.tag == kStepCounterSection) {
-            if (s.size != 8) throw Error(NNC_ERR_FORMAT, r.where(s.at) + "the step counter section is not 8 bytes; the file is corrupt");
+            if (s.size != 8)
+                throw Error(NNC_ERR_FORMAT,
+                            r.where(s.at) + "the step counter section is not 8 bytes; the file is corrupt");
             std::memcpy(&counter, s.data, 8);
         } else if (s.tag == kStandardizationSection) {
             standardization = parse_standardization(file.data(), s.at, s.at + s.size, where);
-            const auto fits = [&](const Standardization& st, int64_t columns) { return st.empty() || st.columns() == columns; };
-            bool ok = fits(standardization.inputs, model.input_size) &&
-                      (standardization.targets.empty() || static_cast<int>(standardization.targets.size()) == d.num_targets);
+            const auto fits = [&](const Standardization& st, int64_t columns) {
+                return st.empty() || st.columns() == columns;
+            };
+            bool ok =
+                fits(standardization.inputs, model.input_size) &&
+                (standardization.targets.empty() || static_cast<int>(standardization.targets.size()) == d.num_targets);
             for (size_t t = 0; ok && t < standardization.targets.size(); ++t)
                 ok = fits(standardization.targets[t], model.target_sizes[t]);
             if (!ok) {
-                throw Error(NNC_ERR_INVALID_ARGUMENT, mismatch + "its standardization statistics (offset " + std::to_string(s.at) +
+                throw Error(NNC_ERR_INVALID_ARGUMENT, mismatch + "its standardization statistics (offset " +
+                                                          std::to_string(s.at) +
                                                           ") do not have the model's input and target sizes");
             }
         } else if (s.tag == kDropoutSection) {
@@ -427,8 +445,9 @@ void load_checkpoint(nnc_model& model, const std::string& path) {
     host_wrote_params(model);  // every parameter replaced: the GPU's copies are stale
     host_wrote_optimizer(model);
     if (version < 2) {
-        train.not_resumable = where + " is a format-1 checkpoint (an older nnc): it holds the weights only, "
-                                      "without the optimizer and training state a resumed run needs";
+        train.not_resumable = where +
+                              " is a format-1 checkpoint (an older nnc): it holds the weights only, "
+                              "without the optimizer and training state a resumed run needs";
     } else if (!optimizer_mismatch.empty()) {
         train.not_resumable = "the optimizer state in " + where + " does not fit the model's optimizer (" +
                               optimizer_mismatch + "); set the optimizer the run used before loading it";

@@ -88,8 +88,9 @@ private:
         std::string value;
         while (true) {
             if (pos_ >= s_.size()) {
-                throw Error(NNC_ERR_FORMAT, where(f.line, f.col) + "the quote opened here is never closed; "
-                                                                   "close it with '\"' (write a quote inside quotes as \"\")");
+                throw Error(NNC_ERR_FORMAT, where(f.line, f.col) +
+                                                "the quote opened here is never closed; "
+                                                "close it with '\"' (write a quote inside quotes as \"\")");
             }
             const char c = s_[pos_++];
             if (c == '"') {
@@ -151,7 +152,8 @@ CsvTable parse_csv(const std::string& text, const std::string& path, const CsvOp
     std::vector<Field> fields;
     int64_t line = 0;
     if (!scanner.next(fields, line)) {
-        throw Error(NNC_ERR_FORMAT, path + ":1:1: the file is empty; a CSV file starts with a header row of column names");
+        throw Error(NNC_ERR_FORMAT,
+                    path + ":1:1: the file is empty; a CSV file starts with a header row of column names");
     }
 
     // The header: names, each once.
@@ -230,13 +232,15 @@ CsvTable parse_csv(const std::string& text, const std::string& path, const CsvOp
                                             "' is out of the range of a 32-bit float");
         }
         if (ec != std::errc() || stop != end) {
-            throw Error(NNC_ERR_FORMAT, scanner.where(f.line, f.col) + "'" + show(f.text) + "' is not a number (column '" +
-                                            name + "'); the selected columns must be numeric — choose the feature "
+            throw Error(NNC_ERR_FORMAT, scanner.where(f.line, f.col) + "'" + show(f.text) +
+                                            "' is not a number (column '" + name +
+                                            "'); the selected columns must be numeric — choose the feature "
                                             "columns explicitly to leave text columns out");
         }
         if (!std::isfinite(value)) {
-            throw Error(NNC_ERR_FORMAT, scanner.where(f.line, f.col) + "'" + show(f.text) + "' in column '" + name +
-                                            "' is not a finite number; missing values are not allowed: fill it in or drop the row");
+            throw Error(NNC_ERR_FORMAT,
+                        scanner.where(f.line, f.col) + "'" + show(f.text) + "' in column '" + name +
+                            "' is not a finite number; missing values are not allowed: fill it in or drop the row");
         }
         return value;
     };
@@ -256,8 +260,8 @@ CsvTable parse_csv(const std::string& text, const std::string& path, const CsvOp
         ++table.rows;
     }
     if (table.rows == 0) {
-        throw Error(NNC_ERR_FORMAT, path + ":" + std::to_string(header_line + 1) +
-                                        ":1: the file has a header but no data rows");
+        throw Error(NNC_ERR_FORMAT,
+                    path + ":" + std::to_string(header_line + 1) + ":1: the file has a header but no data rows");
     }
     return table;
 }
@@ -275,7 +279,8 @@ std::vector<int32_t> csv_class_targets(const CsvTable& table) {
             char text[32];
             std::snprintf(text, sizeof text, "%.9g", static_cast<double>(v));
             throw Error(NNC_ERR_FORMAT, table.where_target(i, 0) + "class label " + text + " in column '" +
-                                            table.target_names[0] + "' is not a whole number >= 0; class targets "
+                                            table.target_names[0] +
+                                            "' is not a whole number >= 0; class targets "
                                             "are indices 0, 1, 2, ...");
         }
         classes[static_cast<size_t>(i)] = static_cast<int32_t>(v);

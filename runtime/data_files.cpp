@@ -26,9 +26,10 @@ std::string describe_targets(const nnc_model& m) {
     std::string out;
     for (int t = 0; t < m.desc->num_targets; ++t) {
         const nnc_target_desc& d = m.desc->targets[t];
-        out += (t ? ", " : "") + quoted(d.tensor.name) +
-               (d.kind == NNC_TARGET_CLASSES ? " (" + std::to_string(d.num_classes) + " classes)"
-                                             : " (" + std::to_string(m.target_sizes[static_cast<size_t>(t)]) + " values)");
+        out +=
+            (t ? ", " : "") + quoted(d.tensor.name) +
+            (d.kind == NNC_TARGET_CLASSES ? " (" + std::to_string(d.num_classes) + " classes)"
+                                          : " (" + std::to_string(m.target_sizes[static_cast<size_t>(t)]) + " values)");
     }
     return out;
 }
@@ -41,13 +42,15 @@ int64_t target_columns(const nnc_model& m) {
 
 std::string join(const std::vector<std::string>& names, size_t first, size_t count) {
     std::string out;
-    for (size_t i = first; i < first + count && i < names.size(); ++i) out += (i > first ? ", " : "") + quoted(names[i]);
+    for (size_t i = first; i < first + count && i < names.size(); ++i)
+        out += (i > first ? ", " : "") + quoted(names[i]);
     return out;
 }
 
 std::vector<std::string> strings(const char* const* list, int n, const char* function, const char* what) {
     require(n >= 0, std::string(function) + ": " + what + " count must be >= 0, got " + std::to_string(n));
-    require(n == 0 || list != nullptr, std::string(function) + ": " + what + " is NULL but its count is " + std::to_string(n));
+    require(n == 0 || list != nullptr,
+            std::string(function) + ": " + what + " is NULL but its count is " + std::to_string(n));
     std::vector<std::string> out;
     for (int i = 0; i < n; ++i) {
         require(list[i] != nullptr, std::string(function) + ": " + what + "[" + std::to_string(i) + "] is NULL");
@@ -57,16 +60,17 @@ std::vector<std::string> strings(const char* const* list, int n, const char* fun
 }
 
 // A class target: checks every label against the model's class count.
-DatasetTarget class_target(std::vector<int32_t> labels, int64_t num_classes, const std::function<std::string(int64_t)>& where,
-                           const std::string& name) {
+DatasetTarget class_target(std::vector<int32_t> labels, int64_t num_classes,
+                           const std::function<std::string(int64_t)>& where, const std::string& name) {
     DatasetTarget t;
     t.kind = NNC_TARGET_CLASSES;
     t.size = 1;
     for (size_t i = 0; i < labels.size(); ++i) {
         if (labels[i] >= num_classes) {
-            throw Error(NNC_ERR_FORMAT, where(static_cast<int64_t>(i)) + "class " + std::to_string(labels[i]) + " of target " +
-                                            quoted(name) + " is out of range: the model has " + std::to_string(num_classes) +
-                                            " classes (0 to " + std::to_string(num_classes - 1) + ")");
+            throw Error(NNC_ERR_FORMAT, where(static_cast<int64_t>(i)) + "class " + std::to_string(labels[i]) +
+                                            " of target " + quoted(name) + " is out of range: the model has " +
+                                            std::to_string(num_classes) + " classes (0 to " +
+                                            std::to_string(num_classes - 1) + ")");
         }
         t.max_class = std::max(t.max_class, labels[i]);
     }
@@ -74,21 +78,24 @@ DatasetTarget class_target(std::vector<int32_t> labels, int64_t num_classes, con
     return t;
 }
 
-std::unique_ptr<nnc_dataset> load_csv(const nnc_model& m, const std::string& path, const std::vector<std::string>& targets,
+std::unique_ptr<nnc_dataset> load_csv(const nnc_model& m, const std::string& path,
+                                      const std::vector<std::string>& targets,
                                       const std::vector<std::string>& features) {
     const std::string model = quoted(m.desc->model_name);
     if (!targets.empty() && static_cast<int64_t>(targets.size()) != target_columns(m)) {
         throw Error(NNC_ERR_INVALID_ARGUMENT,
-                    quoted(path) + ": " + std::to_string(targets.size()) + " target column(s) named (" + join(targets, 0, targets.size()) +
-                        ") but model " + model + " has targets " + describe_targets(m) + ": name " +
-                        std::to_string(target_columns(m)) + " column(s), one per class target and one per value of a real target, in that order");
+                    quoted(path) + ": " + std::to_string(targets.size()) + " target column(s) named (" +
+                        join(targets, 0, targets.size()) + ") but model " + model + " has targets " +
+                        describe_targets(m) + ": name " + std::to_string(target_columns(m)) +
+                        " column(s), one per class target and one per value of a real target, in that order");
     }
     CsvTable table = read_csv(path, CsvOptions{targets, features});
     const int64_t nf = static_cast<int64_t>(table.feature_names.size());
     if (nf != m.input_size) {
         throw Error(NNC_ERR_INVALID_ARGUMENT,
-                    quoted(path) + ": " + std::to_string(nf) + " feature column(s) (" + join(table.feature_names, 0, 8) +
-                        (nf > 8 ? ", ..." : "") + ") but model " + model + " takes inputs of " + std::to_string(m.input_size) +
+                    quoted(path) + ": " + std::to_string(nf) + " feature column(s) (" +
+                        join(table.feature_names, 0, 8) + (nf > 8 ? ", ..." : "") + ") but model " + model +
+                        " takes inputs of " + std::to_string(m.input_size) +
                         " values; name the input columns (features, --features) or the target columns (--target)");
     }
     auto data = std::make_unique<nnc_dataset>();
@@ -108,8 +115,10 @@ std::unique_ptr<nnc_dataset> load_csv(const nnc_model& m, const std::string& pat
                 if (!(v >= 0 && v < 2147483648.0) || v != std::floor(v)) {
                     char text[32];
                     std::snprintf(text, sizeof text, "%.9g", v);
-                    throw Error(NNC_ERR_FORMAT, table.where_target(i, j) + "column " + quoted(table.target_names[static_cast<size_t>(j)]) +
-                                                    " holds " + text + ", not a class index (a whole number >= 0) for the class target " +
+                    throw Error(NNC_ERR_FORMAT, table.where_target(i, j) + "column " +
+                                                    quoted(table.target_names[static_cast<size_t>(j)]) + " holds " +
+                                                    text +
+                                                    ", not a class index (a whole number >= 0) for the class target " +
                                                     quoted(d.tensor.name));
                 }
                 labels[static_cast<size_t>(i)] = static_cast<int32_t>(v);
@@ -123,7 +132,8 @@ std::unique_ptr<nnc_dataset> load_csv(const nnc_model& m, const std::string& pat
             target.values.resize(static_cast<size_t>(table.rows * size));
             for (int64_t i = 0; i < table.rows; ++i)
                 for (int64_t k = 0; k < size; ++k)
-                    target.values[static_cast<size_t>(i * size + k)] = table.targets[static_cast<size_t>(i * nt + column + k)];
+                    target.values[static_cast<size_t>(i * size + k)] =
+                        table.targets[static_cast<size_t>(i * nt + column + k)];
             data->targets.push_back(std::move(target));
         }
         column += size;
@@ -135,10 +145,11 @@ std::unique_ptr<nnc_dataset> load_csv(const nnc_model& m, const std::string& pat
 void require_finite(const NpyArray& a, const std::vector<float>& values) {
     for (size_t i = 0; i < values.size(); ++i) {
         if (!std::isfinite(values[i])) {
-            throw Error(NNC_ERR_FORMAT, a.source + " at byte offset " +
-                                            std::to_string(a.data_offset + static_cast<int64_t>(i) * npy_item_size(a.dtype)) +
-                                            ": element " + std::to_string(i) + " is " + (std::isnan(values[i]) ? "NaN" : "infinite") +
-                                            "; remove or fill missing values first");
+            throw Error(NNC_ERR_FORMAT,
+                        a.source + " at byte offset " +
+                            std::to_string(a.data_offset + static_cast<int64_t>(i) * npy_item_size(a.dtype)) +
+                            ": element " + std::to_string(i) + " is " + (std::isnan(values[i]) ? "NaN" : "infinite") +
+                            "; remove or fill missing values first");
         }
     }
 }
@@ -149,12 +160,14 @@ int64_t per_sample(const NpyArray& a) {
     return n;
 }
 
-std::unique_ptr<nnc_dataset> load_npy(const nnc_model& m, const std::string& inputs_path, const std::vector<std::string>& target_paths) {
+std::unique_ptr<nnc_dataset> load_npy(const nnc_model& m, const std::string& inputs_path,
+                                      const std::vector<std::string>& target_paths) {
     const std::string model = quoted(m.desc->model_name);
     if (!target_paths.empty() && static_cast<int>(target_paths.size()) != m.desc->num_targets) {
-        throw Error(NNC_ERR_INVALID_ARGUMENT, std::to_string(target_paths.size()) + " target file(s) given but model " + model +
-                                                  " has " + std::to_string(m.desc->num_targets) + " target(s): " +
-                                                  describe_targets(m) + "; pass one .npy file per target, in that order");
+        throw Error(NNC_ERR_INVALID_ARGUMENT, std::to_string(target_paths.size()) + " target file(s) given but model " +
+                                                  model + " has " + std::to_string(m.desc->num_targets) +
+                                                  " target(s): " + describe_targets(m) +
+                                                  "; pass one .npy file per target, in that order");
     }
     const NpyArray x = read_npy(inputs_path);
     if (x.shape.empty() || x.shape[0] == 0 || per_sample(x) != m.input_size) {
@@ -172,19 +185,25 @@ std::unique_ptr<nnc_dataset> load_npy(const nnc_model& m, const std::string& inp
         const NpyArray y = read_npy(target_paths[static_cast<size_t>(t)]);
         const int64_t size = m.target_sizes[static_cast<size_t>(t)];
         if (y.shape.empty() || y.shape[0] != data->count) {
-            throw Error(NNC_ERR_INVALID_ARGUMENT, y.source + " has shape " + y.shape_text() + " but " + x.source + " holds " +
-                                                      std::to_string(data->count) + " samples; pass one target row per sample");
+            throw Error(NNC_ERR_INVALID_ARGUMENT, y.source + " has shape " + y.shape_text() + " but " + x.source +
+                                                      " holds " + std::to_string(data->count) +
+                                                      " samples; pass one target row per sample");
         }
         if (per_sample(y) != size) {
-            throw Error(NNC_ERR_INVALID_ARGUMENT,
-                        y.source + " has shape " + y.shape_text() + " but target " + quoted(d.tensor.name) + " of model " + model +
-                            (d.kind == NNC_TARGET_CLASSES ? std::string(" is one class index per sample: pass (N,) or (N, 1)")
-                                                          : " has " + std::to_string(size) + " values per sample"));
+            throw Error(
+                NNC_ERR_INVALID_ARGUMENT,
+                y.source + " has shape " + y.shape_text() + " but target " + quoted(d.tensor.name) + " of model " +
+                    model +
+                    (d.kind == NNC_TARGET_CLASSES ? std::string(" is one class index per sample: pass (N,) or (N, 1)")
+                                                  : " has " + std::to_string(size) + " values per sample"));
         }
         if (d.kind == NNC_TARGET_CLASSES) {
             data->targets.push_back(class_target(
                 y.to_classes(), d.num_classes,
-                [&](int64_t i) { return y.source + " at byte offset " + std::to_string(y.data_offset + i * npy_item_size(y.dtype)) + ": "; },
+                [&](int64_t i) {
+                    return y.source + " at byte offset " + std::to_string(y.data_offset + i * npy_item_size(y.dtype)) +
+                           ": ";
+                },
                 d.tensor.name));
         } else {
             DatasetTarget target;
@@ -230,17 +249,19 @@ nnc_status nnc_dataset_load_npy(const nnc_model* model, const char* inputs_path,
         *out = nullptr;
         const nnc_model& m = require_model(model, "nnc_dataset_load_npy");
         require(inputs_path != nullptr && *inputs_path, "nnc_dataset_load_npy: inputs_path is NULL or empty");
-        *out = load_npy(m, inputs_path, strings(target_paths, num_targets, "nnc_dataset_load_npy", "target_paths")).release();
+        *out = load_npy(m, inputs_path, strings(target_paths, num_targets, "nnc_dataset_load_npy", "target_paths"))
+                   .release();
         return NNC_OK;
     });
 }
 
-nnc_status nnc_write_array(const char* path, const float* values, int64_t rows, int64_t cols, const char* const* names) {
+nnc_status nnc_write_array(const char* path, const float* values, int64_t rows, int64_t cols,
+                           const char* const* names) {
     return guarded("nnc_write_array", [&] {
         require(path != nullptr && *path, "nnc_write_array: path is NULL or empty");
         require(values != nullptr, "nnc_write_array: values is NULL");
-        require(rows >= 0 && cols > 0, "nnc_write_array: rows must be >= 0 and cols > 0, got " + std::to_string(rows) + " x " +
-                                           std::to_string(cols));
+        require(rows >= 0 && cols > 0, "nnc_write_array: rows must be >= 0 and cols > 0, got " + std::to_string(rows) +
+                                           " x " + std::to_string(cols));
         const std::string p = path;
         if (ends_with(p, ".npy")) {
             write_npy(p, make_npy({rows, cols}, values));

@@ -45,8 +45,10 @@ DatasetTarget make_target(const char* function, const void* targets, int64_t cou
                           int64_t target_size) {
     const std::string f = function;
     require(targets != nullptr, f + ": targets must not be NULL");
-    require(kind == NNC_TARGET_CLASSES || kind == NNC_TARGET_REAL, f + ": kind must be NNC_TARGET_CLASSES or NNC_TARGET_REAL");
-    require(kind == NNC_TARGET_REAL || target_size == 1, f + ": class targets have target_size 1, got " + std::to_string(target_size));
+    require(kind == NNC_TARGET_CLASSES || kind == NNC_TARGET_REAL,
+            f + ": kind must be NNC_TARGET_CLASSES or NNC_TARGET_REAL");
+    require(kind == NNC_TARGET_REAL || target_size == 1,
+            f + ": class targets have target_size 1, got " + std::to_string(target_size));
     require(target_size > 0, f + ": target_size must be > 0, got " + std::to_string(target_size));
     DatasetTarget t;
     t.kind = kind;
@@ -55,7 +57,8 @@ DatasetTarget make_target(const char* function, const void* targets, int64_t cou
         const int32_t* classes = static_cast<const int32_t*>(targets);
         t.classes.assign(classes, classes + count);
         for (int64_t i = 0; i < count; ++i) {
-            require(classes[i] >= 0, f + ": target " + std::to_string(i) + " is the negative class " + std::to_string(classes[i]));
+            require(classes[i] >= 0,
+                    f + ": target " + std::to_string(i) + " is the negative class " + std::to_string(classes[i]));
         }
         t.max_class = *std::max_element(t.classes.begin(), t.classes.end());
     } else {
@@ -74,7 +77,8 @@ nnc_status nnc_dataset_from_memory(const float* samples, const void* targets, in
         *out = nullptr;
         require(samples != nullptr, "nnc_dataset_from_memory: samples must not be NULL");
         require(count > 0, "nnc_dataset_from_memory: count must be > 0, got " + std::to_string(count));
-        require(sample_size > 0, "nnc_dataset_from_memory: sample_size must be > 0, got " + std::to_string(sample_size));
+        require(sample_size > 0,
+                "nnc_dataset_from_memory: sample_size must be > 0, got " + std::to_string(sample_size));
         auto data = std::make_unique<nnc_dataset>();
         data->count = count;
         data->sample_size = sample_size;
@@ -85,11 +89,12 @@ nnc_status nnc_dataset_from_memory(const float* samples, const void* targets, in
     });
 }
 
-nnc_status nnc_dataset_add_target(nnc_dataset* dataset, const void* targets, nnc_target_kind kind, int64_t target_size) {
+nnc_status nnc_dataset_add_target(nnc_dataset* dataset, const void* targets, nnc_target_kind kind,
+                                  int64_t target_size) {
     return guarded("nnc_dataset_add_target", [&] {
         require(dataset != nullptr, "nnc_dataset_add_target: dataset is NULL");
-        require(dataset->targets.size() < NNC_MAX_LOSSES, "nnc_dataset_add_target: at most " +
-                                                               std::to_string(NNC_MAX_LOSSES) + " targets per sample");
+        require(dataset->targets.size() < NNC_MAX_LOSSES,
+                "nnc_dataset_add_target: at most " + std::to_string(NNC_MAX_LOSSES) + " targets per sample");
         dataset->targets.push_back(make_target("nnc_dataset_add_target", targets, dataset->count, kind, target_size));
         return NNC_OK;
     });

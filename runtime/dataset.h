@@ -10,10 +10,10 @@ namespace nnc::runtime {
 
 struct DatasetTarget {
     nnc_target_kind kind = NNC_TARGET_CLASSES;
-    int64_t size = 1;                  // values per sample; 1 for classes
-    std::vector<int32_t> classes;      // (count), kind == CLASSES
-    std::vector<float> values;         // (count, size), kind == REAL
-    int32_t max_class = -1;            // largest class index, for checks against a model
+    int64_t size = 1;              // values per sample; 1 for classes
+    std::vector<int32_t> classes;  // (count), kind == CLASSES
+    std::vector<float> values;     // (count, size), kind == REAL
+    int32_t max_class = -1;        // largest class index, for checks against a model
 
     const void* row(int64_t i) const {
         return kind == NNC_TARGET_CLASSES ? static_cast<const void*>(classes.data() + i) : values.data() + i * size;
@@ -24,8 +24,8 @@ struct DatasetTarget {
 
 struct nnc_dataset {
     int64_t count = 0;
-    int64_t sample_size = 0;           // floats per sample (token ids are stored as floats)
-    std::vector<float> samples;        // (count, sample_size)
+    int64_t sample_size = 0;     // floats per sample (token ids are stored as floats)
+    std::vector<float> samples;  // (count, sample_size)
     std::vector<nnc::runtime::DatasetTarget> targets;
 
     const float* sample(int64_t i) const { return samples.data() + i * sample_size; }

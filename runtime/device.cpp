@@ -53,7 +53,8 @@ void load_driver(const nnc_model_desc& desc) {
     std::call_once(once, [] {
         if (dlopen("libcuda.so.1", RTLD_NOW | RTLD_GLOBAL) || dlopen("libcuda.so", RTLD_NOW | RTLD_GLOBAL)) return;
         const char* why = dlerror();
-        failure = "the NVIDIA driver library libcuda.so.1 cannot be loaded (" + std::string(why ? why : "not found") + ")";
+        failure =
+            "the NVIDIA driver library libcuda.so.1 cannot be loaded (" + std::string(why ? why : "not found") + ")";
     });
     if (!failure.empty()) no_device(desc, failure);
 }
@@ -117,7 +118,8 @@ DeviceState::DeviceState(const nnc_model_desc& desc, float* params, float* grads
                          int64_t arena_size, int64_t trainable_size)
     : desc_(desc), offset_(offset), arena_size_(arena_size), trainable_size_(trainable_size) {
     probe_device(desc);
-    if (arena_size > INT32_MAX) throw Error(NNC_ERR_RUNTIME, "the parameters exceed Halide's 32-bit indexing on the GPU");
+    if (arena_size > INT32_MAX)
+        throw Error(NNC_ERR_RUNTIME, "the parameters exceed Halide's 32-bit indexing on the GPU");
     // An empty arena still gets one element: Halide cannot allocate zero bytes.
     init_arena(params_arena_, params_dim_, params, std::max<int64_t>(arena_size, 1));
     init_arena(grads_arena_, grads_dim_, grads, std::max<int64_t>(arena_size, 1));
@@ -162,7 +164,8 @@ void DeviceState::make_windows(std::vector<TensorView>& windows, halide_buffer_t
     for (int p = 0; p < desc_.num_params; ++p) {
         const nnc_param_desc& param = desc_.params[p];
         windows.emplace_back(host + offset_[static_cast<size_t>(p)], halide_type_t(halide_type_float, 32),
-                             std::span<const int64_t>(param.dims, static_cast<size_t>(param.rank)), kNoBatch, param.name);
+                             std::span<const int64_t>(param.dims, static_cast<size_t>(param.rank)), kNoBatch,
+                             param.name);
         const uint64_t at = base + static_cast<uint64_t>(offset_[static_cast<size_t>(p)]) * sizeof(float);
         check(halide_cuda_wrap_device_ptr(nullptr, windows.back().raw(), at), "map a parameter window");
     }
@@ -211,7 +214,9 @@ void arena_to_host(halide_buffer_t& arena, Fresh& fresh, const char* what) {
 
 }  // namespace
 
-void DeviceState::params_to_device() { arena_to_device(params_arena_, params_fresh_, "copy the parameters to the GPU"); }
+void DeviceState::params_to_device() {
+    arena_to_device(params_arena_, params_fresh_, "copy the parameters to the GPU");
+}
 void DeviceState::params_to_host() { arena_to_host(params_arena_, params_fresh_, "copy the parameters to the host"); }
 void DeviceState::grads_to_device() { arena_to_device(grads_arena_, grads_fresh_, "copy the gradients to the GPU"); }
 void DeviceState::grads_to_host() { arena_to_host(grads_arena_, grads_fresh_, "copy the gradients to the host"); }
@@ -228,7 +233,8 @@ void DeviceState::copy_states_to_params() {
         return;
     }
     params_to_host();
-    std::memcpy(params_states_.host, grads_states_.host, static_cast<size_t>(arena_size_ - trainable_size_) * sizeof(float));
+    std::memcpy(params_states_.host, grads_states_.host,
+                static_cast<size_t>(arena_size_ - trainable_size_) * sizeof(float));
     params_fresh_ = Fresh::Host;
 }
 
@@ -267,7 +273,8 @@ void DeviceState::step(Optimizer& o, float grad_scale, float clip_value) {
         // through by the kernel and must hold numbers).
         for (halide_buffer_t& slot : slots_)
             if (slot.device) halide_device_free(nullptr, &slot);
-        slot_dims_.assign(static_cast<size_t>(info.num_states), halide_dimension_t{0, static_cast<int32_t>(trainable_size_), 1, 0});
+        slot_dims_.assign(static_cast<size_t>(info.num_states),
+                          halide_dimension_t{0, static_cast<int32_t>(trainable_size_), 1, 0});
         slots_.assign(static_cast<size_t>(info.num_states), halide_buffer_t{});
         std::vector<float> zeros(static_cast<size_t>(trainable_size_), 0.0f);
         for (size_t k = 0; k < slots_.size(); ++k) {
@@ -320,8 +327,9 @@ void DeviceState::step(Optimizer& o, float grad_scale, float clip_value) {
     params_fresh_ = Fresh::Device;
     state_fresh_ = Fresh::Device;
     if (result != 0)
-        throw Error(NNC_ERR_RUNTIME, std::string("the generated device_") + info.name + " optimizer kernel failed (Halide error " +
-                                         std::to_string(result) + "): " + halide_detail());
+        throw Error(NNC_ERR_RUNTIME, std::string("the generated device_") + info.name +
+                                         " optimizer kernel failed (Halide error " + std::to_string(result) +
+                                         "): " + halide_detail());
 }
 
 double DeviceState::grad_norms(std::vector<double>& sq) {
@@ -346,8 +354,8 @@ double DeviceState::grad_norms(std::vector<double>& sq) {
     clear_flags(grads_trainable_);
     clear_flags(chunk_begin_buffer_);
     if (result != 0)
-        throw Error(NNC_ERR_RUNTIME, "the generated device_grad_sumsq kernel failed (Halide error " + std::to_string(result) +
-                                         "): " + failure);
+        throw Error(NNC_ERR_RUNTIME, "the generated device_grad_sumsq kernel failed (Halide error " +
+                                         std::to_string(result) + "): " + failure);
     double total = 0;
     for (double s : sq) total += s;
     return std::sqrt(total);

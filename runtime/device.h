@@ -5,7 +5,7 @@
 // and a flag saying which is current (Fresh). Nothing is copied until a side needs it: a
 // pipeline call uploads the parameters only when the host changed them; a training step leaves
 // its gradients (and the batch-norm states, copied on the device into the parameters) on the
-// device; the optimizer kernel (runtime/optimizers/device_kernels.h) updates parameters and state
+// device; the optimizer kernel (runtime/include/nnc/device_kernels.h) updates parameters and state
 // in place there. Every host reader syncs first (the sync_* functions below) and every host
 // writer marks the host current (host_wrote_*) so that the next device use uploads. So per
 // training step only the batch and targets go up and the loss, predictions and the per-tensor
@@ -22,7 +22,7 @@
 #include <HalideRuntime.h>
 #include <nnc/model_desc.h>
 
-#include "runtime/optimizers/device_kernels.h"
+#include <nnc/device_kernels.h>
 #include "runtime/tensor_buffer.h"
 
 #include <cstdint>
@@ -99,7 +99,7 @@ private:
     int64_t arena_size_ = 0, trainable_size_ = 0;
     halide_dimension_t params_dim_{}, grads_dim_{};
     halide_buffer_t params_arena_{}, grads_arena_{};  // 1-D, the whole arena
-    std::vector<TensorView> params_, grads_;           // per parameter, windows into the arenas
+    std::vector<TensorView> params_, grads_;          // per parameter, windows into the arenas
     // Windows over the arenas for the optimizer kernels (the trainable prefix) and the states'
     // copy (the rest); 1-D.
     halide_dimension_t params_trainable_dim_{}, grads_trainable_dim_{}, params_states_dim_{}, grads_states_dim_{};

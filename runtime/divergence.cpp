@@ -38,8 +38,8 @@ std::string loss_divergence(double loss, double reference, double explode_factor
     if (std::isnan(loss)) return "loss became NaN";
     if (std::isinf(loss)) return "loss became infinite";
     if (reference > 0 && loss > explode_factor * reference)
-        return "loss exploded to " + show(loss) + ", over " + show(explode_factor) + " times the first epoch's lowest running mean " +
-               show(reference);
+        return "loss exploded to " + show(loss) + ", over " + show(explode_factor) +
+               " times the first epoch's lowest running mean " + show(reference);
     return "";
 }
 

@@ -15,10 +15,11 @@ namespace {
 
 void check_dropout_index(const nnc_model& model, int index, const char* function) {
     const int n = model.desc->num_dropouts;
-    require(index >= 0 && index < n,
-            std::string(function) + ": dropout index " + std::to_string(index) + " is out of range; the model has " +
-                (n == 0 ? std::string("no dropout layers")
-                        : std::to_string(n) + " dropout layer" + (n == 1 ? "" : "s") + " (0.." + std::to_string(n - 1) + ")"));
+    require(index >= 0 && index < n, std::string(function) + ": dropout index " + std::to_string(index) +
+                                         " is out of range; the model has " +
+                                         (n == 0 ? std::string("no dropout layers")
+                                                 : std::to_string(n) + " dropout layer" + (n == 1 ? "" : "s") +
+                                                       " (0.." + std::to_string(n - 1) + ")"));
 }
 
 }  // namespace
@@ -27,7 +28,8 @@ extern "C" {
 
 int nnc_model_num_dropouts(const nnc_model* model) {
     if (!model) {
-        nnc::runtime::fail(NNC_ERR_INVALID_ARGUMENT, "nnc_model_num_dropouts: model is NULL; create one with nnc_model_create");
+        nnc::runtime::fail(NNC_ERR_INVALID_ARGUMENT,
+                           "nnc_model_num_dropouts: model is NULL; create one with nnc_model_create");
         return 0;
     }
     return model->desc->num_dropouts;
@@ -52,7 +54,8 @@ nnc_status nnc_model_set_dropout_rate(nnc_model* model, int index, double rate) 
         // 1 would drop everything and scale by 1/0; the rate is stored as float32, as train_step reads it.
         require(rate >= 0.0 && rate < 1.0 && std::isfinite(rate),
                 "nnc_model_set_dropout_rate: rate " + std::to_string(rate) + " for dropout '" +
-                    m.desc->dropouts[index].name + "' is outside [0, 1); it is the probability of dropping an element (0 turns the layer off)");
+                    m.desc->dropouts[index].name +
+                    "' is outside [0, 1); it is the probability of dropping an element (0 turns the layer off)");
         m.dropout_rates[static_cast<size_t>(index)] = static_cast<float>(rate);
         return NNC_OK;
     });

@@ -28,8 +28,7 @@ void on_halide_error(void*, const char* message) {
         std::lock_guard<std::mutex> lock(error_mutex);
         halide_error_text = message ? message : "";
         while (!halide_error_text.empty() && halide_error_text.back() == '\n') halide_error_text.pop_back();
-    } catch (...) {
-    }
+    } catch (...) {}
 }
 
 halide_do_par_for_t halide_default_par_for = nullptr;

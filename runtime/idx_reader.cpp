@@ -78,7 +78,8 @@ public:
             throw Error(NNC_ERR_FORMAT, "'" + path_ + "' is empty; expected an IDX file; download it again");
         }
         throw Error(NNC_ERR_FORMAT, where(offset_) + "the file ends in the middle of " + what + " (" +
-                                        std::to_string(n - got) + " more bytes expected); the file is truncated or "
+                                        std::to_string(n - got) +
+                                        " more bytes expected); the file is truncated or "
                                         "the gzip stream is incomplete; download it again");
     }
 

@@ -42,7 +42,9 @@ void fill_orthogonal(Rng& rng, int64_t rows, int64_t cols, float* dst) {
     // Column j of the tall matrix, as a contiguous vector of m.
     std::vector<double> q(static_cast<size_t>(m * n));
     for (int64_t j = 0; j < n; ++j)
-        for (int64_t i = 0; i < m; ++i) q[static_cast<size_t>(j * m + i)] = wide ? a[static_cast<size_t>(j * cols + i)] : a[static_cast<size_t>(i * cols + j)];
+        for (int64_t i = 0; i < m; ++i)
+            q[static_cast<size_t>(j * m + i)] =
+                wide ? a[static_cast<size_t>(j * cols + i)] : a[static_cast<size_t>(i * cols + j)];
     for (int64_t j = 0; j < n; ++j) {
         double* v = &q[static_cast<size_t>(j * m)];
         for (int pass = 0; pass < 2; ++pass)
@@ -60,7 +62,8 @@ void fill_orthogonal(Rng& rng, int64_t rows, int64_t cols, float* dst) {
     // Tall: element (i, j) is column j's entry i. Wide: the transpose, (i, j) = column i's entry j.
     for (int64_t i = 0; i < rows; ++i)
         for (int64_t j = 0; j < cols; ++j)
-            dst[i * cols + j] = static_cast<float>(wide ? q[static_cast<size_t>(i * m + j)] : q[static_cast<size_t>(j * m + i)]);
+            dst[i * cols + j] =
+                static_cast<float>(wide ? q[static_cast<size_t>(i * m + j)] : q[static_cast<size_t>(j * m + i)]);
 }
 
 }  // namespace
@@ -130,12 +133,18 @@ void initialize_param(const nnc_param_desc& param, uint64_t seed, float* dst, in
         case NNC_INIT_ONES:
             for (int64_t i = 0; i < count; ++i) dst[i] = 1.0f;
             return;
-        case NNC_INIT_GAUSSIAN: return fill_normal(rng, param.init_a, dst, count);
-        case NNC_INIT_UNIFORM: return fill_uniform(rng, param.init_a, dst, count);
-        case NNC_INIT_HE_NORMAL: return fill_normal(rng, std::sqrt(2.0 / fan_in), dst, count);
-        case NNC_INIT_HE_UNIFORM: return fill_uniform(rng, std::sqrt(6.0 / fan_in), dst, count);
-        case NNC_INIT_XAVIER_NORMAL: return fill_normal(rng, std::sqrt(2.0 / fan_sum), dst, count);
-        case NNC_INIT_XAVIER_UNIFORM: return fill_uniform(rng, std::sqrt(6.0 / fan_sum), dst, count);
+        case NNC_INIT_GAUSSIAN:
+            return fill_normal(rng, param.init_a, dst, count);
+        case NNC_INIT_UNIFORM:
+            return fill_uniform(rng, param.init_a, dst, count);
+        case NNC_INIT_HE_NORMAL:
+            return fill_normal(rng, std::sqrt(2.0 / fan_in), dst, count);
+        case NNC_INIT_HE_UNIFORM:
+            return fill_uniform(rng, std::sqrt(6.0 / fan_in), dst, count);
+        case NNC_INIT_XAVIER_NORMAL:
+            return fill_normal(rng, std::sqrt(2.0 / fan_sum), dst, count);
+        case NNC_INIT_XAVIER_UNIFORM:
+            return fill_uniform(rng, std::sqrt(6.0 / fan_sum), dst, count);
         case NNC_INIT_ORTHOGONAL: {
             const int64_t rows = param.rank >= 1 && param.dims[0] > 0 ? param.dims[0] : 1;
             return fill_orthogonal(rng, rows, count / rows, dst);

@@ -20,10 +20,10 @@ uint64_t splitmix64(uint64_t& state);
 class Rng {
 public:
     explicit Rng(uint64_t seed);
-    uint64_t next();                  // xoshiro256**
-    double uniform();                 // [0, 1)
-    double normal();                  // standard normal, Box–Muller
-    uint64_t below(uint64_t bound);   // uniform integer in [0, bound), bound > 0, unbiased
+    uint64_t next();                 // xoshiro256**
+    double uniform();                // [0, 1)
+    double normal();                 // standard normal, Box–Muller
+    uint64_t below(uint64_t bound);  // uniform integer in [0, bound), bound > 0, unbiased
 
 private:
     uint64_t s_[4];

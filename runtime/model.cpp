@@ -34,7 +34,8 @@ int64_t element_count(const nnc_tensor_desc& t) {
 
 void check_tensor_desc(const nnc_tensor_desc& t, const char* what) {
     const std::string where = std::string("internal error: model descriptor: ") + what;
-    if (t.rank < 0 || t.rank > NNC_MAX_RANK) throw Error(NNC_ERR_RUNTIME, where + " has rank " + std::to_string(t.rank) + kRebuild);
+    if (t.rank < 0 || t.rank > NNC_MAX_RANK)
+        throw Error(NNC_ERR_RUNTIME, where + " has rank " + std::to_string(t.rank) + kRebuild);
     for (int i = 0; i < t.rank; ++i) {
         if (t.dims[i] <= 0) throw Error(NNC_ERR_RUNTIME, where + " has a non-positive dimension" + kRebuild);
     }
@@ -42,23 +43,26 @@ void check_tensor_desc(const nnc_tensor_desc& t, const char* what) {
 
 // The descriptor comes from generated code; a bad one is an internal error, reported, not trusted.
 void check_descriptor(const nnc_model_desc* d) {
-    if (!d) throw Error(NNC_ERR_RUNTIME, std::string("internal error: nnc_model_descriptor() returned NULL") + kRebuild);
+    if (!d)
+        throw Error(NNC_ERR_RUNTIME, std::string("internal error: nnc_model_descriptor() returned NULL") + kRebuild);
     if (d->abi_version != NNC_ABI_VERSION) {
         throw Error(NNC_ERR_RUNTIME, "the model was generated for nnc ABI " + std::to_string(d->abi_version) +
-                                         " but this runtime implements ABI " + std::to_string(NNC_ABI_VERSION) + kRebuild);
+                                         " but this runtime implements ABI " + std::to_string(NNC_ABI_VERSION) +
+                                         kRebuild);
     }
     const std::string bad = "internal error: model descriptor: ";
     for (const nnc_stage_plan* plan : {&d->forward_plan, &d->evaluate_plan, &d->train_plan}) {
-        bool ok = plan->num_stages >= 0 &&
-                  (plan->num_stages == 0 || (plan->stages && plan->num_slots >= 0 && (plan->num_slots == 0 || plan->slots)));
+        bool ok =
+            plan->num_stages >= 0 &&
+            (plan->num_stages == 0 || (plan->stages && plan->num_slots >= 0 && (plan->num_slots == 0 || plan->slots)));
         for (int k = 0; ok && k < plan->num_stages; ++k)
             ok = plan->stages[k].run && plan->stages[k].num_args >= 0 && plan->stages[k].args;
         if (!ok) throw Error(NNC_ERR_RUNTIME, bad + "malformed pipeline stages" + kRebuild);
     }
     if (!d->model_name || (!d->forward && d->forward_plan.num_stages == 0) ||
         (!d->evaluate && d->evaluate_plan.num_stages == 0) || (!d->train_step && d->train_plan.num_stages == 0) ||
-        d->num_params < 0 ||
-        (d->num_params > 0 && !d->params) || d->num_trainable < 0 || d->num_trainable > d->num_params) {
+        d->num_params < 0 || (d->num_params > 0 && !d->params) || d->num_trainable < 0 ||
+        d->num_trainable > d->num_params) {
         throw Error(NNC_ERR_RUNTIME, bad + "missing name, pipelines or parameters" + kRebuild);
     }
     for (int p = 0; p < d->num_params; ++p) {
@@ -68,7 +72,8 @@ void check_descriptor(const nnc_model_desc* d) {
             throw Error(NNC_ERR_RUNTIME, bad + "parameter " + name + " has no name or a bad rank" + kRebuild);
         }
         for (int i = 0; i < param.rank; ++i) {
-            if (param.dims[i] <= 0) throw Error(NNC_ERR_RUNTIME, bad + "parameter " + name + " has a non-positive dimension" + kRebuild);
+            if (param.dims[i] <= 0)
+                throw Error(NNC_ERR_RUNTIME, bad + "parameter " + name + " has a non-positive dimension" + kRebuild);
         }
         if (param.init < NNC_INIT_ZEROS || param.init > NNC_INIT_ORTHOGONAL) {
             throw Error(NNC_ERR_RUNTIME, bad + "parameter " + name + " has an unknown initializer" + kRebuild);
@@ -77,7 +82,8 @@ void check_descriptor(const nnc_model_desc* d) {
             throw Error(NNC_ERR_RUNTIME, bad + "parameter " + name + " has a bad max_norm" + kRebuild);
         }
         if ((param.trainable != 0) != (p < d->num_trainable)) {
-            throw Error(NNC_ERR_RUNTIME, bad + "parameter " + name + " is out of the trainables-then-states order" + kRebuild);
+            throw Error(NNC_ERR_RUNTIME,
+                        bad + "parameter " + name + " is out of the trainables-then-states order" + kRebuild);
         }
     }
     check_tensor_desc(d->input, "input");
@@ -85,16 +91,19 @@ void check_descriptor(const nnc_model_desc* d) {
         throw Error(NNC_ERR_RUNTIME, bad + "malformed dropout table" + kRebuild);
     for (int k = 0; k < d->num_dropouts; ++k)
         if (!d->dropouts[k].name || !(d->dropouts[k].rate >= 0 && d->dropouts[k].rate < 1))
-            throw Error(NNC_ERR_RUNTIME, bad + "dropout " + std::to_string(k) + " has no name or a rate outside [0, 1)" + kRebuild);
+            throw Error(NNC_ERR_RUNTIME,
+                        bad + "dropout " + std::to_string(k) + " has no name or a rate outside [0, 1)" + kRebuild);
     if (d->input_dtype != NNC_DTYPE_FLOAT32 && d->input_dtype != NNC_DTYPE_INT32)
         throw Error(NNC_ERR_RUNTIME, bad + "unknown input dtype" + kRebuild);
     if (d->num_targets < 1 || !d->targets || d->num_losses < 1 || d->num_losses > NNC_MAX_LOSSES || !d->losses)
-        throw Error(NNC_ERR_RUNTIME, bad + "needs 1 or more targets and 1 to " + std::to_string(NNC_MAX_LOSSES) + " losses" + kRebuild);
+        throw Error(NNC_ERR_RUNTIME,
+                    bad + "needs 1 or more targets and 1 to " + std::to_string(NNC_MAX_LOSSES) + " losses" + kRebuild);
     for (int t = 0; t < d->num_targets; ++t) {
         const nnc_target_desc& target = d->targets[t];
         check_tensor_desc(target.tensor, "target");
         if (target.kind == NNC_TARGET_CLASSES) {
-            if (target.num_classes <= 0 || target.tensor.rank != 0) throw Error(NNC_ERR_RUNTIME, bad + "class targets need num_classes > 0 and a rank-0 target" + kRebuild);
+            if (target.num_classes <= 0 || target.tensor.rank != 0)
+                throw Error(NNC_ERR_RUNTIME, bad + "class targets need num_classes > 0 and a rank-0 target" + kRebuild);
         } else if (target.kind != NNC_TARGET_REAL) {
             throw Error(NNC_ERR_RUNTIME, bad + "unknown target kind" + kRebuild);
         }
@@ -143,8 +152,9 @@ void check_targets(const nnc_model& model, const void* const* targets, int64_t b
         const int32_t* classes = static_cast<const int32_t*>(targets[t]);
         for (int64_t i = 0; i < batch; ++i) {
             require(classes[i] >= 0 && classes[i] < desc.num_classes,
-                    "target class " + std::to_string(classes[i]) + " of sample " + std::to_string(i) + " is outside [0, " +
-                        std::to_string(desc.num_classes) + "); the labels do not match this model's classes");
+                    "target class " + std::to_string(classes[i]) + " of sample " + std::to_string(i) +
+                        " is outside [0, " + std::to_string(desc.num_classes) +
+                        "); the labels do not match this model's classes");
         }
     }
 }
@@ -233,7 +243,8 @@ void add_params(Args& a, nnc_model& model, float* arena, int first, int last) {
         if (model.device)
             a.add_buffer(arena == model.grads.get() ? model.device->grad(p) : model.device->param(p));
         else
-            a.add(arena + model.offset[p], float32_type(), dims_of(model.desc->params[p]), kNoBatch, model.desc->params[p].name);
+            a.add(arena + model.offset[p], float32_type(), dims_of(model.desc->params[p]), kNoBatch,
+                  model.desc->params[p].name);
 }
 
 // outputs[l], or this model's scratch for loss l when the caller passes none.
@@ -314,7 +325,8 @@ float run_gradients(nnc_model& model, const void* input, const void* const* targ
     add_targets(a, model, targets, batch);
     add_params(a, model, model.params.get(), 0, d.num_params);
     const int64_t rates_extent = static_cast<int64_t>(model.dropout_rates.size());
-    a.add(model.dropout_rates.data(), float32_type(), std::span<const int64_t>(&rates_extent, 1), kNoBatch, "dropout rates");
+    a.add(model.dropout_rates.data(), float32_type(), std::span<const int64_t>(&rates_extent, 1), kNoBatch,
+          "dropout rates");
     if (model.device) a.buffers.back()->set_host_dirty(true);
     std::vector<void*> argv;
     a.add(&loss, float32_type(), {}, kNoBatch, "loss");
@@ -410,18 +422,22 @@ nnc_status nnc_model_create(nnc_model** out) {
             model->device = std::make_unique<DeviceState>(*d, model->params.get(), model->grads.get(), model->offset,
                                                           model->arena_size, model->trainable_size);
         model->input_size = element_count(d->input);
-        for (int l = 0; l < d->num_losses; ++l) model->loss_output_size.push_back(element_count(d->losses[l].prediction));
+        for (int l = 0; l < d->num_losses; ++l)
+            model->loss_output_size.push_back(element_count(d->losses[l].prediction));
         for (int t = 0; t < d->num_targets; ++t)
-            model->target_sizes.push_back(d->targets[t].kind == NNC_TARGET_CLASSES ? 1 : element_count(d->targets[t].tensor));
+            model->target_sizes.push_back(
+                d->targets[t].kind == NNC_TARGET_CLASSES ? 1 : element_count(d->targets[t].tensor));
         model->scratch.resize(static_cast<size_t>(d->num_losses));
         model->dropout_rates.assign(static_cast<size_t>(std::max(1, d->num_dropouts)), 0.0f);
-        for (int k = 0; k < d->num_dropouts; ++k) model->dropout_rates[static_cast<size_t>(k)] = static_cast<float>(d->dropouts[k].rate);
+        for (int k = 0; k < d->num_dropouts; ++k)
+            model->dropout_rates[static_cast<size_t>(k)] = static_cast<float>(d->dropouts[k].rate);
         model->output_size = model->prediction_size = model->loss_output_size[0];
         model->target_size = model->target_sizes[0];
         try {
             model->optimizer_config = validate_optimizer_config(descriptor_optimizer(*d));
         } catch (const Error& e) {
-            throw Error(NNC_ERR_RUNTIME, std::string("internal error: the model's default optimizer is invalid: ") + e.what());
+            throw Error(NNC_ERR_RUNTIME,
+                        std::string("internal error: the model's default optimizer is invalid: ") + e.what());
         }
         model->optimizer = make_optimizer(model->optimizer_config, model->trainable_size);
         set_threads(*model, 0);
@@ -439,7 +455,8 @@ void nnc_model_destroy(nnc_model* model) { delete model; }
 // Accessors cannot return a status: on a NULL model they answer neutrally and record why.
 namespace {
 bool present(const nnc_model* model, const char* function) {
-    if (!model) fail(NNC_ERR_INVALID_ARGUMENT, std::string(function) + ": model is NULL; create one with nnc_model_create");
+    if (!model)
+        fail(NNC_ERR_INVALID_ARGUMENT, std::string(function) + ": model is NULL; create one with nnc_model_create");
     return model != nullptr;
 }
 }  // namespace
@@ -462,7 +479,8 @@ int64_t nnc_model_num_classes(const nnc_model* model) {
     return model->desc->targets[0].kind == NNC_TARGET_CLASSES ? model->desc->targets[0].num_classes : 0;
 }
 nnc_dtype nnc_model_input_dtype(const nnc_model* model) {
-    return present(model, "nnc_model_input_dtype") ? static_cast<nnc_dtype>(model->desc->input_dtype) : NNC_DTYPE_FLOAT32;
+    return present(model, "nnc_model_input_dtype") ? static_cast<nnc_dtype>(model->desc->input_dtype)
+                                                   : NNC_DTYPE_FLOAT32;
 }
 int nnc_model_num_targets(const nnc_model* model) {
     return present(model, "nnc_model_num_targets") ? model->desc->num_targets : 0;
@@ -486,7 +504,8 @@ int nnc_model_num_params(const nnc_model* model) {
 int64_t nnc_model_param_count(const nnc_model* model, int index) {
     if (!present(model, "nnc_model_param_count")) return 0;
     if (index < 0 || index >= model->desc->num_params) {
-        fail(NNC_ERR_INVALID_ARGUMENT, "nnc_model_param_count: parameter index " + std::to_string(index) + " is out of range");
+        fail(NNC_ERR_INVALID_ARGUMENT,
+             "nnc_model_param_count: parameter index " + std::to_string(index) + " is out of range");
         return 0;
     }
     return model->count[index];
@@ -506,13 +525,14 @@ namespace {
 void check_index(const nnc_model& model, int index, const char* function) {
     require(index >= 0 && index < model.desc->num_params,
             std::string(function) + ": parameter index " + std::to_string(index) + " is out of range; the model has " +
-                std::to_string(model.desc->num_params) + " parameters (0.." + std::to_string(model.desc->num_params - 1) + ")");
+                std::to_string(model.desc->num_params) + " parameters (0.." +
+                std::to_string(model.desc->num_params - 1) + ")");
 }
 
 void check_count(const nnc_model& model, int index, int64_t count, const char* function) {
     require(count == model.count[index], std::string(function) + ": parameter '" + model.desc->params[index].name +
-                                              "' has " + std::to_string(model.count[index]) + " elements, got count " +
-                                              std::to_string(count));
+                                             "' has " + std::to_string(model.count[index]) + " elements, got count " +
+                                             std::to_string(count));
 }
 
 }  // namespace
@@ -535,9 +555,9 @@ nnc_status nnc_model_target_info(const nnc_model* model, int index, const char**
                                  int64_t* size, int64_t* num_classes) {
     return guarded("nnc_model_target_info", [&] {
         const nnc_model& m = require_model(model, "nnc_model_target_info");
-        require(index >= 0 && index < m.desc->num_targets, "nnc_model_target_info: target index " + std::to_string(index) +
-                                                                " is out of range; the model has " +
-                                                                std::to_string(m.desc->num_targets) + " targets");
+        require(index >= 0 && index < m.desc->num_targets,
+                "nnc_model_target_info: target index " + std::to_string(index) + " is out of range; the model has " +
+                    std::to_string(m.desc->num_targets) + " targets");
         const nnc_target_desc& t = m.desc->targets[index];
         if (name) *name = t.tensor.name;
         if (kind) *kind = static_cast<nnc_target_kind>(t.kind);
@@ -552,8 +572,8 @@ nnc_status nnc_model_loss_info(const nnc_model* model, int index, const char** n
     return guarded("nnc_model_loss_info", [&] {
         const nnc_model& m = require_model(model, "nnc_model_loss_info");
         require(index >= 0 && index < m.desc->num_losses, "nnc_model_loss_info: loss index " + std::to_string(index) +
-                                                               " is out of range; the model has " +
-                                                               std::to_string(m.desc->num_losses) + " losses");
+                                                              " is out of range; the model has " +
+                                                              std::to_string(m.desc->num_losses) + " losses");
         const nnc_loss_desc& l = m.desc->losses[index];
         if (name) *name = l.name;
         if (weight) *weight = l.weight;
@@ -731,8 +751,9 @@ nnc_status nnc_optimizer_defaults(const char* name, nnc_optimizer_config* config
 nnc_status nnc_model_set_threads(nnc_model* model, int threads) {
     return guarded("nnc_model_set_threads", [&] {
         nnc_model& m = require_model(model, "nnc_model_set_threads");
-        require(threads >= 0 && threads <= 256,
-                "nnc_model_set_threads: threads must be in [0, 256] (0: this machine's), got " + std::to_string(threads));
+        require(
+            threads >= 0 && threads <= 256,
+            "nnc_model_set_threads: threads must be in [0, 256] (0: this machine's), got " + std::to_string(threads));
         set_threads(m, threads);
         return NNC_OK;
     });

@@ -43,7 +43,7 @@ struct nnc_model {
     // they are copied into params when its loss is finite.
     int64_t trainable_size = 0;
     nnc::runtime::AlignedFloats params, grads;
-    uint64_t step_counter = 0;           // advances per training pipeline call: the dropout seed
+    uint64_t step_counter = 0;  // advances per training pipeline call: the dropout seed
     // train_step's dropout_rates argument: rate k of descriptor dropout k (the declared rate until
     // nnc_model_set_dropout_rate), plus one unused 0 when the model has no dropout.
     std::vector<float> dropout_rates;
@@ -53,9 +53,9 @@ struct nnc_model {
     std::unique_ptr<nnc::runtime::Workers> workers;  // for the arena-wide loops (update, norms)
 
     int64_t input_size = 0, output_size = 0, prediction_size = 0, target_size = 0;  // of the first loss/target
-    std::vector<int64_t> loss_output_size;   // per loss: per-sample elements of its output/prediction
-    std::vector<int64_t> target_sizes;       // per target: 1 for classes
-    std::vector<std::vector<float>> scratch; // per loss: outputs/predictions the caller did not ask for
+    std::vector<int64_t> loss_output_size;    // per loss: per-sample elements of its output/prediction
+    std::vector<int64_t> target_sizes;        // per target: 1 for classes
+    std::vector<std::vector<float>> scratch;  // per loss: outputs/predictions the caller did not ask for
     // CUDA models only (descriptor device): the arenas mirrored on the GPU. Declared after the
     // arenas, so it is destroyed before them.
     std::unique_ptr<nnc::runtime::DeviceState> device;
@@ -76,16 +76,16 @@ namespace nnc::runtime {
 // [0, num_classes) or (batch, target size) floats. `task_losses` (may be null) gets each loss.
 void run_forward(nnc_model& model, const void* input, int64_t batch, float* const* outputs);
 // Inference mode with the losses (validation); returns the total loss.
-float run_evaluate(nnc_model& model, const void* input, const void* const* targets, int64_t batch,
-                   float* task_losses, float* const* outputs);
+float run_evaluate(nnc_model& model, const void* input, const void* const* targets, int64_t batch, float* task_losses,
+                   float* const* outputs);
 // Training mode: loss and gradients (into model.grads) without an update; the states are updated
 // when the loss is finite. `predictions[l]` as outputs above. Returns the total mean batch loss.
-float run_gradients(nnc_model& model, const void* input, const void* const* targets, int64_t batch,
-                    float* task_losses, float* const* predictions);
+float run_gradients(nnc_model& model, const void* input, const void* const* targets, int64_t batch, float* task_losses,
+                    float* const* predictions);
 // Gradients, then the optimizer update and the max-norm constraints unless the loss is not finite
 // (then Error NNC_ERR_NUMERIC and the parameters are left as they were). Returns the loss.
-float run_train_step(nnc_model& model, const void* input, const void* const* targets, int64_t batch,
-                     float* task_losses, float* const* predictions);
+float run_train_step(nnc_model& model, const void* input, const void* const* targets, int64_t batch, float* task_losses,
+                     float* const* predictions);
 
 // Replaces the optimizer (fresh state) and runs it on the model's workers.
 void install_optimizer(nnc_model& model, OptimizerConfig config);

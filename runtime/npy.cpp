@@ -22,13 +22,14 @@ public:
 
     [[noreturn]] void fail(const std::string& message) const { fail_at(pos_, message); }
     [[noreturn]] void fail_at(size_t pos, const std::string& message) const {
-        throw Error(NNC_ERR_FORMAT, what_ + " at byte offset " + std::to_string(base_ + static_cast<int64_t>(pos)) +
-                                        ": " + message);
+        throw Error(NNC_ERR_FORMAT,
+                    what_ + " at byte offset " + std::to_string(base_ + static_cast<int64_t>(pos)) + ": " + message);
     }
     size_t pos() const { return pos_; }
 
     void spaces() {
-        while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) ++pos_;
+        while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
+            ++pos_;
     }
     bool eat(char c) {
         spaces();
@@ -47,7 +48,8 @@ public:
     }
     std::string string_literal() {
         spaces();
-        if (pos_ >= s_.size() || (s_[pos_] != '\'' && s_[pos_] != '"')) fail("expected a quoted string in the header " + found());
+        if (pos_ >= s_.size() || (s_[pos_] != '\'' && s_[pos_] != '"'))
+            fail("expected a quoted string in the header " + found());
         const char quote = s_[pos_++];
         const size_t end = s_.find(quote, pos_);
         if (end == std::string::npos) fail("a string in the header is never closed");
@@ -130,20 +132,30 @@ std::string header_text(const NpyArray& a) {
 
 const char* npy_descr(NpyDtype dtype) {
     switch (dtype) {
-        case NpyDtype::F4: return "<f4";
-        case NpyDtype::F8: return "<f8";
-        case NpyDtype::I4: return "<i4";
-        case NpyDtype::I8: return "<i8";
-        case NpyDtype::U1: return "|u1";
+        case NpyDtype::F4:
+            return "<f4";
+        case NpyDtype::F8:
+            return "<f8";
+        case NpyDtype::I4:
+            return "<i4";
+        case NpyDtype::I8:
+            return "<i8";
+        case NpyDtype::U1:
+            return "|u1";
     }
     return "?";
 }
 
 int npy_item_size(NpyDtype dtype) {
     switch (dtype) {
-        case NpyDtype::F4: case NpyDtype::I4: return 4;
-        case NpyDtype::F8: case NpyDtype::I8: return 8;
-        case NpyDtype::U1: return 1;
+        case NpyDtype::F4:
+        case NpyDtype::I4:
+            return 4;
+        case NpyDtype::F8:
+        case NpyDtype::I8:
+            return 8;
+        case NpyDtype::U1:
+            return 1;
     }
     return 1;
 }
@@ -164,11 +176,21 @@ std::vector<float> NpyArray::to_floats() const {
     const int64_t n = count();
     std::vector<float> out(static_cast<size_t>(n));
     switch (dtype) {
-        case NpyDtype::F4: if (n > 0) std::memcpy(out.data(), data.data(), static_cast<size_t>(n) * 4); break;
-        case NpyDtype::F8: for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(element<double>(*this, i)); break;
-        case NpyDtype::I4: for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(element<int32_t>(*this, i)); break;
-        case NpyDtype::I8: for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(element<int64_t>(*this, i)); break;
-        case NpyDtype::U1: for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(data[static_cast<size_t>(i)]); break;
+        case NpyDtype::F4:
+            if (n > 0) std::memcpy(out.data(), data.data(), static_cast<size_t>(n) * 4);
+            break;
+        case NpyDtype::F8:
+            for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(element<double>(*this, i));
+            break;
+        case NpyDtype::I4:
+            for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(element<int32_t>(*this, i));
+            break;
+        case NpyDtype::I8:
+            for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(element<int64_t>(*this, i));
+            break;
+        case NpyDtype::U1:
+            for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(data[static_cast<size_t>(i)]);
+            break;
     }
     return out;
 }
@@ -179,18 +201,29 @@ std::vector<int32_t> NpyArray::to_classes() const {
     for (int64_t i = 0; i < n; ++i) {
         double v = 0;
         switch (dtype) {
-            case NpyDtype::F4: v = element<float>(*this, i); break;
-            case NpyDtype::F8: v = element<double>(*this, i); break;
-            case NpyDtype::I4: v = element<int32_t>(*this, i); break;
-            case NpyDtype::I8: v = static_cast<double>(element<int64_t>(*this, i)); break;
-            case NpyDtype::U1: v = data[static_cast<size_t>(i)]; break;
+            case NpyDtype::F4:
+                v = element<float>(*this, i);
+                break;
+            case NpyDtype::F8:
+                v = element<double>(*this, i);
+                break;
+            case NpyDtype::I4:
+                v = element<int32_t>(*this, i);
+                break;
+            case NpyDtype::I8:
+                v = static_cast<double>(element<int64_t>(*this, i));
+                break;
+            case NpyDtype::U1:
+                v = data[static_cast<size_t>(i)];
+                break;
         }
         if (!(v >= 0 && v < 2147483648.0) || v != std::floor(v)) {
             char text[32];
             std::snprintf(text, sizeof text, "%.9g", v);
             throw Error(NNC_ERR_FORMAT, source + " at byte offset " +
                                             std::to_string(data_offset + i * npy_item_size(dtype)) + ": element " +
-                                            std::to_string(i) + " is " + text + ", not a class index (a whole number >= 0)");
+                                            std::to_string(i) + " is " + text +
+                                            ", not a class index (a whole number >= 0)");
         }
         out[static_cast<size_t>(i)] = static_cast<int32_t>(v);
     }
@@ -212,7 +245,8 @@ NpyArray parse_npy(const uint8_t* bytes, size_t size, const std::string& what) {
                           " is not supported (1.0, 2.0 and 3.0 are)");
     }
     const size_t length_size = major == 1 ? 2 : 4;
-    if (size < 8 + length_size) throw fail(static_cast<int64_t>(size), "the file ends inside the header length; it is truncated");
+    if (size < 8 + length_size)
+        throw fail(static_cast<int64_t>(size), "the file ends inside the header length; it is truncated");
     uint32_t header_length = 0;
     for (size_t i = 0; i < length_size; ++i) header_length |= uint32_t{bytes[8 + i]} << (8 * i);
     const size_t header_start = 8 + length_size;
@@ -254,16 +288,22 @@ NpyArray parse_npy(const uint8_t* bytes, size_t size, const std::string& what) {
         }
     }
     if (!have_descr || !have_order || !have_shape) {
-        p.fail_at(0, std::string("the header lacks '") + (!have_descr ? "descr" : !have_order ? "fortran_order" : "shape") + "'");
+        p.fail_at(0, std::string("the header lacks '") +
+                         (!have_descr   ? "descr"
+                          : !have_order ? "fortran_order"
+                                        : "shape") +
+                         "'");
     }
     if (!dtype_of(descr, out.dtype)) {
         std::string hint = "; convert it with arr.astype('<f4')";
-        if (!descr.empty() && descr[0] == '>') hint = "; it is big-endian: convert it with arr.astype('<f4') (or '<i4')";
+        if (!descr.empty() && descr[0] == '>')
+            hint = "; it is big-endian: convert it with arr.astype('<f4') (or '<i4')";
         p.fail_at(descr_at, "element type '" + descr + "' is not supported (" + kSupported + ")" + hint);
     }
     if (fortran) {
-        p.fail_at(0, "the array is in Fortran (column-major) order; nnc reads C order: save "
-                     "numpy.ascontiguousarray(arr) instead");
+        p.fail_at(0,
+                  "the array is in Fortran (column-major) order; nnc reads C order: save "
+                  "numpy.ascontiguousarray(arr) instead");
     }
 
     const size_t data_start = header_start + header_length;

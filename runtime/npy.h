@@ -28,7 +28,7 @@ struct NpyArray {
     std::string source;          // "'x.npy'" or "'p.npz' member 'w.npy'": for messages
     int64_t data_offset = 0;     // where the elements start in the source, for messages
 
-    int64_t count() const;       // elements (1 for a scalar)
+    int64_t count() const;           // elements (1 for a scalar)
     std::string shape_text() const;  // "(2, 3)"
 
     // Every element as float (f8 rounds; integers convert as static_cast does).

@@ -59,7 +59,8 @@ void find_directory(const ZipReader& z, uint64_t& entries, uint64_t& dir_offset)
         dir_offset = z.le(p + 16, 4, "the end record");
         if ((entries == 0xFFFF || dir_offset == 0xFFFFFFFF) && p >= 20 && z.le(p - 20, 4, "") == kZip64LocatorSig) {
             const uint64_t end64 = z.le(p - 12, 8, "the zip64 locator");
-            if (z.le(end64, 4, "the zip64 end record") != kZip64EndSig) z.fail(end64, "the zip64 end record is missing");
+            if (z.le(end64, 4, "the zip64 end record") != kZip64EndSig)
+                z.fail(end64, "the zip64 end record is missing");
             entries = z.le(end64 + 32, 8, "the zip64 end record");
             dir_offset = z.le(end64 + 48, 8, "the zip64 end record");
         }
@@ -75,13 +76,15 @@ std::vector<Member> read_directory(const ZipReader& z) {
     for (uint64_t i = 0; i < entries; ++i) {
         Member m;
         m.header_at = p;
-        if (z.le(p, 4, "a directory entry") != kCentralSig) z.fail(p, "expected a central directory entry; the archive is corrupt");
+        if (z.le(p, 4, "a directory entry") != kCentralSig)
+            z.fail(p, "expected a central directory entry; the archive is corrupt");
         m.flags = static_cast<int>(z.le(p + 8, 2, "a directory entry"));
         m.method = static_cast<int>(z.le(p + 10, 2, "a directory entry"));
         m.crc = static_cast<uint32_t>(z.le(p + 16, 4, "a directory entry"));
         m.compressed = z.le(p + 20, 4, "a directory entry");
         m.uncompressed = z.le(p + 24, 4, "a directory entry");
-        const uint64_t name_len = z.le(p + 28, 2, "a directory entry"), extra_len = z.le(p + 30, 2, "a directory entry");
+        const uint64_t name_len = z.le(p + 28, 2, "a directory entry"),
+                       extra_len = z.le(p + 30, 2, "a directory entry");
         const uint64_t comment_len = z.le(p + 32, 2, "a directory entry");
         m.local_offset = z.le(p + 42, 4, "a directory entry");
         z.need(p + 46, name_len + extra_len, "a member name");
@@ -119,14 +122,16 @@ std::vector<uint8_t> extract(const ZipReader& z, const Member& m) {
     z.need(start, m.compressed, "the data of " + what);
     std::vector<uint8_t> out;
     if (m.method == 0) {
-        if (m.compressed != m.uncompressed) z.fail(h, what + " is stored with mismatched sizes; the archive is corrupt");
+        if (m.compressed != m.uncompressed)
+            z.fail(h, what + " is stored with mismatched sizes; the archive is corrupt");
         out.assign(z.at(start), z.at(start) + m.compressed);
     } else {
         // Deflate expands at most 1032:1: a larger claim is corrupt, and is refused before the
         // claimed size is allocated.
         if (m.uncompressed > (uint64_t{1} << 40) || m.uncompressed > m.compressed * 1032 + 1024)
-            z.fail(m.header_at, what + " claims an implausible size (" + std::to_string(m.uncompressed) + " bytes from " +
-                                    std::to_string(m.compressed) + " compressed); the archive is corrupt");
+            z.fail(m.header_at, what + " claims an implausible size (" + std::to_string(m.uncompressed) +
+                                    " bytes from " + std::to_string(m.compressed) +
+                                    " compressed); the archive is corrupt");
         out.resize(m.uncompressed);
         z_stream s{};
         if (inflateInit2(&s, -MAX_WBITS) != Z_OK) throw Error(NNC_ERR_OUT_OF_MEMORY, "zlib: cannot start inflating");
@@ -159,7 +164,9 @@ std::vector<NpzEntry> read_npz(const std::string& path) {
     for (const Member& m : read_directory(z)) {
         const std::vector<uint8_t> bytes = extract(z, m);
         NpzEntry e;
-        e.name = m.name.size() > 4 && m.name.compare(m.name.size() - 4, 4, ".npy") == 0 ? m.name.substr(0, m.name.size() - 4) : m.name;
+        e.name = m.name.size() > 4 && m.name.compare(m.name.size() - 4, 4, ".npy") == 0
+                     ? m.name.substr(0, m.name.size() - 4)
+                     : m.name;
         e.array = parse_npy(bytes.data(), bytes.size(), "'" + path + "' member '" + m.name + "'");
         entries.push_back(std::move(e));
     }
@@ -172,8 +179,9 @@ std::vector<uint8_t> npz_bytes(const std::vector<NpzEntry>& entries) {
         const std::string name = e.name + ".npy";
         const std::vector<uint8_t> data = npy_bytes(e.array);
         if (data.size() >= 0xFFFFFFFFu || out.size() >= 0xFFFFFFFFu) {
-            throw Error(NNC_ERR_INVALID_ARGUMENT, "array '" + e.name + "' makes the archive larger than 4 GiB, which "
-                                                  "this writer does not support");
+            throw Error(NNC_ERR_INVALID_ARGUMENT, "array '" + e.name +
+                                                      "' makes the archive larger than 4 GiB, which "
+                                                      "this writer does not support");
         }
         const uint32_t crc = static_cast<uint32_t>(crc32_z(0, data.data(), data.size()));
         const uint64_t offset = out.size();
@@ -203,11 +211,11 @@ std::vector<uint8_t> npz_bytes(const std::vector<NpzEntry>& entries) {
         put(directory, data.size(), 4);
         put(directory, data.size(), 4);
         put(directory, name.size(), 2);
-        put(directory, 0, 2);   // extra
-        put(directory, 0, 2);   // comment
-        put(directory, 0, 2);   // disk
-        put(directory, 0, 2);   // internal attributes
-        put(directory, 0, 4);   // external attributes
+        put(directory, 0, 2);  // extra
+        put(directory, 0, 2);  // comment
+        put(directory, 0, 2);  // disk
+        put(directory, 0, 2);  // internal attributes
+        put(directory, 0, 4);  // external attributes
         put(directory, offset, 4);
         directory.insert(directory.end(), name.begin(), name.end());
     }
@@ -237,7 +245,8 @@ void export_params_npz(const nnc_model& model, const std::string& path) {
         const nnc_param_desc& param = d.params[p];
         NpzEntry e;
         e.name = param.name;
-        e.array = make_npy(std::vector<int64_t>(param.dims, param.dims + param.rank), model.params.get() + model.offset[p]);
+        e.array =
+            make_npy(std::vector<int64_t>(param.dims, param.dims + param.rank), model.params.get() + model.offset[p]);
         entries.push_back(std::move(e));
     }
     write_npz(path, entries);

@@ -30,8 +30,10 @@ double tensor_grad_norms(const nnc_model& model, const float* grads, std::vector
         partial[static_cast<size_t>(i)] = sum_of_squares(grads + it.begin, it.count);
     };
     const int64_t k = static_cast<int64_t>(items.size());
-    if (workers && k > 1) workers->run(k, block);
-    else for (int64_t i = 0; i < k; ++i) block(i);
+    if (workers && k > 1)
+        workers->run(k, block);
+    else
+        for (int64_t i = 0; i < k; ++i) block(i);
     for (size_t i = 0; i < items.size(); ++i) sq[static_cast<size_t>(items[i].p)] += partial[i];
     double total = 0;
     for (double s : sq) total += s;

@@ -46,8 +46,8 @@ void check_outputs(const nnc_model& m, float* const* outputs, const char* functi
 
 // Runs the inference pipeline on `batch` rows of float samples in the user's units; `tokens`
 // is scratch for int32-input models.
-void predict_rows(nnc_model& m, const float* samples, int64_t batch, std::vector<float>& scratch, std::vector<int32_t>& tokens,
-                  float* const* outputs) {
+void predict_rows(nnc_model& m, const float* samples, int64_t batch, std::vector<float>& scratch,
+                  std::vector<int32_t>& tokens, float* const* outputs) {
     const int64_t values = batch * m.input_size;
     const float* input = samples;
     if (!m.standardization.inputs.empty()) {
@@ -57,7 +57,8 @@ void predict_rows(nnc_model& m, const float* samples, int64_t batch, std::vector
     }
     if (m.desc->input_dtype == NNC_DTYPE_INT32) {
         tokens.resize(static_cast<size_t>(values));
-        for (int64_t i = 0; i < values; ++i) tokens[static_cast<size_t>(i)] = static_cast<int32_t>(std::lround(input[i]));
+        for (int64_t i = 0; i < values; ++i)
+            tokens[static_cast<size_t>(i)] = static_cast<int32_t>(std::lround(input[i]));
         run_forward(m, tokens.data(), batch, outputs);
     } else {
         run_forward(m, input, batch, outputs);
@@ -93,13 +94,17 @@ nnc_status nnc_model_fit_standardization(nnc_model* model, const nnc_dataset* tr
         DatasetStandardization z = fit_dataset_standardization(*train, inputs != 0, targets != 0);
         for (int t = 0; t < static_cast<int>(z.targets.size()); ++t) {
             // Inputs only (targets == 0): nothing was fitted for the targets.
-            if (!targets || !standardizable_target(m, t)) z.targets[static_cast<size_t>(t)] = {};
-            else require(z.targets[static_cast<size_t>(t)].columns() == m.target_sizes[static_cast<size_t>(t)],
-                         "nnc_model_fit_standardization: target " + std::to_string(t) + " of the dataset has " +
-                             std::to_string(z.targets[static_cast<size_t>(t)].columns()) + " values per sample, the model's " +
-                             std::to_string(m.target_sizes[static_cast<size_t>(t)]));
+            if (!targets || !standardizable_target(m, t))
+                z.targets[static_cast<size_t>(t)] = {};
+            else
+                require(z.targets[static_cast<size_t>(t)].columns() == m.target_sizes[static_cast<size_t>(t)],
+                        "nnc_model_fit_standardization: target " + std::to_string(t) + " of the dataset has " +
+                            std::to_string(z.targets[static_cast<size_t>(t)].columns()) +
+                            " values per sample, the model's " +
+                            std::to_string(m.target_sizes[static_cast<size_t>(t)]));
         }
-        if (std::all_of(z.targets.begin(), z.targets.end(), [](const Standardization& s) { return s.empty(); })) z.targets.clear();
+        if (std::all_of(z.targets.begin(), z.targets.end(), [](const Standardization& s) { return s.empty(); }))
+            z.targets.clear();
         m.standardization = std::move(z);
         return NNC_OK;
     });
@@ -108,7 +113,8 @@ nnc_status nnc_model_fit_standardization(nnc_model* model, const nnc_dataset* tr
 int nnc_model_standardization(const nnc_model* model) {
     if (!model) return 0;
     const DatasetStandardization& z = model->standardization;
-    const bool targets = std::any_of(z.targets.begin(), z.targets.end(), [](const Standardization& s) { return !s.empty(); });
+    const bool targets =
+        std::any_of(z.targets.begin(), z.targets.end(), [](const Standardization& s) { return !s.empty(); });
     return (z.inputs.empty() ? 0 : 1) | (targets ? 2 : 0);
 }
 
@@ -136,16 +142,17 @@ nnc_status nnc_predict(nnc_model* model, const nnc_dataset* data, int64_t batch,
         require(data != nullptr, "nnc_predict: data is NULL");
         check_outputs(m, outputs, "nnc_predict");
         require(batch > 0, "nnc_predict: batch must be > 0, got " + std::to_string(batch));
-        require(data->sample_size == m.input_size, "nnc_predict: the samples have " + std::to_string(data->sample_size) +
-                                                       " values but model '" + m.desc->model_name + "' takes inputs of " +
-                                                       std::to_string(m.input_size));
+        require(data->sample_size == m.input_size,
+                "nnc_predict: the samples have " + std::to_string(data->sample_size) + " values but model '" +
+                    m.desc->model_name + "' takes inputs of " + std::to_string(m.input_size));
         const int nl = m.desc->num_losses;
         std::vector<float*> at(static_cast<size_t>(nl));
         std::vector<float> scratch;
         std::vector<int32_t> tokens;
         for (int64_t first = 0; first < data->count; first += batch) {
             const int64_t n = std::min(batch, data->count - first);
-            for (int l = 0; l < nl; ++l) at[static_cast<size_t>(l)] = outputs[l] + first * m.loss_output_size[static_cast<size_t>(l)];
+            for (int l = 0; l < nl; ++l)
+                at[static_cast<size_t>(l)] = outputs[l] + first * m.loss_output_size[static_cast<size_t>(l)];
             predict_rows(m, data->sample(first), n, scratch, tokens, at.data());  // the rows are contiguous
         }
         return NNC_OK;

@@ -43,8 +43,10 @@ double l2_norm(const float* data, int64_t count, Workers* workers) {
         const int64_t begin = b * kBlock;
         partial[static_cast<size_t>(b)] = sum_squares(data + begin, std::min(kBlock, count - begin));
     };
-    if (workers && blocks > 1) workers->run(blocks, block);
-    else for (int64_t b = 0; b < blocks; ++b) block(b);
+    if (workers && blocks > 1)
+        workers->run(blocks, block);
+    else
+        for (int64_t b = 0; b < blocks; ++b) block(b);
     double total = 0;
     for (double p : partial) total += p;
     return std::sqrt(total);
@@ -134,7 +136,8 @@ void validate_early_stopping(const nnc_early_stopping& c) {
                 " is invalid; it must be an nnc_monitor (0 val_loss, 1 val_accuracy, 2 train_loss)");
     require(c.mode >= NNC_MODE_AUTO && c.mode <= NNC_MODE_MAX,
             "early stopping mode = " + std::to_string(c.mode) + " is invalid; it must be 0 (auto), 1 (min) or 2 (max)");
-    require(c.patience >= 0, "early stopping patience = " + std::to_string(c.patience) + " is invalid; it must be >= 0");
+    require(c.patience >= 0,
+            "early stopping patience = " + std::to_string(c.patience) + " is invalid; it must be >= 0");
     require(std::isfinite(c.min_delta) && c.min_delta >= 0,
             "early stopping min_delta = " + std::to_string(c.min_delta) + " is invalid; it must be finite and >= 0");
 }

@@ -59,8 +59,9 @@ void run_stage_plan(const nnc_stage_plan& plan, const std::vector<void*>& extern
         for (int a = 0; a < stage.num_args; ++a) {
             const int slot = stage.args[a];
             if (slot < 0 || slot >= static_cast<int>(slots.size()))
-                throw Error(NNC_ERR_RUNTIME, std::string("internal error: stage ") + stage.name + " of " + pipeline_name +
-                                                 " names slot " + std::to_string(slot) + "; rebuild the model");
+                throw Error(NNC_ERR_RUNTIME, std::string("internal error: stage ") + stage.name + " of " +
+                                                 pipeline_name + " names slot " + std::to_string(slot) +
+                                                 "; rebuild the model");
             argv.push_back(slots[static_cast<size_t>(slot)]);
         }
         clear_halide_error();

@@ -56,7 +56,8 @@ DatasetStandardization fit_dataset_standardization(const nnc_dataset& train, boo
     s.targets.resize(train.targets.size());
     for (size_t t = 0; targets && t < train.targets.size(); ++t) {
         const DatasetTarget& target = train.targets[t];
-        if (target.kind == NNC_TARGET_REAL) s.targets[t] = fit_standardization(target.values.data(), train.count, target.size);
+        if (target.kind == NNC_TARGET_REAL)
+            s.targets[t] = fit_standardization(target.values.data(), train.count, target.size);
     }
     return s;
 }
@@ -64,8 +65,8 @@ DatasetStandardization fit_dataset_standardization(const nnc_dataset& train, boo
 void apply_standardization(const DatasetStandardization& s, nnc_dataset& data) {
     if (!s.inputs.empty()) {
         require(s.inputs.columns() == data.sample_size,
-                "the input statistics have " + std::to_string(s.inputs.columns()) + " columns but the dataset's samples have " +
-                    std::to_string(data.sample_size) + " values");
+                "the input statistics have " + std::to_string(s.inputs.columns()) +
+                    " columns but the dataset's samples have " + std::to_string(data.sample_size) + " values");
         standardize(s.inputs, data.samples.data(), data.count);
     }
     for (size_t t = 0; t < s.targets.size(); ++t) {
@@ -92,7 +93,8 @@ Standardization deserialize_standardization(const uint8_t* data, size_t size, si
     const auto fail = [&](size_t at, const std::string& message) {
         return Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(at) + ": " + message);
     };
-    if (offset > size || size - offset < 8) throw fail(offset, "the file ends inside the standardization statistics; it is truncated");
+    if (offset > size || size - offset < 8)
+        throw fail(offset, "the file ends inside the standardization statistics; it is truncated");
     uint64_t n = 0;
     std::memcpy(&n, data + offset, 8);
     if (n > (size - offset - 8) / 8) {
@@ -108,8 +110,9 @@ Standardization deserialize_standardization(const uint8_t* data, size_t size, si
     }
     for (uint64_t j = 0; j < n; ++j) {
         if (!(s.scale[j] > 0) || !std::isfinite(s.scale[j]) || !std::isfinite(s.mean[j])) {
-            throw fail(offset + 8 + n * 4 + j * 4, "standardization column " + std::to_string(j) +
-                                                       " has a scale that is not a positive finite number; the file is corrupt");
+            throw fail(offset + 8 + n * 4 + j * 4,
+                       "standardization column " + std::to_string(j) +
+                           " has a scale that is not a positive finite number; the file is corrupt");
         }
     }
     offset += 8 + n * 8;

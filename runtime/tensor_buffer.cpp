@@ -20,8 +20,8 @@ TensorView::TensorView(void* data, halide_type_t type, std::span<const int64_t> 
         const bool is_batch = batch != kNoBatch && i == rank - 1;
         const int64_t extent = is_batch ? batch : dims[dims.size() - 1 - i];
         if (extent <= 0 || extent > kMax || stride > kMax) {
-            throw Error(NNC_ERR_INVALID_ARGUMENT,
-                        what + ": extent " + std::to_string(extent) + " is out of range (1.." + std::to_string(kMax) + ")");
+            throw Error(NNC_ERR_INVALID_ARGUMENT, what + ": extent " + std::to_string(extent) +
+                                                      " is out of range (1.." + std::to_string(kMax) + ")");
         }
         dims_[i] = halide_dimension_t{0, static_cast<int32_t>(extent), static_cast<int32_t>(stride), 0};
         stride *= extent;

@@ -21,8 +21,7 @@ public:
     // `dims`: row-major per-sample dims, outermost first. `batch` > 0 adds an outermost batch
     // dimension; kNoBatch for unbatched tensors (parameters, the 0-d loss). Throws Error when an
     // extent or the element count does not fit Halide's 32-bit indexing; `what` names the tensor.
-    TensorView(void* data, halide_type_t type, std::span<const int64_t> dims, int64_t batch,
-               const std::string& what);
+    TensorView(void* data, halide_type_t type, std::span<const int64_t> dims, int64_t batch, const std::string& what);
 
     // The buffer to pass in a pipeline's argv; valid while this view lives.
     halide_buffer_t* raw() {

@@ -72,8 +72,9 @@ void check_compatible(const nnc_model& model, const nnc_dataset& data, const cha
                                                       " values but model '" + name + "' takes inputs of " +
                                                       std::to_string(model.input_size));
     require(static_cast<int>(data.targets.size()) == model.desc->num_targets,
-            prefix + "has " + std::to_string(data.targets.size()) + " target(s) per sample but model '" + name + "' has " +
-                std::to_string(model.desc->num_targets) + "; add one per model target (nnc_dataset_add_target)");
+            prefix + "has " + std::to_string(data.targets.size()) + " target(s) per sample but model '" + name +
+                "' has " + std::to_string(model.desc->num_targets) +
+                "; add one per model target (nnc_dataset_add_target)");
     for (int t = 0; t < model.desc->num_targets; ++t) {
         const DatasetTarget& have = data.targets[static_cast<size_t>(t)];
         const nnc_target_desc& want = model.desc->targets[t];
@@ -146,7 +147,8 @@ struct Batch {
             const DatasetTarget& from = data.targets[t];
             if (from.kind == NNC_TARGET_CLASSES) {
                 classes[t].resize(static_cast<size_t>(n));
-                for (int64_t i = 0; i < n; ++i) classes[t][static_cast<size_t>(i)] = from.classes[static_cast<size_t>(order[i])];
+                for (int64_t i = 0; i < n; ++i)
+                    classes[t][static_cast<size_t>(i)] = from.classes[static_cast<size_t>(order[i])];
                 target_ptrs[t] = classes[t].data();
             } else {
                 values[t].resize(static_cast<size_t>(n * from.size));
@@ -170,7 +172,8 @@ void evaluate(nnc_model& model, const nnc_dataset& data, int64_t batch, double* 
     check_compatible(model, data, "the evaluation dataset");
     const int acc = accuracy_loss(model);
     const int nl = model.desc->num_losses;
-    std::vector<float> output(static_cast<size_t>(std::min(batch, data.count) * (acc >= 0 ? model.loss_output_size[static_cast<size_t>(acc)] : 1)));
+    std::vector<float> output(static_cast<size_t>(std::min(batch, data.count) *
+                                                  (acc >= 0 ? model.loss_output_size[static_cast<size_t>(acc)] : 1)));
     std::vector<float*> outputs(static_cast<size_t>(nl), nullptr);
     if (acc >= 0) outputs[static_cast<size_t>(acc)] = output.data();
     std::vector<float> batch_losses(static_cast<size_t>(nl));
@@ -183,9 +186,12 @@ void evaluate(nnc_model& model, const nnc_dataset& data, int64_t batch, double* 
         const int64_t n = std::min(batch, data.count - first);
         std::iota(order.begin(), order.begin() + n, first);
         b.gather(model, data, order.data(), n);
-        const float l = run_evaluate(model, b.model_input(model), b.target_ptrs.data(), n, batch_losses.data(), outputs.data());
+        const float l =
+            run_evaluate(model, b.model_input(model), b.target_ptrs.data(), n, batch_losses.data(), outputs.data());
         total += static_cast<double>(l) * static_cast<double>(n);
-        for (int k = 0; k < nl; ++k) sums[static_cast<size_t>(k)] += static_cast<double>(batch_losses[static_cast<size_t>(k)]) * static_cast<double>(n);
+        for (int k = 0; k < nl; ++k)
+            sums[static_cast<size_t>(k)] +=
+                static_cast<double>(batch_losses[static_cast<size_t>(k)]) * static_cast<double>(n);
         if (acc >= 0) {
             const int t = model.desc->losses[acc].target;
             correct += count_correct(output.data(), model.loss_output_size[static_cast<size_t>(acc)],
@@ -200,7 +206,9 @@ void evaluate(nnc_model& model, const nnc_dataset& data, int64_t batch, double* 
 }
 
 const char* monitor_name(int monitor) {
-    return monitor == NNC_MONITOR_VAL_ACCURACY ? "val_accuracy" : monitor == NNC_MONITOR_TRAIN_LOSS ? "train_loss" : "val_loss";
+    return monitor == NNC_MONITOR_VAL_ACCURACY ? "val_accuracy"
+           : monitor == NNC_MONITOR_TRAIN_LOSS ? "train_loss"
+                                               : "val_loss";
 }
 
 // Throws unless `monitor` can be measured in this run.
@@ -257,7 +265,8 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
         require(config != nullptr, "nnc_train: config is NULL; start from nnc_model_default_train_config");
         require(config->epochs > 0, "nnc_train: epochs must be > 0, got " + std::to_string(config->epochs));
         require(config->batch > 0, "nnc_train: batch must be > 0, got " + std::to_string(config->batch));
-        require(config->accumulate >= 0, "nnc_train: accumulate must be >= 0, got " + std::to_string(config->accumulate));
+        require(config->accumulate >= 0,
+                "nnc_train: accumulate must be >= 0, got " + std::to_string(config->accumulate));
         require(std::isfinite(config->clip_norm) && config->clip_norm >= 0,
                 "nnc_train: clip_norm must be finite and >= 0 (0: off), got " + std::to_string(config->clip_norm));
         require(std::isfinite(config->clip_value) && config->clip_value >= 0,
@@ -265,7 +274,8 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
         require(config->threads >= 0 && config->threads <= 256,
                 "nnc_train: threads must be in [0, 256] (0: the model's), got " + std::to_string(config->threads));
         check_compatible(m, *train, "the training set");
-        require(config->augment_crop_pad >= 0, "nnc_train: augment_crop_pad must be >= 0, got " + std::to_string(config->augment_crop_pad));
+        require(config->augment_crop_pad >= 0,
+                "nnc_train: augment_crop_pad must be >= 0, got " + std::to_string(config->augment_crop_pad));
         AugmentConfig augment;
         augment.crop_pad = config->augment_crop_pad;
         augment.flip = config->augment_flip != 0;
@@ -279,7 +289,8 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
         const bool classes = acc >= 0;
         const int nl = m.desc->num_losses;
         LrSchedule schedule(config->schedule, m.optimizer_config.lr);
-        if (schedule.needs_metric()) check_monitor(config->schedule.monitor, "the reduce_on_plateau schedule", validation, classes);
+        if (schedule.needs_metric())
+            check_monitor(config->schedule.monitor, "the reduce_on_plateau schedule", validation, classes);
         const nnc_early_stopping& es = config->early_stopping;
         EarlyStopping stopper(es, m.arena_size);
         if (es.enabled) check_monitor(es.monitor, "early stopping", validation, classes);
@@ -291,19 +302,21 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
         TrainState& st = m.train_state;
         if (config->resume) {
             require(st.not_resumable.empty(), "nnc_train: cannot resume: " + st.not_resumable);
-            require(st.valid, "nnc_train: resume is set but the model holds no run to continue; load a checkpoint saved "
-                              "during training (nnc train --out DIR writes DIR/last.ckpt), or train without resume");
-            require(st.seed == config->seed, "nnc_train: the run being resumed shuffled with seed " + std::to_string(st.seed) +
-                                                 " but config.seed is " + std::to_string(config->seed) +
-                                                 "; resume with the run's seed");
+            require(st.valid,
+                    "nnc_train: resume is set but the model holds no run to continue; load a checkpoint saved "
+                    "during training (nnc train --out DIR writes DIR/last.ckpt), or train without resume");
+            require(st.seed == config->seed, "nnc_train: the run being resumed shuffled with seed " +
+                                                 std::to_string(st.seed) + " but config.seed is " +
+                                                 std::to_string(config->seed) + "; resume with the run's seed");
             require(st.epochs_done < config->epochs,
                     "nnc_train: the run being resumed has completed " + std::to_string(st.epochs_done) + " of " +
                         std::to_string(config->epochs) + " epochs; raise epochs to train it further");
             require(st.micro == 0 || accumulate > 1,
-                    "nnc_train: the run being resumed stopped inside a gradient accumulation; resume it with the same accumulate");
+                    "nnc_train: the run being resumed stopped inside a gradient accumulation; resume it with the same "
+                    "accumulate");
             require(st.task_sums.empty() || static_cast<int>(st.task_sums.size()) == nl,
-                    "nnc_train: the run being resumed has " + std::to_string(st.task_sums.size()) + " losses, the model " +
-                        std::to_string(nl));
+                    "nnc_train: the run being resumed has " + std::to_string(st.task_sums.size()) +
+                        " losses, the model " + std::to_string(nl));
             require(st.samples_done == std::min(st.batches_done * config->batch, train->count),
                     "nnc_train: the run being resumed stopped after " + std::to_string(st.samples_done) +
                         " samples of an epoch but the training set has " + std::to_string(train->count) +
@@ -320,7 +333,8 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
         if (st.task_sums.empty()) st.task_sums.assign(static_cast<size_t>(nl), 0.0);
         if (accumulate > 1 && st.micro == 0) st.accumulated.assign(static_cast<size_t>(trainable), 0.0f);
         const int num_trainable = m.desc->num_trainable;
-        if (static_cast<int>(st.param_norm_sums.size()) != num_trainable) st.param_norm_sums.assign(static_cast<size_t>(num_trainable), 0.0);
+        if (static_cast<int>(st.param_norm_sums.size()) != num_trainable)
+            st.param_norm_sums.assign(static_cast<size_t>(num_trainable), 0.0);
         if (config->threads > 0) set_threads(m, config->threads);
         RestoreLr restore_lr{m};
         Workers* workers = m.workers.get();
@@ -335,7 +349,7 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
         std::vector<float> batch_losses(static_cast<size_t>(nl));
         Batch batch;
         double last_norm = kNaN;
-        std::vector<double> tensor_sq;                                    // per trainable tensor, this update
+        std::vector<double> tensor_sq;  // per trainable tensor, this update
         std::vector<double> update_ratios(static_cast<size_t>(num_trainable), kNaN);  // at the epoch's last update
         std::vector<double> grad_norms(static_cast<size_t>(num_trainable), kNaN);     // for on_epoch
         UpdateRatio ratio;
@@ -351,20 +365,25 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
             return NNC_OK;
         };
         // The per-update fast path of a CUDA model (see the top of this file).
-        const bool on_device = m.device && accumulate == 1 && m.device->has_grad_sumsq() && m.device->can_step(*m.optimizer);
+        const bool on_device =
+            m.device && accumulate == 1 && m.device->has_grad_sumsq() && m.device->can_step(*m.optimizer);
 
         // Divergence at batch `step` of `epoch`: under the stop policy (or with no retries left)
         // an error naming the lr; otherwise back to the rollback point with the lr cut. Returns
         // nonzero when the on_rollback callback asks to stop.
         auto diverged = [&](const std::string& why, int64_t epoch, int64_t step) -> int {
-            const std::string where = " at epoch " + std::to_string(epoch) + " step " + std::to_string(step) + " (lr=" + show(st.lr) + ")";
+            const std::string where =
+                " at epoch " + std::to_string(epoch) + " step " + std::to_string(step) + " (lr=" + show(st.lr) + ")";
             if (!policy.rollback) {
-                throw Error(NNC_ERR_NUMERIC, why + where + "; lower the learning rate or set clip_norm (or on_divergence = rollback "
-                                                           "in the train section to retry with a lower lr)");
+                throw Error(NNC_ERR_NUMERIC,
+                            why + where +
+                                "; lower the learning rate or set clip_norm (or on_divergence = rollback "
+                                "in the train section to retry with a lower lr)");
             }
             if (st.rollbacks >= policy.retries) {
-                throw Error(NNC_ERR_NUMERIC, why + where + " after " + std::to_string(st.rollbacks) + " rollback(s) that cut the lr by " +
-                                                 show(st.lr_scale) + " in all; lower the learning rate or set clip_norm");
+                throw Error(NNC_ERR_NUMERIC, why + where + " after " + std::to_string(st.rollbacks) +
+                                                 " rollback(s) that cut the lr by " + show(st.lr_scale) +
+                                                 " in all; lower the learning rate or set clip_norm");
             }
             nnc_rollback_info info{};
             info.epoch = epoch;
@@ -386,7 +405,8 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
 
         for (int64_t epoch = st.epochs_done + 1; epoch <= config->epochs; ++epoch) {
             // A resumed epoch keeps its clock running from where it stopped.
-            const Clock::time_point start = Clock::now() - std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(st.seconds));
+            const Clock::time_point start =
+                Clock::now() - std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(st.seconds));
             std::iota(order.begin(), order.end(), int64_t{0});
             Rng rng(stream_seed(config->seed, "shuffle/" + std::to_string(epoch)));
             for (int64_t i = train->count - 1; i > 0; --i) {
@@ -400,11 +420,12 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
                 batch.gather(m, *train, order.data() + first, n);
                 if (augment.enabled()) {
                     const nnc_tensor_desc& in = m.desc->input;
-                    augment_images(batch.input.data(), n, in.dims[0], in.dims[1], in.dims[2], augment,
-                                   stream_seed(config->seed, "augment/" + std::to_string(epoch) + "/" + std::to_string(first)));
+                    augment_images(
+                        batch.input.data(), n, in.dims[0], in.dims[1], in.dims[2], augment,
+                        stream_seed(config->seed, "augment/" + std::to_string(epoch) + "/" + std::to_string(first)));
                 }
-                const float loss = run_gradients(m, batch.model_input(m), batch.target_ptrs.data(), n, batch_losses.data(),
-                                                 predictions.data());
+                const float loss = run_gradients(m, batch.model_input(m), batch.target_ptrs.data(), n,
+                                                 batch_losses.data(), predictions.data());
                 {
                     const std::string why = loss_divergence(loss, st.loss_reference, policy.explode_factor);
                     if (!why.empty()) {
@@ -415,10 +436,12 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
                 }
                 st.loss_sum += static_cast<double>(loss) * static_cast<double>(n);
                 for (int k = 0; k < nl; ++k)
-                    st.task_sums[static_cast<size_t>(k)] += static_cast<double>(batch_losses[static_cast<size_t>(k)]) * static_cast<double>(n);
+                    st.task_sums[static_cast<size_t>(k)] +=
+                        static_cast<double>(batch_losses[static_cast<size_t>(k)]) * static_cast<double>(n);
                 if (classes) {
                     const int t = m.desc->losses[acc].target;
-                    st.correct += count_correct(prediction.data(), width, batch.classes[static_cast<size_t>(t)].data(), n);
+                    st.correct +=
+                        count_correct(prediction.data(), width, batch.classes[static_cast<size_t>(t)].data(), n);
                 }
                 st.samples_done += n;
                 ++st.batches_done;
@@ -426,7 +449,8 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
                     // The explosion reference: the first epoch's running mean at its lowest so far
                     // (a blow-up inside the first epoch drags the running mean up with it).
                     const double running = st.loss_sum / static_cast<double>(st.samples_done);
-                    if (std::isfinite(running) && running > 0 && (st.loss_reference == 0 || running < st.loss_reference))
+                    if (std::isfinite(running) && running > 0 &&
+                        (st.loss_reference == 0 || running < st.loss_reference))
                         st.loss_reference = running;
                 }
 
@@ -450,14 +474,16 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
                     }
                 }
                 if (update) {
-                    const double norm = on_device ? m.device->grad_norms(tensor_sq) : tensor_grad_norms(m, grads, tensor_sq, workers);
+                    const double norm =
+                        on_device ? m.device->grad_norms(tensor_sq) : tensor_grad_norms(m, grads, tensor_sq, workers);
                     if (const std::string why = norm_divergence(norm); !why.empty()) {
                         if (diverged(why, epoch, st.batches_done) != 0) return finish();
                         redo = true;
                         break;
                     }
                     st.norm_sum += norm;
-                    for (int p = 0; p < num_trainable; ++p) st.param_norm_sums[static_cast<size_t>(p)] += std::sqrt(tensor_sq[static_cast<size_t>(p)]);
+                    for (int p = 0; p < num_trainable; ++p)
+                        st.param_norm_sums[static_cast<size_t>(p)] += std::sqrt(tensor_sq[static_cast<size_t>(p)]);
                     last_norm = norm;
                     const bool last_update = st.samples_done == train->count;  // every epoch ends with an update
                     const float grad_scale = config->clip_norm > 0 ? clip_norm_factor(norm, config->clip_norm) : 1.0f;
@@ -521,14 +547,16 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
                 stats.train_task_loss[k] = k < nl ? st.task_sums[static_cast<size_t>(k)] / done : kNaN;
                 stats.val_task_loss[k] = kNaN;
             }
-            if (validation) evaluate(m, *validation, config->batch, &stats.val_loss, &stats.val_accuracy, stats.val_task_loss);
+            if (validation)
+                evaluate(m, *validation, config->batch, &stats.val_loss, &stats.val_accuracy, stats.val_task_loss);
             stats.samples_per_second = seconds > 0 ? done / seconds : 0.0;
             stats.seconds = seconds;
             stats.lr = st.lr;
             stats.grad_norm = st.epoch_updates > 0 ? st.norm_sum / static_cast<double>(st.epoch_updates) : kNaN;
             for (int p = 0; p < num_trainable; ++p)
-                grad_norms[static_cast<size_t>(p)] =
-                    st.epoch_updates > 0 ? st.param_norm_sums[static_cast<size_t>(p)] / static_cast<double>(st.epoch_updates) : kNaN;
+                grad_norms[static_cast<size_t>(p)] = st.epoch_updates > 0 ? st.param_norm_sums[static_cast<size_t>(p)] /
+                                                                                static_cast<double>(st.epoch_updates)
+                                                                          : kNaN;
             stats.num_params = num_trainable;
             stats.param_grad_norm = grad_norms.data();
             stats.param_update_ratio = update_ratios.data();

@@ -104,8 +104,9 @@ TrainState deserialize_train_state(const uint8_t* data, size_t size, const std::
     const size_t n_at = c.at();
     const uint64_t n = c.get<uint64_t>();
     if (n > c.left() / sizeof(float)) {
-        throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(n_at) + ": the early-stopping weights claim " +
-                                        std::to_string(n) + " values, more than the file holds; it is truncated or corrupt");
+        throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(n_at) +
+                                        ": the early-stopping weights claim " + std::to_string(n) +
+                                        " values, more than the file holds; it is truncated or corrupt");
     }
     s.early_stopping.best_params.resize(n);
     if (n) std::memcpy(s.early_stopping.best_params.data(), c.take(n * sizeof(float)), n * sizeof(float));
@@ -121,8 +122,8 @@ TrainState deserialize_train_state(const uint8_t* data, size_t size, const std::
     const uint64_t k = c.get<uint64_t>();
     if (k > NNC_MAX_LOSSES) {
         throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(k_at) + ": the training state has " +
-                                        std::to_string(k) + " per-loss sums (at most " + std::to_string(NNC_MAX_LOSSES) +
-                                        "); the file is corrupt");
+                                        std::to_string(k) + " per-loss sums (at most " +
+                                        std::to_string(NNC_MAX_LOSSES) + "); the file is corrupt");
     }
     for (uint64_t i = 0; i < k; ++i) s.task_sums.push_back(c.get<double>());
     s.pending = c.get<int64_t>();
@@ -130,8 +131,9 @@ TrainState deserialize_train_state(const uint8_t* data, size_t size, const std::
     const size_t m_at = c.at();
     const uint64_t m = c.get<uint64_t>();
     if (m > c.left() / sizeof(float)) {
-        throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(m_at) + ": the accumulated gradients claim " +
-                                        std::to_string(m) + " values, more than the file holds; it is truncated or corrupt");
+        throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(m_at) +
+                                        ": the accumulated gradients claim " + std::to_string(m) +
+                                        " values, more than the file holds; it is truncated or corrupt");
     }
     s.accumulated.resize(m);
     if (m) std::memcpy(s.accumulated.data(), c.take(m * sizeof(float)), m * sizeof(float));
@@ -139,8 +141,9 @@ TrainState deserialize_train_state(const uint8_t* data, size_t size, const std::
         const size_t ext_at = c.at();
         const uint32_t ext = c.get<uint32_t>();
         if (ext != 1) {
-            throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(ext_at) + ": unknown training-state extension " +
-                                            std::to_string(ext) + "; the file is corrupt or from a newer nnc");
+            throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(ext_at) +
+                                            ": unknown training-state extension " + std::to_string(ext) +
+                                            "; the file is corrupt or from a newer nnc");
         }
         s.lr_scale = c.get<double>();
         s.rollbacks = c.get<int64_t>();
@@ -148,8 +151,9 @@ TrainState deserialize_train_state(const uint8_t* data, size_t size, const std::
         const size_t p_at = c.at();
         const uint64_t p = c.get<uint64_t>();
         if (p > c.left() / sizeof(double)) {
-            throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(p_at) + ": the gradient-norm sums claim " +
-                                            std::to_string(p) + " values, more than the file holds; it is truncated or corrupt");
+            throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(p_at) +
+                                            ": the gradient-norm sums claim " + std::to_string(p) +
+                                            " values, more than the file holds; it is truncated or corrupt");
         }
         for (uint64_t i = 0; i < p; ++i) s.param_norm_sums.push_back(c.get<double>());
         if (!(s.lr_scale > 0 && s.lr_scale <= 1) || s.rollbacks < 0 || !(s.loss_reference >= 0)) {
@@ -158,13 +162,15 @@ TrainState deserialize_train_state(const uint8_t* data, size_t size, const std::
         }
     }
     if (c.left() != 0) {
-        throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(c.at()) + ": " + std::to_string(c.left()) +
+        throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(c.at()) + ": " +
+                                        std::to_string(c.left()) +
                                         " unexpected bytes after the training state; the file is corrupt");
     }
     if (s.epochs_done < 0 || s.updates < 0 || s.batches_done < 0 || s.samples_done < 0 || s.correct < 0 ||
         s.epoch_updates < 0 || s.pending < 0 || s.micro < 0 || (s.micro > 0) != (m > 0)) {
-        throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(base) +
-                                        ": the training state has a negative or inconsistent count; the file is corrupt");
+        throw Error(NNC_ERR_FORMAT,
+                    what + " at byte offset " + std::to_string(base) +
+                        ": the training state has a negative or inconsistent count; the file is corrupt");
     }
     return s;
 }

@@ -68,8 +68,10 @@ struct Workers::State {
             // A few pauses catch the next loop of a pipeline within a microsecond; then yields,
             // so that a thread sharing this core (the caller, when another process has the
             // other core) runs instead of this one's polling.
-            if (i < 64) cpu_relax();
-            else std::this_thread::yield();
+            if (i < 64)
+                cpu_relax();
+            else
+                std::this_thread::yield();
             if (i % 16 == 0 && Clock::now() > spin_until) break;
         }
         std::unique_lock<std::mutex> lock(mutex);
@@ -130,8 +132,10 @@ void Workers::run(int64_t tasks, const std::function<void(int64_t)>& fn) {
     s.job.store(nullptr);
     // The others finish the tasks they claimed (each at most one).
     for (int i = 1; s.active.load() != 0; ++i) {
-        if (i < 256) cpu_relax();
-        else std::this_thread::yield();  // that thread lost its core: give it ours
+        if (i < 256)
+            cpu_relax();
+        else
+            std::this_thread::yield();  // that thread lost its core: give it ours
     }
 }
 

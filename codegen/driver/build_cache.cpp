@@ -6,8 +6,8 @@
 #include <system_error>
 
 #include "codegen/build_paths.h"
-#include "codegen/descriptor_gen.h"
-#include "codegen/toolchain.h"
+#include "codegen/emit/descriptor_gen.h"
+#include "codegen/emit/toolchain.h"
 
 namespace nnc::driver {
 namespace fs = std::filesystem;
@@ -55,7 +55,8 @@ std::string toolchain_fingerprint() {
 BuildCache::BuildCache(const std::string& source_text, const std::string& options, const std::string& output_name) {
     const std::string xdg = env("XDG_CACHE_HOME"), home = env("HOME");
     if (xdg.empty() && home.empty()) return;
-    const fs::path root = !xdg.empty() ? fs::path(xdg) / "nnc" / "builds" : fs::path(home) / ".cache" / "nnc" / "builds";
+    const fs::path root =
+        !xdg.empty() ? fs::path(xdg) / "nnc" / "builds" : fs::path(home) / ".cache" / "nnc" / "builds";
     const std::string key = source_text + "\n" + options + "\n" + output_name + "\n" + toolchain_fingerprint();
     dir_ = root / codegen::hash_source(key);
 }

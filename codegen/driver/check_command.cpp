@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "codegen/driver/commands.h"
-#include "codegen/layer_registry.h"
-#include "codegen/model_params.h"
+#include "codegen/layers/layer_registry.h"
+#include "codegen/lower/model_params.h"
 
 namespace nnc::driver {
 namespace {
@@ -54,14 +54,18 @@ int run_check(const std::string& path) {
     print_lint_findings(path, text, *model, {});  // warnings only: check still succeeds
     const auto params = codegen::collect_params(*model, codegen::layer_catalog());
 
-    struct Row { std::string layer, shape, params, macs, inputs; };
+    struct Row {
+        std::string layer, shape, params, macs, inputs;
+    };
     std::vector<Row> rows;
     int64_t total = 0, total_macs = 0;
     std::vector<std::string> unknown_macs;  // ops that do not give their cost
     for (const dsl::Node& n : model->nodes) {
         const int64_t macs = macs_of(*model, n);
-        if (macs >= 0) total_macs += macs;
-        else unknown_macs.push_back(n.name);
+        if (macs >= 0)
+            total_macs += macs;
+        else
+            unknown_macs.push_back(n.name);
         const bool computes = n.kind == dsl::NodeKind::Layer || n.kind == dsl::NodeKind::Loss;
         int64_t count = 0;
         for (const auto& p : params)
@@ -74,7 +78,10 @@ int run_check(const std::string& path) {
         if (n.kind == dsl::NodeKind::Target && n.target_kind == dsl::TargetKind::Classes)
             shape = "classes(" + std::to_string(n.num_classes) + ")";
         rows.push_back({n.name + " (" + kind + ")", shape, with_commas(count),
-                        !computes ? "" : macs < 0 ? "?" : with_commas(macs), inputs});
+                        !computes  ? ""
+                        : macs < 0 ? "?"
+                                   : with_commas(macs),
+                        inputs});
     }
     size_t w0 = 5, w1 = 12, w2 = 7, w3 = 4;
     for (const Row& r : rows) {
@@ -85,20 +92,22 @@ int run_check(const std::string& path) {
     }
     const std::string rule(w0 + w1 + w2 + w3 + 8 + 20, '-');
     std::printf("Model: %s (%s)\n%s\n", model->name.c_str(), path.c_str(), rule.c_str());
-    std::printf("%-*s  %-*s  %*s  %*s  %s\n%s\n", (int)w0, "Layer", (int)w1, "Output shape", (int)w2, "Params",
-                (int)w3, "MACs", "Inputs", rule.c_str());
+    std::printf("%-*s  %-*s  %*s  %*s  %s\n%s\n", (int)w0, "Layer", (int)w1, "Output shape", (int)w2, "Params", (int)w3,
+                "MACs", "Inputs", rule.c_str());
     for (const Row& r : rows)
         std::printf("%-*s  %-*s  %*s  %*s  %s\n", (int)w0, r.layer.c_str(), (int)w1, r.shape.c_str(), (int)w2,
                     r.params.c_str(), (int)w3, r.macs.c_str(), r.inputs.c_str());
     std::printf("%s\nTotal params: %s (%s, float32)\n", rule.c_str(), with_commas(total).c_str(),
                 total * 4 >= 1024 * 1024 ? (std::to_string(total * 4 / (1024 * 1024)) + "." +
-                                            std::to_string((total * 4 % (1024 * 1024)) * 10 / (1024 * 1024)) + " MiB").c_str()
+                                            std::to_string((total * 4 % (1024 * 1024)) * 10 / (1024 * 1024)) + " MiB")
+                                               .c_str()
                                          : (std::to_string(total * 4 / 1024) + " KiB").c_str());
     std::printf("Parameter tensors: %zu\n", params.size());
     // A training step runs the forward, then for each product both an input gradient and a
     // weight gradient of the same size: about 3x the forward.
-    const std::string lower_bound = unknown_macs.empty() ? "" : " (at least: no count for " + unknown_macs[0] +
-                                                                    (unknown_macs.size() > 1 ? " and others)" : ")");
+    const std::string lower_bound = unknown_macs.empty() ? ""
+                                                         : " (at least: no count for " + unknown_macs[0] +
+                                                               (unknown_macs.size() > 1 ? " and others)" : ")");
     std::printf("Total MACs: %s (%s) per sample, forward%s\n", with_commas(total_macs).c_str(),
                 human(static_cast<double>(total_macs)).c_str(), lower_bound.c_str());
     std::printf("Training step: ~%s MACs per sample (about 3x the forward: forward, input and weight gradients)\n",
@@ -108,9 +117,9 @@ int run_check(const std::string& path) {
         std::printf("Per batch of %lld: %s MACs forward, ~%s per training step\n", (long long)t.batch,
                     human(static_cast<double>(total_macs) * static_cast<double>(t.batch)).c_str(),
                     human(3.0 * static_cast<double>(total_macs) * static_cast<double>(t.batch)).c_str());
-    std::printf("Training: %s lr=%g, batch %lld, epochs %lld, seed %llu, validation %lld\n",
-                t.optimizer.name.c_str(), t.optimizer.lr, (long long)t.batch, (long long)t.epochs,
-                (unsigned long long)t.seed, (long long)t.validation);
+    std::printf("Training: %s lr=%g, batch %lld, epochs %lld, seed %llu, validation %lld\n", t.optimizer.name.c_str(),
+                t.optimizer.lr, (long long)t.batch, (long long)t.epochs, (unsigned long long)t.seed,
+                (long long)t.validation);
     return 0;
 }
 

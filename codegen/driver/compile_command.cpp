@@ -2,23 +2,23 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include <nnc/nnc.h>
 
 #include "codegen/build_paths.h"
-#include "codegen/descriptor_gen.h"
 #include "codegen/driver/build_cache.h"
 #include "codegen/driver/commands.h"
-#include "codegen/graph_json.h"
-#include "codegen/layer_registry.h"
-#include "codegen/library_builder.h"
-#include "codegen/schedule_apply.h"
-#include "codegen/schedule_file.h"
+#include "codegen/emit/descriptor_gen.h"
+#include "codegen/emit/graph_json.h"
+#include "codegen/emit/library_builder.h"
+#include "codegen/layers/layer_registry.h"
+#include "codegen/schedule/saved_schedule_apply.h"
+#include "codegen/schedule/saved_schedule_file.h"
 #include "dsl/frontend.h"
 
 namespace nnc::driver {
@@ -42,16 +42,18 @@ namespace {
 // Halide's default (sm_20) is older than any supported card.
 Halide::Target parse_target(const std::string& name) {
     if (!Halide::Target::validate_target_string(name))
-        throw std::runtime_error("unknown target '" + name + "'; use host, host-cuda, or a Halide target string such as "
+        throw std::runtime_error("unknown target '" + name +
+                                 "'; use host, host-cuda, or a Halide target string such as "
                                  "x86-64-linux-avx2 or host-cuda-cuda_capability_80");
     Halide::Target target(name);
     using T = Halide::Target;
-    const bool explicit_capability = target.features_any_of({T::CUDACapability30, T::CUDACapability32, T::CUDACapability35,
-                                                             T::CUDACapability50, T::CUDACapability61, T::CUDACapability70,
-                                                             T::CUDACapability75, T::CUDACapability80, T::CUDACapability86});
+    const bool explicit_capability = target.features_any_of(
+        {T::CUDACapability30, T::CUDACapability32, T::CUDACapability35, T::CUDACapability50, T::CUDACapability61,
+         T::CUDACapability70, T::CUDACapability75, T::CUDACapability80, T::CUDACapability86});
     if (target.has_feature(T::CUDA) && !explicit_capability) target = target.with_feature(T::CUDACapability70);
     if (target.has_gpu_feature() && !target.has_feature(Halide::Target::CUDA))
-        throw std::runtime_error("target '" + name + "': only the CUDA GPU target is supported (the runtime moves "
+        throw std::runtime_error("target '" + name +
+                                 "': only the CUDA GPU target is supported (the runtime moves "
                                  "buffers with Halide's CUDA interface); use host-cuda");
     return target;
 }
@@ -107,7 +109,8 @@ void save_schedule(const std::string& path, const std::map<std::string, std::str
         if (std::system(command.c_str()) != 0)
             throw std::runtime_error("internal error: nnc-import-schedule could not read " + stamps.scheduler +
                                      "'s schedule of pipeline '" + name + "':\n" + read_text(log.string()));
-        file.pipelines[name] = codegen::pipeline_schedule_from_json(nlohmann::json::parse(read_text(out.string())), out.string());
+        file.pipelines[name] =
+            codegen::pipeline_schedule_from_json(nlohmann::json::parse(read_text(out.string())), out.string());
     }
     codegen::write_schedule_file(path, file);
 }
@@ -165,8 +168,9 @@ int run_compile(const CompileOptions& o) {
         }
         if (!o.save_schedule.empty()) {
             if (o.schedule.scheduler == "template")
-                throw std::runtime_error("--save-schedule saves an autoscheduler's schedule: add --scheduler Mullapudi2016 "
-                                         "(or Adams2019, Li2018); the template schedule is code in nnc, not data");
+                throw std::runtime_error(
+                    "--save-schedule saves an autoscheduler's schedule: add --scheduler Mullapudi2016 "
+                    "(or Adams2019, Li2018); the template schedule is code in nnc, not data");
             b.schedule_sources = &schedule_sources;
         }
         // An unchanged model (same text, options and nnc) is copied from the last build of it.
@@ -174,13 +178,14 @@ int run_compile(const CompileOptions& o) {
         const std::string options = b.target.to_string() + "|" + o.schedule.scheduler + "|" +
                                     std::to_string(o.schedule.parallelism) + "|" +
                                     std::to_string(o.schedule.last_level_cache) + "|" +
-                                    std::to_string(o.schedule.balance) + "|" + std::to_string(o.layers_per_stage) + "|" +
-                                    (saved ? "schedule=" + codegen::hash_source(saved_text) : std::string());
+                                    std::to_string(o.schedule.balance) + "|" + std::to_string(o.layers_per_stage) +
+                                    "|" + (saved ? "schedule=" + codegen::hash_source(saved_text) : std::string());
         const BuildCache cache(text, options, fs::path(o.output).filename().string());
         const bool cacheable = !o.no_cache && o.emit_dir.empty() && o.save_schedule.empty();
         if (cacheable && cache.restore(o.output, header)) {
             if (!o.quiet)
-                std::fprintf(stderr, "nnc: wrote %s (unchanged model: copied from the build in %s; --no-cache rebuilds)\n",
+                std::fprintf(stderr,
+                             "nnc: wrote %s (unchanged model: copied from the build in %s; --no-cache rebuilds)\n",
                              o.output.c_str(), cache.dir().c_str());
             return 0;
         }
@@ -189,13 +194,14 @@ int run_compile(const CompileOptions& o) {
         if (!o.save_schedule.empty()) {
             save_schedule(o.save_schedule, schedule_sources,
                           codegen::current_schedule_stamps(*model, b.target, o.layers_per_stage, o.schedule));
-            if (!o.quiet) std::fprintf(stderr, "nnc: saved the %s schedule to %s\n", o.schedule.scheduler.c_str(),
-                                       o.save_schedule.c_str());
+            if (!o.quiet)
+                std::fprintf(stderr, "nnc: saved the %s schedule to %s\n", o.schedule.scheduler.c_str(),
+                             o.save_schedule.c_str());
         }
         if (!o.quiet)
             std::fprintf(stderr, "nnc: wrote %s (schedule %.2fs with %s, compile %.2fs, link %.2fs; total %.2fs)\n",
-                         o.output.c_str(), t.schedule, saved ? o.schedule_file.c_str() : o.schedule.scheduler.c_str(), t.compile, t.link,
-                         t.total());
+                         o.output.c_str(), t.schedule, saved ? o.schedule_file.c_str() : o.schedule.scheduler.c_str(),
+                         t.compile, t.link, t.total());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "nnc: error: %s\n", e.what());
         return 1;
@@ -209,10 +215,13 @@ std::string compile_to_cache(const std::string& path, const codegen::ScheduleOpt
     if (!model) throw std::runtime_error(path + " has errors (above)");
     const char* xdg = std::getenv("XDG_CACHE_HOME");
     const char* home = std::getenv("HOME");
-    fs::path cache = xdg ? fs::path(xdg) / "nnc" : home ? fs::path(home) / ".cache" / "nnc" : fs::temp_directory_path() / "nnc-cache";
+    fs::path cache = xdg    ? fs::path(xdg) / "nnc"
+                     : home ? fs::path(home) / ".cache" / "nnc"
+                            : fs::temp_directory_path() / "nnc-cache";
     // The toolchain too: a library cached by another nnc carries that nnc's runtime (and ABI).
-    const std::string key = codegen::hash_source(text + "\n" + toolchain_fingerprint() + "\n" + std::to_string(NNC_ABI_VERSION) +
-                                                 "\n" + schedule.scheduler + "\n" + std::to_string(schedule.parallelism));
+    const std::string key =
+        codegen::hash_source(text + "\n" + toolchain_fingerprint() + "\n" + std::to_string(NNC_ABI_VERSION) + "\n" +
+                             schedule.scheduler + "\n" + std::to_string(schedule.parallelism));
     fs::path dir = cache / (model->name + "-" + key);
     fs::path so = dir / (model->name + ".so");
     if (fs::exists(so)) return so.string();

@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "codegen/driver/commands.h"
-#include "codegen/layer_registry.h"
+#include "codegen/layers/layer_registry.h"
 #include "dsl/lint.h"
 
 namespace nnc::driver {
@@ -20,7 +20,8 @@ int print_lint_findings(const std::string& path, const std::string& source_text,
 
 int run_lint(const LintCommandOptions& o) {
     if (o.list_rules) {
-        for (const dsl::LintRuleInfo& r : dsl::lint_rules()) std::printf("%-20s %s\n", r.name.c_str(), r.summary.c_str());
+        for (const dsl::LintRuleInfo& r : dsl::lint_rules())
+            std::printf("%-20s %s\n", r.name.c_str(), r.summary.c_str());
         return 0;
     }
     if (o.input.empty()) {

@@ -6,29 +6,39 @@
 #include <variant>
 
 #include "codegen/driver/commands.h"
-#include "codegen/layer_registry.h"
+#include "codegen/layers/layer_registry.h"
 
 namespace nnc::driver {
 namespace {
 
 std::string type_name(dsl::AttrType t) {
     switch (t) {
-        case dsl::AttrType::Int: return "Int";
-        case dsl::AttrType::Float: return "Float";
-        case dsl::AttrType::Bool: return "Bool";
-        case dsl::AttrType::Ident: return "Ident";
-        case dsl::AttrType::Init: return "Init";
-        case dsl::AttrType::IntList: return "IntList";
+        case dsl::AttrType::Int:
+            return "Int";
+        case dsl::AttrType::Float:
+            return "Float";
+        case dsl::AttrType::Bool:
+            return "Bool";
+        case dsl::AttrType::Ident:
+            return "Ident";
+        case dsl::AttrType::Init:
+            return "Init";
+        case dsl::AttrType::IntList:
+            return "IntList";
     }
     return "?";
 }
 
 std::string value_text(const dsl::AttrValue& v) {
     std::ostringstream o;
-    if (const auto* i = std::get_if<int64_t>(&v)) o << *i;
-    else if (const auto* d = std::get_if<double>(&v)) o << *d;
-    else if (const auto* s = std::get_if<std::string>(&v)) o << *s;
-    else if (const auto* b = std::get_if<bool>(&v)) o << (*b ? "true" : "false");
+    if (const auto* i = std::get_if<int64_t>(&v))
+        o << *i;
+    else if (const auto* d = std::get_if<double>(&v))
+        o << *d;
+    else if (const auto* s = std::get_if<std::string>(&v))
+        o << *s;
+    else if (const auto* b = std::get_if<bool>(&v))
+        o << (*b ? "true" : "false");
     else if (const auto* init = std::get_if<dsl::InitSpec>(&v)) {
         o << init->kind;
         if (init->a != 0) o << "(" << init->a << ")";
@@ -64,7 +74,9 @@ std::string ops_markdown() {
         for (const dsl::AttrSchema& a : op->attrs) {
             if (!attrs.empty()) attrs += "; ";
             attrs += "`" + a.name + "` (" + type_name(a.type) + ", ";
-            attrs += a.required ? std::string("required") : a.default_value ? "`" + value_text(*a.default_value) + "`" : "none";
+            attrs += a.required        ? std::string("required")
+                     : a.default_value ? "`" + value_text(*a.default_value) + "`"
+                                       : "none";
             if (!a.choices.empty()) {
                 attrs += ", one of";
                 for (const std::string& c : a.choices) attrs += " `" + c + "`";

@@ -1,6 +1,6 @@
 // add(a, b, ...): elementwise sum of equal-shaped tensors (residual connections). Each input's
 // gradient is the output gradient.
-#include "codegen/layer_registry.h"
+#include "codegen/layers/layer_registry.h"
 
 namespace nnc::codegen {
 namespace {
@@ -40,8 +40,8 @@ public:
         return out;
     }
 
-    Gradients backward(const LayerContext&, const dsl::Node&, const std::vector<Tensor>& in,
-                       const std::vector<Tensor>&, const Tensor&, const Func& dy) const override {
+    Gradients backward(const LayerContext&, const dsl::Node&, const std::vector<Tensor>& in, const std::vector<Tensor>&,
+                       const Tensor&, const Func& dy) const override {
         return {std::vector<Func>(in.size(), dy), {}};
     }
 

@@ -7,7 +7,7 @@
 // Inference: the same with the running statistics.
 // The per-channel sums reduce a row of lanes along W at once (then sum the lanes) so that the long
 // reduction over (N, H, W) vectorizes; [F] inputs reduce over N with F contiguous.
-#include "codegen/layer_registry.h"
+#include "codegen/layers/layer_registry.h"
 
 #include <sstream>
 
@@ -38,9 +38,19 @@ public:
         spec_.name = "batchnorm";
         spec_.summary = "batch normalization per feature ([F]) or per channel ((C, H, W)), as torch's BatchNorm1d/2d";
         spec_.attrs = {
-            {"momentum", dsl::AttrType::Float, false, dsl::AttrValue(0.1), {}, "weight of the batch statistics in the running ones, in [0, 1]"},
+            {"momentum",
+             dsl::AttrType::Float,
+             false,
+             dsl::AttrValue(0.1),
+             {},
+             "weight of the batch statistics in the running ones, in [0, 1]"},
             {"eps", dsl::AttrType::Float, false, dsl::AttrValue(1e-5), {}, "added to the variance, > 0"},
-            {"affine", dsl::AttrType::Bool, false, dsl::AttrValue(true), {}, "learn a scale (weight) and shift (bias) per channel"},
+            {"affine",
+             dsl::AttrType::Bool,
+             false,
+             dsl::AttrValue(true),
+             {},
+             "learn a scale (weight) and shift (bias) per channel"},
         };
         spec_.shape = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
             const size_t rank = in[0].dims.size();
@@ -49,8 +59,10 @@ public:
                                               "; flatten() or reshape() it to one of those");
             const double m = a.get_float("momentum"), eps = a.get_float("eps");
             std::ostringstream msg;
-            if (!(m >= 0.0 && m <= 1.0)) msg << "batchnorm momentum must be in [0, 1], got " << m;
-            else if (!(eps > 0.0)) msg << "batchnorm eps must be > 0, got " << eps;
+            if (!(m >= 0.0 && m <= 1.0))
+                msg << "batchnorm momentum must be in [0, 1], got " << m;
+            else if (!(eps > 0.0))
+                msg << "batchnorm eps must be > 0, got " << eps;
             if (!msg.str().empty()) return dsl::ShapeResult::fail(msg.str());
             return dsl::ShapeResult::ok(in[0]);
         };
@@ -98,7 +110,8 @@ public:
         const Tensor& x = in[0];
         Func mean = mean_of(ctx, node, x, p), inv_std = inv_std_of(ctx, node, x, p), scale = scale_of(ctx, node, x, p);
         Var c("c");
-        Func sum_dy = channel_sum(ctx, node, x, "sum_dy", [&](const std::vector<Expr>& at, const Expr&) { return dy(at); });
+        Func sum_dy =
+            channel_sum(ctx, node, x, "sum_dy", [&](const std::vector<Expr>& at, const Expr&) { return dy(at); });
         Func sum_dy_xc = channel_sum(ctx, node, x, "sum_dy_xc", [&](const std::vector<Expr>& at, const Expr& ch) {
             return dy(at) * (x.func(at) - mean(ch));
         });
@@ -242,7 +255,8 @@ private:
     static Func mean_of(const LayerContext& ctx, const dsl::Node& node, const Tensor& x, const std::vector<Tensor>& p) {
         if (!ctx.training) return p[affine(node) ? 2 : 0].func;
         return ctx.saved_or(node, "mean", [&] {
-            Func sum = channel_sum(ctx, node, x, "sum", [&](const std::vector<Expr>& at, const Expr&) { return x.func(at); });
+            Func sum =
+                channel_sum(ctx, node, x, "sum", [&](const std::vector<Expr>& at, const Expr&) { return x.func(at); });
             Var c("c");
             Func mean(ctx.func_name(node, "mean"));
             mean(c) = sum(c) / count(ctx, x);
@@ -266,7 +280,8 @@ private:
         });
     }
 
-    static Func inv_std_of(const LayerContext& ctx, const dsl::Node& node, const Tensor& x, const std::vector<Tensor>& p) {
+    static Func inv_std_of(const LayerContext& ctx, const dsl::Node& node, const Tensor& x,
+                           const std::vector<Tensor>& p) {
         return ctx.saved_or(node, "inv_std", [&] {
             Func var = var_of(ctx, node, x, p);
             Var c("c");
@@ -277,7 +292,8 @@ private:
     }
 
     // weight * inv_std (inv_std alone without affine).
-    static Func scale_of(const LayerContext& ctx, const dsl::Node& node, const Tensor& x, const std::vector<Tensor>& p) {
+    static Func scale_of(const LayerContext& ctx, const dsl::Node& node, const Tensor& x,
+                         const std::vector<Tensor>& p) {
         return ctx.saved_or(node, "scale", [&] {
             Func inv_std = inv_std_of(ctx, node, x, p);
             Var c("c");

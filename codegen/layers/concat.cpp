@@ -1,6 +1,6 @@
 // concat(a, b, ..., axis=0): joins tensors along a per-sample axis (0: channels, for Inception
 // branches); every other axis must match. Each input's gradient is its slice of the output's.
-#include "codegen/layer_registry.h"
+#include "codegen/layers/layer_registry.h"
 
 namespace nnc::codegen {
 namespace {
@@ -14,7 +14,12 @@ public:
         spec_.summary = "join tensors along a per-sample axis (0 = channels)";
         spec_.min_inputs = 2;
         spec_.max_inputs = -1;
-        spec_.attrs = {{"axis", dsl::AttrType::Int, false, dsl::AttrValue(int64_t(0)), {}, "per-sample axis to join on (0 = channels)"}};
+        spec_.attrs = {{"axis",
+                        dsl::AttrType::Int,
+                        false,
+                        dsl::AttrValue(int64_t(0)),
+                        {},
+                        "per-sample axis to join on (0 = channels)"}};
         spec_.shape = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
             const int64_t axis = a.get_int("axis");
             const int64_t rank = static_cast<int64_t>(in[0].dims.size());
@@ -27,8 +32,9 @@ public:
                 for (size_t d = 0; ok && d < in[0].dims.size(); ++d)
                     ok = static_cast<int64_t>(d) == axis || in[i].dims[d] == in[0].dims[d];
                 if (!ok)
-                    return dsl::ShapeResult::fail("concat along axis " + std::to_string(axis) + " needs every other axis equal, got " +
-                                                  in[0].str() + " and " + in[i].str());
+                    return dsl::ShapeResult::fail("concat along axis " + std::to_string(axis) +
+                                                  " needs every other axis equal, got " + in[0].str() + " and " +
+                                                  in[i].str());
                 out.dims[static_cast<size_t>(axis)] += in[i].dims[static_cast<size_t>(axis)];
             }
             return dsl::ShapeResult::ok(out);
@@ -47,11 +53,13 @@ public:
         std::vector<int> offsets = offsets_of(node, in);
         auto at = [&](size_t i) {
             auto w = v;
-            w[static_cast<size_t>(d)] = clamp(v[static_cast<size_t>(d)] - offsets[i], 0, static_cast<int>(in[i].extent(d)) - 1);
+            w[static_cast<size_t>(d)] =
+                clamp(v[static_cast<size_t>(d)] - offsets[i], 0, static_cast<int>(in[i].extent(d)) - 1);
             return in[i].func(w);
         };
         Expr value = at(in.size() - 1);
-        for (size_t i = in.size() - 1; i-- > 0;) value = select(v[static_cast<size_t>(d)] < offsets[i + 1], at(i), value);
+        for (size_t i = in.size() - 1; i-- > 0;)
+            value = select(v[static_cast<size_t>(d)] < offsets[i + 1], at(i), value);
         Func out(ctx.func_name(node, "fwd"));
         out(v) = value;
         return out;
@@ -80,7 +88,8 @@ private:
     static std::vector<int> offsets_of(const dsl::Node& node, const std::vector<Tensor>& in) {
         const size_t axis = static_cast<size_t>(node.attrs.get_int("axis"));
         std::vector<int> offsets{0};
-        for (size_t i = 0; i + 1 < in.size(); ++i) offsets.push_back(offsets.back() + static_cast<int>(in[i].shape.dims[axis]));
+        for (size_t i = 0; i + 1 < in.size(); ++i)
+            offsets.push_back(offsets.back() + static_cast<int>(in[i].shape.dims[axis]));
         return offsets;
     }
 

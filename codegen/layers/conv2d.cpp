@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "codegen/gpu_schedule.h"
-#include "codegen/layer_registry.h"
+#include "codegen/layers/layer_registry.h"
 #include "codegen/layers/window.h"
+#include "codegen/schedule/gpu_templates.h"
 
 namespace nnc::codegen {
 namespace {
@@ -29,13 +29,31 @@ public:
             {"filters", dsl::AttrType::Int, true, std::nullopt, {}, "number of output channels"},
             {"kernel", dsl::AttrType::Int, false, dsl::AttrValue(int64_t(3)), {}, "kernel size (square)"},
             {"stride", dsl::AttrType::Int, false, dsl::AttrValue(int64_t(1)), {}, "step between windows"},
-            {"padding", dsl::AttrType::Ident, false, dsl::AttrValue(std::string("same")), {"same", "valid"},
+            {"padding",
+             dsl::AttrType::Ident,
+             false,
+             dsl::AttrValue(std::string("same")),
+             {"same", "valid"},
              "same: pad (k-1)/2 on each side; valid: no padding"},
-            {"pad", dsl::AttrType::Int, false, dsl::AttrValue(int64_t(-1)), {}, "explicit padding on each side (overrides padding)"},
+            {"pad",
+             dsl::AttrType::Int,
+             false,
+             dsl::AttrValue(int64_t(-1)),
+             {},
+             "explicit padding on each side (overrides padding)"},
             {"dilation", dsl::AttrType::Int, false, dsl::AttrValue(int64_t(1)), {}, "spacing between kernel taps"},
             {"bias", dsl::AttrType::Bool, false, dsl::AttrValue(true), {}, "add a learned bias per filter"},
-            {"init", dsl::AttrType::Init, false, dsl::AttrValue(dsl::InitSpec{"he_normal", 0.0}), {}, "weight initializer"},
-            {"max_norm", dsl::AttrType::Float, false, dsl::AttrValue(0.0), {},
+            {"init",
+             dsl::AttrType::Init,
+             false,
+             dsl::AttrValue(dsl::InitSpec{"he_normal", 0.0}),
+             {},
+             "weight initializer"},
+            {"max_norm",
+             dsl::AttrType::Float,
+             false,
+             dsl::AttrValue(0.0),
+             {},
              "> 0: after each update, rescale each filter's weights to at most this L2 norm (0: off)"},
         };
         spec_.shape = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
@@ -46,7 +64,8 @@ public:
             if (std::string e = window_from_attrs(a, &w); !e.empty()) return dsl::ShapeResult::fail("conv2d: " + e);
             if (a.get_int("filters") < 1) return dsl::ShapeResult::fail("conv2d needs filters >= 1");
             if (a.get_float("max_norm") < 0)
-                return dsl::ShapeResult::fail("conv2d needs max_norm >= 0 (0: off), got " + std::to_string(a.get_float("max_norm")));
+                return dsl::ShapeResult::fail("conv2d needs max_norm >= 0 (0: off), got " +
+                                              std::to_string(a.get_float("max_norm")));
             const int64_t h = in[0].dims[1], wd = in[0].dims[2];
             if (w.effective() > h + 2 * w.pad || w.effective() > wd + 2 * w.pad)
                 return dsl::ShapeResult::fail("conv2d kernel " + std::to_string(w.effective()) + "x" +
@@ -58,7 +77,8 @@ public:
         spec_.params = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
             const int64_t c = in[0].dims.at(0), f = a.get_int("filters"), k = a.get_int("kernel");
             std::vector<dsl::ParamSpec> ps;
-            dsl::ParamSpec weight{"weight", {{f, c, k, k}}, a.get_init("init"), c * k * k, f * k * k, a.get_float("max_norm")};
+            dsl::ParamSpec weight{"weight",  {{f, c, k, k}}, a.get_init("init"),
+                                  c * k * k, f * k * k,      a.get_float("max_norm")};
             weight.units_first = true;  // one unit per filter, as Keras's MaxNorm over (kh, kw, cin)
             ps.push_back(weight);
             if (a.get_bool("bias")) ps.push_back({"bias", {{f}}, dsl::InitSpec{"zeros", 0.0}, c * k * k, f * k * k});
@@ -324,7 +344,7 @@ public:
     }
 
     // On a GPU: the forward and input-gradient products with channels in registers, the weight
-    // gradient per sample with taps and filters in registers (codegen/gpu_schedule.h). The narrow
+    // gradient per sample with taps and filters in registers (codegen/schedule/gpu_templates.h). The narrow
     // forms (fwd_t, d_input_t) and the stride phases are left to the GPU template.
     void schedule_gpu(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>& in) const override {
         const int filters = static_cast<int>(node.shape.dims[0]);
@@ -374,8 +394,7 @@ private:
         if (pd == 0) return in.func;
         Func pad(ctx.func_name(node, "padded"));
         pad(x, y, ch, n) = select(x >= pd && x < wd + pd && y >= pd && y < h + pd,
-                                  in.func(clamp(x - pd, 0, wd - 1), clamp(y - pd, 0, h - 1), ch, n),
-                                  zero_of(ctx.type));
+                                  in.func(clamp(x - pd, 0, wd - 1), clamp(y - pd, 0, h - 1), ch, n), zero_of(ctx.type));
         return pad;
     }
 

@@ -1,7 +1,7 @@
 // dense(x, units, init=he_normal, bias=true): y = x · W + b.
 // x: (N, in)  W: [in, out] row-major, so w(o, i) with o contiguous (vectorizes along outputs)
 // y: (N, out)
-#include "codegen/layer_registry.h"
+#include "codegen/layers/layer_registry.h"
 
 namespace nnc::codegen {
 namespace {
@@ -15,9 +15,18 @@ public:
         spec_.summary = "fully connected layer: y = x W + b";
         spec_.attrs = {
             {"units", dsl::AttrType::Int, true, std::nullopt, {}, "number of outputs"},
-            {"init", dsl::AttrType::Init, false, dsl::AttrValue(dsl::InitSpec{"he_normal", 0.0}), {}, "weight initializer"},
+            {"init",
+             dsl::AttrType::Init,
+             false,
+             dsl::AttrValue(dsl::InitSpec{"he_normal", 0.0}),
+             {},
+             "weight initializer"},
             {"bias", dsl::AttrType::Bool, false, dsl::AttrValue(true), {}, "add a learned bias"},
-            {"max_norm", dsl::AttrType::Float, false, dsl::AttrValue(0.0), {},
+            {"max_norm",
+             dsl::AttrType::Float,
+             false,
+             dsl::AttrValue(0.0),
+             {},
              "> 0: after each update, rescale each output unit's incoming weights to at most this L2 norm (0: off)"},
         };
         spec_.shape = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
@@ -26,7 +35,8 @@ public:
                                               "; insert flatten() before it");
             if (a.get_int("units") <= 0) return dsl::ShapeResult::fail("dense needs units > 0");
             if (a.get_float("max_norm") < 0)
-                return dsl::ShapeResult::fail("dense needs max_norm >= 0 (0: off), got " + std::to_string(a.get_float("max_norm")));
+                return dsl::ShapeResult::fail("dense needs max_norm >= 0 (0: off), got " +
+                                              std::to_string(a.get_float("max_norm")));
             return dsl::ShapeResult::ok({{a.get_int("units")}});
         };
         spec_.params = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {

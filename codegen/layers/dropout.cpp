@@ -1,15 +1,15 @@
 // dropout(x, rate=0.5), as torch's Dropout: in training each element is kept with probability
 // 1 - rate and scaled by 1 / (1 - rate) (inverted dropout, so inference is the identity).
 // x, y: any shape, (N, ...).
-// The mask is a counter-based hash of (step seed, node name, element index) (codegen/random.h):
+// The mask is a counter-based hash of (step seed, node name, element index) (codegen/lower/random.h):
 // the backward recomputes the very same mask instead of storing it, and a step is reproducible
 // from its seed.
 // The rate is a run-time value: the training pipeline reads it from its dropout_rates argument
-// (codegen/dropout_rates.h; nnc_model_set_dropout_rate), so `nnc tune --dropout` and
+// (codegen/lower/dropout_rates.h; nnc_model_set_dropout_rate), so `nnc tune --dropout` and
 // `nnc train --sanity` change it without recompiling. The attribute is only its default.
 // Rate 0 keeps every element (u >= 0 always) and scales by exactly 1: the identity.
-#include "codegen/layer_registry.h"
-#include "codegen/random.h"
+#include "codegen/layers/layer_registry.h"
+#include "codegen/lower/random.h"
 
 #include <sstream>
 
@@ -22,8 +22,14 @@ class Dropout final : public Layer {
 public:
     Dropout() {
         spec_.name = "dropout";
-        spec_.summary = "zero elements with probability rate in training (scaling the rest by 1/(1-rate)); identity in inference";
-        spec_.attrs = {{"rate", dsl::AttrType::Float, false, dsl::AttrValue(0.5), {}, "probability of dropping an element, in [0, 1)"}};
+        spec_.summary =
+            "zero elements with probability rate in training (scaling the rest by 1/(1-rate)); identity in inference";
+        spec_.attrs = {{"rate",
+                        dsl::AttrType::Float,
+                        false,
+                        dsl::AttrValue(0.5),
+                        {},
+                        "probability of dropping an element, in [0, 1)"}};
         spec_.shape = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
             const double rate = a.get_float("rate");
             if (!(rate >= 0.0 && rate < 1.0)) {
@@ -78,7 +84,8 @@ private:
     static bool active(const LayerContext& ctx, const dsl::Node& node) {
         if (!ctx.training) return false;
         if (!ctx.seed.defined() || !ctx.dropout_rates.defined() || !ctx.dropout_index.count(node.name))
-            throw std::logic_error("internal error: dropout '" + node.name + "' lowered for training without a seed or rate");
+            throw std::logic_error("internal error: dropout '" + node.name +
+                                   "' lowered for training without a seed or rate");
         return true;
     }
 

@@ -1,7 +1,7 @@
 // The shared shape of activation layers: y = f(x) elementwise, dx = dy * f'(x, y).
 // Each activation is a small subclass in its own file giving f and f'.
 #pragma once
-#include "codegen/layer_registry.h"
+#include "codegen/layers/layer_registry.h"
 
 namespace nnc::codegen {
 
@@ -10,12 +10,8 @@ public:
     ElementwiseLayer(std::string name, std::string summary) {
         spec_.name = std::move(name);
         spec_.summary = std::move(summary);
-        spec_.shape = [](const std::vector<dsl::Shape>& in, const dsl::Attrs&) {
-            return dsl::ShapeResult::ok(in[0]);
-        };
-        spec_.params = [](const std::vector<dsl::Shape>&, const dsl::Attrs&) {
-            return std::vector<dsl::ParamSpec>{};
-        };
+        spec_.shape = [](const std::vector<dsl::Shape>& in, const dsl::Attrs&) { return dsl::ShapeResult::ok(in[0]); };
+        spec_.params = [](const std::vector<dsl::Shape>&, const dsl::Attrs&) { return std::vector<dsl::ParamSpec>{}; };
         // Activations count one multiply-accumulate per element (their exp, compare or divide),
         // as ptflops does; the identity (linear) sets 0.
         spec_.macs = [](const std::vector<dsl::Shape>&, const dsl::Shape& out, const dsl::Attrs&) {
@@ -25,17 +21,16 @@ public:
 
     const dsl::OpSpec& spec() const override { return spec_; }
 
-    Halide::Func forward(const LayerContext& ctx, const dsl::Node& node,
-                         const std::vector<Tensor>& in, const std::vector<Tensor>&) const override {
+    Halide::Func forward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
+                         const std::vector<Tensor>&) const override {
         auto v = as_exprs(make_vars(in[0].rank()));
         Halide::Func y(ctx.func_name(node, "fwd"));
         y(v) = f(in[0].func(v));
         return y;
     }
 
-    Gradients backward(const LayerContext& ctx, const dsl::Node& node,
-                       const std::vector<Tensor>& in, const std::vector<Tensor>&,
-                       const Tensor& out, const Halide::Func& dy) const override {
+    Gradients backward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
+                       const std::vector<Tensor>&, const Tensor& out, const Halide::Func& dy) const override {
         auto v = as_exprs(make_vars(in[0].rank()));
         Halide::Func dx(ctx.func_name(node, "d_input"));
         dx(v) = dy(v) * df(in[0].func(v), out.func(v));

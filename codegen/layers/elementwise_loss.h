@@ -2,7 +2,7 @@
 // and average over every element of the batch (torch's 'mean' reduction): mse, l1,
 // sigmoid_binary_cross_entropy. Each gives its per-element loss and derivative.
 #pragma once
-#include "codegen/layer_registry.h"
+#include "codegen/layers/layer_registry.h"
 
 namespace nnc::codegen {
 
@@ -15,8 +15,9 @@ public:
         spec_.summary = std::move(summary);
         spec_.shape = [name](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
             if (a.has("target_kind") && a.get_string("target_kind") == "classes")
-                return dsl::ShapeResult::fail(name + " needs a real target, got a classes target; "
-                                                     "use softmax_cross_entropy for classification");
+                return dsl::ShapeResult::fail(name +
+                                              " needs a real target, got a classes target; "
+                                              "use softmax_cross_entropy for classification");
             if (in[0] != in[1])
                 return dsl::ShapeResult::fail(name + " prediction " + in[0].str() + " and target " + in[1].str() +
                                               " differ in shape");

@@ -6,7 +6,7 @@
 // kernel never reads outside the table. The backward is hand-written: the weight gradient is a
 // scatter-add of dy rows into the rows the ids picked, one update over (positions, batch),
 // vectorized along dim; ids get no gradient.
-#include "codegen/layer_registry.h"
+#include "codegen/layers/layer_registry.h"
 
 namespace nnc::codegen {
 namespace {
@@ -22,11 +22,17 @@ public:
         spec_.attrs = {
             {"vocab", dsl::AttrType::Int, true, std::nullopt, {}, "number of token ids (ids lie in [0, vocab))"},
             {"dim", dsl::AttrType::Int, true, std::nullopt, {}, "length of each embedding vector"},
-            {"init", dsl::AttrType::Init, false, dsl::AttrValue(dsl::InitSpec{"uniform", 0.05}), {}, "table initializer"},
+            {"init",
+             dsl::AttrType::Init,
+             false,
+             dsl::AttrValue(dsl::InitSpec{"uniform", 0.05}),
+             {},
+             "table initializer"},
         };
         spec_.shape = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
             if (in[0].dims.empty())
-                return dsl::ShapeResult::fail("embedding expects token ids of rank >= 1 (e.g. [T]), got " + in[0].str());
+                return dsl::ShapeResult::fail("embedding expects token ids of rank >= 1 (e.g. [T]), got " +
+                                              in[0].str());
             if (a.get_int("vocab") <= 0) return dsl::ShapeResult::fail("embedding needs vocab > 0");
             if (a.get_int("dim") <= 0) return dsl::ShapeResult::fail("embedding needs dim > 0");
             dsl::Shape out = in[0];
@@ -57,7 +63,8 @@ public:
         const int vocab = static_cast<int>(node.attrs.get_int("vocab"));
         // Every position of every sample, innermost first, the batch last.
         Region extents;
-        for (size_t i = in[0].shape.dims.size(); i-- > 0;) extents.emplace_back(0, static_cast<int>(in[0].shape.dims[i]));
+        for (size_t i = in[0].shape.dims.size(); i-- > 0;)
+            extents.emplace_back(0, static_cast<int>(in[0].shape.dims[i]));
         extents.emplace_back(0, ctx.batch);
         RDom r(extents, "r_pos");
         std::vector<Expr> pos;

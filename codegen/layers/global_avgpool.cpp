@@ -1,6 +1,6 @@
 // global_avgpool(x): the mean over every spatial position of each channel.
 // x: (N, C, H, W)   y: (N, C)
-#include "codegen/layer_registry.h"
+#include "codegen/layers/layer_registry.h"
 
 namespace nnc::codegen {
 namespace {

@@ -78,10 +78,10 @@ public:
         Expr h_prev = select(tt > 0, s(G + u, tprev, n), zero_of(type));
         Expr direct = select(tt < T - 1, b(4 * H + u, tn, n) * act(H + u, tn, n), zero_of(type));
         Expr dh = dy_t + direct + b(5 * H + u, tt, n) + b(6 * H + u, tt, n) + b(7 * H + u, tt, n);
-        Expr dn_in = dh * (1 - az) * (1 - an * an);                      // phase 0, block 1
-        Expr dh_s = b(4 * H + u, tt, n), dn_s = b(3 * H + u, tt, n);      // phase 1 reads them back
-        Expr dgate = select(rq == 0, dn_s * s(2 * H + u, tt, n) * ar * (1 - ar),
-                            rq == 1, dh_s * (h_prev - an) * az * (1 - az), dn_s * ar);
+        Expr dn_in = dh * (1 - az) * (1 - an * an);                   // phase 0, block 1
+        Expr dh_s = b(4 * H + u, tt, n), dn_s = b(3 * H + u, tt, n);  // phase 1 reads them back
+        Expr dgate = select(rq == 0, dn_s * s(2 * H + u, tt, n) * ar * (1 - ar), rq == 1,
+                            dh_s * (h_prev - an) * az * (1 - az), dn_s * ar);
         std::vector<Expr> terms;
         for (int j = 0; j < K; ++j) {
             Expr gi = rq * H + rc * K + j;
@@ -89,7 +89,8 @@ public:
         }
         Expr acc = rnn::add_tree(b(5 * H + rq * H + rk, tprev, n), terms);
         Expr base = select(rph == 0, 4 * H - rq * H, rph == 1, rq * H, 5 * H + rq * H);
-        b(base + rk, select(rph < 2, tt, tprev), n) = select(rph == 2, acc, rph == 0, select(rq == 0, dh, dn_in), dgate);
+        b(base + rk, select(rph < 2, tt, tprev), n) =
+            select(rph == 2, acc, rph == 0, select(rq == 0, dh, dn_in), dgate);
 
         Func dgh(ctx.func_name(node, "d_gates"));  // (g, t, n): hidden side, a view of b
         dgh(g, t, n) = b(g, t, n);
@@ -101,8 +102,8 @@ public:
         rnn::InputSide is = rnn::input_side_gradients(ctx, node, d, G, in[0].func, p[0].func, dgx);
         grads.d_inputs.push_back(is.d_input);
         grads.d_params.push_back(is.d_weight);
-        grads.d_params.push_back(
-            rnn::recurrent_weight_gradient(ctx, node, d, rnn::steps_flat(ctx, node, "d_gates_hidden_flat", d, dgh), s, G));
+        grads.d_params.push_back(rnn::recurrent_weight_gradient(
+            ctx, node, d, rnn::steps_flat(ctx, node, "d_gates_hidden_flat", d, dgh), s, G));
         grads.d_params.push_back(is.d_bias);
         RDom rtn(0, T, 0, ctx.batch, "r_steps");
         Func db_hh(ctx.func_name(node, "d_bias_hh"));

@@ -79,8 +79,8 @@ public:
         Expr dc = dh * ao * (1 - tc * tc) + dc_next;  // phase 0
         Expr dcs = b(G + u, tt, n);                   // phase 1 reads it back
         Expr c_prev = select(tt > 0, s(G + u, tprev, n), zero_of(type));
-        Expr dgate = select(rq == 0, dcs * ag * ai * (1 - ai), rq == 1, dcs * c_prev * af * (1 - af),
-                            rq == 2, dcs * ai * (1 - ag * ag), dh * tc * ao * (1 - ao));
+        Expr dgate = select(rq == 0, dcs * ag * ai * (1 - ai), rq == 1, dcs * c_prev * af * (1 - af), rq == 2,
+                            dcs * ai * (1 - ag * ag), dh * tc * ao * (1 - ao));
         std::vector<Expr> terms;
         for (int j = 0; j < K; ++j) {
             Expr gi = rq * H + rc * K + j;

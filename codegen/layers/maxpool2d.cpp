@@ -117,7 +117,8 @@ private:
         arg(x, y, c, n) = {0, ctx.type.min()};
         // Strictly greater: the first maximum in row-major window order wins, as in PyTorch.
         Expr better = value > arg(x, y, c, n)[1];
-        arg(x, y, c, n) = {select(better, r.x + k * r.y, arg(x, y, c, n)[0]), select(better, value, arg(x, y, c, n)[1])};
+        arg(x, y, c, n) = {select(better, r.x + k * r.y, arg(x, y, c, n)[0]),
+                           select(better, value, arg(x, y, c, n)[1])};
         return arg;
     }
 

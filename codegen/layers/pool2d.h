@@ -1,7 +1,7 @@
 // The shared shape of 2-D pooling layers over (C, H, W): kernel, stride (default: the kernel),
 // padding; the window arithmetic and attribute schema are the same for max and average.
 #pragma once
-#include "codegen/layer_registry.h"
+#include "codegen/layers/layer_registry.h"
 #include "codegen/layers/window.h"
 
 namespace nnc::codegen {
@@ -11,7 +11,12 @@ inline void pool_spec(dsl::OpSpec& spec, const std::string& name, const std::str
     spec.summary = summary;
     spec.attrs = {
         {"kernel", dsl::AttrType::Int, false, dsl::AttrValue(int64_t(2)), {}, "window size (square)"},
-        {"stride", dsl::AttrType::Int, false, dsl::AttrValue(int64_t(0)), {}, "step between windows (default: the kernel)"},
+        {"stride",
+         dsl::AttrType::Int,
+         false,
+         dsl::AttrValue(int64_t(0)),
+         {},
+         "step between windows (default: the kernel)"},
         {"pad", dsl::AttrType::Int, false, dsl::AttrValue(int64_t(0)), {}, "padding on each side"},
     };
     spec.shape = [name](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
@@ -20,13 +25,14 @@ inline void pool_spec(dsl::OpSpec& spec, const std::string& name, const std::str
         Window w;
         if (std::string e = window_from_attrs(a, &w, false); !e.empty()) return dsl::ShapeResult::fail(name + ": " + e);
         if (2 * w.pad > w.kernel)
-            return dsl::ShapeResult::fail(name + ": pad " + std::to_string(w.pad) + " must be at most half the kernel " +
-                                          std::to_string(w.kernel));
+            return dsl::ShapeResult::fail(name + ": pad " + std::to_string(w.pad) +
+                                          " must be at most half the kernel " + std::to_string(w.kernel));
         const int64_t h = in[0].dims[1], wd = in[0].dims[2];
         if (w.kernel > h + 2 * w.pad || w.kernel > wd + 2 * w.pad)
-            return dsl::ShapeResult::fail(name + " kernel " + std::to_string(w.kernel) + "x" + std::to_string(w.kernel) +
-                                          " is larger than its padded input " + std::to_string(h + 2 * w.pad) + "x" +
-                                          std::to_string(wd + 2 * w.pad) + " (input " + in[0].str() + ")");
+            return dsl::ShapeResult::fail(name + " kernel " + std::to_string(w.kernel) + "x" +
+                                          std::to_string(w.kernel) + " is larger than its padded input " +
+                                          std::to_string(h + 2 * w.pad) + "x" + std::to_string(wd + 2 * w.pad) +
+                                          " (input " + in[0].str() + ")");
         return dsl::ShapeResult::ok({{in[0].dims[0], w.output(h), w.output(wd)}});
     };
     spec.params = [](const std::vector<dsl::Shape>&, const dsl::Attrs&) { return std::vector<dsl::ParamSpec>{}; };

@@ -9,16 +9,16 @@
 // the same Func); a later phase (chunk 0 only, by RDom::where) turns the gates into c and h. The
 // schedule unrolls the phase loop, so each copy of the body is only its own phase's code (a
 // select on the phase would otherwise evaluate the activations in every chunk). A slot index is
-// always `scalar + k`, so every store is a dense vector. The backward is the same construction run in reverse time, and the weight
-// gradients are products over (t, n) after it. Unrolling T into separate Funcs instead costs
-// minutes of compile time.
+// always `scalar + k`, so every store is a dense vector. The backward is the same construction run in reverse time, and
+// the weight gradients are products over (t, n) after it. Unrolling T into separate Funcs instead costs minutes of
+// compile time.
 //
 // Halide cannot prove that the lanes of one phase do not race (the slots a phase reads and
 // writes are disjoint only by construction), so the scan's schedule sets allow_race_conditions;
 // the RVars keep the algorithm's order (t, phase, c, q, k), which is the only thing that flag would let
 // a schedule change, and no schedule here reorders them.
 #pragma once
-#include "codegen/layer_registry.h"
+#include "codegen/layers/layer_registry.h"
 
 namespace nnc::codegen::recurrent {
 
@@ -79,11 +79,23 @@ inline dsl::OpSpec make_spec(const std::string& name, int gates, const std::stri
     s.summary = summary;
     s.attrs = {
         {"hidden", dsl::AttrType::Int, true, std::nullopt, {}, "hidden units H"},
-        {"return_sequences", dsl::AttrType::Bool, false, dsl::AttrValue(false), {},
+        {"return_sequences",
+         dsl::AttrType::Bool,
+         false,
+         dsl::AttrValue(false),
+         {},
          "true: h of every step, [T, H]; false: the last h, [H]"},
-        {"init", dsl::AttrType::Init, false, dsl::AttrValue(dsl::InitSpec{"xavier_uniform", 0.0}), {},
+        {"init",
+         dsl::AttrType::Init,
+         false,
+         dsl::AttrValue(dsl::InitSpec{"xavier_uniform", 0.0}),
+         {},
          "input weight initializer"},
-        {"recurrent_init", dsl::AttrType::Init, false, dsl::AttrValue(dsl::InitSpec{"orthogonal", 0.0}), {},
+        {"recurrent_init",
+         dsl::AttrType::Init,
+         false,
+         dsl::AttrValue(dsl::InitSpec{"orthogonal", 0.0}),
+         {},
          "recurrent weight initializer"},
     };
     s.shape = [name](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
@@ -129,8 +141,8 @@ inline Halide::Func input_projection(const LayerContext& ctx, const dsl::Node& n
 // every step of every sample; read from the backward scan's buffer, consecutive steps are 9H
 // floats apart (a new page for nearly every step), which held those products to about a third
 // of the input projection's speed (profiled: 24 against 67 GMAC/s); compact, 1.5x faster.
-inline Halide::Func steps_flat(const LayerContext& ctx, const dsl::Node& node, const std::string& what,
-                               const Dims& d, const Halide::Func& f) {
+inline Halide::Func steps_flat(const LayerContext& ctx, const dsl::Node& node, const std::string& what, const Dims& d,
+                               const Halide::Func& f) {
     Halide::Var x("x"), m("m");
     Halide::Func flat(ctx.func_name(node, what));
     flat(x, m) = f(x, m % d.T, m / d.T);
@@ -223,10 +235,13 @@ inline void schedule_scan(ScheduleContext& ctx, Halide::Func scan) {
 // The generic GPU template would give the whole recurrence to one thread per sample.
 inline void schedule_scan_gpu(ScheduleContext& ctx, Halide::Func scan, int lanes, int blocks) {
     using namespace Halide;
-    constexpr int kMaxThreads = 1024;  // per block, every card since sm_20
+    constexpr int kMaxThreads = 1024;           // per block, every card since sm_20
     const std::vector<Var> args = scan.args();  // (x, t, n)
     Var all("scan_all"), bx("scan_block"), tx("scan_thread");
-    scan.compute_root().fuse(args[0], args[1], all).fuse(all, args[2], all).gpu_tile(all, bx, tx, 256, TailStrategy::GuardWithIf);
+    scan.compute_root()
+        .fuse(args[0], args[1], all)
+        .fuse(all, args[2], all)
+        .gpu_tile(all, bx, tx, 256, TailStrategy::GuardWithIf);
     const std::vector<RVar> r = scan.rvars(0);  // (k, q, c, phase, t)
     Stage u = scan.update(0);
     u.allow_race_conditions().unroll(r[3]).gpu_blocks(args[2]);

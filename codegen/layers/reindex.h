@@ -1,7 +1,7 @@
 // Layers that only move elements: the output is the input in row-major order under another
 // shape (flatten, reshape). Forward and backward map each coordinate through the flat index.
 #pragma once
-#include "codegen/layer_registry.h"
+#include "codegen/layers/layer_registry.h"
 
 namespace nnc::codegen {
 
@@ -32,7 +32,9 @@ protected:
         std::vector<Halide::Var> v = make_vars(to_rank + 1);
         // Flat index from the output coordinates (Halide dim 0 = last axis).
         Halide::Expr flat = 0;
-        for (int axis = 0; axis < to_rank; ++axis) flat = flat * static_cast<int>(to.dims[static_cast<size_t>(axis)]) + v[static_cast<size_t>(to_rank - 1 - axis)];
+        for (int axis = 0; axis < to_rank; ++axis)
+            flat = flat * static_cast<int>(to.dims[static_cast<size_t>(axis)]) +
+                   v[static_cast<size_t>(to_rank - 1 - axis)];
         std::vector<Halide::Expr> at(static_cast<size_t>(from_rank + 1));
         Halide::Expr rest = flat;
         for (int d = 0; d < from_rank; ++d) {

@@ -10,15 +10,19 @@ public:
     Reshape() {
         spec_.name = "reshape";
         spec_.summary = "the same elements under a new per-sample shape";
-        spec_.attrs = {{"shape", dsl::AttrType::IntList, true, std::nullopt, {}, "the new per-sample shape; one -1 is inferred"}};
+        spec_.attrs = {
+            {"shape", dsl::AttrType::IntList, true, std::nullopt, {}, "the new per-sample shape; one -1 is inferred"}};
         spec_.shape = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
             std::vector<int64_t> dims = std::get<std::vector<int64_t>>(a.values.at("shape"));
             int64_t known = 1;
             int infer = -1;
             for (size_t i = 0; i < dims.size(); ++i) {
-                if (dims[i] == -1 && infer < 0) infer = static_cast<int>(i);
-                else if (dims[i] < 1) return dsl::ShapeResult::fail("reshape dimensions must be positive (or one -1)");
-                else known *= dims[i];
+                if (dims[i] == -1 && infer < 0)
+                    infer = static_cast<int>(i);
+                else if (dims[i] < 1)
+                    return dsl::ShapeResult::fail("reshape dimensions must be positive (or one -1)");
+                else
+                    known *= dims[i];
             }
             const int64_t total = in[0].elements();
             if (infer >= 0) {
@@ -29,8 +33,9 @@ public:
             }
             dsl::Shape out{dims};
             if (out.elements() != total)
-                return dsl::ShapeResult::fail("reshape from " + in[0].str() + " (" + std::to_string(total) + " elements) to " +
-                                              out.str() + " (" + std::to_string(out.elements()) + " elements)");
+                return dsl::ShapeResult::fail("reshape from " + in[0].str() + " (" + std::to_string(total) +
+                                              " elements) to " + out.str() + " (" + std::to_string(out.elements()) +
+                                              " elements)");
             return dsl::ShapeResult::ok(out);
         };
     }

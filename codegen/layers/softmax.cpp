@@ -1,6 +1,6 @@
 // softmax(x) over the last axis: y = exp(x - max) / sum(exp(x - max)).
 // Backward: dx = y * (dy - sum(dy * y)) over the same axis.
-#include "codegen/layer_registry.h"
+#include "codegen/layers/layer_registry.h"
 
 namespace nnc::codegen {
 namespace {

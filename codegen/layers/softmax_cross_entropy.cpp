@@ -2,7 +2,7 @@
 // as torch.nn.CrossEntropyLoss. Softmax is fused in: numerically stable, and the gradient is
 // simply (softmax(z) - onehot(label)) / N.
 // logits: (N, C)   label: (N) int32 in [0, C)   loss: scalar
-#include "codegen/layer_registry.h"
+#include "codegen/layers/layer_registry.h"
 
 namespace nnc::codegen {
 namespace {

@@ -14,8 +14,10 @@ size_t comment_start(std::string_view line) {
     for (size_t i = 0; i < line.size(); ++i) {
         const char c = line[i];
         if (in_string) {
-            if (c == '\\') ++i;
-            else if (c == '"') in_string = false;
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                in_string = false;
         } else if (c == '"') {
             in_string = true;
         } else if (c == '#' || (c == '/' && i + 1 < line.size() && line[i + 1] == '/')) {
@@ -49,10 +51,16 @@ AllowComments::AllowComments(const SourceFile& file) : file_(file) {
             while ((at = line.find("nnc:", at)) != std::string_view::npos) {
                 size_t i = at + 4;
                 while (i < line.size() && line[i] == ' ') ++i;
-                if (line.substr(i, 5) != "allow") { at = i; continue; }
+                if (line.substr(i, 5) != "allow") {
+                    at = i;
+                    continue;
+                }
                 i += 5;
                 while (i < line.size() && line[i] == ' ') ++i;
-                if (i >= line.size() || line[i] != '(') { at = i; continue; }
+                if (i >= line.size() || line[i] != '(') {
+                    at = i;
+                    continue;
+                }
                 ++i;
                 while (i < line.size() && line[i] != ')') {
                     while (i < line.size() && (line[i] == ' ' || line[i] == ',')) ++i;

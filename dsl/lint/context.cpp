@@ -10,9 +10,12 @@ Context::Context(const SourceFile& file, const CheckedModel& model, const ast::M
     : file_(file), model_(model), ops_(ops), options_(options), allow_(allow), diags_(diags) {
     std::map<std::string, const ast::Stmt*> by_name;
     for (const ast::Stmt& s : expanded.stmts) {
-        if (s.kind == ast::Stmt::Kind::Train) train_ = &s;
-        else if (s.kind == ast::Stmt::Kind::Loss && s.name.empty()) by_name.emplace("loss", &s);
-        else by_name.emplace(s.name, &s);
+        if (s.kind == ast::Stmt::Kind::Train)
+            train_ = &s;
+        else if (s.kind == ast::Stmt::Kind::Loss && s.name.empty())
+            by_name.emplace("loss", &s);
+        else
+            by_name.emplace(s.name, &s);
     }
     stmts_.resize(model.nodes.size(), nullptr);
     users_.resize(model.nodes.size());
@@ -92,7 +95,8 @@ Diagnostic& Context::warn(const std::string& rule, int node_id, Span at, std::st
     // A finding inside a block may also be silenced at any use of the block it came through.
     if (s)
         for (const ast::UseSite& use : s->trail)
-            silenced = silenced || allow_.allows(rule, use.span.loc.line) || allow_.allows(rule, use.name_span.loc.line);
+            silenced =
+                silenced || allow_.allows(rule, use.span.loc.line) || allow_.allows(rule, use.name_span.loc.line);
     // Only reported findings count as seen: a block use that is allowed does not hide another use.
     const std::tuple<std::string, int, int> key{rule, at.loc.line, at.loc.col};
     const bool repeated = seen_.count(key) != 0;
@@ -103,13 +107,15 @@ Diagnostic& Context::warn(const std::string& rule, int node_id, Span at, std::st
         for (auto it = s->trail.rbegin(); it != s->trail.rend(); ++it) {
             std::string text = "in block '" + it->block + "'";
             if (it->repeat_count > 0)
-                text += " (repeat " + std::to_string(it->repeat_index) + " of " + std::to_string(it->repeat_count) + ")";
+                text +=
+                    " (repeat " + std::to_string(it->repeat_index) + " of " + std::to_string(it->repeat_count) + ")";
             notes.push_back({Severity::Note, true, it->span, text + " used here"});
         }
         sink.set_context(std::move(notes));
     }
     message += " [" + rule + "]";
-    Diagnostic& d = options_.werror ? sink.error(file_, at, std::move(message)) : sink.warning(file_, at, std::move(message));
+    Diagnostic& d =
+        options_.werror ? sink.error(file_, at, std::move(message)) : sink.warning(file_, at, std::move(message));
     sink.set_context({});
     if (&sink == &diags_) ++reported_;
     return d;

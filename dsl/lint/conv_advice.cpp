@@ -23,8 +23,11 @@ void check_kernel_size(Context& ctx, const std::string& rule) {
         Diagnostic& d = ctx.warn(rule, n.id, ctx.attr_span(n.id, "kernel").value_or(ctx.node_span(n.id)),
                                  "'" + n.name + "' has a " + kk + " kernel; 3x3 is the usual choice");
         if (k > 3)
-            d.help("stacked 3x3 convolutions see the same " + kk + " field with fewer parameters and more "
-                   "nonlinearity (" + std::to_string((k - 1) / 2) + " of them); a deliberate choice can say so with "
+            d.help("stacked 3x3 convolutions see the same " + kk +
+                   " field with fewer parameters and more "
+                   "nonlinearity (" +
+                   std::to_string((k - 1) / 2) +
+                   " of them); a deliberate choice can say so with "
                    "`# nnc: allow(kernel-size)`");
         else
             d.help("use kernel=3 (or kernel=1 for a channel projection)");

@@ -8,7 +8,7 @@ namespace nnc::dsl::lint {
 namespace {
 
 bool keeps_activation_ahead(const std::string& op) {
-    static const std::set<std::string> ops = {"batchnorm", "dropout", "maxpool2d", "avgpool2d",
+    static const std::set<std::string> ops = {"batchnorm",      "dropout", "maxpool2d", "avgpool2d",
                                               "global_avgpool", "flatten", "reshape"};
     return ops.count(op) != 0;
 }

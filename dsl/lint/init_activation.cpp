@@ -30,20 +30,24 @@ void check_layer(Context& ctx, const std::string& rule, int id, const Span& at) 
     const bool relu = a.op == "relu" || a.op == "leaky_relu";
     const std::string init_text = spelled(init);
     if (is_constant(init.kind)) {
-        ctx.warn(rule, id, at, "init=" + init_text + " on '" + n.name + "', a hidden layer: every unit starts the same, "
-                                   "gets the same gradient and stays the same")
-            .help(std::string("use init=") + (relu ? "he_normal" : "xavier_uniform") + " (or leave init out: the "
+        ctx.warn(rule, id, at,
+                 "init=" + init_text + " on '" + n.name +
+                     "', a hidden layer: every unit starts the same, "
+                     "gets the same gradient and stays the same")
+            .help(std::string("use init=") + (relu ? "he_normal" : "xavier_uniform") +
+                  " (or leave init out: the "
                   "default follows the activation)");
         return;
     }
     if (relu && !is_he(init.kind)) {
-        ctx.warn(rule, id, at, "'" + n.name + "' feeds " + a.op + " ('" + a.name + "') but is initialized with " +
-                                   init_text)
-            .help("use init=he_normal: its variance 2/fan_in keeps relu activations from shrinking layer by layer "
-                  "(He et al. 2015)");
+        ctx.warn(rule, id, at,
+                 "'" + n.name + "' feeds " + a.op + " ('" + a.name + "') but is initialized with " + init_text)
+            .help(
+                "use init=he_normal: its variance 2/fan_in keeps relu activations from shrinking layer by layer "
+                "(He et al. 2015)");
     } else if (!relu && !is_xavier(init.kind) && init.kind != "orthogonal") {
-        ctx.warn(rule, id, at, "'" + n.name + "' feeds " + a.op + " ('" + a.name + "') but is initialized with " +
-                                   init_text)
+        ctx.warn(rule, id, at,
+                 "'" + n.name + "' feeds " + a.op + " ('" + a.name + "') but is initialized with " + init_text)
             .help("use init=xavier_uniform: its variance 2/(fan_in + fan_out) keeps " + a.op +
                   " out of saturation (Glorot and Bengio 2010)");
     }
@@ -61,8 +65,9 @@ void check_init_activation(Context& ctx, const std::string& rule) {
             const InitSpec& init = n.attrs.get_init("init");
             if (at && init.kind != "uniform")
                 ctx.warn(rule, n.id, *at, "embedding '" + n.name + "' is initialized with " + spelled(init))
-                    .help("use init=uniform(0.05) (the default): word embeddings train much faster from a small "
-                          "uniform table than from xavier");
+                    .help(
+                        "use init=uniform(0.05) (the default): word embeddings train much faster from a small "
+                        "uniform table than from xavier");
         } else if (n.op == "lstm" || n.op == "gru") {
             for (const char* key : {"init", "recurrent_init"}) {
                 const auto at = ctx.attr_span(n.id, key);
@@ -70,8 +75,9 @@ void check_init_activation(Context& ctx, const std::string& rule) {
                 if (!at) continue;
                 const bool recurrent = std::string(key) == "recurrent_init";
                 if (is_he(init.kind) || is_constant(init.kind))
-                    ctx.warn(rule, n.id, *at, std::string(key) + "=" + spelled(init) + " on " + n.op + " '" + n.name +
-                                                  "', whose gates are sigmoid and tanh")
+                    ctx.warn(rule, n.id, *at,
+                             std::string(key) + "=" + spelled(init) + " on " + n.op + " '" + n.name +
+                                 "', whose gates are sigmoid and tanh")
                         .help(recurrent ? "use recurrent_init=orthogonal (the default) or xavier_uniform"
                                         : "use init=xavier_uniform (the default)");
             }

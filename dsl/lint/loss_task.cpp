@@ -46,13 +46,15 @@ void check_loss_task(Context& ctx, const std::string& rule) {
                 message = "sigmoid_binary_cross_entropy applies the sigmoid itself, and its input '" + a.name +
                           "' is already a sigmoid: the loss squashes twice";
             } else if (a.op == "softmax") {
-                message = "a softmax output with sigmoid_binary_cross_entropy: softmax makes the outputs compete "
-                          "(one class), sigmoid BCE scores each independently (multi-label)";
+                message =
+                    "a softmax output with sigmoid_binary_cross_entropy: softmax makes the outputs compete "
+                    "(one class), sigmoid BCE scores each independently (multi-label)";
             } else {
                 message = "sigmoid_binary_cross_entropy expects raw logits, and its input '" + a.name + "' is a " +
                           a.op + " that squashes them";
             }
-            help = "pass the logits " + logits + " (for one class out of C, use a classes(C) target and "
+            help = "pass the logits " + logits +
+                   " (for one class out of C, use a classes(C) target and "
                    "softmax_cross_entropy)";
         } else {  // mse, l1: regression
             if (a.op == "softmax") {

@@ -13,18 +13,21 @@ void check_rnn_clip_norm(Context& ctx, const std::string& rule) {
         if (n.kind != NodeKind::Layer || (n.op != "lstm" && n.op != "gru")) continue;
         if (t.clip_norm == 0) {
             Diagnostic& d = ctx.warn(rule, n.id, ctx.node_span(n.id),
-                                     n.op + " '" + n.name + "' trains without gradient-norm clipping: one long sequence "
-                                                            "can make its gradient explode");
+                                     n.op + " '" + n.name +
+                                         "' trains without gradient-norm clipping: one long sequence "
+                                         "can make its gradient explode");
             d.help("add `clip_norm = 5` to the train section (5 to 15 is the usual range)");
             if (t.clip_value > 0)
-                d.note("clip_value clamps each gradient element; clip_norm bounds the norm of the whole gradient and "
-                       "keeps its direction");
+                d.note(
+                    "clip_value clamps each gradient element; clip_norm bounds the norm of the whole gradient and "
+                    "keeps its direction");
         } else if (t.clip_norm > 15) {
             char value[32];
             std::snprintf(value, sizeof value, "%g", t.clip_norm);
             const Span at = ctx.setting_span("clip_norm").value_or(ctx.node_span(n.id));
-            ctx.warn(rule, -1, at, std::string("clip_norm = ") + value + " hardly ever clips the gradient of " + n.op +
-                                       " '" + n.name + "'")
+            ctx.warn(rule, -1, at,
+                     std::string("clip_norm = ") + value + " hardly ever clips the gradient of " + n.op + " '" +
+                         n.name + "'")
                 .help("use 5 to 15");
         }
         return;  // one finding per model: the setting is global

@@ -6,10 +6,14 @@ namespace nnc::dsl::lint {
 
 const std::vector<Rule>& rules() {
     static const std::vector<Rule> all = {
-        {"loss-task", "the loss fits the task: softmax_cross_entropy on logits for classes, sigmoid BCE for "
-                      "binary/multi-label, mse on a linear output for regression", check_loss_task},
-        {"init-activation", "an explicit init= fits the activation after it: He for relu, Xavier for tanh/sigmoid, "
-                            "uniform for embeddings", check_init_activation},
+        {"loss-task",
+         "the loss fits the task: softmax_cross_entropy on logits for classes, sigmoid BCE for "
+         "binary/multi-label, mse on a linear output for regression",
+         check_loss_task},
+        {"init-activation",
+         "an explicit init= fits the activation after it: He for relu, Xavier for tanh/sigmoid, "
+         "uniform for embeddings",
+         check_init_activation},
         {"rnn-clip-norm", "lstm/gru train with clip_norm between 5 and 15", check_rnn_clip_norm},
         {"deep-plain-stack", "8 or more weight layers in a row need batchnorm or residual connections",
          check_deep_plain_stack},

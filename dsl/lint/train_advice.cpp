@@ -31,9 +31,11 @@ void check_batch_size(Context& ctx, const std::string& rule) {
                                 : "large batches tend to generalize worse at the same number of epochs; try 64 or 128 "
                                   "(or raise the lr with the batch)");
     } else if (ctx.gpu_target() && b % kGpuMultiple != 0) {
-        ctx.warn(rule, -1, *at, "batch " + std::to_string(b) + " on a GPU target (" + ctx.options().target +
-                                    ") is not a multiple of 32")
-            .help("use " + (b < kGpuMultiple ? std::string() : std::to_string(b / kGpuMultiple * kGpuMultiple) + " or ") +
+        ctx.warn(
+               rule, -1, *at,
+               "batch " + std::to_string(b) + " on a GPU target (" + ctx.options().target + ") is not a multiple of 32")
+            .help("use " +
+                  (b < kGpuMultiple ? std::string() : std::to_string(b / kGpuMultiple * kGpuMultiple) + " or ") +
                   std::to_string((b / kGpuMultiple + 1) * kGpuMultiple) + ": GPUs run threads in warps of 32");
     }
 }
@@ -55,7 +57,8 @@ void check_adam_lr(Context& ctx, const std::string& rule) {
     const double ratio = o.lr / kAdamLr;
     // "More than 10x": exactly 3e-3 or 3e-5 pass (the slack absorbs 3e-3 / 3e-4 = 10.000000000000002).
     if (ratio <= kAdamLrFactor * (1 + 1e-9) && ratio >= 1 / (kAdamLrFactor * (1 + 1e-9))) return;
-    const std::string how = ratio > 1 ? number(std::round(ratio)) + " times" : "1/" + number(std::round(1 / ratio)) + " of";
+    const std::string how =
+        ratio > 1 ? number(std::round(ratio)) + " times" : "1/" + number(std::round(1 / ratio)) + " of";
     ctx.warn(rule, -1, *at, o.name + " lr " + number(o.lr) + " is " + how + " the usual 3e-4")
         .help(ratio > 1 ? "start from lr=3e-4; a large Adam lr makes the loss oscillate or blow up"
                         : "start from lr=3e-4; a tiny Adam lr makes the loss fall slowly");

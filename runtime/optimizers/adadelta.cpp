@@ -37,7 +37,8 @@ public:
 
     AdadeltaScalars scalars() const {
         return {static_cast<float>(config_.weight_decay), static_cast<float>(config_.rho),
-                static_cast<float>(1.0 - config_.rho), static_cast<float>(config_.eps), static_cast<float>(-config_.lr)};
+                static_cast<float>(1.0 - config_.rho), static_cast<float>(config_.eps),
+                static_cast<float>(-config_.lr)};
     }
 
     DeviceUpdate device_update() override {

@@ -15,8 +15,8 @@ struct AdagradScalars {
     float wd, neg_clr, eps;
 };
 
-NNC_VECTOR_CLONES void adagrad_update(float* __restrict p, const float* __restrict g, float* __restrict sum,
-                                      int64_t n, AdagradScalars s) {
+NNC_VECTOR_CLONES void adagrad_update(float* __restrict p, const float* __restrict g, float* __restrict sum, int64_t n,
+                                      AdagradScalars s) {
     for (int64_t i = 0; i < n; ++i) {
         const float grad = g[i] + s.wd * p[i];
         sum[i] = sum[i] + grad * grad;

@@ -26,8 +26,7 @@ const char* static_name(const std::string& name) {
 }
 
 void check_range(bool ok, const char* field, double value, const char* range) {
-    require(ok, std::string("optimizer ") + field + " = " + std::to_string(value) + " is invalid; it must be " +
-                    range);
+    require(ok, std::string("optimizer ") + field + " = " + std::to_string(value) + " is invalid; it must be " + range);
 }
 
 }  // namespace
@@ -43,12 +42,18 @@ OptimizerConfig optimizer_defaults(const std::string& name) {
     require(static_name(name) != nullptr, "unknown optimizer '" + name + "'; expected one of: " + name_list());
     OptimizerConfig c;
     c.name = name;
-    if (name == "sgd") c.lr = 0.01;  // torch requires an lr; 0.01 is the usual start
-    else if (name == "adam") c.lr = 1e-3;
-    else if (name == "adamw") c.lr = 1e-3, c.weight_decay = 1e-2;
-    else if (name == "adagrad") c.lr = 1e-2, c.eps = 1e-10;
-    else if (name == "adadelta") c.lr = 1.0, c.eps = 1e-6;
-    else c.lr = 1e-2;  // rmsprop
+    if (name == "sgd")
+        c.lr = 0.01;  // torch requires an lr; 0.01 is the usual start
+    else if (name == "adam")
+        c.lr = 1e-3;
+    else if (name == "adamw")
+        c.lr = 1e-3, c.weight_decay = 1e-2;
+    else if (name == "adagrad")
+        c.lr = 1e-2, c.eps = 1e-10;
+    else if (name == "adadelta")
+        c.lr = 1.0, c.eps = 1e-6;
+    else
+        c.lr = 1e-2;  // rmsprop
     return c;
 }
 

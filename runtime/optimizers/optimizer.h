@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/optimizers/device_kernels.h"
+#include <nnc/device_kernels.h>
 #include "runtime/workers.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
@@ -27,13 +27,13 @@ namespace nnc::runtime {
 struct OptimizerConfig {
     std::string name = "sgd";  // sgd | adam | adamw | adagrad | adadelta | rmsprop
     double lr = 0.01;
-    double momentum = 0.0;     // sgd, rmsprop
-    bool nesterov = false;     // sgd
-    double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam, adamw; eps for all but sgd
-    double weight_decay = 0.0; // L2 (added to the gradient), decoupled for adamw
-    double rho = 0.9;          // adadelta
-    double alpha = 0.99;       // rmsprop
-    bool centered = false;     // rmsprop
+    double momentum = 0.0;                                   // sgd, rmsprop
+    bool nesterov = false;                                   // sgd
+    double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;           // adam, adamw; eps for all but sgd
+    double weight_decay = 0.0;                               // L2 (added to the gradient), decoupled for adamw
+    double rho = 0.9;                                        // adadelta
+    double alpha = 0.99;                                     // rmsprop
+    bool centered = false;                                   // rmsprop
     double lr_decay = 0.0, initial_accumulator_value = 0.0;  // adagrad
 };
 
@@ -46,7 +46,7 @@ public:
     virtual void buffer(const char* name, std::vector<float>& values) = 0;
 };
 
-// One step as its device kernel runs it (runtime/optimizers/device_kernels.h): the kernel and
+// One step as its device kernel runs it (runtime/include/nnc/device_kernels.h): the kernel and
 // its scalars in the kernel's order, grad_scale (scalars[0]) 1 and clip_value (scalars[1]) kNoClip.
 struct DeviceUpdate {
     DeviceKernel kernel;

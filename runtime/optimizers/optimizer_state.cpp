@@ -73,7 +73,8 @@ public:
         return Error(NNC_ERR_FORMAT, what_ + " at byte offset " + std::to_string(base_ + at) + ": " + message);
     }
     const uint8_t* take(size_t k, const std::string& of) {
-        if (k > n_ - pos_) throw error("the optimizer state ends in the middle of " + of + "; the file is truncated or corrupt", pos_);
+        if (k > n_ - pos_)
+            throw error("the optimizer state ends in the middle of " + of + "; the file is truncated or corrupt", pos_);
         const uint8_t* p = d_ + pos_;
         pos_ += k;
         return p;
@@ -86,7 +87,9 @@ public:
     }
     std::string string(const std::string& of) {
         const uint32_t k = get<uint32_t>("the length of " + of);
-        if (k > 4096) throw error("the length of " + of + " is implausible (" + std::to_string(k) + "); the file is corrupt", pos_ - 4);
+        if (k > 4096)
+            throw error("the length of " + of + " is implausible (" + std::to_string(k) + "); the file is corrupt",
+                        pos_ - 4);
         const uint8_t* p = take(k, of);
         return std::string(reinterpret_cast<const char*>(p), k);
     }
@@ -128,16 +131,18 @@ void Optimizer::load_state(const uint8_t* data, size_t size, const std::string& 
     Cursor c(data, size, what, base);
     const std::string name = c.string("the optimizer name");
     if (name != config_.name) {
-        throw Error(NNC_ERR_INVALID_ARGUMENT, what + " holds the state of optimizer '" + name + "' but the model uses '" +
-                                                  config_.name + "'; resume with --optimizer " + name +
-                                                  " or load only the weights");
+        throw Error(NNC_ERR_INVALID_ARGUMENT, what + " holds the state of optimizer '" + name +
+                                                  "' but the model uses '" + config_.name +
+                                                  "'; resume with --optimizer " + name + " or load only the weights");
     }
     const size_t count_at = c.pos();
     const int64_t count = c.get<int64_t>("the element count");
     if (count != count_) {
-        throw Error(NNC_ERR_INVALID_ARGUMENT, c.error("the optimizer state covers " + std::to_string(count) + " parameters but the model has " +
-                          std::to_string(count_) + "; it belongs to another model",
-                      count_at).what());
+        throw Error(NNC_ERR_INVALID_ARGUMENT,
+                    c.error("the optimizer state covers " + std::to_string(count) + " parameters but the model has " +
+                                std::to_string(count_) + "; it belongs to another model",
+                            count_at)
+                        .what());
     }
     Lister lister;
     visit_state(lister);
@@ -166,16 +171,18 @@ void Optimizer::load_state(const uint8_t* data, size_t size, const std::string& 
             const uint64_t n = c.get<uint64_t>("the length of '" + field + "'");
             if (n != want.length) {
                 // Buffers that this configuration does not use are empty (e.g. momentum 0).
-                throw Error(NNC_ERR_INVALID_ARGUMENT,
-                            c.error("buffer '" + field + "' holds " + std::to_string(n) + " values but " +
-                                        std::to_string(want.length) + " are expected; the optimizer settings (momentum, "
-                                        "centered) differ from the run that saved it",
-                                    length_at).what());
+                throw Error(NNC_ERR_INVALID_ARGUMENT, c.error("buffer '" + field + "' holds " + std::to_string(n) +
+                                                                  " values but " + std::to_string(want.length) +
+                                                                  " are expected; the optimizer settings (momentum, "
+                                                                  "centered) differ from the run that saved it",
+                                                              length_at)
+                                                          .what());
             }
             c.take(n * 4, "buffer '" + field + "'");
         }
     }
-    if (c.pos() != c.size()) throw c.error(std::to_string(c.size() - c.pos()) + " unexpected bytes after the optimizer state", c.pos());
+    if (c.pos() != c.size())
+        throw c.error(std::to_string(c.size() - c.pos()) + " unexpected bytes after the optimizer state", c.pos());
     visit_state(loader);
 }
 

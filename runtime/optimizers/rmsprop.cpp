@@ -21,8 +21,7 @@ namespace {
 
 template <bool kCentered, bool kMomentum>
 [[gnu::always_inline]] inline void rmsprop_loop(float* __restrict p, const float* __restrict g, float* __restrict v,
-                                                float* __restrict a, float* __restrict b, int64_t n,
-                                                RmspropScalars s) {
+                                                float* __restrict a, float* __restrict b, int64_t n, RmspropScalars s) {
     for (int64_t i = 0; i < n; ++i) {
         const float grad = g[i] + s.wd * p[i];
         v[i] = v[i] * s.alpha + s.one_minus_alpha * grad * grad;
@@ -70,15 +69,15 @@ public:
 
     RmspropScalars scalars() const {
         return {static_cast<float>(config_.weight_decay), static_cast<float>(config_.alpha),
-                static_cast<float>(1.0 - config_.alpha), static_cast<float>(config_.eps),
-                static_cast<float>(config_.momentum), static_cast<float>(-config_.lr)};
+                static_cast<float>(1.0 - config_.alpha),  static_cast<float>(config_.eps),
+                static_cast<float>(config_.momentum),     static_cast<float>(-config_.lr)};
     }
 
     DeviceUpdate device_update() override {
         const RmspropScalars s = scalars();
         return {DeviceKernel::Rmsprop,
-                {1.0f, kNoClip, s.wd, s.alpha, s.one_minus_alpha, s.eps, s.momentum, s.neg_lr, config_.centered ? 1.0f : 0.0f,
-                 config_.momentum > 0 ? 1.0f : 0.0f}};
+                {1.0f, kNoClip, s.wd, s.alpha, s.one_minus_alpha, s.eps, s.momentum, s.neg_lr,
+                 config_.centered ? 1.0f : 0.0f, config_.momentum > 0 ? 1.0f : 0.0f}};
     }
 
     void step(float* params, const float* grads) override {
@@ -89,10 +88,14 @@ public:
             float *p = params + lo, *vv = v + lo;
             const float* g = grads + lo;
             const int64_t n = hi - lo;
-            if (centered && momentum) rmsprop_centered_momentum(p, g, vv, a + lo, b + lo, n, s);
-            else if (centered) rmsprop_centered(p, g, vv, a + lo, n, s);
-            else if (momentum) rmsprop_momentum(p, g, vv, b + lo, n, s);
-            else rmsprop_plain(p, g, vv, n, s);
+            if (centered && momentum)
+                rmsprop_centered_momentum(p, g, vv, a + lo, b + lo, n, s);
+            else if (centered)
+                rmsprop_centered(p, g, vv, a + lo, n, s);
+            else if (momentum)
+                rmsprop_momentum(p, g, vv, b + lo, n, s);
+            else
+                rmsprop_plain(p, g, vv, n, s);
         });
     }
 

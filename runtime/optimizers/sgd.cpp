@@ -70,9 +70,12 @@ public:
         const SgdScalars s = scalars();
         float* buf = buffer_.data();
         for_chunks([&](int64_t b, int64_t e) {
-            if (config_.momentum == 0) sgd_plain(params + b, grads + b, e - b, s);
-            else if (config_.nesterov) sgd_nesterov(params + b, grads + b, buf + b, e - b, s);
-            else sgd_momentum(params + b, grads + b, buf + b, e - b, s);
+            if (config_.momentum == 0)
+                sgd_plain(params + b, grads + b, e - b, s);
+            else if (config_.nesterov)
+                sgd_nesterov(params + b, grads + b, buf + b, e - b, s);
+            else
+                sgd_momentum(params + b, grads + b, buf + b, e - b, s);
         });
         started_ = true;
     }

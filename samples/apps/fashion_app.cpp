@@ -26,22 +26,23 @@ constexpr const char* kClassNames[] = {"T-shirt/top", "Trouser", "Pullover", "Dr
 
 struct Options {
     std::string data = "/usr/share/datasets/fashion-mnist";
-    int64_t limit = 0;  // 0: the whole training set
-    int64_t epochs = 0; // 0: the model's train section
+    int64_t limit = 0;   // 0: the whole training set
+    int64_t epochs = 0;  // 0: the model's train section
     std::string weights = "fashion_classifier.ckpt";
     bool train = true;
     std::string image;
 };
 
 [[noreturn]] void usage(const std::string& problem, int status = 2) {
-    (status ? std::cerr : std::cout) << "fashion_app: " << problem << "\n"
-              << "usage: fashion_app [--data DIR] [--limit N] [--epochs N] [--weights FILE] [--no-train] IMAGE\n"
-              << "  IMAGE: an index into the test set (0-9999) or a 28x28 binary PGM file\n"
-              << "  --data DIR      Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)\n"
-              << "  --limit N       train on the first N training images (default: all)\n"
-              << "  --epochs N      epochs (default: the model's train section)\n"
-              << "  --weights FILE  the checkpoint to write, then read back (default fashion_classifier.ckpt)\n"
-              << "  --no-train      only load --weights and classify\n";
+    (status ? std::cerr : std::cout)
+        << "fashion_app: " << problem << "\n"
+        << "usage: fashion_app [--data DIR] [--limit N] [--epochs N] [--weights FILE] [--no-train] IMAGE\n"
+        << "  IMAGE: an index into the test set (0-9999) or a 28x28 binary PGM file\n"
+        << "  --data DIR      Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)\n"
+        << "  --limit N       train on the first N training images (default: all)\n"
+        << "  --epochs N      epochs (default: the model's train section)\n"
+        << "  --weights FILE  the checkpoint to write, then read back (default fashion_classifier.ckpt)\n"
+        << "  --no-train      only load --weights and classify\n";
     std::exit(status);
 }
 
@@ -53,14 +54,22 @@ Options parse(int argc, char** argv) {
             if (i + 1 >= argc) usage(a + " needs a value");
             return argv[++i];
         };
-        if (a == "--data") o.data = value();
-        else if (a == "--limit") o.limit = std::stoll(value());
-        else if (a == "--epochs") o.epochs = std::stoll(value());
-        else if (a == "--weights") o.weights = value();
-        else if (a == "--no-train") o.train = false;
-        else if (a == "-h" || a == "--help") usage("train, save, reload and classify", 0);
-        else if (!a.empty() && a[0] == '-') usage("unknown option " + a);
-        else o.image = a;
+        if (a == "--data")
+            o.data = value();
+        else if (a == "--limit")
+            o.limit = std::stoll(value());
+        else if (a == "--epochs")
+            o.epochs = std::stoll(value());
+        else if (a == "--weights")
+            o.weights = value();
+        else if (a == "--no-train")
+            o.train = false;
+        else if (a == "-h" || a == "--help")
+            usage("train, save, reload and classify", 0);
+        else if (!a.empty() && a[0] == '-')
+            usage("unknown option " + a);
+        else
+            o.image = a;
     }
     if (o.image.empty()) usage("name the image to classify");
     return o;
@@ -87,7 +96,8 @@ std::vector<float> read_pgm(const std::string& path) {
 }
 
 void train(Classifier& model, const Options& o) {
-    nnc::Dataset all = nnc::Dataset::load_idx(o.data + "/train-images-idx3-ubyte.gz", o.data + "/train-labels-idx1-ubyte.gz");
+    nnc::Dataset all =
+        nnc::Dataset::load_idx(o.data + "/train-images-idx3-ubyte.gz", o.data + "/train-labels-idx1-ubyte.gz");
     nnc::TrainOptions options = model.default_train_options();  // the .nn file's train section
     const int64_t n = o.limit > 0 ? std::min(o.limit, all.size()) : all.size();
     const int64_t held_out = std::min<int64_t>(options.validation, n / 10);
@@ -109,7 +119,8 @@ void train(Classifier& model, const Options& o) {
         return true;
     };
     model.init(options.config.seed);
-    std::printf("training on %lld images, validating on %lld\n", (long long)train_set.size(), (long long)validation.size());
+    std::printf("training on %lld images, validating on %lld\n", (long long)train_set.size(),
+                (long long)validation.size());
     model.train(train_set, held_out > 0 ? &validation : nullptr, options);
     model.save(o.weights);
     std::printf("saved %s\n", o.weights.c_str());
@@ -128,7 +139,8 @@ int main(int argc, char** argv) {
         Classifier model;
         model.load(o.weights);
 
-        nnc::Dataset test = nnc::Dataset::load_idx(o.data + "/t10k-images-idx3-ubyte.gz", o.data + "/t10k-labels-idx1-ubyte.gz");
+        nnc::Dataset test =
+            nnc::Dataset::load_idx(o.data + "/t10k-images-idx3-ubyte.gz", o.data + "/t10k-labels-idx1-ubyte.gz");
         const nnc::Evaluation e = model.evaluate(test);
         std::printf("test accuracy %.4f (loss %.4f) on %lld images\n", e.accuracy, e.loss, (long long)test.size());
 
@@ -136,7 +148,8 @@ int main(int argc, char** argv) {
         const bool is_index = o.image.find_first_not_of("0123456789") == std::string::npos;
         if (is_index) {
             const int64_t index = std::stoll(o.image);
-            if (index >= test.size()) usage("image index " + o.image + " is past the test set's " + std::to_string(test.size()));
+            if (index >= test.size())
+                usage("image index " + o.image + " is past the test set's " + std::to_string(test.size()));
             probabilities = model.predict(test.slice(index, 1));
         } else {
             const std::vector<float> pixels = read_pgm(o.image);

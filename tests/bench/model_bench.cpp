@@ -46,7 +46,7 @@ struct WarmModel {
     std::vector<float> out;
     const void* input = nullptr;
 };
-WarmModel g_warm;  // the row being measured; rows run one after another
+WarmModel g_warm;                // the row being measured; rows run one after another
 constexpr int kWarmupSteps = 5;  // as tests/bench/torch_peer.py
 
 void release_warm() {
@@ -150,11 +150,20 @@ int main(int argc, char** argv) {
             return 1;
         }
         benchmark::RegisterBenchmark((label_of(lib) + "/train_step").c_str(), run, lib, Mode::TrainStep)
-            ->Arg(1)->Arg(64)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
+            ->Arg(1)
+            ->Arg(64)
+            ->Arg(256)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
         benchmark::RegisterBenchmark((label_of(lib) + "/gradients").c_str(), run, lib, Mode::Gradients)
-            ->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime();
+            ->Arg(64)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
         benchmark::RegisterBenchmark((label_of(lib) + "/forward").c_str(), run, lib, Mode::Forward)
-            ->Arg(1)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime();
+            ->Arg(1)
+            ->Arg(64)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
     }
     benchmark::RunSpecifiedBenchmarks();
     release_warm();

@@ -16,10 +16,14 @@ constexpr int64_t kCount = 1 << 20;
 // Bytes each update reads and writes per parameter: p (r+w), g (r), and the state arrays (r+w).
 int64_t bytes_per_param(const nnc::runtime::OptimizerConfig& c) {
     int state = 0;
-    if (c.name == "sgd") state = c.momentum > 0 ? 1 : 0;
-    else if (c.name == "adagrad") state = 1;
-    else if (c.name == "rmsprop") state = 1 + (c.centered ? 1 : 0) + (c.momentum > 0 ? 1 : 0);
-    else state = 2;  // adam, adamw, adadelta
+    if (c.name == "sgd")
+        state = c.momentum > 0 ? 1 : 0;
+    else if (c.name == "adagrad")
+        state = 1;
+    else if (c.name == "rmsprop")
+        state = 1 + (c.centered ? 1 : 0) + (c.momentum > 0 ? 1 : 0);
+    else
+        state = 2;  // adam, adamw, adadelta
     return 4 * (3 + 2 * state);
 }
 

@@ -58,9 +58,12 @@ int main(int argc, char** argv) {
     std::vector<ModelLibrary> libs;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        if (a.rfind("--samples=", 0) == 0) samples = std::atoll(a.c_str() + 10);
-        else if (a.rfind("--batch=", 0) == 0) batch = std::atoll(a.c_str() + 8);
-        else if (a.rfind("--reps=", 0) == 0) reps = std::atoi(a.c_str() + 7);
+        if (a.rfind("--samples=", 0) == 0)
+            samples = std::atoll(a.c_str() + 10);
+        else if (a.rfind("--batch=", 0) == 0)
+            batch = std::atoll(a.c_str() + 8);
+        else if (a.rfind("--reps=", 0) == 0)
+            reps = std::atoi(a.c_str() + 7);
         else {
             ModelLibrary lib;
             if (!open_model_library(a, "train_loop_bench", &lib)) return 1;

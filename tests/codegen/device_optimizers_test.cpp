@@ -1,9 +1,10 @@
-// The device optimizer kernels (codegen/device_optimizers.h), compiled here for the host with the
+// The device optimizer kernels (codegen/emit/device_optimizers.h), compiled here for the host with the
 // same Funcs a GPU model library compiles for its target, against the C++ optimizers that CPU
 // models run: several steps of every optimizer and flag combination, the scalars taken from
 // Optimizer::device_update exactly as the runtime takes them; grad_scale and clip_value against
-// the host's scaled and clamped gradients (safeguards.h); the per-tensor sums of squares against a double-precision host sum.
-#include "codegen/device_optimizers.h"
+// the host's scaled and clamped gradients (safeguards.h); the per-tensor sums of squares against a double-precision
+// host sum.
+#include "codegen/emit/device_optimizers.h"
 #include "runtime/optimizers/optimizer.h"
 #include "runtime/safeguards.h"
 
@@ -125,7 +126,8 @@ TEST_P(DeviceOptimizer, MatchesTheHostOptimizerStepByStep) {
             std::copy(out.data(), out.data() + kCount, device_state[s].begin());
         }
 
-        EXPECT_LE(max_relative_error(device_params, host_params), kTolerance) << c.what << ": params after step " << t + 1;
+        EXPECT_LE(max_relative_error(device_params, host_params), kTolerance)
+            << c.what << ": params after step " << t + 1;
         for (size_t s = 0; s < host_state.size(); ++s)
             if (!host_state[s]->empty())
                 EXPECT_LE(max_relative_error(device_state[s], *host_state[s]), kTolerance)
@@ -133,7 +135,8 @@ TEST_P(DeviceOptimizer, MatchesTheHostOptimizerStepByStep) {
     }
     // The run moved the parameters (a kernel that copied them through could not pass above).
     double moved = 0;
-    for (int i = 0; i < kCount; ++i) moved = std::max(moved, std::fabs(static_cast<double>(host_params[i]) - initial(i)));
+    for (int i = 0; i < kCount; ++i)
+        moved = std::max(moved, std::fabs(static_cast<double>(host_params[i]) - initial(i)));
     EXPECT_GT(moved, 1e-4) << c.what;
 }
 
@@ -142,25 +145,32 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         Case{"sgd", make("sgd", [](OptimizerConfig& c) { c.lr = 0.1; }), 1.0f},
         Case{"sgd_momentum", make("sgd", [](OptimizerConfig& c) { c.lr = 0.1, c.momentum = 0.9; }), 1.0f},
-        Case{"sgd_nesterov", make("sgd", [](OptimizerConfig& c) { c.lr = 0.1, c.momentum = 0.9, c.nesterov = true; }), 1.0f},
-        Case{"sgd_weight_decay", make("sgd", [](OptimizerConfig& c) { c.lr = 0.1, c.momentum = 0.5, c.weight_decay = 0.01; }), 1.0f},
+        Case{"sgd_nesterov", make("sgd", [](OptimizerConfig& c) { c.lr = 0.1, c.momentum = 0.9, c.nesterov = true; }),
+             1.0f},
+        Case{"sgd_weight_decay",
+             make("sgd", [](OptimizerConfig& c) { c.lr = 0.1, c.momentum = 0.5, c.weight_decay = 0.01; }), 1.0f},
         Case{"sgd_grad_scale", make("sgd", [](OptimizerConfig& c) { c.lr = 0.1, c.momentum = 0.9; }), 0.37f},
         Case{"adam", make("adam", nullptr), 1.0f},
         Case{"adam_weight_decay", make("adam", [](OptimizerConfig& c) { c.lr = 0.01, c.weight_decay = 0.1; }), 1.0f},
         Case{"adam_grad_scale", make("adam", [](OptimizerConfig& c) { c.lr = 0.01; }), 0.25f},
         Case{"adam_clip_value", make("adam", [](OptimizerConfig& c) { c.lr = 0.01; }), 1.0f, 0.3f},
-        Case{"sgd_clip_norm_and_value", make("sgd", [](OptimizerConfig& c) { c.lr = 0.1, c.momentum = 0.9; }), 0.5f, 0.2f},
+        Case{"sgd_clip_norm_and_value", make("sgd", [](OptimizerConfig& c) { c.lr = 0.1, c.momentum = 0.9; }), 0.5f,
+             0.2f},
         Case{"adamw", make("adamw", [](OptimizerConfig& c) { c.lr = 0.01; }), 1.0f},
         Case{"adagrad", make("adagrad", nullptr), 1.0f},
-        Case{"adagrad_lr_decay", make("adagrad", [](OptimizerConfig& c) {
-                 c.lr_decay = 0.1, c.initial_accumulator_value = 0.5, c.weight_decay = 0.01;
-             }), 1.0f},
+        Case{"adagrad_lr_decay",
+             make("adagrad",
+                  [](OptimizerConfig& c) {
+                      c.lr_decay = 0.1, c.initial_accumulator_value = 0.5, c.weight_decay = 0.01;
+                  }),
+             1.0f},
         Case{"adadelta", make("adadelta", [](OptimizerConfig& c) { c.weight_decay = 0.01; }), 1.0f},
         Case{"rmsprop", make("rmsprop", nullptr), 1.0f},
         Case{"rmsprop_centered", make("rmsprop", [](OptimizerConfig& c) { c.centered = true; }), 1.0f},
-        Case{"rmsprop_momentum", make("rmsprop", [](OptimizerConfig& c) { c.momentum = 0.9, c.weight_decay = 0.01; }), 1.0f},
-        Case{"rmsprop_centered_momentum", make("rmsprop", [](OptimizerConfig& c) { c.centered = true, c.momentum = 0.9; }),
-             0.5f, 0.25f}),
+        Case{"rmsprop_momentum", make("rmsprop", [](OptimizerConfig& c) { c.momentum = 0.9, c.weight_decay = 0.01; }),
+             1.0f},
+        Case{"rmsprop_centered_momentum",
+             make("rmsprop", [](OptimizerConfig& c) { c.centered = true, c.momentum = 0.9; }), 0.5f, 0.25f}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.what); });
 
 // Tensors of 5, 100, 1, 700, 33 and 5000 floats in an arena padded to 32-float boundaries with zeros,

@@ -9,10 +9,10 @@
 #include <set>
 #include <string>
 
-#include "codegen/estimates.h"
-#include "codegen/lowering.h"
-#include "codegen/model_params.h"
-#include "codegen/scheduler.h"
+#include "codegen/lower/estimates.h"
+#include "codegen/lower/lowering.h"
+#include "codegen/lower/model_params.h"
+#include "codegen/schedule/scheduler.h"
 #include "tests/codegen/graph_builder.h"
 
 namespace nnc {
@@ -29,9 +29,9 @@ struct Harness {
     Halide::Pipeline pipeline;
     std::vector<codegen::ModelParam> params;
     std::vector<Buffer<double>> param_values;
-    Buffer<> input;             // Float(64), or Int(32) token ids
+    Buffer<> input;  // Float(64), or Int(32) token ids
     std::vector<Buffer<>> targets;
-    size_t trainable = 0;       // params[0, trainable) get gradients; the rest are states
+    size_t trainable = 0;  // params[0, trainable) get gradients; the rest are states
 
     Harness(const dsl::CheckedModel& model, const std::string& scheduler, uint32_t seed = 7) {
         const bool float_input = model.node(model.inputs[0]).dtype == dsl::DType::Float32;
@@ -46,13 +46,16 @@ struct Harness {
 
         std::mt19937 rng(seed);
         std::normal_distribution<double> normal(0.0, 1.0);
-        auto fill = [&](Buffer<double>& b, double scale) { b.for_each_value([&](double& v) { v = scale * normal(rng); }); };
+        auto fill = [&](Buffer<double>& b, double scale) {
+            b.for_each_value([&](double& v) { v = scale * normal(rng); });
+        };
 
         const dsl::Node& in = model.node(model.inputs[0]);
         if (in.dtype == dsl::DType::Int32) {
             // Token ids in [0, token_range): the harness's caller sets it to the vocabulary size.
             Buffer<int32_t> ids(halide_dims(in.shape, true));
-            ids.for_each_value([&](int32_t& v) { v = static_cast<int32_t>(rng() % static_cast<uint32_t>(token_range)); });
+            ids.for_each_value(
+                [&](int32_t& v) { v = static_cast<int32_t>(rng() % static_cast<uint32_t>(token_range)); });
             input = ids;
         } else {
             Buffer<double> x(halide_dims(in.shape, true));
@@ -65,7 +68,8 @@ struct Harness {
             const dsl::Node& t = model.node(model.targets[i]);
             if (t.target_kind == dsl::TargetKind::Classes) {
                 Buffer<int32_t> labels(kBatch);
-                for (int n = 0; n < kBatch; ++n) labels(n) = static_cast<int32_t>(rng() % static_cast<uint32_t>(t.num_classes));
+                for (int n = 0; n < kBatch; ++n)
+                    labels(n) = static_cast<int32_t>(rng() % static_cast<uint32_t>(t.num_classes));
                 targets.push_back(labels);
             } else {
                 Buffer<double> real(halide_dims(t.shape, true));
@@ -100,8 +104,10 @@ struct Harness {
     double run(std::vector<Buffer<double>>* grads = nullptr) {
         std::vector<Buffer<>> outs;
         for (const codegen::Tensor& t : lowered.outputs) {
-            if (t.shape.dims.empty() && !t.batched) outs.push_back(Buffer<double>::make_scalar());
-            else outs.push_back(Buffer<double>(halide_dims(t.shape, t.batched)));
+            if (t.shape.dims.empty() && !t.batched)
+                outs.push_back(Buffer<double>::make_scalar());
+            else
+                outs.push_back(Buffer<double>(halide_dims(t.shape, t.batched)));
         }
         pipeline.realize(Halide::Realization(outs));
         if (grads) {
@@ -146,7 +152,8 @@ inline void expect_gradients_match_with(const dsl::CheckedModel& model, const st
             const double err = std::abs(analytic - numeric) / std::max(1.0, std::abs(numeric));
             worst = std::max(worst, err);
             ++checked;
-            EXPECT_NEAR(analytic, numeric, 1e-6 * std::max(1.0, std::abs(numeric))) << what << " element " << checked - 1;
+            EXPECT_NEAR(analytic, numeric, 1e-6 * std::max(1.0, std::abs(numeric)))
+                << what << " element " << checked - 1;
         });
         EXPECT_GT(checked, 0u);
         EXPECT_LT(worst, 1e-6) << what;
@@ -179,4 +186,4 @@ struct RegisterChecked {
 #define NNC_GRADIENT_CHECKED_CAT2(a, b) a##b
 #define NNC_GRADIENT_CHECKED_CAT(a, b) NNC_GRADIENT_CHECKED_CAT2(a, b)
 #define NNC_GRADIENT_CHECKED(...) \
-    static ::nnc::gradcheck::RegisterChecked NNC_GRADIENT_CHECKED_CAT(nnc_checked_, __LINE__){__VA_ARGS__}
+    static ::nnc::gradcheck::RegisterChecked NNC_GRADIENT_CHECKED_CAT(nnc_checked_, __LINE__) { __VA_ARGS__ }

@@ -39,7 +39,9 @@ TEST(GradientCheckNorm, BatchNormFeaturesNoAffine) { expect_gradients_match(bn_f
 TEST(GradientCheckNorm, BatchNormManyFeatures) { expect_gradients_match(bn_features(19, {{"eps", 1e-3}})); }
 
 TEST(GradientCheckNorm, BatchNormChannels) { expect_gradients_match(bn_channels({3, 5, 5}, {})); }
-TEST(GradientCheckNorm, BatchNormChannelsNoAffine) { expect_gradients_match(bn_channels({3, 5, 5}, {{"affine", false}})); }
+TEST(GradientCheckNorm, BatchNormChannelsNoAffine) {
+    expect_gradients_match(bn_channels({3, 5, 5}, {{"affine", false}}));
+}
 // 19 columns (prime): two 16-lane blocks of the per-channel sums, the second masked; 18 columns:
 // two blocks of 9 lanes.
 TEST(GradientCheckNorm, BatchNormWideImage) { expect_gradients_match(bn_channels({2, 3, 19}, {{"momentum", 0.5}})); }

@@ -11,8 +11,7 @@ using gradcheck::expect_gradients_match;
 NNC_GRADIENT_CHECKED("lstm", "gru", "embedding");
 
 // x [T, F] -> op(hidden) -> (flatten) -> dense(2) -> loss.
-dsl::CheckedModel recurrent_model(const std::string& op, bool sequences, int64_t T = 4, int64_t F = 3,
-                                  int64_t H = 5) {
+dsl::CheckedModel recurrent_model(const std::string& op, bool sequences, int64_t T = 4, int64_t F = 3, int64_t H = 5) {
     test::GraphBuilder g;
     int x = g.input("x", {T, F});
     int r = g.layer("rnn", op, {x}, {{"hidden", H}, {"return_sequences", sequences}});
@@ -65,7 +64,8 @@ TEST(GradientCheckRnn, ShapeErrorsNameTheSequence) {
         g.layer("rnn", "lstm", {x}, {{"hidden", int64_t(4)}});
         FAIL() << "lstm accepted a rank-1 input";
     } catch (const std::runtime_error& e) {
-        EXPECT_NE(std::string(e.what()).find("lstm expects a sequence [T, F], got [12]"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("lstm expects a sequence [T, F], got [12]"), std::string::npos)
+            << e.what();
     }
 }
 

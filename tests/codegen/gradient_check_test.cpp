@@ -80,33 +80,39 @@ dsl::CheckedModel spatial_model(const std::string& op, std::vector<int64_t> in_d
     return g.model();
 }
 
-TEST(GradientCheck, Conv2dSame) { expect_gradients_match(spatial_model("conv2d", {2, 7, 6}, {{"filters", int64_t(3)}})); }
+TEST(GradientCheck, Conv2dSame) {
+    expect_gradients_match(spatial_model("conv2d", {2, 7, 6}, {{"filters", int64_t(3)}}));
+}
 TEST(GradientCheck, Conv2dStride2Valid) {
-    expect_gradients_match(spatial_model("conv2d", {3, 7, 8}, {{"filters", int64_t(2)}, {"stride", int64_t(2)},
-                                                                {"padding", std::string("valid")}}));
+    expect_gradients_match(spatial_model(
+        "conv2d", {3, 7, 8}, {{"filters", int64_t(2)}, {"stride", int64_t(2)}, {"padding", std::string("valid")}}));
 }
 TEST(GradientCheck, Conv2dStride2Same) {
     expect_gradients_match(spatial_model("conv2d", {2, 6, 7}, {{"filters", int64_t(5)}, {"stride", int64_t(2)}}));
 }
 TEST(GradientCheck, Conv2dDilatedExplicitPadNoBias) {
-    expect_gradients_match(spatial_model("conv2d", {2, 7, 7}, {{"filters", int64_t(2)}, {"dilation", int64_t(2)},
-                                                                {"pad", int64_t(1)}, {"bias", false}}));
+    expect_gradients_match(
+        spatial_model("conv2d", {2, 7, 7},
+                      {{"filters", int64_t(2)}, {"dilation", int64_t(2)}, {"pad", int64_t(1)}, {"bias", false}}));
 }
 TEST(GradientCheck, Conv2d1x1AndWideImage) {
     // 19 columns: more than one 16-lane block of d_weight, with a ragged tail.
     expect_gradients_match(spatial_model("conv2d", {2, 3, 19}, {{"filters", int64_t(4)}, {"kernel", int64_t(1)}}));
 }
 TEST(GradientCheck, Conv2dKernel5Stride3) {
-    expect_gradients_match(spatial_model("conv2d", {1, 9, 10}, {{"filters", int64_t(2)}, {"kernel", int64_t(5)},
-                                                                {"stride", int64_t(3)}, {"pad", int64_t(1)}}));
+    expect_gradients_match(
+        spatial_model("conv2d", {1, 9, 10},
+                      {{"filters", int64_t(2)}, {"kernel", int64_t(5)}, {"stride", int64_t(3)}, {"pad", int64_t(1)}}));
 }
 TEST(GradientCheck, MaxPool2d) { expect_gradients_match(spatial_model("maxpool2d", {2, 6, 5}, {})); }
 TEST(GradientCheck, MaxPool2dOverlappingPadded) {
-    expect_gradients_match(spatial_model("maxpool2d", {2, 7, 6}, {{"kernel", int64_t(3)}, {"stride", int64_t(2)}, {"pad", int64_t(1)}}));
+    expect_gradients_match(
+        spatial_model("maxpool2d", {2, 7, 6}, {{"kernel", int64_t(3)}, {"stride", int64_t(2)}, {"pad", int64_t(1)}}));
 }
 TEST(GradientCheck, AvgPool2d) { expect_gradients_match(spatial_model("avgpool2d", {2, 6, 5}, {})); }
 TEST(GradientCheck, AvgPool2dOverlappingPadded) {
-    expect_gradients_match(spatial_model("avgpool2d", {2, 7, 6}, {{"kernel", int64_t(3)}, {"stride", int64_t(2)}, {"pad", int64_t(1)}}));
+    expect_gradients_match(
+        spatial_model("avgpool2d", {2, 7, 6}, {{"kernel", int64_t(3)}, {"stride", int64_t(2)}, {"pad", int64_t(1)}}));
 }
 TEST(GradientCheck, GlobalAvgPool) {
     test::GraphBuilder g;
@@ -157,7 +163,9 @@ dsl::CheckedModel real_loss_model(const std::string& loss) {
     return g.model();
 }
 TEST(GradientCheck, L1) { expect_gradients_match(real_loss_model("l1")); }
-TEST(GradientCheck, SigmoidBinaryCrossEntropy) { expect_gradients_match(real_loss_model("sigmoid_binary_cross_entropy")); }
+TEST(GradientCheck, SigmoidBinaryCrossEntropy) {
+    expect_gradients_match(real_loss_model("sigmoid_binary_cross_entropy"));
+}
 
 // A small CNN end to end: conv, relu, maxpool, conv stride 2, global pooling, dense, softmax CE.
 TEST(GradientCheck, SmallCnn) {
@@ -165,7 +173,8 @@ TEST(GradientCheck, SmallCnn) {
     int x = g.input("image", {1, 8, 8});
     int c1 = g.layer("c1", "relu", {g.layer("conv1", "conv2d", {x}, {{"filters", int64_t(4)}})});
     int p1 = g.layer("p1", "maxpool2d", {c1});
-    int c2 = g.layer("c2", "relu", {g.layer("conv2", "conv2d", {p1}, {{"filters", int64_t(4)}, {"stride", int64_t(2)}})});
+    int c2 =
+        g.layer("c2", "relu", {g.layer("conv2", "conv2d", {p1}, {{"filters", int64_t(4)}, {"stride", int64_t(2)}})});
     int gp = g.layer("gap", "global_avgpool", {c2});
     int logits = g.layer("logits", "dense", {gp}, {{"units", int64_t(3)}});
     g.layer("loss", "softmax_cross_entropy", {logits, g.classes("label", 3)});

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "codegen/layer_registry.h"
+#include "codegen/layers/layer_registry.h"
 #include "dsl/model.h"
 
 namespace nnc::test {

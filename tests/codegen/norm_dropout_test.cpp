@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "codegen/estimates.h"
-#include "codegen/lowering.h"
-#include "codegen/model_params.h"
-#include "codegen/scheduler.h"
+#include "codegen/lower/estimates.h"
+#include "codegen/lower/lowering.h"
+#include "codegen/lower/model_params.h"
+#include "codegen/schedule/scheduler.h"
 #include "tests/codegen/graph_builder.h"
 
 namespace nnc {
@@ -43,7 +43,7 @@ struct JitRun {
     std::map<std::string, Buffer<float>> out;
 
     JitRun(const dsl::CheckedModel& m, bool training, int n, const std::string& scheduler = "template",
-        bool input_gradient = false)
+           bool input_gradient = false)
         : model(m), batch(n) {
         lowered = training ? codegen::lower_training(model, Halide::Float(32), batch, input_gradient)
                            : codegen::lower_inference(model, Halide::Float(32), batch);
@@ -79,8 +79,10 @@ struct JitRun {
         if (lowered.has_seed) lowered.seed.set(seed);
         std::vector<Buffer<>> bufs;
         for (const codegen::Tensor& t : lowered.outputs) {
-            if (t.shape.dims.empty() && !t.batched) bufs.push_back(Buffer<float>::make_scalar());
-            else bufs.push_back(Buffer<float>(halide_dims(t.shape, t.batched, batch)));
+            if (t.shape.dims.empty() && !t.batched)
+                bufs.push_back(Buffer<float>::make_scalar());
+            else
+                bufs.push_back(Buffer<float>(halide_dims(t.shape, t.batched, batch)));
         }
         pipeline.realize(Halide::Realization(bufs));
         out.clear();
@@ -174,8 +176,8 @@ TEST_P(BatchNormBehaviour, InferenceNormalizesWithTheRunningStatistics) {
 // torch, training: y = (x - mean_B) / sqrt(var_B + eps) * w + b with the biased batch variance;
 // running_mean' = (1 - m) running_mean + m mean_B, running_var' = (1 - m) running_var + m var_B * M / (M - 1).
 TEST_P(BatchNormBehaviour, TrainingUsesBatchStatisticsAndMovesTheRunningOnes) {
-    for (const std::vector<int64_t>& dims : {std::vector<int64_t>{3, 4, 5}, std::vector<int64_t>{2, 3, 18},
-                                             std::vector<int64_t>{7}}) {
+    for (const std::vector<int64_t>& dims :
+         {std::vector<int64_t>{3, 4, 5}, std::vector<int64_t>{2, 3, 18}, std::vector<int64_t>{7}}) {
         SCOPED_TRACE("input " + dsl::Shape{dims}.str());
         const double momentum = 0.3, eps = 1e-5;
         const dsl::CheckedModel model = bn_model(dims, {{"momentum", momentum}});
@@ -202,9 +204,8 @@ TEST_P(BatchNormBehaviour, TrainingUsesBatchStatisticsAndMovesTheRunningOnes) {
             for (double x : v) mean[c] += x / v.size();
             for (double x : v) var[c] += (x - mean[c]) * (x - mean[c]) / v.size();
         }
-        expect_per_element(r, r.output("prediction_0"), [&](int c, double x) {
-            return (x - mean[c]) / std::sqrt(var[c] + eps) * w[c] + b[c];
-        });
+        expect_per_element(r, r.output("prediction_0"),
+                           [&](int c, double x) { return (x - mean[c]) / std::sqrt(var[c] + eps) * w[c] + b[c]; });
         const Buffer<float>& new_mean = r.output("state__bn__running_mean");
         const Buffer<float>& new_var = r.output("state__bn__running_var");
         const double m = static_cast<double>(values[0].size());
@@ -352,7 +353,7 @@ TEST(Dropout, TrainingDropsAboutRateAndScalesSurvivors) {
     }
 }
 
-// The rate is a run-time argument (dropout_rates, codegen/dropout_rates.h): one compiled
+// The rate is a run-time argument (dropout_rates, codegen/lower/dropout_rates.h): one compiled
 // pipeline, declared 0.5, run at rate 0 is exactly the inference pipeline, and at other rates
 // drops about that fraction with scale 1 / (1 - rate). The bounds are those of the test above.
 TEST(Dropout, RateIsARunTimeArgument) {
@@ -465,9 +466,8 @@ TEST(Dropout, NodesDrawIndependentMasks) {
     r.run(3);
     const Buffer<float>& y = r.output("prediction_0");
     int one_kept = 0;
-    y.for_each_element([&](const int* pos) {
-        one_kept += std::abs(y(pos) - r.input(pos) / 0.7f) < 1e-4f * r.input(pos);
-    });
+    y.for_each_element(
+        [&](const int* pos) { one_kept += std::abs(y(pos) - r.input(pos) / 0.7f) < 1e-4f * r.input(pos); });
     EXPECT_NEAR(one_kept / 10000.0, 0.42, 0.025);
 }
 

@@ -2,7 +2,7 @@
 // per-parameter settings that come from layer attributes (max_norm).
 #include <gtest/gtest.h>
 
-#include "codegen/model_params.h"
+#include "codegen/lower/model_params.h"
 #include "tests/codegen/graph_builder.h"
 
 namespace nnc {
@@ -22,7 +22,8 @@ TEST(Params, DenseMaxNormReachesTheWeightOnly) {
 
 TEST(Params, NegativeMaxNormIsAShapeError) {
     test::GraphBuilder g;
-    EXPECT_THROW(g.layer("fc", "dense", {g.input("x", {5})}, {{"units", int64_t(3)}, {"max_norm", -1.0}}), std::runtime_error);
+    EXPECT_THROW(g.layer("fc", "dense", {g.input("x", {5})}, {{"units", int64_t(3)}, {"max_norm", -1.0}}),
+                 std::runtime_error);
 }
 
 TEST(Params, StatesFollowEveryTrainableParameter) {

@@ -7,6 +7,7 @@
 // (max |nnc - torch| / max |torch|), which bounds nnc's own float32 error.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -17,14 +18,13 @@
 #include <random>
 #include <set>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
-#include "codegen/estimates.h"
-#include "codegen/graph_json.h"
-#include "codegen/lowering.h"
-#include "codegen/model_params.h"
-#include "codegen/scheduler.h"
+#include "codegen/emit/graph_json.h"
+#include "codegen/lower/estimates.h"
+#include "codegen/lower/lowering.h"
+#include "codegen/lower/model_params.h"
+#include "codegen/schedule/scheduler.h"
 #include "tests/codegen/graph_builder.h"
 
 namespace nnc {
@@ -50,15 +50,16 @@ struct Covers {
 };
 #define TORCH_COVERS_CAT2(a, b) a##b
 #define TORCH_COVERS_CAT(a, b) TORCH_COVERS_CAT2(a, b)
-#define TORCH_COVERS(...) static Covers TORCH_COVERS_CAT(torch_covers_, __LINE__){__VA_ARGS__}
+#define TORCH_COVERS(...) \
+    static Covers TORCH_COVERS_CAT(torch_covers_, __LINE__) { __VA_ARGS__ }
 
 struct Case {
     std::string name;  // a folder name: letters, digits, '_'
     dsl::CheckedModel model;
     int batch = 3;
-    int token_range = 0;     // an int32 input: token ids in [0, token_range)
-    std::string dropout;     // a dropout node that is the first loss's prediction: its mask comes
-                             // from nnc's output (kept where nonzero)
+    int token_range = 0;  // an int32 input: token ids in [0, token_range)
+    std::string dropout;  // a dropout node that is the first loss's prediction: its mask comes
+                          // from nnc's output (kept where nonzero)
 };
 
 Case make_case(const std::string& name, const GraphBuilder& b, int batch = 3) {
@@ -105,7 +106,7 @@ struct Ran {
     fs::path train_dir, eval_dir;
     std::vector<codegen::ModelParam> params;
     std::map<std::string, Buffer<float>> train;  // "loss", "prediction_0", "grad__<p>", "state__<p>", "grad__input"
-    Buffer<float> output;                         // inference
+    Buffer<float> output;                        // inference
 };
 
 const Buffer<float>& prediction_of(const Ran& r) {
@@ -116,7 +117,7 @@ const Buffer<float>& prediction_of(const Ran& r) {
 
 // Schedules (templates, as a build does) and runs a lowered pipeline.
 std::map<std::string, Buffer<float>> realize(codegen::LoweredPipeline& lowered, const dsl::CheckedModel& model,
-                                              int batch) {
+                                             int batch) {
     codegen::set_output_estimates(lowered, batch);
     Halide::Pipeline pipeline = lowered.pipeline();
     codegen::schedule_pipeline(pipeline, model, lowered.batch, Halide::get_host_target(), codegen::ScheduleOptions{});
@@ -151,7 +152,8 @@ Ran run_nnc(const Case& c, const fs::path& root, uint32_t seed) {
     Buffer<int32_t> x_int;
     if (int_input) {
         x_int = Buffer<int32_t>(halide_dims(in.shape, true, c.batch));
-        x_int.for_each_value([&](int32_t& v) { v = static_cast<int32_t>(rng() % static_cast<uint32_t>(c.token_range)); });
+        x_int.for_each_value(
+            [&](int32_t& v) { v = static_cast<int32_t>(rng() % static_cast<uint32_t>(c.token_range)); });
     } else {
         x_float = Buffer<float>(halide_dims(in.shape, true, c.batch));
         x_float.for_each_value([&](float& v) { v = normal(rng); });
@@ -161,7 +163,8 @@ Ran run_nnc(const Case& c, const fs::path& root, uint32_t seed) {
     Buffer<int32_t> t_classes;
     if (t.target_kind == dsl::TargetKind::Classes) {
         t_classes = Buffer<int32_t>(c.batch);
-        t_classes.for_each_value([&](int32_t& v) { v = static_cast<int32_t>(rng() % static_cast<uint32_t>(t.num_classes)); });
+        t_classes.for_each_value(
+            [&](int32_t& v) { v = static_cast<int32_t>(rng() % static_cast<uint32_t>(t.num_classes)); });
     } else {
         t_real = Buffer<float>(halide_dims(t.shape, true, c.batch));
         t_real.for_each_value([&](float& v) { v = unit(rng); });  // in [0, 1]: valid for binary cross-entropy too
@@ -169,21 +172,27 @@ Ran run_nnc(const Case& c, const fs::path& root, uint32_t seed) {
     std::vector<Buffer<float>> values;
     for (const codegen::ModelParam& p : r.params) {
         Buffer<float> b(halide_dims(p.spec.shape, false, 0));
-        if (p.spec.name == "running_var") b.for_each_value([&](float& v) { v = 0.5f + unit(rng); });
-        else b.for_each_value([&](float& v) { v = 0.5f * normal(rng); });
+        if (p.spec.name == "running_var")
+            b.for_each_value([&](float& v) { v = 0.5f + unit(rng); });
+        else
+            b.for_each_value([&](float& v) { v = 0.5f * normal(rng); });
         values.push_back(b);
     }
 
     auto bind = [&](codegen::LoweredPipeline& l) {
-        if (int_input) l.input.set(x_int);
-        else l.input.set(x_float);
+        if (int_input)
+            l.input.set(x_int);
+        else
+            l.input.set(x_float);
         for (size_t i = 0; i < values.size(); ++i) l.params[i].set(values[i]);
     };
     {
         codegen::LoweredPipeline l = codegen::lower_training(model, Halide::Float(32), c.batch, !int_input);
         bind(l);
-        if (t.target_kind == dsl::TargetKind::Classes) l.targets.at(0).set(t_classes);
-        else l.targets.at(0).set(t_real);
+        if (t.target_kind == dsl::TargetKind::Classes)
+            l.targets.at(0).set(t_classes);
+        else
+            l.targets.at(0).set(t_real);
         if (l.has_seed) l.seed.set(seed * 2654435761u + 17);
         r.train = realize(l, model, c.batch);
     }
@@ -198,10 +207,14 @@ Ran run_nnc(const Case& c, const fs::path& root, uint32_t seed) {
         std::ofstream(dir / "graph.json") << graph;
         std::ofstream(dir / "batch.txt") << c.batch;
         std::ofstream(dir / "mode.txt") << (dir == r.train_dir ? "train" : "eval");
-        if (int_input) write(dir / "input.bin", x_int);
-        else write(dir / "input.bin", x_float);
-        if (t.target_kind == dsl::TargetKind::Classes) write(dir / "target.bin", t_classes);
-        else write(dir / "target.bin", t_real);
+        if (int_input)
+            write(dir / "input.bin", x_int);
+        else
+            write(dir / "input.bin", x_float);
+        if (t.target_kind == dsl::TargetKind::Classes)
+            write(dir / "target.bin", t_classes);
+        else
+            write(dir / "target.bin", t_real);
         for (size_t i = 0; i < values.size(); ++i) write(dir / ("param_" + std::to_string(i) + ".bin"), values[i]);
     }
     if (!c.dropout.empty()) {
@@ -248,7 +261,8 @@ double compare(const Ran& r) {
               r.train_dir / ((p.spec.trainable ? "grad_" : "state_") + std::to_string(i) + ".bin"));
         ++(p.spec.trainable ? grads : states);
     }
-    if (r.train.count("grad__input")) check("input gradient", r.train.at("grad__input"), r.train_dir / "grad_input.bin");
+    if (r.train.count("grad__input"))
+        check("input gradient", r.train.at("grad__input"), r.train_dir / "grad_input.bin");
     check("inference output", r.output, r.eval_dir / "output.bin");
     std::printf("  %-34s %zu grads, %zu states: worst relative error %.2e\n", r.c.name.c_str(), grads, states, worst);
     return worst;
@@ -311,10 +325,10 @@ Case after_dense(const std::string& name, const std::string& op, int64_t in, int
 TORCH_COVERS("dense");
 TEST(TorchLayer, Dense) {
     expect_matches_torch("dense", {
-        single("dense_7_5", "dense", {7}, {{"units", I(5)}}),
-        single("dense_13_3", "dense", {13}, {{"units", I(3)}}, 5),
-        single("dense_nobias", "dense", {6}, {{"units", I(17)}, {"bias", false}}, 11),
-    });
+                                      single("dense_7_5", "dense", {7}, {{"units", I(5)}}),
+                                      single("dense_13_3", "dense", {13}, {{"units", I(3)}}, 5),
+                                      single("dense_nobias", "dense", {6}, {{"units", I(17)}, {"bias", false}}, 11),
+                                  });
 }
 
 TORCH_COVERS("conv2d");
@@ -322,41 +336,49 @@ TEST(TorchLayer, Conv2d) {
     auto conv = [](const std::string& name, std::vector<int64_t> dims, Attrs a, int batch = 3) {
         return single(name, "conv2d", std::move(dims), std::move(a), batch);
     };
-    expect_matches_torch("conv2d", {
-        conv("conv_k3_same", {3, 7, 7}, {{"filters", I(4)}}),
-        conv("conv_k3_s2_same_odd", {2, 9, 8}, {{"filters", I(5)}, {"stride", I(2)}}, 2),
-        conv("conv_k2_valid_nobias", {3, 6, 7}, {{"filters", I(3)}, {"kernel", I(2)}, {"padding", S("valid")}, {"bias", false}}),
-        conv("conv_k3_dil2_pad2", {2, 8, 9}, {{"filters", I(3)}, {"dilation", I(2)}, {"pad", I(2)}}),
-        conv("conv_k4_s2_pad1", {3, 9, 10}, {{"filters", I(2)}, {"kernel", I(4)}, {"stride", I(2)}, {"pad", I(1)}}),
-        conv("conv_k1_s2", {5, 5, 6}, {{"filters", I(6)}, {"kernel", I(1)}, {"stride", I(2)}}, 4),
-        conv("conv_k5_s3_valid_dil", {1, 13, 11}, {{"filters", I(2)}, {"kernel", I(3)}, {"stride", I(3)}, {"dilation", I(2)}, {"padding", S("valid")}}),
-    });
+    expect_matches_torch(
+        "conv2d",
+        {
+            conv("conv_k3_same", {3, 7, 7}, {{"filters", I(4)}}),
+            conv("conv_k3_s2_same_odd", {2, 9, 8}, {{"filters", I(5)}, {"stride", I(2)}}, 2),
+            conv("conv_k2_valid_nobias", {3, 6, 7},
+                 {{"filters", I(3)}, {"kernel", I(2)}, {"padding", S("valid")}, {"bias", false}}),
+            conv("conv_k3_dil2_pad2", {2, 8, 9}, {{"filters", I(3)}, {"dilation", I(2)}, {"pad", I(2)}}),
+            conv("conv_k4_s2_pad1", {3, 9, 10}, {{"filters", I(2)}, {"kernel", I(4)}, {"stride", I(2)}, {"pad", I(1)}}),
+            conv("conv_k1_s2", {5, 5, 6}, {{"filters", I(6)}, {"kernel", I(1)}, {"stride", I(2)}}, 4),
+            conv("conv_k5_s3_valid_dil", {1, 13, 11},
+                 {{"filters", I(2)}, {"kernel", I(3)}, {"stride", I(3)}, {"dilation", I(2)}, {"padding", S("valid")}}),
+        });
 }
 
 TORCH_COVERS("maxpool2d");
 TEST(TorchLayer, MaxPool2d) {
-    expect_matches_torch("maxpool2d", {
-        single("maxpool_k2", "maxpool2d", {3, 7, 7}),
-        single("maxpool_k3_s2_pad1", "maxpool2d", {2, 9, 8}, {{"kernel", I(3)}, {"stride", I(2)}, {"pad", I(1)}}),
-        single("maxpool_k3_s1", "maxpool2d", {2, 6, 5}, {{"kernel", I(3)}, {"stride", I(1)}}, 4),
-    });
+    expect_matches_torch(
+        "maxpool2d",
+        {
+            single("maxpool_k2", "maxpool2d", {3, 7, 7}),
+            single("maxpool_k3_s2_pad1", "maxpool2d", {2, 9, 8}, {{"kernel", I(3)}, {"stride", I(2)}, {"pad", I(1)}}),
+            single("maxpool_k3_s1", "maxpool2d", {2, 6, 5}, {{"kernel", I(3)}, {"stride", I(1)}}, 4),
+        });
 }
 
 TORCH_COVERS("avgpool2d");
 TEST(TorchLayer, AvgPool2d) {
-    expect_matches_torch("avgpool2d", {
-        single("avgpool_k2", "avgpool2d", {3, 7, 7}),
-        single("avgpool_k3_s2_pad1", "avgpool2d", {2, 9, 8}, {{"kernel", I(3)}, {"stride", I(2)}, {"pad", I(1)}}),
-        single("avgpool_k3_s1", "avgpool2d", {2, 6, 5}, {{"kernel", I(3)}, {"stride", I(1)}}, 4),
-    });
+    expect_matches_torch(
+        "avgpool2d",
+        {
+            single("avgpool_k2", "avgpool2d", {3, 7, 7}),
+            single("avgpool_k3_s2_pad1", "avgpool2d", {2, 9, 8}, {{"kernel", I(3)}, {"stride", I(2)}, {"pad", I(1)}}),
+            single("avgpool_k3_s1", "avgpool2d", {2, 6, 5}, {{"kernel", I(3)}, {"stride", I(1)}}, 4),
+        });
 }
 
 TORCH_COVERS("global_avgpool");
 TEST(TorchLayer, GlobalAvgPool) {
     expect_matches_torch("global_avgpool", {
-        single("gap_3x5x6", "global_avgpool", {3, 5, 6}),
-        single("gap_1x1x7", "global_avgpool", {1, 1, 7}, {}, 5),
-    });
+                                               single("gap_3x5x6", "global_avgpool", {3, 5, 6}),
+                                               single("gap_1x1x7", "global_avgpool", {1, 1, 7}, {}, 5),
+                                           });
 }
 
 // conv -> reindex -> dense -> mse, so the reindexed gradient reaches the conv's weight.
@@ -373,18 +395,19 @@ Case reindexed(const std::string& name, const std::string& op, std::vector<int64
 TORCH_COVERS("flatten");
 TEST(TorchLayer, Flatten) {
     expect_matches_torch("flatten", {
-        single("flatten_2x3x5", "flatten", {2, 3, 5}),
-        reindexed("flatten_after_conv", "flatten", {3, 4, 5}, {}),
-    });
+                                        single("flatten_2x3x5", "flatten", {2, 3, 5}),
+                                        reindexed("flatten_after_conv", "flatten", {3, 4, 5}, {}),
+                                    });
 }
 
 TORCH_COVERS("reshape");
 TEST(TorchLayer, Reshape) {
-    expect_matches_torch("reshape", {
-        single("reshape_12_to_3x4", "reshape", {12}, {{"shape", std::vector<int64_t>{3, -1}}}),
-        single("reshape_2x3x4_to_4x6", "reshape", {2, 3, 4}, {{"shape", std::vector<int64_t>{4, 6}}}),
-        reindexed("reshape_after_conv", "reshape", {1, 5, 6}, {{"shape", std::vector<int64_t>{-1, 6}}}),
-    });
+    expect_matches_torch(
+        "reshape", {
+                       single("reshape_12_to_3x4", "reshape", {12}, {{"shape", std::vector<int64_t>{3, -1}}}),
+                       single("reshape_2x3x4_to_4x6", "reshape", {2, 3, 4}, {{"shape", std::vector<int64_t>{4, 6}}}),
+                       reindexed("reshape_after_conv", "reshape", {1, 5, 6}, {{"shape", std::vector<int64_t>{-1, 6}}}),
+                   });
 }
 
 TORCH_COVERS("add");
@@ -437,19 +460,20 @@ TEST(TorchLayer, Concat) {
 
 void activation(const std::string& op, Attrs attrs = {}) {
     expect_matches_torch(op, {
-        after_dense(op + "_after_dense", op, 5, 7, attrs),
-        single(op + "_2x3x4", op, {2, 3, 4}, attrs, 4),
-    });
+                                 after_dense(op + "_after_dense", op, 5, 7, attrs),
+                                 single(op + "_2x3x4", op, {2, 3, 4}, attrs, 4),
+                             });
 }
 
 TORCH_COVERS("relu");
 TEST(TorchLayer, Relu) { activation("relu"); }
 TORCH_COVERS("leaky_relu");
 TEST(TorchLayer, LeakyRelu) {
-    expect_matches_torch("leaky_relu", {
-        after_dense("leaky_relu_default", "leaky_relu", 5, 7),
-        single("leaky_relu_alpha_0_2", "leaky_relu", {2, 3, 4}, {{"alpha", D(0.2)}}, 4),
-    });
+    expect_matches_torch("leaky_relu",
+                         {
+                             after_dense("leaky_relu_default", "leaky_relu", 5, 7),
+                             single("leaky_relu_alpha_0_2", "leaky_relu", {2, 3, 4}, {{"alpha", D(0.2)}}, 4),
+                         });
 }
 TORCH_COVERS("linear");
 TEST(TorchLayer, Linear) { activation("linear"); }
@@ -488,17 +512,17 @@ TEST(TorchLayer, SoftmaxCrossEntropy) {
         direct.layer("loss", "softmax_cross_entropy", {x, t});
     }
     expect_matches_torch("softmax_cross_entropy", {
-        loss_case("sce_dense_7_5", "softmax_cross_entropy", 7, 5, 3),
-        loss_case("sce_dense_3_10", "softmax_cross_entropy", 3, 10, 11),
-        make_case("sce_on_input", direct, 6),
-    });
+                                                      loss_case("sce_dense_7_5", "softmax_cross_entropy", 7, 5, 3),
+                                                      loss_case("sce_dense_3_10", "softmax_cross_entropy", 3, 10, 11),
+                                                      make_case("sce_on_input", direct, 6),
+                                                  });
 }
 
 void elementwise_loss(const std::string& op) {
     expect_matches_torch(op, {
-        loss_case(op + "_dense", op, 6, 4, 5),
-        loss_on_input(op + "_on_2x3x4", op, {2, 3, 4}, 3),
-    });
+                                 loss_case(op + "_dense", op, 6, 4, 5),
+                                 loss_on_input(op + "_on_2x3x4", op, {2, 3, 4}, 3),
+                             });
 }
 TORCH_COVERS("mse");
 TEST(TorchLayer, Mse) { elementwise_loss("mse"); }
@@ -519,15 +543,17 @@ TEST(TorchLayer, BatchNorm) {
         int t = conv.real_target("t", {3, 5, 6});
         conv.layer("loss", "mse", {y, t});
     }
-    expect_matches_torch("batchnorm", {
-        // No bias before a batch norm: its gradient is zero in exact arithmetic, so float32's
-        // rounding noise would be all of a relative error.
-        after_dense("bn1d_after_dense", "batchnorm", 5, 6, {}, 4, false),
-        after_dense("bn1d_momentum_eps", "batchnorm", 3, 7, {{"momentum", D(0.3)}, {"eps", D(1e-3)}}, 9, false),
-        single("bn2d_3x4x5", "batchnorm", {3, 4, 5}, {}, 3),
-        single("bn2d_odd_batch", "batchnorm", {2, 3, 17}, {{"momentum", D(0.9)}}, 5),
-        make_case("bn2d_after_conv_no_affine", conv, 2),
-    });
+    expect_matches_torch(
+        "batchnorm",
+        {
+            // No bias before a batch norm: its gradient is zero in exact arithmetic, so float32's
+            // rounding noise would be all of a relative error.
+            after_dense("bn1d_after_dense", "batchnorm", 5, 6, {}, 4, false),
+            after_dense("bn1d_momentum_eps", "batchnorm", 3, 7, {{"momentum", D(0.3)}, {"eps", D(1e-3)}}, 9, false),
+            single("bn2d_3x4x5", "batchnorm", {3, 4, 5}, {}, 3),
+            single("bn2d_odd_batch", "batchnorm", {2, 3, 17}, {{"momentum", D(0.9)}}, 5),
+            make_case("bn2d_after_conv_no_affine", conv, 2),
+        });
 }
 
 // Dropout: inference is the identity; in training torch applies nnc's own mask (the kept
@@ -582,20 +608,20 @@ Case recurrent_case(const std::string& name, const std::string& op, int64_t t, i
 TORCH_COVERS("lstm");
 TEST(TorchLayer, Lstm) {
     expect_matches_torch("lstm", {
-        recurrent_case("lstm_T5_F3_H4_last", "lstm", 5, 3, 4, false, false, 3),
-        recurrent_case("lstm_T4_F2_H3_sequences", "lstm", 4, 2, 3, true, false, 2),
-        recurrent_case("lstm_T7_F5_H6_head", "lstm", 7, 5, 6, false, true, 5),
-    });
+                                     recurrent_case("lstm_T5_F3_H4_last", "lstm", 5, 3, 4, false, false, 3),
+                                     recurrent_case("lstm_T4_F2_H3_sequences", "lstm", 4, 2, 3, true, false, 2),
+                                     recurrent_case("lstm_T7_F5_H6_head", "lstm", 7, 5, 6, false, true, 5),
+                                 });
 }
 
 // gru as torch.nn.GRU(batch_first=True), gates r, z, n.
 TORCH_COVERS("gru");
 TEST(TorchLayer, Gru) {
     expect_matches_torch("gru", {
-        recurrent_case("gru_T5_F3_H4_last", "gru", 5, 3, 4, false, false, 3),
-        recurrent_case("gru_T4_F2_H3_sequences", "gru", 4, 2, 3, true, false, 2),
-        recurrent_case("gru_T7_F5_H6_head", "gru", 7, 5, 6, false, true, 5),
-    });
+                                    recurrent_case("gru_T5_F3_H4_last", "gru", 5, 3, 4, false, false, 3),
+                                    recurrent_case("gru_T4_F2_H3_sequences", "gru", 4, 2, 3, true, false, 2),
+                                    recurrent_case("gru_T7_F5_H6_head", "gru", 7, 5, 6, false, true, 5),
+                                });
 }
 
 // embedding as torch.nn.Embedding: few ids over many positions, so rows repeat and their
@@ -623,10 +649,10 @@ Case embedding_case(const std::string& name, std::vector<int64_t> ids, int64_t v
 TORCH_COVERS("embedding");
 TEST(TorchLayer, Embedding) {
     expect_matches_torch("embedding", {
-        embedding_case("embedding_T6_V4_D5", {6}, 4, 5, "", 3),
-        embedding_case("embedding_2x3_V7_D3", {2, 3}, 7, 3, "", 4),
-        embedding_case("embedding_lstm_classifier", {5}, 9, 4, "lstm_classifier", 5),
-    });
+                                          embedding_case("embedding_T6_V4_D5", {6}, 4, 5, "", 3),
+                                          embedding_case("embedding_2x3_V7_D3", {2, 3}, 7, 3, "", 4),
+                                          embedding_case("embedding_lstm_classifier", {5}, 9, 4, "lstm_classifier", 5),
+                                      });
 }
 
 // Every registered op has a case above.

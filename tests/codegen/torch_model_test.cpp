@@ -11,6 +11,7 @@
 // Also: every samples/*.nn passes the front end and all three lowerings (no JIT).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -23,17 +24,16 @@
 #include <optional>
 #include <random>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
-#include "codegen/estimates.h"
-#include "codegen/graph_json.h"
-#include "codegen/layer_registry.h"
-#include "codegen/lowering.h"
-#include "codegen/model_params.h"
-#include "codegen/random.h"
-#include "codegen/scheduler.h"
-#include "codegen/staged_lowering.h"
+#include "codegen/emit/graph_json.h"
+#include "codegen/layers/layer_registry.h"
+#include "codegen/lower/estimates.h"
+#include "codegen/lower/lowering.h"
+#include "codegen/lower/model_params.h"
+#include "codegen/lower/random.h"
+#include "codegen/lower/staged_lowering.h"
+#include "codegen/schedule/scheduler.h"
 #include "dsl/frontend.h"
 
 namespace nnc {
@@ -108,7 +108,7 @@ std::map<std::string, Buffer<float>> realize(codegen::LoweredPipeline& lowered, 
     return by_name;
 }
 
-// A pipeline lowered as stages (codegen/staged_lowering.h), scheduled and JIT-compiled stage by
+// A pipeline lowered as stages (codegen/lower/staged_lowering.h), scheduled and JIT-compiled stage by
 // stage and run in order as the runtime runs a built library's stages: each stage's results are
 // bound to later stages' arguments. `bind` binds the pipeline's own buffer arguments (input,
 // targets, params) at the head of a stage's images. Returns every stage's outputs by Func name.
@@ -122,7 +122,8 @@ std::map<std::string, Buffer<float>> realize_staged(
         if (st.seed) st.seed->set(seed);
         for (size_t a = 0; a < st.images.size(); ++a) {
             const int slot = st.slots[a];
-            if (slot >= staged.external_slots) st.images[a]->set(slots.at(static_cast<size_t>(slot - staged.external_slots)));
+            if (slot >= staged.external_slots)
+                st.images[a]->set(slots.at(static_cast<size_t>(slot - staged.external_slots)));
         }
         codegen::set_output_estimates(st.outputs, kBatch);
         // JIT infers a pipeline's arguments from what its Funcs read, and a stage may use the input
@@ -143,7 +144,8 @@ std::map<std::string, Buffer<float>> realize_staged(
         outs.erase(outs.begin());
         for (size_t j = 0; j < outs.size(); ++j) {
             const int slot = st.slots[st.images.size() + j];
-            if (slot >= staged.external_slots) slots.at(static_cast<size_t>(slot - staged.external_slots)) = Buffer<float>(outs[j]);
+            if (slot >= staged.external_slots)
+                slots.at(static_cast<size_t>(slot - staged.external_slots)) = Buffer<float>(outs[j]);
             const std::string name = st.outputs[j].func.name();
             by_name[name.substr(0, name.find('$'))] = Buffer<float>(outs[j]);
         }
@@ -160,17 +162,20 @@ Buffer<float> random_param(const codegen::ModelParam& p, const dsl::CheckedModel
     Buffer<float> b(halide_dims(p.spec.shape, false));
     const std::string& name = p.spec.name;
     const bool bn = model.node(p.node).op == "batchnorm";
-    if (name == "running_var") b.for_each_value([&](float& v) { v = 0.5f + unit(rng); });
-    else if (bn && name == "weight") b.for_each_value([&](float& v) { v = 1.f + 0.2f * normal(rng); });
+    if (name == "running_var")
+        b.for_each_value([&](float& v) { v = 0.5f + unit(rng); });
+    else if (bn && name == "weight")
+        b.for_each_value([&](float& v) { v = 1.f + 0.2f * normal(rng); });
     else if (p.spec.shape.dims.size() >= 2 && p.spec.fan_in > 0) {
         const float sd = 1.f / std::sqrt(static_cast<float>(p.spec.fan_in));
         b.for_each_value([&](float& v) { v = sd * normal(rng); });
-    } else b.for_each_value([&](float& v) { v = 0.2f * normal(rng); });
+    } else
+        b.for_each_value([&](float& v) { v = 0.2f * normal(rng); });
     return b;
 }
 
 // nnc's keep mask of a dropout node in one training step, N x the node's shape row-major, from
-// the very hash the layer uses (codegen/random.h): 1 where kept.
+// the very hash the layer uses (codegen/lower/random.h): 1 where kept.
 std::vector<float> dropout_mask(const dsl::Node& node, uint32_t seed) {
     size_t n = kBatch;
     for (int64_t d : node.shape.dims) n *= static_cast<size_t>(d);
@@ -178,7 +183,8 @@ std::vector<float> dropout_mask(const dsl::Node& node, uint32_t seed) {
     Halide::Func keep("keep_" + std::to_string(codegen::rng::salt_of(node.name)));
     const Halide::Expr u = codegen::rng::uniform(Halide::Float(32), Halide::Expr(seed),
                                                  codegen::rng::salt_of(node.name), Halide::cast(Halide::UInt(32), i));
-    keep(i) = Halide::select(u >= Halide::cast(Halide::Float(32), Halide::Expr(node.attrs.get_float("rate"))), 1.f, 0.f);
+    keep(i) =
+        Halide::select(u >= Halide::cast(Halide::Float(32), Halide::Expr(node.attrs.get_float("rate"))), 1.f, 0.f);
     Buffer<float> m = keep.realize({static_cast<int>(n)});
     return std::vector<float>(m.data(), m.data() + n);
 }
@@ -250,7 +256,8 @@ void expect_sample_matches_torch(const std::string& sample, bool staged = false)
         const dsl::Node& t = model.node(model.targets[k]);
         if (t.target_kind == dsl::TargetKind::Classes) {
             t_classes[k] = Buffer<int32_t>(kBatch);
-            t_classes[k].for_each_value([&](int32_t& v) { v = static_cast<int32_t>(rng() % static_cast<uint32_t>(t.num_classes)); });
+            t_classes[k].for_each_value(
+                [&](int32_t& v) { v = static_cast<int32_t>(rng() % static_cast<uint32_t>(t.num_classes)); });
         } else {
             t_real[k] = Buffer<float>(halide_dims(t.shape, true));
             t_real[k].for_each_value([&](float& v) { v = unit(rng); });
@@ -261,29 +268,39 @@ void expect_sample_matches_torch(const std::string& sample, bool staged = false)
     for (const codegen::ModelParam& p : params) values.push_back(random_param(p, model, rng));
 
     auto bind = [&](codegen::LoweredPipeline& l) {
-        if (int_input) l.input.set(x_int);
-        else l.input.set(x_float);
+        if (int_input)
+            l.input.set(x_int);
+        else
+            l.input.set(x_float);
         for (size_t i = 0; i < values.size(); ++i) l.params[i].set(values[i]);
         for (size_t k = 0; k < l.targets.size(); ++k) {
-            if (t_classes[k].defined()) l.targets[k].set(t_classes[k]);
-            else l.targets[k].set(t_real[k]);
+            if (t_classes[k].defined())
+                l.targets[k].set(t_classes[k]);
+            else
+                l.targets[k].set(t_real[k]);
         }
     };
 
     // The head of a stage's arguments: input, targets (not in forward), params.
     auto bind_images = [&](std::vector<std::optional<Halide::ImageParam>>& im, bool with_targets) {
         size_t a = 0;
-        if (int_input) im.at(a++)->set(x_int);
-        else im.at(a++)->set(x_float);
+        if (int_input)
+            im.at(a++)->set(x_int);
+        else
+            im.at(a++)->set(x_float);
         for (size_t k = 0; with_targets && k < model.targets.size(); ++k, ++a) {
-            if (t_classes[k].defined()) im.at(a)->set(t_classes[k]);
-            else im.at(a)->set(t_real[k]);
+            if (t_classes[k].defined())
+                im.at(a)->set(t_classes[k]);
+            else
+                im.at(a)->set(t_real[k]);
         }
         for (size_t i = 0; i < values.size(); ++i, ++a) im.at(a)->set(values[i]);
     };
-    if (staged) ASSERT_GT(codegen::segment_count(model, codegen::kDefaultLayersPerStage), 1) << sample << " is not staged";
+    if (staged)
+        ASSERT_GT(codegen::segment_count(model, codegen::kDefaultLayersPerStage), 1) << sample << " is not staged";
     auto run_staged = [&](codegen::StageMode mode) {
-        codegen::StagedPipeline p = codegen::lower_staged(model, mode, Halide::Float(32), kBatch, codegen::kDefaultLayersPerStage);
+        codegen::StagedPipeline p =
+            codegen::lower_staged(model, mode, Halide::Float(32), kBatch, codegen::kDefaultLayersPerStage);
         return realize_staged(p, model, kSeed, [&](auto& im) { bind_images(im, mode != codegen::StageMode::Forward); });
     };
 
@@ -327,12 +344,17 @@ void expect_sample_matches_torch(const std::string& sample, bool staged = false)
         std::ofstream(dir / "graph.json") << graph;
         std::ofstream(dir / "batch.txt") << kBatch;
         std::ofstream(dir / "mode.txt") << (dir == train_dir ? "train" : "eval");
-        if (int_input) write(dir / "input.bin", x_int);
-        else write(dir / "input.bin", x_float);
+        if (int_input)
+            write(dir / "input.bin", x_int);
+        else
+            write(dir / "input.bin", x_float);
         for (size_t k = 0; k < model.targets.size(); ++k) {
-            const fs::path file = dir / (model.targets.size() == 1 ? "target.bin" : "target_" + std::to_string(k) + ".bin");
-            if (t_classes[k].defined()) write(file, t_classes[k]);
-            else write(file, t_real[k]);
+            const fs::path file =
+                dir / (model.targets.size() == 1 ? "target.bin" : "target_" + std::to_string(k) + ".bin");
+            if (t_classes[k].defined())
+                write(file, t_classes[k]);
+            else
+                write(file, t_real[k]);
         }
         for (size_t i = 0; i < values.size(); ++i) write(dir / ("param_" + std::to_string(i) + ".bin"), values[i]);
     }
@@ -356,13 +378,17 @@ void expect_sample_matches_torch(const std::string& sample, bool staged = false)
     for (size_t l = 0; l < model.losses.size(); ++l) {
         const std::string k = std::to_string(l);
         const std::string loss_name = model.node(model.losses[l]).name;
-        check(worst, "loss", "training loss term " + loss_name, output(train, "loss_" + k), train_dir / ("loss_" + k + ".bin"));
+        check(worst, "loss", "training loss term " + loss_name, output(train, "loss_" + k),
+              train_dir / ("loss_" + k + ".bin"));
         check(worst, "prediction", "training prediction of " + loss_name, output(train, "prediction_" + k),
               train_dir / ("prediction_" + k + ".bin"));
         const std::string out = l == 0 ? "output" : "output_" + k;
-        check(worst, "inference", "inference output of " + loss_name, output(infer, out), eval_dir / ("output_" + k + ".bin"));
-        check(worst, "inference", "evaluation output of " + loss_name, output(eval, out), eval_dir / ("output_" + k + ".bin"));
-        check(worst, "eval loss", "evaluation loss term " + loss_name, output(eval, "loss_" + k), eval_dir / ("loss_" + k + ".bin"));
+        check(worst, "inference", "inference output of " + loss_name, output(infer, out),
+              eval_dir / ("output_" + k + ".bin"));
+        check(worst, "inference", "evaluation output of " + loss_name, output(eval, out),
+              eval_dir / ("output_" + k + ".bin"));
+        check(worst, "eval loss", "evaluation loss term " + loss_name, output(eval, "loss_" + k),
+              eval_dir / ("loss_" + k + ".bin"));
     }
     check(worst, "eval loss", "evaluation loss", output(eval, "loss"), eval_dir / "loss.bin");
     size_t grads = 0, states = 0;
@@ -375,11 +401,14 @@ void expect_sample_matches_torch(const std::string& sample, bool staged = false)
         ++(trainable ? grads : states);
     }
     // Stages never compute the input's gradient (a build does not need it).
-    if (!int_input && !staged) check(worst, "input gradient", "input gradient", output(train, "grad__input"), train_dir / "grad_input.bin");
+    if (!int_input && !staged)
+        check(worst, "input gradient", "input gradient", output(train, "grad__input"), train_dir / "grad_input.bin");
 
-    std::printf("%s%s: batch %d, %zu losses, %zu gradients, %zu states, %zu dropout masks; JIT and run: training "
-                "%.1f s, inference %.1f s, evaluation %.1f s; worst relative error:\n",
-                sample.c_str(), staged ? " (staged)" : "", kBatch, model.losses.size(), grads, states, dropouts, train_s, infer_s, eval_s);
+    std::printf(
+        "%s%s: batch %d, %zu losses, %zu gradients, %zu states, %zu dropout masks; JIT and run: training "
+        "%.1f s, inference %.1f s, evaluation %.1f s; worst relative error:\n",
+        sample.c_str(), staged ? " (staged)" : "", kBatch, model.losses.size(), grads, states, dropouts, train_s,
+        infer_s, eval_s);
     double all = 0;
     for (const auto& [kind, err] : worst) {
         std::printf("  %-15s %.2e\n", kind.c_str(), err);
@@ -391,7 +420,7 @@ void expect_sample_matches_torch(const std::string& sample, bool staged = false)
 
 TEST(TorchModel, FashionMlp) { expect_sample_matches_torch("fashion_mlp"); }
 TEST(TorchModel, FashionCnn) { expect_sample_matches_torch("fashion_cnn"); }
-// The two largest samples as builds make them: stages (codegen/staged_lowering.h).
+// The two largest samples as builds make them: stages (codegen/lower/staged_lowering.h).
 TEST(TorchModel, Resnet8) { expect_sample_matches_torch("resnet8", /*staged=*/true); }
 TEST(TorchModel, InceptionMini) { expect_sample_matches_torch("inception_mini", /*staged=*/true); }
 TEST(TorchModel, LstmClassifier) { expect_sample_matches_torch("lstm_classifier"); }
@@ -408,11 +437,13 @@ TEST(TorchModel, EverySampleLowers) {
         SCOPED_TRACE(e.path().filename().string());
         std::optional<dsl::CheckedModel> model = compile_sample(e.path());
         if (!model) continue;
-        const size_t losses = model->losses.size(), params = codegen::collect_params(*model, codegen::layer_catalog()).size();
+        const size_t losses = model->losses.size(),
+                     params = codegen::collect_params(*model, codegen::layer_catalog()).size();
         EXPECT_GE(losses, 1u);
         try {
             // train_step: loss, losses[L], predictions[L], grads and new states (one per param).
-            EXPECT_EQ(codegen::lower_training(*model, Halide::Float(32), kBatch).outputs.size(), 1 + 2 * losses + params);
+            EXPECT_EQ(codegen::lower_training(*model, Halide::Float(32), kBatch).outputs.size(),
+                      1 + 2 * losses + params);
             EXPECT_EQ(codegen::lower_inference(*model, Halide::Float(32), kBatch).outputs.size(), losses);
             EXPECT_EQ(codegen::lower_evaluation(*model, Halide::Float(32), kBatch).outputs.size(), 1 + 2 * losses);
         } catch (const std::exception& ex) {

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <vector>
 
-#include "runtime/diagnostics/overfitting.h"
-#include "runtime/diagnostics/underfitting.h"
+#include "runtime/cli/diagnostics/overfitting.h"
+#include "runtime/cli/diagnostics/underfitting.h"
 
 namespace {
 namespace dx = nnc::diagnostics;
@@ -45,14 +45,16 @@ TEST(Overfitting, AdviceKnowsTheModelsDropout) {
     off.max_dropout_rate = 0;
     const auto h = dx::check_overfitting(kFalling, val, off);
     ASSERT_TRUE(h);
-    EXPECT_NE(h->advice.find("(1) turning its dropout layers on (nnc train --dropout 0.3"), std::string::npos) << h->advice;
+    EXPECT_NE(h->advice.find("(1) turning its dropout layers on (nnc train --dropout 0.3"), std::string::npos)
+        << h->advice;
 }
 
 TEST(Overfitting, AdviceFitsTheRun) {
     const std::vector<double> val = {1.0, 0.8, 0.7, 0.65, 0.7, 0.78, 0.85};
     const auto f = dx::check_overfitting(kFalling, val, {40000, 20, true});
     ASSERT_TRUE(f);
-    EXPECT_NE(f->advice.find("(1) more data or a smaller model (40000 parameters for 20 samples)"), std::string::npos) << f->advice;
+    EXPECT_NE(f->advice.find("(1) more data or a smaller model (40000 parameters for 20 samples)"), std::string::npos)
+        << f->advice;
     EXPECT_EQ(f->advice.find("early stopping"), std::string::npos) << f->advice;  // already on
 }
 
@@ -60,7 +62,7 @@ TEST(Overfitting, SilentWhileValidationFallsOrBarelyRose) {
     EXPECT_FALSE(dx::check_overfitting(kFalling, {1.1, 0.9, 0.75, 0.64, 0.55, 0.5, 0.47}, {}));
     EXPECT_FALSE(dx::check_overfitting(kFalling, {1.0, 0.8, 0.7, 0.65, 0.6, 0.7, 0.8}, {}));      // 2 epochs past
     EXPECT_FALSE(dx::check_overfitting(kFalling, {1.0, 0.8, 0.7, 0.65, 0.66, 0.665, 0.67}, {}));  // < 5% up
-    EXPECT_FALSE(dx::check_overfitting(kFalling, std::vector<double>(7, NAN), {}));              // no validation
+    EXPECT_FALSE(dx::check_overfitting(kFalling, std::vector<double>(7, NAN), {}));               // no validation
 }
 
 TEST(Overfitting, SilentWhileValidationStaysBelowTraining) {
@@ -95,7 +97,8 @@ TEST(Underfitting, WithoutAReferenceTheFirstEpochStandsIn) {
 }
 
 TEST(Underfitting, SilentWhenFittingStillFallingOrTooShort) {
-    EXPECT_FALSE(dx::check_underfitting({2.3, 1.0, 0.5, 0.35, 0.33, 0.33}, {2.3, 1.0, 0.55, 0.4, 0.4, 0.4}, kLn10));  // low
+    EXPECT_FALSE(
+        dx::check_underfitting({2.3, 1.0, 0.5, 0.35, 0.33, 0.33}, {2.3, 1.0, 0.55, 0.4, 0.4, 0.4}, kLn10));  // low
     EXPECT_FALSE(dx::check_underfitting({2.3, 2.1, 1.95, 1.85, 1.75, 1.66}, {}, kLn10));  // still falling > 2%
     EXPECT_FALSE(dx::check_underfitting({2.3, 2.0, 1.9}, {}, kLn10));                     // too few epochs
     // High and flat training loss but validation far above it: that is not underfitting.

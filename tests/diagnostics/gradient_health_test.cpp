@@ -1,6 +1,6 @@
 // update-ratio-high/low, gradient-vanishing/exploding on synthetic per-tensor readings: each
 // situation provokes its finding and a healthy MLP's numbers stay silent.
-#include "runtime/diagnostics/gradient_health.h"
+#include "runtime/cli/diagnostics/gradient_health.h"
 
 #include <gtest/gtest.h>
 
@@ -12,9 +12,8 @@ namespace {
 
 // fashion_mlp-like: three weight matrices and their biases; Adam at 3e-4 gives ratios ~1e-3.
 std::vector<dx::TensorReading> healthy() {
-    return {{"fc1.weight", 2, 0.8, 2e-3},   {"fc1.bias", 1, 0.05, 0.3},
-            {"fc2.weight", 2, 0.6, 1.5e-3}, {"fc2.bias", 1, 0.04, NAN},
-            {"logits.weight", 2, 0.9, 3e-3}, {"logits.bias", 1, 0.1, 0.05}};
+    return {{"fc1.weight", 2, 0.8, 2e-3}, {"fc1.bias", 1, 0.05, 0.3},      {"fc2.weight", 2, 0.6, 1.5e-3},
+            {"fc2.bias", 1, 0.04, NAN},   {"logits.weight", 2, 0.9, 3e-3}, {"logits.bias", 1, 0.1, 0.05}};
 }
 
 TEST(GradientHealth, AHealthyMlpIsSilent) {
@@ -48,7 +47,7 @@ TEST(GradientHealth, UpdateRatioLowSuggestsRaisingTheLr) {
 
 TEST(GradientHealth, BiasRatiosDoNotCount) {
     auto t = healthy();
-    t[1].update_ratio = 5.0;   // a bias that started at 0
+    t[1].update_ratio = 5.0;  // a bias that started at 0
     t[3].update_ratio = 1e-9;
     EXPECT_TRUE(dx::update_ratio_findings(t, 1, 3e-4).empty());
 }

@@ -7,7 +7,7 @@
 #include <functional>
 #include <vector>
 
-#include "runtime/diagnostics/loss_curve.h"
+#include "runtime/cli/diagnostics/loss_curve.h"
 
 namespace {
 namespace dx = nnc::diagnostics;
@@ -39,7 +39,9 @@ const Shape kStallHigh = [](double t) {  // fast fall to 0.5, back up to 0.9, fl
     if (t < 0.5) return 0.5 + 0.4 * (t - 0.25) / 0.25;
     return 0.9;
 };
-const Shape kLateStart = [](double t) { return 2.3 - 1.8 / (1 + std::exp(-(t - 0.55) * 40)); };  // plateau, drop, plateau
+const Shape kLateStart = [](double t) {
+    return 2.3 - 1.8 / (1 + std::exp(-(t - 0.55) * 40));
+};  // plateau, drop, plateau
 
 TEST(LossCurve, FastFallThenFlatIsGood) {
     const auto f = dx::diagnose_loss_curve(curve(kGood), "per-batch training loss");

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <vector>
 
-#include "runtime/diagnostics/class_collapse.h"
-#include "runtime/diagnostics/probe.h"
-#include "runtime/diagnostics/sharpening.h"
+#include "runtime/cli/diagnostics/class_collapse.h"
+#include "runtime/cli/diagnostics/probe.h"
+#include "runtime/cli/diagnostics/sharpening.h"
 
 namespace {
 namespace dx = nnc::diagnostics;
@@ -52,7 +52,8 @@ TEST(Probe, ConfidentPredictionsHaveLowEntropyAndFillTheLastBin) {
 
 TEST(Probe, LabelsAreRecoveredFromPerSampleLosses) {
     const int64_t rows = 6, classes = 3;
-    std::vector<double> p = {0.2, 0.3, 0.5, 0.7, 0.2, 0.1, 0.1, 0.1, 0.8, 0.6, 0.3, 0.1, 1.0, 0.0, 0.0, 0.05, 0.9, 0.05};
+    std::vector<double> p = {0.2, 0.3, 0.5, 0.7, 0.2, 0.1, 0.1,  0.1, 0.8,
+                             0.6, 0.3, 0.1, 1.0, 0.0, 0.0, 0.05, 0.9, 0.05};
     const std::vector<int> truth = {0, 1, 2, 1, 1, 0};
     std::vector<double> losses;
     for (int64_t r = 0; r < rows; ++r) {

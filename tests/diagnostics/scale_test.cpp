@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "runtime/diagnostics/target_scale.h"
-#include "runtime/diagnostics/task_loss_scale.h"
+#include "runtime/cli/diagnostics/target_scale.h"
+#include "runtime/cli/diagnostics/task_loss_scale.h"
 
 namespace {
 namespace dx = nnc::diagnostics;

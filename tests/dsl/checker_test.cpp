@@ -130,13 +130,15 @@ TEST(Checker, SgdDefaultsAndOptions) {
 }
 
 TEST(Checker, BareOptimizerNameAndIntegerLearningRate) {
-    Result r = compile("model m {\n input x: [2]\n target y: [2]\n loss = mse(x, y)\n"
-                       " train { optimizer = sgd }\n}\n");
+    Result r = compile(
+        "model m {\n input x: [2]\n target y: [2]\n loss = mse(x, y)\n"
+        " train { optimizer = sgd }\n}\n");
     ASSERT_TRUE(r.model) << r.errors;
     EXPECT_EQ(r.model->train.optimizer.name, "sgd");
     EXPECT_DOUBLE_EQ(r.model->train.optimizer.lr, 0.01);
-    r = compile("model m {\n input x: [2]\n target y: [2]\n loss = mse(x, y)\n"
-                " train { optimizer = adam(1) }\n}\n");
+    r = compile(
+        "model m {\n input x: [2]\n target y: [2]\n loss = mse(x, y)\n"
+        " train { optimizer = adam(1) }\n}\n");
     ASSERT_TRUE(r.model) << r.errors;
     EXPECT_DOUBLE_EQ(r.model->train.optimizer.lr, 1.0);
 }

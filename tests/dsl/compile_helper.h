@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "codegen/layer_registry.h"
+#include "codegen/layers/layer_registry.h"
 #include "dsl/frontend.h"
 
 namespace nnc::dsl::testing {

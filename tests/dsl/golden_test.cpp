@@ -9,8 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "codegen/layers/layer_registry.h"
 #include "dsl/frontend.h"
-#include "codegen/layer_registry.h"
 
 namespace nnc::dsl {
 namespace {

@@ -59,12 +59,12 @@ std::vector<Finding> of(const Linted& l, const std::string& rule) {
     return out;
 }
 
-#define EXPECT_ONE_AT(linted, rule, ln, cl)                                          \
-    do {                                                                             \
-        const auto found_ = of(linted, rule);                                        \
-        ASSERT_EQ(found_.size(), 1u) << (linted).rendered;                           \
-        EXPECT_EQ(found_[0].line, ln) << (linted).rendered;                          \
-        EXPECT_EQ(found_[0].col, cl) << (linted).rendered;                           \
+#define EXPECT_ONE_AT(linted, rule, ln, cl)                 \
+    do {                                                    \
+        const auto found_ = of(linted, rule);               \
+        ASSERT_EQ(found_.size(), 1u) << (linted).rendered;  \
+        EXPECT_EQ(found_[0].line, ln) << (linted).rendered; \
+        EXPECT_EQ(found_[0].col, cl) << (linted).rendered;  \
     } while (0)
 
 #define EXPECT_CLEAN(linted) EXPECT_TRUE((linted).findings.empty()) << (linted).rendered
@@ -73,13 +73,13 @@ std::vector<Finding> of(const Linted& l, const std::string& rule) {
 const std::string kClasses = "  target label: classes(10)\n";
 const std::string kReal = "  target y: [10]\n";
 std::string mlp(const std::string& head, const std::string& train = "", const std::string& target = kClasses) {
-    return "model m {\n"                    // 1
-           "  input  x: [8]\n"              // 2
-           + target +                       // 3
-           "  # two hidden layers\n"        // 4
-           "  fc1 = dense(x, 16)\n"         // 5
-           "  h1  = relu(fc1)\n"            // 6
-           + head +                         // 7...
+    return "model m {\n"              // 1
+           "  input  x: [8]\n"        // 2
+           + target +                 // 3
+           "  # two hidden layers\n"  // 4
+           "  fc1 = dense(x, 16)\n"   // 5
+           "  h1  = relu(fc1)\n"      // 6
+           + head +                   // 7...
            (train.empty() ? "" : "  train {\n" + train + "  }\n") + "}\n";
 }
 
@@ -97,9 +97,11 @@ TEST(Lint, RegistryNamesEveryRule) {
 // ---- loss-task --------------------------------------------------------------------------
 
 TEST(Lint, LossTaskSoftmaxFollowedByMse) {
-    const Linted l = lint(mlp("  fc2 = dense(h1, 10)\n"
-                              "  p   = softmax(fc2)\n"
-                              "  loss = mse(p, y)\n", "", kReal));
+    const Linted l =
+        lint(mlp("  fc2 = dense(h1, 10)\n"
+                 "  p   = softmax(fc2)\n"
+                 "  loss = mse(p, y)\n",
+                 "", kReal));
     EXPECT_ONE_AT(l, "loss-task", 9, 14);  // the `p` in mse(p, y)
     EXPECT_NE(l.rendered.find("softmax followed by mse"), std::string::npos) << l.rendered;
     EXPECT_NE(l.rendered.find("note: 'p' is softmax here"), std::string::npos) << l.rendered;
@@ -107,9 +109,10 @@ TEST(Lint, LossTaskSoftmaxFollowedByMse) {
 }
 
 TEST(Lint, LossTaskSigmoidOnTenClassTarget) {
-    const Linted l = lint(mlp("  fc2 = dense(h1, 10)\n"
-                              "  s   = sigmoid(fc2)\n"
-                              "  loss = softmax_cross_entropy(s, label)\n"));
+    const Linted l =
+        lint(mlp("  fc2 = dense(h1, 10)\n"
+                 "  s   = sigmoid(fc2)\n"
+                 "  loss = softmax_cross_entropy(s, label)\n"));
     EXPECT_ONE_AT(l, "loss-task", 9, 32);
     EXPECT_NE(l.rendered.find("a sigmoid output on a classes(10) target"), std::string::npos) << l.rendered;
     EXPECT_NE(l.rendered.find("help: pass the logits: softmax_cross_entropy(fc2, label)"), std::string::npos)
@@ -117,35 +120,44 @@ TEST(Lint, LossTaskSigmoidOnTenClassTarget) {
 }
 
 TEST(Lint, LossTaskDoubleSoftmaxAndDoubleSigmoidThroughDropout) {
-    const Linted a = lint(mlp("  fc2 = dense(h1, 10)\n"
-                              "  p   = softmax(fc2)\n"
-                              "  loss = softmax_cross_entropy(p, label)\n"));
+    const Linted a =
+        lint(mlp("  fc2 = dense(h1, 10)\n"
+                 "  p   = softmax(fc2)\n"
+                 "  loss = softmax_cross_entropy(p, label)\n"));
     EXPECT_ONE_AT(a, "loss-task", 9, 32);
     EXPECT_NE(a.rendered.find("softmaxes twice"), std::string::npos) << a.rendered;
-    const Linted b = lint(mlp("  fc2 = dense(h1, 10)\n"
-                              "  s   = sigmoid(fc2)\n"
-                              "  d   = dropout(s, 0.1)\n"
-                              "  loss = sigmoid_binary_cross_entropy(d, y)\n", "", kReal));
+    const Linted b =
+        lint(mlp("  fc2 = dense(h1, 10)\n"
+                 "  s   = sigmoid(fc2)\n"
+                 "  d   = dropout(s, 0.1)\n"
+                 "  loss = sigmoid_binary_cross_entropy(d, y)\n",
+                 "", kReal));
     EXPECT_ONE_AT(b, "loss-task", 10, 39);
     EXPECT_NE(b.rendered.find("squashes twice"), std::string::npos) << b.rendered;
 }
 
 TEST(Lint, LossTaskSilentOnLogitsAndLinearRegression) {
-    EXPECT_CLEAN(lint(mlp("  logits = dense(h1, 10)\n"
-                          "  loss = softmax_cross_entropy(logits, label)\n")));
-    EXPECT_CLEAN(lint(mlp("  logits = dense(h1, 10)\n"
-                          "  loss = sigmoid_binary_cross_entropy(logits, y)\n", "", kReal)));
-    EXPECT_CLEAN(lint(mlp("  pred = dense(h1, 10, init=xavier_uniform)\n"
-                          "  loss = mse(pred, y)\n", "", kReal)));
+    EXPECT_CLEAN(
+        lint(mlp("  logits = dense(h1, 10)\n"
+                 "  loss = softmax_cross_entropy(logits, label)\n")));
+    EXPECT_CLEAN(
+        lint(mlp("  logits = dense(h1, 10)\n"
+                 "  loss = sigmoid_binary_cross_entropy(logits, y)\n",
+                 "", kReal)));
+    EXPECT_CLEAN(
+        lint(mlp("  pred = dense(h1, 10, init=xavier_uniform)\n"
+                 "  loss = mse(pred, y)\n",
+                 "", kReal)));
 }
 
 // ---- init-activation ---------------------------------------------------------------------
 
 TEST(Lint, InitActivationXavierBeforeRelu) {
-    const Linted l = lint(mlp("  fc2 = dense(h1, 16, init=xavier_uniform)\n"
-                              "  h2  = relu(fc2)\n"
-                              "  logits = dense(h2, 10)\n"
-                              "  loss = softmax_cross_entropy(logits, label)\n"));
+    const Linted l =
+        lint(mlp("  fc2 = dense(h1, 16, init=xavier_uniform)\n"
+                 "  h2  = relu(fc2)\n"
+                 "  logits = dense(h2, 10)\n"
+                 "  loss = softmax_cross_entropy(logits, label)\n"));
     EXPECT_ONE_AT(l, "init-activation", 7, 28);
     EXPECT_NE(l.rendered.find("'fc2' feeds relu ('h2') but is initialized with xavier_uniform"), std::string::npos)
         << l.rendered;
@@ -153,67 +165,72 @@ TEST(Lint, InitActivationXavierBeforeRelu) {
 }
 
 TEST(Lint, InitActivationHeBeforeTanhThroughBatchnorm) {
-    const Linted l = lint(mlp("  fc2 = dense(h1, 16, init=he_uniform)\n"
-                              "  b2  = batchnorm(fc2)\n"
-                              "  h2  = tanh(b2)\n"
-                              "  logits = dense(h2, 10)\n"
-                              "  loss = softmax_cross_entropy(logits, label)\n"));
+    const Linted l =
+        lint(mlp("  fc2 = dense(h1, 16, init=he_uniform)\n"
+                 "  b2  = batchnorm(fc2)\n"
+                 "  h2  = tanh(b2)\n"
+                 "  logits = dense(h2, 10)\n"
+                 "  loss = softmax_cross_entropy(logits, label)\n"));
     EXPECT_ONE_AT(l, "init-activation", 7, 28);
     EXPECT_NE(l.rendered.find("use init=xavier_uniform"), std::string::npos) << l.rendered;
 }
 
 TEST(Lint, InitActivationZerosOnAHiddenLayer) {
-    const Linted l = lint(mlp("  fc2 = dense(h1, 16, init=zeros)\n"
-                              "  h2  = relu(fc2)\n"
-                              "  logits = dense(h2, 10)\n"
-                              "  loss = softmax_cross_entropy(logits, label)\n"));
+    const Linted l =
+        lint(mlp("  fc2 = dense(h1, 16, init=zeros)\n"
+                 "  h2  = relu(fc2)\n"
+                 "  logits = dense(h2, 10)\n"
+                 "  loss = softmax_cross_entropy(logits, label)\n"));
     EXPECT_ONE_AT(l, "init-activation", 7, 28);
     EXPECT_NE(l.rendered.find("every unit starts the same"), std::string::npos) << l.rendered;
 }
 
 TEST(Lint, InitActivationEmbeddingWantsUniform) {
-    const Linted l = lint("model m {\n"
-                          "  input  t: int32[12]\n"
-                          "  target label: classes(2)\n"
-                          "  e  = embedding(t, vocab=100, dim=16, init=xavier_uniform)\n"
-                          "  r  = lstm(e, 32)\n"
-                          "  logits = dense(r, 2)\n"
-                          "  loss = softmax_cross_entropy(logits, label)\n"
-                          "  train {\n"
-                          "    clip_norm = 5\n"
-                          "  }\n"
-                          "}\n");
+    const Linted l = lint(
+        "model m {\n"
+        "  input  t: int32[12]\n"
+        "  target label: classes(2)\n"
+        "  e  = embedding(t, vocab=100, dim=16, init=xavier_uniform)\n"
+        "  r  = lstm(e, 32)\n"
+        "  logits = dense(r, 2)\n"
+        "  loss = softmax_cross_entropy(logits, label)\n"
+        "  train {\n"
+        "    clip_norm = 5\n"
+        "  }\n"
+        "}\n");
     EXPECT_ONE_AT(l, "init-activation", 4, 45);
     EXPECT_NE(l.rendered.find("init=uniform(0.05)"), std::string::npos) << l.rendered;
 }
 
 // A value passed into a block is reported where the use passes it, with the use as a note.
 TEST(Lint, InitActivationInsideABlockPointsAtTheArgument) {
-    const Linted l = lint("block unit(x, i) {\n"
-                          "  fc  = dense(x, 16, init=i)\n"
-                          "  out = tanh(fc)\n"
-                          "  return out\n"
-                          "}\n"
-                          "model m {\n"
-                          "  input  x: [8]\n"
-                          "  target label: classes(10)\n"
-                          "  u = unit(x, he_normal)\n"
-                          "  logits = dense(u, 10)\n"
-                          "  loss = softmax_cross_entropy(logits, label)\n"
-                          "}\n");
+    const Linted l = lint(
+        "block unit(x, i) {\n"
+        "  fc  = dense(x, 16, init=i)\n"
+        "  out = tanh(fc)\n"
+        "  return out\n"
+        "}\n"
+        "model m {\n"
+        "  input  x: [8]\n"
+        "  target label: classes(10)\n"
+        "  u = unit(x, he_normal)\n"
+        "  logits = dense(u, 10)\n"
+        "  loss = softmax_cross_entropy(logits, label)\n"
+        "}\n");
     EXPECT_ONE_AT(l, "init-activation", 9, 15);
     EXPECT_NE(l.rendered.find("note: in block 'unit' used here"), std::string::npos) << l.rendered;
 }
 
 TEST(Lint, InitActivationSilentWhenMatchedDefaultedOrOutput) {
-    EXPECT_CLEAN(lint(mlp("  fc2 = dense(h1, 16, init=he_normal)\n"
-                          "  h2  = leaky_relu(fc2)\n"
-                          "  fc3 = dense(h2, 16, init=xavier_normal)\n"
-                          "  h3  = sigmoid(fc3)\n"
-                          "  fc4 = dense(h3, 16)\n"  // default: follows the activation
-                          "  h4  = tanh(fc4)\n"
-                          "  logits = dense(h4, 10, init=he_normal)\n"  // an output layer: no activation to match
-                          "  loss = softmax_cross_entropy(logits, label)\n")));
+    EXPECT_CLEAN(
+        lint(mlp("  fc2 = dense(h1, 16, init=he_normal)\n"
+                 "  h2  = leaky_relu(fc2)\n"
+                 "  fc3 = dense(h2, 16, init=xavier_normal)\n"
+                 "  h3  = sigmoid(fc3)\n"
+                 "  fc4 = dense(h3, 16)\n"  // default: follows the activation
+                 "  h4  = tanh(fc4)\n"
+                 "  logits = dense(h4, 10, init=he_normal)\n"  // an output layer: no activation to match
+                 "  loss = softmax_cross_entropy(logits, label)\n")));
 }
 
 // ---- rnn-clip-norm ------------------------------------------------------------------------
@@ -223,10 +240,14 @@ std::string rnn(const std::string& op, const std::string& train) {
            "  input  t: int32[12]\n"
            "  target label: classes(2)\n"
            "  e  = embedding(t, vocab=100, dim=16)\n"
-           "  r  = " + op + "(e, 32)\n"
+           "  r  = " +
+           op +
+           "(e, 32)\n"
            "  logits = dense(r, 2)\n"
            "  loss = softmax_cross_entropy(logits, label)\n"
-           "  train {\n" + train + "  }\n"
+           "  train {\n" +
+           train +
+           "  }\n"
            "}\n";
 }
 
@@ -252,15 +273,18 @@ TEST(Lint, RnnClipNormSilentWithFiveToFifteen) {
 // ---- deep-plain-stack ---------------------------------------------------------------------
 
 std::string deep_mlp(const std::string& unit_extra, int repeat) {
-    return "block unit(x) {\n"                                  // 1
-           "  fc  = dense(x, 16)\n" + unit_extra +              // 2
+    return "block unit(x) {\n"  // 1
+           "  fc  = dense(x, 16)\n" +
+           unit_extra +  // 2
            "  out = relu(fc)\n"
            "  return out\n"
            "}\n"
            "model m {\n"
            "  input  x: [8]\n"
            "  target label: classes(10)\n"
-           "  h = repeat " + std::to_string(repeat) + " unit(x)\n"
+           "  h = repeat " +
+           std::to_string(repeat) +
+           " unit(x)\n"
            "  logits = dense(h, 10)\n"
            "  loss = softmax_cross_entropy(logits, label)\n"
            "}\n";
@@ -286,29 +310,31 @@ TEST(Lint, DeepPlainStackSilentWithBatchnormOrShallow) {
 }
 
 TEST(Lint, DeepPlainStackSilentWithResidualConnections) {
-    EXPECT_CLEAN(lint("block res(x) {\n"
-                      "  fc  = dense(x, 16)\n"
-                      "  r   = relu(fc)\n"
-                      "  fc2 = dense(r, 16)\n"
-                      "  out = add(fc2, x)\n"
-                      "  return out\n"
-                      "}\n"
-                      "model m {\n"
-                      "  input  x: [16]\n"
-                      "  target label: classes(10)\n"
-                      "  h = repeat 6 res(x)\n"
-                      "  logits = dense(h, 10)\n"
-                      "  loss = softmax_cross_entropy(logits, label)\n"
-                      "}\n"));
+    EXPECT_CLEAN(
+        lint("block res(x) {\n"
+             "  fc  = dense(x, 16)\n"
+             "  r   = relu(fc)\n"
+             "  fc2 = dense(r, 16)\n"
+             "  out = add(fc2, x)\n"
+             "  return out\n"
+             "}\n"
+             "model m {\n"
+             "  input  x: [16]\n"
+             "  target label: classes(10)\n"
+             "  h = repeat 6 res(x)\n"
+             "  logits = dense(h, 10)\n"
+             "  loss = softmax_cross_entropy(logits, label)\n"
+             "}\n"));
 }
 
 // ---- deep-cnn-activation -------------------------------------------------------------------
 
 std::string cnn(const std::string& act, int convs) {
-    std::string s = "model m {\n"
-                    "  input  image: [1, 8, 8]\n"
-                    "  target label: classes(10)\n"
-                    "  h0 = linear(image)\n";
+    std::string s =
+        "model m {\n"
+        "  input  image: [1, 8, 8]\n"
+        "  target label: classes(10)\n"
+        "  h0 = linear(image)\n";
     for (int i = 1; i <= convs; ++i)
         s += "  c" + std::to_string(i) + " = conv2d(h" + std::to_string(i - 1) + ", 16)\n" + "  h" + std::to_string(i) +
              " = " + act + "(c" + std::to_string(i) + ")\n";
@@ -339,9 +365,13 @@ std::string convs(const std::string& first, const std::string& second) {
     return "model m {\n"
            "  input  image: [1, 8, 8]\n"
            "  target label: classes(10)\n"
-           "  c1 = " + first + "\n"
+           "  c1 = " +
+           first +
+           "\n"
            "  r1 = relu(c1)\n"
-           "  c2 = " + second + "\n"
+           "  c2 = " +
+           second +
+           "\n"
            "  r2 = relu(c2)\n"
            "  g  = global_avgpool(r2)\n"
            "  logits = dense(g, 10)\n"
@@ -373,9 +403,10 @@ TEST(Lint, FirstConvFilters) {
 // ---- batch-size, momentum, adam-lr ----------------------------------------------------------
 
 std::string trained(const std::string& train) {
-    return mlp("  logits = dense(h1, 10)\n"
-               "  loss = softmax_cross_entropy(logits, label)\n",
-               train);
+    return mlp(
+        "  logits = dense(h1, 10)\n"
+        "  loss = softmax_cross_entropy(logits, label)\n",
+        train);
 }
 
 TEST(Lint, BatchSize) {
@@ -429,9 +460,10 @@ TEST(Lint, RendersLikeTheErrorsWithTheRuleName) {
 
 TEST(Lint, AllowCommentOnTheLineOrAbove) {
     EXPECT_CLEAN(lint(trained("    batch = 256   # nnc: allow(batch-size) -- big batches on purpose\n")));
-    EXPECT_CLEAN(lint(trained("    # nnc: allow(batch-size)\n"
-                              "    # (a second comment line between is fine)\n"
-                              "    batch = 256\n")));
+    EXPECT_CLEAN(
+        lint(trained("    # nnc: allow(batch-size)\n"
+                     "    # (a second comment line between is fine)\n"
+                     "    batch = 256\n")));
     EXPECT_CLEAN(lint(trained("    optimizer = sgd(0.01, 0.5)  // nnc: allow(adam-lr, momentum)\n")));
     // Another rule's name, a comment two lines up with code between, or a blank line between: not silenced.
     EXPECT_EQ(of(lint(trained("    batch = 256   # nnc: allow(momentum)\n")), "batch-size").size(), 1u);
@@ -456,19 +488,20 @@ TEST(Lint, AllowAtABlockUseSilencesWhatTheBlockReports) {
 }
 
 TEST(Lint, AllowAtOneBlockUseLeavesTheOtherUses) {
-    const std::string text = "block unit(x) {\n"
-                             "  fc  = dense(x, 16, init=xavier_uniform)\n"
-                             "  out = relu(fc)\n"
-                             "  return out\n"
-                             "}\n"
-                             "model m {\n"
-                             "  input  x: [8]\n"
-                             "  target label: classes(10)\n"
-                             "  a = unit(x)   # nnc: allow(init-activation)\n"
-                             "  b = unit(a)\n"
-                             "  logits = dense(b, 10)\n"
-                             "  loss = softmax_cross_entropy(logits, label)\n"
-                             "}\n";
+    const std::string text =
+        "block unit(x) {\n"
+        "  fc  = dense(x, 16, init=xavier_uniform)\n"
+        "  out = relu(fc)\n"
+        "  return out\n"
+        "}\n"
+        "model m {\n"
+        "  input  x: [8]\n"
+        "  target label: classes(10)\n"
+        "  a = unit(x)   # nnc: allow(init-activation)\n"
+        "  b = unit(a)\n"
+        "  logits = dense(b, 10)\n"
+        "  loss = softmax_cross_entropy(logits, label)\n"
+        "}\n";
     const Linted l = lint(text);
     EXPECT_ONE_AT(l, "init-activation", 2, 27);
     EXPECT_NE(l.rendered.find("t.nn:10:7: note: in block 'unit' used here"), std::string::npos) << l.rendered;

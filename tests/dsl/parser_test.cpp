@@ -154,7 +154,8 @@ TEST(Parser, BlockStatementsMustBeLayersAndEndWithReturn) {
         "}\n");
     EXPECT_EQ(p.error_count, 2) << p.errors;
     EXPECT_NE(p.errors.find("t.nn:2:3: error: a block holds layer statements only; 'input' belongs in the model"),
-              std::string::npos) << p.errors;
+              std::string::npos)
+        << p.errors;
     EXPECT_NE(p.errors.find("t.nn:5:3: error: statement after 'return' in block 'b'"), std::string::npos) << p.errors;
 }
 
@@ -166,7 +167,9 @@ TEST(Parser, Repeat) {
     ASSERT_TRUE(s.repeat_count);
     EXPECT_EQ(s.repeat_count->int_value, 3);
     EXPECT_EQ(s.value.text, "unit");
-    EXPECT_NE(p.errors.find("t.nn:3:21: error: expected a block call after 'repeat', found end of line"), std::string::npos) << p.errors;
+    EXPECT_NE(p.errors.find("t.nn:3:21: error: expected a block call after 'repeat', found end of line"),
+              std::string::npos)
+        << p.errors;
 }
 
 TEST(Parser, ReturnIsAnOrdinaryNameOutsideBlocks) {

@@ -3,13 +3,13 @@
 // --no-cache always builds. The cache lives in a private XDG_CACHE_HOME here.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
-#include <unistd.h>
 
 #include "tests/e2e/run_nnc.h"
 
@@ -48,7 +48,8 @@ TEST(BuildCache, UnchangedModelIsCopiedAndAnyChangeRebuilds) {
     auto renamed = nnc::test::run_nnc(model.string() + " -o " + (dir / "b" / "other.so").string());
     EXPECT_TRUE(built(renamed)) << renamed.output;
     // Other options.
-    auto scheduled = nnc::test::run_nnc(model.string() + " --scheduler Mullapudi2016 -o " + (dir / "b" / "m.so").string());
+    auto scheduled =
+        nnc::test::run_nnc(model.string() + " --scheduler Mullapudi2016 -o " + (dir / "b" / "m.so").string());
     EXPECT_TRUE(built(scheduled)) << scheduled.output;
     // --no-cache.
     auto forced = nnc::test::run_nnc(model.string() + " --no-cache -o " + (dir / "b" / "m.so").string());
@@ -83,7 +84,9 @@ TEST(BuildCache, ARebuiltRuntimeRebuildsBothCaches) {
         return nnc::test::run_nnc("train " + model.string() + " --data " + data + " --target y --epochs 1 --out " +
                                   (dir / ("run" + std::to_string(++runs))).string());
     };
-    auto compiled_for_training = [](const nnc::test::Result& r) { return r.output.find("nnc: compiled ") != std::string::npos; };
+    auto compiled_for_training = [](const nnc::test::Result& r) {
+        return r.output.find("nnc: compiled ") != std::string::npos;
+    };
 
     auto first = compile();
     ASSERT_EQ(first.status, 0) << first.output;

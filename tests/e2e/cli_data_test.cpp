@@ -101,8 +101,10 @@ protected:
         char line[128];
         for (int i = 0; i < rows; ++i) {
             const float a = next(), b = next(), c = next();
-            if (with_target) std::snprintf(line, sizeof line, "%.2f,%.2f,%.2f,%.3f\n", a, b, c, truth(a, b, c));
-            else std::snprintf(line, sizeof line, "%.2f,%.2f,%.2f\n", a, b, c);
+            if (with_target)
+                std::snprintf(line, sizeof line, "%.2f,%.2f,%.2f,%.3f\n", a, b, c, truth(a, b, c));
+            else
+                std::snprintf(line, sizeof line, "%.2f,%.2f,%.2f\n", a, b, c);
             text += line;
             if (xs) xs->push_back({a, b, c});
         }
@@ -117,16 +119,18 @@ protected:
 
 TEST_F(CliData, EverySubcommandHasACompleteHelp) {
     const std::vector<std::pair<std::string, std::vector<std::string>>> expected = {
-        {"train", {"--data", "--target", "--features", "--validation-data", "--validation-target", "--standardize", "--out",
-                   "--resume", "--metrics-every", "--epochs", "--batch", "--lr", "--optimizer", "--schedule", "--threads",
-                   "--seed", "--save", "--load", "130"}},
+        {"train",
+         {"--data", "--target", "--features", "--validation-data", "--validation-target", "--standardize", "--out",
+          "--resume", "--metrics-every", "--epochs", "--batch", "--lr", "--optimizer", "--schedule", "--threads",
+          "--seed", "--save", "--load", "130"}},
         {"eval", {"--weights", "--data", "--target", "--features", "--batch", "t10k"}},
         {"predict", {"--weights", "--input", "--output", "--features", "--batch", ".npy", ".csv"}},
     };
     for (const auto& [command, options] : expected) {
         const Result r = run(command + " --help");
         EXPECT_EQ(r.status, 0) << r.output;
-        for (const std::string& o : options) EXPECT_NE(r.output.find(o), std::string::npos) << command << " --help lacks " << o;
+        for (const std::string& o : options)
+            EXPECT_NE(r.output.find(o), std::string::npos) << command << " --help lacks " << o;
     }
 }
 
@@ -144,7 +148,8 @@ TEST_F(CliData, ResumedRunIsBitIdentical) {
     ASSERT_FALSE(last_a.empty());
     EXPECT_TRUE(last_a == last_b) << "the resumed run's checkpoint differs from the uninterrupted run's";
     // The run folder: config, metrics per step and per epoch, both checkpoints.
-    for (const char* f : {"config.json", "metrics.jsonl", "last.ckpt", "best.ckpt"}) EXPECT_TRUE(fs::exists(dir / "a" / f)) << f;
+    for (const char* f : {"config.json", "metrics.jsonl", "last.ckpt", "best.ckpt"})
+        EXPECT_TRUE(fs::exists(dir / "a" / f)) << f;
     const std::string metrics = read_text(dir / "a" / "metrics.jsonl");
     for (const char* key : {"\"type\":\"step\"", "\"type\":\"epoch\"", "\"grad_norm\"", "\"lr\"", "\"samples_per_s\"",
                             "\"wall_s\"", "\"val_accuracy\"", "\"task_losses\""})
@@ -164,7 +169,8 @@ TEST_F(CliData, ResumedRunIsBitIdentical) {
 // Ctrl-C in the middle of an epoch: last.ckpt at that batch, exit status 130; --resume finishes
 // the run with exactly the parameters of an uninterrupted one.
 TEST_F(CliData, CtrlCSavesACheckpointAndResumeFinishesExactly) {
-    const std::string common = " --limit 12000 --validation 1000 --epochs 2 --batch 32 --seed 5 --threads 1 --metrics-every 10";
+    const std::string common =
+        " --limit 12000 --validation 1000 --epochs 2 --batch 32 --seed 5 --threads 1 --metrics-every 10";
     Result straight = run("train " + mlp + common + " --out " + path("straight"));
     ASSERT_EQ(straight.status, 0) << straight.output;
 
@@ -202,7 +208,8 @@ TEST_F(CliData, CtrlCSavesACheckpointAndResumeFinishesExactly) {
     ASSERT_NE(metrics.find("\"type\":\"interrupted\""), std::string::npos) << metrics;
 
     // The checkpoint loads (nnc eval), and the resumed run ends where the straight one did.
-    Result ev = run("eval " + mlp + " --weights " + path("run/last.ckpt") + " --data /usr/share/datasets/fashion-mnist");
+    Result ev =
+        run("eval " + mlp + " --weights " + path("run/last.ckpt") + " --data /usr/share/datasets/fashion-mnist");
     EXPECT_EQ(ev.status, 0) << ev.output;
     EXPECT_NE(ev.output.find("accuracy"), std::string::npos) << ev.output;
     Result resumed = run("train --resume " + path("run"));
@@ -221,13 +228,14 @@ TEST_F(CliData, CsvRegressionTrainsEvaluatesAndPredictsInUserUnits) {
     write_text(dir / "inputs.csv", csv(20, 3, false, &xs));
     const std::string model = path("lin_reg.nn");
 
-    Result t = run("train " + model + " --data " + path("train.csv") + " --target y --validation-data " + path("val.csv") +
-                   " --out " + path("run"));
+    Result t = run("train " + model + " --data " + path("train.csv") + " --target y --validation-data " +
+                   path("val.csv") + " --out " + path("run"));
     ASSERT_EQ(t.status, 0) << t.output;
     EXPECT_NE(t.output.find("standardized: inputs regression targets"), std::string::npos) << t.output;
     EXPECT_TRUE(fs::exists(dir / "run" / "best.ckpt"));
 
-    Result e = run("eval " + model + " --weights " + path("run/best.ckpt") + " --data " + path("val.csv") + " --target y");
+    Result e =
+        run("eval " + model + " --weights " + path("run/best.ckpt") + " --data " + path("val.csv") + " --target y");
     ASSERT_EQ(e.status, 0) << e.output;
     EXPECT_NE(e.output.find("samples 100  loss"), std::string::npos) << e.output;
 
@@ -264,8 +272,8 @@ TEST_F(CliData, CsvRegressionTrainsEvaluatesAndPredictsInUserUnits) {
     Result n = run("train " + model + " --data " + path("x.npy") + " --target " + path("y.npy") +
                    " --epochs 2 --batch 8 --out " + path("npy_run"));
     EXPECT_EQ(n.status, 0) << n.output;
-    Result pn = run("predict " + model + " --weights " + path("run/best.ckpt") + " --input " + path("x.npy") + " --output " +
-                    path("pred2.csv"));
+    Result pn = run("predict " + model + " --weights " + path("run/best.ckpt") + " --input " + path("x.npy") +
+                    " --output " + path("pred2.csv"));
     ASSERT_EQ(pn.status, 0) << pn.output;
     EXPECT_EQ(read_text(dir / "pred2.csv"), read_text(dir / "pred.csv"));
 }
@@ -289,7 +297,9 @@ TEST_F(CliData, BadInputsNameTheFileAndWriteNothing) {
     EXPECT_NE(c.output.find("--target"), std::string::npos) << c.output;
     EXPECT_FALSE(fs::exists(dir / "run"));
 
-    ASSERT_EQ(run("train " + model + " --data " + path("train.csv") + " --target y --epochs 1 --out " + path("ok")).status, 0);
+    ASSERT_EQ(
+        run("train " + model + " --data " + path("train.csv") + " --target y --epochs 1 --out " + path("ok")).status,
+        0);
     const std::string weights = " --weights " + path("ok/last.ckpt");
     write_text(dir / "wide.csv", "a,b,c,d\n1,2,3,4\n");
     Result d = run("predict " + model + weights + " --input " + path("wide.csv") + " --output " + path("out.csv"));
@@ -304,12 +314,13 @@ TEST_F(CliData, BadInputsNameTheFileAndWriteNothing) {
     Result f = run("predict " + model + weights + " --input " + path("x.csv") + " --output " + path("out.txt"));
     EXPECT_EQ(f.status, 1);
     EXPECT_NE(f.output.find("must end in .npy or .csv"), std::string::npos) << f.output;
-    Result g = run("predict " + model + " --weights " + path("missing.ckpt") + " --input " + path("x.csv") + " --output " +
-                   path("out.csv"));
+    Result g = run("predict " + model + " --weights " + path("missing.ckpt") + " --input " + path("x.csv") +
+                   " --output " + path("out.csv"));
     EXPECT_EQ(g.status, 1);
     EXPECT_NE(g.output.find("missing.ckpt"), std::string::npos) << g.output;
     write_text(dir / "torn.ckpt", read_text(dir / "ok" / "last.ckpt").substr(0, 100));
-    Result h = run("eval " + model + " --weights " + path("torn.ckpt") + " --data " + path("train.csv") + " --target y");
+    Result h =
+        run("eval " + model + " --weights " + path("torn.ckpt") + " --data " + path("train.csv") + " --target y");
     EXPECT_EQ(h.status, 1);
     EXPECT_NE(h.output.find("torn.ckpt' at byte offset"), std::string::npos) << h.output;
     for (const char* f : {"out.csv", "out.txt"}) EXPECT_FALSE(fs::exists(dir / f)) << f;

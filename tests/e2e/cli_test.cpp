@@ -20,7 +20,8 @@ Result run(const std::string& args) { return nnc::test::run_nnc(args); }
 class Cli : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir = fs::temp_directory_path() / ("nnc-cli-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+        dir = fs::temp_directory_path() /
+              ("nnc-cli-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
         fs::remove_all(dir);
         fs::create_directories(dir);
     }
@@ -64,7 +65,8 @@ TEST_F(Cli, ErrorsAreAllReportedAndNothingIsWritten) {
 
 // Augmentation applies to images only; on a flat input it is refused before any training.
 TEST_F(Cli, AugmentationOfANonImageModelIsRefused) {
-    Result r = run("train " NNC_FASHION_MLP_LIBRARY " --limit 200 --validation 50 --augment-flip --out " + (dir / "run").string());
+    Result r = run("train " NNC_FASHION_MLP_LIBRARY " --limit 200 --validation 50 --augment-flip --out " +
+                   (dir / "run").string());
     EXPECT_NE(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("augmentation needs image inputs [C, H, W]"), std::string::npos) << r.output;
     EXPECT_EQ(r.output.find("epoch 1/"), std::string::npos) << r.output;
@@ -78,11 +80,13 @@ TEST_F(Cli, MissingFileIsAClearError) {
 }
 
 TEST_F(Cli, TrainReportsEpochMetricsAndTestAccuracy) {
-    Result r = run("train " NNC_FASHION_MLP_LIBRARY " --epochs 1 --limit 2000 --validation 500 --batch 32 --lr 1e-3 --seed 3");
+    Result r =
+        run("train " NNC_FASHION_MLP_LIBRARY " --epochs 1 --limit 2000 --validation 500 --batch 32 --lr 1e-3 --seed 3");
     ASSERT_EQ(r.status, 0) << r.output;
     // Not a terminal: plain lines, no carriage-return progress bar.
     EXPECT_EQ(r.output.find('\r'), std::string::npos);
-    for (const char* field : {"epoch 1/1", "train loss", "train acc", "val loss", "val acc", "samples/s", "test accuracy"})
+    for (const char* field :
+         {"epoch 1/1", "train loss", "train acc", "val loss", "val acc", "samples/s", "test accuracy"})
         EXPECT_NE(r.output.find(field), std::string::npos) << field << " missing in:\n" << r.output;
     EXPECT_NE(r.output.find("1500 samples (500 held out"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("batch 32"), std::string::npos) << r.output;

@@ -92,7 +92,8 @@ protected:
 
 TEST_F(CudaCompile, CpuOnlyAutoschedulersAreRefusedForAGpuTarget) {
     for (const char* scheduler : {"Mullapudi2016", "Adams2019"}) {
-        const Result r = run_nnc(kSample + " --target host-cuda --scheduler " + scheduler + " -o " + (dir / "m.so").string());
+        const Result r =
+            run_nnc(kSample + " --target host-cuda --scheduler " + scheduler + " -o " + (dir / "m.so").string());
         EXPECT_EQ(r.status, 1) << r.output;
         EXPECT_NE(r.output.find(std::string(scheduler) + " emits CPU-only schedules"), std::string::npos) << r.output;
         EXPECT_NE(r.output.find("--scheduler template"), std::string::npos) << r.output;
@@ -118,10 +119,11 @@ TEST_F(CudaCompile, DescriptorNamesTheDeviceAndTheCapability) {
     std::fclose(f);
     EXPECT_NE(desc.find(".device = NNC_DEVICE_CUDA"), std::string::npos) << desc;
     EXPECT_NE(desc.find("cuda_capability_70"), std::string::npos) << desc;  // the default capability
-    // The device optimizer kernels (runtime/optimizers/device_kernels.h), in the runtime's order.
-    EXPECT_NE(desc.find(".device_kernels = {{nncgen_device_sgd_argv, nncgen_device_adam_argv, nncgen_device_adagrad_argv, "
-                        "nncgen_device_adadelta_argv, nncgen_device_rmsprop_argv}, nncgen_device_grad_sumsq_argv}"),
-              std::string::npos)
+    // The device optimizer kernels (runtime/include/nnc/device_kernels.h), in the runtime's order.
+    EXPECT_NE(
+        desc.find(".device_kernels = {{nncgen_device_sgd_argv, nncgen_device_adam_argv, nncgen_device_adagrad_argv, "
+                  "nncgen_device_adadelta_argv, nncgen_device_rmsprop_argv}, nncgen_device_grad_sumsq_argv}"),
+        std::string::npos)
         << desc;
     // The kernels are there: PTX in the training step's statements.
     std::FILE* s = std::fopen((dir / "emit" / "train_step.stmt").string().c_str(), "r");

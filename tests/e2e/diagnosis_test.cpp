@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -49,7 +49,8 @@ protected:
         std::stringstream text;
         text << in.rdbuf();
         const fs::path path = dir_ / "no_dropout.nn";
-        std::ofstream(path) << std::regex_replace(text.str(), std::regex(R"(dropout\((h[12]), 0\.5\))"), "dropout($1, 0.0)");
+        std::ofstream(path) << std::regex_replace(text.str(), std::regex(R"(dropout\((h[12]), 0\.5\))"),
+                                                  "dropout($1, 0.0)");
         return path.string();
     }
     std::vector<json> metrics(const std::string& run) const {
@@ -74,16 +75,20 @@ protected:
     fs::path dir_;
 };
 
-bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+bool has(const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
 
 // The bar of the issue: 20 noisy points of y = x + N(0, 1), full batch, Adam 1e-2, validation on
 // 400 fresh points. The validation loss bottoms out early and climbs while the training loss falls.
 TEST_F(Diagnosis, WideRegressorOnTwentyPointsIsCalledOverfitting) {
-    const Result r = run_nnc("train " + regressor() + " --data " + kData + "dropout_train.csv --target y --validation-data " + kData +
-                             "dropout_test.csv --epochs 150 --seed 1" + out("run"));
+    const Result r =
+        run_nnc("train " + regressor() + " --data " + kData + "dropout_train.csv --target y --validation-data " +
+                kData + "dropout_test.csv --epochs 150 --seed 1" + out("run"));
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("nnc: warning: the validation loss rose from"), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find("[overfitting]\n  advice: the model memorizes its training set; in order: (1) more data or a smaller model"),
+    EXPECT_NE(r.output.find("[overfitting]\n  advice: the model memorizes its training set; in order: (1) more data or "
+                            "a smaller model"),
               std::string::npos)
         << r.output;
     const auto found = of_type("run", "diagnosis");
@@ -92,7 +97,8 @@ TEST_F(Diagnosis, WideRegressorOnTwentyPointsIsCalledOverfitting) {
     EXPECT_EQ((*it)["severity"], "warning");
     EXPECT_GT((*it)["epoch"].get<int>(), 3);
     // Its dropout layers are there at rate 0: the advice is to turn them on, not to add dropout.
-    EXPECT_NE((*it)["advice"].get<std::string>().find("turning its dropout layers on"), std::string::npos) << (*it).dump();
+    EXPECT_NE((*it)["advice"].get<std::string>().find("turning its dropout layers on"), std::string::npos)
+        << (*it).dump();
     // A regression model has no probe; its standardized targets are not flagged.
     for (const json& e : of_type("run", "epoch")) EXPECT_FALSE(e.contains("probe"));
     EXPECT_FALSE(has(codes("run"), "target-scale"));
@@ -104,7 +110,8 @@ TEST_F(Diagnosis, HealthyClassifierSharpensAndIsNotFlagged) {
                              " --limit 1000 --validation 100 --epochs 4 --batch 32 --seed 1" + out("run"));
     ASSERT_EQ(r.status, 0) << r.output;
     const auto c = codes("run");
-    for (const char* bad : {"overfitting", "class-collapse", "not-sharpening", "underfitting", "target-scale", "task-loss-scale"})
+    for (const char* bad :
+         {"overfitting", "class-collapse", "not-sharpening", "underfitting", "target-scale", "task-loss-scale"})
         EXPECT_FALSE(has(c, bad)) << bad << "\n" << r.output;
     const auto epochs = of_type("run", "epoch");
     ASSERT_EQ(epochs.size(), 4u);
@@ -121,9 +128,12 @@ TEST_F(Diagnosis, HealthyClassifierSharpensAndIsNotFlagged) {
     // Sharpening: the entropy falls and the top class grows more probable.
     EXPECT_LT(epochs.back()["probe"]["entropy"].get<double>(), epochs.front()["probe"]["entropy"].get<double>());
     EXPECT_LT(epochs.back()["probe"]["entropy"].get<double>(), 0.7 * std::log(10.0));
-    EXPECT_GT(epochs.back()["probe"]["mean_top_prob"].get<double>(), epochs.front()["probe"]["mean_top_prob"].get<double>());
+    EXPECT_GT(epochs.back()["probe"]["mean_top_prob"].get<double>(),
+              epochs.front()["probe"]["mean_top_prob"].get<double>());
     // The end-of-run reading of the loss curve is there.
-    EXPECT_TRUE(has(c, "curve-good") || has(c, "lr-too-low") || has(c, "lr-too-high-early") || has(c, "lr-too-high-late")) << r.output;
+    EXPECT_TRUE(has(c, "curve-good") || has(c, "lr-too-low") || has(c, "lr-too-high-early") ||
+                has(c, "lr-too-high-late"))
+        << r.output;
 }
 
 // The same run at lr 1e-7: the probe stays near uniform (not-sharpening from epoch 3), and the loss
@@ -149,11 +159,14 @@ TEST_F(Diagnosis, LargeTargetsWithoutStandardizationAreFlaggedAtTheFirstEpoch) {
     csv << "x,y\n";
     for (int i = 0; i < 40; ++i) csv << i / 20.0 - 1 << "," << 1000 + 300 * (i / 20.0 - 1) << "\n";
     csv.close();
-    const std::string args = "train " + regressor() + " --data " + (dir_ / "big.csv").string() + " --target y --validation 8 --epochs 2";
+    const std::string args =
+        "train " + regressor() + " --data " + (dir_ / "big.csv").string() + " --target y --validation 8 --epochs 2";
     const Result r = run_nnc(args + " --standardize none" + out("raw"));
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("regression target 'y' is far from unit scale"), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find("[target-scale]\n  advice: standardize it: nnc train --standardize both"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("[target-scale]\n  advice: standardize it: nnc train --standardize both"),
+              std::string::npos)
+        << r.output;
     const auto found = of_type("raw", "diagnosis");
     const auto it = std::find_if(found.begin(), found.end(), [](const json& j) { return j["code"] == "target-scale"; });
     ASSERT_NE(it, found.end()) << r.output;
@@ -168,10 +181,11 @@ TEST_F(Diagnosis, LargeTargetsWithoutStandardizationAreFlaggedAtTheFirstEpoch) {
 // Two tasks: 3-class cross-entropy (~1.1) and mse on values around 100 (~1e4 when not
 // standardized): task-loss-scale suggests a weight for the big one; standardized, both are ~1.
 TEST_F(Diagnosis, MultiTaskLossesOnDifferentScalesGetAWeight) {
-    std::ofstream(dir_ / "two_tasks.nn") << "model two_tasks {\n  input x: [4]\n  target label: classes(3)\n  target value: [1]\n"
-                                            "  fc = dense(x, 16)\n  h = relu(fc)\n  logits = dense(h, 3)\n  level = dense(h, 1)\n"
-                                            "  loss classify = softmax_cross_entropy(logits, label)\n  loss regress = mse(level, value)\n"
-                                            "  train {\n    optimizer = adam(lr=1e-3)\n    batch = 16\n    epochs = 2\n  }\n}\n";
+    std::ofstream(dir_ / "two_tasks.nn")
+        << "model two_tasks {\n  input x: [4]\n  target label: classes(3)\n  target value: [1]\n"
+           "  fc = dense(x, 16)\n  h = relu(fc)\n  logits = dense(h, 3)\n  level = dense(h, 1)\n"
+           "  loss classify = softmax_cross_entropy(logits, label)\n  loss regress = mse(level, value)\n"
+           "  train {\n    optimizer = adam(lr=1e-3)\n    batch = 16\n    epochs = 2\n  }\n}\n";
     std::ofstream csv(dir_ / "two_tasks.csv");
     csv << "a,b,c,d,label,value\n";
     for (int i = 0; i < 64; ++i) {
@@ -179,15 +193,18 @@ TEST_F(Diagnosis, MultiTaskLossesOnDifferentScalesGetAWeight) {
         csv << x << "," << y << "," << -x << "," << x * y << "," << i % 3 << "," << 100 + 30 * x << "\n";
     }
     csv.close();
-    const std::string args = "train " + (dir_ / "two_tasks.nn").string() + " --data " + (dir_ / "two_tasks.csv").string() +
-                             " --target label,value --validation 16";
+    const std::string args = "train " + (dir_ / "two_tasks.nn").string() + " --data " +
+                             (dir_ / "two_tasks.csv").string() + " --target label,value --validation 16";
     const Result r = run_nnc(args + " --standardize none" + out("raw"));
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("loss 'regress' contributes"), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find("[task-loss-scale]\n  advice: bring them to one scale: `loss regress = ...(..., weight=0.0"), std::string::npos)
+    EXPECT_NE(
+        r.output.find("[task-loss-scale]\n  advice: bring them to one scale: `loss regress = ...(..., weight=0.0"),
+        std::string::npos)
         << r.output;
     const auto found = of_type("raw", "diagnosis");
-    const auto it = std::find_if(found.begin(), found.end(), [](const json& j) { return j["code"] == "task-loss-scale"; });
+    const auto it =
+        std::find_if(found.begin(), found.end(), [](const json& j) { return j["code"] == "task-loss-scale"; });
     ASSERT_NE(it, found.end()) << r.output;
     EXPECT_EQ((*it)["subject"], "regress");
     EXPECT_EQ((*it)["epoch"], 1);
@@ -201,10 +218,11 @@ TEST_F(Diagnosis, MultiTaskLossesOnDifferentScalesGetAWeight) {
 // class 0 learns to answer 0 for everything; its probe (the validation set, labels spread over
 // the 3 classes) is then predicted as one class from epoch 2 on.
 TEST_F(Diagnosis, ClassifierTrainedOnOneClassCollapsesItsProbe) {
-    std::ofstream(dir_ / "three.nn") << "model three {\n  input x: [4]\n  target label: classes(3)\n"
-                                        "  fc = dense(x, 16)\n  h = relu(fc)\n  logits = dense(h, 3)\n"
-                                        "  loss = softmax_cross_entropy(logits, label)\n"
-                                        "  train {\n    optimizer = adam(lr=1e-2)\n    batch = 16\n    epochs = 4\n  }\n}\n";
+    std::ofstream(dir_ / "three.nn")
+        << "model three {\n  input x: [4]\n  target label: classes(3)\n"
+           "  fc = dense(x, 16)\n  h = relu(fc)\n  logits = dense(h, 3)\n"
+           "  loss = softmax_cross_entropy(logits, label)\n"
+           "  train {\n    optimizer = adam(lr=1e-2)\n    batch = 16\n    epochs = 4\n  }\n}\n";
     auto write = [&](const std::string& name, int rows, bool one_class) {
         std::ofstream csv(dir_ / name);
         csv << "a,b,c,d,label\n";
@@ -215,11 +233,13 @@ TEST_F(Diagnosis, ClassifierTrainedOnOneClassCollapsesItsProbe) {
     };
     write("train.csv", 128, true);
     write("val.csv", 60, false);
-    const Result r = run_nnc("train " + (dir_ / "three.nn").string() + " --data " + (dir_ / "train.csv").string() +
-                             " --target label --validation-data " + (dir_ / "val.csv").string() + " --seed 1" + out("run"));
+    const Result r =
+        run_nnc("train " + (dir_ / "three.nn").string() + " --data " + (dir_ / "train.csv").string() +
+                " --target label --validation-data " + (dir_ / "val.csv").string() + " --seed 1" + out("run"));
     ASSERT_EQ(r.status, 0) << r.output;
     const auto found = of_type("run", "diagnosis");
-    const auto it = std::find_if(found.begin(), found.end(), [](const json& j) { return j["code"] == "class-collapse"; });
+    const auto it =
+        std::find_if(found.begin(), found.end(), [](const json& j) { return j["code"] == "class-collapse"; });
     ASSERT_NE(it, found.end()) << r.output;
     EXPECT_EQ((*it)["severity"], "warning");
     EXPECT_GE((*it)["epoch"].get<int>(), 2);

@@ -41,8 +41,9 @@ TEST(DropoutDemo, DropoutLowersTheTestLossOfAnOverfittingRegressor) {
     const std::string sample = std::string(NNC_SOURCE_DIR) + "/samples/dropout_regression.nn";
 
     auto train = [&](const std::string& name, const std::string& flags, const std::string& rates) {
-        const auto r = run_nnc("train " + sample + " --data " + data + "dropout_train.csv --target y --validation-data " +
-                               data + "dropout_test.csv --out " + (dir / name).string() + " --seed 1" + flags);
+        const auto r =
+            run_nnc("train " + sample + " --data " + data + "dropout_train.csv --target y --validation-data " + data +
+                    "dropout_test.csv --out " + (dir / name).string() + " --seed 1" + flags);
         EXPECT_EQ(r.status, 0) << r.output;
         EXPECT_NE(r.output.find("dropout: " + rates), std::string::npos) << r.output;
         return last_epoch(r.output);
@@ -54,7 +55,9 @@ TEST(DropoutDemo, DropoutLowersTheTestLossOfAnOverfittingRegressor) {
     EXPECT_NE(text.find(R"("dropout": {
     "d1": 0.0,
     "d2": 0.0
-  })"), std::string::npos) << text;
+  })"),
+              std::string::npos)
+        << text;
     std::printf("\n                 train loss   test loss   (500 epochs, standardized units)\n");
     std::printf("  dropout 0.5    %10.4f  %10.4f\n", with.train, with.test);
     std::printf("  no dropout     %10.4f  %10.4f\n\n", without.train, without.test);

@@ -28,13 +28,15 @@ protected:
     Sanity() : InScratchFolder("nnc_sanity_") {}
     // Only the data files the test wrote are in the folder.
     void expect_nothing_written(size_t files_written) const {
-        EXPECT_EQ(static_cast<size_t>(std::distance(fs::directory_iterator(dir_), fs::directory_iterator())), files_written);
+        EXPECT_EQ(static_cast<size_t>(std::distance(fs::directory_iterator(dir_), fs::directory_iterator())),
+                  files_written);
     }
 };
 
 // A CSV of `labels.size()` rows: label, then the 784 pixels of inputs[row % inputs.size()] times
 // `scale`.
-void write_csv(const std::string& file, const std::vector<std::vector<float>>& inputs, const std::vector<int>& labels, float scale) {
+void write_csv(const std::string& file, const std::vector<std::vector<float>>& inputs, const std::vector<int>& labels,
+               float scale) {
     std::ofstream out(file);
     out << "label";
     for (int i = 0; i < kFeatures; ++i) out << ",p" << i;
@@ -108,7 +110,8 @@ TEST_F(Sanity, InputsScaledBy1000AreFlagged) {
     for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int>(i % 10);
     write_csv(path("data.csv"), random_images(64, 7), labels, 1000.f);
     const Result r = sanity("--data data.csv --target label --standardize none");
-    EXPECT_NE(r.output.find("WARNING: the initial loss is far above the expected value"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("WARNING: the initial loss is far above the expected value"), std::string::npos)
+        << r.output;
     EXPECT_NE(r.output.find("input scaling"), std::string::npos) << r.output;
     // The same file standardized (the default for CSV) is not flagged.
     const Result z = sanity("--data data.csv --target label");
@@ -188,7 +191,8 @@ TEST_F(Sanity, BinaryCrossEntropyExpectsLn2) {
     csv << "a,b,c,d,y\n";
     for (int i = 0; i < 64; ++i) {
         const int y = i % 2;
-        csv << (y ? 0.6f + 0.4f * u(rng) : 0.4f * u(rng)) << "," << u(rng) << "," << u(rng) << "," << u(rng) << "," << y << "\n";
+        csv << (y ? 0.6f + 0.4f * u(rng) : 0.4f * u(rng)) << "," << u(rng) << "," << u(rng) << "," << u(rng) << "," << y
+            << "\n";
     }
     csv.close();
     const Result r = nnc::test::run_nnc("train bce.nn --sanity --data data.csv --target y");

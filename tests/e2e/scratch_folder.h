@@ -17,8 +17,9 @@ protected:
     explicit InScratchFolder(std::string prefix) : prefix_(std::move(prefix)) {}
 
     void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() /
-               (prefix_ + std::to_string(::getpid()) + "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        dir_ =
+            std::filesystem::temp_directory_path() / (prefix_ + std::to_string(::getpid()) + "_" +
+                                                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
         std::filesystem::remove_all(dir_);
         std::filesystem::create_directories(dir_);
         old_ = std::filesystem::current_path();

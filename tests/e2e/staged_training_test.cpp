@@ -1,4 +1,4 @@
-// Pipelines compiled as stages (codegen/staged_lowering.h) must compute exactly what single
+// Pipelines compiled as stages (codegen/lower/staged_lowering.h) must compute exactly what single
 // pipelines compute: the same model is built both ways, given the same weights and batch,
 // and every loss, prediction, gradient and new running statistic of a training step, and the
 // inference outputs and evaluation losses, are compared. The model crosses
@@ -10,12 +10,12 @@
 #include <gtest/gtest.h>
 #include <nnc/nnc.h>
 
+#include <unistd.h>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "tests/e2e/run_nnc.h"
@@ -72,7 +72,7 @@ struct Library {
 struct Results {
     float loss = 0;
     std::vector<float> task_losses = std::vector<float>(2);
-    std::vector<std::vector<float>> params;  // gradients of trainables, new values of states
+    std::vector<std::vector<float>> params;   // gradients of trainables, new values of states
     std::vector<float> probabilities, level;  // inference outputs of the two heads
     double eval_loss = 0, eval_accuracy = 0;
     std::vector<double> eval_task_losses = std::vector<double>(2);
@@ -86,7 +86,8 @@ Results gradients(const Library& lib, const std::vector<float>& image, const std
     EXPECT_EQ(lib.fn<decltype(nnc_model_create)>("nnc_model_create")(&m), NNC_OK);
     EXPECT_EQ(lib.fn<decltype(nnc_model_init)>("nnc_model_init")(m, 99), NNC_OK);
     if (dropout_rate >= 0)
-        EXPECT_EQ(lib.fn<decltype(nnc_model_set_dropout_rate)>("nnc_model_set_dropout_rate")(m, 0, dropout_rate), NNC_OK);
+        EXPECT_EQ(lib.fn<decltype(nnc_model_set_dropout_rate)>("nnc_model_set_dropout_rate")(m, 0, dropout_rate),
+                  NNC_OK);
     const void* targets[] = {label.data(), level.data()};
     EXPECT_EQ(lib.fn<decltype(nnc_model_compute_gradients_multi)>("nnc_model_compute_gradients_multi")(
                   m, image.data(), targets, batch, &r.loss, r.task_losses.data()),
@@ -103,13 +104,15 @@ Results gradients(const Library& lib, const std::vector<float>& image, const std
     r.probabilities.resize(static_cast<size_t>(batch * 5));
     r.level.resize(static_cast<size_t>(batch));
     float* outputs[] = {r.probabilities.data(), r.level.data()};
-    EXPECT_EQ(lib.fn<decltype(nnc_model_forward_all)>("nnc_model_forward_all")(m, image.data(), batch, outputs), NNC_OK);
+    EXPECT_EQ(lib.fn<decltype(nnc_model_forward_all)>("nnc_model_forward_all")(m, image.data(), batch, outputs),
+              NNC_OK);
     nnc_dataset* data = nullptr;
-    EXPECT_EQ(lib.fn<decltype(nnc_dataset_from_memory)>("nnc_dataset_from_memory")(
-                  image.data(), label.data(), batch, 300, NNC_TARGET_CLASSES, 1, &data),
+    EXPECT_EQ(lib.fn<decltype(nnc_dataset_from_memory)>("nnc_dataset_from_memory")(image.data(), label.data(), batch,
+                                                                                   300, NNC_TARGET_CLASSES, 1, &data),
               NNC_OK);
-    EXPECT_EQ(lib.fn<decltype(nnc_dataset_add_target)>("nnc_dataset_add_target")(data, level.data(), NNC_TARGET_REAL, 1),
-              NNC_OK);
+    EXPECT_EQ(
+        lib.fn<decltype(nnc_dataset_add_target)>("nnc_dataset_add_target")(data, level.data(), NNC_TARGET_REAL, 1),
+        NNC_OK);
     EXPECT_EQ(lib.fn<decltype(nnc_evaluate_tasks)>("nnc_evaluate_tasks")(m, data, batch, &r.eval_loss, &r.eval_accuracy,
                                                                          r.eval_task_losses.data()),
               NNC_OK)
@@ -150,12 +153,16 @@ TEST(StagedTraining, StagesComputeWhatOnePipelineComputes) {
         float declared_loss = 0;
         for (double rate : {-1.0, 0.6}) {
             SCOPED_TRACE(rate < 0 ? "declared dropout rate" : "dropout rate 0.6");
-            const Results w = gradients(lw, image, label, level, batch, rate), s = gradients(ls, image, label, level, batch, rate);
+            const Results w = gradients(lw, image, label, level, batch, rate),
+                          s = gradients(ls, image, label, level, batch, rate);
             ASSERT_TRUE(std::isfinite(w.loss));
-            if (rate < 0) declared_loss = w.loss;
-            else EXPECT_NE(w.loss, declared_loss) << "the run-time rate changes the training step";
+            if (rate < 0)
+                declared_loss = w.loss;
+            else
+                EXPECT_NE(w.loss, declared_loss) << "the run-time rate changes the training step";
             EXPECT_NEAR(s.loss, w.loss, 1e-5 * std::abs(w.loss)) << "batch " << batch;
-            for (int l = 0; l < 2; ++l) EXPECT_NEAR(s.task_losses[l], w.task_losses[l], 1e-5 * std::abs(w.task_losses[l]));
+            for (int l = 0; l < 2; ++l)
+                EXPECT_NEAR(s.task_losses[l], w.task_losses[l], 1e-5 * std::abs(w.task_losses[l]));
             ASSERT_EQ(s.params.size(), w.params.size());
             for (size_t p = 0; p < w.params.size(); ++p) {
                 double diff = 0, scale = 1e-12;
@@ -165,12 +172,15 @@ TEST(StagedTraining, StagesComputeWhatOnePipelineComputes) {
                 }
                 EXPECT_LT(diff / scale, 1e-5) << "parameter " << p << " at batch " << batch;
             }
-            for (size_t i = 0; i < w.probabilities.size(); ++i) EXPECT_NEAR(s.probabilities[i], w.probabilities[i], 1e-6);
-            for (size_t i = 0; i < w.level.size(); ++i) EXPECT_NEAR(s.level[i], w.level[i], 1e-5 * (1 + std::abs(w.level[i])));
+            for (size_t i = 0; i < w.probabilities.size(); ++i)
+                EXPECT_NEAR(s.probabilities[i], w.probabilities[i], 1e-6);
+            for (size_t i = 0; i < w.level.size(); ++i)
+                EXPECT_NEAR(s.level[i], w.level[i], 1e-5 * (1 + std::abs(w.level[i])));
             ASSERT_TRUE(std::isfinite(w.eval_loss));
             EXPECT_NEAR(s.eval_loss, w.eval_loss, 1e-5 * std::abs(w.eval_loss));
             EXPECT_EQ(s.eval_accuracy, w.eval_accuracy);
-            for (int l = 0; l < 2; ++l) EXPECT_NEAR(s.eval_task_losses[l], w.eval_task_losses[l], 1e-5 * std::abs(w.eval_task_losses[l]));
+            for (int l = 0; l < 2; ++l)
+                EXPECT_NEAR(s.eval_task_losses[l], w.eval_task_losses[l], 1e-5 * std::abs(w.eval_task_losses[l]));
         }
     }
     fs::remove_all(dir);
@@ -181,7 +191,8 @@ TEST(StagedTraining, TrainingThroughStagesLowersTheLoss) {
     const fs::path dir = fs::temp_directory_path() / ("nnc-staged-train-" + std::to_string(getpid()));
     fs::create_directories(dir);
     std::ofstream(dir / "staged.nn") << kModel;
-    auto b = nnc::test::run_nnc((dir / "staged.nn").string() + " -q --layers-per-stage 4 -o " + (dir / "s.so").string());
+    auto b =
+        nnc::test::run_nnc((dir / "staged.nn").string() + " -q --layers-per-stage 4 -o " + (dir / "s.so").string());
     ASSERT_EQ(b.status, 0) << b.output;
     Library lib(dir / "s.so");
     ASSERT_TRUE(lib.handle) << dlerror();

@@ -3,13 +3,13 @@
 // tolerance (1e-4 relative to each tensor's largest magnitude) bounds nnc's own float32 error.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <unistd.h>
 #include <vector>
 
 #include "fashion_mlp.h"
@@ -76,8 +76,8 @@ TEST(TorchEquivalence, FashionMlpLossLogitsAndGradients) {
         grads[static_cast<size_t>(i)].resize(static_cast<size_t>(n));
         ASSERT_EQ(nnc_model_get_grad(m, i, grads[static_cast<size_t>(i)].data(), n), NNC_OK);
     }
-    const std::string cmd = "/usr/bin/python3 " NNC_SOURCE_DIR "/tests/torch/torch_graph.py " FASHION_MLP_GRAPH_JSON " " +
-                            dir.string();
+    const std::string cmd =
+        "/usr/bin/python3 " NNC_SOURCE_DIR "/tests/torch/torch_graph.py " FASHION_MLP_GRAPH_JSON " " + dir.string();
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
 
     const double ref_loss = read_doubles(dir / "loss.bin", 1)[0];

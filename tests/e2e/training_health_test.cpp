@@ -3,12 +3,12 @@
 // with the lr in the message or rolled back with a cut lr, and the update-ratio and
 // vanishing-gradient findings provoked — while a healthy run stays silent.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -59,8 +59,8 @@ bool mentions(const std::string& output, const std::string& text) { return outpu
 TEST_F(TrainingHealth, AHealthyRunWritesPerTensorNumbersAndStaysSilent) {
     const Result r = train(kLib, "--epochs 3 --limit 3000");
     ASSERT_EQ(r.status, 0) << r.output;
-    for (const char* code : {"[divergence]", "[update-ratio-high]", "[update-ratio-low]", "[gradient-vanishing]",
-                             "[gradient-exploding]"})
+    for (const char* code :
+         {"[divergence]", "[update-ratio-high]", "[update-ratio-low]", "[gradient-vanishing]", "[gradient-exploding]"})
         EXPECT_FALSE(mentions(r.output, code)) << r.output;
     EXPECT_TRUE(lines("rollback").empty());
     const std::vector<json> epochs = lines("epoch");
@@ -127,7 +127,8 @@ TEST_F(TrainingHealth, RollbackCutsTheLrAndTrainingGoesOn) {
 // The same policy from the command line, on a model whose train section has none; a bad
 // policy is refused with what was wrong.
 TEST_F(TrainingHealth, RollbackFromTheCommandLine) {
-    const Result r = train(kLib, "--epochs 1 --limit 2000 --optimizer sgd --lr 10 --on-divergence 'rollback(factor=0.1, retries=4)'");
+    const Result r = train(
+        kLib, "--epochs 1 --limit 2000 --optimizer sgd --lr 10 --on-divergence 'rollback(factor=0.1, retries=4)'");
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_TRUE(mentions(r.output, "rolled back to the start of epoch 1, lr 10 -> 1")) << r.output;
     ASSERT_FALSE(lines("rollback").empty());

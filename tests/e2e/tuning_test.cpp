@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "codegen/driver/lr_find.h"
+#include "runtime/cli/lr_find.h"
 #include "tests/e2e/run_nnc.h"
 #include "tests/e2e/scratch_folder.h"
 
@@ -43,7 +43,8 @@ void blobs(int count, unsigned seed, std::vector<float>* x, std::vector<int32_t>
     for (int i = 0; i < count; ++i) {
         const int c = static_cast<int>(rng() % kClasses);
         (*y)[i] = c;
-        for (int f = 0; f < kFeatures; ++f) (*x)[static_cast<size_t>(i) * kFeatures + f] = means[c * kFeatures + f] + normal(rng);
+        for (int f = 0; f < kFeatures; ++f)
+            (*x)[static_cast<size_t>(i) * kFeatures + f] = means[c * kFeatures + f] + normal(rng);
     }
 }
 
@@ -64,7 +65,8 @@ void write_blobs(const std::string& name, int count, unsigned seed) {
     std::vector<float> x;
     std::vector<int32_t> y;
     blobs(count, seed, &x, &y);
-    write_npy(name + "_x.npy", "<f4", "(" + std::to_string(count) + ", " + std::to_string(kFeatures) + ")", x.data(), x.size() * 4);
+    write_npy(name + "_x.npy", "<f4", "(" + std::to_string(count) + ", " + std::to_string(kFeatures) + ")", x.data(),
+              x.size() * 4);
     write_npy(name + "_y.npy", "<i4", "(" + std::to_string(count) + ",)", y.data(), y.size() * 4);
 }
 
@@ -105,7 +107,8 @@ double num(const std::string& cell) { return cell == "nan" || cell.empty() ? NAN
 
 TEST_F(Tuning, LrFindCurveFallsThenExplodesAndTheSuggestionIsWhereItFalls) {
     write_blobs("train", 2000, 2);
-    const Result r = nnc::test::run_nnc("lr-find " + kLib + " --data train_x.npy --target train_y.npy --steps 120 --out lr");
+    const Result r =
+        nnc::test::run_nnc("lr-find " + kLib + " --data train_x.npy --target train_y.npy --steps 120 --out lr");
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("set lr = "), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("in the train section or pass --lr "), std::string::npos) << r.output;
@@ -208,8 +211,9 @@ TEST_F(Tuning, TuneRanksByValidationAccuracyAndEvaluatesTheTestSetOnceForTheWinn
 
     const auto rows = read_csv("t/tune.csv");
     ASSERT_EQ(rows.size(), 7u) << r.output;  // header + 3 x 2 trials
-    EXPECT_EQ(rows[0], (std::vector<std::string>{"rank", "trial", "lr", "batch", "optimizer", "momentum", "weight_decay", "dropout",
-                                                 "val_loss", "val_accuracy", "epochs", "seconds"}));
+    EXPECT_EQ(rows[0],
+              (std::vector<std::string>{"rank", "trial", "lr", "batch", "optimizer", "momentum", "weight_decay",
+                                        "dropout", "val_loss", "val_accuracy", "epochs", "seconds"}));
     double previous = INFINITY;
     for (size_t i = 1; i < rows.size(); ++i) {
         ASSERT_EQ(rows[i].size(), 12u);
@@ -245,9 +249,11 @@ TEST_F(Tuning, TuneRanksByValidationAccuracyAndEvaluatesTheTestSetOnceForTheWinn
 // (tests/e2e/dropout_demo_test.cpp): the same library, tuned over the rate alone, ranks 0.5 above 0.
 TEST_F(Tuning, TuneDropoutIsARunTimeAxisAndRanksTheRegularizedTrialFirst) {
     const std::string data = std::string(NNC_SOURCE_DIR) + "/tests/e2e/data/";
-    const Result r = nnc::test::run_nnc("tune " + std::string(NNC_SOURCE_DIR) + "/samples/dropout_regression.nn --data " + data +
-                                        "dropout_train.csv --target y --val " + data + "dropout_test.csv --dropout 0,0.5 --seed 1 "
-                                        "--out d");
+    const Result r =
+        nnc::test::run_nnc("tune " + std::string(NNC_SOURCE_DIR) + "/samples/dropout_regression.nn --data " + data +
+                           "dropout_train.csv --target y --val " + data +
+                           "dropout_test.csv --dropout 0,0.5 --seed 1 "
+                           "--out d");
     ASSERT_EQ(r.status, 0) << r.output;
     const auto rows = read_csv("d/tune.csv");
     ASSERT_EQ(rows.size(), 3u) << r.output;
@@ -264,7 +270,8 @@ TEST_F(Tuning, TuneDropoutIsARunTimeAxisAndRanksTheRegularizedTrialFirst) {
     // A rate outside [0, 1), and --dropout on a model without dropout, are refused before training.
     Result bad = nnc::test::run_nnc("tune " + kLib + " --dropout 0.2,1 --validation 100");
     EXPECT_EQ(bad.status, 1) << bad.output;
-    EXPECT_NE(bad.output.find("--dropout: 1 is out of range; each value must be in [0, 1)"), std::string::npos) << bad.output;
+    EXPECT_NE(bad.output.find("--dropout: 1 is out of range; each value must be in [0, 1)"), std::string::npos)
+        << bad.output;
     bad = nnc::test::run_nnc("tune " + kLib + " --dropout 0.2 --validation 100 --limit 200");
     EXPECT_EQ(bad.status, 1) << bad.output;
     EXPECT_NE(bad.output.find("has no dropout layers, so there is no rate to tune"), std::string::npos) << bad.output;
@@ -290,8 +297,8 @@ TEST_F(Tuning, TuneRejectsAMalformedRangeBeforeTraining) {
 TEST_F(Tuning, HelpListsEveryOption) {
     const Result tune = nnc::test::run_nnc("tune --help");
     EXPECT_EQ(tune.status, 0) << tune.output;
-    for (const char* flag : {"--lr", "--batch", "--optimizer", "--momentum", "--weight-decay", "--random", "--epochs", "--val",
-                             "--test", "--metric", "--out", "--dropout"})
+    for (const char* flag : {"--lr", "--batch", "--optimizer", "--momentum", "--weight-decay", "--random", "--epochs",
+                             "--val", "--test", "--metric", "--out", "--dropout"})
         EXPECT_NE(tune.output.find(flag), std::string::npos) << flag << "\n" << tune.output;
     const Result lr = nnc::test::run_nnc("lr-find --help");
     EXPECT_EQ(lr.status, 0) << lr.output;

@@ -17,8 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             if (table.features.size() != static_cast<size_t>(table.rows) * table.feature_names.size()) __builtin_trap();
             if (table.targets.size() != static_cast<size_t>(table.rows) * table.target_names.size()) __builtin_trap();
             if (table.target_names.size() == 1) csv_class_targets(table);
-        } catch (const Error&) {
-        }
+        } catch (const Error&) {}
     }
     return 0;
 }

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "codegen/layer_registry.h"
+#include "codegen/layers/layer_registry.h"
 #include "dsl/frontend.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

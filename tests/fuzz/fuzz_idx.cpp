@@ -10,11 +10,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     nnc::fuzz::write_scratch(path, data, size);
     try {
         nnc::runtime::read_idx_images(path);
-    } catch (const nnc::runtime::Error&) {
-    }
+    } catch (const nnc::runtime::Error&) {}
     try {
         nnc::runtime::read_idx_labels(path);
-    } catch (const nnc::runtime::Error&) {
-    }
+    } catch (const nnc::runtime::Error&) {}
     return 0;
 }

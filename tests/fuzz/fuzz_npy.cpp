@@ -10,7 +10,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         (void)a.shape_text();
         (void)a.to_floats();
         (void)a.to_classes();
-    } catch (const Error&) {
-    }
+    } catch (const Error&) {}
     return 0;
 }

@@ -8,7 +8,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     nnc::fuzz::write_scratch(path, data, size);
     try {
         nnc::runtime::read_npz(path);
-    } catch (const nnc::runtime::Error&) {
-    }
+    } catch (const nnc::runtime::Error&) {}
     return 0;
 }

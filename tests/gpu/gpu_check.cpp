@@ -11,12 +11,12 @@
 // 3. throughput: nnc_model_train_step at batch 64 and 256, median of the timed steps after warm-up,
 //    on the GPU (and on the CPU for scale);
 // 4. residency (parameters and optimizer state stay on the GPU between steps, runtime/device.h),
-//    on fashion_mlp and fashion_cnn: K = 5 nnc_model_train_step calls with Adam and with SGD + momentum (the device optimizer
-//    kernels), and one nnc_train epoch of 5 batches with clip_norm and clip_value (the device
-//    sums of squares, grad_scale and the clamp), end with the CPU library's parameters (relative error < 1e-4 per tensor,
-//    or within the CPU's own drift over the same steps from parameters perturbed by 1e-6: see cpu_drift);
-//    a checkpoint saved after the device steps loads into the CPU library bit for bit, and one
-//    more step from it agrees with the GPU's next step (the optimizer state came down with it).
+//    on fashion_mlp and fashion_cnn: K = 5 nnc_model_train_step calls with Adam and with SGD + momentum (the device
+//    optimizer kernels), and one nnc_train epoch of 5 batches with clip_norm and clip_value (the device sums of
+//    squares, grad_scale and the clamp), end with the CPU library's parameters (relative error < 1e-4 per tensor, or
+//    within the CPU's own drift over the same steps from parameters perturbed by 1e-6: see cpu_drift); a checkpoint
+//    saved after the device steps loads into the CPU library bit for bit, and one more step from it agrees with the
+//    GPU's next step (the optimizer state came down with it).
 // Both libraries export the same names, so each is opened privately and called through its own
 // function table. Exit status 0 when every check passes, 1 when one fails, 2 when no GPU is usable
 // (the CPU parts still run: a dry run on a machine without a GPU).
@@ -49,40 +49,38 @@ struct Api {
     void* handle = nullptr;
     std::string path;
 #define NNC_FN(name, ...) std::add_pointer_t<__VA_ARGS__> name = nullptr;
-#define NNC_FUNCTIONS(X)                                                                                   \
-    X(nnc_last_error, const char*())                                                                     \
-    X(nnc_model_create, nnc_status(nnc_model**))                                                         \
-    X(nnc_model_destroy, void(nnc_model*))                                                               \
-    X(nnc_model_init, nnc_status(nnc_model*, uint64_t))                                                  \
-    X(nnc_model_input_size, int64_t(const nnc_model*))                                                   \
-    X(nnc_model_input_dtype, nnc_dtype(const nnc_model*))                                                \
-    X(nnc_model_num_targets, int(const nnc_model*))                                                      \
-    X(nnc_model_target_info,                                                                             \
-      nnc_status(const nnc_model*, int, const char**, nnc_target_kind*, int64_t*, int64_t*))             \
-    X(nnc_model_num_losses, int(const nnc_model*))                                                       \
-    X(nnc_model_loss_info, nnc_status(const nnc_model*, int, const char**, double*, int*, int64_t*))     \
-    X(nnc_model_num_params, int(const nnc_model*))                                                       \
-    X(nnc_model_num_trainable_params, int(const nnc_model*))                                             \
-    X(nnc_model_param_info, nnc_status(const nnc_model*, int, const char**, int*, const int64_t**))      \
-    X(nnc_model_param_count, int64_t(const nnc_model*, int))                                             \
-    X(nnc_model_get_param, nnc_status(const nnc_model*, int, float*, int64_t))                           \
-    X(nnc_model_set_param, nnc_status(nnc_model*, int, const float*, int64_t))                           \
-    X(nnc_model_get_grad, nnc_status(const nnc_model*, int, float*, int64_t))                            \
-    X(nnc_model_forward_all, nnc_status(nnc_model*, const void*, int64_t, float* const*))                \
-    X(nnc_model_compute_gradients_multi,                                                                 \
-      nnc_status(nnc_model*, const void*, const void* const*, int64_t, float*, float*))                  \
-    X(nnc_model_train_step_multi, nnc_status(nnc_model*, const void*, const void* const*, int64_t, float*, \
-                                             float*))                                                    \
-    X(nnc_model_get_optimizer, nnc_status(const nnc_model*, nnc_optimizer_config*))                     \
-    X(nnc_model_set_optimizer, nnc_status(nnc_model*, const nnc_optimizer_config*))                      \
-    X(nnc_optimizer_defaults, nnc_status(const char*, nnc_optimizer_config*))                            \
-    X(nnc_model_save, nnc_status(const nnc_model*, const char*))                                         \
-    X(nnc_model_load, nnc_status(nnc_model*, const char*))                                               \
-    X(nnc_model_default_train_config,                                                                    \
-      nnc_status(const nnc_model*, nnc_train_config*, nnc_optimizer_config*, int64_t*))                  \
-    X(nnc_dataset_from_memory,                                                                           \
-      nnc_status(const float*, const void*, int64_t, int64_t, nnc_target_kind, int64_t, nnc_dataset**))  \
-    X(nnc_dataset_destroy, void(nnc_dataset*))                                                           \
+#define NNC_FUNCTIONS(X)                                                                                            \
+    X(nnc_last_error, const char*())                                                                                \
+    X(nnc_model_create, nnc_status(nnc_model**))                                                                    \
+    X(nnc_model_destroy, void(nnc_model*))                                                                          \
+    X(nnc_model_init, nnc_status(nnc_model*, uint64_t))                                                             \
+    X(nnc_model_input_size, int64_t(const nnc_model*))                                                              \
+    X(nnc_model_input_dtype, nnc_dtype(const nnc_model*))                                                           \
+    X(nnc_model_num_targets, int(const nnc_model*))                                                                 \
+    X(nnc_model_target_info, nnc_status(const nnc_model*, int, const char**, nnc_target_kind*, int64_t*, int64_t*)) \
+    X(nnc_model_num_losses, int(const nnc_model*))                                                                  \
+    X(nnc_model_loss_info, nnc_status(const nnc_model*, int, const char**, double*, int*, int64_t*))                \
+    X(nnc_model_num_params, int(const nnc_model*))                                                                  \
+    X(nnc_model_num_trainable_params, int(const nnc_model*))                                                        \
+    X(nnc_model_param_info, nnc_status(const nnc_model*, int, const char**, int*, const int64_t**))                 \
+    X(nnc_model_param_count, int64_t(const nnc_model*, int))                                                        \
+    X(nnc_model_get_param, nnc_status(const nnc_model*, int, float*, int64_t))                                      \
+    X(nnc_model_set_param, nnc_status(nnc_model*, int, const float*, int64_t))                                      \
+    X(nnc_model_get_grad, nnc_status(const nnc_model*, int, float*, int64_t))                                       \
+    X(nnc_model_forward_all, nnc_status(nnc_model*, const void*, int64_t, float* const*))                           \
+    X(nnc_model_compute_gradients_multi,                                                                            \
+      nnc_status(nnc_model*, const void*, const void* const*, int64_t, float*, float*))                             \
+    X(nnc_model_train_step_multi, nnc_status(nnc_model*, const void*, const void* const*, int64_t, float*, float*)) \
+    X(nnc_model_get_optimizer, nnc_status(const nnc_model*, nnc_optimizer_config*))                                 \
+    X(nnc_model_set_optimizer, nnc_status(nnc_model*, const nnc_optimizer_config*))                                 \
+    X(nnc_optimizer_defaults, nnc_status(const char*, nnc_optimizer_config*))                                       \
+    X(nnc_model_save, nnc_status(const nnc_model*, const char*))                                                    \
+    X(nnc_model_load, nnc_status(nnc_model*, const char*))                                                          \
+    X(nnc_model_default_train_config,                                                                               \
+      nnc_status(const nnc_model*, nnc_train_config*, nnc_optimizer_config*, int64_t*))                             \
+    X(nnc_dataset_from_memory,                                                                                      \
+      nnc_status(const float*, const void*, int64_t, int64_t, nnc_target_kind, int64_t, nnc_dataset**))             \
+    X(nnc_dataset_destroy, void(nnc_dataset*))                                                                      \
     X(nnc_train, nnc_status(nnc_model*, const nnc_dataset*, const nnc_dataset*, const nnc_train_config*))
     NNC_FUNCTIONS(NNC_FN)
 #undef NNC_FN
@@ -94,11 +92,11 @@ struct Api {
             error = dlerror();
             return false;
         }
-#define NNC_LOAD(name, ...)                                                      \
+#define NNC_LOAD(name, ...)                                                         \
     name = reinterpret_cast<std::add_pointer_t<__VA_ARGS__>>(dlsym(handle, #name)); \
-    if (!name) {                                                     \
-        error = p + " does not export " #name;                       \
-        return false;                                                \
+    if (!name) {                                                                    \
+        error = p + " does not export " #name;                                      \
+        return false;                                                               \
     }
         NNC_FUNCTIONS(NNC_LOAD)
 #undef NNC_LOAD
@@ -197,7 +195,8 @@ Batch random_batch(const Shape& s, int64_t n, uint64_t seed) {
 
 // A learnable synthetic set: each class a fixed random image, each sample its class's image
 // plus noise (float inputs; token inputs draw ids from a class-dependent half of the vocabulary).
-Batch synthetic_batch(const Shape& s, int64_t n, std::mt19937_64& rng, const std::vector<std::vector<float>>& prototypes) {
+Batch synthetic_batch(const Shape& s, int64_t n, std::mt19937_64& rng,
+                      const std::vector<std::vector<float>>& prototypes) {
     Batch b = random_batch(s, n, rng());
     if (s.kinds.empty() || s.kinds[0] != NNC_TARGET_CLASSES) return b;
     std::normal_distribution<float> noise(0.0f, 0.3f);
@@ -205,8 +204,10 @@ Batch synthetic_batch(const Shape& s, int64_t n, std::mt19937_64& rng, const std
         const int32_t c = b.classes[0][static_cast<size_t>(i)];
         for (int64_t j = 0; j < s.input_size; ++j) {
             const size_t at = static_cast<size_t>(i * s.input_size + j);
-            if (s.int_input) b.xi[at] = static_cast<int32_t>((c * 7 + (b.xi[at] % 5)) % s.vocab);
-            else b.xf[at] = prototypes[static_cast<size_t>(c)][static_cast<size_t>(j)] + noise(rng);
+            if (s.int_input)
+                b.xi[at] = static_cast<int32_t>((c * 7 + (b.xi[at] % 5)) % s.vocab);
+            else
+                b.xf[at] = prototypes[static_cast<size_t>(c)][static_cast<size_t>(j)] + noise(rng);
         }
     }
     return b;
@@ -230,8 +231,10 @@ struct Json {  // flat, hand-written: no dependency on the GPU machine
     }
     void num(const std::string& k, double v) {
         key(k);
-        if (std::isfinite(v)) o << v;
-        else o << "null";
+        if (std::isfinite(v))
+            o << v;
+        else
+            o << "null";
     }
     void str(const std::string& k, const std::string& v) {
         key(k);
@@ -289,9 +292,12 @@ void equivalence(const std::string& name, Model& cpu, Model& gpu, Report& r) {
     for (size_t l = 0; l < out_c.size(); ++l) note(rel_error(out_g[l], out_c[l]), "output" + std::to_string(l));
     // Training-mode loss, gradients and new states (same step counter: same dropout mask).
     float loss_c = 0, loss_g = 0;
-    cpu.ok(cpu.api->nnc_model_compute_gradients_multi(cpu.m, b.input(), b.targets.data(), n, &loss_c, nullptr), "gradients (CPU)");
-    gpu.ok(gpu.api->nnc_model_compute_gradients_multi(gpu.m, b.input(), b.targets.data(), n, &loss_g, nullptr), "gradients (CUDA)");
-    note(std::fabs(static_cast<double>(loss_g) - loss_c) / std::max(std::fabs(static_cast<double>(loss_c)), 1e-20), "loss");
+    cpu.ok(cpu.api->nnc_model_compute_gradients_multi(cpu.m, b.input(), b.targets.data(), n, &loss_c, nullptr),
+           "gradients (CPU)");
+    gpu.ok(gpu.api->nnc_model_compute_gradients_multi(gpu.m, b.input(), b.targets.data(), n, &loss_g, nullptr),
+           "gradients (CUDA)");
+    note(std::fabs(static_cast<double>(loss_g) - loss_c) / std::max(std::fabs(static_cast<double>(loss_c)), 1e-20),
+         "loss");
     const int trainable = cpu.api->nnc_model_num_trainable_params(cpu.m);
     for (int p = 0; p < cpu.api->nnc_model_num_params(cpu.m); ++p) {
         const char* pname;
@@ -321,7 +327,8 @@ void training(const std::string& name, Model& gpu, int steps, Report& r) {
     gpu.ok(gpu.api->nnc_model_init(gpu.m, 7), "init");
     std::mt19937_64 rng(99);
     std::uniform_real_distribution<float> u(0.0f, 1.0f);
-    std::vector<std::vector<float>> prototypes(static_cast<size_t>(std::max<int64_t>(s.num_classes.empty() ? 1 : s.num_classes[0], 1)));
+    std::vector<std::vector<float>> prototypes(
+        static_cast<size_t>(std::max<int64_t>(s.num_classes.empty() ? 1 : s.num_classes[0], 1)));
     for (auto& p : prototypes) {
         p.resize(static_cast<size_t>(s.input_size));
         for (auto& v : p) v = u(rng);
@@ -331,21 +338,24 @@ void training(const std::string& name, Model& gpu, int steps, Report& r) {
     for (int i = 0; i < steps; ++i) {
         const Batch b = synthetic_batch(s, 64, rng, prototypes);
         float loss = 0;
-        gpu.ok(gpu.api->nnc_model_train_step_multi(gpu.m, b.input(), b.targets.data(), 64, &loss, nullptr), "train_step");
+        gpu.ok(gpu.api->nnc_model_train_step_multi(gpu.m, b.input(), b.targets.data(), 64, &loss, nullptr),
+               "train_step");
         losses.push_back(loss);
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     const int k = std::min<int>(20, steps / 2);
     double first = 0, last = 0;
-    for (int i = 0; i < k; ++i) first += losses[static_cast<size_t>(i)] / k, last += losses[losses.size() - 1 - static_cast<size_t>(i)] / k;
+    for (int i = 0; i < k; ++i)
+        first += losses[static_cast<size_t>(i)] / k, last += losses[losses.size() - 1 - static_cast<size_t>(i)] / k;
     std::ostringstream curve;
     for (size_t i = 0; i < losses.size(); i += std::max<size_t>(1, losses.size() / 10)) curve << losses[i] << " ";
     r.json.num(name + ".training.first20", first);
     r.json.num(name + ".training.last20", last);
     r.json.str(name + ".training.curve", curve.str());
     char line[256];
-    std::snprintf(line, sizeof line, "%-16s training on the GPU: %d steps in %.1f s, loss %.4f (first 20) -> %.4f (last 20)",
-                  name.c_str(), steps, seconds, first, last);
+    std::snprintf(line, sizeof line,
+                  "%-16s training on the GPU: %d steps in %.1f s, loss %.4f (first 20) -> %.4f (last 20)", name.c_str(),
+                  steps, seconds, first, last);
     r.lines.push_back(line);
     r.check(std::isfinite(last) && last < 0.5 * first, line);
 }
@@ -434,7 +444,8 @@ void resident(const std::string& name, Api& cpu_api, Api& gpu_api, const fs::pat
             for (int k = 0; k < kSteps; ++k) {
                 const Batch b = random_batch(s, 64, 500 + static_cast<uint64_t>(k));
                 float loss = 0;
-                m.ok(m.api->nnc_model_train_step_multi(m.m, b.input(), b.targets.data(), 64, &loss, nullptr), "train_step");
+                m.ok(m.api->nnc_model_train_step_multi(m.m, b.input(), b.targets.data(), 64, &loss, nullptr),
+                     "train_step");
             }
         };
         steps(cpu);
@@ -446,9 +457,10 @@ void resident(const std::string& name, Api& cpu_api, Api& gpu_api, const fs::pat
         r.json.num(key + ".worst", worst);
         r.json.num(key + ".cpu_drift", drift);
         char line[256];
-        std::snprintf(line, sizeof line,
-                      "%-16s resident %d steps (%s): parameters vs CPU, worst relative error %.2e (%s); CPU's own drift %.2e",
-                      name.c_str(), kSteps, setting.what, worst, which.c_str(), drift);
+        std::snprintf(
+            line, sizeof line,
+            "%-16s resident %d steps (%s): parameters vs CPU, worst relative error %.2e (%s); CPU's own drift %.2e",
+            name.c_str(), kSteps, setting.what, worst, which.c_str(), drift);
         r.lines.push_back(line);
         r.check(worst < kTolerance || worst <= drift, line);
 
@@ -463,14 +475,17 @@ void resident(const std::string& name, Api& cpu_api, Api& gpu_api, const fs::pat
         const bool identical = from_gpu == from_file;
         const Batch b = random_batch(s, 64, 999);
         float lc = 0, lg = 0;
-        loaded.ok(cpu_api.nnc_model_train_step_multi(loaded.m, b.input(), b.targets.data(), 64, &lc, nullptr), "train_step (CPU)");
-        gpu.ok(gpu_api.nnc_model_train_step_multi(gpu.m, b.input(), b.targets.data(), 64, &lg, nullptr), "train_step (CUDA)");
+        loaded.ok(cpu_api.nnc_model_train_step_multi(loaded.m, b.input(), b.targets.data(), 64, &lc, nullptr),
+                  "train_step (CPU)");
+        gpu.ok(gpu_api.nnc_model_train_step_multi(gpu.m, b.input(), b.targets.data(), 64, &lg, nullptr),
+               "train_step (CUDA)");
         const double next = worst_param_error(loaded, gpu, which);
         r.json.num(key + ".checkpoint_identical", identical ? 1 : 0);
         r.json.num(key + ".after_reload_worst", next);
-        std::snprintf(line, sizeof line,
-                      "%-16s resident checkpoint (%s): CPU reload %s; one more step each, worst relative error %.2e (%s)",
-                      name.c_str(), setting.what, identical ? "bit for bit" : "DIFFERS", next, which.c_str());
+        std::snprintf(
+            line, sizeof line,
+            "%-16s resident checkpoint (%s): CPU reload %s; one more step each, worst relative error %.2e (%s)",
+            name.c_str(), setting.what, identical ? "bit for bit" : "DIFFERS", next, which.c_str());
         r.lines.push_back(line);
         r.check(identical && next < kTolerance, line);
         std::remove(path.c_str());
@@ -486,14 +501,15 @@ void resident(const std::string& name, Api& cpu_api, Api& gpu_api, const fs::pat
     const int64_t count = 160, batch = 32;
     const Batch b = random_batch(s, count, 4242);
     nnc_dataset* data = nullptr;
-    cpu.ok(cpu_api.nnc_dataset_from_memory(b.xf.data(), b.classes[0].data(), count, s.input_size, NNC_TARGET_CLASSES, 1, &data),
+    cpu.ok(cpu_api.nnc_dataset_from_memory(b.xf.data(), b.classes[0].data(), count, s.input_size, NNC_TARGET_CLASSES, 1,
+                                           &data),
            "dataset_from_memory");
     nnc_train_config tc;
     cpu.ok(cpu_api.nnc_model_default_train_config(cpu.m, &tc, nullptr, nullptr), "default_train_config");
     tc.epochs = 1;
     tc.batch = batch;
-    tc.clip_norm = 0.05;    // small: every update is clipped
-    tc.clip_value = 2e-3;   // and then some elements clamped
+    tc.clip_norm = 0.05;   // small: every update is clipped
+    tc.clip_value = 2e-3;  // and then some elements clamped
     tc.accumulate = 0;
     tc.early_stopping.enabled = 0;
     tc.on_batch = nullptr;
@@ -513,8 +529,8 @@ void resident(const std::string& name, Api& cpu_api, Api& gpu_api, const fs::pat
     const double worst = worst_param_error(cpu, gpu, which);
     const double drift = cpu_drift(cpu_api, opt, [&](Model& m) {
         nnc_dataset* own = nullptr;
-        m.ok(cpu_api.nnc_dataset_from_memory(b.xf.data(), b.classes[0].data(), count, s.input_size, NNC_TARGET_CLASSES, 1,
-                                             &own),
+        m.ok(cpu_api.nnc_dataset_from_memory(b.xf.data(), b.classes[0].data(), count, s.input_size, NNC_TARGET_CLASSES,
+                                             1, &own),
              "dataset_from_memory");
         const nnc_status st = cpu_api.nnc_train(m.m, own, nullptr, &tc);
         cpu_api.nnc_dataset_destroy(own);
@@ -526,8 +542,8 @@ void resident(const std::string& name, Api& cpu_api, Api& gpu_api, const fs::pat
     std::snprintf(line, sizeof line,
                   "%-16s resident nnc_train (adam, clip_norm %.2g, clip_value %.2g, %lld updates): parameters vs CPU, "
                   "worst relative error %.2e (%s); CPU's own drift %.2e",
-                  name.c_str(), tc.clip_norm, tc.clip_value, static_cast<long long>(count / batch), worst, which.c_str(),
-                  drift);
+                  name.c_str(), tc.clip_norm, tc.clip_value, static_cast<long long>(count / batch), worst,
+                  which.c_str(), drift);
     r.lines.push_back(line);
     r.check(worst < kTolerance || worst <= drift, line);
 }
@@ -559,9 +575,12 @@ int main(int argc, char** argv) {
     int steps = 300, timed = 30;
     for (int i = 2; i + 1 < argc; i += 2) {
         const std::string k = argv[i];
-        if (k == "--json") json_path = argv[i + 1];
-        else if (k == "--steps") steps = std::atoi(argv[i + 1]);
-        else if (k == "--timed") timed = std::atoi(argv[i + 1]);
+        if (k == "--json")
+            json_path = argv[i + 1];
+        else if (k == "--steps")
+            steps = std::atoi(argv[i + 1]);
+        else if (k == "--timed")
+            timed = std::atoi(argv[i + 1]);
     }
     Report r;
     bool gpu_usable = true;
@@ -569,7 +588,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> table;
     table.push_back("model            batch  nnc CUDA ms/step  samples/s   nnc CPU ms/step");
     for (const char* name : kModels) {
-        const fs::path cpu_so = bundle / (std::string(name) + "_cpu.so"), gpu_so = bundle / (std::string(name) + "_cuda.so");
+        const fs::path cpu_so = bundle / (std::string(name) + "_cpu.so"),
+                       gpu_so = bundle / (std::string(name) + "_cuda.so");
         if (!fs::exists(cpu_so) || !fs::exists(gpu_so)) continue;
         Api cpu_api, gpu_api;
         std::string error;
@@ -588,7 +608,8 @@ int main(int argc, char** argv) {
                         std::string(name) + ": the CUDA library refuses to start: " + message);
                 const double cpu64 = step_ms(cpu, 64, 2, 5);
                 r.json.num(std::string(name) + ".cpu.b64.ms", cpu64);
-                r.lines.push_back(std::string(name) + ": CPU only (no GPU), " + std::to_string(cpu64) + " ms/step at batch 64");
+                r.lines.push_back(std::string(name) + ": CPU only (no GPU), " + std::to_string(cpu64) +
+                                  " ms/step at batch 64");
                 continue;
             }
             nnc_optimizer_config opt;
@@ -604,8 +625,8 @@ int main(int argc, char** argv) {
                 r.json.num(key + ".cuda_samples_per_s", batch * 1000.0 / g);
                 r.json.num(key + ".cpu_ms", c);
                 char line[160];
-                std::snprintf(line, sizeof line, "%-16s %5lld  %16.3f  %9.0f   %15.3f", name, static_cast<long long>(batch), g,
-                              batch * 1000.0 / g, c);
+                std::snprintf(line, sizeof line, "%-16s %5lld  %16.3f  %9.0f   %15.3f", name,
+                              static_cast<long long>(batch), g, batch * 1000.0 / g, c);
                 table.push_back(line);
             }
             // Residency on a plain model and on one with batch-norm states and dropout.

@@ -91,7 +91,8 @@ TEST(CppWrapper, MovedFromModelsOwnNothing) {
 }
 
 TEST(CppWrapper, CallbacksStopTrainingAndRethrow) {
-    nnc::Dataset all = nnc::Dataset::load_idx(kData + "/train-images-idx3-ubyte.gz", kData + "/train-labels-idx1-ubyte.gz");
+    nnc::Dataset all =
+        nnc::Dataset::load_idx(kData + "/train-images-idx3-ubyte.gz", kData + "/train-labels-idx1-ubyte.gz");
     nnc::Dataset small = all.slice(0, 640);
     Mlp m;
     nnc::TrainOptions o = m.default_train_options();
@@ -99,7 +100,10 @@ TEST(CppWrapper, CallbacksStopTrainingAndRethrow) {
     o.config.epochs = 3;
     int batches = 0, epochs = 0;
     o.on_batch = [&](const nnc_progress&) { return ++batches < 4; };
-    o.on_epoch = [&](const nnc_epoch_stats&) { ++epochs; return true; };
+    o.on_epoch = [&](const nnc_epoch_stats&) {
+        ++epochs;
+        return true;
+    };
     m.train(small, nullptr, o);
     EXPECT_EQ(batches, 4);
     EXPECT_LE(epochs, 1);

@@ -42,7 +42,8 @@ std::string read(const fs::path& p) {
 std::vector<std::string> image_sources(const std::string& html) {
     std::vector<std::string> out;
     const std::regex img(R"re(<img src="([^"]+)")re");
-    for (auto it = std::sregex_iterator(html.begin(), html.end(), img); it != std::sregex_iterator(); ++it) out.push_back((*it)[1]);
+    for (auto it = std::sregex_iterator(html.begin(), html.end(), img); it != std::sregex_iterator(); ++it)
+        out.push_back((*it)[1]);
     return out;
 }
 
@@ -52,18 +53,21 @@ protected:
     fs::path dir;
     void SetUp() override {
         const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir = fs::temp_directory_path() / ("nnc-report-" + std::string(info->name()) + "-" + std::to_string(::getpid())) /
-              "my run 'one' \"1\"";
+        dir = fs::temp_directory_path() /
+              ("nnc-report-" + std::string(info->name()) + "-" + std::to_string(::getpid())) / "my run 'one' \"1\"";
         fs::remove_all(dir.parent_path());
         fs::create_directories(dir);
     }
     void TearDown() override {
         if (!HasFailure()) fs::remove_all(dir.parent_path());
     }
-    void write(const std::string& name, const std::string& text) { std::ofstream(dir / name, std::ios::binary) << text; }
+    void write(const std::string& name, const std::string& text) {
+        std::ofstream(dir / name, std::ios::binary) << text;
+    }
 };
 
-const char* kConfig = R"({"format": 1, "model": "/home/u/.cache/nnc/classifier-abc/classifier.so", "scheduler": "template",
+const char* kConfig =
+    R"({"format": 1, "model": "/home/u/.cache/nnc/classifier-abc/classifier.so", "scheduler": "template",
  "data": {"path": "x.csv"}, "train": {"epochs": 3, "batch": 32, "seed": 1},
  "optimizer": {"name": "adam", "lr": 0.003}})";
 
@@ -72,31 +76,41 @@ std::string full_metrics() {
     std::string m;
     for (int e = 1; e <= 3; ++e) {
         for (int s = 10; s <= 30; s += 10)
-            m += R"({"type": "step", "epoch": )" + std::to_string(e) + R"(, "step": )" + std::to_string(s) + R"(, "updates": )" +
-                 std::to_string((e - 1) * 32 + s) + R"(, "samples": 320, "loss": )" + std::to_string(2.0 / (e + s / 30.0)) +
-                 R"(, "accuracy": 0.5, "lr": 0.003, "grad_norm": 1.5, "samples_per_s": 1000, "wall_s": )" + std::to_string((e - 1) * 3.2 + s / 10.0) + "}\n";
+            m += R"({"type": "step", "epoch": )" + std::to_string(e) + R"(, "step": )" + std::to_string(s) +
+                 R"(, "updates": )" + std::to_string((e - 1) * 32 + s) + R"(, "samples": 320, "loss": )" +
+                 std::to_string(2.0 / (e + s / 30.0)) +
+                 R"(, "accuracy": 0.5, "lr": 0.003, "grad_norm": 1.5, "samples_per_s": 1000, "wall_s": )" +
+                 std::to_string((e - 1) * 3.2 + s / 10.0) + "}\n";
         const double f = 1.0 / e;
-        m += R"({"type": "epoch", "epoch": )" + std::to_string(e) + R"(, "epochs": 3, "train_loss": )" + std::to_string(1.5 * f) +
-             R"(, "train_accuracy": )" + std::to_string(0.5 + 0.1 * e) + R"(, "val_loss": )" + std::to_string(e == 3 ? 0.4 : 1.6 * f) +
-             R"(, "val_accuracy": )" + std::to_string(0.45 + 0.1 * e) + R"(, "task_losses": {}, "lr": )" + std::to_string(0.003 * f) +
-             R"(, "grad_norm": )" + std::to_string(2.0 * f) + R"(, "samples_per_s": 1000, "epoch_s": 3.1, "best_epoch": 0, "wall_s": )" +
-             std::to_string(e * 3.2) + R"(, "grad_norms": {"fc1.weight": )" + std::to_string(0.5 * f) + R"(, "fc1.bias": 0.01, "out_w": null},)" +
-             R"( "update_ratios": {"fc1.weight": )" + std::to_string(2e-3 * f) + R"(, "fc1.bias": 5e-5, "out_w": 0.03}, "rollbacks": )" +
+        m += R"({"type": "epoch", "epoch": )" + std::to_string(e) + R"(, "epochs": 3, "train_loss": )" +
+             std::to_string(1.5 * f) + R"(, "train_accuracy": )" + std::to_string(0.5 + 0.1 * e) + R"(, "val_loss": )" +
+             std::to_string(e == 3 ? 0.4 : 1.6 * f) + R"(, "val_accuracy": )" + std::to_string(0.45 + 0.1 * e) +
+             R"(, "task_losses": {}, "lr": )" + std::to_string(0.003 * f) + R"(, "grad_norm": )" +
+             std::to_string(2.0 * f) + R"(, "samples_per_s": 1000, "epoch_s": 3.1, "best_epoch": 0, "wall_s": )" +
+             std::to_string(e * 3.2) + R"(, "grad_norms": {"fc1.weight": )" + std::to_string(0.5 * f) +
+             R"(, "fc1.bias": 0.01, "out_w": null},)" + R"( "update_ratios": {"fc1.weight": )" +
+             std::to_string(2e-3 * f) + R"(, "fc1.bias": 5e-5, "out_w": 0.03}, "rollbacks": )" +
              std::to_string(e >= 2 ? 1 : 0) + R"(, "probe": {"entropy": )" + std::to_string(2.2 * f) +
              R"(, "max_entropy": 2.302585, "mean_top_prob": )" + std::to_string(0.2 + 0.2 * e) +
-             R"(, "top_prob_hist": [0, 10, 40, 30, 20, 10, 5, 5, 0, )" + std::to_string(20 * e) + R"(], "majority_fraction": 0.2}})" + "\n";
+             R"(, "top_prob_hist": [0, 10, 40, 30, 20, 10, 5, 5, 0, )" + std::to_string(20 * e) +
+             R"(], "majority_fraction": 0.2}})" + "\n";
         if (e == 1)
-            m += R"({"type": "rollback", "epoch": 2, "step": 5, "reason": "loss became NaN", "lr": 0.01, "new_lr": 0.003, "wall_s": 4.0})"
-                 "\n";
+            m +=
+                R"({"type": "rollback", "epoch": 2, "step": 5, "reason": "loss became NaN", "lr": 0.01, "new_lr": 0.003, "wall_s": 4.0})"
+                "\n";
     }
-    m += R"({"type": "diagnosis", "epoch": 2, "code": "update-ratio-high", "severity": "warning", "subject": "out_w", "message": "out_w's update ratio 3e-2 is above 1e-2 <script>alert(1)</script>", "advice": "lower the lr for this layer"})"
-         "\n";
-    m += R"({"type": "diagnosis", "epoch": 0, "code": "overfitting", "severity": "warning", "subject": "", "message": "validation loss rose for 2 epochs", "advice": "add dropout or weight decay"})"
-         "\n";
-    m += R"({"type": "diagnosis", "epoch": 0, "code": "lr-too-low", "severity": "info", "subject": "", "message": "the loss fell slowly", "advice": "try 3x the lr"})"
-         "\n";
-    m += R"({"type": "diagnosis", "epoch": 0, "code": "curve-good", "severity": "ok", "subject": "", "message": "the loss curve looks healthy", "advice": ""})"
-         "\n";
+    m +=
+        R"({"type": "diagnosis", "epoch": 2, "code": "update-ratio-high", "severity": "warning", "subject": "out_w", "message": "out_w's update ratio 3e-2 is above 1e-2 <script>alert(1)</script>", "advice": "lower the lr for this layer"})"
+        "\n";
+    m +=
+        R"({"type": "diagnosis", "epoch": 0, "code": "overfitting", "severity": "warning", "subject": "", "message": "validation loss rose for 2 epochs", "advice": "add dropout or weight decay"})"
+        "\n";
+    m +=
+        R"({"type": "diagnosis", "epoch": 0, "code": "lr-too-low", "severity": "info", "subject": "", "message": "the loss fell slowly", "advice": "try 3x the lr"})"
+        "\n";
+    m +=
+        R"({"type": "diagnosis", "epoch": 0, "code": "curve-good", "severity": "ok", "subject": "", "message": "the loss curve looks healthy", "advice": ""})"
+        "\n";
     return m;
 }
 
@@ -105,7 +119,8 @@ void write_lr_find(const std::function<void(const std::string&, const std::strin
     for (int i = 0; i < 60; ++i) {
         const double lr = 1e-6 * std::pow(10.0, i / 10.0);
         const double loss = i < 45 ? 2.3 - 0.04 * i : 0.5 + (i - 45) * 0.8;
-        csv += std::to_string(i) + "," + std::to_string(lr) + "," + std::to_string(loss + 0.05 * (i % 3)) + "," + std::to_string(loss) + "\n";
+        csv += std::to_string(i) + "," + std::to_string(lr) + "," + std::to_string(loss + 0.05 * (i % 3)) + "," +
+               std::to_string(loss) + "\n";
     }
     write("lr_find.csv", csv);
     write("lr_find.json", R"({"suggested_lr": 0.001, "min_loss_lr": 0.01, "method": "steepest", "steps": 60})");
@@ -117,7 +132,8 @@ void write_tune(const std::function<void(const std::string&, const std::string&)
           "1,3,0.003,64,adam,0,0,0.41,0.86,3,4.2\n"
           "2,1,0.01,64,adam,0,0,0.52,0.82,3,4.0\n"
           "3,2,0.0003,32,sgd,0.9,0.0001,0.77,0.74,3,5.1\n");
-    write("tune.json", R"({"metric": "val_loss", "winner": {"trial": 3, "lr": 0.003}, "test_loss": 0.43, "test_accuracy": 0.85})");
+    write("tune.json",
+          R"({"metric": "val_loss", "winner": {"trial": 3, "lr": 0.003}, "test_loss": 0.43, "test_accuracy": 0.85})");
 }
 
 // Each image of the page exists beside it and is a real image of the format.
@@ -150,7 +166,8 @@ void expect_no_leftovers(const fs::path& parent) {
 std::string percent_encoded_url(const fs::path& p) {
     std::string url = "file://";
     for (unsigned char c : fs::absolute(p).string()) {
-        if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.') url += static_cast<char>(c);
+        if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.')
+            url += static_cast<char>(c);
         else {
             char buf[4];
             std::snprintf(buf, sizeof buf, "%%%02X", c);
@@ -174,7 +191,8 @@ std::string images_loaded_in_chromium(const fs::path& page) {
         return "";
     }
     const fs::path profile = page.parent_path().parent_path().parent_path() / "chromium-profile";
-    const std::string cmd = sh(browser) + " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run " +
+    const std::string cmd = sh(browser) +
+                            " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run " +
                             "--user-data-dir=" + sh(profile.string()) + " --virtual-time-budget=5000 --dump-dom " +
                             sh(percent_encoded_url(page)) + " 2>/dev/null";
     FILE* p = popen(cmd.c_str(), "r");
@@ -202,8 +220,9 @@ TEST_F(Report, FullRunFolderGivesAPageWithEveryPlotAndDiagnosis) {
     const fs::path report = dir / "report";
     const std::string html = read(report / "index.html");
     const std::vector<std::string> images = image_sources(html);
-    const std::set<std::string> expected = {"loss.png",       "accuracy.png",   "lr.png",      "update_ratios.png", "grad_norms.png",
-                                            "confidence.png", "entropy.png",    "lr_find.png", "tune.png"};
+    const std::set<std::string> expected = {"loss.png",          "accuracy.png",   "lr.png",
+                                            "update_ratios.png", "grad_norms.png", "confidence.png",
+                                            "entropy.png",       "lr_find.png",    "tune.png"};
     EXPECT_EQ(std::set<std::string>(images.begin(), images.end()), expected) << html;
     expect_images_real(report, images, "png");
     expect_no_leftovers(dir);
@@ -217,7 +236,8 @@ TEST_F(Report, FullRunFolderGivesAPageWithEveryPlotAndDiagnosis) {
     EXPECT_NE(html.find("<td>final lr</td><td>0.001</td>"), std::string::npos);
     EXPECT_NE(html.find("<td>run time</td><td>9.6 s</td>"), std::string::npos);
     // Diagnoses grouped by severity, warnings first, with their advice; user text escaped.
-    const size_t warnings = html.find("Warnings (2)"), notes = html.find("Notes (1)"), ok = html.find("Looks right (1)");
+    const size_t warnings = html.find("Warnings (2)"), notes = html.find("Notes (1)"),
+                 ok = html.find("Looks right (1)");
     ASSERT_NE(warnings, std::string::npos);
     ASSERT_NE(notes, std::string::npos);
     ASSERT_NE(ok, std::string::npos);
@@ -260,14 +280,18 @@ TEST_F(Report, SvgImagesIntoAnotherFolder) {
 TEST_F(Report, PlotsWithoutDataAreLeftOut) {
     std::string m;
     for (int e = 1; e <= 4; ++e)
-        m += R"({"type": "epoch", "epoch": )" + std::to_string(e) + R"(, "epochs": 4, "train_loss": )" + std::to_string(10.0 / e) +
-             R"(, "train_accuracy": null, "val_loss": null, "val_accuracy": null, "lr": 0.01, "grad_norm": 0.5, "wall_s": 1.0})" + "\n";
+        m +=
+            R"({"type": "epoch", "epoch": )" + std::to_string(e) + R"(, "epochs": 4, "train_loss": )" +
+            std::to_string(10.0 / e) +
+            R"(, "train_accuracy": null, "val_loss": null, "val_accuracy": null, "lr": 0.01, "grad_norm": 0.5, "wall_s": 1.0})" +
+            "\n";
     write("metrics.jsonl", m);
     const auto r = run_nnc("report " + sh(dir.string()));
     ASSERT_EQ(r.status, 0) << r.output;
     const std::string html = read(dir / "report" / "index.html");
     const std::vector<std::string> images = image_sources(html);
-    EXPECT_EQ(std::set<std::string>(images.begin(), images.end()), (std::set<std::string>{"loss.png", "lr.png", "grad_norms.png"}));
+    EXPECT_EQ(std::set<std::string>(images.begin(), images.end()),
+              (std::set<std::string>{"loss.png", "lr.png", "grad_norms.png"}));
     expect_images_real(dir / "report", images, "png");
     for (const char* absent : {"accuracy.png", "confidence.png", "update_ratios.png", "lr_find.png", "tune.png"}) {
         EXPECT_FALSE(fs::exists(dir / "report" / absent)) << absent;
@@ -343,7 +367,8 @@ TEST_F(Report, ClearErrorsForWhatCannotBeReported) {
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.output.find("has no metrics.jsonl, lr_find.csv or tune.csv"), std::string::npos) << r.output;
 
-    write("metrics.jsonl", R"({"type": "epoch", "epoch": 1, "train_loss": 1.0})" "\n");
+    write("metrics.jsonl", R"({"type": "epoch", "epoch": 1, "train_loss": 1.0})"
+                           "\n");
     fs::create_directories(dir / "mine");
     write("mine/notes.txt", "keep me");
     r = run_nnc("report " + sh(dir.string()) + " --out " + sh((dir / "mine").string()));
@@ -386,13 +411,14 @@ TEST_F(Report, RealTrainingRun) {
         csv << "a,b,c,d,y\n";
         for (int i = 0; i < 96; ++i) {
             const int y = i % 3;
-            csv << y + noise(rng) << "," << noise(rng) << "," << -y + noise(rng) << "," << noise(rng) << "," << y << "\n";
+            csv << y + noise(rng) << "," << noise(rng) << "," << -y + noise(rng) << "," << noise(rng) << "," << y
+                << "\n";
         }
     }
     const fs::path run = dir / "run";
     const auto t = run_nnc("train " + sh((dir / "tiny.nn").string()) + " --data " + sh((dir / "train.csv").string()) +
-                           " --target y --validation-data " + sh((dir / "val.csv").string()) + " --metrics-every 2 --out " +
-                           sh(run.string()));
+                           " --target y --validation-data " + sh((dir / "val.csv").string()) +
+                           " --metrics-every 2 --out " + sh(run.string()));
     ASSERT_EQ(t.status, 0) << t.output;
     // nnc lr-find's files in the same folder add the range test to the page.
     const auto f = run_nnc("lr-find " + sh((dir / "tiny.nn").string()) + " --data " + sh((dir / "train.csv").string()) +

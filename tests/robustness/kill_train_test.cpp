@@ -4,9 +4,9 @@
 // complete JSON object; `nnc train --resume` then finishes the run.
 // (tests/runtime/checkpoint_kill_test.cpp kills a process in the middle of saving; cli_data_test
 // covers Ctrl-C and bit-identical resume.)
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -53,7 +53,8 @@ TEST(KillTrain, SigkillAtRandomMomentsLeavesALoadableRunThatResumes) {
     {
         std::ofstream f(csv);
         f << "x0,x1,x2,y\n";
-        for (int i = 0; i < 20000; ++i) f << i % 7 << "," << i % 5 << "," << i % 3 << "," << (i % 7) * 2 - (i % 3) << "\n";
+        for (int i = 0; i < 20000; ++i)
+            f << i % 7 << "," << i % 5 << "," << i % 3 << "," << (i % 7) * 2 - (i % 3) << "\n";
     }
     // 20000 samples at batch 2 over 6 epochs, a step line every 10 batches: a few seconds.
     const std::string train = "train " + so.string() + " --data " + csv.string() +
@@ -106,8 +107,8 @@ TEST(KillTrain, SigkillAtRandomMomentsLeavesALoadableRunThatResumes) {
         std::string out;
         if (fs::exists(folder / "last.ckpt")) {
             ++with_checkpoint;
-            EXPECT_EQ(run("eval " + so.string() + " --weights " + (folder / "last.ckpt").string() + " --data " + csv.string() +
-                              " --target y",
+            EXPECT_EQ(run("eval " + so.string() + " --weights " + (folder / "last.ckpt").string() + " --data " +
+                              csv.string() + " --target y",
                           &out),
                       0)
                 << out;
@@ -125,8 +126,10 @@ TEST(KillTrain, SigkillAtRandomMomentsLeavesALoadableRunThatResumes) {
             EXPECT_NE(out.find(folder.string()), std::string::npos) << out;
         }
     }
-    std::printf("20 runs: %d killed by SIGKILL, %d left a checkpoint, %d resumed to the end, the others had no checkpoint yet (refused plainly) or had finished\n", killed, with_checkpoint,
-                resumed);
+    std::printf(
+        "20 runs: %d killed by SIGKILL, %d left a checkpoint, %d resumed to the end, the others had no checkpoint yet "
+        "(refused plainly) or had finished\n",
+        killed, with_checkpoint, resumed);
     EXPECT_GE(killed, 15);
     if (!::testing::Test::HasFailure()) fs::remove_all(dir);
 }

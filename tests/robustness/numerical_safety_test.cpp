@@ -7,9 +7,9 @@
 #include <cmath>
 #include <vector>
 
-#include "codegen/estimates.h"
-#include "codegen/lowering.h"
-#include "codegen/scheduler.h"
+#include "codegen/lower/estimates.h"
+#include "codegen/lower/lowering.h"
+#include "codegen/schedule/scheduler.h"
 #include "tests/codegen/graph_builder.h"
 
 namespace nnc {

@@ -59,8 +59,16 @@ TEST_F(CheckpointTest, RoundTripRestoresParametersExactly) {
     EXPECT_EQ(std::string(bytes.begin(), bytes.begin() + 8), std::string("NNCCKPT\0", 8));
     EXPECT_EQ(bytes[8], 2);
     EXPECT_EQ(std::string(bytes.begin() + 16, bytes.begin() + 31), "fake_classifier");
-    auto u32 = [&](size_t at) { uint32_t v; std::memcpy(&v, bytes.data() + at, 4); return v; };
-    auto i64 = [&](size_t at) { int64_t v; std::memcpy(&v, bytes.data() + at, 8); return v; };
+    auto u32 = [&](size_t at) {
+        uint32_t v;
+        std::memcpy(&v, bytes.data() + at, 4);
+        return v;
+    };
+    auto i64 = [&](size_t at) {
+        int64_t v;
+        std::memcpy(&v, bytes.data() + at, 8);
+        return v;
+    };
     // 8 + 4 + (4 + 15) + (4 + 15) + 8 + 4 + (4 + 9 + 4 + 16 + 48) + (4 + 7 + 4 + 8 + 12)
     size_t at = 8u + 4 + 19 + 19 + 8 + 4 + 81 + 35;
     EXPECT_EQ(u32(8 + 4 + 19 + 19 + 8), 2u);  // parameter count
@@ -75,7 +83,8 @@ TEST_F(CheckpointTest, RoundTripRestoresParametersExactly) {
         if (tags.back() == "step_counter") EXPECT_EQ(length, 8);
         at += 8 + static_cast<size_t>(length);
     }
-    EXPECT_EQ(tags, (std::vector<std::string>{"optimizer", "train", "step_counter", "standardization", "dropout_rates"}));
+    EXPECT_EQ(tags,
+              (std::vector<std::string>{"optimizer", "train", "step_counter", "standardization", "dropout_rates"}));
     EXPECT_EQ(at + 4, bytes.size());
 }
 
@@ -84,17 +93,30 @@ TEST_F(CheckpointTest, FormatOneLoadsWeightsOnly) {
     ModelPtr a = create_model();
     ASSERT_EQ(nnc_model_init(a.get(), 5), NNC_OK);
     std::vector<unsigned char> v1;
-    auto put = [&](const void* p, size_t n) { v1.insert(v1.end(), static_cast<const unsigned char*>(p), static_cast<const unsigned char*>(p) + n); };
+    auto put = [&](const void* p, size_t n) {
+        v1.insert(v1.end(), static_cast<const unsigned char*>(p), static_cast<const unsigned char*>(p) + n);
+    };
     auto u32 = [&](uint32_t v) { put(&v, 4); };
-    auto str = [&](const std::string& s) { u32(static_cast<uint32_t>(s.size())); put(s.data(), s.size()); };
+    auto str = [&](const std::string& s) {
+        u32(static_cast<uint32_t>(s.size()));
+        put(s.data(), s.size());
+    };
     put("NNCCKPT\0", 8);
     u32(1);
     str("fake_classifier");
     str("");
     u32(2);
     const std::vector<float> w = get_param(a.get(), 0), b = get_param(a.get(), 1);
-    str("fc.weight"); u32(2); int64_t d0[2] = {4, 3}; put(d0, 16); put(w.data(), 48);
-    str("fc.bias"); u32(1); int64_t d1 = 3; put(&d1, 8); put(b.data(), 12);
+    str("fc.weight");
+    u32(2);
+    int64_t d0[2] = {4, 3};
+    put(d0, 16);
+    put(w.data(), 48);
+    str("fc.bias");
+    u32(1);
+    int64_t d1 = 3;
+    put(&d1, 8);
+    put(b.data(), 12);
     u32(static_cast<uint32_t>(crc32_z(0, v1.data(), v1.size())));
     const std::string path = dir.file("v1.ckpt");
     write_bytes(path, v1);
@@ -150,7 +172,8 @@ TEST_F(CheckpointTest, TruncationIsDetectedAtEveryOffset) {
     }
     // Every other cut is rejected too.
     for (size_t cut = 1; cut < bytes.size(); ++cut) {
-        write_bytes(dir.file("cut.ckpt"), std::vector<unsigned char>(bytes.begin(), bytes.begin() + static_cast<long>(cut)));
+        write_bytes(dir.file("cut.ckpt"),
+                    std::vector<unsigned char>(bytes.begin(), bytes.begin() + static_cast<long>(cut)));
         EXPECT_EQ(nnc_model_load(m.get(), dir.file("cut.ckpt").c_str()), NNC_ERR_FORMAT) << cut;
     }
 }

@@ -38,8 +38,8 @@ TEST(CsvReader, SplitsFeaturesAndTarget) {
 
 TEST(CsvReader, SeveralTargetsAndNamedFeaturesInTheGivenOrder) {
     // The text column 'name' is not selected, so it is never parsed.
-    const CsvTable t = parse_csv("name,a,b,y1,y2\nfoo,1,2,3,4\nbar,5,6,7,8\n", "data.csv",
-                                 CsvOptions{{"y2", "y1"}, {"b", "a"}});
+    const CsvTable t =
+        parse_csv("name,a,b,y1,y2\nfoo,1,2,3,4\nbar,5,6,7,8\n", "data.csv", CsvOptions{{"y2", "y1"}, {"b", "a"}});
     EXPECT_EQ(t.feature_names, (std::vector<std::string>{"b", "a"}));
     EXPECT_EQ(t.features, (std::vector<float>{2, 1, 6, 5}));
     EXPECT_EQ(t.targets, (std::vector<float>{4, 3, 8, 7}));
@@ -88,7 +88,8 @@ TEST(CsvReader, MissingValuesAreErrors) {
 }
 
 TEST(CsvReader, RowsWithTheWrongNumberOfFields) {
-    expect_error("a,b,y\n1,2,3\n1,2\n", target("y"), "data.csv:3:1: ", "this row has 2 fields but the header (line 1) has 3");
+    expect_error("a,b,y\n1,2,3\n1,2\n", target("y"),
+                 "data.csv:3:1: ", "this row has 2 fields but the header (line 1) has 3");
     expect_error("a,b,y\n1,2,3,\n", target("y"), "data.csv:2:1: ", "has 4 fields");
 }
 
@@ -103,12 +104,14 @@ TEST(CsvReader, HeaderErrors) {
     expect_error("a,y\n", target("y"), "data.csv:2:1: ", "a header but no data rows");
     expect_error("a,,y\n1,2,3\n", target("y"), "data.csv:1:3: ", "column 2 of the header has no name");
     expect_error("a,y,a\n1,2,3\n", target("y"), "data.csv:1:5: ", "column 'a' appears twice");
-    expect_error("a,y\n1,2\n", target("label"), "data.csv:1: ", "no target column named 'label'; the header names 'a', 'y'",
+    expect_error("a,y\n1,2\n", target("label"),
+                 "data.csv:1: ", "no target column named 'label'; the header names 'a', 'y'", NNC_ERR_INVALID_ARGUMENT);
+    expect_error("a,y\n1,2\n", CsvOptions{{"y"}, {"b"}}, "data.csv:1: ", "no feature column named 'b'",
                  NNC_ERR_INVALID_ARGUMENT);
-    expect_error("a,y\n1,2\n", CsvOptions{{"y"}, {"b"}}, "data.csv:1: ", "no feature column named 'b'", NNC_ERR_INVALID_ARGUMENT);
     expect_error("a,y\n1,2\n", CsvOptions{{"y"}, {"y"}}, "column 'y'", "both as a target and as a feature",
                  NNC_ERR_INVALID_ARGUMENT);
-    expect_error("y\n1\n", target("y"), "'data.csv' has no feature columns", "are all targets", NNC_ERR_INVALID_ARGUMENT);
+    expect_error("y\n1\n", target("y"), "'data.csv' has no feature columns", "are all targets",
+                 NNC_ERR_INVALID_ARGUMENT);
 }
 
 TEST(CsvReader, ClassTargetsMustBeWholeAndNonNegative) {

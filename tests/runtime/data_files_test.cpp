@@ -28,8 +28,8 @@ protected:
         const std::string path = dir.file("data.csv");
         write_text(path, text);
         nnc_dataset* raw = nullptr;
-        EXPECT_EQ(nnc_dataset_load_csv(m, path.c_str(), targets.data(), static_cast<int>(targets.size()), features.data(),
-                                       static_cast<int>(features.size()), &raw),
+        EXPECT_EQ(nnc_dataset_load_csv(m, path.c_str(), targets.data(), static_cast<int>(targets.size()),
+                                       features.data(), static_cast<int>(features.size()), &raw),
                   want)
             << nnc_last_error();
         return DatasetPtr(raw);
@@ -57,7 +57,8 @@ TEST_F(DataFilesTest, CsvClassesAndErrorsNameTheLineAndColumn) {
     load_csv(m.get(), "a,b,label,c\n1,2,0,3\n", {"label"}, {}, NNC_ERR_INVALID_ARGUMENT);
     EXPECT_ERROR_MENTIONS("3 feature column(s) ('a', 'b', 'c') but model 'fake_classifier' takes inputs of 4 values");
     load_csv(m.get(), "a,b,label,c,d\n1,2,0,3,4\n", {"label", "a"}, {}, NNC_ERR_INVALID_ARGUMENT);
-    EXPECT_ERROR_MENTIONS("2 target column(s) named ('label', 'a') but model 'fake_classifier' has targets 'y' (3 classes)");
+    EXPECT_ERROR_MENTIONS(
+        "2 target column(s) named ('label', 'a') but model 'fake_classifier' has targets 'y' (3 classes)");
     load_csv(m.get(), "a,b,label,c,d\n1,2,0,3,4\n1,x,0,3,4\n", {"label"}, {}, NNC_ERR_FORMAT);
     EXPECT_ERROR_MENTIONS(":3:3:");
     load_csv(m.get(), "a,b,label,c,d\n1,2,0,3,4\n", {"lable"}, {}, NNC_ERR_INVALID_ARGUMENT);
@@ -111,7 +112,8 @@ TEST_F(DataFilesTest, StandardizedRegressionPredictsInTheUsersUnits) {
     std::string csv = "x0,x1,x2,x3,y,y2\n";
     std::vector<float> inputs;
     for (int i = 0; i < 300; ++i) {
-        const float a = static_cast<float>(i % 7) - 3, b = static_cast<float>(i % 11) * 10, c = static_cast<float>(i % 13) / 8;  // exact in decimal
+        const float a = static_cast<float>(i % 7) - 3, b = static_cast<float>(i % 11) * 10,
+                    c = static_cast<float>(i % 13) / 8;  // exact in decimal
         const float d = static_cast<float>(i % 5) + 1000;
         const float y = 100 * (a + 2 * b - c) + 500, y2 = -50 * d + 7;
         csv += std::to_string(a) + "," + std::to_string(b) + "," + std::to_string(c) + "," + std::to_string(d) + "," +

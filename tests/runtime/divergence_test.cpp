@@ -22,7 +22,8 @@ DatasetPtr linear_data(int count = 200) {
         t.insert(t.end(), {a + 2 * b - c + 0.5f, d - a});
     }
     nnc_dataset* raw = nullptr;
-    EXPECT_EQ(nnc_dataset_from_memory(x.data(), t.data(), count, 4, NNC_TARGET_REAL, 2, &raw), NNC_OK) << nnc_last_error();
+    EXPECT_EQ(nnc_dataset_from_memory(x.data(), t.data(), count, 4, NNC_TARGET_REAL, 2, &raw), NNC_OK)
+        << nnc_last_error();
     return DatasetPtr(raw);
 }
 
@@ -175,7 +176,8 @@ TEST_F(DivergenceTest, AHealthyRunNeverRollsBack) {
     std::vector<float> x;
     std::vector<int32_t> y;
     for (int i = 0; i < 120; ++i) {
-        for (int k = 0; k < 4; ++k) x.push_back((k == i % 3 ? 3.0f : 0.0f) + 0.1f * static_cast<float>((i * 7 + k) % 5));
+        for (int k = 0; k < 4; ++k)
+            x.push_back((k == i % 3 ? 3.0f : 0.0f) + 0.1f * static_cast<float>((i * 7 + k) % 5));
         y.push_back(i % 3);
     }
     nnc_dataset* raw = nullptr;
@@ -221,8 +223,10 @@ TEST_F(DivergenceTest, PerTensorGradNormsAndSgdUpdateRatio) {
     // The fake model initializes the bias to zero: its ratio is undefined (NaN), not infinite.
     const std::vector<double>& r = log.ratios[0];
     EXPECT_NEAR(r[0], lr * norm(gw) / norm(w0), 1e-5 * r[0]);
-    if (norm(b0) > 0) EXPECT_NEAR(r[1], lr * norm(gb) / norm(b0), 1e-5 * r[1]);
-    else EXPECT_TRUE(std::isnan(r[1]));
+    if (norm(b0) > 0)
+        EXPECT_NEAR(r[1], lr * norm(gb) / norm(b0), 1e-5 * r[1]);
+    else
+        EXPECT_TRUE(std::isnan(r[1]));
 }
 
 // The lr cut and the rollback count are part of the run's state: a checkpoint carries them and a

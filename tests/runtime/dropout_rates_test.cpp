@@ -60,7 +60,8 @@ TEST_F(DropoutRates, BadIndexOrRateIsRefusedAndChangesNothing) {
     EXPECT_ERROR_MENTIONS("dropout index 2 is out of range; the model has 2 dropout layers (0..1)");
     EXPECT_EQ(nnc_model_dropout_info(m.get(), -1, nullptr, nullptr, nullptr), NNC_ERR_INVALID_ARGUMENT);
     EXPECT_ERROR_MENTIONS("nnc_model_dropout_info: dropout index -1 is out of range");
-    for (double bad : {1.0, -0.1, 1.5, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
+    for (double bad :
+         {1.0, -0.1, 1.5, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
         SCOPED_TRACE(bad);
         EXPECT_EQ(nnc_model_set_dropout_rate(m.get(), 0, bad), NNC_ERR_INVALID_ARGUMENT);
         EXPECT_ERROR_MENTIONS("for dropout 'drop_a' is outside [0, 1)");

@@ -16,7 +16,9 @@ int failures_left = 0;
 std::vector<float> seen_rates;
 
 template <FakeModel M>
-constexpr int outputs() { return M == FakeModel::classifier ? 3 : 2; }
+constexpr int outputs() {
+    return M == FakeModel::classifier ? 3 : 2;
+}
 
 // Checks one buffer against the convention: `extents` innermost first, dense strides, the type.
 bool conforms(const halide_buffer_t* b, std::vector<int> extents, halide_type_code_t code) {
@@ -121,8 +123,8 @@ bool inputs_conform(halide_buffer_t** b, int* N) {
     const int O = outputs<M>();
     if (!conforms(b[0], {kIn, b[0]->dimensions == 2 ? b[0]->dim[1].extent : -1}, halide_type_float)) return false;
     *N = b[0]->dim[1].extent;
-    const bool target_ok = M == FakeModel::classifier ? conforms(b[1], {*N}, halide_type_int)
-                                                      : conforms(b[1], {O, *N}, halide_type_float);
+    const bool target_ok =
+        M == FakeModel::classifier ? conforms(b[1], {*N}, halide_type_int) : conforms(b[1], {O, *N}, halide_type_float);
     return target_ok && conforms(b[2], {O, kIn}, halide_type_float) && conforms(b[3], {O}, halide_type_float);
 }
 
@@ -200,7 +202,7 @@ nnc_model_desc make_descriptor(FakeModel which) {
     d.source_hash = classes ? "hash-classifier" : "hash-regressor";
     d.num_params = 2;
     d.num_trainable = 2;
-    d.params = which == FakeModel::classifier ? classifier_params
+    d.params = which == FakeModel::classifier  ? classifier_params
                : which == FakeModel::regressor ? regressor_params
                                                : constrained_params;
     d.input = {"x", 1, {kIn}};

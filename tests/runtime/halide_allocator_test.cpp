@@ -45,7 +45,8 @@ TEST(HalideAllocator, IsBounded) {
     nnc::runtime::halide_cache_trim();
     std::vector<void*> blocks;
     const size_t block = size_t{64} << 20;
-    for (size_t i = 0; i < nnc::runtime::kMaxCachedBytes / block + 4; ++i) blocks.push_back(halide_cached_malloc(nullptr, block));
+    for (size_t i = 0; i < nnc::runtime::kMaxCachedBytes / block + 4; ++i)
+        blocks.push_back(halide_cached_malloc(nullptr, block));
     for (void* p : blocks) halide_cached_free(nullptr, p);
     EXPECT_LE(halide_cached_bytes(), nnc::runtime::kMaxCachedBytes);
     nnc::runtime::halide_cache_trim();

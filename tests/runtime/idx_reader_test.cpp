@@ -40,8 +40,8 @@ void write_gz(const std::string& path, const std::vector<unsigned char>& bytes) 
 }
 
 // Loads and expects failure `status` whose message names `file` and contains `text`.
-void expect_load_error(const std::string& images, const std::string& labels, nnc_status status,
-                       const std::string& file, const std::string& text) {
+void expect_load_error(const std::string& images, const std::string& labels, nnc_status status, const std::string& file,
+                       const std::string& text) {
     nnc_dataset* d = reinterpret_cast<nnc_dataset*>(1);
     EXPECT_EQ(nnc_dataset_load_idx(images.c_str(), labels.c_str(), &d), status) << nnc_last_error();
     EXPECT_EQ(d, nullptr);

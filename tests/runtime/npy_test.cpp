@@ -1,7 +1,7 @@
 // The .npy reader and writer: every supported dtype and header version, numpy interop both ways,
 // and each malformed file's error with its byte offset.
-#include "runtime/errors.h"
 #include "runtime/npy.h"
+#include "runtime/errors.h"
 #include "tests/runtime/test_support.h"
 
 #include <cstring>
@@ -95,14 +95,16 @@ TEST(Npy, MalformedFilesNameTheOffset) {
     auto long_header = npy(dict("<f4", "(1,)"), raw<float>({1}));
     long_header.resize(40);
     expect_error(long_header, "at byte offset 8: the header length is 118 bytes but only 30 follow");
-    expect_error(npy(dict("<f4", "(2, 3)"), raw<float>({1, 2, 3, 4, 5})),
-                 "at byte offset 148: the data ends early: shape (2, 3) of <f4 needs 24 bytes from offset 128 but 20 follow");
+    expect_error(
+        npy(dict("<f4", "(2, 3)"), raw<float>({1, 2, 3, 4, 5})),
+        "at byte offset 148: the data ends early: shape (2, 3) of <f4 needs 24 bytes from offset 128 but 20 follow");
     expect_error(npy(dict("<f4", "(1,)"), raw<float>({1, 2})), "at byte offset 132: 4 unexpected bytes after the data");
     expect_error(npy(dict("<f4", "(2, 2)", "True"), raw<float>({1, 2, 3, 4})),
                  "Fortran (column-major) order; nnc reads C order: save numpy.ascontiguousarray(arr)");
     expect_error(npy(dict(">f4", "(1,)"), raw<float>({1})), "at byte offset 20: element type '>f4' is not supported");
     expect_error(npy(dict(">f4", "(1,)"), raw<float>({1})), "big-endian");
-    expect_error(npy(dict("<f2", "(1,)"), {0, 0}), "element type '<f2' is not supported ('<f4', '<f8', '<i4', '<i8' or '|u1')");
+    expect_error(npy(dict("<f2", "(1,)"), {0, 0}),
+                 "element type '<f2' is not supported ('<f4', '<f8', '<i4', '<i8' or '|u1')");
     expect_error(npy("{'descr': '<f4', 'fortran_order': False}", raw<float>({1})), "the header lacks 'shape'");
     expect_error(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (a,)}", {}),
                  "at byte offset 61: expected a non-negative integer in 'shape'");
@@ -123,7 +125,8 @@ TEST(Npy, ClassIndicesMustBeWholeAndNonNegative) {
 
 // numpy reads what nnc writes and nnc reads what numpy writes (skipped without python3-numpy).
 TEST(Npy, InteroperatesWithNumpy) {
-    if (std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") != 0) GTEST_SKIP() << "python3 with numpy not found";
+    if (std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") != 0)
+        GTEST_SKIP() << "python3 with numpy not found";
     TempDir dir;
     const std::vector<float> values = {1.5f, -2, 3, 4};
     nnc::runtime::write_npy(dir.file("nnc.npy"), nnc::runtime::make_npy({2, 2}, values.data()));

@@ -1,8 +1,8 @@
 // .npz archives: round trips, numpy interop (savez and savez_compressed), corrupt archives, and a
 // model's parameters exported and imported by name.
+#include "runtime/npz.h"
 #include "runtime/errors.h"
 #include "runtime/model.h"
-#include "runtime/npz.h"
 #include "tests/runtime/fake_model.h"
 #include "tests/runtime/test_support.h"
 
@@ -81,18 +81,21 @@ TEST_F(NpzTest, ImportChecksEveryArrayBeforeChangingTheModel) {
 
     std::vector<NpzEntry> missing = {good[0]};
     nnc::runtime::write_npz(path, missing);
-    expect_error([&] { nnc::runtime::import_params_npz(*m, path); },
-                 {path, "does not fit model", "it has no array '" + good[1].name + "' (it holds '" + good[0].name + "')"});
+    expect_error(
+        [&] { nnc::runtime::import_params_npz(*m, path); },
+        {path, "does not fit model", "it has no array '" + good[1].name + "' (it holds '" + good[0].name + "')"});
 
     std::vector<NpzEntry> reshaped = good;
     reshaped[0].array.shape = {reshaped[0].array.count()};
     nnc::runtime::write_npz(path, reshaped);
-    expect_error([&] { nnc::runtime::import_params_npz(*m, path); }, {"array '" + good[0].name + "' has shape (12,) but"});
+    expect_error([&] { nnc::runtime::import_params_npz(*m, path); },
+                 {"array '" + good[0].name + "' has shape (12,) but"});
 
     std::vector<NpzEntry> extra = good;
     extra.push_back(NpzEntry{"other.weight", good[1].array});
     nnc::runtime::write_npz(path, extra);
-    expect_error([&] { nnc::runtime::import_params_npz(*m, path); }, {"arrays the model does not have: 'other.weight'"});
+    expect_error([&] { nnc::runtime::import_params_npz(*m, path); },
+                 {"arrays the model does not have: 'other.weight'"});
 
     EXPECT_EQ(all_params(m.get()), before);
 }
@@ -116,7 +119,8 @@ TEST_F(NpzTest, CorruptArchivesNameTheOffset) {
 
 // numpy reads what nnc exports; nnc reads numpy's savez and savez_compressed (skipped without numpy).
 TEST_F(NpzTest, InteroperatesWithNumpy) {
-    if (std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") != 0) GTEST_SKIP() << "python3 with numpy not found";
+    if (std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") != 0)
+        GTEST_SKIP() << "python3 with numpy not found";
     ModelPtr m = create_model();
     ASSERT_EQ(nnc_model_init(m.get(), 5), NNC_OK);
     nnc::runtime::export_params_npz(*m, dir.file("p.npz"));

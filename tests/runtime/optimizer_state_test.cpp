@@ -20,13 +20,25 @@ OptimizerConfig config(const std::string& name, void (*tweak)(OptimizerConfig&) 
 
 std::vector<OptimizerConfig> every_optimizer() {
     return {config("sgd", [](OptimizerConfig& c) { c.momentum = 0.9; }),
-            config("sgd", [](OptimizerConfig& c) { c.momentum = 0.9; c.nesterov = true; }),
+            config("sgd",
+                   [](OptimizerConfig& c) {
+                       c.momentum = 0.9;
+                       c.nesterov = true;
+                   }),
             config("sgd"),
             config("adam"),
             config("adamw"),
-            config("adagrad", [](OptimizerConfig& c) { c.lr_decay = 0.01; c.initial_accumulator_value = 0.1; }),
+            config("adagrad",
+                   [](OptimizerConfig& c) {
+                       c.lr_decay = 0.01;
+                       c.initial_accumulator_value = 0.1;
+                   }),
             config("adadelta"),
-            config("rmsprop", [](OptimizerConfig& c) { c.centered = true; c.momentum = 0.5; }),
+            config("rmsprop",
+                   [](OptimizerConfig& c) {
+                       c.centered = true;
+                       c.momentum = 0.5;
+                   }),
             config("rmsprop")};
 }
 
@@ -41,7 +53,8 @@ constexpr int64_t kCount = 37;
 
 TEST(OptimizerState, ResumedOptimizerContinuesBitForBit) {
     for (const OptimizerConfig& c : every_optimizer()) {
-        SCOPED_TRACE(c.name + (c.momentum ? " momentum" : "") + (c.nesterov ? " nesterov" : "") + (c.centered ? " centered" : ""));
+        SCOPED_TRACE(c.name + (c.momentum ? " momentum" : "") + (c.nesterov ? " nesterov" : "") +
+                     (c.centered ? " centered" : ""));
         auto a = nnc::runtime::make_optimizer(c, kCount);
         std::vector<float> pa = random_values(1, kCount);
         for (uint64_t s = 0; s < 5; ++s) a->step(pa.data(), random_values(100 + s, kCount).data());
@@ -95,13 +108,14 @@ TEST(OptimizerState, MismatchedOrDamagedStateIsRefusedWithoutChanges) {
     }
     std::vector<uint8_t> extra = state;
     extra.push_back(0);
-    expect_error([&] { fresh->load_state(extra.data(), extra.size(), "'x.ckpt'"); }, NNC_ERR_FORMAT, "1 unexpected bytes");
+    expect_error([&] { fresh->load_state(extra.data(), extra.size(), "'x.ckpt'"); }, NNC_ERR_FORMAT,
+                 "1 unexpected bytes");
 
     // SGD without momentum has an empty buffer; a state with one does not fit.
     auto plain = nnc::runtime::make_optimizer(config("sgd"), kCount);
     const std::vector<uint8_t> momentum_state = sgd->save_state();
-    expect_error([&] { plain->load_state(momentum_state.data(), momentum_state.size(), "'x.ckpt'"); }, NNC_ERR_INVALID_ARGUMENT,
-                 "buffer 'momentum_buffer' holds 37 values but 0 are expected");
+    expect_error([&] { plain->load_state(momentum_state.data(), momentum_state.size(), "'x.ckpt'"); },
+                 NNC_ERR_INVALID_ARGUMENT, "buffer 'momentum_buffer' holds 37 values but 0 are expected");
 }
 
 }  // namespace

@@ -31,7 +31,8 @@ Data make_data(int count, uint32_t seed) {
 
 DatasetPtr dataset(const Data& d) {
     nnc_dataset* raw = nullptr;
-    EXPECT_EQ(nnc_dataset_from_memory(d.x.data(), d.y.data(), static_cast<int64_t>(d.y.size()), 4, NNC_TARGET_CLASSES, 1, &raw),
+    EXPECT_EQ(nnc_dataset_from_memory(d.x.data(), d.y.data(), static_cast<int64_t>(d.y.size()), 4, NNC_TARGET_CLASSES,
+                                      1, &raw),
               NNC_OK)
         << nnc_last_error();
     return DatasetPtr(raw);

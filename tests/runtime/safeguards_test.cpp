@@ -1,7 +1,7 @@
 // Gradient clipping against torch.nn.utils, max-norm constraints on a fake descriptor, and, in
 // nnc_train: schedules, early stopping (best weights restored), gradient accumulation.
-#include "runtime/model.h"
 #include "runtime/safeguards.h"
+#include "runtime/model.h"
 
 #include "tests/runtime/fake_model.h"
 #include "tests/runtime/test_support.h"
@@ -116,7 +116,8 @@ Data clusters(int count) {
     for (int i = 0; i < count; ++i) {
         for (int k = 0; k < 4; ++k) {
             state = state * 1664525u + 1013904223u;
-            x.push_back((k == i % 3 ? 3.0f : 0.0f) + static_cast<float>(state >> 8) / static_cast<float>(1 << 23) - 1.0f);
+            x.push_back((k == i % 3 ? 3.0f : 0.0f) + static_cast<float>(state >> 8) / static_cast<float>(1 << 23) -
+                        1.0f);
         }
         y.push_back(i % 3);
     }

@@ -1,8 +1,8 @@
 // Standardization: statistics (population std, as numpy), fitted on the training split only and
 // applied to the others, undone exactly enough, constant columns, and the checkpoint form.
+#include "runtime/standardize.h"
 #include "runtime/dataset.h"
 #include "runtime/errors.h"
-#include "runtime/standardize.h"
 #include "tests/runtime/test_support.h"
 
 #include <cmath>
@@ -83,7 +83,8 @@ TEST(Standardize, SerializesForCheckpoints) {
     const std::vector<uint8_t> body = nnc::runtime::serialize_standardization(s);
     bytes.insert(bytes.end(), body.begin(), body.end());
     size_t offset = 1;
-    const Standardization back = nnc::runtime::deserialize_standardization(bytes.data(), bytes.size(), offset, "'c.ckpt'");
+    const Standardization back =
+        nnc::runtime::deserialize_standardization(bytes.data(), bytes.size(), offset, "'c.ckpt'");
     EXPECT_EQ(offset, bytes.size());
     EXPECT_EQ(back.mean, s.mean);
     EXPECT_EQ(back.scale, s.scale);
@@ -93,8 +94,9 @@ TEST(Standardize, SerializesForCheckpoints) {
         nnc::runtime::deserialize_standardization(bytes.data(), bytes.size() - 1, offset, "'c.ckpt'");
         ADD_FAILURE();
     } catch (const nnc::runtime::Error& e) {
-        EXPECT_STREQ(e.what(), "'c.ckpt' at byte offset 1: the standardization statistics claim 2 columns, more than "
-                               "the file holds; it is truncated or corrupt");
+        EXPECT_STREQ(e.what(),
+                     "'c.ckpt' at byte offset 1: the standardization statistics claim 2 columns, more than "
+                     "the file holds; it is truncated or corrupt");
     }
     std::vector<uint8_t> zero_scale = bytes;
     std::fill_n(zero_scale.begin() + 1 + 8 + 8, 4, 0);

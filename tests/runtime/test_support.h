@@ -67,5 +67,5 @@ inline std::vector<float> get_grad(const nnc_model* m, int index) {
 }
 
 // The last error contains `text`.
-#define EXPECT_ERROR_MENTIONS(text) EXPECT_NE(std::string(nnc_last_error()).find(text), std::string::npos) \
-    << "message: " << nnc_last_error()
+#define EXPECT_ERROR_MENTIONS(text) \
+    EXPECT_NE(std::string(nnc_last_error()).find(text), std::string::npos) << "message: " << nnc_last_error()

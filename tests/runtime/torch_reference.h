@@ -31,7 +31,9 @@ inline std::vector<std::vector<double>> run_torch_reference(const std::string& s
     for (size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) text.append(buf, n);
     const int status = pclose(pipe);
     std::ifstream err(err_path);
-    if (log) *log = "exit status " + std::to_string(status) + "; stderr:\n" + std::string(std::istreambuf_iterator<char>(err), {});
+    if (log)
+        *log = "exit status " + std::to_string(status) + "; stderr:\n" +
+               std::string(std::istreambuf_iterator<char>(err), {});
     std::remove(err_path);
     std::istringstream lines(text);
     for (std::string line; std::getline(lines, line);) {

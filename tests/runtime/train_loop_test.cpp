@@ -29,9 +29,9 @@ Synthetic make_clusters(int count, uint32_t seed) {
 
 DatasetPtr make_dataset(const Synthetic& s) {
     nnc_dataset* d = nullptr;
-    EXPECT_EQ(nnc_dataset_from_memory(s.x.data(), s.y.data(), static_cast<int64_t>(s.y.size()), 4, NNC_TARGET_CLASSES,
-                                      1, &d),
-              NNC_OK)
+    EXPECT_EQ(
+        nnc_dataset_from_memory(s.x.data(), s.y.data(), static_cast<int64_t>(s.y.size()), 4, NNC_TARGET_CLASSES, 1, &d),
+        NNC_OK)
         << nnc_last_error();
     return DatasetPtr(d);
 }
@@ -189,7 +189,8 @@ TEST_F(TrainLoopTest, RegressorLearnsALinearMap) {
         t.insert(t.end(), {a + 2 * b - c + 0.5f, d - a});
     }
     nnc_dataset* raw = nullptr;
-    ASSERT_EQ(nnc_dataset_from_memory(x.data(), t.data(), 200, 4, NNC_TARGET_REAL, 2, &raw), NNC_OK) << nnc_last_error();
+    ASSERT_EQ(nnc_dataset_from_memory(x.data(), t.data(), 200, 4, NNC_TARGET_REAL, 2, &raw), NNC_OK)
+        << nnc_last_error();
     DatasetPtr data(raw);
     double loss0 = 0, acc = 0;
     ASSERT_EQ(nnc_evaluate(m.get(), data.get(), 64, &loss0, &acc), NNC_OK) << nnc_last_error();
@@ -216,9 +217,11 @@ TEST(Dataset, SliceAndValidation) {
     EXPECT_EQ(nnc_dataset_slice(nullptr, 0, 1, &d), NNC_ERR_INVALID_ARGUMENT);
     const int32_t negative[1] = {-1};
     EXPECT_EQ(nnc_dataset_from_memory(s.x.data(), negative, 1, 4, NNC_TARGET_CLASSES, 1, &d), NNC_ERR_INVALID_ARGUMENT);
-    EXPECT_EQ(nnc_dataset_from_memory(s.x.data(), s.y.data(), 0, 4, NNC_TARGET_CLASSES, 1, &d), NNC_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(nnc_dataset_from_memory(s.x.data(), s.y.data(), 0, 4, NNC_TARGET_CLASSES, 1, &d),
+              NNC_ERR_INVALID_ARGUMENT);
     EXPECT_EQ(nnc_dataset_from_memory(nullptr, s.y.data(), 1, 4, NNC_TARGET_CLASSES, 1, &d), NNC_ERR_INVALID_ARGUMENT);
-    EXPECT_EQ(nnc_dataset_from_memory(s.x.data(), s.y.data(), 1, 4, NNC_TARGET_CLASSES, 2, &d), NNC_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(nnc_dataset_from_memory(s.x.data(), s.y.data(), 1, 4, NNC_TARGET_CLASSES, 2, &d),
+              NNC_ERR_INVALID_ARGUMENT);
     EXPECT_EQ(nnc_dataset_size(nullptr), 0);
 }
 

@@ -25,8 +25,7 @@ size_t run_and_check(Workers& workers, int64_t tasks) {
         hits[static_cast<size_t>(t)].fetch_add(1);
         // Long enough that a second thread gets to claim some tasks.
         const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
-        while (std::chrono::steady_clock::now() < until) {
-        }
+        while (std::chrono::steady_clock::now() < until) {}
         std::lock_guard<std::mutex> lock(mutex);
         ids.insert(std::this_thread::get_id());
     });

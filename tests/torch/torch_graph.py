@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Rebuilds an nnc graph (nnc --graph-json, codegen/graph_json.cpp) in PyTorch and computes, in
+"""Rebuilds an nnc graph (nnc --graph-json, codegen/emit/graph_json.cpp) in PyTorch and computes, in
 float64 from the given float32 values, what nnc's pipelines compute: the loss, the first loss's
 prediction input, what inference returns, the gradient of every trainable parameter and of the
 input, and the new values of the state parameters (batch norm's running statistics).

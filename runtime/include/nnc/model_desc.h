@@ -39,16 +39,16 @@ typedef struct nnc_stage_desc {
 } nnc_stage_desc;
 
 typedef struct nnc_stage_plan {
-    int num_stages;                 /* 0: the pipeline runs as its single entry point */
+    int num_stages; /* 0: the pipeline runs as its single entry point */
     const nnc_stage_desc* stages;
-    int num_external;               /* the pipeline's own argument count */
+    int num_external; /* the pipeline's own argument count */
     int num_slots;
     const nnc_slot_desc* slots;
 } nnc_stage_plan;
 
 typedef enum nnc_device_kind {
-    NNC_DEVICE_HOST = 0,            /* CPU only */
-    NNC_DEVICE_CUDA = 1             /* kernels on a CUDA GPU, buffers moved by Halide's CUDA runtime */
+    NNC_DEVICE_HOST = 0, /* CPU only */
+    NNC_DEVICE_CUDA = 1  /* kernels on a CUDA GPU, buffers moved by Halide's CUDA runtime */
 } nnc_device_kind;
 
 typedef enum nnc_init_kind {
@@ -64,51 +64,51 @@ typedef enum nnc_init_kind {
 } nnc_init_kind;
 
 typedef struct nnc_param_desc {
-    const char* name;               /* "fc1.weight" */
+    const char* name; /* "fc1.weight" */
     int rank;
-    int64_t dims[NNC_MAX_RANK];     /* row-major, outermost first */
+    int64_t dims[NNC_MAX_RANK]; /* row-major, outermost first */
     nnc_init_kind init;
     double init_a;
     int64_t fan_in, fan_out;
-    double max_norm;                /* > 0: after each update, rescale every output unit (slice of
-                                       the last dimension; rank <= 1: the whole tensor) whose L2
-                                       norm exceeds it (Keras MaxNorm(axis=0) for [in, out]) */
-    int trainable;                  /* 0: a state tensor (batch-norm running statistics): no gradient,
-                                       no update; each training step replaces it. States follow every
-                                       trainable parameter in the list. */
-    int units_first;                /* max_norm's output units are the first dimension (a conv
-                                       weight [F, C, K, K]: one unit per filter) instead of the last */
+    double max_norm; /* > 0: after each update, rescale every output unit (slice of
+                        the last dimension; rank <= 1: the whole tensor) whose L2
+                        norm exceeds it (Keras MaxNorm(axis=0) for [in, out]) */
+    int trainable;   /* 0: a state tensor (batch-norm running statistics): no gradient,
+                        no update; each training step replaces it. States follow every
+                        trainable parameter in the list. */
+    int units_first; /* max_norm's output units are the first dimension (a conv
+                        weight [F, C, K, K]: one unit per filter) instead of the last */
 } nnc_param_desc;
 
 typedef struct nnc_tensor_desc {
     const char* name;
-    int rank;                       /* per sample, batch excluded */
+    int rank; /* per sample, batch excluded */
     int64_t dims[NNC_MAX_RANK];
 } nnc_tensor_desc;
 
 typedef enum nnc_loss_kind {
-    NNC_LOSS_SOFTMAX_CROSS_ENTROPY = 0,  /* output: class probabilities */
-    NNC_LOSS_SIGMOID_BCE = 1,            /* output: sigmoid probabilities */
-    NNC_LOSS_MSE = 2,                    /* output: the prediction itself */
+    NNC_LOSS_SOFTMAX_CROSS_ENTROPY = 0, /* output: class probabilities */
+    NNC_LOSS_SIGMOID_BCE = 1,           /* output: sigmoid probabilities */
+    NNC_LOSS_MSE = 2,                   /* output: the prediction itself */
     NNC_LOSS_L1 = 3
 } nnc_loss_kind;
 
 typedef struct nnc_target_desc {
-    nnc_tensor_desc tensor;         /* real targets: per-sample shape; classes: rank 0 */
-    int kind;                       /* nnc_target_kind */
-    int64_t num_classes;            /* classes targets only */
+    nnc_tensor_desc tensor; /* real targets: per-sample shape; classes: rank 0 */
+    int kind;               /* nnc_target_kind */
+    int64_t num_classes;    /* classes targets only */
 } nnc_target_desc;
 
 typedef struct nnc_loss_desc {
-    const char* name;               /* "loss", or the name after `loss` in the .nn file */
-    int kind;                       /* nnc_loss_kind */
-    double weight;                  /* in the total loss */
-    int target;                     /* index into targets */
-    nnc_tensor_desc prediction;     /* the loss's first input per sample (logits) */
+    const char* name;           /* "loss", or the name after `loss` in the .nn file */
+    int kind;                   /* nnc_loss_kind */
+    double weight;              /* in the total loss */
+    int target;                 /* index into targets */
+    nnc_tensor_desc prediction; /* the loss's first input per sample (logits) */
 } nnc_loss_desc;
 
 /* ABI 5: the optimizer updates and the per-tensor gradient sums of squares as device kernels
- * over the flat trainable arena (argv: runtime/optimizers/device_kernels.h), so parameters and
+ * over the flat trainable arena (argv: runtime/include/nnc/device_kernels.h), so parameters and
  * optimizer state stay on the GPU between steps. GPU targets only; all NULL on the CPU.
  * optimizers[] is indexed by family: sgd, adam (and adamw), adagrad, adadelta, rmsprop. */
 #define NNC_DEVICE_OPTIMIZERS 5
@@ -119,25 +119,25 @@ typedef struct nnc_device_kernels {
 
 /* ABI 5: a dropout layer, whose rate train_step reads at run time (nnc_model_set_dropout_rate). */
 typedef struct nnc_dropout_desc {
-    const char* name;               /* the layer's name in the .nn file */
-    double rate;                    /* the rate the .nn file declares: the model's default */
+    const char* name; /* the layer's name in the .nn file */
+    double rate;      /* the rate the .nn file declares: the model's default */
 } nnc_dropout_desc;
 
 typedef struct nnc_model_desc {
-    int abi_version;                /* NNC_ABI_VERSION of the generator */
+    int abi_version; /* NNC_ABI_VERSION of the generator */
     const char* model_name;
     const char* nnc_version;
-    const char* source_hash;        /* of the .nn text, for checkpoints */
+    const char* source_hash; /* of the .nn text, for checkpoints */
 
-    int num_params;                 /* trainable parameters first, then states */
+    int num_params; /* trainable parameters first, then states */
     int num_trainable;
     const nnc_param_desc* params;
 
-    nnc_tensor_desc input;          /* the model input */
-    int input_dtype;                /* nnc_dtype */
+    nnc_tensor_desc input; /* the model input */
+    int input_dtype;       /* nnc_dtype */
     int num_targets;
     const nnc_target_desc* targets;
-    int num_losses;                 /* >= 1; loss l's output has the shape of losses[l].prediction */
+    int num_losses; /* >= 1; loss l's output has the shape of losses[l].prediction */
     const nnc_loss_desc* losses;
 
     /* Inference mode (running statistics, no dropout).
@@ -155,13 +155,13 @@ typedef struct nnc_model_desc {
     nnc_pipeline_fn train_step;
 
     /* Training defaults from the .nn file. */
-    const char* optimizer;          /* "sgd" | "adam" | "adamw" | "adagrad" | "adadelta" | "rmsprop" */
+    const char* optimizer; /* "sgd" | "adam" | "adamw" | "adagrad" | "adadelta" | "rmsprop" */
     double lr, momentum, beta1, beta2, eps, weight_decay;
     int nesterov;
     int64_t batch, epochs, validation;
     uint64_t seed;
-    double rho, alpha;              /* adadelta, rmsprop */
-    int centered;                   /* rmsprop */
+    double rho, alpha;                          /* adadelta, rmsprop */
+    int centered;                               /* rmsprop */
     double lr_decay, initial_accumulator_value; /* adagrad */
     nnc_lr_schedule schedule;
     double clip_norm, clip_value;
@@ -170,8 +170,8 @@ typedef struct nnc_model_desc {
 
     /* Where the pipelines' kernels run. NNC_DEVICE_CUDA: the runtime checks for a CUDA device at
      * nnc_model_create and moves buffers with Halide's CUDA interface (runtime/device.h). */
-    int device;                     /* nnc_device_kind */
-    const char* target;             /* the Halide target string the pipelines were compiled for */
+    int device;         /* nnc_device_kind */
+    const char* target; /* the Halide target string the pipelines were compiled for */
 
     /* Pipelines compiled as stages (the entry point above is then NULL); num_stages 0 otherwise. */
     nnc_stage_plan forward_plan, evaluate_plan, train_plan;

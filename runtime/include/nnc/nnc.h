@@ -19,12 +19,13 @@
 extern "C" {
 #endif
 
-#define NNC_ABI_VERSION 5 /* 2: more optimizers, schedules, clipping, early stopping, accumulation, threads;
-                            3: state parameters, int32 inputs, several targets and losses, CSV and .npy
-                               data, standardization, prediction, .npz, resume;
-                            4: divergence policy (rollback), per-tensor gradient norms and update ratios;
-                            5: device-resident training on GPU targets (optimizer kernels in model.so),
-                               dropout rates set at run time (nnc_model_set_dropout_rate) */
+#define NNC_ABI_VERSION                                                                  \
+    5 /* 2: more optimizers, schedules, clipping, early stopping, accumulation, threads; \
+        3: state parameters, int32 inputs, several targets and losses, CSV and .npy      \
+           data, standardization, prediction, .npz, resume;                              \
+        4: divergence policy (rollback), per-tensor gradient norms and update ratios;    \
+        5: device-resident training on GPU targets (optimizer kernels in model.so),      \
+           dropout rates set at run time (nnc_model_set_dropout_rate) */
 
 typedef enum nnc_status {
     NNC_OK = 0,
@@ -70,16 +71,15 @@ int nnc_model_num_targets(const nnc_model* model);
 nnc_status nnc_model_target_info(const nnc_model* model, int index, const char** name, nnc_target_kind* kind,
                                  int64_t* size, int64_t* num_classes);
 int nnc_model_num_losses(const nnc_model* model);
-nnc_status nnc_model_loss_info(const nnc_model* model, int index, const char** name, double* weight,
-                               int* target, int64_t* output_size);
+nnc_status nnc_model_loss_info(const nnc_model* model, int index, const char** name, double* weight, int* target,
+                               int64_t* output_size);
 
 /* Parameters, batch-norm running statistics included (those are not trainable: they come after
  * every trainable one, get no gradient, and each training step replaces them). */
 int nnc_model_num_params(const nnc_model* model);
 int nnc_model_num_trainable_params(const nnc_model* model);
 /* Name ("fc1.weight"), rank and dims (row-major, outermost first) of parameter `index`. */
-nnc_status nnc_model_param_info(const nnc_model* model, int index, const char** name, int* rank,
-                                const int64_t** dims);
+nnc_status nnc_model_param_info(const nnc_model* model, int index, const char** name, int* rank, const int64_t** dims);
 int64_t nnc_model_param_count(const nnc_model* model, int index); /* elements */
 int64_t nnc_model_total_param_count(const nnc_model* model);
 
@@ -107,8 +107,8 @@ nnc_status nnc_model_predict(nnc_model* model, const void* input, int64_t batch,
 /* Loss and gradients without an update (training mode: batch statistics, dropout). `target` is
  * int32 class indices or float values. `output` (may be NULL) receives the pre-loss prediction
  * (logits for softmax cross-entropy). Single-target models only; see the _multi variant. */
-nnc_status nnc_model_compute_gradients(nnc_model* model, const void* input, const void* target,
-                                       int64_t batch, float* loss, float* output);
+nnc_status nnc_model_compute_gradients(nnc_model* model, const void* input, const void* target, int64_t batch,
+                                       float* loss, float* output);
 /* Any model: targets[t] for each target; task_losses (may be NULL) receives each loss, unweighted. */
 nnc_status nnc_model_compute_gradients_multi(nnc_model* model, const void* input, const void* const* targets,
                                              int64_t batch, float* loss, float* task_losses);
@@ -118,14 +118,14 @@ nnc_status nnc_model_compute_gradients_multi(nnc_model* model, const void* input
 typedef struct nnc_optimizer_config {
     const char* name; /* "sgd", "adam", "adamw", "adagrad", "adadelta" or "rmsprop" */
     double lr;
-    double momentum; /* sgd, rmsprop */
-    int nesterov;    /* sgd */
+    double momentum;          /* sgd, rmsprop */
+    int nesterov;             /* sgd */
     double beta1, beta2, eps; /* adam, adamw; eps for all but sgd */
     double weight_decay;      /* L2 added to the gradient; adamw: decoupled (p *= 1 - lr * wd) */
     /* ABI 2 */
-    double rho;               /* adadelta */
-    double alpha;             /* rmsprop: smoothing constant */
-    int centered;             /* rmsprop */
+    double rho;                                 /* adadelta */
+    double alpha;                               /* rmsprop: smoothing constant */
+    int centered;                               /* rmsprop */
     double lr_decay, initial_accumulator_value; /* adagrad */
 } nnc_optimizer_config;
 
@@ -133,10 +133,10 @@ typedef struct nnc_optimizer_config {
 nnc_status nnc_optimizer_defaults(const char* name, nnc_optimizer_config* config);
 
 /* One step: gradients, then the optimizer update. Same arguments as compute_gradients. */
-nnc_status nnc_model_train_step(nnc_model* model, const void* input, const void* target,
-                                int64_t batch, float* loss, float* output);
-nnc_status nnc_model_train_step_multi(nnc_model* model, const void* input, const void* const* targets,
-                                      int64_t batch, float* loss, float* task_losses);
+nnc_status nnc_model_train_step(nnc_model* model, const void* input, const void* target, int64_t batch, float* loss,
+                                float* output);
+nnc_status nnc_model_train_step_multi(nnc_model* model, const void* input, const void* const* targets, int64_t batch,
+                                      float* loss, float* task_losses);
 /* The counter behind the per-step random seed (dropout masks): it advances once per
  * compute_gradients/train_step; setting it replays the same masks (checkpoints save it). */
 uint64_t nnc_model_step_counter(const nnc_model* model);
@@ -179,13 +179,11 @@ nnc_status nnc_model_import_npz(nnc_model* model, const char* path);
 /* A labelled dataset in memory: `count` samples of `sample_size` floats and one target each. */
 nnc_status nnc_dataset_load_idx(const char* images_path, const char* labels_path, nnc_dataset** out);
 /* Copies `count` samples (float, row-major) and their targets (int32 classes or float values). */
-nnc_status nnc_dataset_from_memory(const float* samples, const void* targets, int64_t count,
-                                   int64_t sample_size, nnc_target_kind kind, int64_t target_size,
-                                   nnc_dataset** out);
+nnc_status nnc_dataset_from_memory(const float* samples, const void* targets, int64_t count, int64_t sample_size,
+                                   nnc_target_kind kind, int64_t target_size, nnc_dataset** out);
 /* ABI 3: one more target per sample for multi-task models (targets are matched to the model's in
  * order: the first from the constructor, then each added one). */
-nnc_status nnc_dataset_add_target(nnc_dataset* dataset, const void* targets, nnc_target_kind kind,
-                                  int64_t target_size);
+nnc_status nnc_dataset_add_target(nnc_dataset* dataset, const void* targets, nnc_target_kind kind, int64_t target_size);
 void nnc_dataset_destroy(nnc_dataset* dataset);
 int64_t nnc_dataset_size(const nnc_dataset* dataset);
 int64_t nnc_dataset_sample_size(const nnc_dataset* dataset);
@@ -221,18 +219,18 @@ nnc_status nnc_write_array(const char* path, const float* values, int64_t rows, 
 
 /* ---- training loop ---- */
 typedef struct nnc_progress {
-    int64_t epoch, epochs;          /* 1-based epoch */
+    int64_t epoch, epochs;               /* 1-based epoch */
     int64_t samples_done, samples_total; /* within this epoch */
-    double loss;                    /* running mean training loss this epoch */
-    double accuracy;                /* running training accuracy (classes), else NaN */
+    double loss;                         /* running mean training loss this epoch */
+    double accuracy;                     /* running training accuracy (classes), else NaN */
     double samples_per_second;
-    double elapsed_seconds;         /* this epoch */
+    double elapsed_seconds; /* this epoch */
     /* ABI 3 */
-    int64_t step;                   /* batches done this epoch */
-    int64_t updates;                /* optimizer updates over the run */
-    double lr;                      /* of the last update */
-    double grad_norm;               /* global L2 norm of the last update's gradient, before clipping
-                                       (NaN before the first update) */
+    int64_t step;     /* batches done this epoch */
+    int64_t updates;  /* optimizer updates over the run */
+    double lr;        /* of the last update */
+    double grad_norm; /* global L2 norm of the last update's gradient, before clipping
+                         (NaN before the first update) */
 } nnc_progress;
 
 typedef struct nnc_epoch_stats {
@@ -241,11 +239,11 @@ typedef struct nnc_epoch_stats {
     double val_loss, val_accuracy; /* NaN when there is no validation set */
     double samples_per_second;
     double seconds;
-    double lr;                     /* of the epoch's last update (schedules and warm-up applied) */
+    double lr; /* of the epoch's last update (schedules and warm-up applied) */
     /* ABI 2 */
-    double grad_norm;              /* mean global L2 gradient norm per update, before clipping */
-    int64_t best_epoch;            /* early stopping: the epoch whose weights are kept (else 0) */
-    int stopping;                  /* early stopping ends training after this epoch */
+    double grad_norm;   /* mean global L2 gradient norm per update, before clipping */
+    int64_t best_epoch; /* early stopping: the epoch whose weights are kept (else 0) */
+    int stopping;       /* early stopping ends training after this epoch */
     /* ABI 3: per loss (multi-task), unweighted; NaN where not measured */
     int num_losses;
     double train_task_loss[NNC_MAX_LOSSES];
@@ -253,24 +251,24 @@ typedef struct nnc_epoch_stats {
     /* ABI 4: per trainable parameter tensor, in nnc_model_param_info order; the arrays are owned by
        the runtime and valid only during on_epoch */
     int num_params;
-    const double* param_grad_norm;     /* mean L2 norm of each tensor's gradient per update, before clipping */
-    const double* param_update_ratio;  /* ||w_after - w_before|| / ||w_before|| at the epoch's last update
-                                          (NaN where ||w_before|| is 0) */
-    int64_t rollbacks;                 /* divergence rollbacks so far in this run */
+    const double* param_grad_norm;    /* mean L2 norm of each tensor's gradient per update, before clipping */
+    const double* param_update_ratio; /* ||w_after - w_before|| / ||w_before|| at the epoch's last update
+                                         (NaN where ||w_before|| is 0) */
+    int64_t rollbacks;                /* divergence rollbacks so far in this run */
 } nnc_epoch_stats;
 
 /* ABI 4: what on_rollback reports. The run went back to the start of `epoch` (its parameters,
  * batch-norm statistics, optimizer state and counters as they were then) and redoes it with every
  * lr from now on multiplied by lr_scale. */
 typedef struct nnc_rollback_info {
-    int64_t epoch;        /* the epoch redone (1-based) */
-    int64_t step;         /* the batch of that epoch where the divergence was seen (1-based) */
-    const char* reason;   /* "loss became NaN", "gradient norm became infinite", "loss exploded (…)" */
-    double lr;            /* the lr of the update that diverged */
-    double new_lr;        /* lr * factor: the lr the epoch is redone with (before schedules move it) */
-    double lr_scale;      /* the product of every cut so far */
-    int64_t rollbacks;    /* rollbacks so far in this run, this one included */
-    int64_t retries;      /* the most the run allows */
+    int64_t epoch;      /* the epoch redone (1-based) */
+    int64_t step;       /* the batch of that epoch where the divergence was seen (1-based) */
+    const char* reason; /* "loss became NaN", "gradient norm became infinite", "loss exploded (…)" */
+    double lr;          /* the lr of the update that diverged */
+    double new_lr;      /* lr * factor: the lr the epoch is redone with (before schedules move it) */
+    double lr_scale;    /* the product of every cut so far */
+    int64_t rollbacks;  /* rollbacks so far in this run, this one included */
+    int64_t retries;    /* the most the run allows */
 } nnc_rollback_info;
 
 /* ABI 4: what nnc_train does when training diverges: a NaN or infinite loss or gradient norm, or
@@ -308,53 +306,53 @@ typedef enum nnc_monitor_mode {
 #define NNC_MAX_MILESTONES 16
 
 typedef struct nnc_lr_schedule {
-    int kind;                 /* nnc_schedule_kind */
-    double factor;            /* step, multistep, exponential (gamma), plateau: in (0, 1] */
-    int64_t every;            /* step: epochs between decays, >= 1 */
-    int num_milestones;       /* multistep: increasing epochs */
+    int kind;           /* nnc_schedule_kind */
+    double factor;      /* step, multistep, exponential (gamma), plateau: in (0, 1] */
+    int64_t every;      /* step: epochs between decays, >= 1 */
+    int num_milestones; /* multistep: increasing epochs */
     int64_t milestones[NNC_MAX_MILESTONES];
-    int64_t epochs;           /* cosine: T_max, >= 1 */
-    double min_lr;            /* cosine: eta_min; plateau: the floor */
-    int monitor;              /* plateau: nnc_monitor */
-    int mode;                 /* plateau: nnc_monitor_mode */
-    int64_t patience;         /* plateau: epochs without improvement before a reduction */
-    int64_t cooldown;         /* plateau: epochs to wait after a reduction */
-    double threshold;         /* plateau: what counts as an improvement (torch default 1e-4) */
-    int threshold_abs;        /* plateau: 0: relative threshold (torch "rel"), 1: absolute */
+    int64_t epochs;    /* cosine: T_max, >= 1 */
+    double min_lr;     /* cosine: eta_min; plateau: the floor */
+    int monitor;       /* plateau: nnc_monitor */
+    int mode;          /* plateau: nnc_monitor_mode */
+    int64_t patience;  /* plateau: epochs without improvement before a reduction */
+    int64_t cooldown;  /* plateau: epochs to wait after a reduction */
+    double threshold;  /* plateau: what counts as an improvement (torch default 1e-4) */
+    int threshold_abs; /* plateau: 0: relative threshold (torch "rel"), 1: absolute */
     /* Linear warm-up over the first warmup_steps updates or warmup_epochs epochs (at most one
      * nonzero), multiplying any schedule: factor start + (1 - start) * i / n at update (or epoch)
      * i < n, as torch's LinearLR(start_factor=start, total_iters=n). */
     int64_t warmup_steps, warmup_epochs;
-    double warmup_start;      /* in (0, 1]; 0 means torch's default 1/3 */
+    double warmup_start; /* in (0, 1]; 0 means torch's default 1/3 */
 } nnc_lr_schedule;
 
 /* Stops when the monitored metric has not improved by more than min_delta for `patience`
  * epochs, and always restores the best epoch's weights when training stops or ends. */
 typedef struct nnc_early_stopping {
     int enabled;
-    int monitor;              /* nnc_monitor */
-    int mode;                 /* nnc_monitor_mode */
-    int64_t patience;         /* >= 0 */
-    double min_delta;         /* >= 0 */
+    int monitor;      /* nnc_monitor */
+    int mode;         /* nnc_monitor_mode */
+    int64_t patience; /* >= 0 */
+    double min_delta; /* >= 0 */
 } nnc_early_stopping;
 
 typedef struct nnc_train_config {
     int64_t epochs;
     int64_t batch;
-    uint64_t seed;  /* shuffling */
+    uint64_t seed; /* shuffling */
     /* Called after every batch and at the end of every epoch; return nonzero to stop training. */
     int (*on_batch)(void* user, const nnc_progress* progress);
     int (*on_epoch)(void* user, const nnc_epoch_stats* stats);
     void* user;
     /* ABI 2: zero means off (or the model's setting, for threads) */
     nnc_lr_schedule schedule;
-    double clip_norm;         /* > 0: scale gradients whose global L2 norm exceeds it (clip_grad_norm_) */
-    double clip_value;        /* > 0: clamp each gradient to [-clip_value, clip_value] (clip_grad_value_);
-                                 applied after clip_norm */
+    double clip_norm;  /* > 0: scale gradients whose global L2 norm exceeds it (clip_grad_norm_) */
+    double clip_value; /* > 0: clamp each gradient to [-clip_value, clip_value] (clip_grad_value_);
+                          applied after clip_norm */
     nnc_early_stopping early_stopping;
-    int64_t accumulate;       /* >= 2: sum the gradients of this many batches, then one update on
-                                 their mean (the effective batch is accumulate * batch) */
-    int threads;              /* as nnc_model_set_threads, for this run; 0: the model's */
+    int64_t accumulate; /* >= 2: sum the gradients of this many batches, then one update on
+                           their mean (the effective batch is accumulate * batch) */
+    int threads;        /* as nnc_model_set_threads, for this run; 0: the model's */
     /* ABI 3: nonzero continues the run recorded in the model — by the nnc_train that last ran on
      * it, or by a loaded checkpoint: the epoch and batch it stopped at, the update count, the
      * schedule and early-stopping state, a pending gradient accumulation; the optimizer state and
@@ -368,11 +366,11 @@ typedef struct nnc_train_config {
     int augment_crop_pad;
     int augment_flip;
     /* ABI 4: divergence (zero = stop with NNC_ERR_NUMERIC, as before) */
-    int on_divergence;          /* nnc_divergence_policy */
-    double divergence_factor;   /* rollback: lr multiplier, in (0, 1); 0 -> 0.3 */
-    int divergence_retries;     /* rollback: most rollbacks before giving up with the error; 0 -> 3 */
-    double explode_factor;      /* loss > explode_factor * the lowest running mean loss of the first
-                                   epoch counts as divergence; 0 -> 1e3 */
+    int on_divergence;        /* nnc_divergence_policy */
+    double divergence_factor; /* rollback: lr multiplier, in (0, 1); 0 -> 0.3 */
+    int divergence_retries;   /* rollback: most rollbacks before giving up with the error; 0 -> 3 */
+    double explode_factor;    /* loss > explode_factor * the lowest running mean loss of the first
+                                 epoch counts as divergence; 0 -> 1e3 */
     /* Called after each rollback (may be NULL); return nonzero to stop training. */
     int (*on_rollback)(void* user, const nnc_rollback_info* info);
 } nnc_train_config;
@@ -386,11 +384,10 @@ nnc_status nnc_model_default_train_config(const nnc_model* model, nnc_train_conf
 nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_dataset* validation,
                      const nnc_train_config* config);
 /* Mean loss and accuracy (NaN without class targets) over a dataset, in inference mode. */
-nnc_status nnc_evaluate(nnc_model* model, const nnc_dataset* data, int64_t batch, double* loss,
-                        double* accuracy);
+nnc_status nnc_evaluate(nnc_model* model, const nnc_dataset* data, int64_t batch, double* loss, double* accuracy);
 /* ABI 3: also each loss (task_losses[num_losses], unweighted; may be NULL). */
-nnc_status nnc_evaluate_tasks(nnc_model* model, const nnc_dataset* data, int64_t batch, double* loss,
-                              double* accuracy, double* task_losses);
+nnc_status nnc_evaluate_tasks(nnc_model* model, const nnc_dataset* data, int64_t batch, double* loss, double* accuracy,
+                              double* task_losses);
 /* ABI 3: nnc_model_predict over every sample of `data` (its targets, if any, are ignored):
  * outputs[l] is (size of data, output size of loss l). */
 nnc_status nnc_predict(nnc_model* model, const nnc_dataset* data, int64_t batch, float* const* outputs);

@@ -180,7 +180,8 @@ public:
     }
     template <class T>
     std::vector<float> forward(std::span<const T> input) {
-        std::vector<float> output(input.size() / static_cast<size_t>(input_size()) * static_cast<size_t>(output_size()));
+        std::vector<float> output(input.size() / static_cast<size_t>(input_size()) *
+                                  static_cast<size_t>(output_size()));
         forward(input, std::span<float>(output));
         return output;
     }
@@ -188,8 +189,8 @@ public:
     // One optimizer step on a batch with class labels; returns the mean loss.
     float train_step(std::span<const float> input, std::span<const int32_t> labels) {
         const int64_t batch = batch_of(input.size(), input_size(), "train_step input");
-        require(static_cast<int64_t>(labels.size()) == batch, "train_step: " + std::to_string(labels.size()) +
-                                                                  " labels for a batch of " + std::to_string(batch));
+        require(static_cast<int64_t>(labels.size()) == batch,
+                "train_step: " + std::to_string(labels.size()) + " labels for a batch of " + std::to_string(batch));
         float loss = 0;
         check(nnc_model_train_step(m_, input.data(), labels.data(), batch, &loss, nullptr));
         return loss;
@@ -232,7 +233,8 @@ public:
                 h->error = std::current_exception();
                 return 1;
             }
-        } : nullptr;
+        }
+                                           : nullptr;
         config.on_epoch = options.on_epoch ? +[](void* user, const nnc_epoch_stats* s) -> int {
             auto* h = static_cast<Hooks*>(user);
             try {
@@ -241,7 +243,8 @@ public:
                 h->error = std::current_exception();
                 return 1;
             }
-        } : nullptr;
+        }
+        : nullptr;
         const nnc_status status = nnc_train(m_, data.get(), validation ? validation->get() : nullptr, &config);
         if (hooks.error) std::rethrow_exception(hooks.error);
         check(status);
@@ -287,14 +290,14 @@ public:
     using spec = Spec;
     using input_type = typename Spec::input_type;
     using Sample = std::span<const input_type, Spec::input_size>;  // one sample
-    using Output = std::array<float, Spec::output_size>;          // its output
-    using Inputs = Batch<const input_type, Spec::input_size>;     // a batch of samples
+    using Output = std::array<float, Spec::output_size>;           // its output
+    using Inputs = Batch<const input_type, Spec::input_size>;      // a batch of samples
     using Outputs = Batch<float, Spec::output_size>;
 
     TypedModel() {
         require(input_size() == static_cast<int64_t>(Spec::input_size) &&
-                    output_size() == static_cast<int64_t>(Spec::output_size) &&
-                    num_params() == Spec::num_params && name() == Spec::name,
+                    output_size() == static_cast<int64_t>(Spec::output_size) && num_params() == Spec::num_params &&
+                    name() == Spec::name,
                 "the linked model library (" + name() + ") does not match the header of " + Spec::name +
                     ": rebuild, or link the library that header came with");
     }
@@ -313,9 +316,7 @@ public:
     using Model::forward;
 
     // The most probable class of one sample (class models).
-    int classify(Sample sample)
-        requires(Spec::num_classes > 0)
-    {
+    int classify(Sample sample) requires(Spec::num_classes > 0) {
         const Output p = predict(sample);
         int best = 0;
         for (int c = 1; c < static_cast<int>(Spec::output_size); ++c)

@@ -1,0 +1,301 @@
+#include "codegen/emit/library_builder.h"
+#include <sys/wait.h>
+#include <cerrno>
+#include <functional>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include "codegen/emit/descriptor_gen.h"
+#include "codegen/emit/device_optimizers.h"
+#include "codegen/emit/header_gen.h"
+#include "codegen/emit/toolchain.h"
+#include "codegen/lower/estimates.h"
+#include "codegen/lower/lowering.h"
+#include "codegen/lower/staged_lowering.h"
+#include "codegen/schedule/saved_schedule_apply.h"
+
+namespace nnc::codegen {
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+void write_file(const fs::path& path, const std::string& text) {
+    std::ofstream f(path, std::ios::binary);
+    f << text;
+    if (!f.flush()) throw std::runtime_error("cannot write " + path.string());
+}
+
+std::string quote(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+void run(const std::string& command, const fs::path& log) {
+    const int rc = std::system((command + " > " + quote(log.string()) + " 2>&1").c_str());
+    if (rc != 0) {
+        std::ifstream f(log);
+        std::string output((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        throw std::runtime_error("command failed (" + command + "):\n" + output);
+    }
+}
+
+// A private work folder removed on every exit path.
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::string tmpl = (fs::temp_directory_path() / "nnc-build-XXXXXX").string();
+        if (!mkdtemp(tmpl.data()))
+            throw std::runtime_error("cannot create a temporary folder in " + fs::temp_directory_path().string());
+        path = tmpl;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+// Writes `from` over `to` atomically: rename within the destination folder.
+void install_file(const fs::path& from, const fs::path& to) {
+    fs::path staging = to;
+    staging += ".tmp." + std::to_string(getpid());
+    std::error_code ec;
+    fs::copy_file(from, staging, fs::copy_options::overwrite_existing, ec);
+    if (!ec) fs::rename(staging, to, ec);
+    if (ec) {
+        fs::remove(staging);
+        throw std::runtime_error("cannot write " + to.string() + ": " + ec.message());
+    }
+}
+
+}  // namespace
+
+// Runs each job in a child process and waits for all. Halide lowers and LLVM compiles one
+// pipeline on one thread, and a model's pipelines are independent: on a 2-core machine this
+// nearly halves the build of a convolutional model. A child's error comes back through a file.
+static void run_in_parallel(const fs::path& dir,
+                            const std::vector<std::pair<std::string, std::function<void()>>>& jobs) {
+    std::fflush(nullptr);
+    // At most one child per core: more only share the cores and multiply the memory.
+    const size_t limit = std::max(1u, std::thread::hardware_concurrency());
+    std::map<pid_t, std::string> running;
+    std::map<std::string, Clock::time_point> started;
+    const bool verbose = std::getenv("NNC_VERBOSE") != nullptr;  // per-pipeline compile times
+    std::string errors;
+    // Waits for any one child (they differ widely in length) and records its error, if any.
+    auto wait_one = [&] {
+        int status = 0;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, 0)) < 0 && errno == EINTR) {}
+        if (pid < 0) {  // no children left to wait for: those still listed cannot report
+            for (const auto& [p, name] : running)
+                errors += (errors.empty() ? "" : "; ") + name + ": lost its compiler process";
+            running.clear();
+            return;
+        }
+        auto it = running.find(pid);
+        if (it == running.end()) return;  // another child of this process
+        const std::string name = it->second;
+        running.erase(it);
+        if (verbose) std::fprintf(stderr, "nnc: compiled %s in %.2fs\n", name.c_str(), seconds_since(started[name]));
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+        std::ifstream in(dir / (name + ".error"));
+        std::string message((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        errors += (errors.empty() ? "" : "; ") + name + ": " +
+                  (message.empty() ? "the compiler process ended abnormally (status " + std::to_string(status) + ")"
+                                   : message);
+    };
+    for (const auto& [name, job] : jobs) {
+        while (running.size() >= limit) wait_one();
+        started[name] = Clock::now();
+        const pid_t pid = fork();
+        if (pid < 0) {  // no process to spare: compile here instead
+            job();
+            continue;
+        }
+        if (pid == 0) {
+            int code = 0;
+            std::string message;
+            try {
+                job();
+            } catch (const Halide::Error& e) {
+                message = e.what();
+                code = 1;
+            } catch (const std::exception& e) {
+                message = e.what();
+                code = 1;
+            }
+            if (code != 0) std::ofstream(dir / (name + ".error")) << message;
+            std::_Exit(code);
+        }
+        running[pid] = name;
+    }
+    while (!running.empty()) wait_one();
+    if (!errors.empty()) throw std::runtime_error("internal error: Halide failed to compile the pipelines: " + errors);
+}
+
+BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOptions& options) {
+    BuildTimes times;
+    const Toolchain tools = find_toolchain();
+    TempDir work;
+    const int batch = static_cast<int>(model.train.batch);
+    const PipelineSymbols symbols;
+
+    auto t = Clock::now();
+    // Each pipeline is one Halide pipeline, or stages (staged_lowering.h) for a large model.
+    const bool staged = !options.target.has_gpu_feature() && options.layers_per_stage > 0 &&
+                        segment_count(model, options.layers_per_stage) > 1;
+    struct Unit {
+        std::string name, symbol;
+        Halide::Pipeline pipeline;
+        std::vector<Halide::Argument> arguments;
+        Halide::Expr batch;
+        std::string schedule;
+    };
+    std::vector<Unit> units;
+    StagedPipeline plans[3];
+    const std::pair<StageMode, std::string> kinds[3] = {{StageMode::Train, symbols.train_step},
+                                                        {StageMode::Forward, symbols.forward},
+                                                        {StageMode::Evaluate, symbols.evaluate}};
+    for (int k = 0; k < 3; ++k) {
+        const auto& [mode, symbol] = kinds[k];
+        const std::string name = mode == StageMode::Train     ? "train_step"
+                                 : mode == StageMode::Forward ? "forward"
+                                                              : "evaluate";
+        if (staged) {
+            plans[k] = lower_staged(model, mode, Halide::Float(32), batch, options.layers_per_stage);
+            for (LoweredStage& st : plans[k].stages) {
+                set_output_estimates(st.outputs, batch);
+                units.push_back(
+                    {name + "_" + st.name, symbol + "_" + st.name, st.pipeline(), st.arguments, st.batch, ""});
+            }
+            continue;
+        }
+        LoweredPipeline p = mode == StageMode::Train     ? lower_training(model, Halide::Float(32), batch)
+                            : mode == StageMode::Forward ? lower_inference(model, Halide::Float(32), batch)
+                                                         : lower_evaluation(model, Halide::Float(32), batch);
+        set_output_estimates(p, batch);
+        units.push_back({name, symbol, p.pipeline(), p.arguments(), p.batch, ""});
+    }
+    times.lower = seconds_since(t);
+
+    t = Clock::now();
+    if (options.saved_schedule) {
+        const ScheduleFile& saved = *options.saved_schedule;
+        const std::string& path = options.saved_schedule_path;
+        check_schedule_stamps(
+            saved, current_schedule_stamps(model, options.target, options.layers_per_stage, options.schedule), path);
+        std::set<std::string> names;
+        for (Unit& u : units) names.insert(u.name);
+        for (const auto& [name, p] : saved.pipelines)
+            if (!names.count(name))
+                throw std::runtime_error("the saved schedule " + path + " schedules a pipeline '" + name +
+                                         "' this build does not have; re-save it with --save-schedule");
+        for (Unit& u : units) {
+            auto it = saved.pipelines.find(u.name);
+            if (it == saved.pipelines.end())
+                throw std::runtime_error("the saved schedule " + path + " has no schedule for the pipeline '" + u.name +
+                                         "'; re-save it with --save-schedule");
+            apply_saved_schedule(u.pipeline, it->second, u.name, path);
+            u.schedule = "saved schedule " + path + " (" + saved.stamps.scheduler + ")\n";
+        }
+    } else {
+        for (Unit& u : units)
+            u.schedule = schedule_pipeline(u.pipeline, model, u.batch, options.target, options.schedule);
+    }
+    if (options.schedule_sources)
+        for (const Unit& u : units) (*options.schedule_sources)[u.name] = u.schedule;
+    times.schedule = seconds_since(t);
+
+    t = Clock::now();
+    // One Halide runtime for the whole library; the pipelines are built without their own.
+    const Halide::Target no_rt = options.target.with_feature(Halide::Target::NoRuntime);
+    const bool gpu = options.target.has_feature(Halide::Target::CUDA);  // the runtime drives CUDA only
+    std::vector<DeviceKernelPipeline> device_kernels;
+    if (gpu) device_kernels = device_kernel_pipelines(/*gpu=*/true);
+    const fs::path rt_o = work.path / "halide_runtime.o";
+    std::vector<fs::path> objects;
+    try {
+        // Training units first: they are the longest, and the rest fill the other cores.
+        std::vector<std::pair<std::string, std::function<void()>>> jobs;
+        for (Unit& u : units) {
+            const fs::path o = work.path / (u.name + ".o");
+            objects.push_back(o);
+            jobs.push_back(
+                {u.name, [&u, o, &no_rt] { u.pipeline.compile_to_object(o.string(), u.arguments, u.symbol, no_rt); }});
+        }
+        // Built for the full target: with CUDA it carries Halide's CUDA module, which dlopens the
+        // driver (libcuda.so) at the first device call, so the library links and loads anywhere.
+        // GPU targets: the optimizer update kernels, so that training keeps its parameters and
+        // optimizer state on the device (runtime/device.h). Already scheduled by hand.
+        for (DeviceKernelPipeline& k : device_kernels) {
+            const fs::path o = work.path / (k.name + ".o");
+            objects.push_back(o);
+            jobs.push_back({k.name, [&k, o, &no_rt] {
+                                k.pipeline.compile_to_object(o.string(), k.arguments, device_kernel_symbol(k.name),
+                                                             device_kernel_target(no_rt));
+                            }});
+        }
+        jobs.push_back({"runtime", [&] { Halide::compile_standalone_runtime(rt_o.string(), options.target); }});
+        run_in_parallel(work.path, jobs);
+        objects.push_back(rt_o);
+        if (!options.emit_dir.empty()) {
+            fs::create_directories(options.emit_dir);
+            const fs::path e = options.emit_dir;
+            for (Unit& u : units) {
+                u.pipeline.compile_to_lowered_stmt((e / (u.name + ".stmt")).string(), u.arguments, Halide::Text, no_rt);
+                write_file(e / (u.name + ".schedule.h"), u.schedule);
+            }
+        }
+    } catch (const Halide::Error& e) {
+        throw std::runtime_error(std::string("internal error: Halide failed to compile the pipelines: ") + e.what());
+    }
+    times.compile = seconds_since(t);
+
+    t = Clock::now();
+    const fs::path desc_c = work.path / "model_desc.c", desc_o = work.path / "model_desc.o";
+    const std::string desc =
+        generate_descriptor_source(model, hash_source(options.source_text), symbols, options.target.to_string(),
+                                   options.target.has_feature(Halide::Target::CUDA),
+                                   staged ? StagedPlans{&plans[1], &plans[2], &plans[0]} : StagedPlans{},
+                                   /*device_kernels=*/gpu);
+    write_file(desc_c, desc);
+    if (!options.emit_dir.empty()) write_file(fs::path(options.emit_dir) / "model_desc.c", desc);
+    run(quote(tools.cc) + " -c -O2 -fPIC -I" + quote(tools.include_dir) + " " + quote(desc_c.string()) + " -o " +
+            quote(desc_o.string()),
+        work.path / "cc.log");
+    const fs::path so = work.path / "model.so";
+    std::string object_list;
+    for (const fs::path& o : objects) object_list += quote(o.string()) + " ";
+    // -Bsymbolic keeps the library's own calls inside it; the version script exports only the
+    // ABI; --whole-archive because nothing generated calls the runtime's entry points.
+    const fs::path out = options.output;
+    run(quote(tools.cxx) + " -shared -fPIC -Wl,-Bsymbolic -Wl,-soname," + quote(out.filename().string()) +
+            " -Wl,--version-script=" + quote(tools.exports_map) + " -o " + quote(so.string()) + " " + object_list +
+            quote(desc_o.string()) + " -Wl,--whole-archive " + quote(tools.runtime_library) +
+            " -Wl,--no-whole-archive" + " -lz -lpthread -ldl",
+        work.path / "link.log");
+
+    const fs::path header = options.header.empty() ? fs::path(out).replace_extension(".h") : fs::path(options.header);
+    write_file(work.path / "model.h", generate_model_header(model, out.filename().string()));
+    install_file(so, out);
+    install_file(work.path / "model.h", header);
+    times.link = seconds_since(t);
+    return times;
+}
+
+}  // namespace nnc::codegen

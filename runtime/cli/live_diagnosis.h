@@ -1,0 +1,92 @@
+// The field guide's readings of a run while `nnc train` trains it (issue 5, "during training"),
+// on top of the pure analyses in runtime/diagnostics:
+//   - a sharpening probe for softmax classifiers: up to 256 validation samples (else training
+//     samples), fixed for the run, predicted in inference mode after every epoch; its statistics
+//     go into the epoch line of metrics.jsonl as "probe" and feed not-sharpening/class-collapse;
+//   - overfitting after each epoch; target-scale and task-loss-scale at the first epoch;
+//   - at the end: underfitting and the shape of the training-loss curve.
+// Each finding is printed ("nnc: warning: ... [code]" and an advice line) and logged as a
+// {"type": "diagnosis"} line, once per code and subject. Disabled (--no-diagnostics), it measures
+// and prints nothing.
+#pragma once
+#include <nnc/nnc.h>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "runtime/cli/data_loading.h"
+#include "runtime/cli/diagnostics/finding.h"
+#include "runtime/cli/diagnostics/probe.h"
+#include "runtime/cli/loaded_model.h"
+#include "runtime/cli/run_folder.h"
+
+namespace nnc::driver {
+
+class LiveDiagnosis {
+public:
+    LiveDiagnosis(const LoadedModel& lib, nnc_model* model, RunFolder& folder, bool enabled);
+    ~LiveDiagnosis();
+
+    // Before nnc_train: chooses the probe and recovers its labels, and measures what the first
+    // epoch's checks need from the untrained model. `resuming`: the earlier epochs and findings
+    // come from metrics.jsonl, and the first-epoch checks are not repeated.
+    void prepare(const Dataset& train, const Dataset* validation, bool resuming, bool early_stopping);
+
+    // After every batch: the batch's own loss (from the running mean) for the loss curve.
+    void on_batch(const nnc_progress& p);
+    // In on_epoch, before the epoch line is written: the line with the probe's statistics added
+    // as "probe" (unchanged when there is no probe).
+    nlohmann::json with_probe(nlohmann::json epoch_line);
+    // In on_epoch, after the epoch line: this epoch's checks.
+    void on_epoch(const nnc_epoch_stats& s);
+    // After a run that ended normally: the end-of-run checks.
+    void finish();
+
+private:
+    nlohmann::json probe();
+    void report(const diagnostics::Finding& f);
+    void report(const diagnostics::MaybeFinding& f) {
+        if (f) report(*f);
+    }
+
+    struct Loss {
+        std::string name, target;
+        double weight = 1;
+        int64_t output_size = 0, classes = 0;
+        nnc_target_kind kind = NNC_TARGET_CLASSES;
+    };
+    // Every loss's inference output over `d` (nnc_predict: in the user's units).
+    std::vector<std::vector<float>> predict(const Dataset& d) const;
+    void read_history();
+
+    const LoadedModel& lib_;
+    nnc_model* model_;
+    std::vector<Loss> losses_;
+    bool resumed_ = false;
+    RunFolder& folder_;
+    bool enabled_;
+    bool early_stopping_ = false;
+    int64_t train_samples_ = 0;
+    std::set<std::string> reported_;  // code + "/" + subject
+
+    // The probe (softmax classifiers only).
+    std::unique_ptr<Dataset> probe_set_;
+    int probe_loss_ = -1;  // the softmax cross-entropy loss it reads
+    int64_t classes_ = 0;
+    double label_top_share_ = 0;
+    diagnostics::ProbeStats last_probe_;
+    bool have_probe_ = false;
+
+    // The series.
+    std::vector<double> train_loss_, val_loss_;         // per epoch
+    std::vector<double> step_loss_;                     // per batch
+    std::vector<std::pair<int64_t, int64_t>> step_at_;  // (epoch, step) of each, to undo a rolled-back epoch
+    double running_loss_ = 0;                           // the last progress's running mean and samples
+    int64_t running_samples_ = 0;
+    std::vector<diagnostics::Finding> first_epoch_;  // target-scale, found before training
+};
+
+}  // namespace nnc::driver

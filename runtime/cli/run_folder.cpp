@@ -1,0 +1,108 @@
+#include "runtime/cli/run_folder.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace nnc::driver {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Temporary file, fsync, rename: a crash leaves the old config or the new one.
+void write_atomically(const std::string& path, const std::string& text) {
+    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error("cannot create '" + tmp + "': " + std::strerror(errno));
+    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+    const int err = errno;
+    ok = ::close(fd) == 0 && ok;
+    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+        ::unlink(tmp.c_str());
+        throw std::runtime_error("cannot write '" + path + "': " + std::strerror(ok ? errno : err));
+    }
+}
+
+}  // namespace
+
+std::string RunFolder::default_path(const std::string& model_name) {
+    const std::time_t now = std::time(nullptr);
+    std::tm local{};
+    localtime_r(&now, &local);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &local);
+    // Two runs started in the same second get -2, -3, ...
+    const std::string base = "runs/" + model_name + "-" + stamp;
+    std::string path = base;
+    std::error_code ec;
+    for (int i = 2; fs::exists(path, ec); ++i) path = base + "-" + std::to_string(i);
+    return path;
+}
+
+RunFolder RunFolder::create(const std::string& path) {
+    std::error_code ec;
+    if (fs::exists(fs::path(path) / "config.json", ec)) {
+        throw std::runtime_error("'" + path + "' already holds a run (config.json); continue it with --resume " + path +
+                                 " or pick another --out");
+    }
+    fs::create_directories(path, ec);
+    if (ec) throw std::runtime_error("cannot create the run folder '" + path + "': " + ec.message());
+    return RunFolder(path);
+}
+
+RunFolder RunFolder::open(const std::string& path) {
+    std::error_code ec;
+    for (const char* name : {"config.json", "last.ckpt"}) {
+        if (!fs::exists(fs::path(path) / name, ec)) {
+            throw std::runtime_error("cannot resume '" + path + "': it has no " + name +
+                                     (std::string(name) == "last.ckpt"
+                                          ? " (no epoch finished before the run stopped); start it again"
+                                          : "; is it a run folder written by nnc train --out?"));
+        }
+    }
+    return RunFolder(path);
+}
+
+RunFolder::RunFolder(RunFolder&& other) noexcept : path_(std::move(other.path_)), metrics_(other.metrics_) {
+    other.metrics_ = nullptr;
+}
+
+RunFolder::~RunFolder() {
+    if (metrics_) std::fclose(metrics_);
+}
+
+void RunFolder::write_config(const nlohmann::json& config) const {
+    write_atomically(file("config.json"), config.dump(2) + "\n");
+}
+
+nlohmann::json RunFolder::read_config() const {
+    std::ifstream in(file("config.json"));
+    std::stringstream text;
+    text << in.rdbuf();
+    try {
+        return nlohmann::json::parse(text.str());
+    } catch (const nlohmann::json::parse_error& e) {
+        throw std::runtime_error("'" + file("config.json") + "' at byte offset " + std::to_string(e.byte) +
+                                 ": not valid JSON; restore it or start a new run");
+    }
+}
+
+void RunFolder::log(const nlohmann::json& line) {
+    if (!metrics_) {
+        metrics_ = std::fopen(file("metrics.jsonl").c_str(), "a");
+        if (!metrics_) throw std::runtime_error("cannot open '" + file("metrics.jsonl") + "': " + std::strerror(errno));
+    }
+    const std::string text = line.dump() + "\n";
+    if (std::fwrite(text.data(), 1, text.size(), metrics_) != text.size() || std::fflush(metrics_) != 0) {
+        throw std::runtime_error("cannot write '" + file("metrics.jsonl") + "': " + std::strerror(errno));
+    }
+}
+
+}  // namespace nnc::driver

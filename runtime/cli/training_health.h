@@ -1,0 +1,44 @@
+// What nnc_train measures inside its loop, as `nnc train` shows it (issue 5, "during training"):
+//   - each rollback after a divergence: printed ("nnc: warning: ... [divergence]") and logged as
+//     {"type": "rollback", ...} and a {"type": "diagnosis", "code": "divergence"} line;
+//   - each epoch line of metrics.jsonl gets "grad_norms" and "update_ratios" keyed by parameter
+//     name, and "rollbacks";
+//   - the per-tensor readings are checked every epoch (runtime/cli/diagnostics/gradient_health.h; an
+//     update-ratio finding must hold two epochs in a row) and each finding printed and logged
+//     once per code for the run (a resumed run remembers the ones
+//     in metrics.jsonl). Disabled (--no-diagnostics), only the findings are left out.
+#pragma once
+#include <nnc/nnc.h>
+#include <nlohmann/json.hpp>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "runtime/cli/diagnostics/finding.h"
+#include "runtime/cli/loaded_model.h"
+#include "runtime/cli/run_folder.h"
+
+namespace nnc::driver {
+
+class TrainingHealth {
+public:
+    TrainingHealth(const LoadedModel& lib, nnc_model* model, RunFolder& folder, bool findings, bool resuming);
+
+    void on_rollback(const nnc_rollback_info& info, double wall_s);
+    // The epoch line with "grad_norms", "update_ratios" and "rollbacks" added.
+    nlohmann::json with_tensors(const nnc_epoch_stats& s, nlohmann::json epoch_line) const;
+    void on_epoch(const nnc_epoch_stats& s);
+
+private:
+    void report(const diagnostics::Finding& f);
+
+    RunFolder& folder_;
+    bool findings_;
+    std::vector<std::string> names_;
+    std::vector<int> ranks_;
+    std::set<std::string> reported_;    // codes
+    std::set<std::string> ratio_seen_;  // update-ratio codes found in the previous epoch
+};
+
+}  // namespace nnc::driver
