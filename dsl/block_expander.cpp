@@ -67,129 +67,152 @@ public:
 
 private:
     // ---- definitions ---------------------------------------------------------------------
+    // The names a block's body sees, and which of them its statements use.
+    struct BodyNames {
+        std::map<std::string, size_t> params, locals;  // name -> index in params / stmts
+        std::vector<bool> param_mentioned, local_used;
+        std::vector<std::string> all() const {
+            std::vector<std::string> names;
+            for (const auto& [n, _] : params) names.push_back(n);
+            for (const auto& [n, _] : locals) names.push_back(n);
+            return names;
+        }
+    };
+
     void analyze(BlockInfo& info) {
         const ast::Block& b = *info.block;
         info.state = BlockInfo::State::Active;
         active_.push_back(b.name);
         info.is_tensor.assign(b.params.size(), false);
-        std::map<std::string, size_t> params, locals;
-        std::vector<bool> param_mentioned(b.params.size(), false), local_used(b.stmts.size(), false);
+        BodyNames names;
+        names.param_mentioned.assign(b.params.size(), false);
+        names.local_used.assign(b.stmts.size(), false);
+        declare_names(info, names);
+        for (const ast::Stmt& s : b.stmts) mark_uses(info, s, names);
+        check_result(info, names);
+        // Unused statements and parameters, reported only when nothing else is wrong with the
+        // body (an undefined name or an unknown op would otherwise echo as "never used").
+        // Either makes the block unusable, so its uses do not repeat the error once per instance.
+        if (info.ok) report_unused(info, names);
+        active_.pop_back();
+        info.state = BlockInfo::State::Done;
+    }
+
+    // Parameters and statements by name; a name declared twice is an error.
+    void declare_names(BlockInfo& info, BodyNames& names) {
+        const ast::Block& b = *info.block;
         for (size_t i = 0; i < b.params.size(); ++i) {
             const ast::Param& p = b.params[i];
-            if (params.count(p.name)) {
+            if (names.params.count(p.name)) {
                 error(p.span, "parameter '" + p.name + "' of block '" + b.name + "' is already declared");
                 info.ok = false;
                 continue;
             }
-            params[p.name] = i;
+            names.params[p.name] = i;
         }
         for (size_t i = 0; i < b.stmts.size(); ++i) {
             const ast::Stmt& s = b.stmts[i];
-            if (params.count(s.name)) {
+            if (names.params.count(s.name)) {
                 error(s.name_span, "'" + s.name + "' is a parameter of block '" + b.name + "'")
-                    .note(b.params[params.at(s.name)].span, "declared here");
+                    .note(b.params[names.params.at(s.name)].span, "declared here");
                 info.ok = false;
-            } else if (auto it = locals.find(s.name); it != locals.end()) {
+            } else if (auto it = names.locals.find(s.name); it != names.locals.end()) {
                 error(s.name_span, "'" + s.name + "' is already defined")
                     .note(b.stmts[it->second].name_span, "'" + s.name + "' first defined here");
                 info.ok = false;
             } else {
-                locals[s.name] = i;
+                names.locals[s.name] = i;
             }
         }
-        auto scope_names = [&] {
-            std::vector<std::string> names;
-            for (const auto& [n, _] : params) names.push_back(n);
-            for (const auto& [n, _] : locals) names.push_back(n);
-            return names;
-        };
+    }
 
-        for (const ast::Stmt& s : b.stmts) {
-            mention_params(s.value, params, param_mentioned);
-            if (s.repeat_count) mention_params(*s.repeat_count, params, param_mentioned);
-            int min_in = 0, max_in = 0;
-            const BlockInfo* callee = nullptr;
-            if (!callee_arity(s, min_in, max_in, callee)) {
+    // One statement's uses: the parameters it mentions, and the tensors it takes as inputs.
+    void mark_uses(BlockInfo& info, const ast::Stmt& s, BodyNames& names) {
+        const ast::Block& b = *info.block;
+        mention_params(s.value, names.params, names.param_mentioned);
+        if (s.repeat_count) mention_params(*s.repeat_count, names.params, names.param_mentioned);
+        int min_in = 0, max_in = 0;
+        const BlockInfo* callee = nullptr;
+        if (!callee_arity(s, min_in, max_in, callee)) {
+            info.ok = false;
+            return;
+        }
+        const auto use_tensor = [&](const ast::Value& v) {
+            const std::string& n = v.text;
+            if (auto p = names.params.find(n); p != names.params.end())
+                info.is_tensor[p->second] = true;
+            else if (auto l = names.locals.find(n); l != names.locals.end())
+                names.local_used[l->second] = true;
+            else {
+                Diagnostic& d = error(v.span, "undefined name '" + n + "' in block '" + b.name + "'");
+                if (auto m = nearest_match(n, names.all()))
+                    d.help("did you mean '" + *m + "'?");
+                else
+                    d.help("a block sees only its parameters and its own statements; pass '" + n +
+                           "' in as a parameter");
                 info.ok = false;
-                continue;
             }
-            const auto use_tensor = [&](const ast::Value& v) {
-                const std::string& n = v.text;
-                if (auto p = params.find(n); p != params.end())
-                    info.is_tensor[p->second] = true;
-                else if (auto l = locals.find(n); l != locals.end())
-                    local_used[l->second] = true;
-                else {
-                    Diagnostic& d = error(v.span, "undefined name '" + n + "' in block '" + b.name + "'");
-                    if (auto m = nearest_match(n, scope_names()))
-                        d.help("did you mean '" + *m + "'?");
-                    else
-                        d.help("a block sees only its parameters and its own statements; pass '" + n +
-                               "' in as a parameter");
-                    info.ok = false;
-                }
-            };
-            if (callee) {
-                // A block's tensor inputs are its tensor parameters, by position or by name.
-                const std::vector<ast::Param>& ps = callee->block->params;
-                size_t position = 0;
-                for (const ast::Arg& a : s.value.args) {
-                    size_t i = a.positional() ? position++ : 0;
-                    if (!a.positional())
-                        while (i < ps.size() && ps[i].name != a.key) ++i;
-                    if (i < ps.size() && callee->is_tensor[i] && a.value.is_ident()) use_tensor(a.value);
-                }
-                continue;
-            }
-            // An op's tensor inputs are its leading positional identifiers, as in the model (GRAMMAR.md).
-            int count = 0;
+        };
+        if (callee) {
+            // A block's tensor inputs are its tensor parameters, by position or by name.
+            const std::vector<ast::Param>& ps = callee->block->params;
+            size_t position = 0;
             for (const ast::Arg& a : s.value.args) {
-                if (!a.positional() || !a.value.is_ident() || count >= max_in) break;
-                const bool known = params.count(a.value.text) || locals.count(a.value.text);
-                if (!known && count >= min_in) break;
-                ++count;
-                use_tensor(a.value);
+                size_t i = a.positional() ? position++ : 0;
+                if (!a.positional())
+                    while (i < ps.size() && ps[i].name != a.key) ++i;
+                if (i < ps.size() && callee->is_tensor[i] && a.value.is_ident()) use_tensor(a.value);
             }
+            return;
         }
+        // An op's tensor inputs are its leading positional identifiers, as in the model (GRAMMAR.md).
+        int count = 0;
+        for (const ast::Arg& a : s.value.args) {
+            if (!a.positional() || !a.value.is_ident() || count >= max_in) break;
+            const bool known = names.params.count(a.value.text) || names.locals.count(a.value.text);
+            if (!known && count >= min_in) break;
+            ++count;
+            use_tensor(a.value);
+        }
+    }
 
+    // The block returns one of its own statements.
+    void check_result(BlockInfo& info, BodyNames& names) {
+        const ast::Block& b = *info.block;
         if (b.result.empty()) {
             error(b.name_span, "block '" + b.name + "' has no return")
                 .help("end it with `return NAME`, the statement whose output the block gives");
             info.ok = false;
-        } else if (params.count(b.result)) {
+        } else if (names.params.count(b.result)) {
             error(b.result_span, "block '" + b.name + "' returns its parameter '" + b.result + "' unchanged")
                 .help("a block returns one of its own statements");
             info.ok = false;
-        } else if (auto it = locals.find(b.result); it == locals.end()) {
+        } else if (auto it = names.locals.find(b.result); it == names.locals.end()) {
             Diagnostic& d = error(b.result_span, "undefined name '" + b.result + "' in block '" + b.name + "'");
-            if (auto m = nearest_match(b.result, scope_names())) d.help("did you mean '" + *m + "'?");
+            if (auto m = nearest_match(b.result, names.all())) d.help("did you mean '" + *m + "'?");
             info.ok = false;
         } else {
-            local_used[it->second] = true;
+            names.local_used[it->second] = true;
         }
-        // Unused statements and parameters, reported only when nothing else is wrong with the
-        // body (an undefined name or an unknown op would otherwise echo as "never used").
-        // Either makes the block unusable, so its uses do not repeat the error once per instance.
-        if (info.ok) {
-            for (size_t i = 0; i < b.stmts.size(); ++i)
-                if (!local_used[i] && locals.count(b.stmts[i].name) && locals.at(b.stmts[i].name) == i)
-                    info.ok = false,
-                    error(b.stmts[i].name_span,
-                          "layer '" + b.stmts[i].name + "' in block '" + b.name + "' is never used")
-                        .help("every statement of a block must lead to its return; use its output or remove it");
-            for (size_t i = 0; i < b.params.size(); ++i)
-                if (!param_mentioned[i] && params.at(b.params[i].name) == i)
-                    info.ok = false, error(b.params[i].span, "parameter '" + b.params[i].name + "' of block '" +
-                                                                 b.name + "' is never used")
-                                         .help("use it in the block's statements or remove it");
-            for (size_t i = 0; i < b.params.size(); ++i)
-                if (info.is_tensor[i] && b.params[i].default_value)
-                    info.ok = false,
-                    error(b.params[i].default_value->span,
-                          "parameter '" + b.params[i].name + "' is a tensor input and cannot have a default");
-        }
-        active_.pop_back();
-        info.state = BlockInfo::State::Done;
+    }
+
+    void report_unused(BlockInfo& info, const BodyNames& names) {
+        const ast::Block& b = *info.block;
+        for (size_t i = 0; i < b.stmts.size(); ++i)
+            if (!names.local_used[i] && names.locals.count(b.stmts[i].name) && names.locals.at(b.stmts[i].name) == i)
+                info.ok = false,
+                error(b.stmts[i].name_span, "layer '" + b.stmts[i].name + "' in block '" + b.name + "' is never used")
+                    .help("every statement of a block must lead to its return; use its output or remove it");
+        for (size_t i = 0; i < b.params.size(); ++i)
+            if (!names.param_mentioned[i] && names.params.at(b.params[i].name) == i)
+                info.ok = false,
+                error(b.params[i].span, "parameter '" + b.params[i].name + "' of block '" + b.name + "' is never used")
+                    .help("use it in the block's statements or remove it");
+        for (size_t i = 0; i < b.params.size(); ++i)
+            if (info.is_tensor[i] && b.params[i].default_value)
+                info.ok = false,
+                error(b.params[i].default_value->span,
+                      "parameter '" + b.params[i].name + "' is a tensor input and cannot have a default");
     }
 
     // Marks the parameters named anywhere in a value (inputs, attribute values, lists, init calls).

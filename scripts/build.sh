@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Configures and builds nnc, its runtime, the sample models and the tests into build/.
+# Configures and builds nnc into build/: everything (the runtime, the sample models and the tests),
+# or only the targets named, e.g. `./scripts/build.sh nnc` for the compiler and its runtime.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 generator=()
@@ -7,4 +8,6 @@ if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
 if [ ! -f build/CMakeCache.txt ]; then
   cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release
 fi
-cmake --build build --parallel "$(nproc)"
+targets=()
+for t in "$@"; do targets+=(--target "$t"); done
+cmake --build build --parallel "$(nproc)" "${targets[@]}"

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-./scripts/build.sh
+./scripts/build.sh nnc   # the compiler and the runtime it links into models; no tests
 ./build/codegen/nnc check samples/fashion_mlp.nn
 ./build/codegen/nnc samples/fashion_mlp.nn -o build/fashion_mlp.so
 ./build/codegen/nnc train build/fashion_mlp.so "$@"

@@ -16,7 +16,7 @@
 # 4. Peak RSS of 50 training steps at batch 64, one process per model, for both.
 # 5. tests/bench/compare_table.py prints the table (ratios, GFLOP/s from the analytic MAC counts of
 #    `nnc check`, the fraction of the large-matrix-product peak measured in this run, the ceiling
-#    and issue 9's targets) and, with step 6's per-layer table, writes OUT_DIR/table.md.
+#    and the speed targets) and, with step 6's per-layer table, writes OUT_DIR/table.md.
 # 7. Puts the tables into tests/bench/RESULTS.md, replacing the previous run's.
 # Run it on a quiet machine: every figure shares the cores with whatever else runs.
 set -euo pipefail
@@ -40,7 +40,7 @@ min_time="${NNC_BENCH_MIN_TIME:-0.02}"
 load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Each model compiled cold (an empty build cache of its own), then once more unchanged (the
-# cache's copy): the compile-time targets of issue 9, in OUT_DIR/compile.json.
+# cache's copy): the compile-time targets, in OUT_DIR/compile.json.
 compile_json="{"
 rm -rf "$out/nnc-cache"
 for m in "${models[@]}"; do

@@ -9,7 +9,7 @@ their ratio, the stock PyTorch figure, nnc's achieved GFLOP/s (2 flops per multi
 training step counts 3x the forward: forward, input gradients, weight gradients), its fraction
 of the peak that a large matrix product reached in the same run (torch_peer.py --peak), and
 the ceiling: the ratio nnc would reach at 100% of that peak (peak / PyTorch's GFLOP/s). Rows
-with a target of issue 9 (training at batch 64: 2x, 3x for fashion_mlp and lstm_classifier;
+with a speed target (training at batch 64: 2x, 3x for fashion_mlp and lstm_classifier;
 inference at batch 1: 5x) say whether it is met, and "above ceiling" where no code can meet it
 on this machine because it would need more than the measured peak.
 
@@ -24,7 +24,7 @@ MODELS = ["fashion_mlp", "fashion_cnn", "resnet8", "lstm_classifier"]
 
 
 def target(model, kind, batch):
-    """Issue 9's speed target for a row (nnc / PyTorch), or None."""
+    """The speed target for a row (nnc / PyTorch), or None."""
     if kind == "train_step" and batch == 64:
         return 3.0 if model in ("fashion_mlp", "lstm_classifier") else 2.0
     if kind == "forward" and batch == 1:

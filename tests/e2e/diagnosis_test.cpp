@@ -1,4 +1,4 @@
-// nnc train's diagnoses during training (issue 5, "during training"), through the binary as a
+// nnc train's diagnoses during training, through the binary as a
 // user runs it: the field guide's overfitting case (a 2x200 regressor on 20 noisy points, trained
 // without dropout) is called overfitting; a healthy classifier on a few Fashion-MNIST images shows
 // a sharpening probe and is not called overfitting, collapsed or unsharpened, while at lr 1e-7 it

@@ -1,4 +1,4 @@
-// nnc train --sanity (issue 5, "before training"): a healthy model PASSes on real Fashion-MNIST
+// nnc train --sanity, before training: a healthy model PASSes on real Fashion-MNIST
 // images, a dataset whose labels contradict its inputs FAILs, and inputs far from unit scale are
 // flagged by the initial-loss check; each check also stays silent where it should. Nothing is
 // written: no run folder appears in the working directory.

@@ -1,4 +1,4 @@
-// nnc train's in-loop measurements (issue 5, "during training"), through the command line on
+// nnc train's in-loop measurements, through the command line on
 // Fashion-MNIST: per-tensor gradient norms and update ratios in metrics.jsonl, divergence stopped
 // with the lr in the message or rolled back with a cut lr, and the update-ratio and
 // vanishing-gradient findings provoked — while a healthy run stays silent.

@@ -1,4 +1,4 @@
-// nnc lr-find and nnc tune (issue 5, "tuning, on the validation set only") on a small synthetic
+// nnc lr-find and nnc tune (tuning ranks on the validation set only) on a small synthetic
 // classification problem with fashion_mlp (784 -> 512 -> 512 -> 10): ten Gaussian blobs, easy to
 // learn at a sane lr and impossible at lr 10.
 //   - lr-find: the curve falls, then explodes (the sweep stops early); the suggestion lies where

@@ -1,4 +1,4 @@
-// nnc report (issue 5): from run folders written here (every metrics.jsonl line type of the
+// nnc report: from run folders written here (every metrics.jsonl line type of the
 // run-folder contract, config.json, lr-find and tune files) and from a real `nnc train` run, the
 // command writes index.html whose every image exists, is a real PNG/SVG and loads in headless
 // Chromium; plots without data are left out; a malformed line is named by file:line and leaves

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # saved_schedule_test.sh BUILD_DIR SOURCE_DIR
-# Saved schedules end to end (issue 9) on samples/fashion_mlp.nn:
+# Saved schedules end to end on samples/fashion_mlp.nn:
 #  - nnc --scheduler Mullapudi2016 --save-schedule: the autoscheduler's real C++ output goes through
 #    nnc-import-schedule (libTooling) into a stamped file;
 #  - nnc --schedule applies it: every pipeline lowers to the same statement as the autoscheduled
