@@ -219,8 +219,7 @@ uint64_t structure_hash(const nnc_model_desc& d) {
 }
 
 void save_checkpoint(const nnc_model& model, const std::string& path) {
-    sync_params_to_host(model);  // a CUDA model's current values may be on the GPU (device.h)
-    sync_optimizer_to_host(model);
+    const float* params = model.params.host_read();
     const nnc_model_desc& d = *model.desc;
     Writer w;
     w.bytes(kMagic, sizeof kMagic);
@@ -234,9 +233,9 @@ void save_checkpoint(const nnc_model& model, const std::string& path) {
         w.string(d.params[p].name);
         w.u32(static_cast<uint32_t>(d.params[p].rank));
         for (int i = 0; i < d.params[p].rank; ++i) w.i64(d.params[p].dims[i]);
-        w.bytes(model.params.get() + model.offset[p], static_cast<size_t>(model.count[p]) * sizeof(float));
+        w.bytes(params + model.offset[p], static_cast<size_t>(model.count[p]) * sizeof(float));
     }
-    const std::vector<uint8_t> optimizer = model.optimizer->save_state();
+    const std::vector<uint8_t> optimizer = model.optimizer.host_read().save_state();
     const std::vector<uint8_t> train = serialize_train_state(model.train_state);
     const uint64_t counter = model.step_counter;
     const std::vector<uint8_t> standardization = standardization_bytes(model.standardization);
@@ -451,7 +450,7 @@ CheckpointSections parse_sections(const nnc_model& model, const std::vector<uint
         if (s.tag == kOptimizerSection) {
             // Restored when the model uses the same optimizer with the same settings; otherwise
             // only the weights load and the optimizer starts fresh (as from version 1 files).
-            auto scratch = make_optimizer(model.optimizer_config, model.optimizer->count());
+            auto scratch = make_optimizer(model.optimizer_config, model.optimizer.settings().count());
             try {
                 scratch->load_state(s.data, s.size, where, s.at);
                 out.optimizer = std::move(scratch);
@@ -477,18 +476,17 @@ CheckpointSections parse_sections(const nnc_model& model, const std::vector<uint
 
 // The checked contents into the model: weights, optimizer, training state and the rest.
 void install(nnc_model& model, const CheckpointFile& c, CheckpointSections loaded, const std::string& path) {
+    float* params = model.params.host_overwrite();  // every parameter replaced
     for (int p = 0; p < model.desc->num_params; ++p) {
-        std::memcpy(model.params.get() + model.offset[p], c.params[static_cast<size_t>(p)].data,
+        std::memcpy(params + model.offset[p], c.params[static_cast<size_t>(p)].data,
                     static_cast<size_t>(model.count[p]) * sizeof(float));
     }
     if (loaded.optimizer) {
         loaded.optimizer->set_workers(model.workers.get());
-        model.optimizer = std::move(loaded.optimizer);
+        model.optimizer.replace(std::move(loaded.optimizer));
     } else {
-        model.optimizer->reset();
+        model.optimizer.host_overwrite().reset();
     }
-    host_wrote_params(model);  // every parameter replaced: the GPU's copies are stale
-    host_wrote_optimizer(model);
     const std::string where = "checkpoint '" + path + "'";
     TrainState& train = loaded.train;
     if (c.version < 2) {
