@@ -9,6 +9,9 @@
 //   }
 //   trainer.finish();                                     // the best weights back (early stopping)
 //
+// step and end_epoch say how the run goes on (Flow): a callback's stop, or a divergence rolled
+// back, which makes the rollback point's epoch the next one (nnc_train in train_loop.cpp).
+//
 // Each epoch visits the training set in a fresh order: a Fisher–Yates shuffle driven by
 // Rng(stream_seed(config.seed, "shuffle/<epoch>")), so a seed reproduces a run exactly. Batches
 // hold config.batch samples; the last one holds the remainder. The loss reported is the mean over
