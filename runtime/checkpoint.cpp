@@ -219,8 +219,7 @@ uint64_t structure_hash(const nnc_model_desc& d) {
 }
 
 void save_checkpoint(const nnc_model& model, const std::string& path) {
-    sync_params_to_host(model);  // a CUDA model's current values may be on the GPU (device.h)
-    sync_optimizer_to_host(model);
+    const float* params = model.params.host_read();
     const nnc_model_desc& d = *model.desc;
     Writer w;
     w.bytes(kMagic, sizeof kMagic);
@@ -234,9 +233,9 @@ void save_checkpoint(const nnc_model& model, const std::string& path) {
         w.string(d.params[p].name);
         w.u32(static_cast<uint32_t>(d.params[p].rank));
         for (int i = 0; i < d.params[p].rank; ++i) w.i64(d.params[p].dims[i]);
-        w.bytes(model.params.get() + model.offset[p], static_cast<size_t>(model.count[p]) * sizeof(float));
+        w.bytes(params + model.offset[p], static_cast<size_t>(model.count[p]) * sizeof(float));
     }
-    const std::vector<uint8_t> optimizer = model.optimizer->save_state();
+    const std::vector<uint8_t> optimizer = model.optimizer.host_read().save_state();
     const std::vector<uint8_t> train = serialize_train_state(model.train_state);
     const uint64_t counter = model.step_counter;
     const std::vector<uint8_t> standardization = standardization_bytes(model.standardization);
@@ -257,9 +256,38 @@ void save_checkpoint(const nnc_model& model, const std::string& path) {
     write_file_atomically(path, w.data());
 }
 
-void load_checkpoint(nnc_model& model, const std::string& path) {
-    const std::vector<uint8_t> file = read_whole_file(path, "checkpoint");
-    Reader r(file, path);
+namespace {
+
+// Where a section sits in the file.
+struct Section {
+    std::string tag;
+    size_t at = 0;
+    const uint8_t* data = nullptr;
+    size_t size = 0;
+};
+
+// A checkpoint file as read, its structure and CRC checked; nothing compared with a model yet.
+struct CheckpointFile {
+    uint32_t version = 0;
+    std::string saved_model;
+    size_t hash_at = 0, count_at = 0;
+    uint64_t saved_hash = 0;
+    std::vector<StoredParam> params;
+    std::vector<Section> sections;  // version 2
+};
+
+// The sections' contents, parsed and checked against the model.
+struct CheckpointSections {
+    std::unique_ptr<Optimizer> optimizer;  // null: the optimizer starts fresh
+    std::string optimizer_mismatch;
+    TrainState train;
+    uint64_t counter = 0;
+    DatasetStandardization standardization;
+    std::vector<float> dropout_rates;  // empty: the file has none (an older nnc)
+};
+
+// Magic and version; returns the version.
+uint32_t read_preamble(Reader& r, const std::vector<uint8_t>& file, const std::string& path) {
     if (file.empty()) throw Error(NNC_ERR_FORMAT, "checkpoint '" + path + "' is empty; save it again");
     if (std::memcmp(file.data(), kMagic, std::min(file.size(), sizeof kMagic)) != 0) {
         throw Error(NNC_ERR_FORMAT, r.where(0) + "not an nnc checkpoint (the file does not start with \"NNCCKPT\")");
@@ -271,68 +299,56 @@ void load_checkpoint(nnc_model& model, const std::string& path) {
                                         " is not supported (this runtime reads versions 1 and " +
                                         std::to_string(kCheckpointVersion) + "); use the nnc that wrote it");
     }
-    const std::string saved_model = r.string("the model name");
-    r.string("the source hash");
-    size_t hash_at = 0;
-    uint64_t saved_hash = 0;
-    if (version >= 2) {
-        hash_at = r.offset();
-        std::memcpy(&saved_hash, r.take(8, "the structure hash"), 8);
+    return version;
+}
+
+StoredParam read_param(Reader& r, const std::vector<uint8_t>& file, uint32_t p) {
+    StoredParam s;
+    const std::string what = "parameter " + std::to_string(p);
+    s.name = r.string("the name of " + what);
+    const size_t rank_at = r.offset();
+    const uint32_t rank = r.u32("the rank of '" + s.name + "'");
+    if (rank > NNC_MAX_RANK) {
+        throw Error(NNC_ERR_FORMAT, r.where(rank_at) + "parameter '" + s.name + "' has rank " + std::to_string(rank) +
+                                        " (at most " + std::to_string(NNC_MAX_RANK) + "); the file is corrupt");
     }
-    const size_t count_at = r.offset();
-    const uint32_t num_params = r.u32("the parameter count");
-    std::vector<StoredParam> stored;
-    for (uint32_t p = 0; p < num_params; ++p) {
-        StoredParam s;
-        const std::string what = "parameter " + std::to_string(p);
-        s.name = r.string("the name of " + what);
-        const size_t rank_at = r.offset();
-        const uint32_t rank = r.u32("the rank of '" + s.name + "'");
-        if (rank > NNC_MAX_RANK) {
-            throw Error(NNC_ERR_FORMAT, r.where(rank_at) + "parameter '" + s.name + "' has rank " +
-                                            std::to_string(rank) + " (at most " + std::to_string(NNC_MAX_RANK) +
-                                            "); the file is corrupt");
+    s.rank = static_cast<int>(rank);
+    for (int i = 0; i < s.rank; ++i) {
+        const size_t dim_at = r.offset();
+        s.dims[i] = r.i64("the dimensions of '" + s.name + "'");
+        const int64_t max_count = static_cast<int64_t>(file.size() / sizeof(float));
+        if (s.dims[i] <= 0 || __builtin_mul_overflow(s.count, s.dims[i], &s.count) || s.count > max_count) {
+            throw Error(NNC_ERR_FORMAT, r.where(dim_at) + "parameter '" + s.name + "' has dimension " +
+                                            std::to_string(s.dims[i]) + ", more than the file's " +
+                                            std::to_string(file.size()) + " bytes hold; it is truncated or corrupt");
         }
-        s.rank = static_cast<int>(rank);
-        for (int i = 0; i < s.rank; ++i) {
-            const size_t dim_at = r.offset();
-            s.dims[i] = r.i64("the dimensions of '" + s.name + "'");
-            const int64_t max_count = static_cast<int64_t>(file.size() / sizeof(float));
-            if (s.dims[i] <= 0 || __builtin_mul_overflow(s.count, s.dims[i], &s.count) || s.count > max_count) {
-                throw Error(NNC_ERR_FORMAT, r.where(dim_at) + "parameter '" + s.name + "' has dimension " +
-                                                std::to_string(s.dims[i]) + ", more than the file's " +
-                                                std::to_string(file.size()) +
-                                                " bytes hold; it is truncated or corrupt");
-            }
-        }
-        s.data = r.take(static_cast<size_t>(s.count) * sizeof(float), "the data of '" + s.name + "'");
-        stored.push_back(std::move(s));
     }
-    struct Section {
-        std::string tag;
-        size_t at = 0;
-        const uint8_t* data = nullptr;
-        size_t size = 0;
-    };
+    s.data = r.take(static_cast<size_t>(s.count) * sizeof(float), "the data of '" + s.name + "'");
+    return s;
+}
+
+std::vector<Section> read_sections(Reader& r, const std::vector<uint8_t>& file) {
     std::vector<Section> sections;
-    if (version >= 2) {
-        const uint32_t n = r.u32("the section count");
-        for (uint32_t i = 0; i < n; ++i) {
-            Section s;
-            s.tag = r.string("a section name");
-            const size_t length_at = r.offset();
-            const int64_t length = r.i64("the length of section '" + s.tag + "'");
-            if (length < 0 || static_cast<uint64_t>(length) > file.size()) {
-                throw Error(NNC_ERR_FORMAT, r.where(length_at) + "section '" + s.tag + "' claims " +
-                                                std::to_string(length) +
-                                                " bytes, more than the file holds; it is truncated or corrupt");
-            }
-            s.at = r.offset();
-            s.size = static_cast<size_t>(length);
-            s.data = r.take(s.size, "section '" + s.tag + "'");
-            sections.push_back(std::move(s));
+    const uint32_t n = r.u32("the section count");
+    for (uint32_t i = 0; i < n; ++i) {
+        Section s;
+        s.tag = r.string("a section name");
+        const size_t length_at = r.offset();
+        const int64_t length = r.i64("the length of section '" + s.tag + "'");
+        if (length < 0 || static_cast<uint64_t>(length) > file.size()) {
+            throw Error(NNC_ERR_FORMAT, r.where(length_at) + "section '" + s.tag + "' claims " +
+                                            std::to_string(length) +
+                                            " bytes, more than the file holds; it is truncated or corrupt");
         }
+        s.at = r.offset();
+        s.size = static_cast<size_t>(length);
+        s.data = r.take(s.size, "section '" + s.tag + "'");
+        sections.push_back(std::move(s));
     }
+    return sections;
+}
+
+void check_crc(Reader& r, const std::vector<uint8_t>& file) {
     const size_t crc_at = r.offset();
     uint32_t stored_crc = r.u32("the CRC-32");
     if (r.offset() != file.size()) {
@@ -345,20 +361,38 @@ void load_checkpoint(nnc_model& model, const std::string& path) {
                                         ", computed " + std::to_string(crc) +
                                         "); the file is corrupt — use another checkpoint");
     }
+}
 
-    // The file is sound; does it fit this model? The per-parameter comparison names the first
-    // difference; the structure hash catches the rest (the input's shape).
+// The whole file read through once, in the order of its layout (checkpoint.h).
+CheckpointFile read_checkpoint(Reader& r, const std::vector<uint8_t>& file, const std::string& path) {
+    CheckpointFile c;
+    c.version = read_preamble(r, file, path);
+    c.saved_model = r.string("the model name");
+    r.string("the source hash");
+    if (c.version >= 2) {
+        c.hash_at = r.offset();
+        std::memcpy(&c.saved_hash, r.take(8, "the structure hash"), 8);
+    }
+    c.count_at = r.offset();
+    const uint32_t num_params = r.u32("the parameter count");
+    for (uint32_t p = 0; p < num_params; ++p) c.params.push_back(read_param(r, file, p));
+    if (c.version >= 2) c.sections = read_sections(r, file);
+    check_crc(r, file);
+    return c;
+}
+
+// The per-parameter comparison names the first difference; the structure hash catches the rest
+// (the input's shape).
+void check_fits(const nnc_model& model, const CheckpointFile& c, const std::string& mismatch) {
     const nnc_model_desc& d = *model.desc;
-    const std::string mismatch = "checkpoint '" + path + "' (saved from model '" + saved_model +
-                                 "') does not fit model '" + d.model_name + "': ";
-    if (static_cast<int>(num_params) != d.num_params) {
-        throw Error(NNC_ERR_INVALID_ARGUMENT, mismatch + "it has " + std::to_string(num_params) +
+    if (static_cast<int>(c.params.size()) != d.num_params) {
+        throw Error(NNC_ERR_INVALID_ARGUMENT, mismatch + "it has " + std::to_string(c.params.size()) +
                                                   " parameters, the model " + std::to_string(d.num_params) +
-                                                  " (offset " + std::to_string(count_at) + ")");
+                                                  " (offset " + std::to_string(c.count_at) + ")");
     }
     for (int p = 0; p < d.num_params; ++p) {
         const nnc_param_desc& want = d.params[p];
-        const StoredParam& got = stored[static_cast<size_t>(p)];
+        const StoredParam& got = c.params[static_cast<size_t>(p)];
         const bool same_shape = got.rank == want.rank && std::equal(got.dims, got.dims + got.rank, want.dims);
         if (got.name != want.name || !same_shape) {
             throw Error(NNC_ERR_INVALID_ARGUMENT, mismatch + "parameter " + std::to_string(p) + " is '" + want.name +
@@ -367,96 +401,120 @@ void load_checkpoint(nnc_model& model, const std::string& path) {
                                                       " in the checkpoint");
         }
     }
-    if (version >= 2 && saved_hash != structure_hash(d)) {
-        throw Error(NNC_ERR_INVALID_ARGUMENT, mismatch + "its structure hash (offset " + std::to_string(hash_at) +
+    if (c.version >= 2 && c.saved_hash != structure_hash(d)) {
+        throw Error(NNC_ERR_INVALID_ARGUMENT, mismatch + "its structure hash (offset " + std::to_string(c.hash_at) +
                                                   ") differs: the parameters match but the input '" + d.input.name +
                                                   "' has another shape");
     }
+}
 
-    // Parse every section before changing anything.
+TrainState parse_train_section(const nnc_model& model, const Section& s, const Reader& r, const std::string& where) {
+    TrainState train = deserialize_train_state(s.data, s.size, where, s.at);
+    if (!train.early_stopping.best_params.empty() &&
+        static_cast<int64_t>(train.early_stopping.best_params.size()) != model.arena_size) {
+        throw Error(NNC_ERR_FORMAT,
+                    r.where(s.at) + "the early-stopping weights do not match the model's size; the file is corrupt");
+    }
+    if (train.micro > 0 && static_cast<int64_t>(train.accumulated.size()) != model.trainable_size) {
+        throw Error(NNC_ERR_FORMAT,
+                    r.where(s.at) + "the accumulated gradients do not match the model's size; the file is corrupt");
+    }
+    return train;
+}
+
+DatasetStandardization parse_standardization_section(const nnc_model& model, const std::vector<uint8_t>& file,
+                                                     const Section& s, const std::string& where,
+                                                     const std::string& mismatch) {
+    DatasetStandardization standardization = parse_standardization(file.data(), s.at, s.at + s.size, where);
+    const auto fits = [&](const Standardization& st, int64_t columns) { return st.empty() || st.columns() == columns; };
+    bool ok = fits(standardization.inputs, model.input_size) &&
+              (standardization.targets.empty() ||
+               static_cast<int>(standardization.targets.size()) == model.desc->num_targets);
+    for (size_t t = 0; ok && t < standardization.targets.size(); ++t)
+        ok = fits(standardization.targets[t], model.target_sizes[t]);
+    if (!ok) {
+        throw Error(NNC_ERR_INVALID_ARGUMENT, mismatch + "its standardization statistics (offset " +
+                                                  std::to_string(s.at) +
+                                                  ") do not have the model's input and target sizes");
+    }
+    return standardization;
+}
+
+// Every section parsed before anything changes; unknown sections come from a newer nnc and are
+// skipped.
+CheckpointSections parse_sections(const nnc_model& model, const std::vector<uint8_t>& file, const CheckpointFile& c,
+                                  const Reader& r, const std::string& path, const std::string& mismatch) {
     const std::string where = "checkpoint '" + path + "'";
-    std::unique_ptr<Optimizer> optimizer;
-    std::string optimizer_mismatch;
-    TrainState train;
-    uint64_t counter = 0;
-    DatasetStandardization standardization;
-    std::vector<float> dropout_rates;  // empty: the file has none (an older nnc)
-    for (const Section& s : sections) {
+    CheckpointSections out;
+    for (const Section& s : c.sections) {
         if (s.tag == kOptimizerSection) {
             // Restored when the model uses the same optimizer with the same settings; otherwise
             // only the weights load and the optimizer starts fresh (as from version 1 files).
-            auto scratch = make_optimizer(model.optimizer_config, model.optimizer->count());
+            auto scratch = make_optimizer(model.optimizer_config, model.optimizer.settings().count());
             try {
                 scratch->load_state(s.data, s.size, where, s.at);
-                optimizer = std::move(scratch);
+                out.optimizer = std::move(scratch);
             } catch (const Error& e) {
                 if (e.status() != NNC_ERR_INVALID_ARGUMENT) throw;
-                optimizer_mismatch = e.what();
+                out.optimizer_mismatch = e.what();
             }
         } else if (s.tag == kTrainSection) {
-            train = deserialize_train_state(s.data, s.size, where, s.at);
-            if (!train.early_stopping.best_params.empty() &&
-                static_cast<int64_t>(train.early_stopping.best_params.size()) != model.arena_size) {
-                throw Error(
-                    NNC_ERR_FORMAT,
-                    r.where(s.at) + "the early-stopping weights do not match the model's size; the file is corrupt");
-            }
-            if (train.micro > 0 && static_cast<int64_t>(train.accumulated.size()) != model.trainable_size) {
-                throw Error(
-                    NNC_ERR_FORMAT,
-                    r.where(s.at) + "the accumulated gradients do not match the model's size; the file is corrupt");
-            }
+            out.train = parse_train_section(model, s, r, where);
         } else if (s.tag == kStepCounterSection) {
             if (s.size != 8)
                 throw Error(NNC_ERR_FORMAT,
                             r.where(s.at) + "the step counter section is not 8 bytes; the file is corrupt");
-            std::memcpy(&counter, s.data, 8);
+            std::memcpy(&out.counter, s.data, 8);
         } else if (s.tag == kStandardizationSection) {
-            standardization = parse_standardization(file.data(), s.at, s.at + s.size, where);
-            const auto fits = [&](const Standardization& st, int64_t columns) {
-                return st.empty() || st.columns() == columns;
-            };
-            bool ok =
-                fits(standardization.inputs, model.input_size) &&
-                (standardization.targets.empty() || static_cast<int>(standardization.targets.size()) == d.num_targets);
-            for (size_t t = 0; ok && t < standardization.targets.size(); ++t)
-                ok = fits(standardization.targets[t], model.target_sizes[t]);
-            if (!ok) {
-                throw Error(NNC_ERR_INVALID_ARGUMENT, mismatch + "its standardization statistics (offset " +
-                                                          std::to_string(s.at) +
-                                                          ") do not have the model's input and target sizes");
-            }
+            out.standardization = parse_standardization_section(model, file, s, where, mismatch);
         } else if (s.tag == kDropoutSection) {
-            dropout_rates = parse_dropout_rates(model, file, s.at, s.at + s.size, path);
+            out.dropout_rates = parse_dropout_rates(model, file, s.at, s.at + s.size, path);
         }
-        // Unknown sections come from a newer nnc and are skipped.
     }
+    return out;
+}
 
-    for (int p = 0; p < d.num_params; ++p) {
-        std::memcpy(model.params.get() + model.offset[p], stored[static_cast<size_t>(p)].data,
+// The checked contents into the model: weights, optimizer, training state and the rest.
+void install(nnc_model& model, const CheckpointFile& c, CheckpointSections loaded, const std::string& path) {
+    float* params = model.params.host_overwrite();  // every parameter replaced
+    for (int p = 0; p < model.desc->num_params; ++p) {
+        std::memcpy(params + model.offset[p], c.params[static_cast<size_t>(p)].data,
                     static_cast<size_t>(model.count[p]) * sizeof(float));
     }
-    if (optimizer) {
-        optimizer->set_workers(model.workers.get());
-        model.optimizer = std::move(optimizer);
+    if (loaded.optimizer) {
+        loaded.optimizer->set_workers(model.workers.get());
+        model.optimizer.replace(std::move(loaded.optimizer));
     } else {
-        model.optimizer->reset();
+        model.optimizer.host_overwrite().reset();
     }
-    host_wrote_params(model);  // every parameter replaced: the GPU's copies are stale
-    host_wrote_optimizer(model);
-    if (version < 2) {
+    const std::string where = "checkpoint '" + path + "'";
+    TrainState& train = loaded.train;
+    if (c.version < 2) {
         train.not_resumable = where +
                               " is a format-1 checkpoint (an older nnc): it holds the weights only, "
                               "without the optimizer and training state a resumed run needs";
-    } else if (!optimizer_mismatch.empty()) {
+    } else if (!loaded.optimizer_mismatch.empty()) {
         train.not_resumable = "the optimizer state in " + where + " does not fit the model's optimizer (" +
-                              optimizer_mismatch + "); set the optimizer the run used before loading it";
+                              loaded.optimizer_mismatch + "); set the optimizer the run used before loading it";
     }
     model.train_state = std::move(train);
-    model.step_counter = counter;
-    model.standardization = std::move(standardization);
-    for (size_t k = 0; k < dropout_rates.size(); ++k)
-        if (dropout_rates[k] >= 0.0f) model.dropout_rates[k] = dropout_rates[k];
+    model.step_counter = loaded.counter;
+    model.standardization = std::move(loaded.standardization);
+    for (size_t k = 0; k < loaded.dropout_rates.size(); ++k)
+        if (loaded.dropout_rates[k] >= 0.0f) model.dropout_rates[k] = loaded.dropout_rates[k];
+}
+
+}  // namespace
+
+// Reads and checks everything (file, fit, sections) before it changes the model.
+void load_checkpoint(nnc_model& model, const std::string& path) {
+    const std::vector<uint8_t> file = read_whole_file(path, "checkpoint");
+    Reader r(file, path);
+    const CheckpointFile c = read_checkpoint(r, file, path);
+    const std::string mismatch = "checkpoint '" + path + "' (saved from model '" + c.saved_model +
+                                 "') does not fit model '" + model.desc->model_name + "': ";
+    check_fits(model, c, mismatch);
+    install(model, c, parse_sections(model, file, c, r, path, mismatch), path);
 }
 
 }  // namespace nnc::runtime

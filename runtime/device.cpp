@@ -114,10 +114,19 @@ static_assert(kSumsqChunk == kArenaAlignFloats, "no sums-of-squares chunk may sp
 
 const char* device_name(const nnc_model_desc& desc) { return desc.device == NNC_DEVICE_CUDA ? "CUDA" : "CPU"; }
 
-DeviceState::DeviceState(const nnc_model_desc& desc, float* params, float* grads, const std::vector<int64_t>& offset,
-                         int64_t arena_size, int64_t trainable_size)
-    : desc_(desc), offset_(offset), arena_size_(arena_size), trainable_size_(trainable_size) {
+DeviceState::DeviceState(const nnc_model_desc& desc, Arena& model_params, Arena& model_grads,
+                         MirroredOptimizer& model_optimizer, const std::vector<int64_t>& offset, int64_t arena_size,
+                         int64_t trainable_size)
+    : desc_(desc),
+      model_params_(model_params),
+      model_grads_(model_grads),
+      model_optimizer_(model_optimizer),
+      offset_(offset),
+      arena_size_(arena_size),
+      trainable_size_(trainable_size) {
     probe_device(desc);
+    float* const params = model_params.host_address();
+    float* const grads = model_grads.host_address();
     if (arena_size > INT32_MAX)
         throw Error(NNC_ERR_RUNTIME, "the parameters exceed Halide's 32-bit indexing on the GPU");
     // An empty arena still gets one element: Halide cannot allocate zero bytes.
@@ -156,6 +165,18 @@ DeviceState::DeviceState(const nnc_model_desc& desc, float* params, float* grads
         release();
         throw;
     }
+    params_copies_.arena = &params_arena_;
+    params_copies_.up = "copy the parameters to the GPU";
+    params_copies_.down = "copy the parameters to the host";
+    grads_copies_.arena = &grads_arena_;
+    grads_copies_.up = "copy the gradients to the GPU";
+    grads_copies_.down = "copy the gradients to the host";
+    state_copies_.device = this;
+    // The host holds the initial parameters and optimizer state; the device's gradients start as
+    // the host's zeros.
+    model_params_.attach_device(&params_copies_, Fresh::Host);
+    model_grads_.attach_device(&grads_copies_, Fresh::Both);
+    model_optimizer_.attach_device(&state_copies_, Fresh::Host);
 }
 
 void DeviceState::make_windows(std::vector<TensorView>& windows, halide_buffer_t& arena, float* host) {
@@ -193,58 +214,41 @@ void DeviceState::release() {
     if (grads_arena_.device) halide_device_free(nullptr, &grads_arena_);
 }
 
-DeviceState::~DeviceState() { release(); }
-
-namespace {
-
-// One arena to the side that is stale: a no-op unless `fresh` says the other side wrote it.
-void arena_to_device(halide_buffer_t& arena, Fresh& fresh, const char* what) {
-    if (fresh != Fresh::Host) return;
-    arena.set_host_dirty(true);
-    check(halide_copy_to_device(nullptr, &arena, halide_cuda_device_interface()), what);
-    fresh = Fresh::Both;
+DeviceState::~DeviceState() {
+    model_params_.detach_device();
+    model_grads_.detach_device();
+    model_optimizer_.detach_device();
+    release();
 }
 
-void arena_to_host(halide_buffer_t& arena, Fresh& fresh, const char* what) {
-    if (fresh != Fresh::Device) return;
-    arena.set_device_dirty(true);
-    check(halide_copy_to_host(nullptr, &arena), what);
-    fresh = Fresh::Both;
+void DeviceState::ArenaCopies::to_device() {
+    arena->set_host_dirty(true);
+    check(halide_copy_to_device(nullptr, arena, halide_cuda_device_interface()), up);
 }
 
-}  // namespace
-
-void DeviceState::params_to_device() {
-    arena_to_device(params_arena_, params_fresh_, "copy the parameters to the GPU");
+void DeviceState::ArenaCopies::to_host() {
+    arena->set_device_dirty(true);
+    check(halide_copy_to_host(nullptr, arena), down);
 }
-void DeviceState::params_to_host() { arena_to_host(params_arena_, params_fresh_, "copy the parameters to the host"); }
-void DeviceState::grads_to_device() { arena_to_device(grads_arena_, grads_fresh_, "copy the gradients to the GPU"); }
-void DeviceState::grads_to_host() { arena_to_host(grads_arena_, grads_fresh_, "copy the gradients to the host"); }
 
 void DeviceState::copy_states_to_params() {
     if (arena_size_ == trainable_size_) return;
-    if (grads_fresh_ == Fresh::Device) {
-        params_to_device();
-        check(halide_buffer_copy(nullptr, &grads_states_, halide_cuda_device_interface(), &params_states_),
-              "copy the new batch statistics into the parameters");
-        clear_flags(grads_states_);
-        clear_flags(params_states_);
-        params_fresh_ = Fresh::Device;
-        return;
-    }
-    params_to_host();
-    std::memcpy(params_states_.host, grads_states_.host,
-                static_cast<size_t>(arena_size_ - trainable_size_) * sizeof(float));
-    params_fresh_ = Fresh::Host;
+    model_params_.device_write();
+    check(halide_buffer_copy(nullptr, &grads_states_, halide_cuda_device_interface(), &params_states_),
+          "copy the new batch statistics into the parameters");
+    clear_flags(grads_states_);
+    clear_flags(params_states_);
 }
 
-bool DeviceState::can_step(const Optimizer& o) const {
+bool DeviceState::can_step() const {
     DeviceKernel k;
-    return trainable_size_ > 0 && device_kernel_of(o.name(), k) && desc_.device_kernels.optimizers[static_cast<int>(k)];
+    return trainable_size_ > 0 && device_kernel_of(model_optimizer_.settings().name(), k) &&
+           desc_.device_kernels.optimizers[static_cast<int>(k)];
 }
 
-void DeviceState::optimizer_to_host(Optimizer& o) {
-    if (state_fresh_ != Fresh::Device || state_owner_ != o.id()) return;
+void DeviceState::state_to_host() {
+    Optimizer& o = model_optimizer_.settings();  // the buffers are written here, for the coherence
+    if (state_owner_ != o.id()) return;
     StateBuffers buffers;
     o.visit_state(buffers);
     for (size_t k = 0; k < buffers.list.size() && k < slots_.size(); ++k) {
@@ -259,15 +263,35 @@ void DeviceState::optimizer_to_host(Optimizer& o) {
         clear_flags(slots_[k]);
         check(result, "copy the optimizer state to the host");
     }
-    state_fresh_ = Fresh::Both;
 }
 
-void DeviceState::step(Optimizer& o, float grad_scale, float clip_value) {
+void DeviceState::state_to_device() {
+    Optimizer& o = model_optimizer_.settings();  // the buffers are read here, for the coherence
+    StateBuffers buffers;
+    o.visit_state(buffers);
+    for (size_t k = 0; k < buffers.list.size() && k < slots_.size(); ++k) {
+        std::vector<float>& v = *buffers.list[k];
+        if (v.empty()) continue;
+        if (static_cast<int64_t>(v.size()) != trainable_size_)
+            throw Error(NNC_ERR_RUNTIME, "internal error: an optimizer state buffer does not match the parameters");
+        slots_[k].host = reinterpret_cast<uint8_t*>(v.data());
+        slots_[k].set_host_dirty(true);
+        const int result = halide_copy_to_device(nullptr, &slots_[k], halide_cuda_device_interface());
+        slots_[k].host = nullptr;
+        clear_flags(slots_[k]);
+        check(result, "copy the optimizer state to the GPU");
+    }
+    state_owner_ = o.id();
+}
+
+void DeviceState::step(float grad_scale, float clip_value) {
+    Optimizer& o = model_optimizer_.settings();
     DeviceKernel kernel = DeviceKernel::Sgd;
     device_kernel_of(o.name(), kernel);
     const DeviceKernelInfo& info = device_kernel_info(kernel);
-    params_to_device();
-    grads_to_device();
+    // Written or not, the device copies are the ones to trust once the kernel has run.
+    model_params_.device_write();
+    model_grads_.device_read();
     if (slots_.size() != static_cast<size_t>(info.num_states)) {
         // Another family's slots: new ones, zeroed (a slot the optimizer leaves empty is copied
         // through by the kernel and must hold numbers).
@@ -291,24 +315,10 @@ void DeviceState::step(Optimizer& o, float grad_scale, float clip_value) {
         }
         state_owner_ = 0;
     }
-    if (state_owner_ != o.id() || state_fresh_ == Fresh::Host) {
-        StateBuffers buffers;
-        o.visit_state(buffers);
-        for (size_t k = 0; k < buffers.list.size() && k < slots_.size(); ++k) {
-            std::vector<float>& v = *buffers.list[k];
-            if (v.empty()) continue;
-            if (static_cast<int64_t>(v.size()) != trainable_size_)
-                throw Error(NNC_ERR_RUNTIME, "internal error: an optimizer state buffer does not match the parameters");
-            slots_[k].host = reinterpret_cast<uint8_t*>(v.data());
-            slots_[k].set_host_dirty(true);
-            const int result = halide_copy_to_device(nullptr, &slots_[k], halide_cuda_device_interface());
-            slots_[k].host = nullptr;
-            clear_flags(slots_[k]);
-            check(result, "copy the optimizer state to the GPU");
-        }
-        state_owner_ = o.id();
-        state_fresh_ = Fresh::Both;
-    }
+    // Slots that hold none of this optimizer's state (new, or another optimizer's): the host's
+    // copy is the current one.
+    if (state_owner_ != o.id()) model_optimizer_.host_overwrite();
+    model_optimizer_.device_write();
     DeviceUpdate u = o.device_update();
     u.scalars[0] = grad_scale;
     u.scalars[1] = clip_value;
@@ -323,9 +333,6 @@ void DeviceState::step(Optimizer& o, float grad_scale, float clip_value) {
     clear_flags(params_trainable_);
     clear_flags(grads_trainable_);
     for (halide_buffer_t& slot : slots_) clear_flags(slot);
-    // Written or not, the device copies are the ones to trust now.
-    params_fresh_ = Fresh::Device;
-    state_fresh_ = Fresh::Device;
     if (result != 0)
         throw Error(NNC_ERR_RUNTIME, std::string("the generated device_") + info.name +
                                          " optimizer kernel failed (Halide error " + std::to_string(result) +
@@ -333,7 +340,7 @@ void DeviceState::step(Optimizer& o, float grad_scale, float clip_value) {
 }
 
 double DeviceState::grad_norms(std::vector<double>& sq) {
-    grads_to_device();
+    model_grads_.device_read();
     const int n = desc_.num_trainable;
     sq.assign(static_cast<size_t>(n), 0.0);
     halide_dimension_t dim{0, n, 1, 0};
@@ -383,26 +390,10 @@ void DeviceState::finish_call(std::span<halide_buffer_t* const> temporaries, boo
         if (host_written && b->device_dirty()) check(halide_copy_to_host(nullptr, b), "copy a gradient to the host");
         clear_flags(*b);
     }
-    grads_fresh_ = host_written ? Fresh::Host : Fresh::Device;
-}
-
-void sync_params_to_host(const nnc_model& model) {
-    if (model.device) model.device->params_to_host();
-}
-void host_wrote_params(const nnc_model& model) {
-    if (model.device) model.device->host_wrote_params();
-}
-void sync_grads_to_host(const nnc_model& model) {
-    if (model.device) model.device->grads_to_host();
-}
-void host_wrote_grads(const nnc_model& model) {
-    if (model.device) model.device->host_wrote_grads();
-}
-void sync_optimizer_to_host(const nnc_model& model) {
-    if (model.device && model.optimizer) model.device->optimizer_to_host(*model.optimizer);
-}
-void host_wrote_optimizer(const nnc_model& model) {
-    if (model.device) model.device->host_wrote_optimizer();
+    if (host_written)
+        model_grads_.host_overwrite();
+    else
+        model_grads_.device_overwrite();
 }
 
 }  // namespace nnc::runtime

@@ -1,15 +1,14 @@
 // The GPU side of a model compiled for CUDA (descriptor device == NNC_DEVICE_CUDA): a check that
 // a device is there, and the parameter and gradient arenas and the optimizer's state resident on it.
 //
-// Each of the three (parameters, gradients, optimizer state) has a host copy and a device copy
-// and a flag saying which is current (Fresh). Nothing is copied until a side needs it: a
-// pipeline call uploads the parameters only when the host changed them; a training step leaves
-// its gradients (and the batch-norm states, copied on the device into the parameters) on the
-// device; the optimizer kernel (runtime/include/nnc/device_kernels.h) updates parameters and state
-// in place there. Every host reader syncs first (the sync_* functions below) and every host
-// writer marks the host current (host_wrote_*) so that the next device use uploads. So per
-// training step only the batch and targets go up and the loss, predictions and the per-tensor
-// gradient sums of squares come down.
+// Each of the three (parameters, gradients, optimizer state) has a host copy and a device copy;
+// their coherence is the model's (runtime/mirrored.h): this class attaches itself as their device
+// side, supplies the copies, and declares its own reads and writes the same way. Nothing is copied
+// until a side needs it: a pipeline call uploads the parameters only when the host changed them; a
+// training step leaves its gradients (and the batch-norm states, copied on the device into the
+// parameters) on the device; the optimizer kernel (runtime/include/nnc/device_kernels.h) updates
+// parameters and state in place there. So per training step only the batch and targets go up and
+// the loss, predictions and the per-tensor gradient sums of squares come down.
 //
 // Each parameter's buffer is a window into the device arena (halide_cuda_wrap_device_ptr), so
 // pipelines read parameters straight from device memory. The caller's tensors (batch, targets,
@@ -23,6 +22,7 @@
 #include <nnc/model_desc.h>
 
 #include <nnc/device_kernels.h>
+#include "runtime/mirrored.h"
 #include "runtime/tensor_buffer.h"
 
 #include <cstdint>
@@ -35,18 +35,14 @@ struct nnc_model;
 
 namespace nnc::runtime {
 
-class Optimizer;
-
-// Which copy holds the current values.
-enum class Fresh { Both, Host, Device };
-
 class DeviceState {
 public:
     // Checks for a usable CUDA device (throws Error "no CUDA device: ..." with what to do
-    // otherwise) and allocates both arenas on it. `offset[p]` is parameter p's place in the
-    // arenas (floats); the arenas must outlive this object.
-    DeviceState(const nnc_model_desc& desc, float* params, float* grads, const std::vector<int64_t>& offset,
-                int64_t arena_size, int64_t trainable_size);
+    // otherwise), allocates both arenas on it and becomes the device side of `params`, `grads`
+    // and `optimizer`, which must outlive it. `offset[p]` is parameter p's place in the arenas
+    // (floats).
+    DeviceState(const nnc_model_desc& desc, Arena& params, Arena& grads, MirroredOptimizer& optimizer,
+                const std::vector<int64_t>& offset, int64_t arena_size, int64_t trainable_size);
     ~DeviceState();
     DeviceState(const DeviceState&) = delete;
     DeviceState& operator=(const DeviceState&) = delete;
@@ -55,35 +51,23 @@ public:
     halide_buffer_t* param(int p) { return params_[static_cast<size_t>(p)].raw(); }
     halide_buffer_t* grad(int p) { return grads_[static_cast<size_t>(p)].raw(); }
 
-    // Before a pipeline call: the parameters to the device if the host changed them.
-    void upload_params() { params_to_device(); }
     // After a pipeline call: every temporary that the pipeline wrote on the device back to the
     // host, then all temporaries' device memory released; with `grads_written`, the gradient
     // arena is current on the device (not copied). Throws Error naming the copy that failed.
     void finish_call(std::span<halide_buffer_t* const> temporaries, bool grads_written);
 
-    // The sides' copies (each a no-op when that side is current already).
-    void params_to_host();
-    void params_to_device();
-    void grads_to_host();
-    void grads_to_device();
-    void host_wrote_params() { params_fresh_ = Fresh::Host; }
-    void host_wrote_grads() { grads_fresh_ = Fresh::Host; }
-    // The optimizer's state: down into `o`'s buffers if the device holds o's current state.
-    void optimizer_to_host(Optimizer& o);
-    void host_wrote_optimizer() { state_fresh_ = Fresh::Host; }
-
-    // After a training step with a finite loss: the states' new values (the grads arena past the
-    // trainable prefix) into the parameters, on the side where they are current.
+    // After a training step with a finite loss, when its gradients are current on the device:
+    // the states' new values (the grads arena past the trainable prefix) into the parameters there.
     void copy_states_to_params();
 
-    // Whether this model.so carries the device kernel for `o`'s family, and the sums of squares.
-    bool can_step(const Optimizer& o) const;
+    // Whether this model.so carries the device kernel for the optimizer's family, and the sums of
+    // squares.
+    bool can_step() const;
     bool has_grad_sumsq() const { return desc_.device_kernels.grad_sumsq && trainable_size_ > 0; }
     // One optimizer step on the device: the gradients multiplied by `grad_scale` and clamped to
-    // [-clip_value, clip_value] first (kNoClip: not clamped); `o`'s step count advances as its
-    // host step() would. Requires can_step(o).
-    void step(Optimizer& o, float grad_scale, float clip_value = kNoClip);
+    // [-clip_value, clip_value] first (kNoClip: not clamped); the optimizer's step count advances
+    // as its host step() would. Requires can_step().
+    void step(float grad_scale, float clip_value = kNoClip);
     // sq[p] = trainable tensor p's gradient sum of squares (in double) for the gradients on the
     // device; returns the global L2 norm, as tensor_grad_norms (param_stats.h) does on the host.
     double grad_norms(std::vector<double>& sq);
@@ -93,8 +77,30 @@ private:
     void make_prefix(halide_buffer_t& prefix, halide_dimension_t& dim, halide_buffer_t& arena, int64_t begin,
                      int64_t size);
     void release();
+    // The state slots' copies, for the optimizer's coherence.
+    void state_to_host();
+    void state_to_device();
+
+    // The copies each mirrored object's coherence calls for (mirrored.h).
+    struct ArenaCopies final : DeviceCopies {
+        halide_buffer_t* arena = nullptr;
+        const char* up = "";
+        const char* down = "";
+        void to_host() override;
+        void to_device() override;
+    };
+    struct StateCopies final : DeviceCopies {
+        DeviceState* device = nullptr;
+        void to_host() override { device->state_to_host(); }
+        void to_device() override { device->state_to_device(); }
+    };
 
     const nnc_model_desc& desc_;
+    Arena& model_params_;
+    Arena& model_grads_;
+    MirroredOptimizer& model_optimizer_;
+    ArenaCopies params_copies_, grads_copies_;
+    StateCopies state_copies_;
     std::vector<int64_t> offset_;
     int64_t arena_size_ = 0, trainable_size_ = 0;
     halide_dimension_t params_dim_{}, grads_dim_{};
@@ -114,17 +120,7 @@ private:
     int32_t max_chunks_ = 0;
     halide_dimension_t chunk_begin_dim_{};
     halide_buffer_t chunk_begin_buffer_{};
-    Fresh params_fresh_ = Fresh::Host, grads_fresh_ = Fresh::Both, state_fresh_ = Fresh::Host;
 };
-
-// The model-level forms, for every host reader and writer of the arenas and the optimizer's
-// state: no-ops on a CPU model. A partial writer syncs first, then marks.
-void sync_params_to_host(const nnc_model& model);
-void host_wrote_params(const nnc_model& model);
-void sync_grads_to_host(const nnc_model& model);
-void host_wrote_grads(const nnc_model& model);
-void sync_optimizer_to_host(const nnc_model& model);
-void host_wrote_optimizer(const nnc_model& model);
 
 // The descriptor's device, in words ("CPU", "CUDA").
 const char* device_name(const nnc_model_desc& desc);

@@ -50,10 +50,9 @@ std::string norm_divergence(double norm) {
 }
 
 void RollbackPoint::take(const nnc_model& model) {
-    sync_params_to_host(model);
-    sync_optimizer_to_host(model);
-    params_.assign(model.params.get(), model.params.get() + model.arena_size);
-    optimizer_ = model.optimizer->save_state();
+    const float* params = model.params.host_read();
+    params_.assign(params, params + model.arena_size);
+    optimizer_ = model.optimizer.host_read().save_state();
     step_counter_ = model.step_counter;
     state_ = model.train_state;
     valid_ = true;
@@ -61,10 +60,8 @@ void RollbackPoint::take(const nnc_model& model) {
 
 bool RollbackPoint::restore(nnc_model& model) const {
     if (!valid_) return false;
-    std::copy(params_.begin(), params_.end(), model.params.get());
-    model.optimizer->load_state(optimizer_.data(), optimizer_.size(), "the rollback point");
-    host_wrote_params(model);
-    host_wrote_optimizer(model);
+    std::copy(params_.begin(), params_.end(), model.params.host_overwrite());
+    model.optimizer.host_overwrite().load_state(optimizer_.data(), optimizer_.size(), "the rollback point");
     model.step_counter = step_counter_;
     model.train_state = state_;
     return true;

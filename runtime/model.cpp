@@ -182,7 +182,6 @@ struct Args {
 void call_pipeline(nnc_model& model, Args& a, nnc_pipeline_fn fn, std::vector<void*>& args, const char* name,
                    bool writes_grads = false) {
     clear_halide_error();
-    if (model.device) model.device->upload_params();
     const int result = fn(args.data());
     if (model.device) {
         try {
@@ -199,15 +198,6 @@ void call_pipeline(nnc_model& model, Args& a, nnc_pipeline_fn fn, std::vector<vo
 }
 
 }  // namespace
-
-AlignedFloats make_aligned_floats(int64_t count) {
-    const size_t bytes = static_cast<size_t>(std::max<int64_t>(count, kArenaAlignFloats)) * sizeof(float);
-    const size_t rounded = (bytes + 127) / 128 * 128;
-    float* p = static_cast<float*>(std::aligned_alloc(128, rounded));
-    if (!p) throw std::bad_alloc();
-    std::memset(p, 0, rounded);
-    return AlignedFloats(p);
-}
 
 nnc_model& require_model(nnc_model* model, const char* function) {
     require(model != nullptr, std::string(function) + ": model is NULL; create one with nnc_model_create");
@@ -238,13 +228,44 @@ void add_targets(Args& a, const nnc_model& model, const void* const* targets, in
     }
 }
 
-void add_params(Args& a, nnc_model& model, float* arena, int first, int last) {
-    for (int p = first; p < last; ++p)
+// Every parameter of `arena` (host memory) or of the device's `windows`.
+void add_arena(Args& a, nnc_model& model, float* arena, halide_buffer_t* (DeviceState::*windows)(int)) {
+    for (int p = 0; p < model.desc->num_params; ++p)
         if (model.device)
-            a.add_buffer(arena == model.grads.get() ? model.device->grad(p) : model.device->param(p));
+            a.add_buffer((model.device.get()->*windows)(p));
         else
             a.add(arena + model.offset[p], float32_type(), dims_of(model.desc->params[p]), kNoBatch,
                   model.desc->params[p].name);
+}
+
+// The parameters, as the pipeline reads them: on the GPU (uploaded if the host changed them) or on
+// the host.
+void add_params(Args& a, nnc_model& model) {
+    float* host = nullptr;
+    if (model.device)
+        model.params.device_read();
+    else
+        host = const_cast<float*>(model.params.host_read());  // the pipelines never write them
+    add_arena(a, model, host, &DeviceState::param);
+}
+
+// The gradients and the states' new values, as the pipeline writes them (on a GPU, finish_call
+// says which side holds them afterwards).
+void add_grads(Args& a, nnc_model& model) {
+    add_arena(a, model, model.device ? nullptr : model.grads.host_overwrite(), &DeviceState::grad);
+}
+
+// After a training step with a finite loss: the states' new values (the grads arena past the
+// trainable prefix) into the parameters, on the side where the step left them.
+void copy_states_to_params(nnc_model& model) {
+    if (model.trainable_size == model.arena_size) return;
+    if (model.device && model.grads.fresh() == Fresh::Device) {
+        model.device->copy_states_to_params();
+        return;
+    }
+    const size_t states = static_cast<size_t>(model.arena_size - model.trainable_size);
+    std::memcpy(model.params.host_write() + model.trainable_size, model.grads.host_read() + model.trainable_size,
+                states * sizeof(float));
 }
 
 // outputs[l], or this model's scratch for loss l when the caller passes none.
@@ -276,7 +297,7 @@ void run_forward(nnc_model& model, const void* input, int64_t batch, float* cons
     require(input != nullptr, "nnc_model_forward: input must not be NULL");
     Args a;
     add_input(a, model, input, batch);
-    add_params(a, model, model.params.get(), 0, model.desc->num_params);
+    add_params(a, model);
     add_per_loss(a, model, outputs, batch, "output");
     auto argv = a.argv();
     if (model.desc->forward_plan.num_stages > 0)
@@ -297,7 +318,7 @@ float run_evaluate(nnc_model& model, const void* input, const void* const* targe
     Args a;
     add_input(a, model, input, batch);
     add_targets(a, model, targets, batch);
-    add_params(a, model, model.params.get(), 0, d.num_params);
+    add_params(a, model);
     a.add(&loss, float32_type(), {}, kNoBatch, "loss");
     for (float& l : losses) a.add(&l, float32_type(), {}, kNoBatch, "task loss");
     add_per_loss(a, model, outputs, batch, "output");
@@ -323,7 +344,7 @@ float run_gradients(nnc_model& model, const void* input, const void* const* targ
     Args a;
     add_input(a, model, input, batch);
     add_targets(a, model, targets, batch);
-    add_params(a, model, model.params.get(), 0, d.num_params);
+    add_params(a, model);
     const int64_t rates_extent = static_cast<int64_t>(model.dropout_rates.size());
     a.add(model.dropout_rates.data(), float32_type(), std::span<const int64_t>(&rates_extent, 1), kNoBatch,
           "dropout rates");
@@ -332,7 +353,7 @@ float run_gradients(nnc_model& model, const void* input, const void* const* targ
     a.add(&loss, float32_type(), {}, kNoBatch, "loss");
     for (float& l : losses) a.add(&l, float32_type(), {}, kNoBatch, "task loss");
     add_per_loss(a, model, predictions, batch, "prediction");
-    add_params(a, model, model.grads.get(), 0, d.num_params);  // gradients, then the states' new values
+    add_grads(a, model);  // gradients, then the states' new values
     argv = a.argv();
     // The seed scalar sits between the params and the dropout rates.
     const size_t seed_at = 1 + static_cast<size_t>(d.num_targets) + static_cast<size_t>(d.num_params);
@@ -343,14 +364,7 @@ float run_gradients(nnc_model& model, const void* input, const void* const* targ
         call_pipeline(model, a, d.train_step, argv, "train_step", /*writes_grads=*/true);
     ++model.step_counter;
     if (task_losses) std::copy(losses.begin(), losses.end(), task_losses);
-    if (std::isfinite(loss) && model.trainable_size < model.arena_size) {
-        if (model.device) {
-            model.device->copy_states_to_params();  // where the step left them (runtime/device.h)
-        } else {
-            std::memcpy(model.params.get() + model.trainable_size, model.grads.get() + model.trainable_size,
-                        static_cast<size_t>(model.arena_size - model.trainable_size) * sizeof(float));
-        }
-    }
+    if (std::isfinite(loss)) copy_states_to_params(model);
     return loss;
 }
 
@@ -362,18 +376,14 @@ float run_train_step(nnc_model& model, const void* input, const void* const* tar
                                          " (lr=" + std::to_string(model.optimizer_config.lr) +
                                          "); the update was skipped; lower the learning rate or check the inputs");
     }
-    if (model.device && model.device->can_step(*model.optimizer)) {
-        model.device->step(*model.optimizer, 1.0f);  // parameters and state stay on the GPU
+    if (model.device && model.device->can_step()) {
+        model.device->step(1.0f);  // parameters and state stay on the GPU
     } else {
         // No device kernel for this optimizer: the host steps (the arenas come down, go back up).
-        sync_params_to_host(model);
-        sync_grads_to_host(model);
-        sync_optimizer_to_host(model);
-        model.optimizer->step(model.params.get(), model.grads.get());
-        host_wrote_params(model);
-        host_wrote_optimizer(model);
+        float* params = model.params.host_write();
+        model.optimizer.host_write().step(params, model.grads.host_read());
     }
-    apply_max_norm(model);  // syncs to the host when the model has constraints
+    apply_max_norm(model);  // on the host when the model has constraints
     return loss;
 }
 
@@ -381,15 +391,14 @@ void install_optimizer(nnc_model& model, OptimizerConfig config) {
     auto optimizer = make_optimizer(config, model.trainable_size);  // may throw: the model is unchanged then
     optimizer->set_workers(model.workers.get());
     model.optimizer_config = std::move(config);
-    model.optimizer = std::move(optimizer);
-    host_wrote_optimizer(model);  // fresh state, on the host
+    model.optimizer.replace(std::move(optimizer));  // fresh state, on the host
 }
 
 void set_threads(nnc_model& model, int threads) {
     const int n = threads > 0 ? threads : default_thread_count();
     if (model.workers && model.workers->threads() == n) return;
     model.workers = std::make_unique<Workers>(n);
-    model.optimizer->set_workers(model.workers.get());
+    model.optimizer.settings().set_workers(model.workers.get());
 }
 
 }  // namespace nnc::runtime
@@ -416,11 +425,11 @@ nnc_status nnc_model_create(nnc_model** out) {
             model->arena_size += (n + kArenaAlignFloats - 1) / kArenaAlignFloats * kArenaAlignFloats;
         }
         if (d->num_trainable == d->num_params) model->trainable_size = model->arena_size;
-        model->params = make_aligned_floats(model->arena_size);
-        model->grads = make_aligned_floats(model->arena_size);
+        model->params = Arena(model->arena_size);
+        model->grads = Arena(model->arena_size);
         if (d->device == NNC_DEVICE_CUDA)
-            model->device = std::make_unique<DeviceState>(*d, model->params.get(), model->grads.get(), model->offset,
-                                                          model->arena_size, model->trainable_size);
+            model->device = std::make_unique<DeviceState>(*d, model->params, model->grads, model->optimizer,
+                                                          model->offset, model->arena_size, model->trainable_size);
         model->input_size = element_count(d->input);
         for (int l = 0; l < d->num_losses; ++l)
             model->loss_output_size.push_back(element_count(d->losses[l].prediction));
@@ -439,12 +448,12 @@ nnc_status nnc_model_create(nnc_model** out) {
             throw Error(NNC_ERR_RUNTIME,
                         std::string("internal error: the model's default optimizer is invalid: ") + e.what());
         }
-        model->optimizer = make_optimizer(model->optimizer_config, model->trainable_size);
+        model->optimizer.replace(make_optimizer(model->optimizer_config, model->trainable_size));
         set_threads(*model, 0);
         // A fresh model is usable at once: initialized from the .nn file's seed.
-        for (int p = 0; p < d->num_params; ++p) {
-            initialize_param(d->params[p], d->seed, model->params.get() + model->offset[p], model->count[p]);
-        }
+        float* params = model->params.host_overwrite();
+        for (int p = 0; p < d->num_params; ++p)
+            initialize_param(d->params[p], d->seed, params + model->offset[p], model->count[p]);
         *out = model.release();
         return NNC_OK;
     });
@@ -593,12 +602,10 @@ nnc_status nnc_model_set_step_counter(nnc_model* model, uint64_t counter) {
 nnc_status nnc_model_init(nnc_model* model, uint64_t seed) {
     return guarded("nnc_model_init", [&] {
         nnc_model& m = require_model(model, "nnc_model_init");
-        for (int p = 0; p < m.desc->num_params; ++p) {
-            initialize_param(m.desc->params[p], seed, m.params.get() + m.offset[p], m.count[p]);
-        }
-        m.optimizer->reset();
-        host_wrote_params(m);
-        host_wrote_optimizer(m);
+        float* params = m.params.host_overwrite();
+        for (int p = 0; p < m.desc->num_params; ++p)
+            initialize_param(m.desc->params[p], seed, params + m.offset[p], m.count[p]);
+        m.optimizer.host_overwrite().reset();
         return NNC_OK;
     });
 }
@@ -609,8 +616,7 @@ nnc_status nnc_model_get_param(const nnc_model* model, int index, float* dst, in
         check_index(m, index, "nnc_model_get_param");
         require(dst != nullptr, "nnc_model_get_param: dst is NULL");
         check_count(m, index, count, "nnc_model_get_param");
-        sync_params_to_host(m);
-        std::memcpy(dst, m.params.get() + m.offset[index], static_cast<size_t>(count) * sizeof(float));
+        std::memcpy(dst, m.params.host_read() + m.offset[index], static_cast<size_t>(count) * sizeof(float));
         return NNC_OK;
     });
 }
@@ -621,9 +627,8 @@ nnc_status nnc_model_set_param(nnc_model* model, int index, const float* src, in
         check_index(m, index, "nnc_model_set_param");
         require(src != nullptr, "nnc_model_set_param: src is NULL");
         check_count(m, index, count, "nnc_model_set_param");
-        sync_params_to_host(m);  // the other parameters stay as they are
-        std::memcpy(m.params.get() + m.offset[index], src, static_cast<size_t>(count) * sizeof(float));
-        host_wrote_params(m);
+        // A partial write: the other parameters stay as they are.
+        std::memcpy(m.params.host_write() + m.offset[index], src, static_cast<size_t>(count) * sizeof(float));
         return NNC_OK;
     });
 }
@@ -634,8 +639,7 @@ nnc_status nnc_model_get_grad(const nnc_model* model, int index, float* dst, int
         check_index(m, index, "nnc_model_get_grad");
         require(dst != nullptr, "nnc_model_get_grad: dst is NULL");
         check_count(m, index, count, "nnc_model_get_grad");
-        sync_grads_to_host(m);
-        std::memcpy(dst, m.grads.get() + m.offset[index], static_cast<size_t>(count) * sizeof(float));
+        std::memcpy(dst, m.grads.host_read() + m.offset[index], static_cast<size_t>(count) * sizeof(float));
         return NNC_OK;
     });
 }

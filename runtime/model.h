@@ -8,6 +8,7 @@
 #include <nnc/nnc.h>
 
 #include "runtime/device.h"
+#include "runtime/mirrored.h"
 #include "runtime/optimizers/optimizer.h"
 #include "runtime/stage_plan.h"
 #include "runtime/standardize.h"
@@ -15,23 +16,8 @@
 #include "runtime/workers.h"
 
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
 #include <vector>
-
-namespace nnc::runtime {
-
-inline constexpr int64_t kArenaAlignFloats = 32;  // 128 bytes
-
-struct FreeDeleter {
-    void operator()(float* p) const { std::free(p); }
-};
-using AlignedFloats = std::unique_ptr<float[], FreeDeleter>;
-
-// Zeroed, 128-byte aligned storage for `count` floats (count may be 0).
-AlignedFloats make_aligned_floats(int64_t count);
-
-}  // namespace nnc::runtime
 
 struct nnc_model {
     const nnc_model_desc* desc = nullptr;
@@ -42,22 +28,22 @@ struct nnc_model {
     // training step writes the states' new values into the grads arena at their offsets and
     // they are copied into params when its loss is finite.
     int64_t trainable_size = 0;
-    nnc::runtime::AlignedFloats params, grads;
-    uint64_t step_counter = 0;  // advances per training pipeline call: the dropout seed
+    nnc::runtime::Arena params, grads;  // host and device copies kept coherent by their accessors (mirrored.h)
+    uint64_t step_counter = 0;          // advances per training pipeline call: the dropout seed
     // train_step's dropout_rates argument: rate k of descriptor dropout k (the declared rate until
     // nnc_model_set_dropout_rate), plus one unused 0 when the model has no dropout.
     std::vector<float> dropout_rates;
 
     nnc::runtime::OptimizerConfig optimizer_config;
-    std::unique_ptr<nnc::runtime::Optimizer> optimizer;
+    nnc::runtime::MirroredOptimizer optimizer;
     std::unique_ptr<nnc::runtime::Workers> workers;  // for the arena-wide loops (update, norms)
 
     int64_t input_size = 0, output_size = 0, prediction_size = 0, target_size = 0;  // of the first loss/target
     std::vector<int64_t> loss_output_size;    // per loss: per-sample elements of its output/prediction
     std::vector<int64_t> target_sizes;        // per target: 1 for classes
     std::vector<std::vector<float>> scratch;  // per loss: outputs/predictions the caller did not ask for
-    // CUDA models only (descriptor device): the arenas mirrored on the GPU. Declared after the
-    // arenas, so it is destroyed before them.
+    // CUDA models only (descriptor device): the arenas and the optimizer's state mirrored on the
+    // GPU. Declared after them, so it is destroyed (and detached from them) first.
     std::unique_ptr<nnc::runtime::DeviceState> device;
     // Staged pipelines' buffers between stages (descriptor *_plan), kept across calls.
     nnc::runtime::StageBuffers forward_stage_buffers, evaluate_stage_buffers, train_stage_buffers;

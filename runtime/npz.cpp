@@ -240,13 +240,12 @@ void write_npz(const std::string& path, const std::vector<NpzEntry>& entries) {
 void export_params_npz(const nnc_model& model, const std::string& path) {
     const nnc_model_desc& d = *model.desc;
     std::vector<NpzEntry> entries;
-    sync_params_to_host(model);
+    const float* params = model.params.host_read();
     for (int p = 0; p < d.num_params; ++p) {
         const nnc_param_desc& param = d.params[p];
         NpzEntry e;
         e.name = param.name;
-        e.array =
-            make_npy(std::vector<int64_t>(param.dims, param.dims + param.rank), model.params.get() + model.offset[p]);
+        e.array = make_npy(std::vector<int64_t>(param.dims, param.dims + param.rank), params + model.offset[p]);
         entries.push_back(std::move(e));
     }
     write_npz(path, entries);
@@ -289,13 +288,12 @@ void import_params_npz(nnc_model& model, const std::string& path) {
         throw Error(NNC_ERR_INVALID_ARGUMENT, prefix + "it holds arrays the model does not have: " + extra +
                                                   "; was it exported from another model?");
     }
+    float* params = model.params.host_overwrite();  // every parameter replaced
     for (int p = 0; p < d.num_params; ++p) {
-        std::memcpy(model.params.get() + model.offset[p], values[static_cast<size_t>(p)].data(),
+        std::memcpy(params + model.offset[p], values[static_cast<size_t>(p)].data(),
                     static_cast<size_t>(model.count[p]) * sizeof(float));
     }
-    model.optimizer->reset();
-    host_wrote_params(model);
-    host_wrote_optimizer(model);
+    model.optimizer.host_overwrite().reset();
 }
 
 }  // namespace nnc::runtime

@@ -41,16 +41,15 @@ double tensor_grad_norms(const nnc_model& model, const float* grads, std::vector
 }
 
 void UpdateRatio::before(const nnc_model& model) {
-    sync_params_to_host(model);
-    before_.assign(model.params.get(), model.params.get() + model.trainable_size);
+    const float* w = model.params.host_read();
+    before_.assign(w, w + model.trainable_size);
 }
 
 void UpdateRatio::after(const nnc_model& model, std::vector<double>& ratios) const {
     const int n = model.desc->num_trainable;
     ratios.assign(static_cast<size_t>(n), std::numeric_limits<double>::quiet_NaN());
     if (static_cast<int64_t>(before_.size()) != model.trainable_size) return;
-    sync_params_to_host(model);
-    const float* w = model.params.get();
+    const float* w = model.params.host_read();
     for (int p = 0; p < n; ++p) {
         const int64_t off = model.offset[static_cast<size_t>(p)], count = model.count[static_cast<size_t>(p)];
         double dw = 0, w0 = 0;

@@ -82,12 +82,11 @@ int64_t apply_max_norm(nnc_model& model) {
     int64_t rescaled = 0;
     if (!has_max_norm(model)) return 0;
     // On the host: a CUDA model's parameters come down and go back up (no device kernel).
-    sync_params_to_host(model);
-    host_wrote_params(model);
+    float* const params = model.params.host_write();
     for (int p = 0; p < model.desc->num_params; ++p) {
         const nnc_param_desc& d = model.desc->params[p];
         if (!(d.max_norm > 0)) continue;
-        float* w = model.params.get() + model.offset[p];
+        float* w = params + model.offset[p];
         const int64_t count = model.count[p];
         if (d.units_first && d.rank >= 2) {  // w[unit, ...]: each unit one contiguous block
             const int64_t units = d.dims[0], size = count / units;

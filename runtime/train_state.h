@@ -3,7 +3,7 @@
 // keeps it in the model as it runs (after every batch and epoch), checkpoints carry it, and
 // nnc_train with `resume` starts from it.
 //
-// The shuffling order of epoch e is a pure function of (seed, e) (train_loop.cpp), so the seed and
+// The shuffling order of epoch e is a pure function of (seed, e) (trainer.cpp), so the seed and
 // the epoch count are the whole state of the data-shuffling generator. The dropout masks come
 // from the model's step counter, saved beside this.
 #pragma once

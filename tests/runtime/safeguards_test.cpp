@@ -296,13 +296,14 @@ TEST(MaxNormUnits, ConvWeightsAreBoundedPerFilter) {
     m.offset = {0};
     m.count = {8};
     m.arena_size = m.trainable_size = 32;
-    m.params = nnc::runtime::make_aligned_floats(32);
+    m.params = nnc::runtime::Arena(32);
     // Filter 0: norm 4 (four 2s) -> rescaled to 1; filter 1: norm 0.5 -> untouched.
     const float init[8] = {2, 2, 2, 2, 0.25f, 0.25f, 0.25f, 0.25f};
-    std::copy(init, init + 8, m.params.get());
+    std::copy(init, init + 8, m.params.host_overwrite());
     EXPECT_EQ(nnc::runtime::apply_max_norm(m), 1);
-    for (int i = 0; i < 4; ++i) EXPECT_NEAR(m.params[i], 0.5, 1e-6);
-    for (int i = 4; i < 8; ++i) EXPECT_FLOAT_EQ(m.params[i], 0.25f);
+    const float* w = m.params.host_read();
+    for (int i = 0; i < 4; ++i) EXPECT_NEAR(w[i], 0.5, 1e-6);
+    for (int i = 4; i < 8; ++i) EXPECT_FLOAT_EQ(w[i], 0.25f);
 }
 
 }  // namespace
