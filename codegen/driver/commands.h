@@ -1,4 +1,5 @@
-// The nnc subcommands. Each returns the process exit status; none calls exit().
+// The compile-side nnc subcommands (the training side is runtime/cli/commands.h). Each returns
+// the process exit status; none calls exit().
 #pragma once
 #include <optional>
 #include <string>
@@ -47,54 +48,9 @@ int print_lint_findings(const std::string& path, const std::string& source_text,
 std::string ops_markdown();
 int run_ops();
 
-struct TrainOptions {
-    std::string model;  // .nn (compiled into the cache first) or .so
-    std::optional<int64_t> epochs, batch, validation, limit;
-    std::optional<double> lr;
-    std::optional<std::string> optimizer;
-    std::optional<uint64_t> seed;
-    std::optional<std::string> lr_schedule;       // as the train section writes it: "step(every=10, factor=0.5)"
-    std::optional<int64_t> warmup;                // updates
-    std::optional<double> clip_norm, clip_value;  // 0: off
-    std::optional<std::string> on_divergence;  // stop | rollback(factor, retries, explode_factor), as the train section
-    std::optional<int64_t>
-        early_stopping_patience;  // 0 or more: early stopping on (the model's monitor, else val_loss)
-    std::optional<int64_t> accumulate;
-    std::optional<std::string> dropout;  // --dropout R | name=R,...: rates set at run time (dropout_setting.h)
-    int augment_crop = 0;                // --augment-crop P: random shifts up to P pixels
-    bool augment_flip = false;           // --augment-flip: random left-right mirroring
-    std::optional<int> threads;
-    std::string data_dir = "/usr/share/datasets/fashion-mnist";
-    std::string save;  // checkpoint path after training
-    std::string load;  // checkpoint to start from (skips initialization)
-    codegen::ScheduleOptions schedule;
-    // CSV/.npy data, run folders and resume (registered by add_train_data_options, data_commands.h)
-    std::string targets, features;                    // comma-separated
-    std::string validation_data, validation_targets;  // a separate validation file
-    std::string standardize = "auto";                 // auto | none | inputs | targets | both
-    std::string out;                                  // the run folder
-    std::string resume;                               // a run folder to continue
-    int64_t metrics_every = 50;                       // batches between step lines (0: none)
-    bool no_diagnostics = false;                      // --no-diagnostics (live_diagnosis.h)
-    bool sanity = false;                              // --sanity: the checks before training (sanity_command.cpp)
-    int64_t sanity_samples = 64;
-};
-int run_train(const TrainOptions& options);
-// nnc train --sanity: initial loss vs. its expected value, then overfit a tiny subset. 0: PASS,
-// 1: FAIL, 2: an error.
-int run_sanity(const TrainOptions& options);
-
-// nnc report RUN_DIR: the run's plots (drawn by gnuplot) and diagnoses as one HTML page,
-// RUN_DIR/report/index.html (report_command.cpp, report/).
-struct ReportOptions {
-    std::string run_dir;
-    std::string format = "png";  // png | svg
-    std::string out;             // the report folder (default RUN_DIR/report)
-};
-int run_report(const ReportOptions& options);
-
 // Compiles `path` into the per-user cache (reused while the source, nnc and the options are the
-// same) and returns the library path; throws std::runtime_error on failure.
+// same) and returns the library path; throws std::runtime_error on failure. The training-side
+// commands get it through main.cpp (runtime/cli/model_compiler.h).
 std::string compile_to_cache(const std::string& path, const codegen::ScheduleOptions& schedule);
 
 }  // namespace nnc::driver

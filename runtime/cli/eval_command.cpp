@@ -7,7 +7,7 @@
 
 #include "runtime/cli/data_commands.h"
 #include "runtime/cli/data_loading.h"
-#include "runtime/cli/open_model.h"
+#include "runtime/cli/session.h"
 
 namespace nnc::driver {
 
@@ -17,28 +17,23 @@ CLI::App* add_eval_command(CLI::App& app, EvalOptions& o) {
     ev->add_option("--weights,--checkpoint", o.weights,
                    "the trained weights: a checkpoint (.ckpt) or a NumPy archive (.npz)")
         ->required();
-    ev->add_option("--data", o.data,
-                   "a folder of IDX files (its t10k-* test set), a .csv file or a .npy file of inputs")
-        ->required();
-    ev->add_option("--target", o.targets,
-                   "CSV: the target column name(s), comma-separated, in the model's target order; .npy: the targets' "
-                   ".npy file(s)");
-    ev->add_option("--features", o.features, "CSV: the feature columns, comma-separated (default: every other column)");
+    add_data_options(*ev, o.data, DataUse::evaluation);
     ev->add_option("--batch", o.batch, "samples per forward pass (default 256)");
     return ev;
 }
 
-int run_eval(const EvalOptions& o) {
+int run_eval(const EvalOptions& o, const ModelCompiler& compiler) {
     try {
         if (o.batch <= 0) throw std::runtime_error("--batch must be positive");
-        OpenModel m = open_model(o.model, o.weights);
-        const LoadedModel& lib = *m.lib;
-        auto data =
-            load_data(lib, m.get(), DataSpec{o.data, split_list(o.targets), split_list(o.features)}, "t10k", true);
-        const int losses = lib.nnc_model_num_losses(m.get());
+        const Session session(o.model, compiler, o.data);
+        session.load_weights(o.weights);
+        const LoadedModel& lib = session.lib();
+        nnc_model* model = session.model();
+        auto data = session.evaluation_data(o.data.path, o.data.targets, "--data", "--target");
+        const int losses = lib.nnc_model_num_losses(model);
         std::vector<double> task(static_cast<size_t>(std::max(losses, 1)), NAN);
         double loss = NAN, accuracy = NAN;
-        lib.check(lib.nnc_evaluate_tasks(m.get(), data->ptr, o.batch, &loss, &accuracy, task.data()), "evaluating");
+        lib.check(lib.nnc_evaluate_tasks(model, data->ptr, o.batch, &loss, &accuracy, task.data()), "evaluating");
         std::printf("samples %lld  loss %.6f", (long long)data->size(), loss);
         if (!std::isnan(accuracy)) std::printf("  accuracy %.4f", accuracy);
         std::printf("\n");
@@ -48,11 +43,11 @@ int run_eval(const EvalOptions& o) {
                 double weight = 0;
                 int target = 0;
                 int64_t size = 0;
-                lib.check(lib.nnc_model_loss_info(m.get(), l, &name, &weight, &target, &size), "reading the losses");
+                lib.check(lib.nnc_model_loss_info(model, l, &name, &weight, &target, &size), "reading the losses");
                 std::printf("  %s %.6f (weight %g)\n", name, task[static_cast<size_t>(l)], weight);
             }
         }
-        if (lib.nnc_model_standardization(m.get()) & 2) {
+        if (lib.nnc_model_standardization(model) & 2) {
             std::printf(
                 "  (losses of the standardized targets, as in training; nnc predict writes outputs in your units)\n");
         }

@@ -13,6 +13,7 @@
 
 #include "runtime/cli/lr_find.h"
 #include "runtime/cli/run_folder.h"
+#include "runtime/cli/session.h"
 #include "runtime/cli/tuning_commands.h"
 
 namespace nnc::driver {
@@ -64,43 +65,36 @@ void print_plot(const LrFindResult& r) {
     }
 }
 
-int lr_find_command(const LrFindOptions& o) {
-    TuningModel m = open_tuning_model(o.input);
-    const LoadedModel& lib = *m.lib;
-    nnc_optimizer_config opt = m.optimizer;
-    std::string opt_name = m.optimizer_name;
-    if (o.optimizer && *o.optimizer != opt_name) {
-        lib.check(lib.nnc_optimizer_defaults(o.optimizer->c_str(), &opt), "choosing the optimizer");
-        opt_name = *o.optimizer;
-    }
-    opt.name = opt_name.c_str();
-    lib.check(lib.nnc_model_set_optimizer(m.get(), &opt), "setting the optimizer");
+int lr_find_command(const LrFindOptions& o, const ModelCompiler& compiler) {
+    const Session session(o.input.model, compiler, o.input.data);
+    const LoadedModel& lib = session.lib();
+    const std::string opt_name = o.optimizer.value_or(session.optimizer_name());
+    session.set_optimizer(session.optimizer_settings(opt_name));
+    const uint64_t seed = o.input.seed.value_or(session.defaults().seed);
     if (o.weights.empty()) {
-        lib.check(lib.nnc_model_init(m.get(), m.defaults.seed), "initializing");
-    } else if (o.weights.size() > 4 && o.weights.compare(o.weights.size() - 4, 4, ".npz") == 0) {
-        lib.check(lib.nnc_model_import_npz(m.get(), o.weights.c_str()), "importing " + o.weights);
+        session.init(seed);
     } else {
-        lib.check(lib.nnc_model_load(m.get(), o.weights.c_str()), "loading " + o.weights);
+        session.load_weights(o.weights);
     }
     // The training split as nnc train makes it: without the samples its train section holds out.
-    auto train = load_training_data(m, o.input, m.validation, nullptr);
-    standardize(m, o.input, *train);
+    const auto train = session.split_training_data(session.held_out(), false).train;
+    session.standardize(*train);
 
     LrFindSettings s;
     s.start = o.start;
     s.end = o.end;
     s.steps = o.steps;
-    s.batch = o.batch.value_or(m.defaults.batch);
-    s.seed = m.defaults.seed;
+    s.batch = o.batch.value_or(session.defaults().batch);
+    s.seed = seed;
     s.threads = o.input.threads;
-    const std::string name = lib.nnc_model_name(m.get());
+    const std::string name = session.name();
     std::fprintf(
         stderr,
         "lr-find on %s: %s, lr %g .. %g over up to %lld steps of batch %lld from %lld training samples (never the "
         "validation or test samples)\n",
         name.c_str(), opt_name.c_str(), s.start, s.end, (long long)s.steps, (long long)s.batch,
         (long long)train->size());
-    LrFindResult r = lr_find(lib, m.get(), train->ptr, s);
+    LrFindResult r = lr_find(lib, session.model(), train->ptr, s);
 
     const std::string out = o.out.empty() ? RunFolder::default_path(name + "-lr-find") : o.out;
     std::error_code ec;
@@ -151,7 +145,7 @@ CLI::App* add_lr_find_command(CLI::App& app, LrFindOptions& o) {
         "the training split (without the samples the train section holds out for validation), stopping when the "
         "smoothed loss exceeds 4x its minimum or is not finite; suggests an lr and "
         "leaves the model unchanged. Writes DIR/lr_find.csv and DIR/lr_find.json");
-    add_tuning_input_options(*c, o.input);
+    add_tuning_input_options(*c, o.input, DataUse::training_only);
     c->add_option("--start", o.start, "the first step's lr")->capture_default_str()->check(CLI::PositiveNumber);
     c->add_option("--end", o.end, "the last step's lr")->capture_default_str()->check(CLI::PositiveNumber);
     c->add_option("--steps", o.steps, "steps of the sweep (at most; one batch each)")
@@ -175,9 +169,9 @@ CLI::App* add_lr_find_command(CLI::App& app, LrFindOptions& o) {
     return c;
 }
 
-int run_lr_find(const LrFindOptions& o) {
+int run_lr_find(const LrFindOptions& o, const ModelCompiler& compiler) {
     try {
-        return lr_find_command(o);
+        return lr_find_command(o, compiler);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "nnc lr-find: error: %s\n", e.what());
         return 1;

@@ -6,7 +6,7 @@
 
 #include "runtime/cli/data_commands.h"
 #include "runtime/cli/data_loading.h"
-#include "runtime/cli/open_model.h"
+#include "runtime/cli/session.h"
 
 namespace nnc::driver {
 namespace {
@@ -25,7 +25,7 @@ CLI::App* add_predict_command(CLI::App& app, PredictOptions& o) {
                    "the trained weights: a checkpoint (.ckpt) or a NumPy archive (.npz)")
         ->required();
     pr->add_option("--input", o.input, "the inputs: a .npy array (N, ...) or a CSV file with a header row")->required();
-    pr->add_option("--features", o.features, "CSV: the feature columns, comma-separated (default: every column)");
+    add_data_options(*pr, o.data, DataUse::prediction);
     pr->add_option("--output", o.output,
                    "where to write the outputs: .npy (N, outputs) or .csv (a header row, one line per sample)")
         ->required();
@@ -33,18 +33,20 @@ CLI::App* add_predict_command(CLI::App& app, PredictOptions& o) {
     return pr;
 }
 
-int run_predict(const PredictOptions& o) {
+int run_predict(const PredictOptions& o, const ModelCompiler& compiler) {
     try {
         if (!ends_with(o.output, ".npy") && !ends_with(o.output, ".csv")) {
             throw std::runtime_error("--output '" + o.output + "' must end in .npy or .csv");
         }
         if (o.batch <= 0) throw std::runtime_error("--batch must be positive");
         if (data_format(o.input) == DataFormat::idx) throw std::runtime_error("--input must be a .npy or .csv file");
-        OpenModel m = open_model(o.model, o.weights);
-        const LoadedModel& lib = *m.lib;
-        auto data = load_data(lib, m.get(), DataSpec{o.input, {}, split_list(o.features)}, "", false);
+        const Session session(o.model, compiler, o.data);
+        session.load_weights(o.weights);
+        const LoadedModel& lib = session.lib();
+        nnc_model* model = session.model();
+        auto data = session.inputs(o.input);
         const int64_t n = data->size();
-        const int losses = lib.nnc_model_num_losses(m.get());
+        const int losses = lib.nnc_model_num_losses(model);
 
         // One block of columns per loss output, named after its target.
         std::vector<std::vector<float>> outputs(static_cast<size_t>(losses));
@@ -56,11 +58,11 @@ int run_predict(const PredictOptions& o) {
             double weight = 0;
             int target = 0;
             int64_t width = 0;
-            lib.check(lib.nnc_model_loss_info(m.get(), l, &loss_name, &weight, &target, &width), "reading the outputs");
+            lib.check(lib.nnc_model_loss_info(model, l, &loss_name, &weight, &target, &width), "reading the outputs");
             const char* target_name = nullptr;
             nnc_target_kind kind{};
             int64_t size = 0, classes = 0;
-            lib.check(lib.nnc_model_target_info(m.get(), target, &target_name, &kind, &size, &classes),
+            lib.check(lib.nnc_model_target_info(model, target, &target_name, &kind, &size, &classes),
                       "reading the targets");
             const std::string base = losses > 1 ? std::string(loss_name) : std::string(target_name);
             for (int64_t j = 0; j < width; ++j) {
@@ -71,7 +73,7 @@ int run_predict(const PredictOptions& o) {
             pointers.push_back(outputs[static_cast<size_t>(l)].data());
             widths.push_back(width);
         }
-        lib.check(lib.nnc_predict(m.get(), data->ptr, o.batch, pointers.data()), "predicting");
+        lib.check(lib.nnc_predict(model, data->ptr, o.batch, pointers.data()), "predicting");
 
         const int64_t cols = static_cast<int64_t>(names.size());
         std::vector<float> table(static_cast<size_t>(n * cols));

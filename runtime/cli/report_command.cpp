@@ -14,10 +14,10 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "codegen/driver/commands.h"
 #include "runtime/cli/report/html_page.h"
 #include "runtime/cli/report/plots.h"
 #include "runtime/cli/report/run_log.h"
+#include "runtime/cli/report_command.h"
 
 namespace nnc::driver {
 namespace {
@@ -54,6 +54,17 @@ void check_replaceable(const fs::path& target) {
 }
 
 }  // namespace
+
+CLI::App* add_report_command(CLI::App& app, ReportOptions& o) {
+    CLI::App* rp = app.add_subcommand("report",
+                                      "draw a run folder's curves and diagnoses (and lr-find/tune results) as one "
+                                      "HTML page with images: RUN_DIR/report/index.html (needs gnuplot)");
+    rp->add_option("run", o.run_dir, "the run folder (nnc train --out, nnc lr-find --out, nnc tune --out)")->required();
+    rp->add_option("--format", o.format, "image format: png (default) or svg")->check(CLI::IsMember({"png", "svg"}));
+    rp->add_option("--out", o.out,
+                   "the report folder to write (default RUN_DIR/report; replaced when it holds a report)");
+    return rp;
+}
 
 int run_report(const ReportOptions& options) {
     fs::path building;

@@ -49,7 +49,7 @@ json to_json(const RunConfig& c) {
         {"model", c.model},
         {"scheduler", c.scheduler},
         {"data",
-         {{"path", c.data.data_dir},
+         {{"path", c.data.path},
           {"targets", c.data.targets},
           {"features", c.data.features},
           {"validation_data", c.data.validation_data},
@@ -107,7 +107,7 @@ RunConfig run_config_from_json(const json& j, const std::string& path) {
     get(j, "optimizer", o, where);
     if (j.contains("dropout")) get(j, "dropout", c.dropout, where);  // absent before run-time dropout rates
     const std::string dw = where + " data", tw = where + " train", ow = where + " optimizer";
-    get(d, "path", c.data.data_dir, dw);
+    get(d, "path", c.data.path, dw);
     get(d, "targets", c.data.targets, dw);
     get(d, "features", c.data.features, dw);
     get(d, "validation_data", c.data.validation_data, dw);

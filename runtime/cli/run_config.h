@@ -8,16 +8,16 @@
 #include <map>
 #include <string>
 
-#include "codegen/driver/commands.h"
+#include "runtime/cli/data_options.h"
 
 namespace nnc::driver {
 
 struct RunConfig {
-    std::string model;         // absolute path of the .nn or .so
-    std::string scheduler;     // for a .nn: the schedule it was compiled with
-    TrainOptions data;         // only the data fields: data_dir, targets, features, validation_*, limit, standardize
-    int64_t validation = 0;    // samples held out of the training data (no validation file)
-    nnc_train_config train{};  // callbacks and user are not saved
+    std::string model;                 // absolute path of the .nn or .so
+    std::string scheduler;             // for a .nn: the schedule it was compiled with
+    DataOptions data;                  // --data and the rest, paths made absolute
+    int64_t validation = 0;            // samples held out of the training data (no validation file)
+    nnc_train_config train{};          // callbacks and user are not saved
     nnc_optimizer_config optimizer{};  // name points into `optimizer_name`
     std::string optimizer_name;
     // Each dropout layer's rate at the start of the run (--dropout or the .nn file's), for the

@@ -28,10 +28,11 @@
 #include <string>
 #include <vector>
 
-#include "codegen/driver/commands.h"
 #include "runtime/cli/data_loading.h"
 #include "runtime/cli/dropout_setting.h"
 #include "runtime/cli/loaded_model.h"
+#include "runtime/cli/session.h"
+#include "runtime/cli/train_command.h"
 
 namespace nnc::driver {
 namespace {
@@ -41,23 +42,6 @@ constexpr double kPassFraction = 0.02;  // of the initial loss
 constexpr double kPassAbsolute = 0.01;
 constexpr double kLowRatio = 0.5, kHighRatio = 2.0;
 constexpr double kHighRatioMse = 3.0;  // 1 + the predictions' variance, up to twice the targets'
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// Each loss's op from the .nn source ("" where unknown, e.g. for a compiled .so).
-std::vector<std::string> loss_ops(const std::string& model_path, int num_losses) {
-    std::vector<std::string> ops(static_cast<size_t>(num_losses));
-    if (!ends_with(model_path, ".nn")) return ops;
-    const auto checked = load_checked_model(model_path);
-    if (!checked) return ops;
-    for (size_t l = 0; l < checked->losses.size() && l < ops.size(); ++l) {
-        const auto& loss = checked->node(checked->losses[l]);
-        ops[l] = loss.op;
-    }
-    return ops;
-}
 
 struct Expected {
     double value = NAN;  // NaN: no reference for this model
@@ -117,7 +101,7 @@ struct Stop {
     }
 };
 
-int sanity(const TrainOptions& o) {
+void check_options(const TrainOptions& o) {
     if (!o.resume.empty()) throw std::runtime_error("--sanity checks a fresh model; it cannot take --resume");
     if (!o.out.empty() || !o.save.empty())
         throw std::runtime_error(
@@ -125,124 +109,111 @@ int sanity(const TrainOptions& o) {
             "run nnc train without --sanity for that");
     if (o.model.empty()) throw std::runtime_error("name the model to check (a .nn file or a compiled .so)");
     if (o.sanity_samples < 1) throw std::runtime_error("--sanity-samples must be at least 1");
-    LoadedModel lib(ends_with(o.model, ".nn") ? compile_to_cache(o.model, o.schedule) : o.model);
-    nnc_model* raw = nullptr;
-    lib.check(lib.nnc_model_create(&raw), "creating the model");
-    std::unique_ptr<nnc_model, decltype(lib.nnc_model_destroy)> model(raw, lib.nnc_model_destroy);
+}
 
-    nnc_train_config defaults{};
+// Torch's defaults for `name` (Adam unless --optimizer), at the model's own lr where the model
+// trains with that Adam (its author tuned it), else the usual one (Adam: 1e-3); --lr overrides.
+nnc_optimizer_config sanity_optimizer(const Session& session, const TrainOptions& o, const std::string& name) {
+    const LoadedModel& lib = session.lib();
     nnc_optimizer_config opt{};
-    int64_t validation = 0;
-    lib.check(lib.nnc_model_default_train_config(model.get(), &defaults, &opt, &validation), "reading the defaults");
-    // The model's own Adam lr where it has one (its author tuned it), else Adam's usual 1e-3.
-    const std::string model_opt = opt.name ? opt.name : "";
-    const double model_lr = opt.lr;
-    const std::string opt_name = o.optimizer.value_or("adam");
-    lib.check(lib.nnc_optimizer_defaults(opt_name.c_str(), &opt), "choosing the optimizer");
-    opt.lr = o.lr ? *o.lr : model_opt == opt_name && (opt_name == "adam" || opt_name == "adamw") ? model_lr : opt.lr;
-    opt.name = opt_name.c_str();
-    lib.check(lib.nnc_model_set_optimizer(model.get(), &opt), "setting the optimizer");
-    const uint64_t seed = o.seed.value_or(defaults.seed);
-    if (o.load.empty()) {
-        lib.check(lib.nnc_model_init(model.get(), seed), "initializing");
-    } else {
-        lib.check(lib.nnc_model_load(model.get(), o.load.c_str()), "loading " + o.load);
-    }
-    // Dropout off: memorizing a tiny subset must not fight random masks (after the load, which
-    // brings the checkpoint's rates).
-    const int dropouts = lib.nnc_model_num_dropouts(model.get());
-    set_all_dropout(lib, model.get(), 0.0, "turning dropout off");
-    const std::string dropout_note = dropouts == 0 ? "no dropout"
-                                                   : "dropout off (" + std::to_string(dropouts) + " rate" +
-                                                         (dropouts == 1 ? "" : "s") + " set to 0)";
+    lib.check(lib.nnc_optimizer_defaults(name.c_str(), &opt), "choosing the optimizer");
+    const bool models_adam = session.optimizer_name() == name && (name == "adam" || name == "adamw");
+    opt.lr = o.lr ? *o.lr : models_adam ? session.optimizer_settings().lr : opt.lr;
+    opt.name = name.c_str();
+    return opt;
+}
 
-    const DataFormat format = data_format(o.data_dir);
-    auto all =
-        load_data(lib, model.get(), DataSpec{o.data_dir, split_list(o.targets), split_list(o.features)}, "train", true);
-    const int64_t n = std::min(all->size(), o.sanity_samples);
-    auto subset = slice(lib, *all, 0, n);
+// Dropout off: memorizing a tiny subset must not fight random masks. Returns what was done.
+std::string turn_dropout_off(const Session& session) {
+    const int dropouts = session.lib().nnc_model_num_dropouts(session.model());
+    set_all_dropout(session.lib(), session.model(), 0.0, "turning dropout off");
+    return dropouts == 0
+               ? "no dropout"
+               : "dropout off (" + std::to_string(dropouts) + " rate" + (dropouts == 1 ? "" : "s") + " set to 0)";
+}
+
+// The first `samples` training samples, standardized on themselves (--standardize).
+std::unique_ptr<Dataset> load_subset(const Session& session, int64_t samples) {
+    auto all = session.training_data();
+    auto subset = session.slice(*all, 0, std::min(all->size(), samples));
     all.reset();
-    const std::string& z = o.standardize;
-    const bool csv_or_npy = format != DataFormat::idx;
-    const bool inputs = z == "inputs" || z == "both" || (z == "auto" && csv_or_npy);
-    const bool targets = z == "targets" || z == "both" || (z == "auto" && csv_or_npy);
-    if (inputs || targets)
-        lib.check(lib.nnc_model_fit_standardization(model.get(), subset->ptr, inputs, targets), "standardizing");
-    const int zbits = lib.nnc_model_standardization(model.get());
+    session.standardize(*subset);
+    return subset;
+}
 
-    const std::string name = lib.nnc_model_name(model.get());
-    std::fprintf(
-        stderr,
-        "sanity check of %s: the first %lld samples of %s as one batch, %s lr=%g, up to %lld updates, seed %llu\n",
-        name.c_str(), (long long)n, o.data_dir.c_str(), opt.name, opt.lr, (long long)kSteps, (unsigned long long)seed);
-    std::fprintf(stderr, "  no run folder or checkpoint is written; no augmentation; %s\n", dropout_note.c_str());
+struct Initial {
+    double loss = NAN;
+    Expected expected;
+    bool ok = true;  // within the expected range, or no reference
+};
 
-    // 1. The initial loss.
-    double initial = NAN, acc = NAN;
-    lib.check(lib.nnc_evaluate(model.get(), subset->ptr, n, &initial, &acc), "measuring the initial loss");
-    const Expected expected =
-        expected_loss(lib, model.get(), loss_ops(o.model, lib.nnc_model_num_losses(model.get())), zbits & 2);
-    bool initial_ok = true;
-    if (std::isnan(expected.value)) {
-        std::printf("initial loss %.4f (no expected value: %s)\n", initial, expected.how.c_str());
-    } else {
-        const double ratio = initial / expected.value;
-        initial_ok = std::isfinite(ratio) && ratio >= kLowRatio && ratio <= expected.high;
-        std::printf("initial loss %.4f, expected %.4f (%s): %.2fx\n", initial, expected.value, expected.how.c_str(),
-                    ratio);
-        if (!initial_ok) {
-            std::printf(
-                "WARNING: the initial loss is %s the expected value (outside [%gx, %gx]): check the initialization "
-                "(He for relu, Xavier for tanh/sigmoid; an output layer with large weights makes confident wrong "
-                "predictions) and the input scaling (inputs should be roughly unit scale: standardize them, "
-                "--standardize inputs, or divide pixels by 255)\n",
-                ratio > 1 ? "far above" : "far below", kLowRatio, expected.high);
-        }
+// 1. The initial loss against its expected value: a warning, never the verdict.
+Initial check_initial_loss(const Session& session, const Dataset& subset) {
+    const LoadedModel& lib = session.lib();
+    Initial in;
+    double acc = NAN;
+    lib.check(lib.nnc_evaluate(session.model(), subset.ptr, subset.size(), &in.loss, &acc),
+              "measuring the initial loss");
+    in.expected =
+        expected_loss(lib, session.model(), session.loss_ops(), lib.nnc_model_standardization(session.model()) & 2);
+    if (std::isnan(in.expected.value)) {
+        std::printf("initial loss %.4f (no expected value: %s)\n", in.loss, in.expected.how.c_str());
+        return in;
     }
-    if (!std::isfinite(initial)) {
-        std::printf("sanity: FAIL: the initial loss is not finite; check the input scaling and the initialization\n");
-        return 1;
+    const double ratio = in.loss / in.expected.value;
+    in.ok = std::isfinite(ratio) && ratio >= kLowRatio && ratio <= in.expected.high;
+    std::printf("initial loss %.4f, expected %.4f (%s): %.2fx\n", in.loss, in.expected.value, in.expected.how.c_str(),
+                ratio);
+    if (!in.ok) {
+        std::printf(
+            "WARNING: the initial loss is %s the expected value (outside [%gx, %gx]): check the initialization "
+            "(He for relu, Xavier for tanh/sigmoid; an output layer with large weights makes confident wrong "
+            "predictions) and the input scaling (inputs should be roughly unit scale: standardize them, "
+            "--standardize inputs, or divide pixels by 255)\n",
+            ratio > 1 ? "far above" : "far below", kLowRatio, in.expected.high);
     }
+    return in;
+}
 
-    // 2. Overfit the subset.
-    // Near zero relative to the expected loss where there is one: a blown-up initial loss
-    // (inputs x1000) must not lower the bar.
-    const double reference = std::isnan(expected.value) ? initial : std::min(initial, expected.value);
-    const double target = std::max(kPassFraction * reference, kPassAbsolute);
+struct Overfit {
+    nnc_status status = NNC_OK;
+    Stop stop;
+    double loss = NAN, accuracy = NAN;  // in inference mode, after training
+};
+
+// 2. Up to kSteps updates on the subset as one batch, stopping early once the training-mode loss
+// is well below `target`.
+Overfit overfit(const Session& session, const Dataset& subset, uint64_t seed, int threads, double target) {
+    const LoadedModel& lib = session.lib();
     nnc_train_config config{};
     config.epochs = kSteps;
-    config.batch = n;
+    config.batch = subset.size();
     config.seed = seed;
-    config.threads = o.threads.value_or(0);
-    Stop stop;
-    stop.target = target / 2;  // margin: the verdict is measured after one more update, in inference mode
+    config.threads = threads;
+    Overfit run;
+    run.stop.target = target / 2;  // margin: the verdict is measured after one more update, in inference mode
     config.on_epoch = &Stop::on_epoch;
-    config.user = &stop;
-    const nnc_status status = lib.nnc_train(model.get(), subset->ptr, nullptr, &config);
-    double final_loss = NAN, final_acc = NAN;
-    if (status == NNC_OK)
-        lib.check(lib.nnc_evaluate(model.get(), subset->ptr, n, &final_loss, &final_acc), "measuring the final loss");
-    const bool pass = status == NNC_OK && std::isfinite(final_loss) && final_loss < target;
-    if (status != NNC_OK) std::printf("training stopped: %s\n", lib.nnc_last_error());
-    std::printf("after %lld updates: loss %.5f (inference mode)%s; PASS needs below %.5f (%g x the %s loss, or %g)\n",
-                (long long)stop.steps, final_loss,
-                std::isnan(final_acc) ? "" : (", accuracy " + std::to_string(final_acc)).c_str(), target, kPassFraction,
-                reference == initial ? "initial" : "expected initial", kPassAbsolute);
-    if (pass) {
-        std::printf("sanity: PASS: the model memorizes %lld samples%s\n", (long long)n,
-                    initial_ok ? "" : " (but see the initial-loss warning above)");
-        return 0;
-    }
+    config.user = &run.stop;
+    run.status = lib.nnc_train(session.model(), subset.ptr, nullptr, &config);
+    if (run.status == NNC_OK)
+        lib.check(lib.nnc_evaluate(session.model(), subset.ptr, subset.size(), &run.loss, &run.accuracy),
+                  "measuring the final loss");
+    if (run.status != NNC_OK) std::printf("training stopped: %s\n", lib.nnc_last_error());
+    return run;
+}
+
+// The likely causes of a FAIL; a loss still falling points at the lr or budget first.
+void explain_failure(const Overfit& run, int64_t n, bool initial_ok) {
     // Still descending (the last half of the budget at least halved the loss) is a matter of
     // budget or lr; a plateau well above zero is one of data, loss or graph.
-    const size_t half = stop.losses.size() / 2;
-    const bool still_falling = status == NNC_OK && half > 0 && stop.losses.back() < 0.5 * stop.losses[half];
-    if (still_falling)
+    const std::vector<double>& losses = run.stop.losses;
+    const size_t half = losses.size() / 2;
+    const bool still_falling = run.status == NNC_OK && half > 0 && losses.back() < 0.5 * losses[half];
+    if (still_falling) {
         std::printf(
             "sanity: FAIL: the loss on %lld samples was still falling after %lld updates (%.4f halfway, %.4f at the "
             "end): raise the learning rate (--lr) before looking for a bug; a small model may need 10x\n",
-            (long long)n, (long long)stop.steps, stop.losses[half], stop.losses.back());
-    if (still_falling) {
+            (long long)n, (long long)run.stop.steps, losses[half], losses.back());
         std::printf("if a higher lr does not bring it near zero, the likely causes:\n");
     } else {
         std::printf("sanity: FAIL: the loss on %lld samples did not fall near zero. Likely causes:\n", (long long)n);
@@ -256,14 +227,60 @@ int sanity(const TrainOptions& o) {
         "  - a graph bug (a layer not connected to the loss, a frozen or detached branch)\n");
     if (!initial_ok)
         std::printf("  - first of all, the input scaling or initialization behind the initial-loss warning above\n");
-    return 1;
+}
+
+int sanity(const TrainOptions& o, const ModelCompiler& compiler) {
+    check_options(o);
+    const Session session(o.model, compiler, o.data, o.compile);
+    const std::string opt_name = o.optimizer.value_or("adam");
+    const nnc_optimizer_config opt = sanity_optimizer(session, o, opt_name);
+    session.set_optimizer(opt);
+    const uint64_t seed = o.seed.value_or(session.defaults().seed);
+    if (o.load.empty()) {
+        session.init(seed);
+    } else {
+        session.load_weights(o.load);
+    }
+    const std::string dropout_note = turn_dropout_off(session);  // after the load, which brings its rates
+    const auto subset = load_subset(session, o.sanity_samples);
+    const int64_t n = subset->size();
+    std::fprintf(
+        stderr,
+        "sanity check of %s: the first %lld samples of %s as one batch, %s lr=%g, up to %lld updates, seed %llu\n",
+        session.name().c_str(), (long long)n, o.data.path.c_str(), opt.name, opt.lr, (long long)kSteps,
+        (unsigned long long)seed);
+    std::fprintf(stderr, "  no run folder or checkpoint is written; no augmentation; %s\n", dropout_note.c_str());
+
+    const Initial initial = check_initial_loss(session, *subset);
+    if (!std::isfinite(initial.loss)) {
+        std::printf("sanity: FAIL: the initial loss is not finite; check the input scaling and the initialization\n");
+        return 1;
+    }
+    // Near zero relative to the expected loss where there is one: a blown-up initial loss
+    // (inputs x1000) must not lower the bar.
+    const double reference =
+        std::isnan(initial.expected.value) ? initial.loss : std::min(initial.loss, initial.expected.value);
+    const double target = std::max(kPassFraction * reference, kPassAbsolute);
+    const Overfit run = overfit(session, *subset, seed, o.threads.value_or(0), target);
+    const bool pass = run.status == NNC_OK && std::isfinite(run.loss) && run.loss < target;
+    std::printf("after %lld updates: loss %.5f (inference mode)%s; PASS needs below %.5f (%g x the %s loss, or %g)\n",
+                (long long)run.stop.steps, run.loss,
+                std::isnan(run.accuracy) ? "" : (", accuracy " + std::to_string(run.accuracy)).c_str(), target,
+                kPassFraction, reference == initial.loss ? "initial" : "expected initial", kPassAbsolute);
+    if (!pass) {
+        explain_failure(run, n, initial.ok);
+        return 1;
+    }
+    std::printf("sanity: PASS: the model memorizes %lld samples%s\n", (long long)n,
+                initial.ok ? "" : " (but see the initial-loss warning above)");
+    return 0;
 }
 
 }  // namespace
 
-int run_sanity(const TrainOptions& o) {
+int run_sanity(const TrainOptions& o, const ModelCompiler& compiler) {
     try {
-        return sanity(o);
+        return sanity(o, compiler);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "nnc train --sanity: error: %s\n", e.what());
         return 2;

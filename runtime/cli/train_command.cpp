@@ -15,11 +15,9 @@
 #include <optional>
 #include <stdexcept>
 
-#include "codegen/driver/commands.h"
 #include "dsl/lexer.h"
 #include "dsl/parser.h"
 #include "dsl/train_config.h"
-#include "runtime/cli/data_commands.h"
 #include "runtime/cli/data_loading.h"
 #include "runtime/cli/dropout_setting.h"
 #include "runtime/cli/live_diagnosis.h"
@@ -27,14 +25,12 @@
 #include "runtime/cli/progress_bar.h"
 #include "runtime/cli/run_config.h"
 #include "runtime/cli/run_folder.h"
+#include "runtime/cli/session.h"
+#include "runtime/cli/train_command.h"
 #include "runtime/cli/training_health.h"
 
 namespace nnc::driver {
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // Checks `key = text` as a line of a train section, with the same rules and messages as in a
 // .nn file, and returns the resulting settings (cosine's default length: `epochs`); throws with
@@ -263,7 +259,14 @@ struct Run {
 
 std::string absolute(const std::string& path) { return std::filesystem::absolute(path).lexically_normal().string(); }
 
-const std::string kDefaultData = TrainOptions{}.data_dir;
+// "a.npy, b.npy" -> "/abs/a.npy,/abs/b.npy"
+std::string absolute_list(const std::string& list) {
+    std::string out;
+    for (const std::string& item : split_list(list)) out += (out.empty() ? "" : ",") + absolute(item);
+    return out;
+}
+
+const std::string kDefaultData = DataOptions{}.path;
 
 // --resume takes its settings from config.json; only these may change.
 void check_resume_options(const TrainOptions& o) {
@@ -274,7 +277,7 @@ void check_resume_options(const TrainOptions& o) {
     note(!o.model.empty(), "the model");
     note(o.batch.has_value(), "--batch");
     note(o.validation.has_value(), "--validation");
-    note(o.limit.has_value(), "--limit");
+    note(o.data.limit.has_value(), "--limit");
     note(o.lr.has_value(), "--lr");
     note(o.optimizer.has_value(), "--optimizer");
     note(o.seed.has_value(), "--seed");
@@ -286,12 +289,12 @@ void check_resume_options(const TrainOptions& o) {
     note(o.early_stopping_patience.has_value(), "--early-stopping-patience");
     note(o.accumulate.has_value(), "--accumulate");
     note(o.dropout.has_value(), "--dropout");
-    note(o.data_dir != kDefaultData, "--data");
-    note(!o.targets.empty(), "--target");
-    note(!o.features.empty(), "--features");
-    note(!o.validation_data.empty(), "--validation-data");
-    note(!o.validation_targets.empty(), "--validation-target");
-    note(o.standardize != "auto", "--standardize");
+    note(o.data.path != kDefaultData, "--data");
+    note(!o.data.targets.empty(), "--target");
+    note(!o.data.features.empty(), "--features");
+    note(!o.data.validation_data.empty(), "--validation-data");
+    note(!o.data.validation_targets.empty(), "--validation-target");
+    note(o.data.standardize != "auto", "--standardize");
     note(!o.out.empty(), "--out");
     note(!o.load.empty(), "--load");
     if (!given.empty()) {
@@ -303,69 +306,71 @@ void check_resume_options(const TrainOptions& o) {
     }
 }
 
-int train(const TrainOptions& given) {
-    TrainOptions o = given;
-    const bool resuming = !o.resume.empty();
+// The run to start or continue: the options (a resumed run's come from its config.json) and, when
+// resuming, its folder.
+struct Start {
+    TrainOptions o;
+    bool resuming = false;
     std::optional<RunFolder> folder;
     RunConfig saved;
-    if (resuming) {
+};
+
+Start begin(const TrainOptions& given) {
+    Start start{given};
+    TrainOptions& o = start.o;
+    start.resuming = !o.resume.empty();
+    if (start.resuming) {
         check_resume_options(o);
-        folder.emplace(RunFolder::open(o.resume));
-        saved = run_config_from_json(folder->read_config(), folder->file("config.json"));
-        o.model = saved.model;
-        o.schedule.scheduler = saved.scheduler;
-        o.data_dir = saved.data.data_dir;
-        o.targets = saved.data.targets;
-        o.features = saved.data.features;
-        o.validation_data = saved.data.validation_data;
-        o.validation_targets = saved.data.validation_targets;
-        o.limit = saved.data.limit;
-        o.standardize = saved.data.standardize;
+        start.folder.emplace(RunFolder::open(o.resume));
+        start.saved = run_config_from_json(start.folder->read_config(), start.folder->file("config.json"));
+        o.model = start.saved.model;
+        o.compile.scheduler = start.saved.scheduler;
+        o.data = start.saved.data;
     } else if (o.model.empty()) {
         throw std::runtime_error(
             "name the model to train (a .nn file or a compiled .so), or continue a run with --resume DIR");
     }
     if (o.metrics_every < 0) throw std::runtime_error("--metrics-every must be 0 (epochs only) or a number of batches");
-    static const char* const kModes[] = {"auto", "none", "inputs", "targets", "both"};
-    if (std::find_if(std::begin(kModes), std::end(kModes), [&](const char* m) { return o.standardize == m; }) ==
-        std::end(kModes))
-        throw std::runtime_error("--standardize must be auto, none, inputs, targets or both, not '" + o.standardize +
-                                 "'");
+    return start;
+}
 
-    const std::string library = ends_with(o.model, ".nn") ? compile_to_cache(o.model, o.schedule) : o.model;
-    LoadedModel lib(library);
-    nnc_model* raw = nullptr;
-    lib.check(lib.nnc_model_create(&raw), "creating the model");
-    std::unique_ptr<nnc_model, decltype(lib.nnc_model_destroy)> model(raw, lib.nnc_model_destroy);
-
+// What the run trains with. opt.name is set to opt_name's text where the settings are used.
+struct Settings {
     nnc_train_config config{};
     nnc_optimizer_config opt{};
-    int64_t validation = 0;
     std::string opt_name;
-    if (resuming) {
+    int64_t validation = 0;  // training samples held out
+};
+
+// A resumed run's settings are its config.json's (a new --epochs or --threads is saved there);
+// a new run's are the train section's, with the command line's overrides.
+Settings settings_for(const Session& session, Start& start) {
+    const TrainOptions& o = start.o;
+    Settings s;
+    nnc_train_config& config = s.config;
+    nnc_optimizer_config& opt = s.opt;
+    if (start.resuming) {
+        RunConfig& saved = start.saved;
         config = saved.train;
         opt = saved.optimizer;
-        opt_name = saved.optimizer_name;
-        validation = saved.validation;
+        s.opt_name = saved.optimizer_name;
+        s.validation = saved.validation;
         if (o.epochs) config.epochs = *o.epochs;
         if (o.threads) config.threads = *o.threads;
         if (o.epochs || o.threads) {  // the new total is the run's from now on
             saved.train.epochs = config.epochs;
             saved.train.threads = config.threads;
-            folder->write_config(to_json(saved));
+            start.folder->write_config(to_json(saved));
         }
     } else {
-        lib.check(lib.nnc_model_default_train_config(model.get(), &config, &opt, &validation), "reading the defaults");
+        config = session.defaults();
+        s.validation = o.validation.value_or(session.held_out());
         if (o.epochs) config.epochs = *o.epochs;
         if (o.batch) config.batch = *o.batch;
         if (o.seed) config.seed = *o.seed;
-        if (o.validation) validation = *o.validation;
-        opt_name = opt.name ? opt.name : "";
-        if (o.optimizer && *o.optimizer != opt_name) {
-            // Another optimizer: torch's defaults for it, then the overrides.
-            lib.check(lib.nnc_optimizer_defaults(o.optimizer->c_str(), &opt), "choosing the optimizer");
-            opt_name = *o.optimizer;
-        }
+        // Another optimizer than the model's: torch's defaults for it, then the overrides.
+        s.opt_name = o.optimizer.value_or(session.optimizer_name());
+        opt = session.optimizer_settings(s.opt_name);
         if (o.lr) opt.lr = *o.lr;
         if (o.lr_schedule)
             set_schedule(parse_setting("--schedule", "schedule", *o.lr_schedule, config.epochs).schedule,
@@ -391,103 +396,83 @@ int train(const TrainOptions& given) {
             config.early_stopping.patience = *o.early_stopping_patience;
         }
     }
-    opt.name = opt_name.c_str();
-    // The optimizer first: a checkpoint restores its state only into the same optimizer.
-    lib.check(lib.nnc_model_set_optimizer(model.get(), &opt), "setting the optimizer");
-    if (resuming) {
-        lib.check(lib.nnc_model_load(model.get(), folder->last_checkpoint().c_str()),
-                  "loading " + folder->last_checkpoint());
-        config.resume = 1;
-    } else if (o.load.empty()) {
-        lib.check(lib.nnc_model_init(model.get(), config.seed), "initializing");
+    return s;
+}
+
+// The optimizer first: a checkpoint restores its state only into the same optimizer. Then the
+// weights: last.ckpt when resuming, --load, or initialized from the seed.
+void start_weights(const Session& session, const Start& start, Settings& s) {
+    session.set_optimizer(s.opt);
+    if (start.resuming) {
+        session.load_weights(start.folder->last_checkpoint());
+        s.config.resume = 1;
+    } else if (start.o.load.empty()) {
+        session.init(s.config.seed);
     } else {
-        lib.check(lib.nnc_model_load(model.get(), o.load.c_str()), "loading " + o.load);
+        session.load_weights(start.o.load);
     }
     // After the load: a checkpoint brings the rates it was saved with (a resumed run keeps them).
-    if (o.dropout) apply_dropout_setting(lib, model.get(), *o.dropout, "--dropout");
+    if (start.o.dropout) apply_dropout_setting(session.lib(), session.model(), *start.o.dropout, "--dropout");
+}
 
-    // The data: an IDX folder (its train-* files), a CSV file or .npy files.
-    const DataFormat format = data_format(o.data_dir);
-    auto all_train =
-        load_data(lib, model.get(), DataSpec{o.data_dir, split_list(o.targets), split_list(o.features)}, "train", true);
-    int64_t n = all_train->size();
-    if (o.limit) {
-        if (*o.limit <= 0) throw std::runtime_error("--limit must be positive");
-        n = std::min(n, *o.limit);
-    }
-    std::unique_ptr<Dataset> val_set;
-    if (!o.validation_data.empty()) {
+struct TrainData {
+    std::unique_ptr<Dataset> train, validation, test;  // validation, test: null when there are none
+};
+
+// The training split, the validation set (held out of it, or --validation-data) and, for an IDX
+// folder, its t10k files as the test set. A validation file sets `validation` (held out) to 0.
+TrainData load_train_data(const Session& session, const TrainOptions& o, int64_t& validation) {
+    const bool validation_file = !o.data.validation_data.empty();
+    if (validation_file) {
         if (o.validation && *o.validation > 0)
             throw std::runtime_error("give --validation N or --validation-data FILE, not both");
         validation = 0;
-        const bool npy = data_format(o.validation_data) == DataFormat::npy;
-        if (npy && o.validation_targets.empty())
-            throw std::runtime_error("--validation-data " + o.validation_data +
-                                     " is .npy: name its targets' file(s) with --validation-target");
-        val_set = load_data(
-            lib, model.get(),
-            DataSpec{o.validation_data, split_list(npy ? o.validation_targets : o.targets), split_list(o.features)},
-            "t10k", true);
     }
-    if (validation < 0 || validation >= n)
-        throw std::runtime_error("validation holds out " + std::to_string(validation) + " of " + std::to_string(n) +
-                                 " training samples; use --validation with a smaller number");
-    auto train_set = slice(lib, *all_train, 0, n - validation);
-    if (validation > 0) val_set = slice(lib, *all_train, n - validation, validation);
-    std::unique_ptr<Dataset> test;
-    if (format == DataFormat::idx) test = load_data(lib, model.get(), DataSpec{o.data_dir, {}, {}}, "t10k", true);
+    Session::Split split = session.split_training_data(validation);
+    TrainData d;
+    d.train = std::move(split.train);
+    d.validation = validation_file ? session.validation_file() : std::move(split.validation);
+    if (data_format(o.data.path) == DataFormat::idx)
+        d.test = session.evaluation_data(o.data.path, "", "--data", "--target");
+    return d;
+}
 
-    // Standardization, fitted on the training split only (a resumed run has it from last.ckpt).
-    if (!resuming) {
-        const std::string& z = o.standardize;
-        const bool csv_or_npy = format != DataFormat::idx;
-        const bool inputs = z == "inputs" || z == "both" || (z == "auto" && csv_or_npy);
-        const bool targets = z == "targets" || z == "both" || (z == "auto" && csv_or_npy);
-        if (inputs || targets)
-            lib.check(lib.nnc_model_fit_standardization(model.get(), train_set->ptr, inputs, targets), "standardizing");
-    }
+// A new run's folder, with config.json: every setting, paths made absolute, so --resume can continue it.
+RunFolder create_run_folder(const Session& session, const TrainOptions& o, const Settings& s) {
+    RunFolder folder = RunFolder::create(o.out.empty() ? RunFolder::default_path(session.name()) : o.out);
+    RunConfig rc;
+    rc.model = absolute(o.model);
+    rc.scheduler = o.compile.scheduler;
+    rc.data = o.data;
+    for (std::string* path : {&rc.data.path, &rc.data.validation_data})
+        if (!path->empty()) *path = absolute(*path);
+    if (data_format(o.data.path) == DataFormat::npy) rc.data.targets = absolute_list(o.data.targets);
+    if (!o.data.validation_targets.empty()) rc.data.validation_targets = absolute_list(o.data.validation_targets);
+    rc.validation = s.validation;
+    rc.train = s.config;
+    rc.optimizer = s.opt;
+    rc.optimizer_name = s.opt_name;
+    for (const auto& [layer, rate] : dropout_record(session.lib(), session.model())) rc.dropout[layer] = rate;
+    folder.write_config(to_json(rc));
+    return folder;
+}
 
-    const std::string name = lib.nnc_model_name(model.get());
-    if (!resuming) {
-        folder.emplace(RunFolder::create(o.out.empty() ? RunFolder::default_path(name) : o.out));
-        RunConfig rc;
-        rc.model = absolute(o.model);
-        rc.scheduler = o.schedule.scheduler;
-        rc.data = o;
-        for (std::string* path : {&rc.data.data_dir, &rc.data.validation_data})
-            if (!path->empty()) *path = absolute(*path);
-        if (format == DataFormat::npy) {
-            std::string targets;
-            for (const std::string& t : split_list(o.targets)) targets += (targets.empty() ? "" : ",") + absolute(t);
-            rc.data.targets = targets;
-        }
-        if (!o.validation_targets.empty()) {
-            std::string targets;
-            for (const std::string& t : split_list(o.validation_targets))
-                targets += (targets.empty() ? "" : ",") + absolute(t);
-            rc.data.validation_targets = targets;
-        }
-        rc.validation = validation;
-        rc.train = config;
-        rc.optimizer = opt;
-        rc.optimizer_name = opt_name;
-        for (const auto& [layer, rate] : dropout_record(lib, model.get())) rc.dropout[layer] = rate;
-        folder->write_config(to_json(rc));
-    }
-
-    const int64_t train_count = train_set->size(), val_count = val_set ? val_set->size() : 0;
-    const std::string held = validation > 0 ? " held out for validation"
-                             : val_set      ? " for validation, from " + o.validation_data
-                                            : " for validation";
+void print_start(const Session& session, const Start& start, const Settings& s, const TrainData& d) {
+    const LoadedModel& lib = session.lib();
+    const nnc_train_config& config = s.config;
+    const int64_t train_count = d.train->size(), val_count = d.validation ? d.validation->size() : 0;
+    const std::string held = s.validation > 0 ? " held out for validation"
+                             : d.validation   ? " for validation, from " + start.o.data.validation_data
+                                              : " for validation";
     std::fprintf(stderr, "%s %s: %lld samples (%lld%s), %s lr=%g, batch %lld, %lld epochs, seed %llu\n",
-                 resuming ? "resuming" : "training", name.c_str(), (long long)train_count, (long long)val_count,
-                 held.c_str(), opt.name, opt.lr, (long long)config.batch, (long long)config.epochs,
-                 (unsigned long long)config.seed);
-    std::fprintf(stderr, "  run folder %s\n", folder->path().c_str());
-    const int z = lib.nnc_model_standardization(model.get());
+                 start.resuming ? "resuming" : "training", session.name().c_str(), (long long)train_count,
+                 (long long)val_count, held.c_str(), s.opt.name, s.opt.lr, (long long)config.batch,
+                 (long long)config.epochs, (unsigned long long)config.seed);
+    std::fprintf(stderr, "  run folder %s\n", start.folder->path().c_str());
+    const int z = lib.nnc_model_standardization(session.model());
     if (z) std::fprintf(stderr, "  standardized:%s%s\n", z & 1 ? " inputs" : "", z & 2 ? " regression targets" : "");
-    if (lib.nnc_model_num_dropouts(model.get()) > 0)
-        std::fprintf(stderr, "  dropout: %s\n", dropout_summary(lib, model.get()).c_str());
+    if (lib.nnc_model_num_dropouts(session.model()) > 0)
+        std::fprintf(stderr, "  dropout: %s\n", dropout_summary(lib, session.model()).c_str());
     if (config.accumulate > 1)
         std::fprintf(stderr, "  accumulating %lld batches per update (effective batch %lld)\n",
                      (long long)config.accumulate, (long long)(config.accumulate * config.batch));
@@ -500,25 +485,32 @@ int train(const TrainOptions& given) {
     if (config.early_stopping.enabled)
         std::fprintf(stderr, "  early stopping on %s, patience %lld\n", monitor_name(config.early_stopping.monitor),
                      (long long)config.early_stopping.patience);
+}
 
-    Run run{lib, model.get(), *folder};
-    run.metrics_every = o.metrics_every;
-    for (int l = 0; l < lib.nnc_model_num_losses(model.get()); ++l) {
+// The loop itself, with the progress bar, metrics.jsonl, checkpoints, diagnoses and Ctrl-C.
+// Returns 130 when interrupted (last.ckpt saved), else 0.
+int run_training(const Session& session, const Start& start, Settings& s, const TrainData& d, RunFolder& folder) {
+    const LoadedModel& lib = session.lib();
+    nnc_model* model = session.model();
+    nnc_train_config& config = s.config;
+    Run run{lib, model, folder};
+    run.metrics_every = start.o.metrics_every;
+    for (int l = 0; l < lib.nnc_model_num_losses(model); ++l) {
         const char* loss_name = nullptr;
         double weight = 0;
         int target = 0;
         int64_t size = 0;
-        lib.check(lib.nnc_model_loss_info(model.get(), l, &loss_name, &weight, &target, &size), "reading the losses");
+        lib.check(lib.nnc_model_loss_info(model, l, &loss_name, &weight, &target, &size), "reading the losses");
         run.loss_names.emplace_back(loss_name);
     }
-    if (resuming) {
+    if (start.resuming) {
         run.read_history();
-        folder->log({{"type", "resume"}, {"epochs", config.epochs}, {"wall_s", run.wall_before}});
+        folder.log({{"type", "resume"}, {"epochs", config.epochs}, {"wall_s", run.wall_before}});
     }
-    LiveDiagnosis diagnosis(lib, model.get(), *folder, !o.no_diagnostics);
-    diagnosis.prepare(*train_set, val_set.get(), resuming, config.early_stopping.enabled != 0);
+    LiveDiagnosis diagnosis(lib, model, folder, !start.o.no_diagnostics);
+    diagnosis.prepare(*d.train, d.validation.get(), start.resuming, config.early_stopping.enabled != 0);
     run.diagnosis = &diagnosis;
-    TrainingHealth health(lib, model.get(), *folder, !o.no_diagnostics, resuming);
+    TrainingHealth health(lib, model, folder, !start.o.no_diagnostics, start.resuming);
     run.health = &health;
     config.on_rollback = &Run::on_rollback;
     config.on_batch = &Run::on_batch;
@@ -526,75 +518,64 @@ int train(const TrainOptions& given) {
     config.user = &run;
     {
         SigintGuard guard;
-        lib.check(lib.nnc_train(model.get(), train_set->ptr, val_set ? val_set->ptr : nullptr, &config), "training");
+        lib.check(lib.nnc_train(model, d.train->ptr, d.validation ? d.validation->ptr : nullptr, &config), "training");
     }
     if (!run.error.empty()) throw std::runtime_error(run.error);
     if (run.interrupted) {
         std::fprintf(stderr, "\ninterrupted in epoch %lld%s: saved %s\ncontinue with: nnc train --resume %s\n",
                      (long long)run.stopped_epoch,
                      run.stopped_step ? (" after batch " + std::to_string(run.stopped_step)).c_str() : " (at its end)",
-                     folder->last_checkpoint().c_str(), folder->path().c_str());
+                     folder.last_checkpoint().c_str(), folder.path().c_str());
         return 130;
     }
     diagnosis.finish();
+    return 0;
+}
 
-    if (test) {
+// After training: the test set (an IDX folder's t10k files), --save, and where everything is.
+void finish(const Session& session, const TrainOptions& o, const TrainData& d, const RunFolder& folder) {
+    const LoadedModel& lib = session.lib();
+    if (d.test) {
         double loss = NAN, acc = NAN;
-        lib.check(lib.nnc_evaluate(model.get(), test->ptr, 256, &loss, &acc), "evaluating on the test set");
+        lib.check(lib.nnc_evaluate(session.model(), d.test->ptr, 256, &loss, &acc), "evaluating on the test set");
         std::printf("test loss %.4f  test accuracy %.4f\n", loss, acc);
     }
     if (!o.save.empty()) {
-        lib.check(lib.nnc_model_save(model.get(), o.save.c_str()), "saving " + o.save);
+        lib.check(lib.nnc_model_save(session.model(), o.save.c_str()), "saving " + o.save);
         std::fprintf(stderr, "saved the trained parameters to %s\n", o.save.c_str());
     }
-    std::fprintf(stderr, "run folder: %s (last.ckpt%s, metrics.jsonl, config.json)\n", folder->path().c_str(),
-                 std::filesystem::exists(folder->best_checkpoint()) ? ", best.ckpt" : "");
-    return 0;
+    std::fprintf(stderr, "run folder: %s (last.ckpt%s, metrics.jsonl, config.json)\n", folder.path().c_str(),
+                 std::filesystem::exists(folder.best_checkpoint()) ? ", best.ckpt" : "");
+}
+
+int train(const TrainOptions& given, const ModelCompiler& compiler) {
+    Start start = begin(given);
+    const TrainOptions& o = start.o;
+    const Session session(o.model, compiler, o.data, o.compile);
+    Settings s = settings_for(session, start);
+    s.opt.name = s.opt_name.c_str();
+    start_weights(session, start, s);
+    const TrainData d = load_train_data(session, o, s.validation);
+    if (!start.resuming) {
+        // Standardization, fitted on the training split only (a resumed run has it from last.ckpt).
+        session.standardize(*d.train);
+        start.folder.emplace(create_run_folder(session, o, s));
+    }
+    print_start(session, start, s, d);
+    const int status = run_training(session, start, s, d, *start.folder);
+    if (status == 0) finish(session, o, d, *start.folder);
+    return status;
 }
 
 }  // namespace
 
-int run_train(const TrainOptions& o) {
+int run_train(const TrainOptions& o, const ModelCompiler& compiler) {
     try {
-        return train(o);
+        return train(o, compiler);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "nnc train: error: %s\n", e.what());
         return 1;
     }
-}
-
-}  // namespace nnc::driver
-
-namespace nnc::driver {
-
-void add_train_data_options(CLI::App& tr, TrainOptions& o) {
-    tr.add_option(
-        "--target", o.targets,
-        "CSV: the target column name(s), comma-separated, in the model's target order (a class target is one column "
-        "of whole numbers, a real target one column per value); .npy: the targets' .npy file(s), one per target");
-    tr.add_option("--features", o.features,
-                  "CSV: the input columns, comma-separated, in order (default: every column that is not a target)");
-    tr.add_option(
-        "--validation-data", o.validation_data,
-        "a separate validation set (.csv, .npy or an IDX folder, whose t10k files are used) instead of --validation N");
-    tr.add_option("--validation-target", o.validation_targets,
-                  "the validation targets' .npy file(s), when --validation-data is .npy");
-    tr.add_option("--standardize", o.standardize,
-                  "auto (default: inputs and regression targets for CSV/.npy data, nothing for IDX), none, inputs, "
-                  "targets or both; "
-                  "fitted on the training split, saved in the checkpoints, undone by nnc predict");
-    tr.add_option(
-        "--out", o.out,
-        "the run folder (default runs/<model>-<YYYYmmdd-HHMMSS>): config.json, metrics.jsonl, last.ckpt, best.ckpt");
-    tr.add_option(
-        "--resume", o.resume,
-        "continue the run in this folder exactly where it stopped (its config.json and last.ckpt); --epochs may raise "
-        "the total");
-    tr.add_option("--metrics-every", o.metrics_every,
-                  "batches between step lines in metrics.jsonl (default 50; 0: epochs only)");
-    tr.add_flag("--no-diagnostics", o.no_diagnostics,
-                "no diagnoses during training (sharpening probe, overfitting, loss-curve shape, ...): nothing measured "
-                "or printed");
 }
 
 }  // namespace nnc::driver

@@ -21,6 +21,7 @@
 
 #include "runtime/cli/dropout_setting.h"
 #include "runtime/cli/run_folder.h"
+#include "runtime/cli/session.h"
 #include "runtime/cli/tuning_commands.h"
 
 namespace nnc::driver {
@@ -141,172 +142,174 @@ bool has_class_target(const LoadedModel& lib, const nnc_model* model) {
     return false;
 }
 
-// --val / --test: a .csv (the training --target columns) or .npy file (its own targets' files);
-// --test may also be an IDX folder (its t10k files).
-std::unique_ptr<Dataset> load_split(const TuningModel& m, const TuningInput& in, const std::string& path,
-                                    const std::string& npy_targets, const char* flag, const char* target_flag) {
-    const DataFormat format = data_format(path);
-    if (format == DataFormat::npy && npy_targets.empty())
-        throw std::runtime_error(std::string(flag) + " " + path + " is .npy: name its targets' file(s) with " +
-                                 target_flag);
-    return load_data(
-        *m.lib, m.get(),
-        DataSpec{path, split_list(format == DataFormat::npy ? npy_targets : in.targets), split_list(in.features)},
-        "t10k", true);
-}
+// Every range and option, checked before anything is compiled or loaded.
+struct Grid {
+    std::vector<double> lrs, momenta, decays, dropouts;
+    std::vector<int64_t> batches;
+    std::vector<std::string> optimizers;
+};
 
-int tune(const TuneOptions& o) {
-    // Every range is checked before anything is compiled or loaded.
-    const auto lrs = parse_numbers(
+Grid parse_grid(const TuneOptions& o) {
+    Grid g;
+    g.lrs = parse_numbers(
         "--lr", o.lr, [](double x) { return x > 0; }, "above 0");
-    const auto batches = parse_batches(o.batch);
-    const auto optimizers = parse_optimizers(o.optimizer);
-    const auto momenta = parse_numbers(
+    g.batches = parse_batches(o.batch);
+    g.optimizers = parse_optimizers(o.optimizer);
+    g.momenta = parse_numbers(
         "--momentum", o.momentum, [](double x) { return x >= 0 && x < 1; }, "in [0, 1)");
-    const auto decays = parse_numbers(
+    g.decays = parse_numbers(
         "--weight-decay", o.weight_decay, [](double x) { return x >= 0; }, "0 or more");
-    const auto dropouts = parse_numbers(
+    g.dropouts = parse_numbers(
         "--dropout", o.dropout, [](double x) { return x >= 0 && x < 1; }, "in [0, 1) (0: off)");
     if (o.random < 0) throw std::runtime_error("--random must be 0 (the whole grid) or a number of trials");
     if (o.epochs && *o.epochs < 1) throw std::runtime_error("--epochs must be at least 1");
     if (!o.metric.empty() && o.metric != "val_accuracy" && o.metric != "val_loss")
         throw std::runtime_error("--metric must be val_accuracy or val_loss, not '" + o.metric + "'");
-    if (!o.val.empty() && o.validation) throw std::runtime_error("give --val FILE or --validation N, not both");
-    if (!o.val.empty() && data_format(o.val) == DataFormat::idx)
-        throw std::runtime_error("--val " + o.val +
+    const std::string& val = o.input.data.validation_data;
+    if (!val.empty() && o.validation)
+        throw std::runtime_error("give --validation N or --validation-data FILE, not both");
+    if (!val.empty() && data_format(val) == DataFormat::idx)
+        throw std::runtime_error("--validation-data " + val +
                                  " is an IDX folder, whose t10k files are its test set; hold validation "
                                  "samples out of the training data with --validation N instead");
+    return g;
+}
 
-    TuningModel m = open_tuning_model(o.input);
-    const LoadedModel& lib = *m.lib;
-    nnc_model* model = m.get();
-    const bool classes = has_class_target(lib, model);
+// The metric trials are ranked by (--metric, else val_accuracy for a model with a class target).
+std::string ranking_metric(const Session& session, const TuneOptions& o) {
+    const bool classes = has_class_target(session.lib(), session.model());
     const std::string metric = !o.metric.empty() ? o.metric : classes ? "val_accuracy" : "val_loss";
     if (metric == "val_accuracy" && !classes)
-        throw std::runtime_error("--metric val_accuracy needs a class target; model '" +
-                                 std::string(lib.nnc_model_name(model)) + "' has real targets only: use val_loss");
-    const bool by_accuracy = metric == "val_accuracy";
-    if (!o.dropout.empty() && lib.nnc_model_num_dropouts(model) == 0)
+        throw std::runtime_error("--metric val_accuracy needs a class target; model '" + session.name() +
+                                 "' has real targets only: use val_loss");
+    if (!o.dropout.empty() && session.lib().nnc_model_num_dropouts(session.model()) == 0)
         throw std::runtime_error(
-            "--dropout: model '" + std::string(lib.nnc_model_name(model)) +
+            "--dropout: model '" + session.name() +
             "' has no dropout layers, so there is no rate to tune; add dropout(x, rate) to the .nn file "
             "or leave out --dropout");
-    const std::vector<double> declared_dropout = dropout_rates(lib, model);  // restored for trials without --dropout
+    return metric;
+}
 
-    // The data: training, validation (a file, or held out of the training data), test (once).
-    std::unique_ptr<Dataset> val;
-    const int64_t held_out = o.val.empty() ? o.validation.value_or(m.validation) : 0;
-    if (o.val.empty() && held_out <= 0)
+struct TuneData {
+    std::unique_ptr<Dataset> train, val, test;  // test: null unless --test
+};
+
+// Training, validation (a file, or held out of the training data) and test data (used once).
+TuneData load_tune_data(const Session& session, const TuneOptions& o) {
+    const bool val_file = !o.input.data.validation_data.empty();
+    const int64_t held_out = val_file ? 0 : o.validation.value_or(session.held_out());
+    if (!val_file && held_out <= 0)
         throw std::runtime_error(
-            "tune ranks trials on a validation set: give --val FILE or --validation N (training samples "
-            "held out); the test set is never used for ranking");
-    auto train = load_training_data(m, o.input, held_out, &val);
-    if (!o.val.empty()) val = load_split(m, o.input, o.val, o.val_targets, "--val", "--val-target");
-    std::unique_ptr<Dataset> test;
-    if (!o.test.empty()) test = load_split(m, o.input, o.test, o.test_targets, "--test", "--test-target");
-    standardize(m, o.input, *train);
+            "tune ranks trials on a validation set: give --validation-data FILE (--val) or --validation N "
+            "(training samples held out); the test set is never used for ranking");
+    Session::Split split = session.split_training_data(held_out);
+    TuneData d;
+    d.train = std::move(split.train);
+    d.val = val_file ? session.validation_file() : std::move(split.validation);
+    if (!o.test.empty()) d.test = session.evaluation_data(o.test, o.test_targets, "--test", "--test-target");
+    session.standardize(*d.train);
+    return d;
+}
 
-    // The grid, in a fixed order; momentum only for the optimizers that have one.
+// The grid in a fixed order (momentum only for the optimizers that have one), or --random of it
+// chosen from `seed`. `grid_size` gets the whole grid's size.
+std::vector<Trial> make_trials(const Grid& g, const Session& session, const TuneOptions& o, uint64_t seed,
+                               size_t& grid_size) {
     std::vector<Trial> trials;
-    for (const std::string& given : optimizers) {
-        const std::string name = given.empty() ? m.optimizer_name : given;
-        for (double lr : lrs)
-            for (int64_t batch : batches)
-                for (double momentum : uses_momentum(name) ? momenta : std::vector<double>{NAN})
-                    for (double wd : decays)
-                        for (double dropout : dropouts) {
+    for (const std::string& given : g.optimizers) {
+        const std::string name = given.empty() ? session.optimizer_name() : given;
+        for (double lr : g.lrs)
+            for (int64_t batch : g.batches)
+                for (double momentum : uses_momentum(name) ? g.momenta : std::vector<double>{NAN})
+                    for (double wd : g.decays)
+                        for (double dropout : g.dropouts) {
                             Trial t;
                             t.optimizer = name;
                             t.lr = lr;
-                            t.batch = batch > 0 ? batch : m.defaults.batch;
+                            t.batch = batch > 0 ? batch : session.defaults().batch;
                             t.momentum = momentum;
                             t.weight_decay = wd;
                             t.dropout = dropout;
-                            t.epochs = o.epochs.value_or(m.defaults.epochs);
+                            t.epochs = o.epochs.value_or(session.defaults().epochs);
                             trials.push_back(t);
                         }
     }
-    const size_t grid = trials.size();
-    if (o.random > 0 && static_cast<size_t>(o.random) < grid) {
-        std::mt19937_64 rng(m.defaults.seed);
+    grid_size = trials.size();
+    if (o.random > 0 && static_cast<size_t>(o.random) < grid_size) {
+        std::mt19937_64 rng(seed);
         std::shuffle(trials.begin(), trials.end(), rng);
         trials.resize(static_cast<size_t>(o.random));
     }
     for (size_t i = 0; i < trials.size(); ++i) trials[i].index = static_cast<int>(i + 1);
+    return trials;
+}
 
-    const std::string name = lib.nnc_model_name(model);
-    const std::string out = o.out.empty() ? RunFolder::default_path(name + "-tune") : o.out;
-    std::error_code ec;
-    std::filesystem::create_directories(out, ec);
-    if (ec) throw std::runtime_error("cannot create '" + out + "': " + ec.message());
-    const std::string winner_ckpt = out + "/tune_winner.ckpt";
-    std::fprintf(
-        stderr,
-        "tuning %s: %zu trial%s (%s of a grid of %zu), %lld training and %lld validation samples, ranked by %s, "
-        "seed %llu; the test set is not used until the end\n",
-        name.c_str(), trials.size(), trials.size() == 1 ? "" : "s", trials.size() < grid ? "a random sample" : "all",
-        grid, (long long)train->size(), (long long)val->size(), metric.c_str(), (unsigned long long)m.defaults.seed);
+// The search: what every trial shares.
+struct Search {
+    const Session& session;
+    const TuneOptions& o;
+    const TuneData& data;
+    uint64_t seed = 0;
+    std::vector<double> declared_dropout;  // the model's rates, restored for trials without --dropout
+    size_t count = 0;                      // trials
+};
 
-    const Trial* best = nullptr;
-    for (Trial& t : trials) {
-        nnc_optimizer_config opt = m.optimizer;
-        if (t.optimizer != m.optimizer_name)
-            lib.check(lib.nnc_optimizer_defaults(t.optimizer.c_str(), &opt), "choosing the optimizer");
-        opt.name = t.optimizer.c_str();
-        if (!std::isnan(t.lr)) opt.lr = t.lr;
-        if (!std::isnan(t.momentum)) opt.momentum = t.momentum;
-        if (!std::isnan(t.weight_decay)) opt.weight_decay = t.weight_decay;
-        t.lr = opt.lr;
-        t.momentum = uses_momentum(t.optimizer) ? opt.momentum : NAN;
-        t.weight_decay = opt.weight_decay;
-        lib.check(lib.nnc_model_set_optimizer(model, &opt),
-                  "trial " + std::to_string(t.index) + ": setting the optimizer");
-        lib.check(lib.nnc_model_init(model, m.defaults.seed),
-                  "initializing");  // every trial starts from the same weights
-        if (!std::isnan(t.dropout)) {
-            set_all_dropout(lib, model, t.dropout, "trial " + std::to_string(t.index) + ": setting the dropout rate");
-        } else {
-            for (size_t k = 0; k < declared_dropout.size(); ++k)
-                lib.check(lib.nnc_model_set_dropout_rate(model, static_cast<int>(k), declared_dropout[k]),
-                          "setting the dropout rate");
-        }
-
-        nnc_train_config config = m.defaults;
-        config.epochs = t.epochs;
-        config.batch = t.batch;
-        config.threads = o.input.threads;
-        config.on_batch = nullptr;
-        config.on_epoch = nullptr;
-        config.user = nullptr;
-        // Only early stopping and reduce_on_plateau need validation during training; the score
-        // below is measured on the weights training kept.
-        const bool needs_val = config.early_stopping.enabled || config.schedule.kind == NNC_SCHEDULE_PLATEAU;
-        const Clock::time_point start = Clock::now();
-        const nnc_status status = lib.nnc_train(model, train->ptr, needs_val ? val->ptr : nullptr, &config);
-        if (status == NNC_ERR_NUMERIC) {
-            t.note = std::string("diverged: ") + lib.nnc_last_error();
-        } else {
-            lib.check(status, "trial " + std::to_string(t.index) + ": training");
-            lib.check(lib.nnc_evaluate(model, val->ptr, 256, &t.val_loss, &t.val_accuracy),
-                      "evaluating on the validation set");
-        }
-        t.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-        std::fprintf(stderr, "  trial %d/%zu: %s lr=%g batch=%lld%s wd=%g%s: val_loss %.4f%s (%.1f s)%s\n", t.index,
-                     trials.size(), t.optimizer.c_str(), t.lr, (long long)t.batch,
-                     std::isnan(t.momentum) ? "" : (" momentum=" + csv_number(t.momentum)).c_str(), t.weight_decay,
-                     std::isnan(t.dropout) ? "" : (" dropout=" + csv_number(t.dropout)).c_str(), t.val_loss,
-                     std::isnan(t.val_accuracy) ? "" : (", val_accuracy " + csv_number(t.val_accuracy)).c_str(),
-                     t.seconds, t.note.empty() ? "" : ("  " + t.note).c_str());
-        if (t.note.empty() && (!best || better(t, *best, by_accuracy))) {
-            best = &t;
-            lib.check(lib.nnc_model_save(model, winner_ckpt.c_str()), "saving the winner's weights");
-        }
+// The optimizer, the same initial weights, the dropout rates: the trial's starting point.
+void start_trial(const Search& s, Trial& t) {
+    const LoadedModel& lib = s.session.lib();
+    nnc_model* model = s.session.model();
+    nnc_optimizer_config opt = s.session.optimizer_settings(t.optimizer);
+    if (!std::isnan(t.lr)) opt.lr = t.lr;
+    if (!std::isnan(t.momentum)) opt.momentum = t.momentum;
+    if (!std::isnan(t.weight_decay)) opt.weight_decay = t.weight_decay;
+    t.lr = opt.lr;
+    t.momentum = uses_momentum(t.optimizer) ? opt.momentum : NAN;
+    t.weight_decay = opt.weight_decay;
+    lib.check(lib.nnc_model_set_optimizer(model, &opt), "trial " + std::to_string(t.index) + ": setting the optimizer");
+    s.session.init(s.seed);  // every trial starts from the same weights
+    if (!std::isnan(t.dropout)) {
+        set_all_dropout(lib, model, t.dropout, "trial " + std::to_string(t.index) + ": setting the dropout rate");
+    } else {
+        for (size_t k = 0; k < s.declared_dropout.size(); ++k)
+            lib.check(lib.nnc_model_set_dropout_rate(model, static_cast<int>(k), s.declared_dropout[k]),
+                      "setting the dropout rate");
     }
+}
 
-    std::vector<Trial> ranked = trials;
-    std::sort(ranked.begin(), ranked.end(), [&](const Trial& a, const Trial& b) { return better(a, b, by_accuracy); });
-    for (size_t i = 0; i < ranked.size(); ++i) ranked[i].rank = static_cast<int>(i + 1);
+// Trains one trial on the training split and scores it on the validation set; a trial that
+// diverges is noted, not an error.
+void run_trial(const Search& s, Trial& t) {
+    const LoadedModel& lib = s.session.lib();
+    nnc_model* model = s.session.model();
+    start_trial(s, t);
+    nnc_train_config config = s.session.defaults();
+    config.seed = s.seed;
+    config.epochs = t.epochs;
+    config.batch = t.batch;
+    config.threads = s.o.input.threads;
+    // Only early stopping and reduce_on_plateau need validation during training; the score
+    // below is measured on the weights training kept.
+    const bool needs_val = config.early_stopping.enabled || config.schedule.kind == NNC_SCHEDULE_PLATEAU;
+    const Clock::time_point start = Clock::now();
+    const nnc_status status = lib.nnc_train(model, s.data.train->ptr, needs_val ? s.data.val->ptr : nullptr, &config);
+    if (status == NNC_ERR_NUMERIC) {
+        t.note = std::string("diverged: ") + lib.nnc_last_error();
+    } else {
+        lib.check(status, "trial " + std::to_string(t.index) + ": training");
+        lib.check(lib.nnc_evaluate(model, s.data.val->ptr, 256, &t.val_loss, &t.val_accuracy),
+                  "evaluating on the validation set");
+    }
+    t.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    std::fprintf(stderr, "  trial %d/%zu: %s lr=%g batch=%lld%s wd=%g%s: val_loss %.4f%s (%.1f s)%s\n", t.index,
+                 s.count, t.optimizer.c_str(), t.lr, (long long)t.batch,
+                 std::isnan(t.momentum) ? "" : (" momentum=" + csv_number(t.momentum)).c_str(), t.weight_decay,
+                 std::isnan(t.dropout) ? "" : (" dropout=" + csv_number(t.dropout)).c_str(), t.val_loss,
+                 std::isnan(t.val_accuracy) ? "" : (", val_accuracy " + csv_number(t.val_accuracy)).c_str(), t.seconds,
+                 t.note.empty() ? "" : ("  " + t.note).c_str());
+}
 
+// The ranking as a table on stdout and DIR/tune.csv; returns its rows for tune.json.
+json write_ranking(const std::vector<Trial>& ranked, const std::string& out) {
     std::string csv =
         "rank,trial,lr,batch,optimizer,momentum,weight_decay,dropout,val_loss,val_accuracy,epochs,seconds\n";
     json rows = json::array();
@@ -325,46 +328,93 @@ int tune(const TuneOptions& o) {
                     (long long)t.epochs, t.seconds, t.note.empty() ? "" : "  (diverged)");
     }
     write_text(out + "/tune.csv", csv);
+    return rows;
+}
 
+// The winner's weights, as saved when it won, evaluated on the test set once.
+void test_winner(const Search& s, const Trial& w, const std::string& winner_ckpt, json& summary) {
+    const LoadedModel& lib = s.session.lib();
+    nnc_model* model = s.session.model();
+    s.session.set_optimizer(s.session.optimizer_settings(w.optimizer));
+    lib.check(lib.nnc_model_load(model, winner_ckpt.c_str()), "loading " + winner_ckpt);
+    double loss = NAN, acc = NAN;
+    lib.check(lib.nnc_evaluate(model, s.data.test->ptr, 256, &loss, &acc), "evaluating on the test set");
+    summary["test_loss"] = number(loss);
+    summary["test_accuracy"] = number(acc);
+    summary["test_evaluated"] = true;
+    std::printf("test set (evaluated once, for the winner only): test_loss %.4f%s\n", loss,
+                std::isnan(acc) ? "" : ("  test_accuracy " + csv_number(acc)).c_str());
+}
+
+// The winner (and its test score) on stdout and in `summary`; 1 when every trial diverged.
+int report_winner(const Search& s, const std::vector<Trial>& ranked, bool any_winner, const std::string& metric,
+                  const std::string& winner_ckpt, json& summary) {
+    if (!any_winner) {
+        std::printf("every trial diverged: no winner; lower the learning rates (nnc lr-find suggests one)\n");
+        return 1;
+    }
+    const Trial& w = ranked.front();
+    const bool by_accuracy = metric == "val_accuracy";
+    std::printf("winner: trial %d (%s lr=%g batch %lld%s wd=%g%s), %s %.4f; its weights: %s\n", w.index,
+                w.optimizer.c_str(), w.lr, (long long)w.batch,
+                std::isnan(w.momentum) ? "" : (" momentum=" + csv_number(w.momentum)).c_str(), w.weight_decay,
+                std::isnan(w.dropout) ? "" : (" dropout=" + csv_number(w.dropout)).c_str(), metric.c_str(),
+                by_accuracy ? w.val_accuracy : w.val_loss, winner_ckpt.c_str());
+    if (s.data.test) {
+        test_winner(s, w, winner_ckpt, summary);
+    } else {
+        std::printf("no test set given (--test): the winner was not measured on held-out test data\n");
+    }
+    return 0;
+}
+
+int tune(const TuneOptions& o, const ModelCompiler& compiler) {
+    const Grid grid = parse_grid(o);
+    const Session session(o.input.model, compiler, o.input.data);
+    const std::string metric = ranking_metric(session, o);
+    const bool by_accuracy = metric == "val_accuracy";
+    const TuneData data = load_tune_data(session, o);
+    const uint64_t seed = o.input.seed.value_or(session.defaults().seed);
+    size_t grid_size = 0;
+    std::vector<Trial> trials = make_trials(grid, session, o, seed, grid_size);
+    const Search search{session, o, data, seed, dropout_rates(session.lib(), session.model()), trials.size()};
+
+    const std::string name = session.name();
+    const std::string out = o.out.empty() ? RunFolder::default_path(name + "-tune") : o.out;
+    std::error_code ec;
+    std::filesystem::create_directories(out, ec);
+    if (ec) throw std::runtime_error("cannot create '" + out + "': " + ec.message());
+    const std::string winner_ckpt = out + "/tune_winner.ckpt";
+    std::fprintf(
+        stderr,
+        "tuning %s: %zu trial%s (%s of a grid of %zu), %lld training and %lld validation samples, ranked by %s, "
+        "seed %llu; the test set is not used until the end\n",
+        name.c_str(), trials.size(), trials.size() == 1 ? "" : "s",
+        trials.size() < grid_size ? "a random sample" : "all", grid_size, (long long)data.train->size(),
+        (long long)data.val->size(), metric.c_str(), (unsigned long long)seed);
+
+    const Trial* best = nullptr;
+    for (Trial& t : trials) {
+        run_trial(search, t);
+        if (t.note.empty() && (!best || better(t, *best, by_accuracy))) {
+            best = &t;
+            session.lib().check(session.lib().nnc_model_save(session.model(), winner_ckpt.c_str()),
+                                "saving the winner's weights");
+        }
+    }
+    std::vector<Trial> ranked = trials;
+    std::sort(ranked.begin(), ranked.end(), [&](const Trial& a, const Trial& b) { return better(a, b, by_accuracy); });
+    for (size_t i = 0; i < ranked.size(); ++i) ranked[i].rank = static_cast<int>(i + 1);
     json summary = {
         {"metric", metric},
         {"winner", ranked.empty() || !ranked.front().note.empty() ? json(nullptr) : to_json(ranked.front())},
         {"test_loss", nullptr},
         {"test_accuracy", nullptr},
         {"test_evaluated", false},
-        {"grid_size", grid},
-        {"trials", rows},
-        {"seed", m.defaults.seed}};
-    int status = 0;
-    if (!best) {
-        std::printf("every trial diverged: no winner; lower the learning rates (nnc lr-find suggests one)\n");
-        status = 1;
-    } else {
-        const Trial& w = ranked.front();
-        std::printf("winner: trial %d (%s lr=%g batch %lld%s wd=%g%s), %s %.4f; its weights: %s\n", w.index,
-                    w.optimizer.c_str(), w.lr, (long long)w.batch,
-                    std::isnan(w.momentum) ? "" : (" momentum=" + csv_number(w.momentum)).c_str(), w.weight_decay,
-                    std::isnan(w.dropout) ? "" : (" dropout=" + csv_number(w.dropout)).c_str(), metric.c_str(),
-                    by_accuracy ? w.val_accuracy : w.val_loss, winner_ckpt.c_str());
-        if (test) {
-            // The winner's weights, as saved when it won; evaluated on the test set once.
-            nnc_optimizer_config opt = m.optimizer;
-            if (w.optimizer != m.optimizer_name)
-                lib.check(lib.nnc_optimizer_defaults(w.optimizer.c_str(), &opt), "choosing the optimizer");
-            opt.name = w.optimizer.c_str();
-            lib.check(lib.nnc_model_set_optimizer(model, &opt), "setting the optimizer");
-            lib.check(lib.nnc_model_load(model, winner_ckpt.c_str()), "loading " + winner_ckpt);
-            double loss = NAN, acc = NAN;
-            lib.check(lib.nnc_evaluate(model, test->ptr, 256, &loss, &acc), "evaluating on the test set");
-            summary["test_loss"] = number(loss);
-            summary["test_accuracy"] = number(acc);
-            summary["test_evaluated"] = true;
-            std::printf("test set (evaluated once, for the winner only): test_loss %.4f%s\n", loss,
-                        std::isnan(acc) ? "" : ("  test_accuracy " + csv_number(acc)).c_str());
-        } else {
-            std::printf("no test set given (--test): the winner was not measured on held-out test data\n");
-        }
-    }
+        {"grid_size", grid_size},
+        {"trials", write_ranking(ranked, out)},
+        {"seed", seed}};
+    const int status = report_winner(search, ranked, best != nullptr, metric, winner_ckpt, summary);
     write_text(out + "/tune.json", summary.dump(2) + "\n");
     std::fprintf(stderr, "wrote %s/tune.csv and %s/tune.json\n", out.c_str(), out.c_str());
     return status;
@@ -380,10 +430,7 @@ CLI::App* add_tune_command(CLI::App& app, TuneOptions& o) {
         "each trained from the same initial weights on the training split and ranked by the validation metric; the "
         "test set "
         "(--test) is evaluated once, for the winner only. Writes DIR/tune.csv, DIR/tune.json and DIR/tune_winner.ckpt");
-    add_tuning_input_options(*c, o.input);
-    c->add_option("--val", o.val,
-                  "the validation data (.csv with the --target columns, or .npy with --val-target); or --validation N");
-    c->add_option("--val-target", o.val_targets, "the validation targets' .npy file(s), when --val is .npy");
+    add_tuning_input_options(*c, o.input, DataUse::training);
     c->add_option("--validation", o.validation,
                   "hold out the last N training samples for validation (default: the model's train section)");
     c->add_option(
@@ -419,9 +466,9 @@ CLI::App* add_tune_command(CLI::App& app, TuneOptions& o) {
     return c;
 }
 
-int run_tune(const TuneOptions& o) {
+int run_tune(const TuneOptions& o, const ModelCompiler& compiler) {
     try {
-        return tune(o);
+        return tune(o, compiler);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "nnc tune: error: %s\n", e.what());
         return 1;

@@ -134,6 +134,20 @@ TEST_F(CliData, EverySubcommandHasACompleteHelp) {
     }
 }
 
+// The data options are one definition: the same names on every command that trains, with the
+// shorter --val/--val-target spellings accepted everywhere as well.
+TEST_F(CliData, EveryTrainingCommandTakesTheSameDataOptions) {
+    for (const std::string command : {"train", "tune", "lr-find"}) {
+        const Result r = run(command + " --help");
+        EXPECT_EQ(r.status, 0) << r.output;
+        for (const char* o : {"--data", "--target", "--features", "--standardize", "--limit"})
+            EXPECT_NE(r.output.find(o), std::string::npos) << command << " --help lacks " << o;
+        if (command == "lr-find") continue;  // the training split only: no validation set
+        for (const char* o : {"--validation-data", "--val", "--validation-target", "--val-target"})
+            EXPECT_NE(r.output.find(o), std::string::npos) << command << " --help lacks " << o;
+    }
+}
+
 // 2 epochs straight == 1 epoch, then --resume to 2: the same last.ckpt, byte for byte.
 TEST_F(CliData, ResumedRunIsBitIdentical) {
     const std::string common = " --limit 2000 --validation 200 --seed 3 --threads 1 --metrics-every 5";

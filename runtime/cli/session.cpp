@@ -1,0 +1,117 @@
+#include "runtime/cli/session.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace nnc::driver {
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string library_of(const std::string& path, const ModelCompiler& compiler, const CompileChoice& choice) {
+    if (!ends_with(path, ".nn")) return path;
+    if (!compiler.compile)
+        throw std::runtime_error("this program cannot compile " + path + ": compile it with 'nnc " + path +
+                                 " -o model.so' and pass model.so");
+    return compiler.compile(path, choice);
+}
+
+}  // namespace
+
+Session::Session(const std::string& model_path, const ModelCompiler& compiler, DataOptions data,
+                 const CompileChoice& choice)
+    : path_(model_path), compiler_(compiler), data_(std::move(data)) {
+    check_data_options(data_);
+    lib_ = std::make_unique<LoadedModel>(library_of(model_path, compiler, choice));
+    nnc_model* raw = nullptr;
+    lib_->check(lib_->nnc_model_create(&raw), "creating the model");
+    model_ = std::unique_ptr<nnc_model, void (*)(nnc_model*)>(raw, lib_->nnc_model_destroy);
+    lib_->check(lib_->nnc_model_default_train_config(raw, &defaults_, &optimizer_, &validation_),
+                "reading the defaults");
+    optimizer_name_ = optimizer_.name ? optimizer_.name : "sgd";
+    optimizer_.name = optimizer_name_.c_str();
+}
+
+nnc_optimizer_config Session::optimizer_settings(const std::string& name) const {
+    nnc_optimizer_config out = optimizer_;
+    if (name.empty() || name == optimizer_name_) {
+        if (!name.empty()) out.name = name.c_str();
+        return out;
+    }
+    lib_->check(lib_->nnc_optimizer_defaults(name.c_str(), &out), "choosing the optimizer");
+    out.name = name.c_str();
+    return out;
+}
+
+void Session::set_optimizer(const nnc_optimizer_config& settings) const {
+    lib_->check(lib_->nnc_model_set_optimizer(model(), &settings), "setting the optimizer");
+}
+
+void Session::init(uint64_t seed) const { lib_->check(lib_->nnc_model_init(model(), seed), "initializing"); }
+
+void Session::load_weights(const std::string& path) const {
+    if (ends_with(path, ".npz")) {
+        lib_->check(lib_->nnc_model_import_npz(model(), path.c_str()), "importing " + path);
+    } else {
+        lib_->check(lib_->nnc_model_load(model(), path.c_str()), "loading " + path);
+    }
+}
+
+std::unique_ptr<Dataset> Session::training_data() const {
+    return load_data(*lib_, model(), DataSpec{data_.path, split_list(data_.targets), split_list(data_.features)},
+                     "train", true);
+}
+
+Session::Split Session::split_training_data(int64_t held_out, bool keep_validation) const {
+    auto all = training_data();
+    const int64_t n = data_.limit ? std::min(all->size(), *data_.limit) : all->size();
+    if (!keep_validation && held_out >= n / 2) held_out = 0;
+    if (held_out < 0 || held_out >= n)
+        throw std::runtime_error("validation holds out " + std::to_string(held_out) + " of " + std::to_string(n) +
+                                 " training samples; use --validation with a smaller number");
+    Split split;
+    split.train = slice(*all, 0, n - held_out);
+    if (held_out > 0 && keep_validation) split.validation = slice(*all, n - held_out, held_out);
+    return split;
+}
+
+std::unique_ptr<Dataset> Session::evaluation_data(const std::string& path, const std::string& npy_targets,
+                                                  const std::string& flag, const std::string& target_flag) const {
+    const bool npy = data_format(path) == DataFormat::npy;
+    if (npy && npy_targets.empty())
+        throw std::runtime_error(flag + " " + path + " is .npy: name its targets' file(s) with " + target_flag);
+    return load_data(*lib_, model(),
+                     DataSpec{path, split_list(npy ? npy_targets : data_.targets), split_list(data_.features)}, "t10k",
+                     true);
+}
+
+std::unique_ptr<Dataset> Session::validation_file() const {
+    if (data_.validation_data.empty()) return nullptr;
+    return evaluation_data(data_.validation_data, data_.validation_targets, "--validation-data", "--validation-target");
+}
+
+std::unique_ptr<Dataset> Session::inputs(const std::string& path) const {
+    return load_data(*lib_, model(), DataSpec{path, {}, split_list(data_.features)}, "", false);
+}
+
+std::unique_ptr<Dataset> Session::slice(const Dataset& d, int64_t begin, int64_t count) const {
+    return driver::slice(*lib_, d, begin, count);
+}
+
+void Session::standardize(const Dataset& train) const {
+    const Standardization z = standardization(data_.standardize, data_format(data_.path));
+    if (z.inputs || z.targets)
+        lib_->check(lib_->nnc_model_fit_standardization(model(), train.ptr, z.inputs, z.targets), "standardizing");
+}
+
+std::vector<std::string> Session::loss_ops() const {
+    const auto losses = static_cast<size_t>(lib_->nnc_model_num_losses(model()));
+    std::vector<std::string> ops;
+    if (ends_with(path_, ".nn") && compiler_.loss_ops) ops = compiler_.loss_ops(path_);
+    ops.resize(losses);
+    return ops;
+}
+
+}  // namespace nnc::driver
