@@ -80,7 +80,9 @@ TEST_F(CheckpointTest, RoundTripRestoresParametersExactly) {
         tags.emplace_back(bytes.begin() + static_cast<long>(at) + 4, bytes.begin() + static_cast<long>(at + 4 + n));
         at += 4 + n;
         const int64_t length = i64(at);
-        if (tags.back() == "step_counter") EXPECT_EQ(length, 8);
+        if (tags.back() == "step_counter") {
+            EXPECT_EQ(length, 8);
+        }
         at += 8 + static_cast<size_t>(length);
     }
     EXPECT_EQ(tags,

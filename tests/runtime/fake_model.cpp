@@ -179,16 +179,16 @@ int fake_evaluate(void** args) {
 
 nnc_model_desc make_descriptor(FakeModel which) {
     static nnc_param_desc classifier_params[2] = {
-        {"fc.weight", 2, {4, 3}, NNC_INIT_HE_NORMAL, 0.0, 4, 3, 0.0, 1},
-        {"fc.bias", 1, {3}, NNC_INIT_ZEROS, 0.0, 4, 3, 0.0, 1},
+        {"fc.weight", 2, {4, 3}, NNC_INIT_HE_NORMAL, 0.0, 4, 3, 0.0, 1, 0},
+        {"fc.bias", 1, {3}, NNC_INIT_ZEROS, 0.0, 4, 3, 0.0, 1, 0},
     };
     static nnc_param_desc regressor_params[2] = {
-        {"fc.weight", 2, {4, 2}, NNC_INIT_XAVIER_UNIFORM, 0.0, 4, 2, 0.0, 1},
-        {"fc.bias", 1, {2}, NNC_INIT_ZEROS, 0.0, 4, 2, 0.0, 1},
+        {"fc.weight", 2, {4, 2}, NNC_INIT_XAVIER_UNIFORM, 0.0, 4, 2, 0.0, 1, 0},
+        {"fc.bias", 1, {2}, NNC_INIT_ZEROS, 0.0, 4, 2, 0.0, 1, 0},
     };
     static nnc_param_desc constrained_params[2] = {
-        {"fc.weight", 2, {4, 3}, NNC_INIT_HE_NORMAL, 0.0, 4, 3, 0.5, 1},
-        {"fc.bias", 1, {3}, NNC_INIT_ZEROS, 0.0, 4, 3, 0.0, 1},
+        {"fc.weight", 2, {4, 3}, NNC_INIT_HE_NORMAL, 0.0, 4, 3, 0.5, 1, 0},
+        {"fc.bias", 1, {3}, NNC_INIT_ZEROS, 0.0, 4, 3, 0.0, 1, 0},
     };
     static const nnc_target_desc class_target = {{"y", 0, {}}, NNC_TARGET_CLASSES, 3};
     static const nnc_target_desc real_target = {{"y", 1, {2}}, NNC_TARGET_REAL, 0};

@@ -125,8 +125,12 @@ void expect_orthogonal_factor(int64_t rows, int64_t cols) {
         for (int64_t k = 0; k < n; ++k) {
             double r = 0;  // R(j, k) = column j of Q . column k of A
             for (int64_t i = 0; i < m; ++i) r += at(q, i, j) * at(a, i, k);
-            if (j > k) EXPECT_NEAR(r, 0.0, 1e-4) << "R(" << j << ", " << k << ")";
-            if (j == k) EXPECT_GT(r, 0.1) << "R(" << j << ", " << j << ")";
+            if (j > k) {
+                EXPECT_NEAR(r, 0.0, 1e-4) << "R(" << j << ", " << k << ")";
+            }
+            if (j == k) {
+                EXPECT_GT(r, 0.1) << "R(" << j << ", " << j << ")";
+            }
         }
 }
 
