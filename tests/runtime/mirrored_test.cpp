@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
+#include <limits>
 
 namespace {
 
@@ -132,6 +134,28 @@ protected:
         use_fake_model(FakeModel::classifier);
         model = create_model();
     }
+    // 24 samples of 4 features in 3 classes.
+    static DatasetPtr training_data() {
+        const int n = 24;
+        std::vector<float> x(static_cast<size_t>(n * 4));
+        std::vector<int32_t> y(static_cast<size_t>(n));
+        for (int i = 0; i < n; ++i) {
+            y[static_cast<size_t>(i)] = i % 3;
+            for (int k = 0; k < 4; ++k)
+                x[static_cast<size_t>(i * 4 + k)] = static_cast<float>((i * 7 + k * 3) % 5) - 2.0f;
+        }
+        nnc_dataset* raw = nullptr;
+        EXPECT_EQ(nnc_dataset_from_memory(x.data(), y.data(), n, 4, NNC_TARGET_CLASSES, 1, &raw), NNC_OK);
+        return DatasetPtr(raw);
+    }
+    // Two epochs of five batches each, the last one short.
+    nnc_train_config train_config() const {
+        nnc_train_config config;
+        EXPECT_EQ(nnc_model_default_train_config(model.get(), &config, nullptr, nullptr), NNC_OK);
+        config.epochs = 2;
+        config.batch = 5;
+        return config;
+    }
     ModelPtr model;
 };
 
@@ -193,24 +217,88 @@ TEST_F(MirroredModel, CheckpointsSaveTheDevicesValuesAndLoadReachesTheDevice) {
     EXPECT_EQ(check.wrong, 0);
 }
 
+// Runs `call` with the parameters and the optimizer's moments on a fake device, as after a device
+// step; every host writer that replaces all the values marks the device's copies stale and copies
+// nothing down first. Returns what the device holds at parameter 0's first element afterwards.
+float replace_on_device(nnc_model& model, const char* what, const std::function<nnc_status()>& call,
+                        bool writes_params) {
+    FakeDeviceArena params(model.params);
+    FakeDeviceState state(model.optimizer);
+    params.kernel_fills(0.0f);
+    model.optimizer.device_write();
+    EXPECT_EQ(call(), NNC_OK) << what << ": " << nnc_last_error();
+    EXPECT_EQ(params.downloads, 0) << what;
+    EXPECT_EQ(state.downloads, 0) << what;
+    EXPECT_EQ(model.optimizer.fresh(), Fresh::Host) << what << ": the device would keep its stale moments";
+    model.params.device_read();
+    EXPECT_EQ(params.uploads, writes_params ? 1 : 0) << what;
+    return params.memory[static_cast<size_t>(model.offset[0])];
+}
+
+// Init, import, load and another optimizer replace everything; export and save read the device's
+// values.
+TEST_F(MirroredModel, WholeReplacementsMarkTheDeviceStaleWithoutADownload) {
+    TempDir dir;
+    nnc_optimizer_config adam;
+    ASSERT_EQ(nnc_optimizer_defaults("adam", &adam), NNC_OK);
+    ASSERT_EQ(nnc_model_set_optimizer(model.get(), &adam), NNC_OK);
+    {
+        FakeDeviceArena params(model->params);
+        params.kernel_fills(0.75f);
+        ASSERT_EQ(nnc_model_export_npz(model.get(), dir.file("a.npz").c_str()), NNC_OK) << nnc_last_error();
+        ASSERT_EQ(nnc_model_save(model.get(), dir.file("a.ckpt").c_str()), NNC_OK) << nnc_last_error();
+    }
+    nnc_model* m = model.get();
+    const std::string npz = dir.file("a.npz"), ckpt = dir.file("a.ckpt");
+    const auto init = [&] { return nnc_model_init(m, 7); };
+    const auto import = [&] { return nnc_model_import_npz(m, npz.c_str()); };
+    const auto load = [&] { return nnc_model_load(m, ckpt.c_str()); };
+    const auto set_optimizer = [&] { return nnc_model_set_optimizer(m, &adam); };
+    EXPECT_NE(replace_on_device(*m, "init", init, true), 0.0f);
+    EXPECT_EQ(replace_on_device(*m, "import", import, true), 0.75f);
+    EXPECT_EQ(replace_on_device(*m, "load", load, true), 0.75f);
+    replace_on_device(*m, "set_optimizer", set_optimizer, false);
+}
+
+// A host training run from moments the device holds: they come down once before the first host
+// step, the gradients never do (every pipeline call replaces them), and the device side of both
+// counts as stale afterwards.
+TEST_F(MirroredModel, HostTrainingStepsFromTheDevicesOptimizerState) {
+    const DatasetPtr data = training_data();
+    nnc_optimizer_config adam;
+    ASSERT_EQ(nnc_optimizer_defaults("adam", &adam), NNC_OK);
+    const nnc_train_config config = train_config();
+
+    ModelPtr reference = create_model();
+    ASSERT_EQ(nnc_model_set_optimizer(reference.get(), &adam), NNC_OK);
+    struct Fill final : nnc::runtime::OptimizerStateFields {
+        void counter(const char*, int64_t&) override {}
+        void flag(const char*, bool&) override {}
+        void buffer(const char*, std::vector<float>& v) override { std::fill(v.begin(), v.end(), 0.5f); }
+    } fill;
+    reference->optimizer.host_overwrite().visit_state(fill);
+    ASSERT_EQ(nnc_train(reference.get(), data.get(), nullptr, &config), NNC_OK) << nnc_last_error();
+
+    ASSERT_EQ(nnc_model_set_optimizer(model.get(), &adam), NNC_OK);
+    FakeDeviceArena grads(model->grads);
+    FakeDeviceState state(model->optimizer);  // its moments read 0.5, as the reference's
+    grads.kernel_fills(std::numeric_limits<float>::quiet_NaN());
+    model->optimizer.device_write();
+    ASSERT_EQ(nnc_train(model.get(), data.get(), nullptr, &config), NNC_OK) << nnc_last_error();
+    EXPECT_EQ(state.downloads, 1);
+    EXPECT_EQ(grads.downloads, 0);
+    EXPECT_EQ(model->optimizer.fresh(), Fresh::Host);
+    EXPECT_EQ(model->grads.fresh(), Fresh::Host);
+    for (int p = 0; p < model->desc->num_params; ++p)
+        EXPECT_EQ(get_param(model.get(), p), get_param(reference.get(), p)) << "parameter " << p;
+}
+
 // Training on the host from parameters the device holds: the run must start from the device's
 // values and leave its result where the device reads it, exactly as a run started from the same
 // values on the host.
 TEST_F(MirroredModel, TrainingStartsFromAndEndsOnTheDevicesParameters) {
-    const int n = 24;
-    std::vector<float> x(static_cast<size_t>(n * 4));
-    std::vector<int32_t> y(static_cast<size_t>(n));
-    for (int i = 0; i < n; ++i) {
-        y[static_cast<size_t>(i)] = i % 3;
-        for (int k = 0; k < 4; ++k) x[static_cast<size_t>(i * 4 + k)] = static_cast<float>((i * 7 + k * 3) % 5) - 2.0f;
-    }
-    nnc_dataset* raw = nullptr;
-    ASSERT_EQ(nnc_dataset_from_memory(x.data(), y.data(), n, 4, NNC_TARGET_CLASSES, 1, &raw), NNC_OK);
-    DatasetPtr data(raw);
-    nnc_train_config config;
-    ASSERT_EQ(nnc_model_default_train_config(model.get(), &config, nullptr, nullptr), NNC_OK);
-    config.epochs = 2;
-    config.batch = 5;
+    const DatasetPtr data = training_data();
+    nnc_train_config config = train_config();
     config.clip_norm = 0.5;
 
     ModelPtr reference = create_model();
