@@ -524,21 +524,11 @@ using namespace nnc::runtime;
 extern "C" {
 
 nnc_status nnc_model_save(const nnc_model* model, const char* path) {
-    return guarded("nnc_model_save", [&] {
-        const nnc_model& m = require_model(model, "nnc_model_save");
-        require(path != nullptr && *path != '\0', "nnc_model_save: path is NULL or empty");
-        save_checkpoint(m, path);
-        return NNC_OK;
-    });
+    return guarded_model_file("nnc_model_save", model, path, save_checkpoint);
 }
 
 nnc_status nnc_model_load(nnc_model* model, const char* path) {
-    return guarded("nnc_model_load", [&] {
-        nnc_model& m = require_model(model, "nnc_model_load");
-        require(path != nullptr && *path != '\0', "nnc_model_load: path is NULL or empty");
-        load_checkpoint(m, path);
-        return NNC_OK;
-    });
+    return guarded_model_file("nnc_model_load", model, path, load_checkpoint);
 }
 
 }  // extern "C"

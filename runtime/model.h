@@ -8,6 +8,7 @@
 #include <nnc/nnc.h>
 
 #include "runtime/device.h"
+#include "runtime/errors.h"
 #include "runtime/mirrored.h"
 #include "runtime/optimizers/optimizer.h"
 #include "runtime/stage_plan.h"
@@ -17,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 struct nnc_model {
@@ -81,5 +83,17 @@ void set_threads(nnc_model& model, int threads);
 // "model is NULL" style checks shared by every ABI entry point.
 nnc_model& require_model(nnc_model* model, const char* function);
 const nnc_model& require_model(const nnc_model* model, const char* function);
+
+// The ABI entry points that write a model to a file or read it from one (checkpoint, npz):
+// checks the model and the path, then runs `action(model, path)` under guarded().
+template <class Model, class Action>
+nnc_status guarded_model_file(const char* function, Model* model, const char* path, Action&& action) noexcept {
+    return guarded(function, [&] {
+        auto& m = require_model(model, function);
+        require(path != nullptr && *path != '\0', std::string(function) + ": path is NULL or empty");
+        action(m, std::string(path));
+        return NNC_OK;
+    });
+}
 
 }  // namespace nnc::runtime

@@ -303,21 +303,11 @@ using namespace nnc::runtime;
 extern "C" {
 
 nnc_status nnc_model_export_npz(const nnc_model* model, const char* path) {
-    return guarded("nnc_model_export_npz", [&] {
-        const nnc_model& m = require_model(model, "nnc_model_export_npz");
-        require(path != nullptr && *path != '\0', "nnc_model_export_npz: path is NULL or empty");
-        export_params_npz(m, path);
-        return NNC_OK;
-    });
+    return guarded_model_file("nnc_model_export_npz", model, path, export_params_npz);
 }
 
 nnc_status nnc_model_import_npz(nnc_model* model, const char* path) {
-    return guarded("nnc_model_import_npz", [&] {
-        nnc_model& m = require_model(model, "nnc_model_import_npz");
-        require(path != nullptr && *path != '\0', "nnc_model_import_npz: path is NULL or empty");
-        import_params_npz(m, path);
-        return NNC_OK;
-    });
+    return guarded_model_file("nnc_model_import_npz", model, path, import_params_npz);
 }
 
 }  // extern "C"

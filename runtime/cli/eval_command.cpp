@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "runtime/cli/command_errors.h"
 #include "runtime/cli/data_commands.h"
 #include "runtime/cli/data_loading.h"
 #include "runtime/cli/session.h"
@@ -23,7 +24,7 @@ CLI::App* add_eval_command(CLI::App& app, EvalOptions& o) {
 }
 
 int run_eval(const EvalOptions& o, const ModelCompiler& compiler) {
-    try {
+    return run_reporting_errors("nnc eval", 1, [&] {
         if (o.batch <= 0) throw std::runtime_error("--batch must be positive");
         const Session session(o.model, compiler, o.data);
         session.load_weights(o.weights);
@@ -52,10 +53,7 @@ int run_eval(const EvalOptions& o, const ModelCompiler& compiler) {
                 "  (losses of the standardized targets, as in training; nnc predict writes outputs in your units)\n");
         }
         return 0;
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "nnc eval: error: %s\n", e.what());
-        return 1;
-    }
+    });
 }
 
 }  // namespace nnc::driver

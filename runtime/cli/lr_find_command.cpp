@@ -11,6 +11,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "runtime/cli/command_errors.h"
 #include "runtime/cli/lr_find.h"
 #include "runtime/cli/run_folder.h"
 #include "runtime/cli/session.h"
@@ -170,12 +171,7 @@ CLI::App* add_lr_find_command(CLI::App& app, LrFindOptions& o) {
 }
 
 int run_lr_find(const LrFindOptions& o, const ModelCompiler& compiler) {
-    try {
-        return lr_find_command(o, compiler);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "nnc lr-find: error: %s\n", e.what());
-        return 1;
-    }
+    return run_reporting_errors("nnc lr-find", 1, [&] { return lr_find_command(o, compiler); });
 }
 
 }  // namespace nnc::driver

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "runtime/cli/command_errors.h"
 #include "runtime/cli/data_commands.h"
 #include "runtime/cli/data_loading.h"
 #include "runtime/cli/session.h"
@@ -34,7 +35,7 @@ CLI::App* add_predict_command(CLI::App& app, PredictOptions& o) {
 }
 
 int run_predict(const PredictOptions& o, const ModelCompiler& compiler) {
-    try {
+    return run_reporting_errors("nnc predict", 1, [&] {
         if (!ends_with(o.output, ".npy") && !ends_with(o.output, ".csv")) {
             throw std::runtime_error("--output '" + o.output + "' must end in .npy or .csv");
         }
@@ -90,10 +91,7 @@ int run_predict(const PredictOptions& o, const ModelCompiler& compiler) {
         std::fprintf(stderr, "wrote %lld predictions (%lld values each) to %s\n", (long long)n, (long long)cols,
                      o.output.c_str());
         return 0;
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "nnc predict: error: %s\n", e.what());
-        return 1;
-    }
+    });
 }
 
 }  // namespace nnc::driver

@@ -1,30 +1,13 @@
 #include "runtime/cli/run_config.h"
 
+#include <concepts>
 #include <stdexcept>
+#include <type_traits>
 
 namespace nnc::driver {
 namespace {
 
 using nlohmann::json;
-
-// NaN and infinities are not JSON: none of these fields holds one.
-json schedule_json(const nnc_lr_schedule& s) {
-    return {{"kind", s.kind},
-            {"factor", s.factor},
-            {"every", s.every},
-            {"milestones", std::vector<int64_t>(s.milestones, s.milestones + s.num_milestones)},
-            {"epochs", s.epochs},
-            {"min_lr", s.min_lr},
-            {"monitor", s.monitor},
-            {"mode", s.mode},
-            {"patience", s.patience},
-            {"cooldown", s.cooldown},
-            {"threshold", s.threshold},
-            {"threshold_abs", s.threshold_abs},
-            {"warmup_steps", s.warmup_steps},
-            {"warmup_epochs", s.warmup_epochs},
-            {"warmup_start", s.warmup_start}};
-}
 
 // Reads json[key] into `into`, naming the key on failure.
 template <class T>
@@ -39,11 +22,75 @@ void get(const json& j, const char* key, T& into, const std::string& where) {
     }
 }
 
+// The fields of the schedule, early-stopping and optimizer sections, each named once so that
+// writing and reading cannot drift apart: visit(key, field) for every one, in reading order.
+// The schedule's milestones (an array and its count) and the optimizer's name (kept in
+// RunConfig) are handled where these are used.
+template <class S, class Visit>
+requires std::same_as<std::remove_const_t<S>, nnc_lr_schedule>
+void visit_fields(S& s, Visit&& visit) {
+    visit("kind", s.kind);
+    visit("factor", s.factor);
+    visit("every", s.every);
+    visit("epochs", s.epochs);
+    visit("min_lr", s.min_lr);
+    visit("monitor", s.monitor);
+    visit("mode", s.mode);
+    visit("patience", s.patience);
+    visit("cooldown", s.cooldown);
+    visit("threshold", s.threshold);
+    visit("threshold_abs", s.threshold_abs);
+    visit("warmup_steps", s.warmup_steps);
+    visit("warmup_epochs", s.warmup_epochs);
+    visit("warmup_start", s.warmup_start);
+}
+
+template <class S, class Visit>
+requires std::same_as<std::remove_const_t<S>, nnc_early_stopping>
+void visit_fields(S& e, Visit&& visit) {
+    visit("enabled", e.enabled);
+    visit("monitor", e.monitor);
+    visit("mode", e.mode);
+    visit("patience", e.patience);
+    visit("min_delta", e.min_delta);
+}
+
+template <class S, class Visit>
+requires std::same_as<std::remove_const_t<S>, nnc_optimizer_config>
+void visit_fields(S& o, Visit&& visit) {
+    visit("lr", o.lr);
+    visit("momentum", o.momentum);
+    visit("nesterov", o.nesterov);
+    visit("beta1", o.beta1);
+    visit("beta2", o.beta2);
+    visit("eps", o.eps);
+    visit("weight_decay", o.weight_decay);
+    visit("rho", o.rho);
+    visit("alpha", o.alpha);
+    visit("centered", o.centered);
+    visit("lr_decay", o.lr_decay);
+    visit("initial_accumulator_value", o.initial_accumulator_value);
+}
+
+// `j` with the fields of `from` added. NaN and infinities are not JSON: none of these fields holds one.
+template <class Struct>
+json with_fields(json j, const Struct& from) {
+    visit_fields(from, [&](const char* key, const auto& value) { j[key] = value; });
+    return j;
+}
+
+// Reads every field of `into` from `j`.
+template <class Struct>
+void get_fields(const json& j, Struct& into, const std::string& where) {
+    visit_fields(into, [&](const char* key, auto& field) { get(j, key, field, where); });
+}
+
 }  // namespace
 
 json to_json(const RunConfig& c) {
     const nnc_train_config& t = c.train;
     const nnc_optimizer_config& o = c.optimizer;
+    const std::vector<int64_t> milestones(t.schedule.milestones, t.schedule.milestones + t.schedule.num_milestones);
     return {
         {"format", 1},
         {"model", c.model},
@@ -61,15 +108,10 @@ json to_json(const RunConfig& c) {
          {{"epochs", t.epochs},
           {"batch", t.batch},
           {"seed", t.seed},
-          {"schedule", schedule_json(t.schedule)},
+          {"schedule", with_fields({{"milestones", milestones}}, t.schedule)},
           {"clip_norm", t.clip_norm},
           {"clip_value", t.clip_value},
-          {"early_stopping",
-           {{"enabled", t.early_stopping.enabled},
-            {"monitor", t.early_stopping.monitor},
-            {"mode", t.early_stopping.mode},
-            {"patience", t.early_stopping.patience},
-            {"min_delta", t.early_stopping.min_delta}}},
+          {"early_stopping", with_fields(json::object(), t.early_stopping)},
           {"accumulate", t.accumulate},
           {"augment_crop_pad", t.augment_crop_pad},
           {"augment_flip", t.augment_flip},
@@ -78,20 +120,7 @@ json to_json(const RunConfig& c) {
           {"divergence_retries", t.divergence_retries},
           {"explode_factor", t.explode_factor},
           {"threads", t.threads}}},
-        {"optimizer",
-         {{"name", c.optimizer_name},
-          {"lr", o.lr},
-          {"momentum", o.momentum},
-          {"nesterov", o.nesterov},
-          {"beta1", o.beta1},
-          {"beta2", o.beta2},
-          {"eps", o.eps},
-          {"weight_decay", o.weight_decay},
-          {"rho", o.rho},
-          {"alpha", o.alpha},
-          {"centered", o.centered},
-          {"lr_decay", o.lr_decay},
-          {"initial_accumulator_value", o.initial_accumulator_value}}},
+        {"optimizer", with_fields({{"name", c.optimizer_name}}, o)},
         {"dropout", c.dropout},
     };
 }
@@ -137,47 +166,17 @@ RunConfig run_config_from_json(const json& j, const std::string& path) {
     get(t, "schedule", s, tw);
     const std::string sw = tw + " schedule";
     nnc_lr_schedule& ls = tc.schedule;
-    get(s, "kind", ls.kind, sw);
-    get(s, "factor", ls.factor, sw);
-    get(s, "every", ls.every, sw);
+    get_fields(s, ls, sw);
     std::vector<int64_t> milestones;
     get(s, "milestones", milestones, sw);
     if (milestones.size() > NNC_MAX_MILESTONES) throw std::runtime_error(sw + ": too many milestones");
     ls.num_milestones = static_cast<int>(milestones.size());
     for (size_t i = 0; i < milestones.size(); ++i) ls.milestones[i] = milestones[i];
-    get(s, "epochs", ls.epochs, sw);
-    get(s, "min_lr", ls.min_lr, sw);
-    get(s, "monitor", ls.monitor, sw);
-    get(s, "mode", ls.mode, sw);
-    get(s, "patience", ls.patience, sw);
-    get(s, "cooldown", ls.cooldown, sw);
-    get(s, "threshold", ls.threshold, sw);
-    get(s, "threshold_abs", ls.threshold_abs, sw);
-    get(s, "warmup_steps", ls.warmup_steps, sw);
-    get(s, "warmup_epochs", ls.warmup_epochs, sw);
-    get(s, "warmup_start", ls.warmup_start, sw);
     get(t, "early_stopping", es, tw);
-    const std::string ew = tw + " early_stopping";
-    get(es, "enabled", tc.early_stopping.enabled, ew);
-    get(es, "monitor", tc.early_stopping.monitor, ew);
-    get(es, "mode", tc.early_stopping.mode, ew);
-    get(es, "patience", tc.early_stopping.patience, ew);
-    get(es, "min_delta", tc.early_stopping.min_delta, ew);
+    get_fields(es, tc.early_stopping, tw + " early_stopping");
 
-    nnc_optimizer_config& oc = c.optimizer;
     get(o, "name", c.optimizer_name, ow);
-    get(o, "lr", oc.lr, ow);
-    get(o, "momentum", oc.momentum, ow);
-    get(o, "nesterov", oc.nesterov, ow);
-    get(o, "beta1", oc.beta1, ow);
-    get(o, "beta2", oc.beta2, ow);
-    get(o, "eps", oc.eps, ow);
-    get(o, "weight_decay", oc.weight_decay, ow);
-    get(o, "rho", oc.rho, ow);
-    get(o, "alpha", oc.alpha, ow);
-    get(o, "centered", oc.centered, ow);
-    get(o, "lr_decay", oc.lr_decay, ow);
-    get(o, "initial_accumulator_value", oc.initial_accumulator_value, ow);
+    get_fields(o, c.optimizer, ow);
     return c;
 }
 

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/cli/command_errors.h"
 #include "runtime/cli/data_loading.h"
 #include "runtime/cli/dropout_setting.h"
 #include "runtime/cli/loaded_model.h"
@@ -279,12 +280,7 @@ int sanity(const TrainOptions& o, const ModelCompiler& compiler) {
 }  // namespace
 
 int run_sanity(const TrainOptions& o, const ModelCompiler& compiler) {
-    try {
-        return sanity(o, compiler);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "nnc train --sanity: error: %s\n", e.what());
-        return 2;
-    }
+    return run_reporting_errors("nnc train --sanity", 2, [&] { return sanity(o, compiler); });
 }
 
 }  // namespace nnc::driver

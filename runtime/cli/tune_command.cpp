@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "runtime/cli/command_errors.h"
 #include "runtime/cli/dropout_setting.h"
 #include "runtime/cli/run_folder.h"
 #include "runtime/cli/session.h"
@@ -467,12 +468,7 @@ CLI::App* add_tune_command(CLI::App& app, TuneOptions& o) {
 }
 
 int run_tune(const TuneOptions& o, const ModelCompiler& compiler) {
-    try {
-        return tune(o, compiler);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "nnc tune: error: %s\n", e.what());
-        return 1;
-    }
+    return run_reporting_errors("nnc tune", 1, [&] { return tune(o, compiler); });
 }
 
 }  // namespace nnc::driver
