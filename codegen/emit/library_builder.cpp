@@ -1,19 +1,20 @@
 #include "codegen/emit/library_builder.h"
-#include <sys/wait.h>
-#include <cerrno>
-#include <functional>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "codegen/emit/descriptor_gen.h"
 #include "codegen/emit/device_optimizers.h"
@@ -82,13 +83,10 @@ void install_file(const fs::path& from, const fs::path& to) {
     }
 }
 
-}  // namespace
-
 // Runs each job in a child process and waits for all. Halide lowers and LLVM compiles one
 // pipeline on one thread, and a model's pipelines are independent: on a 2-core machine this
 // nearly halves the build of a convolutional model. A child's error comes back through a file.
-static void run_in_parallel(const fs::path& dir,
-                            const std::vector<std::pair<std::string, std::function<void()>>>& jobs) {
+void run_in_parallel(const fs::path& dir, const std::vector<std::pair<std::string, std::function<void()>>>& jobs) {
     std::fflush(nullptr);
     // At most one child per core: more only share the cores and multiply the memory.
     const size_t limit = std::max(1u, std::thread::hardware_concurrency());
@@ -148,137 +146,166 @@ static void run_in_parallel(const fs::path& dir,
     if (!errors.empty()) throw std::runtime_error("internal error: Halide failed to compile the pipelines: " + errors);
 }
 
-BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOptions& options) {
-    BuildTimes times;
-    const Toolchain tools = find_toolchain();
-    TempDir work;
-    const int batch = static_cast<int>(model.train.batch);
-    const PipelineSymbols symbols;
+// One Halide pipeline to compile: a whole pipeline, or one stage of a staged one.
+struct Unit {
+    std::string name, symbol;  // "train_step_b2", "nncgen_train_step_b2"
+    Halide::Pipeline pipeline;
+    std::vector<Halide::Argument> arguments;
+    Halide::Expr batch;
+    std::string schedule;  // as C++ text (--save-schedule, the emit folder)
+};
 
-    auto t = Clock::now();
-    // Each pipeline is one Halide pipeline, or stages (staged_lowering.h) for a large model.
-    const bool staged = !options.target.has_gpu_feature() && options.layers_per_stage > 0 &&
-                        segment_count(model, options.layers_per_stage) > 1;
-    struct Unit {
-        std::string name, symbol;
-        Halide::Pipeline pipeline;
-        std::vector<Halide::Argument> arguments;
-        Halide::Expr batch;
-        std::string schedule;
-    };
+// What the lowering phase hands on: the units, training first (they are the longest to compile,
+// and the rest fill the other cores), and for a staged build each pipeline's stage plan.
+struct LoweredModel {
     std::vector<Unit> units;
-    StagedPipeline plans[3];
-    const std::pair<StageMode, std::string> kinds[3] = {{StageMode::Train, symbols.train_step},
-                                                        {StageMode::Forward, symbols.forward},
-                                                        {StageMode::Evaluate, symbols.evaluate}};
-    for (int k = 0; k < 3; ++k) {
-        const auto& [mode, symbol] = kinds[k];
-        const std::string name = mode == StageMode::Train     ? "train_step"
-                                 : mode == StageMode::Forward ? "forward"
-                                                              : "evaluate";
-        if (staged) {
-            plans[k] = lower_staged(model, mode, Halide::Float(32), batch, options.layers_per_stage);
-            for (LoweredStage& st : plans[k].stages) {
-                set_output_estimates(st.outputs, batch);
-                units.push_back(
-                    {name + "_" + st.name, symbol + "_" + st.name, st.pipeline(), st.arguments, st.batch, ""});
-            }
+    bool staged = false;
+    StagedPipeline train_step, forward, evaluate;
+    StagedPlans plans() const { return staged ? StagedPlans{&forward, &evaluate, &train_step} : StagedPlans{}; }
+};
+
+LoweredPipeline lower_whole(const dsl::CheckedModel& model, StageMode mode, int batch) {
+    if (mode == StageMode::Train) return lower_training(model, Halide::Float(32), batch);
+    if (mode == StageMode::Forward) return lower_inference(model, Halide::Float(32), batch);
+    return lower_evaluation(model, Halide::Float(32), batch);
+}
+
+// Phase 1: each pipeline as one Halide pipeline, or as stages (staged_lowering.h) for a large
+// model on a CPU target, with the estimates its scheduler reads.
+LoweredModel lower_model(const dsl::CheckedModel& model, const BuildOptions& options, const PipelineSymbols& symbols) {
+    LoweredModel out;
+    out.staged = !options.target.has_gpu_feature() && options.layers_per_stage > 0 &&
+                 segment_count(model, options.layers_per_stage) > 1;
+    const int batch = static_cast<int>(model.train.batch);
+    const struct {
+        StageMode mode;
+        std::string name, symbol;
+        StagedPipeline* plan;
+    } pipelines[] = {{StageMode::Train, "train_step", symbols.train_step, &out.train_step},
+                     {StageMode::Forward, "forward", symbols.forward, &out.forward},
+                     {StageMode::Evaluate, "evaluate", symbols.evaluate, &out.evaluate}};
+    for (const auto& p : pipelines) {
+        if (!out.staged) {
+            LoweredPipeline whole = lower_whole(model, p.mode, batch);
+            set_output_estimates(whole, batch);
+            out.units.push_back({p.name, p.symbol, whole.pipeline(), whole.arguments(), whole.batch, ""});
             continue;
         }
-        LoweredPipeline p = mode == StageMode::Train     ? lower_training(model, Halide::Float(32), batch)
-                            : mode == StageMode::Forward ? lower_inference(model, Halide::Float(32), batch)
-                                                         : lower_evaluation(model, Halide::Float(32), batch);
-        set_output_estimates(p, batch);
-        units.push_back({name, symbol, p.pipeline(), p.arguments(), p.batch, ""});
-    }
-    times.lower = seconds_since(t);
-
-    t = Clock::now();
-    if (options.saved_schedule) {
-        const ScheduleFile& saved = *options.saved_schedule;
-        const std::string& path = options.saved_schedule_path;
-        check_schedule_stamps(
-            saved, current_schedule_stamps(model, options.target, options.layers_per_stage, options.schedule), path);
-        std::set<std::string> names;
-        for (Unit& u : units) names.insert(u.name);
-        for (const auto& [name, p] : saved.pipelines)
-            if (!names.count(name))
-                throw std::runtime_error("the saved schedule " + path + " schedules a pipeline '" + name +
-                                         "' this build does not have; re-save it with --save-schedule");
-        for (Unit& u : units) {
-            auto it = saved.pipelines.find(u.name);
-            if (it == saved.pipelines.end())
-                throw std::runtime_error("the saved schedule " + path + " has no schedule for the pipeline '" + u.name +
-                                         "'; re-save it with --save-schedule");
-            apply_saved_schedule(u.pipeline, it->second, u.name, path);
-            u.schedule = "saved schedule " + path + " (" + saved.stamps.scheduler + ")\n";
+        *p.plan = lower_staged(model, p.mode, Halide::Float(32), batch, options.layers_per_stage);
+        for (LoweredStage& st : p.plan->stages) {
+            set_output_estimates(st.outputs, batch);
+            out.units.push_back(
+                {p.name + "_" + st.name, p.symbol + "_" + st.name, st.pipeline(), st.arguments, st.batch, ""});
         }
-    } else {
+    }
+    return out;
+}
+
+// A saved schedule applied to the units, after its stamps and its pipelines are checked against
+// this build.
+void apply_saved_schedules(std::vector<Unit>& units, const dsl::CheckedModel& model, const BuildOptions& options) {
+    const ScheduleFile& saved = *options.saved_schedule;
+    const std::string& path = options.saved_schedule_path;
+    check_schedule_stamps(
+        saved, current_schedule_stamps(model, options.target, options.layers_per_stage, options.schedule), path);
+    std::set<std::string> names;
+    for (const Unit& u : units) names.insert(u.name);
+    for (const auto& [name, p] : saved.pipelines)
+        if (!names.count(name))
+            throw std::runtime_error("the saved schedule " + path + " schedules a pipeline '" + name +
+                                     "' this build does not have; re-save it with --save-schedule");
+    for (Unit& u : units) {
+        auto it = saved.pipelines.find(u.name);
+        if (it == saved.pipelines.end())
+            throw std::runtime_error("the saved schedule " + path + " has no schedule for the pipeline '" + u.name +
+                                     "'; re-save it with --save-schedule");
+        apply_saved_schedule(u.pipeline, it->second, u.name, path);
+        u.schedule = "saved schedule " + path + " (" + saved.stamps.scheduler + ")\n";
+    }
+}
+
+// Phase 2: each unit scheduled, by the saved schedule or by the build's scheduler.
+void schedule_units(std::vector<Unit>& units, const dsl::CheckedModel& model, const BuildOptions& options) {
+    if (options.saved_schedule)
+        apply_saved_schedules(units, model, options);
+    else
         for (Unit& u : units)
             u.schedule = schedule_pipeline(u.pipeline, model, u.batch, options.target, options.schedule);
-    }
     if (options.schedule_sources)
         for (const Unit& u : units) (*options.schedule_sources)[u.name] = u.schedule;
-    times.schedule = seconds_since(t);
+}
 
-    t = Clock::now();
-    // One Halide runtime for the whole library; the pipelines are built without their own.
+// The emit folder: each unit's lowered stmt and schedule.
+void emit_lowered(std::vector<Unit>& units, const fs::path& dir, const Halide::Target& target) {
+    fs::create_directories(dir);
+    for (Unit& u : units) {
+        u.pipeline.compile_to_lowered_stmt((dir / (u.name + ".stmt")).string(), u.arguments, Halide::Text, target);
+        write_file(dir / (u.name + ".schedule.h"), u.schedule);
+    }
+}
+
+// GPU targets carry the optimizer update kernels, so that training keeps its parameters and
+// optimizer state on the device (runtime/device.h); the runtime drives CUDA only.
+bool has_device_kernels(const Halide::Target& target) { return target.has_feature(Halide::Target::CUDA); }
+
+// Phase 3: the objects of the library, compiled in parallel into `dir`: each unit, the device
+// kernels, and one Halide runtime for them all (the units are built without their own); then,
+// with an emit folder, each unit's lowered stmt.
+std::vector<fs::path> compile_objects(std::vector<Unit>& units, const BuildOptions& options, const fs::path& dir) {
     const Halide::Target no_rt = options.target.with_feature(Halide::Target::NoRuntime);
-    const bool gpu = options.target.has_feature(Halide::Target::CUDA);  // the runtime drives CUDA only
     std::vector<DeviceKernelPipeline> device_kernels;
-    if (gpu) device_kernels = device_kernel_pipelines(/*gpu=*/true);
-    const fs::path rt_o = work.path / "halide_runtime.o";
+    if (has_device_kernels(options.target)) device_kernels = device_kernel_pipelines(/*gpu=*/true);
+    const fs::path rt_o = dir / "halide_runtime.o";
     std::vector<fs::path> objects;
     try {
-        // Training units first: they are the longest, and the rest fill the other cores.
         std::vector<std::pair<std::string, std::function<void()>>> jobs;
         for (Unit& u : units) {
-            const fs::path o = work.path / (u.name + ".o");
+            const fs::path o = dir / (u.name + ".o");
             objects.push_back(o);
             jobs.push_back(
                 {u.name, [&u, o, &no_rt] { u.pipeline.compile_to_object(o.string(), u.arguments, u.symbol, no_rt); }});
         }
-        // Built for the full target: with CUDA it carries Halide's CUDA module, which dlopens the
-        // driver (libcuda.so) at the first device call, so the library links and loads anywhere.
-        // GPU targets: the optimizer update kernels, so that training keeps its parameters and
-        // optimizer state on the device (runtime/device.h). Already scheduled by hand.
+        // The device kernels come scheduled by hand.
         for (DeviceKernelPipeline& k : device_kernels) {
-            const fs::path o = work.path / (k.name + ".o");
+            const fs::path o = dir / (k.name + ".o");
             objects.push_back(o);
             jobs.push_back({k.name, [&k, o, &no_rt] {
                                 k.pipeline.compile_to_object(o.string(), k.arguments, device_kernel_symbol(k.name),
                                                              device_kernel_target(no_rt));
                             }});
         }
+        // Built for the full target: with CUDA it carries Halide's CUDA module, which dlopens the
+        // driver (libcuda.so) at the first device call, so the library links and loads anywhere.
         jobs.push_back({"runtime", [&] { Halide::compile_standalone_runtime(rt_o.string(), options.target); }});
-        run_in_parallel(work.path, jobs);
+        run_in_parallel(dir, jobs);
         objects.push_back(rt_o);
-        if (!options.emit_dir.empty()) {
-            fs::create_directories(options.emit_dir);
-            const fs::path e = options.emit_dir;
-            for (Unit& u : units) {
-                u.pipeline.compile_to_lowered_stmt((e / (u.name + ".stmt")).string(), u.arguments, Halide::Text, no_rt);
-                write_file(e / (u.name + ".schedule.h"), u.schedule);
-            }
-        }
+        if (!options.emit_dir.empty()) emit_lowered(units, options.emit_dir, no_rt);
     } catch (const Halide::Error& e) {
         throw std::runtime_error(std::string("internal error: Halide failed to compile the pipelines: ") + e.what());
     }
-    times.compile = seconds_since(t);
+    return objects;
+}
 
-    t = Clock::now();
-    const fs::path desc_c = work.path / "model_desc.c", desc_o = work.path / "model_desc.o";
-    const std::string desc =
-        generate_descriptor_source(model, hash_source(options.source_text), symbols, options.target.to_string(),
-                                   options.target.has_feature(Halide::Target::CUDA),
-                                   staged ? StagedPlans{&plans[1], &plans[2], &plans[0]} : StagedPlans{},
-                                   /*device_kernels=*/gpu);
+// Phase 4a: the descriptor (model_desc.c, also into the emit folder) compiled to an object in `dir`.
+fs::path compile_descriptor(const dsl::CheckedModel& model, const BuildOptions& options, const PipelineSymbols& symbols,
+                            const StagedPlans& plans, const Toolchain& tools, const fs::path& dir) {
+    const fs::path desc_c = dir / "model_desc.c", desc_o = dir / "model_desc.o";
+    const std::string desc = generate_descriptor_source(
+        model, hash_source(options.source_text), symbols, options.target.to_string(),
+        options.target.has_feature(Halide::Target::CUDA), plans, /*device_kernels=*/has_device_kernels(options.target));
     write_file(desc_c, desc);
     if (!options.emit_dir.empty()) write_file(fs::path(options.emit_dir) / "model_desc.c", desc);
     run(quote(tools.cc) + " -c -O2 -fPIC -I" + quote(tools.include_dir) + " " + quote(desc_c.string()) + " -o " +
             quote(desc_o.string()),
-        work.path / "cc.log");
-    const fs::path so = work.path / "model.so";
+        dir / "cc.log");
+    return desc_o;
+}
+
+// Phase 4b: the objects and the runtime linked into model.so, and model.h generated, in `dir`;
+// then both installed at their destinations.
+void link_library(const dsl::CheckedModel& model, const BuildOptions& options, const std::vector<fs::path>& objects,
+                  const Toolchain& tools, const fs::path& dir) {
+    const fs::path so = dir / "model.so";
     std::string object_list;
     for (const fs::path& o : objects) object_list += quote(o.string()) + " ";
     // -Bsymbolic keeps the library's own calls inside it; the version script exports only the
@@ -286,15 +313,40 @@ BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOption
     const fs::path out = options.output;
     run(quote(tools.cxx) + " -shared -fPIC -Wl,-Bsymbolic -Wl,-soname," + quote(out.filename().string()) +
             " -Wl,--version-script=" + quote(tools.exports_map) + " -o " + quote(so.string()) + " " + object_list +
-            quote(desc_o.string()) + " -Wl,--whole-archive " + quote(tools.runtime_library) +
-            " -Wl,--no-whole-archive" + " -lz -lpthread -ldl",
-        work.path / "link.log");
-
+            "-Wl,--whole-archive " + quote(tools.runtime_library) + " -Wl,--no-whole-archive" + " -lz -lpthread -ldl",
+        dir / "link.log");
     const fs::path header = options.header.empty() ? fs::path(out).replace_extension(".h") : fs::path(options.header);
-    write_file(work.path / "model.h", generate_model_header(model, out.filename().string()));
+    write_file(dir / "model.h", generate_model_header(model, out.filename().string()));
     install_file(so, out);
-    install_file(work.path / "model.h", header);
-    times.link = seconds_since(t);
+    install_file(dir / "model.h", header);
+}
+
+// Seconds per phase: each lap() returns the time since the last.
+struct Stopwatch {
+    Clock::time_point start = Clock::now();
+    double lap() {
+        const Clock::time_point now = Clock::now();
+        return std::chrono::duration<double>(now - std::exchange(start, now)).count();
+    }
+};
+
+}  // namespace
+
+BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOptions& options) {
+    const Toolchain tools = find_toolchain();
+    const TempDir work;
+    const PipelineSymbols symbols;
+    BuildTimes times;
+    Stopwatch clock;
+    LoweredModel lowered = lower_model(model, options, symbols);
+    times.lower = clock.lap();
+    schedule_units(lowered.units, model, options);
+    times.schedule = clock.lap();
+    std::vector<fs::path> objects = compile_objects(lowered.units, options, work.path);
+    times.compile = clock.lap();
+    objects.push_back(compile_descriptor(model, options, symbols, lowered.plans(), tools, work.path));
+    link_library(model, options, objects, tools, work.path);
+    times.link = clock.lap();
     return times;
 }
 

@@ -1,11 +1,11 @@
 #include "codegen/lower/staged_lowering.h"
 
 #include <algorithm>
-#include <map>
 #include <set>
 #include <stdexcept>
 #include <utility>
 
+#include "codegen/layers/layer_registry.h"
 #include "codegen/lower/pipeline_builder.h"
 #include "codegen/schedule/cpu_templates.h"
 
@@ -87,29 +87,26 @@ public:
         for (size_t s = 0; s < segs.size(); ++s)
             for (int id : segs[s]) segment_of_[static_cast<size_t>(id)] = static_cast<int>(s);
         for (size_t s = 0; s < segs.size(); ++s) forward_stage(segs[s], s, s + 1 == segs.size());
-        if (mode_ != StageMode::Train) return std::move(result_);
-        for (size_t s = segs.size(); s-- > 0;) backward_stage(segs[s], s, s + 1 == segs.size());
-        for (size_t p = 0; p < params_.size(); ++p)
-            if (params_[p].spec.trainable && !grad_done_.count(static_cast<int>(p)))
-                throw std::logic_error("internal error: parameter '" + params_[p].full_name + "' gets no gradient");
+        if (mode_ == StageMode::Train)
+            for (size_t s = segs.size(); s-- > 0;) backward_stage(segs[s], s, s + 1 == segs.size());
         return std::move(result_);
     }
 
 private:
-    // One stage being built: a fresh graph walker (its own ImageParams and saved Funcs).
+    // One stage being built: a lowering core of its own (its own ImageParams and saved Funcs),
+    // whose imports receive what earlier stages computed. Built in place: the imports hold it.
     struct Stage {
         Builder b;
         LoweredStage out;
         std::vector<int> output_slots;
-        std::vector<Func> grad;         // d loss / d node output, by node id, as far as known here
-        std::vector<bool> changed;      // grad[id] gained a term in this stage
         std::set<std::string> emitted;  // values that are their own stage results
-        Stage(const dsl::CheckedModel& m, Type t, int be)
-            : b(m, t, be), grad(m.nodes.size()), changed(m.nodes.size()) {}
+        Stage(const dsl::CheckedModel& m, Type t, int be) : b(m, t, be) {}
+        Stage(const Stage&) = delete;
     };
 
-    Stage begin(const std::string& name) {
-        Stage st(model_, type_, batch_estimate_);
+    void begin(Stage& st, const std::string& name) {
+        st.b.import_value = [this, &st](int id) { receive_value(st, id); };
+        st.b.import_gradient = [this, &st](int id) { receive_gradient(st, id); };
         st.b.declare_arguments(/*with_targets=*/mode_ != StageMode::Forward, /*training=*/mode_ == StageMode::Train);
         st.out.name = name;
         st.out.batch = st.b.result.batch;
@@ -123,7 +120,6 @@ private:
             st.out.images.push_back(st.b.result.dropout_rates);
         }
         for (int i = 0; i < ext_.arguments; ++i) st.out.slots.push_back(i);
-        return st;
     }
 
     ImageParam receive(Stage& st, const std::string& name, const dsl::Shape& shape, int slot) {
@@ -135,35 +131,36 @@ private:
         return ip;
     }
 
+    // A node's value that an earlier stage computed.
+    void receive_value(Stage& st, int id) {
+        const dsl::Node& n = model_.node(id);
+        const int slot = value_slot_[static_cast<size_t>(id)];
+        if (slot < 0) throw std::logic_error("internal error: staged lowering: no value for node '" + n.name + "'");
+        st.b.values[static_cast<size_t>(id)] = {Func(receive(st, "v__" + func_safe(n.name), n.shape, slot)), n.shape,
+                                                true};
+    }
+
+    // The partial sum of a node's gradient that later backward stages computed, if any.
+    void receive_gradient(Stage& st, int id) {
+        const int slot = grad_slot_[static_cast<size_t>(id)];
+        if (slot < 0) return;
+        const dsl::Node& n = model_.node(id);
+        st.b.grads[static_cast<size_t>(id)] = Func(receive(st, "g__" + func_safe(n.name), n.shape, slot));
+    }
+
     void emit(Stage& st, const Tensor& t, int slot) {
         st.out.outputs.push_back(t);
         st.output_slots.push_back(slot);
     }
 
+    // Results in consecutive slots from `first`.
+    void emit_all(Stage& st, const std::vector<Tensor>& ts, int first) {
+        for (size_t i = 0; i < ts.size(); ++i) emit(st, ts[i], first + static_cast<int>(i));
+    }
+
     int new_slot(const std::string& name, const dsl::Shape& shape) {
         result_.slots.push_back({name, shape, true});
         return ext_.count + static_cast<int>(result_.slots.size()) - 1;
-    }
-
-    // A node's value in this stage: computed here, a model argument, or received.
-    void need_value(Stage& st, int id) {
-        Tensor& v = st.b.values[static_cast<size_t>(id)];
-        if (v.func.defined()) return;
-        const dsl::Node& n = model_.node(id);
-        if (value_slot_[static_cast<size_t>(id)] < 0)
-            throw std::logic_error("internal error: staged lowering: no value for node '" + n.name + "'");
-        ImageParam ip = receive(st, "v__" + func_safe(n.name), n.shape, value_slot_[static_cast<size_t>(id)]);
-        v = {Func(ip), n.shape, true};
-    }
-
-    // The gradient of a node known so far: this stage's terms, else a received partial sum.
-    Func& grad_of(Stage& st, int id) {
-        Func& g = st.grad[static_cast<size_t>(id)];
-        if (!g.defined() && grad_slot_[static_cast<size_t>(id)] >= 0) {
-            const dsl::Node& n = model_.node(id);
-            g = Func(receive(st, "g__" + func_safe(n.name), n.shape, grad_slot_[static_cast<size_t>(id)]));
-        }
-        return g;
     }
 
     void finish(Stage& st) {
@@ -183,50 +180,18 @@ private:
         return false;
     }
 
-    // The last inference stage ends with the pipeline's results: predictions (and losses).
-    void inference_results(Stage& st) {
-        for (int id : model_.losses)
-            for (int in : model_.node(id).inputs)
-                if (model_.node(in).kind != dsl::NodeKind::Target) need_value(st, in);  // targets: arguments (evaluate)
-        const size_t L = model_.losses.size();
-        if (mode_ == StageMode::Evaluate) {
-            st.b.add_loss_outputs(st.b.loss_values());
-            emit(st, st.b.result.outputs[0], ext_.loss);
-            for (size_t l = 0; l < L; ++l) emit(st, st.b.result.outputs[1 + l], ext_.losses + static_cast<int>(l));
-        }
-        const size_t first = st.b.result.outputs.size();
-        st.b.add_predict_outputs();
-        for (size_t l = 0; l < L; ++l) emit(st, st.b.result.outputs[first + l], ext_.outputs + static_cast<int>(l));
-    }
-
     void forward_stage(const std::vector<int>& seg, size_t index, bool last) {
-        Stage st = begin("f" + std::to_string(index));
-        for (int id : seg) {
-            const dsl::Node& node = model_.node(id);
-            for (int in : node.inputs) need_value(st, in);
-            Func f = layer_of(node).forward(st.b.ctx, node, st.b.inputs_of(node), st.b.params_of(id));
-            st.b.values[static_cast<size_t>(id)] = {f, node.shape, true};
-        }
+        Stage st(model_, type_, batch_estimate_);
+        begin(st, "f" + std::to_string(index));
+        for (int id : seg) st.b.forward_node(model_.node(id));
         // New running statistics, in the parameter order of train_step's results.
-        std::map<int, std::vector<Func>> updates;
-        for (size_t p = 0; p < params_.size() && mode_ == StageMode::Train; ++p) {
-            if (params_[p].spec.trainable) continue;
-            const int id = params_[p].node;
-            if (std::find(seg.begin(), seg.end(), id) == seg.end()) continue;
-            if (!updates.count(id)) {
-                const dsl::Node& node = model_.node(id);
-                updates[id] = layer_of(node).state_update(st.b.ctx, node, st.b.inputs_of(node), st.b.params_of(id));
-            }
-            size_t k = 0;
-            for (size_t q = 0; q < p; ++q)
-                if (params_[q].node == id && !params_[q].spec.trainable) ++k;
-            if (k >= updates[id].size())
-                throw std::logic_error("internal error: layer '" + model_.node(id).op +
-                                       "' returns no update for state '" + params_[p].full_name + "'");
-            emit(st, {copy_of(updates[id][k], "state__" + params_[p].func_name), params_[p].spec.shape, false},
-                 ext_.param_results + static_cast<int>(p));
-        }
-        if (last && mode_ != StageMode::Train) inference_results(st);
+        for (size_t p = 0; p < params_.size() && mode_ == StageMode::Train; ++p)
+            if (!params_[p].spec.trainable &&
+                segment_of_[static_cast<size_t>(params_[p].node)] == static_cast<int>(index))
+                emit(st, st.b.param_result(p), ext_.param_results + static_cast<int>(p));
+        // The last inference stage ends with the pipeline's results: predictions (and losses).
+        if (last && mode_ == StageMode::Evaluate) emit_all(st, st.b.loss_outputs(st.b.loss_values()), ext_.loss);
+        if (last && mode_ != StageMode::Train) emit_all(st, st.b.predict_outputs(), ext_.outputs);
         for (int id : seg) {
             if (!exported(id, index)) continue;
             const dsl::Node& node = model_.node(id);
@@ -249,63 +214,33 @@ private:
         return own ? value : copy_of(value, "v_out__" + func_safe(node.name));
     }
 
-    void backward_node(Stage& st, const dsl::Node& node) {
-        Func dy = grad_of(st, node.id);
-        if (!dy.defined()) return;  // nothing downstream reaches a loss
-        need_value(st, node.id);
-        for (int in : node.inputs) need_value(st, in);
-        Gradients g = layer_of(node).backward(st.b.ctx, node, st.b.inputs_of(node), st.b.params_of(node.id),
-                                              st.b.values[static_cast<size_t>(node.id)], dy);
-        for (size_t i = 0; i < node.inputs.size() && i < g.d_inputs.size(); ++i) {
-            if (!g.d_inputs[i].defined()) continue;
-            const int src = node.inputs[i];
-            const dsl::NodeKind kind = model_.node(src).kind;
-            if (kind == dsl::NodeKind::Target || kind == dsl::NodeKind::Input) continue;
-            accumulate_gradient(grad_of(st, src), g.d_inputs[i], model_.node(src), node.id);
-            st.changed[static_cast<size_t>(src)] = true;
-        }
-        size_t k = 0;
-        for (size_t p = 0; p < params_.size(); ++p) {
-            if (params_[p].node != node.id || !params_[p].spec.trainable) continue;
-            emit(st, {copy_of(g.d_params.at(k++), "grad__" + params_[p].func_name), params_[p].spec.shape, false},
-                 ext_.param_results + static_cast<int>(p));
-            grad_done_.insert(static_cast<int>(p));
-        }
+    // Backward through a node, with the gradients of its parameters as this stage's results.
+    void backward_node(Stage& st, int id) {
+        st.b.backward_node(model_.node(id));
+        for (size_t p = 0; p < params_.size(); ++p)
+            if (params_[p].node == id && params_[p].spec.trainable)
+                emit(st, st.b.param_result(p), ext_.param_results + static_cast<int>(p));
     }
 
+    // The last backward stage starts at the losses: their values, the loss and prediction
+    // results, and their gradient seeds.
     void backward_stage(const std::vector<int>& seg, size_t index, bool last) {
-        Stage st = begin("b" + std::to_string(index));
+        Stage st(model_, type_, batch_estimate_);
+        begin(st, "b" + std::to_string(index));
         if (last) {
-            for (int id : model_.losses)
-                for (int in : model_.node(id).inputs) need_value(st, in);
-            const std::vector<Func> losses = st.b.loss_values();
-            st.b.add_loss_outputs(losses);
-            emit(st, st.b.result.outputs[0], ext_.loss);
-            for (size_t l = 0; l < losses.size(); ++l)
-                emit(st, st.b.result.outputs[1 + l], ext_.losses + static_cast<int>(l));
-            for (size_t l = 0; l < model_.losses.size(); ++l) {
-                const dsl::Node& loss = model_.node(model_.losses[l]);
-                const Tensor& pred = st.b.values[static_cast<size_t>(loss.inputs[0])];
-                emit(st, {copy_of(pred.func, "prediction_" + std::to_string(l)), pred.shape, true},
-                     ext_.outputs + static_cast<int>(l));
-            }
-            for (int id : model_.losses) {
-                const dsl::Node& node = model_.node(id);
-                Func seed(func_safe(node.name) + "__weight");
-                seed() = cast(type_, Expr(node.loss_weight));
-                st.grad[static_cast<size_t>(id)] = seed;
-            }
-            for (auto it = model_.losses.rbegin(); it != model_.losses.rend(); ++it)
-                backward_node(st, model_.node(*it));
+            emit_all(st, st.b.loss_outputs(st.b.loss_values()), ext_.loss);
+            emit_all(st, st.b.prediction_outputs(), ext_.outputs);
+            st.b.seed_loss_gradients();
+            for (auto it = model_.losses.rbegin(); it != model_.losses.rend(); ++it) backward_node(st, *it);
         }
-        for (auto it = seg.rbegin(); it != seg.rend(); ++it) backward_node(st, model_.node(*it));
+        for (auto it = seg.rbegin(); it != seg.rend(); ++it) backward_node(st, *it);
         // Partial gradients of earlier nodes go on to the next (earlier) backward stage.
         for (size_t id = 0; id < model_.nodes.size(); ++id) {
-            if (!st.changed[id] || std::find(seg.begin(), seg.end(), static_cast<int>(id)) != seg.end()) continue;
+            if (!st.b.gained[id] || std::find(seg.begin(), seg.end(), static_cast<int>(id)) != seg.end()) continue;
             const dsl::Node& n = model_.node(static_cast<int>(id));
             const int slot = new_slot("d " + n.name, n.shape);
             grad_slot_[id] = slot;
-            emit(st, {copy_of(st.grad[id], "g_out__" + func_safe(n.name)), n.shape, true}, slot);
+            emit(st, {copy_of(st.b.grads[id], "g_out__" + func_safe(n.name)), n.shape, true}, slot);
         }
         finish(st);
     }
@@ -318,7 +253,6 @@ private:
     std::vector<ModelParam> params_;
     ExternalSlots ext_;
     std::vector<int> value_slot_, grad_slot_;  // by node id: where its value / partial gradient lives
-    std::set<int> grad_done_;
     StagedPipeline result_;
 };
 
