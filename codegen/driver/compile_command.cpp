@@ -45,7 +45,9 @@ Halide::Target parse_target(const std::string& name) {
         throw std::runtime_error("unknown target '" + name +
                                  "'; use host, host-cuda, or a Halide target string such as "
                                  "x86-64-linux-avx2 or host-cuda-cuda_capability_80");
-    Halide::Target target(name);
+    // A target named from "host" gets only what this CPU runs (codegen/emit/host_target.h).
+    Halide::Target target =
+        name.rfind("host", 0) == 0 ? codegen::runnable_on_host(Halide::Target(name)) : Halide::Target(name);
     using T = Halide::Target;
     const bool explicit_capability = target.features_any_of(
         {T::CUDACapability30, T::CUDACapability32, T::CUDACapability35, T::CUDACapability50, T::CUDACapability61,

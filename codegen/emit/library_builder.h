@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "codegen/emit/host_target.h"
 #include "codegen/schedule/saved_schedule_file.h"
 #include "codegen/schedule/scheduler.h"
 #include "dsl/model.h"
@@ -16,7 +17,7 @@ namespace nnc::codegen {
 struct BuildOptions {
     std::string output;  // model.so
     std::string header;  // model.h; empty: next to output with .h
-    Halide::Target target = Halide::get_host_target();
+    Halide::Target target = host_target();
     ScheduleOptions schedule;
     std::string source_text;  // the .nn text, hashed into the descriptor
     std::string emit_dir;     // if set, also write stmt/schedule/descriptor files here

@@ -5,6 +5,7 @@
 // the host's scaled and clamped gradients (safeguards.h); the per-tensor sums of squares against a double-precision
 // host sum.
 #include "codegen/emit/device_optimizers.h"
+#include "codegen/emit/host_target.h"
 #include "runtime/optimizers/optimizer.h"
 #include "runtime/safeguards.h"
 
@@ -79,7 +80,7 @@ TEST_P(DeviceOptimizer, MatchesTheHostOptimizerStepByStep) {
     const Case& c = GetParam();
     auto host = nnc::runtime::make_optimizer(c.config, kCount);
     auto scalars = nnc::runtime::make_optimizer(c.config, kCount);
-    const Halide::Target target = nnc::codegen::device_kernel_target(Halide::get_host_target());
+    const Halide::Target target = nnc::codegen::device_kernel_target(nnc::codegen::host_target());
 
     std::vector<float> host_params(kCount), device_params(kCount);
     for (int i = 0; i < kCount; ++i) host_params[i] = device_params[i] = initial(i);
@@ -203,7 +204,7 @@ TEST(DeviceGradSumsq, MatchesADoublePrecisionSumPerTensor) {
     k.images[1].set(Halide::Buffer<int32_t>(chunk_begin.data(), static_cast<int>(chunk_begin.size())));
     k.int_scalars[0].set(max_chunks);
     Halide::Buffer<double> got = k.pipeline.realize({static_cast<int>(counts.size())},
-                                                    nnc::codegen::device_kernel_target(Halide::get_host_target()));
+                                                    nnc::codegen::device_kernel_target(nnc::codegen::host_target()));
     for (size_t t = 0; t < counts.size(); ++t) {
         EXPECT_GT(want[t], 0.0);
         EXPECT_NEAR(got(static_cast<int>(t)), want[t], 1e-12 * want[t]) << "tensor " << t;

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include "codegen/emit/host_target.h"
 #include "codegen/lower/estimates.h"
 #include "codegen/lower/lowering.h"
 #include "codegen/lower/model_params.h"
@@ -41,7 +42,7 @@ struct Harness {
         pipeline = lowered.pipeline();
         codegen::ScheduleOptions options;
         options.scheduler = scheduler;
-        codegen::schedule_pipeline(pipeline, model, lowered.batch, Halide::get_host_target(), options);
+        codegen::schedule_pipeline(pipeline, model, lowered.batch, codegen::host_target(), options);
         params = codegen::collect_params(model, codegen::layer_catalog());
 
         std::mt19937 rng(seed);
@@ -109,7 +110,7 @@ struct Harness {
             else
                 outs.push_back(Buffer<double>(halide_dims(t.shape, t.batched)));
         }
-        pipeline.realize(Halide::Realization(outs));
+        pipeline.realize(Halide::Realization(outs), codegen::host_target());
         if (grads) {
             grads->clear();
             const size_t first = 1 + 2 * losses();

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "codegen/emit/host_target.h"
 #include "codegen/lower/estimates.h"
 #include "codegen/lower/lowering.h"
 #include "codegen/lower/model_params.h"
@@ -51,7 +52,7 @@ struct JitRun {
         pipeline = lowered.pipeline();
         codegen::ScheduleOptions options;
         options.scheduler = scheduler;
-        codegen::schedule_pipeline(pipeline, model, lowered.batch, Halide::get_host_target(), options);
+        codegen::schedule_pipeline(pipeline, model, lowered.batch, codegen::host_target(), options);
         params = codegen::collect_params(model, codegen::layer_catalog());
         for (size_t i = 0; i < params.size(); ++i) {
             Buffer<float> p(halide_dims(params[i].spec.shape, false, batch));
@@ -84,7 +85,7 @@ struct JitRun {
             else
                 bufs.push_back(Buffer<float>(halide_dims(t.shape, t.batched, batch)));
         }
-        pipeline.realize(Halide::Realization(bufs));
+        pipeline.realize(Halide::Realization(bufs), codegen::host_target());
         out.clear();
         for (size_t i = 0; i < bufs.size(); ++i) {
             std::string name = lowered.outputs[i].func.name();

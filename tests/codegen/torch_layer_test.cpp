@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "codegen/emit/graph_json.h"
+#include "codegen/emit/host_target.h"
 #include "codegen/lower/estimates.h"
 #include "codegen/lower/lowering.h"
 #include "codegen/lower/model_params.h"
@@ -120,10 +121,10 @@ std::map<std::string, Buffer<float>> realize(codegen::LoweredPipeline& lowered, 
                                              int batch) {
     codegen::set_output_estimates(lowered, batch);
     Halide::Pipeline pipeline = lowered.pipeline();
-    codegen::schedule_pipeline(pipeline, model, lowered.batch, Halide::get_host_target(), codegen::ScheduleOptions{});
+    codegen::schedule_pipeline(pipeline, model, lowered.batch, codegen::host_target(), codegen::ScheduleOptions{});
     std::vector<Buffer<>> outs;
     for (const codegen::Tensor& t : lowered.outputs) outs.push_back(buffer_for(t, batch));
-    pipeline.realize(Halide::Realization(outs));
+    pipeline.realize(Halide::Realization(outs), codegen::host_target());
     std::map<std::string, Buffer<float>> by_name;
     // Halide makes a reused Func name unique with a "$N" suffix: the second case's "loss" is "loss$1".
     for (size_t i = 0; i < outs.size(); ++i) {
@@ -543,17 +544,16 @@ TEST(TorchLayer, BatchNorm) {
         int t = conv.real_target("t", {3, 5, 6});
         conv.layer("loss", "mse", {y, t});
     }
-    expect_matches_torch(
-        "batchnorm",
-        {
-            // No bias before a batch norm: its gradient is zero in exact arithmetic, so float32's
-            // rounding noise would be all of a relative error.
-            after_dense("bn1d_after_dense", "batchnorm", 5, 6, {}, 4, false),
-            after_dense("bn1d_momentum_eps", "batchnorm", 3, 7, {{"momentum", D(0.3)}, {"eps", D(1e-3)}}, 9, false),
-            single("bn2d_3x4x5", "batchnorm", {3, 4, 5}, {}, 3),
-            single("bn2d_odd_batch", "batchnorm", {2, 3, 17}, {{"momentum", D(0.9)}}, 5),
-            make_case("bn2d_after_conv_no_affine", conv, 2),
-        });
+    expect_matches_torch("batchnorm", {
+                                          // No bias before a batch norm: its gradient is zero in exact arithmetic, so
+                                          // float32's rounding noise would be all of a relative error.
+                                          after_dense("bn1d_after_dense", "batchnorm", 5, 6, {}, 4, false),
+                                          after_dense("bn1d_momentum_eps", "batchnorm", 3, 7,
+                                                      {{"momentum", D(0.3)}, {"eps", D(1e-3)}}, 9, false),
+                                          single("bn2d_3x4x5", "batchnorm", {3, 4, 5}, {}, 3),
+                                          single("bn2d_odd_batch", "batchnorm", {2, 3, 17}, {{"momentum", D(0.9)}}, 5),
+                                          make_case("bn2d_after_conv_no_affine", conv, 2),
+                                      });
 }
 
 // Dropout: inference is the identity; in training torch applies nnc's own mask (the kept

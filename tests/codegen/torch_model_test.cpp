@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "codegen/emit/graph_json.h"
+#include "codegen/emit/host_target.h"
 #include "codegen/layers/layer_registry.h"
 #include "codegen/lower/estimates.h"
 #include "codegen/lower/lowering.h"
@@ -93,13 +94,13 @@ std::vector<int> halide_dims(const dsl::Shape& s, bool batched) {
 std::map<std::string, Buffer<float>> realize(codegen::LoweredPipeline& lowered, const dsl::CheckedModel& model) {
     codegen::set_output_estimates(lowered, kBatch);
     Halide::Pipeline pipeline = lowered.pipeline();
-    codegen::schedule_pipeline(pipeline, model, lowered.batch, Halide::get_host_target(), codegen::ScheduleOptions{});
+    codegen::schedule_pipeline(pipeline, model, lowered.batch, codegen::host_target(), codegen::ScheduleOptions{});
     std::vector<Buffer<>> outs;
     for (const codegen::Tensor& t : lowered.outputs) {
         std::vector<int> d = halide_dims(t.shape, t.batched);
         outs.push_back(d.empty() ? Buffer<float>::make_scalar() : Buffer<float>(d));
     }
-    pipeline.realize(Halide::Realization(outs));
+    pipeline.realize(Halide::Realization(outs), codegen::host_target());
     std::map<std::string, Buffer<float>> by_name;
     for (size_t i = 0; i < outs.size(); ++i) {
         const std::string name = lowered.outputs[i].func.name();
@@ -134,13 +135,13 @@ std::map<std::string, Buffer<float>> realize_staged(
         std::vector<Halide::Func> funcs{probe};
         for (const codegen::Tensor& t : st.outputs) funcs.push_back(t.func);
         Halide::Pipeline pipeline(funcs);
-        codegen::schedule_pipeline(pipeline, model, st.batch, Halide::get_host_target(), codegen::ScheduleOptions{});
+        codegen::schedule_pipeline(pipeline, model, st.batch, codegen::host_target(), codegen::ScheduleOptions{});
         std::vector<Buffer<>> outs{Buffer<float>::make_scalar()};
         for (const codegen::Tensor& t : st.outputs) {
             std::vector<int> d = halide_dims(t.shape, t.batched);
             outs.push_back(d.empty() ? Buffer<float>::make_scalar() : Buffer<float>(d));
         }
-        pipeline.realize(Halide::Realization(outs));
+        pipeline.realize(Halide::Realization(outs), codegen::host_target());
         outs.erase(outs.begin());
         for (size_t j = 0; j < outs.size(); ++j) {
             const int slot = st.slots[st.images.size() + j];
@@ -185,7 +186,7 @@ std::vector<float> dropout_mask(const dsl::Node& node, uint32_t seed) {
                                                  codegen::rng::salt_of(node.name), Halide::cast(Halide::UInt(32), i));
     keep(i) =
         Halide::select(u >= Halide::cast(Halide::Float(32), Halide::Expr(node.attrs.get_float("rate"))), 1.f, 0.f);
-    Buffer<float> m = keep.realize({static_cast<int>(n)});
+    Buffer<float> m = keep.realize({static_cast<int>(n)}, codegen::host_target());
     return std::vector<float>(m.data(), m.data() + n);
 }
 

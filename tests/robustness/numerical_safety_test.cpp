@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "codegen/emit/host_target.h"
 #include "codegen/lower/estimates.h"
 #include "codegen/lower/lowering.h"
 #include "codegen/schedule/scheduler.h"
@@ -30,7 +31,7 @@ Outcome train_step(const dsl::CheckedModel& model, const std::vector<std::vector
     codegen::LoweredPipeline lowered = codegen::lower_training(model, Halide::Float(32), n, /*input_gradient=*/true);
     codegen::set_output_estimates(lowered, n);
     Halide::Pipeline pipeline = lowered.pipeline();
-    codegen::schedule_pipeline(pipeline, model, lowered.batch, Halide::get_host_target(), codegen::ScheduleOptions{});
+    codegen::schedule_pipeline(pipeline, model, lowered.batch, codegen::host_target(), codegen::ScheduleOptions{});
     Buffer<float> input(c, n);
     for (int i = 0; i < n; ++i)
         for (int j = 0; j < c; ++j) input(j, i) = x[static_cast<size_t>(i)][static_cast<size_t>(j)];
@@ -41,7 +42,7 @@ Outcome train_step(const dsl::CheckedModel& model, const std::vector<std::vector
     std::vector<Buffer<>> outs = {Buffer<float>::make_scalar(), Buffer<float>::make_scalar(), Buffer<float>(c, n),
                                   Buffer<float>(c, n)};
     EXPECT_EQ(lowered.outputs.size(), outs.size());
-    pipeline.realize(Halide::Realization(outs));
+    pipeline.realize(Halide::Realization(outs), codegen::host_target());
     Outcome o;
     o.loss = Buffer<float>(outs[0])();
     for (int i = 0; i < n; ++i)
