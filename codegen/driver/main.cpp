@@ -5,6 +5,7 @@
 //   nnc train model.nn|model.so     train (Fashion-MNIST by default, or CSV/.npy data) into a run folder
 //   nnc eval model.so --weights W --data D        loss and accuracy on a dataset
 //   nnc predict model.so --weights W --input X --output Y   outputs in the user's units
+#include <nnc/train_vocabulary.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -98,8 +99,9 @@ int main(int argc, char** argv) {
     tr->add_option("--epochs", train.epochs, "epochs (default: the model's train section)");
     tr->add_option("--batch", train.batch, "batch size");
     tr->add_option("--lr", train.lr, "learning rate");
-    tr->add_option("--optimizer", train.optimizer, "sgd, adam, adamw, adagrad, adadelta or rmsprop (torch's defaults)")
-        ->check(CLI::IsMember({"sgd", "adam", "adamw", "adagrad", "adadelta", "rmsprop"}));
+    tr->add_option("--optimizer", train.optimizer,
+                   nnc::vocab::either(nnc::vocab::optimizer_names()) + " (torch's defaults)")
+        ->check(CLI::IsMember(nnc::vocab::optimizer_names()));
     tr->add_option(
         "--schedule", train.lr_schedule,
         "lr schedule, as in the train section: constant, step(every=10, factor=0.5), multistep(milestones=[30, 60]), "
