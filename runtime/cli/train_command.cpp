@@ -15,10 +15,9 @@
 #include <optional>
 #include <stdexcept>
 
+#include <nnc/train_vocabulary.h>
+
 #include "codegen/driver/commands.h"
-#include "dsl/lexer.h"
-#include "dsl/parser.h"
-#include "dsl/train_config.h"
 #include "runtime/cli/data_commands.h"
 #include "runtime/cli/data_loading.h"
 #include "runtime/cli/dropout_setting.h"
@@ -36,75 +35,12 @@ bool ends_with(const std::string& s, const std::string& suffix) {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Checks `key = text` as a line of a train section, with the same rules and messages as in a
-// .nn file, and returns the resulting settings (cosine's default length: `epochs`); throws with
-// the rendered diagnostics.
-dsl::TrainConfig parse_setting(const std::string& flag, const std::string& key, const std::string& text,
-                               int64_t epochs) {
-    const dsl::SourceFile file(flag, "model cli {\n  train {\n    " + key + " = " + text +
-                                         "\n    epochs = " + std::to_string(epochs) + "\n  }\n}\n");
-    dsl::Diagnostics diags;
-    const auto tokens = dsl::lex(file, diags);
-    const dsl::ast::File ast = dsl::parse(tokens, file, diags);
-    dsl::TrainConfig config;
-    for (const auto& model : ast.models) {
-        for (const auto& stmt : model.stmts) {
-            if (stmt.kind == dsl::ast::Stmt::Kind::Train) config = dsl::check_train(stmt, file, diags);
-        }
-    }
-    if (diags.has_errors()) throw std::runtime_error("bad " + flag + " '" + text + "':\n" + diags.render());
-    return config;
-}
-
-// The ABI form of a checked divergence policy (the same fields the descriptor's defaults fill).
-void set_divergence(const dsl::DivergenceConfig& d, nnc_train_config& into) {
-    into.on_divergence = d.rollback ? NNC_DIVERGENCE_ROLLBACK : NNC_DIVERGENCE_STOP;
-    into.divergence_factor = d.factor;
-    into.divergence_retries = static_cast<int>(d.retries);
-    into.explode_factor = d.explode_factor;
-}
-
-int monitor_of(const std::string& name) {
-    return name == "val_accuracy" ? NNC_MONITOR_VAL_ACCURACY
-           : name == "train_loss" ? NNC_MONITOR_TRAIN_LOSS
-                                  : NNC_MONITOR_VAL_LOSS;
-}
-
-int mode_of(const std::string& name) {
-    return name == "min" ? NNC_MODE_MIN : name == "max" ? NNC_MODE_MAX : NNC_MODE_AUTO;
-}
-
-// The ABI form of a checked schedule; warm-up is kept from `into`.
-void set_schedule(const dsl::ScheduleConfig& s, nnc_lr_schedule& into) {
-    static const std::pair<const char*, int> kinds[] = {
-        {"constant", NNC_SCHEDULE_CONSTANT},   {"step", NNC_SCHEDULE_STEP},
-        {"multistep", NNC_SCHEDULE_MULTISTEP}, {"exponential", NNC_SCHEDULE_EXPONENTIAL},
-        {"cosine", NNC_SCHEDULE_COSINE},       {"reduce_on_plateau", NNC_SCHEDULE_PLATEAU}};
-    nnc_lr_schedule out{};
-    for (const auto& [name, kind] : kinds)
-        if (s.kind == name) out.kind = kind;
-    out.factor = s.factor;
-    out.every = s.every;
-    out.num_milestones = static_cast<int>(s.milestones.size());
-    for (size_t i = 0; i < s.milestones.size() && i < NNC_MAX_MILESTONES; ++i) out.milestones[i] = s.milestones[i];
-    out.epochs = s.epochs;
-    out.min_lr = s.min_lr;
-    out.monitor = monitor_of(s.monitor);
-    out.mode = mode_of(s.mode);
-    out.patience = s.patience;
-    out.cooldown = s.cooldown;
-    out.threshold = s.threshold;
-    out.threshold_abs = s.threshold_abs ? 1 : 0;
-    out.warmup_steps = into.warmup_steps;
-    out.warmup_epochs = into.warmup_epochs;
-    out.warmup_start = into.warmup_start;
-    into = out;
-}
-
-const char* monitor_name(int monitor) {
-    return monitor == NNC_MONITOR_VAL_ACCURACY ? "val_accuracy"
-           : monitor == NNC_MONITOR_TRAIN_LOSS ? "train_loss"
-                                               : "val_loss";
+// Sets `key = text` as a line of a train section would (the same words, rules and messages as in
+// a .nn file: nnc_train_config_set, nnc/train_vocabulary.h); cosine's default length is
+// config.epochs as set so far.
+void set_setting(const LoadedModel& lib, nnc_train_config& config, const std::string& flag, const char* key,
+                 const std::string& text) {
+    lib.check(lib.nnc_train_config_set(&config, nullptr, key, text.c_str()), "bad " + flag + " '" + text + "'");
 }
 
 using Clock = std::chrono::steady_clock;
@@ -367,9 +303,7 @@ int train(const TrainOptions& given) {
             opt_name = *o.optimizer;
         }
         if (o.lr) opt.lr = *o.lr;
-        if (o.lr_schedule)
-            set_schedule(parse_setting("--schedule", "schedule", *o.lr_schedule, config.epochs).schedule,
-                         config.schedule);
+        if (o.lr_schedule) set_setting(lib, config, "--schedule", "schedule", *o.lr_schedule);
         if (o.warmup) {
             if (*o.warmup < 0) throw std::runtime_error("--warmup must be 0 (none) or a number of updates");
             config.schedule.warmup_steps = *o.warmup;
@@ -377,9 +311,7 @@ int train(const TrainOptions& given) {
         }
         if (o.clip_norm) config.clip_norm = *o.clip_norm;
         if (o.clip_value) config.clip_value = *o.clip_value;
-        if (o.on_divergence)
-            set_divergence(
-                parse_setting("--on-divergence", "on_divergence", *o.on_divergence, config.epochs).divergence, config);
+        if (o.on_divergence) set_setting(lib, config, "--on-divergence", "on_divergence", *o.on_divergence);
         if (o.accumulate) config.accumulate = *o.accumulate;
         config.augment_crop_pad = o.augment_crop;
         config.augment_flip = o.augment_flip ? 1 : 0;
@@ -498,8 +430,8 @@ int train(const TrainOptions& given) {
                      config.divergence_factor > 0 ? config.divergence_factor : 0.3,
                      config.divergence_retries > 0 ? config.divergence_retries : 3);
     if (config.early_stopping.enabled)
-        std::fprintf(stderr, "  early stopping on %s, patience %lld\n", monitor_name(config.early_stopping.monitor),
-                     (long long)config.early_stopping.patience);
+        std::fprintf(stderr, "  early stopping on %s, patience %lld\n",
+                     vocab::monitor_name(config.early_stopping.monitor), (long long)config.early_stopping.patience);
 
     Run run{lib, model.get(), *folder};
     run.metrics_every = o.metrics_every;
