@@ -23,6 +23,7 @@
 #include "runtime/cli/dropout_setting.h"
 #include "runtime/cli/live_diagnosis.h"
 #include "runtime/cli/loaded_model.h"
+#include "runtime/cli/metrics_schema.h"
 #include "runtime/cli/progress_bar.h"
 #include "runtime/cli/run_config.h"
 #include "runtime/cli/run_folder.h"
@@ -67,8 +68,6 @@ private:
     struct sigaction old_ {};
 };
 
-json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
-
 // The training callbacks: progress bar, metrics.jsonl, last.ckpt / best.ckpt, Ctrl-C.
 struct Run {
     const LoadedModel& lib;
@@ -94,7 +93,7 @@ struct Run {
         interrupted = true;
         stopped_epoch = epoch;
         stopped_step = step;
-        folder.log({{"type", "interrupted"}, {"epoch", epoch}, {"step", step}, {"wall_s", wall()}});
+        folder.log(metrics::to_json(metrics::InterruptedLine{epoch, step, wall()}));
         return 1;
     }
 
@@ -104,17 +103,7 @@ struct Run {
         try {
             r.diagnosis->on_batch(*p);
             if (r.metrics_every > 0 && p->step % r.metrics_every == 0) {
-                r.folder.log({{"type", "step"},
-                              {"epoch", p->epoch},
-                              {"step", p->step},
-                              {"updates", p->updates},
-                              {"samples", p->samples_done},
-                              {"loss", number(p->loss)},
-                              {"accuracy", number(p->accuracy)},
-                              {"lr", number(p->lr)},
-                              {"grad_norm", number(p->grad_norm)},
-                              {"samples_per_s", number(p->samples_per_second)},
-                              {"wall_s", r.wall()}});
+                r.folder.log(metrics::to_json(metrics::step_line(*p, r.wall())));
             }
             if (g_interrupted) return r.interrupt(p->epoch, p->step);
         } catch (const std::exception& e) {
@@ -135,26 +124,10 @@ struct Run {
                          (long long)s->best_epoch);
         }
         try {
-            json tasks = json::object();
-            for (int l = 0; l < s->num_losses && l < NNC_MAX_LOSSES; ++l) {
-                tasks[r.loss_names[static_cast<size_t>(l)]] = {{"train", number(s->train_task_loss[l])},
-                                                               {"val", number(s->val_task_loss[l])}};
-            }
-            r.folder.log(
-                r.health->with_tensors(*s, r.diagnosis->with_probe({{"type", "epoch"},
-                                                                    {"epoch", s->epoch},
-                                                                    {"epochs", s->epochs},
-                                                                    {"train_loss", number(s->train_loss)},
-                                                                    {"train_accuracy", number(s->train_accuracy)},
-                                                                    {"val_loss", number(s->val_loss)},
-                                                                    {"val_accuracy", number(s->val_accuracy)},
-                                                                    {"task_losses", tasks},
-                                                                    {"lr", number(s->lr)},
-                                                                    {"grad_norm", number(s->grad_norm)},
-                                                                    {"samples_per_s", number(s->samples_per_second)},
-                                                                    {"epoch_s", number(s->seconds)},
-                                                                    {"best_epoch", s->best_epoch},
-                                                                    {"wall_s", r.wall()}})));
+            metrics::EpochLine line = metrics::epoch_line(*s, r.loss_names, r.wall());
+            r.diagnosis->add_probe(line);
+            r.health->add_tensors(*s, line);
+            r.folder.log(metrics::to_json(line));
             r.diagnosis->on_epoch(*s);
             r.health->on_epoch(*s);
             // Before early stopping restores anything: last.ckpt continues this very run.
@@ -184,16 +157,10 @@ struct Run {
 
     // On resume: the best validation loss and the wall time so far, from metrics.jsonl.
     void read_history() {
-        std::ifstream in(folder.file("metrics.jsonl"));
-        std::string line;
-        while (std::getline(in, line)) {
-            const json j = json::parse(line, nullptr, false);
-            if (j.is_discarded() || !j.is_object()) continue;  // a line cut by a crash
-            if (j.contains("wall_s") && j["wall_s"].is_number())
-                wall_before = std::max(wall_before, j["wall_s"].get<double>());
-            if (j.value("type", "") == "epoch" && j.contains("val_loss") && j["val_loss"].is_number())
-                best_val = std::min(best_val, j["val_loss"].get<double>());
-        }
+        const metrics::History h = metrics::read_history(folder.file("metrics.jsonl"));
+        wall_before = h.wall_s;
+        for (const metrics::EpochLine& e : h.epochs)
+            if (std::isfinite(e.val_loss)) best_val = std::min(best_val, e.val_loss);
     }
 };
 
@@ -445,7 +412,7 @@ int train(const TrainOptions& given) {
     }
     if (resuming) {
         run.read_history();
-        folder->log({{"type", "resume"}, {"epochs", config.epochs}, {"wall_s", run.wall_before}});
+        folder->log(metrics::to_json(metrics::ResumeLine{config.epochs, run.wall_before}));
     }
     LiveDiagnosis diagnosis(lib, model.get(), *folder, !o.no_diagnostics);
     diagnosis.prepare(*train_set, val_set.get(), resuming, config.early_stopping.enabled != 0);
