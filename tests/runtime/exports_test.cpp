@@ -71,7 +71,7 @@ const char* const kAbi[] = {
     "nnc_model_num_dropouts",
     "nnc_model_dropout_info",
     "nnc_model_set_dropout_rate",
-    // ABI 6
+    // added within ABI 5
     "nnc_train_config_set",
 };
 

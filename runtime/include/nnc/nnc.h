@@ -20,13 +20,13 @@ extern "C" {
 #endif
 
 #define NNC_ABI_VERSION                                                                  \
-    6 /* 2: more optimizers, schedules, clipping, early stopping, accumulation, threads; \
+    5 /* 2: more optimizers, schedules, clipping, early stopping, accumulation, threads; \
         3: state parameters, int32 inputs, several targets and losses, CSV and .npy      \
            data, standardization, prediction, .npz, resume;                              \
         4: divergence policy (rollback), per-tensor gradient norms and update ratios;    \
         5: device-resident training on GPU targets (optimizer kernels in model.so),      \
-           dropout rates set at run time (nnc_model_set_dropout_rate);                   \
-        6: train settings from their .nn text (nnc_train_config_set) */
+           dropout rates set at run time (nnc_model_set_dropout_rate); later, with no    \
+           signature or struct changed: nnc_train_config_set */
 
 typedef enum nnc_status {
     NNC_OK = 0,
@@ -381,7 +381,7 @@ typedef struct nnc_train_config {
 nnc_status nnc_model_default_train_config(const nnc_model* model, nnc_train_config* train,
                                           nnc_optimizer_config* optimizer, int64_t* validation);
 
-/* ABI 6: one setting of the train section from its text, exactly as a .nn file writes it after
+/* One setting of the train section from its text, exactly as a .nn file writes it after
  * `key =` — the same names, defaults, ranges and meaning (nnc/train_vocabulary.h has them all):
  *   nnc_train_config_set(&train, NULL, "schedule", "cosine(epochs=20, min_lr=1e-5)");
  *   nnc_train_config_set(&train, NULL, "on_divergence", "rollback(factor=0.1)");
