@@ -7,6 +7,8 @@
 #include <variant>
 #include <vector>
 
+#include <nnc/train_vocabulary.h>
+
 #include "dsl/source.h"
 
 namespace nnc::dsl {
@@ -71,66 +73,42 @@ struct Node {
     double loss_weight = 1.0;
 };
 
+// optimizer = NAME(args): the fields as nnc_optimizer_config names them, which is how
+// nnc/train_vocabulary.h sets them (vocab::apply_optimizer).
 struct OptimizerConfig {
-    std::string name = "adam";  // sgd | adam | adamw | adagrad | adadelta | rmsprop
-    double lr = 3e-4;
-    double momentum = 0.9;                                   // sgd, rmsprop
-    bool nesterov = false;                                   // sgd
-    double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;           // adam, adamw; eps for all but sgd
-    double weight_decay = 0.0;                               // adamw: decoupled
-    double rho = 0.9;                                        // adadelta
-    double alpha = 0.99;                                     // rmsprop
-    bool centered = false;                                   // rmsprop
-    double lr_decay = 0.0, initial_accumulator_value = 0.0;  // adagrad
+    std::string name;  // one of vocab::kOptimizers
+    double lr = 0;
+    double momentum = 0;                                 // sgd, rmsprop
+    bool nesterov = false;                               // sgd
+    double beta1 = 0, beta2 = 0, eps = 0;                // adam, adamw; eps for all but sgd
+    double weight_decay = 0;                             // adamw: decoupled
+    double rho = 0;                                      // adadelta
+    double alpha = 0;                                    // rmsprop
+    bool centered = false;                               // rmsprop
+    double lr_decay = 0, initial_accumulator_value = 0;  // adagrad
 };
 
-// schedule = ...: the lr per epoch (torch.optim.lr_scheduler semantics, see GRAMMAR.md).
-struct ScheduleConfig {
-    std::string kind = "constant";    // constant | step | multistep | exponential | cosine | reduce_on_plateau
-    double factor = 0.1;              // step, multistep, exponential (gamma), reduce_on_plateau
-    int64_t every = 1;                // step
-    std::vector<int64_t> milestones;  // multistep
-    int64_t epochs = 0;               // cosine: T (0: the training epochs)
-    double min_lr = 0.0;              // cosine, reduce_on_plateau
-    std::string monitor = "val_loss", mode = "auto";  // reduce_on_plateau
-    int64_t patience = 10, cooldown = 0;
-    double threshold = 1e-4;
-    bool threshold_abs = false;
-};
+// The optimizer of a train section that names none: vocab::kDefaultOptimizer at its defaults.
+inline OptimizerConfig default_optimizer() {
+    OptimizerConfig o;
+    vocab::apply_optimizer(vocab::with_defaults(*vocab::find(vocab::kOptimizers, vocab::kDefaultOptimizer)), o);
+    return o;
+}
 
-struct WarmupConfig {
-    int64_t steps = 0, epochs = 0;  // at most one nonzero
-    double start = 1.0 / 3.0;       // the first update's lr factor
-};
-
-struct EarlyStoppingConfig {
-    bool enabled = false;
-    std::string monitor = "val_loss", mode = "auto";
-    int64_t patience = 5;
-    double min_delta = 0.0;
-};
-
-// on_divergence: what training does when the loss or gradient norm becomes NaN/infinite or the
-// loss explodes (runtime/divergence.h).
-struct DivergenceConfig {
-    bool rollback = false;        // false: stop with an error
-    double factor = 0.3;          // rollback: lr multiplier
-    int64_t retries = 3;          // rollback: most rollbacks
-    double explode_factor = 1e3;  // loss > explode_factor * the first epoch's mean diverges
-};
-
+// The train section. Schedules, warm-up, early stopping and the divergence policy are held as the
+// C ABI holds them (nnc/nnc.h), made by the same translation as nnc_train_config_set's
+// (nnc/train_vocabulary.h); codegen writes them into the descriptor as they are.
 struct TrainConfig {
-    OptimizerConfig optimizer;
+    OptimizerConfig optimizer = default_optimizer();
     int64_t batch = 64;
     int64_t epochs = 1;
     uint64_t seed = 1;
-    int64_t validation = 0;  // samples held out of the training set for validation
-    ScheduleConfig schedule;
-    WarmupConfig warmup;
-    double clip_norm = 0.0, clip_value = 0.0;  // 0: off
-    EarlyStoppingConfig early_stopping;
-    int64_t accumulate = 1;  // batches per update
-    DivergenceConfig divergence;
+    int64_t validation = 0;                                // samples held out of the training set for validation
+    nnc_lr_schedule schedule = vocab::resting_schedule();  // with the warm-up
+    double clip_norm = 0.0, clip_value = 0.0;              // 0: off
+    nnc_early_stopping early_stopping = vocab::resting_early_stopping();
+    int64_t accumulate = 1;                                      // batches per update
+    vocab::Divergence divergence = vocab::resting_divergence();  // on_divergence (runtime/divergence.h)
 };
 
 struct CheckedModel {

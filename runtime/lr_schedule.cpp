@@ -1,5 +1,7 @@
 #include "runtime/lr_schedule.h"
 
+#include <nnc/train_vocabulary.h>
+
 #include "runtime/errors.h"
 
 #include <algorithm>
@@ -7,9 +9,12 @@
 #include <limits>
 #include <numbers>
 #include <string>
+#include <vector>
 
 namespace nnc::runtime {
 namespace {
+
+namespace vocab = nnc::vocab;
 
 void check(bool ok, const char* field, double value, const char* range) {
     require(ok, std::string("schedule ") + field + " = " + std::to_string(value) + " is invalid; it must be " + range);
@@ -17,7 +22,30 @@ void check(bool ok, const char* field, double value, const char* range) {
 
 double warmup_start(const nnc_lr_schedule& s) { return s.warmup_start == 0 ? 1.0 / 3.0 : s.warmup_start; }
 
+// "0 (auto), 1 (min) or 2 (max)"
+std::string mode_choices() {
+    std::vector<std::string> items;
+    for (const vocab::Word& w : vocab::kModes) items.push_back(std::to_string(w.value) + " (" + w.name + ")");
+    return vocab::either(items);
+}
+
 }  // namespace
+
+const char* monitor_name(int monitor) { return vocab::monitor_name(monitor); }
+
+void check_monitor(int monitor, const char* who, bool have_validation, bool classes) {
+    if (monitor == NNC_MONITOR_TRAIN_LOSS) return;
+    require(have_validation, std::string(who) + " monitors " + monitor_name(monitor) +
+                                 " but there is no validation set; pass one to nnc_train or monitor train_loss");
+    require(monitor != NNC_MONITOR_VAL_ACCURACY || classes,
+            std::string(who) + " monitors val_accuracy but the model has real targets; monitor val_loss");
+}
+
+double metric_of(int monitor, const nnc_epoch_stats& stats) {
+    return monitor == NNC_MONITOR_VAL_ACCURACY ? stats.val_accuracy
+           : monitor == NNC_MONITOR_TRAIN_LOSS ? stats.train_loss
+                                               : stats.val_loss;
+}
 
 bool minimizes(int monitor, int mode) {
     if (mode == NNC_MODE_MIN) return true;
@@ -32,8 +60,9 @@ bool improves(double metric, double best, bool minimize, double threshold, bool 
 }
 
 void validate_schedule(const nnc_lr_schedule& s) {
-    check(s.kind >= NNC_SCHEDULE_CONSTANT && s.kind <= NNC_SCHEDULE_PLATEAU, "kind", s.kind,
-          "an nnc_schedule_kind (0 constant, 1 step, 2 multistep, 3 exponential, 4 cosine, 5 plateau)");
+    static const std::string kinds =
+        "an nnc_schedule_kind (" + vocab::enumerators(vocab::kSchedules, "NNC_SCHEDULE_") + ")";
+    check(vocab::find_value(vocab::kSchedules, s.kind) != nullptr, "kind", s.kind, kinds.c_str());
     const bool uses_factor = s.kind == NNC_SCHEDULE_STEP || s.kind == NNC_SCHEDULE_MULTISTEP ||
                              s.kind == NNC_SCHEDULE_EXPONENTIAL || s.kind == NNC_SCHEDULE_PLATEAU;
     if (uses_factor) check(s.factor > 0 && s.factor <= 1, "factor", s.factor, "in (0, 1]");
@@ -52,9 +81,11 @@ void validate_schedule(const nnc_lr_schedule& s) {
         check(std::isfinite(s.min_lr) && s.min_lr >= 0, "min_lr", s.min_lr, "finite and >= 0");
     }
     if (s.kind == NNC_SCHEDULE_PLATEAU) {
-        check(s.monitor >= NNC_MONITOR_VAL_LOSS && s.monitor <= NNC_MONITOR_TRAIN_LOSS, "monitor", s.monitor,
-              "an nnc_monitor (0 val_loss, 1 val_accuracy, 2 train_loss)");
-        check(s.mode >= NNC_MODE_AUTO && s.mode <= NNC_MODE_MAX, "mode", s.mode, "0 (auto), 1 (min) or 2 (max)");
+        static const std::string monitors =
+            "an nnc_monitor (" + vocab::enumerators(vocab::kMonitors, "NNC_MONITOR_") + ")";
+        static const std::string modes = mode_choices();
+        check(vocab::find_value(vocab::kMonitors, s.monitor) != nullptr, "monitor", s.monitor, monitors.c_str());
+        check(vocab::find_value(vocab::kModes, s.mode) != nullptr, "mode", s.mode, modes.c_str());
         check(s.patience >= 0, "patience", static_cast<double>(s.patience), ">= 0");
         check(s.cooldown >= 0, "cooldown", static_cast<double>(s.cooldown), ">= 0");
         check(std::isfinite(s.threshold) && s.threshold >= 0, "threshold", s.threshold, "finite and >= 0");

@@ -55,4 +55,12 @@ bool improves(double metric, double best, bool minimize, double threshold, bool 
 // Whether a monitor minimizes under `mode` (nnc_monitor_mode).
 bool minimizes(int monitor, int mode);
 
+// The monitors (nnc_monitor) that reduce_on_plateau and early stopping watch: the name
+// (nnc/train_vocabulary.h's kMonitors), what measuring one needs, and its value in an epoch.
+const char* monitor_name(int monitor);
+// Throws Error(NNC_ERR_INVALID_ARGUMENT) unless `monitor` can be measured in this run; `who`
+// names the watcher ("early stopping").
+void check_monitor(int monitor, const char* who, bool have_validation, bool classes);
+double metric_of(int monitor, const nnc_epoch_stats& stats);
+
 }  // namespace nnc::runtime

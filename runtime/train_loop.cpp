@@ -6,41 +6,6 @@
 
 #include <string>
 
-namespace nnc::runtime {
-namespace {
-
-const char* monitor_name(int monitor) {
-    return monitor == NNC_MONITOR_VAL_ACCURACY ? "val_accuracy"
-           : monitor == NNC_MONITOR_TRAIN_LOSS ? "train_loss"
-                                               : "val_loss";
-}
-
-// Throws unless `monitor` can be measured in this run.
-void check_monitor(int monitor, const char* who, bool have_validation, bool classes) {
-    if (monitor == NNC_MONITOR_TRAIN_LOSS) return;
-    require(have_validation, std::string(who) + " monitors " + monitor_name(monitor) +
-                                 " but there is no validation set; pass one to nnc_train or monitor train_loss");
-    require(monitor != NNC_MONITOR_VAL_ACCURACY || classes,
-            std::string(who) + " monitors val_accuracy but the model has real targets; monitor val_loss");
-}
-
-double metric_of(int monitor, const nnc_epoch_stats& stats) {
-    return monitor == NNC_MONITOR_VAL_ACCURACY ? stats.val_accuracy
-           : monitor == NNC_MONITOR_TRAIN_LOSS ? stats.train_loss
-                                               : stats.val_loss;
-}
-
-}  // namespace
-
-// The Trainer's use of the monitor vocabulary above.
-void Trainer::check_monitor_of(int monitor, const char* who, bool have_validation, bool classes) {
-    check_monitor(monitor, who, have_validation, classes);
-}
-
-double Trainer::metric(int monitor, const nnc_epoch_stats& stats) { return metric_of(monitor, stats); }
-
-}  // namespace nnc::runtime
-
 using namespace nnc::runtime;
 
 extern "C" {

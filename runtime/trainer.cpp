@@ -2,6 +2,7 @@
 
 #include "runtime/errors.h"
 #include "runtime/initializers.h"
+#include "runtime/lr_schedule.h"
 #include "runtime/model.h"
 
 #include <algorithm>
@@ -405,5 +406,12 @@ nnc_status Trainer::finish() {
     if (config_.early_stopping.enabled && stopper_.best_epoch() > 0) stopper_.restore(m_.params.host_write());
     return NNC_OK;
 }
+
+// The Trainer's use of the monitor vocabulary (runtime/lr_schedule.h).
+void Trainer::check_monitor_of(int monitor, const char* who, bool have_validation, bool classes) {
+    check_monitor(monitor, who, have_validation, classes);
+}
+
+double Trainer::metric(int monitor, const nnc_epoch_stats& stats) { return metric_of(monitor, stats); }
 
 }  // namespace nnc::runtime

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include <nnc/device_kernels.h>
+#include <nnc/train_vocabulary.h>
 #include "codegen/build_paths.h"
 #include "codegen/layers/layer_registry.h"
 #include "codegen/lower/dropout_rates.h"
@@ -56,36 +57,51 @@ std::string init_kind(const dsl::InitSpec& init) {
     throw std::runtime_error("internal error: initializer '" + init.kind + "' has no runtime kind");
 }
 
-const char* monitor_enum(const std::string& monitor) {
-    return monitor == "val_accuracy" ? "NNC_MONITOR_VAL_ACCURACY"
-           : monitor == "train_loss" ? "NNC_MONITOR_TRAIN_LOSS"
-                                     : "NNC_MONITOR_VAL_LOSS";
-}
-
-const char* mode_enum(const std::string& mode) {
-    return mode == "min" ? "NNC_MODE_MIN" : mode == "max" ? "NNC_MODE_MAX" : "NNC_MODE_AUTO";
-}
-
-// An nnc_lr_schedule initializer, fields in declaration order.
-std::string schedule_init(const dsl::ScheduleConfig& s, const dsl::WarmupConfig& w) {
-    static const std::pair<const char*, const char*> kinds[] = {
-        {"constant", "NNC_SCHEDULE_CONSTANT"},   {"step", "NNC_SCHEDULE_STEP"},
-        {"multistep", "NNC_SCHEDULE_MULTISTEP"}, {"exponential", "NNC_SCHEDULE_EXPONENTIAL"},
-        {"cosine", "NNC_SCHEDULE_COSINE"},       {"reduce_on_plateau", "NNC_SCHEDULE_PLATEAU"}};
-    const char* kind = nullptr;
-    for (const auto& [name, c] : kinds)
-        if (s.kind == name) kind = c;
-    if (!kind) throw std::runtime_error("internal error: schedule '" + s.kind + "' has no runtime kind");
-    if (s.milestones.size() > 16) throw std::runtime_error("internal error: more than 16 milestones");
+// An nnc_lr_schedule initializer: the schedule and warm-up as the checker made them (the C ABI's
+// own struct), enumerators by name.
+std::string schedule_init(const nnc_lr_schedule& s) {
     std::string milestones = "{";
-    for (size_t i = 0; i < s.milestones.size(); ++i) milestones += (i ? ", " : "") + std::to_string(s.milestones[i]);
-    milestones += s.milestones.empty() ? "0}" : "}";
-    return std::string("{") + kind + ", " + c_double(s.factor) + ", " + std::to_string(s.every) + ", " +
-           std::to_string(s.milestones.size()) + ", " + milestones + ", " + std::to_string(s.epochs) + ", " +
-           c_double(s.min_lr) + ", " + monitor_enum(s.monitor) + ", " + mode_enum(s.mode) + ", " +
-           std::to_string(s.patience) + ", " + std::to_string(s.cooldown) + ", " + c_double(s.threshold) + ", " +
-           (s.threshold_abs ? "1" : "0") + ", " + std::to_string(w.steps) + ", " + std::to_string(w.epochs) + ", " +
-           c_double(w.start) + "}";
+    for (int i = 0; i < s.num_milestones; ++i) milestones += (i ? ", " : "") + std::to_string(s.milestones[i]);
+    milestones += s.num_milestones ? "}" : "0}";
+    return std::string("{.kind = ") + vocab::c_name_of(vocab::kSchedules, s.kind) +
+           ", .factor = " + c_double(s.factor) + ", .every = " + std::to_string(s.every) +
+           ", .num_milestones = " + std::to_string(s.num_milestones) + ", .milestones = " + milestones +
+           ", .epochs = " + std::to_string(s.epochs) + ", .min_lr = " + c_double(s.min_lr) +
+           ", .monitor = " + vocab::c_name_of(vocab::kMonitors, s.monitor) +
+           ", .mode = " + vocab::c_name_of(vocab::kModes, s.mode) + ", .patience = " + std::to_string(s.patience) +
+           ", .cooldown = " + std::to_string(s.cooldown) + ", .threshold = " + c_double(s.threshold) +
+           ", .threshold_abs = " + std::to_string(s.threshold_abs) +
+           ", .warmup_steps = " + std::to_string(s.warmup_steps) +
+           ", .warmup_epochs = " + std::to_string(s.warmup_epochs) + ", .warmup_start = " + c_double(s.warmup_start) +
+           "}";
+}
+
+std::string early_stopping_init(const nnc_early_stopping& e) {
+    return "{.enabled = " + std::to_string(e.enabled) +
+           ", .monitor = " + vocab::c_name_of(vocab::kMonitors, e.monitor) +
+           ", .mode = " + vocab::c_name_of(vocab::kModes, e.mode) + ", .patience = " + std::to_string(e.patience) +
+           ", .min_delta = " + c_double(e.min_delta) + "}";
+}
+
+// The train section's defaults, as designated initializers of nnc_model_desc (one per line group).
+std::string train_section_init(const dsl::TrainConfig& t) {
+    const dsl::OptimizerConfig& o = t.optimizer;
+    std::string out = "    .optimizer = " + c_string(o.name);
+#define NNC_OPTIMIZER_FIELD_INIT(f) out += ", ." #f " = " + c_double(static_cast<double>(o.f));
+    NNC_VOCAB_OPTIMIZER_FIELDS(NNC_OPTIMIZER_FIELD_INIT)
+#undef NNC_OPTIMIZER_FIELD_INIT
+    out += ",\n    .batch = " + std::to_string(t.batch) + ", .epochs = " + std::to_string(t.epochs) +
+           ", .validation = " + std::to_string(t.validation) + ", .seed = " + std::to_string(t.seed) + "ull";
+    out += ",\n    .schedule = " + schedule_init(t.schedule);
+    out += ",\n    .clip_norm = " + c_double(t.clip_norm) + ", .clip_value = " + c_double(t.clip_value);
+    out += ",\n    .early_stopping = " + early_stopping_init(t.early_stopping);
+    out += ",\n    .accumulate = " + std::to_string(t.accumulate);
+    const vocab::Divergence& d = t.divergence;
+    out += ",\n    .on_divergence = " + std::string(vocab::c_name_of(vocab::kDivergencePolicies, d.on_divergence)) +
+           ", .divergence_factor = " + c_double(d.divergence_factor) +
+           ", .divergence_retries = " + std::to_string(d.divergence_retries) +
+           ", .explode_factor = " + c_double(d.explode_factor);
+    return out;
 }
 
 const char* loss_kind(const std::string& op) {
@@ -97,11 +113,6 @@ const char* loss_kind(const std::string& op) {
     for (const auto& [name, c] : kinds)
         if (op == name) return c;
     throw std::runtime_error("internal error: loss '" + op + "' has no runtime kind");
-}
-
-std::string early_stopping_init(const dsl::EarlyStoppingConfig& e) {
-    return std::string("{") + (e.enabled ? "1" : "0") + ", " + monitor_enum(e.monitor) + ", " + mode_enum(e.mode) +
-           ", " + std::to_string(e.patience) + ", " + c_double(e.min_delta) + "}";
 }
 
 }  // namespace
@@ -124,7 +135,6 @@ std::string generate_descriptor_source(const dsl::CheckedModel& model, const std
                                        const StagedPlans& plans, bool device_kernels) {
     const auto params = collect_params(model, LayerRegistry::instance());
     const dsl::Node& input = model.node(model.inputs.at(0));
-    const auto& opt = model.train.optimizer;
     size_t trainable = 0;
     for (const ModelParam& p : params) trainable += p.spec.trainable ? 1 : 0;
 
@@ -215,29 +225,15 @@ std::string generate_descriptor_source(const dsl::CheckedModel& model, const std
       << (input.dtype == dsl::DType::Int32 ? "NNC_DTYPE_INT32" : "NNC_DTYPE_FLOAT32") << ",\n"
       << "    " << model.targets.size() << ", targets, " << model.losses.size() << ", losses,\n"
       << "    " << entry(plans.forward, symbols.forward) << ", " << entry(plans.evaluate, symbols.evaluate) << ", "
-      << entry(plans.train_step, symbols.train_step) << ",\n"
-      << "    " << c_string(opt.name) << ", " << c_double(opt.lr) << ", " << c_double(opt.momentum) << ", "
-      << c_double(opt.beta1) << ", " << c_double(opt.beta2) << ", " << c_double(opt.eps) << ", "
-      << c_double(opt.weight_decay) << ",\n"
-      << "    " << (opt.nesterov ? 1 : 0) << ", " << model.train.batch << ", " << model.train.epochs << ", "
-      << model.train.validation << ", " << model.train.seed << "ull,\n"
-      << "    " << c_double(opt.rho) << ", " << c_double(opt.alpha) << ", " << (opt.centered ? 1 : 0) << ", "
-      << c_double(opt.lr_decay) << ", " << c_double(opt.initial_accumulator_value) << ",\n"
-      << "    " << schedule_init(model.train.schedule, model.train.warmup) << ",\n"
-      << "    " << c_double(model.train.clip_norm) << ", " << c_double(model.train.clip_value) << ",\n"
-      << "    " << early_stopping_init(model.train.early_stopping) << ",\n"
-      << "    " << model.train.accumulate
+      << entry(plans.train_step, symbols.train_step)
       << ",\n"
-      // Designated: these fields were appended last to nnc_model_desc.
+      // Designated from here on: the train section, then the fields appended last to nnc_model_desc.
+      << train_section_init(model.train) << ",\n"
       << "    .device = " << (cuda ? "NNC_DEVICE_CUDA" : "NNC_DEVICE_HOST")
       << ", .target = " << c_string(halide_target);
     if (plans.forward) o << ",\n    .forward_plan = " << plan_init(plans.forward, "forward");
     if (plans.evaluate) o << ",\n    .evaluate_plan = " << plan_init(plans.evaluate, "evaluate");
     if (plans.train_step) o << ",\n    .train_plan = " << plan_init(plans.train_step, "train");
-    const dsl::DivergenceConfig& dv = model.train.divergence;
-    o << ",\n    .on_divergence = " << (dv.rollback ? "NNC_DIVERGENCE_ROLLBACK" : "NNC_DIVERGENCE_STOP")
-      << ", .divergence_factor = " << c_double(dv.factor) << ", .divergence_retries = " << dv.retries
-      << ", .explode_factor = " << c_double(dv.explode_factor);
     if (device_kernels) {
         o << ",\n    .device_kernels = {{";
         for (size_t k = 0; k + 1 < kernels.size(); ++k) o << (k ? ", " : "") << kernels[k] << "_argv";

@@ -1,5 +1,6 @@
 // A diagnosis of a training run, printed to stderr ("nnc: warning: ... [code]" and its advice)
-// and logged as a {"type": "diagnosis"} line of the run's metrics.jsonl, which nnc report reads.
+// and logged as a {"type": "diagnosis"} line of the run's metrics.jsonl (metrics_schema.h), which
+// nnc report reads.
 #pragma once
 #include "runtime/cli/diagnostics/finding.h"
 #include "runtime/cli/run_folder.h"

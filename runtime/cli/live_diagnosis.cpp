@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <stdexcept>
 
 #include "runtime/cli/diagnostics/class_collapse.h"
@@ -19,17 +18,11 @@
 namespace nnc::driver {
 namespace {
 
-using nlohmann::json;
 namespace dx = nnc::diagnostics;
 
 constexpr int64_t kProbeSamples = 256;
 constexpr size_t kMinStepsForCurve = 40;  // fewer batches: the per-epoch curve is read instead
 constexpr size_t kMaxSteps = 1 << 22;     // memory bound of the per-batch series
-
-json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
-double value(const json& j, const char* key) {
-    return j.contains(key) && j[key].is_number() ? j[key].get<double>() : NAN;
-}
 
 }  // namespace
 
@@ -124,23 +117,16 @@ void LiveDiagnosis::prepare(const Dataset& train, const Dataset* validation, boo
 
 // On resume: the epochs so far and the findings already reported, from metrics.jsonl.
 void LiveDiagnosis::read_history() {
-    std::ifstream in(folder_.file("metrics.jsonl"));
-    std::string line;
-    while (std::getline(in, line)) {
-        const json j = json::parse(line, nullptr, false);
-        if (j.is_discarded() || !j.is_object()) continue;
-        const std::string type = j.value("type", "");
-        if (type == "epoch" && j.contains("epoch") && j["epoch"].is_number_integer()) {
-            const auto e = static_cast<size_t>(j["epoch"].get<int64_t>());
-            if (e == 0) continue;
-            train_loss_.resize(std::max(train_loss_.size(), e), NAN);
-            val_loss_.resize(std::max(val_loss_.size(), e), NAN);
-            train_loss_[e - 1] = value(j, "train_loss");
-            val_loss_[e - 1] = value(j, "val_loss");
-        } else if (type == "diagnosis") {
-            reported_.insert(j.value("code", "") + "/" + j.value("subject", ""));
-        }
+    const metrics::History h = metrics::read_history(folder_.file("metrics.jsonl"));
+    for (const metrics::EpochLine& line : h.epochs) {
+        if (line.epoch <= 0) continue;
+        const auto e = static_cast<size_t>(line.epoch);
+        train_loss_.resize(std::max(train_loss_.size(), e), NAN);
+        val_loss_.resize(std::max(val_loss_.size(), e), NAN);
+        train_loss_[e - 1] = line.train_loss;
+        val_loss_[e - 1] = line.val_loss;
     }
+    for (const metrics::DiagnosisLine& d : h.diagnoses) reported_.insert(d.code + "/" + d.subject);
 }
 
 void LiveDiagnosis::on_batch(const nnc_progress& p) {
@@ -165,8 +151,8 @@ void LiveDiagnosis::on_batch(const nnc_progress& p) {
     }
 }
 
-json LiveDiagnosis::probe() {
-    if (!enabled_ || !probe_set_) return nullptr;
+std::optional<metrics::Probe> LiveDiagnosis::probe() {
+    if (!enabled_ || !probe_set_) return std::nullopt;
     try {
         const int64_t n = probe_set_->size();
         const auto outputs = predict(*probe_set_);
@@ -177,20 +163,15 @@ json LiveDiagnosis::probe() {
         std::fprintf(stderr, "nnc: note: the sharpening probe is off: %s\n", e.what());
         probe_set_.reset();
         have_probe_ = false;
-        return nullptr;
+        return std::nullopt;
     }
-    return {{"entropy", number(last_probe_.entropy)},
-            {"max_entropy", number(last_probe_.max_entropy)},
-            {"mean_top_prob", number(last_probe_.mean_top_prob)},
-            {"top_prob_hist", last_probe_.top_prob_hist},
-            {"majority_fraction", number(last_probe_.majority_fraction)}};
+    metrics::Probe p{
+        last_probe_.entropy, last_probe_.max_entropy, last_probe_.mean_top_prob, last_probe_.majority_fraction, {}};
+    for (int64_t c : last_probe_.top_prob_hist) p.top_prob_hist.push_back(static_cast<double>(c));
+    return p;
 }
 
-json LiveDiagnosis::with_probe(json epoch_line) {
-    json p = probe();
-    if (!p.is_null()) epoch_line["probe"] = std::move(p);
-    return epoch_line;
-}
+void LiveDiagnosis::add_probe(metrics::EpochLine& epoch_line) { epoch_line.probe = probe(); }
 
 void LiveDiagnosis::on_epoch(const nnc_epoch_stats& s) {
     if (!enabled_) return;

@@ -6,13 +6,13 @@
 //   - overfitting after each epoch; target-scale and task-loss-scale at the first epoch;
 //   - at the end: underfitting and the shape of the training-loss curve.
 // Each finding is printed ("nnc: warning: ... [code]" and an advice line) and logged as a
-// {"type": "diagnosis"} line, once per code and subject. Disabled (--no-diagnostics), it measures
+// {"type": "diagnosis"} line (metrics_schema.h), once per code and subject. Disabled (--no-diagnostics), it measures
 // and prints nothing.
 #pragma once
 #include <nnc/nnc.h>
-#include <nlohmann/json.hpp>
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,6 +21,7 @@
 #include "runtime/cli/diagnostics/finding.h"
 #include "runtime/cli/diagnostics/probe.h"
 #include "runtime/cli/loaded_model.h"
+#include "runtime/cli/metrics_schema.h"
 #include "runtime/cli/run_folder.h"
 
 namespace nnc::driver {
@@ -37,16 +38,16 @@ public:
 
     // After every batch: the batch's own loss (from the running mean) for the loss curve.
     void on_batch(const nnc_progress& p);
-    // In on_epoch, before the epoch line is written: the line with the probe's statistics added
-    // as "probe" (unchanged when there is no probe).
-    nlohmann::json with_probe(nlohmann::json epoch_line);
+    // In on_epoch, before the epoch line is written: the probe's statistics as its "probe" (none
+    // when there is no probe).
+    void add_probe(metrics::EpochLine& epoch_line);
     // In on_epoch, after the epoch line: this epoch's checks.
     void on_epoch(const nnc_epoch_stats& s);
     // After a run that ended normally: the end-of-run checks.
     void finish();
 
 private:
-    nlohmann::json probe();
+    std::optional<metrics::Probe> probe();
     void report(const diagnostics::Finding& f);
     void report(const diagnostics::MaybeFinding& f) {
         if (f) report(*f);

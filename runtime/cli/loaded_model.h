@@ -47,7 +47,8 @@ namespace nnc::driver {
     X(nnc_model_param_info)           \
     X(nnc_model_num_dropouts)         \
     X(nnc_model_dropout_info)         \
-    X(nnc_model_set_dropout_rate)
+    X(nnc_model_set_dropout_rate)     \
+    X(nnc_train_config_set)
 
 class LoadedModel {
 public:

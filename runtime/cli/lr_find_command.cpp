@@ -2,6 +2,7 @@
 // plot with a suggestion, and written to DIR/lr_find.csv (step,lr,loss,smoothed_loss) and
 // DIR/lr_find.json ({"suggested_lr", "min_loss_lr", "method", "steps", ...}). The model is left
 // as it started; nothing else is written. Never reads a test or validation set.
+#include <nnc/train_vocabulary.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -155,7 +156,7 @@ CLI::App* add_lr_find_command(CLI::App& app, LrFindOptions& o) {
     c->add_option("--batch", o.batch, "batch size (default: the model's)")->check(CLI::PositiveNumber);
     c->add_option("--optimizer", o.optimizer,
                   "the optimizer to sweep (default: the model's; another starts from torch's defaults)")
-        ->check(CLI::IsMember({"sgd", "adam", "adamw", "adagrad", "adadelta", "rmsprop"}));
+        ->check(CLI::IsMember(vocab::optimizer_names()));
     c->add_option("--weights", o.weights,
                   "start from these weights (.ckpt or .npz) instead of initializing from the seed");
     c->add_option("--out", o.out, "the folder for lr_find.csv and lr_find.json (default runs/<model>-lr-find-<time>)");

@@ -3,7 +3,7 @@
 //   config.json     the settings the run used (the model library, data, every hyperparameter),
 //                   written before training; `nnc train --resume DIR` reads it back
 //   metrics.jsonl   one JSON object per line: {"type": "epoch", ...} after every epoch and
-//                   {"type": "step", ...} every N batches (see train_command.cpp for the fields)
+//                   {"type": "step", ...} every N batches, and others (metrics_schema.h defines them)
 //   last.ckpt       the checkpoint after the latest epoch (weights, optimizer, schedule, counters)
 //   best.ckpt       the checkpoint of the best validation loss so far (with validation data)
 //

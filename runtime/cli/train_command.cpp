@@ -15,13 +15,13 @@
 #include <optional>
 #include <stdexcept>
 
-#include "dsl/lexer.h"
-#include "dsl/parser.h"
-#include "dsl/train_config.h"
+#include <nnc/train_vocabulary.h>
+
 #include "runtime/cli/data_loading.h"
 #include "runtime/cli/dropout_setting.h"
 #include "runtime/cli/live_diagnosis.h"
 #include "runtime/cli/loaded_model.h"
+#include "runtime/cli/metrics_schema.h"
 #include "runtime/cli/progress_bar.h"
 #include "runtime/cli/run_config.h"
 #include "runtime/cli/run_folder.h"
@@ -32,75 +32,12 @@
 namespace nnc::driver {
 namespace {
 
-// Checks `key = text` as a line of a train section, with the same rules and messages as in a
-// .nn file, and returns the resulting settings (cosine's default length: `epochs`); throws with
-// the rendered diagnostics.
-dsl::TrainConfig parse_setting(const std::string& flag, const std::string& key, const std::string& text,
-                               int64_t epochs) {
-    const dsl::SourceFile file(flag, "model cli {\n  train {\n    " + key + " = " + text +
-                                         "\n    epochs = " + std::to_string(epochs) + "\n  }\n}\n");
-    dsl::Diagnostics diags;
-    const auto tokens = dsl::lex(file, diags);
-    const dsl::ast::File ast = dsl::parse(tokens, file, diags);
-    dsl::TrainConfig config;
-    for (const auto& model : ast.models) {
-        for (const auto& stmt : model.stmts) {
-            if (stmt.kind == dsl::ast::Stmt::Kind::Train) config = dsl::check_train(stmt, file, diags);
-        }
-    }
-    if (diags.has_errors()) throw std::runtime_error("bad " + flag + " '" + text + "':\n" + diags.render());
-    return config;
-}
-
-// The ABI form of a checked divergence policy (the same fields the descriptor's defaults fill).
-void set_divergence(const dsl::DivergenceConfig& d, nnc_train_config& into) {
-    into.on_divergence = d.rollback ? NNC_DIVERGENCE_ROLLBACK : NNC_DIVERGENCE_STOP;
-    into.divergence_factor = d.factor;
-    into.divergence_retries = static_cast<int>(d.retries);
-    into.explode_factor = d.explode_factor;
-}
-
-int monitor_of(const std::string& name) {
-    return name == "val_accuracy" ? NNC_MONITOR_VAL_ACCURACY
-           : name == "train_loss" ? NNC_MONITOR_TRAIN_LOSS
-                                  : NNC_MONITOR_VAL_LOSS;
-}
-
-int mode_of(const std::string& name) {
-    return name == "min" ? NNC_MODE_MIN : name == "max" ? NNC_MODE_MAX : NNC_MODE_AUTO;
-}
-
-// The ABI form of a checked schedule; warm-up is kept from `into`.
-void set_schedule(const dsl::ScheduleConfig& s, nnc_lr_schedule& into) {
-    static const std::pair<const char*, int> kinds[] = {
-        {"constant", NNC_SCHEDULE_CONSTANT},   {"step", NNC_SCHEDULE_STEP},
-        {"multistep", NNC_SCHEDULE_MULTISTEP}, {"exponential", NNC_SCHEDULE_EXPONENTIAL},
-        {"cosine", NNC_SCHEDULE_COSINE},       {"reduce_on_plateau", NNC_SCHEDULE_PLATEAU}};
-    nnc_lr_schedule out{};
-    for (const auto& [name, kind] : kinds)
-        if (s.kind == name) out.kind = kind;
-    out.factor = s.factor;
-    out.every = s.every;
-    out.num_milestones = static_cast<int>(s.milestones.size());
-    for (size_t i = 0; i < s.milestones.size() && i < NNC_MAX_MILESTONES; ++i) out.milestones[i] = s.milestones[i];
-    out.epochs = s.epochs;
-    out.min_lr = s.min_lr;
-    out.monitor = monitor_of(s.monitor);
-    out.mode = mode_of(s.mode);
-    out.patience = s.patience;
-    out.cooldown = s.cooldown;
-    out.threshold = s.threshold;
-    out.threshold_abs = s.threshold_abs ? 1 : 0;
-    out.warmup_steps = into.warmup_steps;
-    out.warmup_epochs = into.warmup_epochs;
-    out.warmup_start = into.warmup_start;
-    into = out;
-}
-
-const char* monitor_name(int monitor) {
-    return monitor == NNC_MONITOR_VAL_ACCURACY ? "val_accuracy"
-           : monitor == NNC_MONITOR_TRAIN_LOSS ? "train_loss"
-                                               : "val_loss";
+// Sets `key = text` as a line of a train section would (the same words, rules and messages as in
+// a .nn file: nnc_train_config_set, nnc/train_vocabulary.h); cosine's default length is
+// config.epochs as set so far.
+void set_setting(const LoadedModel& lib, nnc_train_config& config, const std::string& flag, const char* key,
+                 const std::string& text) {
+    lib.check(lib.nnc_train_config_set(&config, nullptr, key, text.c_str()), "bad " + flag + " '" + text + "'");
 }
 
 using Clock = std::chrono::steady_clock;
@@ -127,8 +64,6 @@ private:
     struct sigaction old_ {};
 };
 
-json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
-
 // The training callbacks: progress bar, metrics.jsonl, last.ckpt / best.ckpt, Ctrl-C.
 struct Run {
     const LoadedModel& lib;
@@ -154,7 +89,7 @@ struct Run {
         interrupted = true;
         stopped_epoch = epoch;
         stopped_step = step;
-        folder.log({{"type", "interrupted"}, {"epoch", epoch}, {"step", step}, {"wall_s", wall()}});
+        folder.log(metrics::to_json(metrics::InterruptedLine{epoch, step, wall()}));
         return 1;
     }
 
@@ -164,17 +99,7 @@ struct Run {
         try {
             r.diagnosis->on_batch(*p);
             if (r.metrics_every > 0 && p->step % r.metrics_every == 0) {
-                r.folder.log({{"type", "step"},
-                              {"epoch", p->epoch},
-                              {"step", p->step},
-                              {"updates", p->updates},
-                              {"samples", p->samples_done},
-                              {"loss", number(p->loss)},
-                              {"accuracy", number(p->accuracy)},
-                              {"lr", number(p->lr)},
-                              {"grad_norm", number(p->grad_norm)},
-                              {"samples_per_s", number(p->samples_per_second)},
-                              {"wall_s", r.wall()}});
+                r.folder.log(metrics::to_json(metrics::step_line(*p, r.wall())));
             }
             if (g_interrupted) return r.interrupt(p->epoch, p->step);
         } catch (const std::exception& e) {
@@ -195,26 +120,10 @@ struct Run {
                          (long long)s->best_epoch);
         }
         try {
-            json tasks = json::object();
-            for (int l = 0; l < s->num_losses && l < NNC_MAX_LOSSES; ++l) {
-                tasks[r.loss_names[static_cast<size_t>(l)]] = {{"train", number(s->train_task_loss[l])},
-                                                               {"val", number(s->val_task_loss[l])}};
-            }
-            r.folder.log(
-                r.health->with_tensors(*s, r.diagnosis->with_probe({{"type", "epoch"},
-                                                                    {"epoch", s->epoch},
-                                                                    {"epochs", s->epochs},
-                                                                    {"train_loss", number(s->train_loss)},
-                                                                    {"train_accuracy", number(s->train_accuracy)},
-                                                                    {"val_loss", number(s->val_loss)},
-                                                                    {"val_accuracy", number(s->val_accuracy)},
-                                                                    {"task_losses", tasks},
-                                                                    {"lr", number(s->lr)},
-                                                                    {"grad_norm", number(s->grad_norm)},
-                                                                    {"samples_per_s", number(s->samples_per_second)},
-                                                                    {"epoch_s", number(s->seconds)},
-                                                                    {"best_epoch", s->best_epoch},
-                                                                    {"wall_s", r.wall()}})));
+            metrics::EpochLine line = metrics::epoch_line(*s, r.loss_names, r.wall());
+            r.diagnosis->add_probe(line);
+            r.health->add_tensors(*s, line);
+            r.folder.log(metrics::to_json(line));
             r.diagnosis->on_epoch(*s);
             r.health->on_epoch(*s);
             // Before early stopping restores anything: last.ckpt continues this very run.
@@ -244,16 +153,10 @@ struct Run {
 
     // On resume: the best validation loss and the wall time so far, from metrics.jsonl.
     void read_history() {
-        std::ifstream in(folder.file("metrics.jsonl"));
-        std::string line;
-        while (std::getline(in, line)) {
-            const json j = json::parse(line, nullptr, false);
-            if (j.is_discarded() || !j.is_object()) continue;  // a line cut by a crash
-            if (j.contains("wall_s") && j["wall_s"].is_number())
-                wall_before = std::max(wall_before, j["wall_s"].get<double>());
-            if (j.value("type", "") == "epoch" && j.contains("val_loss") && j["val_loss"].is_number())
-                best_val = std::min(best_val, j["val_loss"].get<double>());
-        }
+        const metrics::History h = metrics::read_history(folder.file("metrics.jsonl"));
+        wall_before = h.wall_s;
+        for (const metrics::EpochLine& e : h.epochs)
+            if (std::isfinite(e.val_loss)) best_val = std::min(best_val, e.val_loss);
     }
 };
 
@@ -372,9 +275,7 @@ Settings settings_for(const Session& session, Start& start) {
         s.opt_name = o.optimizer.value_or(session.optimizer_name());
         opt = session.optimizer_settings(s.opt_name);
         if (o.lr) opt.lr = *o.lr;
-        if (o.lr_schedule)
-            set_schedule(parse_setting("--schedule", "schedule", *o.lr_schedule, config.epochs).schedule,
-                         config.schedule);
+        if (o.lr_schedule) set_setting(session.lib(), config, "--schedule", "schedule", *o.lr_schedule);
         if (o.warmup) {
             if (*o.warmup < 0) throw std::runtime_error("--warmup must be 0 (none) or a number of updates");
             config.schedule.warmup_steps = *o.warmup;
@@ -382,9 +283,7 @@ Settings settings_for(const Session& session, Start& start) {
         }
         if (o.clip_norm) config.clip_norm = *o.clip_norm;
         if (o.clip_value) config.clip_value = *o.clip_value;
-        if (o.on_divergence)
-            set_divergence(
-                parse_setting("--on-divergence", "on_divergence", *o.on_divergence, config.epochs).divergence, config);
+        if (o.on_divergence) set_setting(session.lib(), config, "--on-divergence", "on_divergence", *o.on_divergence);
         if (o.accumulate) config.accumulate = *o.accumulate;
         config.augment_crop_pad = o.augment_crop;
         config.augment_flip = o.augment_flip ? 1 : 0;
@@ -483,8 +382,8 @@ void print_start(const Session& session, const Start& start, const Settings& s, 
                      config.divergence_factor > 0 ? config.divergence_factor : 0.3,
                      config.divergence_retries > 0 ? config.divergence_retries : 3);
     if (config.early_stopping.enabled)
-        std::fprintf(stderr, "  early stopping on %s, patience %lld\n", monitor_name(config.early_stopping.monitor),
-                     (long long)config.early_stopping.patience);
+        std::fprintf(stderr, "  early stopping on %s, patience %lld\n",
+                     vocab::monitor_name(config.early_stopping.monitor), (long long)config.early_stopping.patience);
 }
 
 // The loop itself, with the progress bar, metrics.jsonl, checkpoints, diagnoses and Ctrl-C.
@@ -505,7 +404,7 @@ int run_training(const Session& session, const Start& start, Settings& s, const 
     }
     if (start.resuming) {
         run.read_history();
-        folder.log({{"type", "resume"}, {"epochs", config.epochs}, {"wall_s", run.wall_before}});
+        folder.log(metrics::to_json(metrics::ResumeLine{config.epochs, run.wall_before}));
     }
     LiveDiagnosis diagnosis(lib, model, folder, !start.o.no_diagnostics);
     diagnosis.prepare(*d.train, d.validation.get(), start.resuming, config.early_stopping.enabled != 0);

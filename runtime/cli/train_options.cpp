@@ -1,4 +1,6 @@
 // The options of nnc train (and nnc train --sanity) on the command line.
+#include <nnc/train_vocabulary.h>
+
 #include "runtime/cli/train_command.h"
 
 namespace nnc::driver {
@@ -9,8 +11,8 @@ void add_settings(CLI::App& tr, TrainOptions& o) {
     tr.add_option("--epochs", o.epochs, "epochs (default: the model's train section)");
     tr.add_option("--batch", o.batch, "batch size");
     tr.add_option("--lr", o.lr, "learning rate");
-    tr.add_option("--optimizer", o.optimizer, "sgd, adam, adamw, adagrad, adadelta or rmsprop (torch's defaults)")
-        ->check(CLI::IsMember({"sgd", "adam", "adamw", "adagrad", "adadelta", "rmsprop"}));
+    tr.add_option("--optimizer", o.optimizer, vocab::either(vocab::optimizer_names()) + " (torch's defaults)")
+        ->check(CLI::IsMember(vocab::optimizer_names()));
     tr.add_option(
         "--schedule", o.lr_schedule,
         "lr schedule, as in the train section: constant, step(every=10, factor=0.5), multistep(milestones=[30, 60]), "

@@ -4,17 +4,13 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 
 #include "runtime/cli/diagnostics/gradient_health.h"
 
 namespace nnc::driver {
 namespace dx = nnc::diagnostics;
-using nlohmann::json;
 
 namespace {
-
-json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 const std::set<std::string> kCodes = {"update-ratio-high", "update-ratio-low", "gradient-vanishing",
                                       "gradient-exploding"};
@@ -34,14 +30,8 @@ TrainingHealth::TrainingHealth(const LoadedModel& lib, nnc_model* model, RunFold
         ranks_.push_back(rank);
     }
     if (!resuming) return;
-    std::ifstream in(folder.file("metrics.jsonl"));
-    std::string line;
-    while (std::getline(in, line)) {
-        const json j = json::parse(line, nullptr, false);
-        if (j.is_discarded() || !j.is_object() || j.value("type", "") != "diagnosis") continue;
-        const std::string code = j.value("code", "");
-        if (kCodes.count(code)) reported_.insert(code);
-    }
+    for (const metrics::DiagnosisLine& d : metrics::read_history(folder.file("metrics.jsonl")).diagnoses)
+        if (kCodes.count(d.code)) reported_.insert(d.code);
 }
 
 void TrainingHealth::on_rollback(const nnc_rollback_info& info, double wall_s) {
@@ -58,27 +48,19 @@ void TrainingHealth::on_rollback(const nnc_rollback_info& info, double wall_s) {
                         text,
                         "the run goes on with the lower lr; start the next run there (or lower), or set clip_norm",
                         info.epoch};
-    folder_.log({{"type", "rollback"},
-                 {"epoch", info.epoch},
-                 {"step", info.step},
-                 {"reason", info.reason},
-                 {"lr", number(info.lr)},
-                 {"new_lr", number(info.new_lr)},
-                 {"rollbacks", info.rollbacks},
-                 {"wall_s", wall_s}});
+    folder_.log(metrics::to_json(metrics::RollbackLine{info.epoch, info.step, info.rollbacks,
+                                                       info.reason ? info.reason : "", info.lr, info.new_lr, wall_s}));
     print_and_log(f, folder_);
 }
 
-json TrainingHealth::with_tensors(const nnc_epoch_stats& s, json line) const {
-    json norms = json::object(), ratios = json::object();
+void TrainingHealth::add_tensors(const nnc_epoch_stats& s, metrics::EpochLine& line) const {
+    line.grad_norms.clear();
+    line.update_ratios.clear();
     for (int p = 0; p < s.num_params && p < static_cast<int>(names_.size()); ++p) {
-        norms[names_[static_cast<size_t>(p)]] = number(s.param_grad_norm[p]);
-        ratios[names_[static_cast<size_t>(p)]] = number(s.param_update_ratio[p]);
+        line.grad_norms.emplace_back(names_[static_cast<size_t>(p)], s.param_grad_norm[p]);
+        line.update_ratios.emplace_back(names_[static_cast<size_t>(p)], s.param_update_ratio[p]);
     }
-    line["grad_norms"] = norms;
-    line["update_ratios"] = ratios;
-    line["rollbacks"] = s.rollbacks;
-    return line;
+    line.rollbacks = s.rollbacks;
 }
 
 void TrainingHealth::on_epoch(const nnc_epoch_stats& s) {

@@ -9,7 +9,6 @@
 //     in metrics.jsonl). Disabled (--no-diagnostics), only the findings are left out.
 #pragma once
 #include <nnc/nnc.h>
-#include <nlohmann/json.hpp>
 
 #include <set>
 #include <string>
@@ -17,6 +16,7 @@
 
 #include "runtime/cli/diagnostics/finding.h"
 #include "runtime/cli/loaded_model.h"
+#include "runtime/cli/metrics_schema.h"
 #include "runtime/cli/run_folder.h"
 
 namespace nnc::driver {
@@ -26,8 +26,8 @@ public:
     TrainingHealth(const LoadedModel& lib, nnc_model* model, RunFolder& folder, bool findings, bool resuming);
 
     void on_rollback(const nnc_rollback_info& info, double wall_s);
-    // The epoch line with "grad_norms", "update_ratios" and "rollbacks" added.
-    nlohmann::json with_tensors(const nnc_epoch_stats& s, nlohmann::json epoch_line) const;
+    // Fills the epoch line's "grad_norms", "update_ratios" and "rollbacks".
+    void add_tensors(const nnc_epoch_stats& s, metrics::EpochLine& epoch_line) const;
     void on_epoch(const nnc_epoch_stats& s);
 
 private:

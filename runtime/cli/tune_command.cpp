@@ -6,6 +6,7 @@
 // winner only, after every trial is ranked.
 // The dropout rate is a run-time value of the training pipeline (nnc_model_set_dropout_rate):
 // each --dropout value applies to every dropout layer of the model.
+#include <nnc/train_vocabulary.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -31,11 +32,11 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-const std::vector<std::string> kOptimizers = {"sgd", "adam", "adamw", "adagrad", "adadelta", "rmsprop"};
+const std::vector<std::string> kOptimizers = vocab::optimizer_names();
 
 std::string csv_number(double v, bool empty_if_nan = false);
 
-bool uses_momentum(const std::string& optimizer) { return optimizer == "sgd" || optimizer == "rmsprop"; }
+bool uses_momentum(const std::string& optimizer) { return vocab::optimizer_has(optimizer, "momentum"); }
 
 // "1e-2, 1e-3" -> {0.01, 0.001}; an empty list -> {NaN} (the model's setting). Each value must
 // satisfy `ok` (described by `range`).
@@ -72,8 +73,8 @@ std::vector<std::string> parse_optimizers(const std::string& text) {
     std::vector<std::string> out;
     for (const std::string& name : split_list(text)) {
         if (std::find(kOptimizers.begin(), kOptimizers.end(), name) == kOptimizers.end())
-            throw std::runtime_error("--optimizer: '" + name +
-                                     "' is not an optimizer; use sgd, adam, adamw, adagrad, adadelta or rmsprop");
+            throw std::runtime_error("--optimizer: '" + name + "' is not an optimizer; use " +
+                                     vocab::either(kOptimizers));
         if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
     }
     if (out.empty()) throw std::runtime_error("--optimizer has no values; give a comma-separated list");

@@ -23,9 +23,10 @@
 
 namespace nnc::runtime {
 
-// The defaults are torch.optim's for each optimizer (see optimizer_defaults).
+// The defaults are torch.optim's for each optimizer (see optimizer_defaults). The fields are
+// nnc_optimizer_config's, by the same names (nnc/train_vocabulary.h sets them by name).
 struct OptimizerConfig {
-    std::string name = "sgd";  // sgd | adam | adamw | adagrad | adadelta | rmsprop
+    std::string name = "sgd";  // one of nnc/train_vocabulary.h's kOptimizers
     double lr = 0.01;
     double momentum = 0.0;                                   // sgd, rmsprop
     bool nesterov = false;                                   // sgd
@@ -102,16 +103,18 @@ private:
     uint64_t id_;
 };
 
-// The names, in the order error messages list them.
+// The names (nnc/train_vocabulary.h's kOptimizers), in the order error messages list them.
 const char* const* optimizer_names();  // null-terminated
-// torch.optim's defaults for `name` (lr included); throws Error for an unknown name.
+// torch.optim's defaults for `name` (lr included; the vocabulary's torch column); throws Error
+// for an unknown name.
 OptimizerConfig optimizer_defaults(const std::string& name);
 
 // Throws Error(NNC_ERR_INVALID_ARGUMENT) with a message naming the bad field and its valid range.
 OptimizerConfig validate_optimizer_config(const nnc_optimizer_config& config);
 nnc_optimizer_config to_abi(const OptimizerConfig& config);
 
-// A fresh optimizer (zero state) for an arena of `count` floats.
+// A fresh optimizer (zero state) for an arena of `count` floats: the implementation of the
+// optimizer's kernel family (the vocabulary's value).
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config, int64_t count);
 std::unique_ptr<Optimizer> make_sgd(const OptimizerConfig& config, int64_t count);
 std::unique_ptr<Optimizer> make_adam(const OptimizerConfig& config, int64_t count);  // adam and adamw

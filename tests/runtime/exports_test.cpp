@@ -71,6 +71,8 @@ const char* const kAbi[] = {
     "nnc_model_num_dropouts",
     "nnc_model_dropout_info",
     "nnc_model_set_dropout_rate",
+    // added within ABI 5
+    "nnc_train_config_set",
 };
 
 class ModelLibrary : public ::testing::Test {

@@ -15,119 +15,22 @@ namespace fs = std::filesystem;
 // Ordered: per-tensor objects keep the model's parameter order.
 using json = nlohmann::ordered_json;
 
-// A problem inside one line; the reader prefixes file:line.
-struct LineError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-double number(const json& j, const char* key) {
-    const auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return NAN;
-    if (!it->is_number()) throw LineError(std::string("\"") + key + "\" should be a number, not " + it->dump());
-    return it->get<double>();
-}
-
-int64_t integer(const json& j, const char* key) {
-    const auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return 0;
-    if (!it->is_number()) throw LineError(std::string("\"") + key + "\" should be an integer, not " + it->dump());
-    return static_cast<int64_t>(it->get<double>());
-}
-
-std::string text(const json& j, const char* key) {
-    const auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return "";
-    if (!it->is_string()) throw LineError(std::string("\"") + key + "\" should be a string, not " + it->dump());
-    return it->get<std::string>();
-}
-
-// {"name": number-or-null, ...}
-std::vector<std::pair<std::string, double>> per_tensor(const json& j, const char* key) {
-    std::vector<std::pair<std::string, double>> out;
-    const auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return out;
-    if (!it->is_object())
-        throw LineError(std::string("\"") + key + "\" should be an object of numbers, not " + it->dump());
-    for (const auto& [name, v] : it->items()) {
-        if (!v.is_null() && !v.is_number())
-            throw LineError(std::string("\"") + key + "\"[\"" + name + "\"] should be a number, not " + v.dump());
-        out.emplace_back(name, v.is_null() ? NAN : v.get<double>());
-    }
-    return out;
-}
-
-std::optional<Probe> probe(const json& j) {
-    const auto it = j.find("probe");
-    if (it == j.end() || it->is_null()) return std::nullopt;
-    if (!it->is_object()) throw LineError("\"probe\" should be an object, not " + it->dump());
-    Probe p;
-    p.entropy = number(*it, "entropy");
-    p.max_entropy = number(*it, "max_entropy");
-    p.mean_top_prob = number(*it, "mean_top_prob");
-    p.majority_fraction = number(*it, "majority_fraction");
-    const auto h = it->find("top_prob_hist");
-    if (h != it->end() && !h->is_null()) {
-        if (!h->is_array())
-            throw LineError("\"probe\".\"top_prob_hist\" should be an array of counts, not " + h->dump());
-        for (const json& c : *h) {
-            if (!c.is_number()) throw LineError("\"probe\".\"top_prob_hist\" holds a non-number: " + c.dump());
-            p.top_prob_hist.push_back(c.get<double>());
-        }
-    }
-    return p;
-}
-
 void read_line(const json& j, RunLog& log) {
-    if (!j.is_object()) throw LineError("expected a JSON object, found " + std::string(j.type_name()));
-    const std::string type = text(j, "type");
-    if (type == "epoch") {
-        EpochRow e;
-        e.epoch = integer(j, "epoch");
-        e.epochs = integer(j, "epochs");
-        e.train_loss = number(j, "train_loss");
-        e.train_accuracy = number(j, "train_accuracy");
-        e.val_loss = number(j, "val_loss");
-        e.val_accuracy = number(j, "val_accuracy");
-        e.lr = number(j, "lr");
-        e.grad_norm = number(j, "grad_norm");
-        e.epoch_s = number(j, "epoch_s");
-        e.wall_s = number(j, "wall_s");
-        e.rollbacks = integer(j, "rollbacks");
-        e.grad_norms = per_tensor(j, "grad_norms");
-        e.update_ratios = per_tensor(j, "update_ratios");
-        e.probe = probe(j);
+    if (!j.is_object()) throw metrics::FieldError("expected a JSON object, found " + std::string(j.type_name()));
+    const std::string type = metrics::type_of(j);
+    if (type == metrics::kEpoch) {
+        EpochRow e = metrics::read_epoch(j);
         // After a rollback an epoch may be trained again: its last line is the one that counts.
         auto same =
             std::find_if(log.epochs.begin(), log.epochs.end(), [&](const EpochRow& r) { return r.epoch == e.epoch; });
         if (same != log.epochs.end()) log.epochs.erase(same);
         log.epochs.push_back(std::move(e));
-    } else if (type == "step") {
-        StepRow s;
-        s.epoch = integer(j, "epoch");
-        s.step = integer(j, "step");
-        s.updates = integer(j, "updates");
-        s.loss = number(j, "loss");
-        s.lr = number(j, "lr");
-        s.wall_s = number(j, "wall_s");
-        log.steps.push_back(s);
-    } else if (type == "diagnosis") {
-        Diagnosis d;
-        d.epoch = integer(j, "epoch");
-        d.code = text(j, "code");
-        d.severity = text(j, "severity");
-        d.subject = text(j, "subject");
-        d.message = text(j, "message");
-        d.advice = text(j, "advice");
-        log.diagnoses.push_back(std::move(d));
-    } else if (type == "rollback") {
-        Rollback r;
-        r.epoch = integer(j, "epoch");
-        r.step = integer(j, "step");
-        r.reason = text(j, "reason");
-        r.lr = number(j, "lr");
-        r.new_lr = number(j, "new_lr");
-        r.wall_s = number(j, "wall_s");
-        log.rollbacks.push_back(std::move(r));
+    } else if (type == metrics::kStep) {
+        log.steps.push_back(metrics::read_step(j));
+    } else if (type == metrics::kDiagnosis) {
+        log.diagnoses.push_back(metrics::read_diagnosis(j));
+    } else if (type == metrics::kRollback) {
+        log.rollbacks.push_back(metrics::read_rollback(j));
     }
     // Other lines ("interrupted", "resume", later additions) carry nothing the report draws;
     // their wall_s still counts toward the run time through the epoch lines around them.
@@ -169,7 +72,7 @@ void read_metrics(const fs::path& path, RunLog& log) {
         }
         try {
             read_line(j, log);
-        } catch (const LineError& e) {
+        } catch (const metrics::FieldError& e) {
             throw std::runtime_error(where + ": " + e.what() + "; fix or delete this line");
         }
     }

@@ -1,6 +1,6 @@
 // What `nnc report` reads from a run folder, parsed once into plain rows: metrics.jsonl (epoch,
-// step, diagnosis and rollback lines; runtime/cli/run_folder.h and train_command.cpp write
-// them), config.json, and the files of `nnc lr-find`
+// step, diagnosis and rollback lines, as runtime/cli/metrics_schema.h defines them), config.json,
+// and the files of `nnc lr-find`
 // (lr_find.csv, lr_find.json) and `nnc tune` (tune.csv, tune.json). Every file is optional, but
 // at least one of metrics.jsonl, lr_find.csv and tune.csv must exist.
 //
@@ -15,40 +15,16 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/cli/metrics_schema.h"
+
 namespace nnc::driver::report {
 
-// The softmax-confidence probe of one epoch (A2's "probe" key).
-struct Probe {
-    double entropy = NAN, max_entropy = NAN, mean_top_prob = NAN, majority_fraction = NAN;
-    std::vector<double> top_prob_hist;  // counts of the top softmax probability, bins [0,0.1) ... [0.9,1.0]
-};
-
-struct EpochRow {
-    int64_t epoch = 0, epochs = 0;
-    double train_loss = NAN, train_accuracy = NAN, val_loss = NAN, val_accuracy = NAN;
-    double lr = NAN, grad_norm = NAN, epoch_s = NAN, wall_s = NAN;
-    int64_t rollbacks = 0;
-    // Per parameter tensor, in the model's parameter order.
-    std::vector<std::pair<std::string, double>> grad_norms, update_ratios;
-    std::optional<Probe> probe;
-};
-
-// A "step" line: the running mean training loss of the epoch so far, every N batches.
-struct StepRow {
-    int64_t epoch = 0, step = 0, updates = 0;
-    double loss = NAN, lr = NAN, wall_s = NAN;
-};
-
-struct Diagnosis {
-    int64_t epoch = 0;  // 0: about the whole run
-    std::string code, severity, subject, message, advice;
-};
-
-struct Rollback {
-    int64_t epoch = 0, step = 0;
-    std::string reason;
-    double lr = NAN, new_lr = NAN, wall_s = NAN;
-};
+// The lines of metrics.jsonl as the report draws them (metrics_schema.h defines them).
+using Probe = metrics::Probe;         // the softmax-confidence probe of one epoch ("probe")
+using EpochRow = metrics::EpochLine;  // per parameter tensor in the file's order
+using StepRow = metrics::StepLine;    // the running mean training loss of the epoch so far, every N batches
+using Diagnosis = metrics::DiagnosisLine;
+using Rollback = metrics::RollbackLine;
 
 struct LrFindRow {
     double lr = NAN, loss = NAN, smoothed_loss = NAN;

@@ -25,7 +25,8 @@ extern "C" {
            data, standardization, prediction, .npz, resume;                              \
         4: divergence policy (rollback), per-tensor gradient norms and update ratios;    \
         5: device-resident training on GPU targets (optimizer kernels in model.so),      \
-           dropout rates set at run time (nnc_model_set_dropout_rate) */
+           dropout rates set at run time (nnc_model_set_dropout_rate); later, with no    \
+           signature or struct changed: nnc_train_config_set */
 
 typedef enum nnc_status {
     NNC_OK = 0,
@@ -379,6 +380,21 @@ typedef struct nnc_train_config {
  * accumulation included). */
 nnc_status nnc_model_default_train_config(const nnc_model* model, nnc_train_config* train,
                                           nnc_optimizer_config* optimizer, int64_t* validation);
+
+/* One setting of the train section from its text, exactly as a .nn file writes it after
+ * `key =` — the same names, defaults, ranges and meaning (nnc/train_vocabulary.h has them all):
+ *   nnc_train_config_set(&train, NULL, "schedule", "cosine(epochs=20, min_lr=1e-5)");
+ *   nnc_train_config_set(&train, NULL, "on_divergence", "rollback(factor=0.1)");
+ *   nnc_train_config_set(&train, &optimizer, "optimizer", "sgd(lr=0.1, nesterov=true)");
+ * `key` is a train setting: optimizer (written into `optimizer`, which every other key ignores and
+ * may be NULL; its name then points at a static string), batch, epochs, seed, schedule (the
+ * warm-up is kept; cosine without epochs runs over train->epochs as it is at the call), warmup
+ * (the schedule is kept), clip_norm, clip_value, early_stopping, accumulate, on_divergence.
+ * `validation` is not in nnc_train_config: slice the data instead. On failure nothing changes and
+ * the message names the setting and what it accepts ("train setting 'on_divergence': 'factor' of
+ * rollback must be in (0, 1), got 2"). */
+nnc_status nnc_train_config_set(nnc_train_config* train, nnc_optimizer_config* optimizer, const char* key,
+                                const char* text);
 
 /* Trains with the model's current optimizer. `validation` may be NULL. */
 nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_dataset* validation,

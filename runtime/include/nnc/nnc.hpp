@@ -106,6 +106,12 @@ struct TrainOptions {
     int64_t validation = 0;  // the model's own hold-out count (the caller slices the data)
     std::function<bool(const nnc_progress&)> on_batch;
     std::function<bool(const nnc_epoch_stats&)> on_epoch;
+
+    // One train setting from its .nn text (nnc_train_config_set): set("schedule", "cosine(epochs=20)").
+    TrainOptions& set(const std::string& key, const std::string& text) {
+        check(nnc_train_config_set(&config, &optimizer, key.c_str(), text.c_str()));
+        return *this;
+    }
 };
 
 struct ParamInfo {
