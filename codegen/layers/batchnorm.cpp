@@ -28,9 +28,35 @@ int lanes_for(int w) {
     return 16;
 }
 
-// Names of the per-channel sums, each with a "<name>_lanes" partial Func on (C, H, W) inputs
-// and a "<name>_wide" float64 total.
-const char* const kSums[] = {"sum", "sum_sq", "sum_dy", "sum_dy_xc"};
+// What batchnorm's forward, backward and state_update built for one node.
+struct BatchNormRecord {
+    // A per-channel sum (channel_sum): on (C, H, W) inputs, `lanes` partial sums along W; `wide`,
+    // the total in float64 (or the model's type where wider); `sum`, the total in the model's type.
+    struct Sum {
+        Func lanes, wide, sum;
+    };
+    // (C, H, W) inputs: the lanes of the partial sums along W (lanes_for); 0 for [F] inputs,
+    // whose sums reduce over the batch directly.
+    int lanes = 0;
+    Sum sum, sum_sq;        // training: the batch mean's and variance's
+    Sum sum_dy, sum_dy_xc;  // backward
+    // Training: the batch statistics; inference: inv_std from the running variance. Each is made
+    // once per lowering (forward, backward and state_update share it).
+    Func mean, var, inv_std, scale;
+    Func fwd, d_mean, d_k, d_input, d_weight, running_mean, running_var;
+
+    template <class Visit>
+    void funcs(Visit&& visit) {
+        for (Sum* s : {&sum, &sum_sq, &sum_dy, &sum_dy_xc}) {
+            visit(s->lanes);
+            visit(s->wide);
+            visit(s->sum);
+        }
+        for (Func* f :
+             {&mean, &var, &inv_std, &scale, &fwd, &d_mean, &d_k, &d_input, &d_weight, &running_mean, &running_var})
+            visit(*f);
+    }
+};
 
 class BatchNorm final : public Layer {
 public:
@@ -91,12 +117,14 @@ public:
     Func forward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
                  const std::vector<Tensor>& p) const override {
         const Tensor& x = in[0];
-        Func mean = mean_of(ctx, node, x, p), scale = scale_of(ctx, node, x, p);
+        auto rec = ctx.record<BatchNormRecord>(node);
+        Func mean = mean_of(ctx, node, x, p, *rec), scale = scale_of(ctx, node, x, p, *rec);
         auto v = as_exprs(make_vars(x.rank()));
         Expr c = channel(x, v);
         Expr bias = affine(node) ? Expr(p[1].func(c)) : zero_of(ctx.type);
         Func y(ctx.func_name(node, "fwd"));
         y(v) = (x.func(v) - mean(c)) * scale(c) + bias;
+        rec->fwd = y;
         return y;
     }
 
@@ -108,13 +136,15 @@ public:
     Gradients backward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
                        const std::vector<Tensor>& p, const Tensor&, const Func& dy) const override {
         const Tensor& x = in[0];
-        Func mean = mean_of(ctx, node, x, p), inv_std = inv_std_of(ctx, node, x, p), scale = scale_of(ctx, node, x, p);
+        auto rec = ctx.record<BatchNormRecord>(node);
+        Func mean = mean_of(ctx, node, x, p, *rec), inv_std = inv_std_of(ctx, node, x, p, *rec);
+        Func scale = scale_of(ctx, node, x, p, *rec);
         Var c("c");
-        Func sum_dy =
-            channel_sum(ctx, node, x, "sum_dy", [&](const std::vector<Expr>& at, const Expr&) { return dy(at); });
-        Func sum_dy_xc = channel_sum(ctx, node, x, "sum_dy_xc", [&](const std::vector<Expr>& at, const Expr& ch) {
-            return dy(at) * (x.func(at) - mean(ch));
-        });
+        Func sum_dy = channel_sum(ctx, node, x, "sum_dy", rec->sum_dy, *rec,
+                                  [&](const std::vector<Expr>& at, const Expr&) { return dy(at); });
+        Func sum_dy_xc =
+            channel_sum(ctx, node, x, "sum_dy_xc", rec->sum_dy_xc, *rec,
+                        [&](const std::vector<Expr>& at, const Expr& ch) { return dy(at) * (x.func(at) - mean(ch)); });
 
         auto v = as_exprs(make_vars(x.rank()));
         Expr ch = channel(x, v);
@@ -125,9 +155,12 @@ public:
             d_mean(c) = sum_dy(c) / m;
             d_k(c) = inv_std(c) * inv_std(c) * sum_dy_xc(c) / m;
             dx(v) = scale(ch) * (dy(v) - d_mean(ch) - (x.func(v) - mean(ch)) * d_k(ch));
+            rec->d_mean = d_mean;
+            rec->d_k = d_k;
         } else {
             dx(v) = dy(v) * scale(ch);
         }
+        rec->d_input = dx;
 
         Gradients g;
         g.d_inputs.push_back(dx);
@@ -135,6 +168,7 @@ public:
             Func dw(ctx.func_name(node, "d_weight"));
             dw(c) = sum_dy_xc(c) * inv_std(c);
             g.d_params.push_back(dw);
+            rec->d_weight = dw;
             g.d_params.push_back(sum_dy);  // d_bias
         }
         return g;
@@ -148,14 +182,17 @@ public:
         const Func& rm = p[s].func;
         const Func& rv = p[s + 1].func;
         Var c("c");
+        auto rec = ctx.record<BatchNormRecord>(node);
         Func new_mean(ctx.func_name(node, "running_mean")), new_var(ctx.func_name(node, "running_var"));
+        rec->running_mean = new_mean;
+        rec->running_var = new_var;
         if (!ctx.training) {
             new_mean(c) = rm(c);
             new_var(c) = rv(c);
             return {new_mean, new_var};
         }
         const Tensor& x = in[0];
-        Func mean = mean_of(ctx, node, x, p), var = var_of(ctx, node, x, p);
+        Func mean = mean_of(ctx, node, x, p, *rec), var = var_of(ctx, node, x, p, *rec);
         const Expr m = cast(ctx.type, Expr(node.attrs.get_float("momentum")));
         const Expr one = one_of(ctx.type);
         const Expr n = count(ctx, x);
@@ -164,40 +201,15 @@ public:
         return {new_mean, new_var};
     }
 
-    // The per-channel sums: the lanes along W vectorized, channels in parallel (a [F] input:
-    // features vectorized and in parallel, the batch reduced inside). Everything else (the
-    // per-channel statistics, the elementwise forward and input gradient) takes the default:
-    // compute_root, vectorized along the contiguous dimension, parallel over the batch.
-    void schedule(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>& in) const override {
-        const int vec = ctx.vector_width(Float(32));
-        const bool spatial = in[0].dims.size() == 3;
-        const int lane_vec = spatial ? lanes_for(static_cast<int>(in[0].dims[2])) : vec;
-        for (const char* what : kSums) {
-            const std::string name = LayerContext().func_name(node, what);  // as forward named it
-            if (spatial) {
-                Func part = ctx.find(name + "_lanes");
-                if (!part.defined()) continue;
-                const Var v = part.args()[0], c = part.args()[1];
-                const std::vector<RVar> r = part.rvars(0);
-                part.compute_root().vectorize(v, lane_vec, TailStrategy::GuardWithIf).parallel(c);
-                part.update(0)
-                    .reorder(v, r[0], r[1], r[2], c)
-                    .vectorize(v, lane_vec, TailStrategy::GuardWithIf)
-                    .parallel(c);
-                ctx.claim(part);
-            } else {
-                Func sum = ctx.find(name + "_wide");  // the float64 accumulation; name itself casts
-                if (!sum.defined()) continue;
-                const Var c = sum.args()[0];
-                Var co("co"), ci("ci");
-                sum.compute_root().vectorize(c, vec, TailStrategy::GuardWithIf);
-                sum.update(0)
-                    .split(c, co, ci, vec, TailStrategy::GuardWithIf)
-                    .reorder(ci, sum.rvars(0)[0], co)
-                    .vectorize(ci)
-                    .parallel(co);
-                ctx.claim(sum);
-            }
+    // The per-channel sums: lane sums on (C, H, W) inputs, batch sums on [F] inputs
+    // (codegen/schedule/cpu_templates.h). Everything else (the per-channel statistics, the
+    // elementwise forward and input gradient) takes the default: compute_root, vectorized along
+    // the contiguous dimension, parallel over the batch.
+    void schedule(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>&) const override {
+        const BatchNormRecord r = ctx.record<BatchNormRecord>(node);
+        for (const BatchNormRecord::Sum* s : {&r.sum, &r.sum_sq, &r.sum_dy, &r.sum_dy_xc}) {
+            if (r.lanes > 0 && s->lanes.defined()) schedule_lane_sum(ctx, s->lanes, r.lanes);
+            if (r.lanes == 0 && s->wide.defined()) schedule_batch_sum(ctx, s->wide);  // `sum` casts it
         }
     }
 
@@ -219,17 +231,22 @@ private:
     // (the bias gradient), and in float32 the result moved by 2e-3 (relative) when only the
     // order of the samples changed; the reductions read each element once, so the wider
     // accumulator costs little next to the convolutions around them.
+    // `what` names it; `out` receives its Funcs.
     static Func channel_sum(const LayerContext& ctx, const dsl::Node& node, const Tensor& x, const std::string& what,
+                            BatchNormRecord::Sum& out, BatchNormRecord& rec,
                             const std::function<Expr(const std::vector<Expr>&, const Expr&)>& term) {
         Var c("c"), v("v");
         const Type acc = ctx.type.bits() < 64 ? Float(64) : ctx.type;
         Func s(ctx.func_name(node, what));
+        out.sum = s;
         if (x.shape.dims.size() == 1) {
             RDom r(0, ctx.batch, "r_" + what);
             Func wide(ctx.func_name(node, what + "_wide"));
             wide(c) = zero_of(acc);
             wide(c) += cast(acc, term({c, r}, c));
             s(c) = cast(ctx.type, wide(c));
+            rec.lanes = 0;
+            out.wide = wide;
             return s;
         }
         const int h = static_cast<int>(x.shape.dims[1]), w = static_cast<int>(x.shape.dims[2]);
@@ -248,59 +265,65 @@ private:
         wide(c) = zero_of(acc);
         wide(c) += part(rl, c);
         s(c) = cast(ctx.type, wide(c));
+        rec.lanes = lanes;
+        out.lanes = part;
+        out.wide = wide;
         return s;
     }
 
     // Training: the batch mean and biased variance. Inference: the running statistics.
-    static Func mean_of(const LayerContext& ctx, const dsl::Node& node, const Tensor& x, const std::vector<Tensor>& p) {
+    static Func mean_of(const LayerContext& ctx, const dsl::Node& node, const Tensor& x, const std::vector<Tensor>& p,
+                        BatchNormRecord& rec) {
         if (!ctx.training) return p[affine(node) ? 2 : 0].func;
-        return ctx.saved_or(node, "mean", [&] {
-            Func sum =
-                channel_sum(ctx, node, x, "sum", [&](const std::vector<Expr>& at, const Expr&) { return x.func(at); });
-            Var c("c");
-            Func mean(ctx.func_name(node, "mean"));
-            mean(c) = sum(c) / count(ctx, x);
-            return mean;
-        });
+        if (rec.mean.defined()) return rec.mean;
+        Func sum = channel_sum(ctx, node, x, "sum", rec.sum, rec,
+                               [&](const std::vector<Expr>& at, const Expr&) { return x.func(at); });
+        Var c("c");
+        Func mean(ctx.func_name(node, "mean"));
+        mean(c) = sum(c) / count(ctx, x);
+        rec.mean = mean;
+        return mean;
     }
 
     // Two passes (the mean first) rather than E[x^2] - E[x]^2, which cancels in float32.
-    static Func var_of(const LayerContext& ctx, const dsl::Node& node, const Tensor& x, const std::vector<Tensor>& p) {
+    static Func var_of(const LayerContext& ctx, const dsl::Node& node, const Tensor& x, const std::vector<Tensor>& p,
+                       BatchNormRecord& rec) {
         if (!ctx.training) return p[affine(node) ? 3 : 1].func;
-        Func mean = mean_of(ctx, node, x, p);
-        return ctx.saved_or(node, "var", [&] {
-            Func sum_sq = channel_sum(ctx, node, x, "sum_sq", [&](const std::vector<Expr>& at, const Expr& c) {
+        Func mean = mean_of(ctx, node, x, p, rec);
+        if (rec.var.defined()) return rec.var;
+        Func sum_sq =
+            channel_sum(ctx, node, x, "sum_sq", rec.sum_sq, rec, [&](const std::vector<Expr>& at, const Expr& c) {
                 Expr d = x.func(at) - mean(c);
                 return d * d;
             });
-            Var c("c");
-            Func var(ctx.func_name(node, "var"));
-            var(c) = sum_sq(c) / count(ctx, x);
-            return var;
-        });
+        Var c("c");
+        Func var(ctx.func_name(node, "var"));
+        var(c) = sum_sq(c) / count(ctx, x);
+        rec.var = var;
+        return var;
     }
 
     static Func inv_std_of(const LayerContext& ctx, const dsl::Node& node, const Tensor& x,
-                           const std::vector<Tensor>& p) {
-        return ctx.saved_or(node, "inv_std", [&] {
-            Func var = var_of(ctx, node, x, p);
-            Var c("c");
-            Func inv_std(ctx.func_name(node, "inv_std"));
-            inv_std(c) = one_of(ctx.type) / sqrt(var(c) + cast(ctx.type, Expr(node.attrs.get_float("eps"))));
-            return inv_std;
-        });
+                           const std::vector<Tensor>& p, BatchNormRecord& rec) {
+        if (rec.inv_std.defined()) return rec.inv_std;
+        Func var = var_of(ctx, node, x, p, rec);
+        Var c("c");
+        Func inv_std(ctx.func_name(node, "inv_std"));
+        inv_std(c) = one_of(ctx.type) / sqrt(var(c) + cast(ctx.type, Expr(node.attrs.get_float("eps"))));
+        rec.inv_std = inv_std;
+        return inv_std;
     }
 
     // weight * inv_std (inv_std alone without affine).
-    static Func scale_of(const LayerContext& ctx, const dsl::Node& node, const Tensor& x,
-                         const std::vector<Tensor>& p) {
-        return ctx.saved_or(node, "scale", [&] {
-            Func inv_std = inv_std_of(ctx, node, x, p);
-            Var c("c");
-            Func scale(ctx.func_name(node, "scale"));
-            scale(c) = affine(node) ? inv_std(c) * p[0].func(c) : Expr(inv_std(c));
-            return scale;
-        });
+    static Func scale_of(const LayerContext& ctx, const dsl::Node& node, const Tensor& x, const std::vector<Tensor>& p,
+                         BatchNormRecord& rec) {
+        if (rec.scale.defined()) return rec.scale;
+        Func inv_std = inv_std_of(ctx, node, x, p, rec);
+        Var c("c");
+        Func scale(ctx.func_name(node, "scale"));
+        scale(c) = affine(node) ? inv_std(c) * p[0].func(c) : Expr(inv_std(c));
+        rec.scale = scale;
+        return scale;
     }
 
     dsl::OpSpec spec_;

@@ -20,6 +20,45 @@ namespace {
 
 using namespace Halide;
 
+// What conv2d's forward and backward built for one node, and in which form.
+struct Conv2dRecord {
+    // The form of a product over windows (the output, the input gradient):
+    //   Window:   f(x, y, ch, n) itself, x contiguous, in register tiles of x, y and channels;
+    //   Channels: the narrow form (images at most 8 wide, narrow()), the product transposed with
+    //             the channels contiguous, f a re-indexing of it;
+    //   Phases:   (the input gradient at stride > 1) one product per input phase, interleaved.
+    enum class Form { Window, Channels, Phases };
+
+    // The input padded into a Func of its own (pad > 0), which the products read without bounds
+    // tests; otherwise they read the input as it is.
+    bool padded = false;
+    Func pad;
+    Form forward = Form::Window;
+    Func fwd;       // the output: Window: a pure Func of fwd_sum (the sums' tiles are computed in it)
+    Func fwd_sum;   // Window: the sums
+    Func weight_t;  // Channels: the weight as (f, kx, ky, c)
+    Func fwd_t;     // Channels: the product as (f, x, y, n)
+
+    Form input_gradient = Form::Window;
+    Func d_out_zero;                   // the output gradient, zero outside the output
+    Func d_input;                      // Window: the product; Channels: d_input_t re-indexed; Phases: the interleave
+    Func weight_t_in;                  // Channels: the weight as (c, kx, ky, f)
+    Func d_input_t;                    // Channels: the product as (c, x, y, n)
+    std::vector<Func> d_input_phases;  // Phases: phase py * s + px, a zero where no tap reaches it
+    Func d_out_t;                      // the output gradient as (f, x, y, n)
+    Func d_weight_t;                   // the weight gradient as (f, kx, ky, c), a product over the output positions
+    Func d_weight, d_bias;
+
+    template <class Visit>
+    void funcs(Visit&& visit) {
+        for (Func* f : {&pad, &fwd, &fwd_sum, &weight_t, &fwd_t, &d_out_zero, &d_input, &weight_t_in, &d_input_t})
+            visit(*f);
+        for (Func& f : d_input_phases) visit(f);
+        for (Func* f : {&d_out_t, &d_weight_t, &d_weight, &d_bias}) visit(*f);
+    }
+};
+using Form = Conv2dRecord::Form;
+
 class Conv2d final : public Layer {
 public:
     Conv2d() {
@@ -99,18 +138,23 @@ public:
         const Window w = window(node);
         const int c_in = static_cast<int>(in[0].shape.dims[0]);
         const int k = static_cast<int>(w.kernel), s = static_cast<int>(w.stride), d = static_cast<int>(w.dilation);
-        Func pad = ctx.saved_or(node, "padded", [&] { return padded(ctx, node, in[0], w); });
+        auto rec = ctx.record<Conv2dRecord>(node);
+        Func pad = padded(ctx, node, in[0], w, *rec);
         Var x("x"), y("y"), f("f"), n("n");
         RDom r(0, k, 0, k, 0, c_in, "r_win");
         Func out(ctx.func_name(node, "fwd"));
+        rec->fwd = out;
         if (narrow(static_cast<int>(node.shape.dims[2]))) {
             // Vectors along the filters (see narrow()): the product transposed, then put back.
+            rec->forward = Form::Channels;
             Func wt(ctx.func_name(node, "weight_t"));
             wt(f, x, y, n) = p[0].func(x, y, n, f);  // (f, kx, ky, c)
             Func ot(ctx.func_name(node, "fwd_t"));
             ot(f, x, y, n) = p.size() > 1 ? Expr(p[1].func(f)) : zero_of(ctx.type);
             ot(f, x, y, n) += wt(f, r.x, r.y, r.z) * pad(x * s + r.x * d, y * s + r.y * d, r.z, n);
             out(x, y, f, n) = ot(f, x, y, n);
+            rec->weight_t = wt;
+            rec->fwd_t = ot;
             return out;
         }
         // The sums in their own Func, the value a pure Func over them: the CPU template computes the
@@ -120,6 +164,8 @@ public:
         sum(x, y, f, n) = p.size() > 1 ? Expr(p[1].func(f)) : zero_of(ctx.type);
         sum(x, y, f, n) += pad(x * s + r.x * d, y * s + r.y * d, r.z, n) * p[0].func(r.x, r.y, r.z, f);
         out(x, y, f, n) = sum(x, y, f, n);
+        rec->forward = Form::Window;
+        rec->fwd_sum = sum;
         return out;
     }
 
@@ -132,11 +178,13 @@ public:
         const int ho = static_cast<int>(node.shape.dims[1]), wo = static_cast<int>(node.shape.dims[2]);
         Var x("x"), y("y"), c("c"), f("f"), n("n"), kx("kx"), ky("ky");
         Gradients g;
+        auto rec = ctx.record<Conv2dRecord>(node);
 
         // The output gradient, zero outside (Ho, Wo): both gathers below read past its edges.
         Func dyz(ctx.func_name(node, "d_out_zero"));
         dyz(x, y, f, n) = select(x >= 0 && x < wo && y >= 0 && y < ho,
                                  dy(clamp(x, 0, wo - 1), clamp(y, 0, ho - 1), f, n), zero_of(ctx.type));
+        rec->d_out_zero = dyz;
 
         // d_input(x, y, c) = sum over taps and filters of the outputs whose window covered x, y.
         Func dx(ctx.func_name(node, "d_input"));
@@ -149,15 +197,21 @@ public:
             dxt(c, x, y, n) = zero_of(ctx.type);
             dxt(c, x, y, n) += wt(c, r.x, r.y, r.z) * dyz(x + pd - r.x * d, y + pd - r.y * d, r.z, n);
             dx(x, y, c, n) = dxt(c, x, y, n);
+            rec->input_gradient = Form::Channels;
+            rec->weight_t_in = wt;
+            rec->d_input_t = dxt;
         } else if (s == 1) {
             RDom r(0, k, 0, k, 0, filters, "r_tap");
             dx(x, y, c, n) = zero_of(ctx.type);
             dx(x, y, c, n) += dyz(x + pd - r.x * d, y + pd - r.y * d, r.z, n) * p[0].func(r.x, r.y, c, r.z);
+            rec->input_gradient = Form::Window;
         } else {
             // Stride s: one product per phase (x mod s, y mod s) of the input, over only the taps
             // that hit it, on the phase's grid (x = s xq + px), so its reads of the output gradient
             // are contiguous; testing every tap and dividing vector indices cost 4x the work and
             // gathers. The phases interleave into d_input.
+            rec->input_gradient = Form::Phases;
+            rec->d_input_phases.clear();
             std::vector<Expr> phase_values;
             for (int py = 0; py < s; ++py)
                 for (int px = 0; px < s; ++px) {
@@ -172,9 +226,11 @@ public:
                                           p[0].func(tap_x, tap_y, c, r.z);
                     }
                     phase_values.push_back(ph(x / s, y / s, c, n));
+                    rec->d_input_phases.push_back(ph);
                 }
             dx(x, y, c, n) = mux((y % s) * s + x % s, phase_values);
         }
+        rec->d_input = dx;
         g.d_inputs.push_back(dx);
 
         // d_weight as a matrix product over the (x, y, n) output positions, with the filters
@@ -182,7 +238,7 @@ public:
         // the padded input's taps, gives d_weight_t(f, kx, ky, c). Vectors run along the filters, so
         // the reduction covers exactly the output positions (vectors along x wasted up to half their
         // lanes on 7x7 and 8x8 images) and each input value is one broadcast for a whole tile.
-        Func pad = ctx.saved_or(node, "padded", [&] { return padded(ctx, node, in[0], w); });
+        Func pad = padded(ctx, node, in[0], w, *rec);
         Func dyt(ctx.func_name(node, "d_out_t"));
         dyt(f, x, y, n) = dyz(x, y, f, n);
         RDom rr(0, wo, 0, ho, 0, ctx.batch, "r_pos");
@@ -192,6 +248,9 @@ public:
         Func dw(ctx.func_name(node, "d_weight"));
         dw(kx, ky, c, f) = dwt(f, kx, ky, c);
         g.d_params.push_back(dw);
+        rec->d_out_t = dyt;
+        rec->d_weight_t = dwt;
+        rec->d_weight = dw;
 
         if (p.size() > 1) {  // summed along the filters' vectors of the same transposed gradient
             RDom ro(0, wo, 0, ho, 0, ctx.batch, "r_out");
@@ -199,160 +258,44 @@ public:
             db(f) = zero_of(ctx.type);
             db(f) += dyt(f, ro.x, ro.y, ro.z);
             g.d_params.push_back(db);
+            rec->d_bias = db;
         }
         return g;
     }
 
+    // The products' CPU templates by form (codegen/schedule/cpu_templates.h); the rest takes the default.
     void schedule(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>& in) const override {
-        const int vec = ctx.vector_width(Float(32));
+        const Conv2dRecord r = ctx.record<Conv2dRecord>(node);
+        const Window w = window(node);
+        const int k = static_cast<int>(w.kernel), s = static_cast<int>(w.stride);
         const int filters = static_cast<int>(node.shape.dims[0]);
-        const int c_in = static_cast<int>(in[0].dims[0]);
-        const int k = static_cast<int>(window(node).kernel);
-        Var x("x"), y("y"), f("f"), c("c"), n("n"), kx("kx"), ky("ky");
-        // f(x, y, ch, n) += window products over 3 RVars, for the output (ch = filters) and the
-        // input gradient (ch = input channels) alike. Register tiles: one vector of x by `rows`
-        // rows by `chans` channels accumulate in an intermediate computed per tile, with the whole
-        // reduction (taps, then channels) inside; the tiles' wrapper writes the result. Tiles
-        // have a constant size to live in registers, so the wrapper's splits shift inwards (legal
-        // when the extent is at least the factor: overlapping tiles recompute a few outputs); a
-        // smaller extent is taken whole. The batch is never split: a last batch may be short.
-        // `tile`: a pure Func of f alone (same arguments) to compute the tiles in; by default f's
-        // global wrapper.
-        auto window_product = [&](Func f, int channels, int width, int height, Func tile = Func()) {
-            const std::vector<Var> a = f.args();
-            Var xo("xo"), xi("xi"), yo("yo"), yi("yi"), co("co"), ci("ci"), t("t");
-            const int cols = width >= vec ? vec : width;
-            const int rows = height >= 4 ? 4 : height;
-            const int chans = channels >= 4 ? 4 : channels;
-            if (!tile.defined()) tile = f.in();
-            tile.compute_root()
-                .split(a[0], xo, xi, cols, TailStrategy::ShiftInwards)
-                .split(a[1], yo, yi, rows, TailStrategy::ShiftInwards)
-                .split(a[2], co, ci, chans, TailStrategy::ShiftInwards)
-                .reorder(xi, yi, ci, xo, yo, co, a[3])
-                .vectorize(xi)
-                .fuse(co, a[3], t)
-                .parallel(t);
-            f.compute_at(tile, xo).vectorize(a[0]).unroll(a[1]).unroll(a[2]);
-            const std::vector<RVar> r = f.rvars(0);
-            Stage u = f.update(0);
-            u.reorder(a[0], a[1], a[2], r[0], r[1], r[2]).vectorize(a[0]).unroll(a[1]).unroll(a[2]);
-            // Unrolled taps let neighbouring rows share their input vectors.
-            if (k <= 3) u.unroll(r[0]).unroll(r[1]);
-            ctx.claim(f);
-            ctx.claim(tile);
-        };
-        const int h_in = static_cast<int>(in[0].dims[1]), w_in = static_cast<int>(in[0].dims[2]);
         const int ho = static_cast<int>(node.shape.dims[1]), wo = static_cast<int>(node.shape.dims[2]);
-        // The narrow forms: ch(ch, x, y, n) with `ch` contiguous; tiles of up to 2 vectors of
-        // channels x a whole image row in registers (at most 16 accumulators), the reduction
-        // (taps, then channels) inside: per step, the channels' weight vectors and one broadcast
-        // input value per column. In parallel over (rows, batch).
-        auto channel_product = [&](Func ot, int channels, int width) {
-            const std::vector<Var> a = ot.args();
-            const int cv = channels >= 2 * vec ? 2 : 1;
-            const int cw = channels >= vec ? cv * vec : channels;
-            const int vw = std::min(vec, cw);
-            Var o("o"), i("i"), xo("xo"), xi("xi"), t("t");
-            Func tile = ot.in();
-            tile.compute_root()
-                .split(a[0], o, i, cw, TailStrategy::ShiftInwards)
-                .split(a[1], xo, xi, width, TailStrategy::ShiftInwards)  // a constant row for registers
-                .reorder(i, xi, o, xo, a[2], a[3])
-                .vectorize(i, vw)
-                .fuse(a[2], a[3], t)
-                .parallel(t);
-            ot.compute_at(tile, o).vectorize(a[0], vw).unroll(a[0]).unroll(a[1]);
-            const std::vector<RVar> r = ot.rvars(0);
-            Stage u = ot.update(0);
-            u.reorder(a[0], a[1], a[2], r[0], r[1], r[2]).vectorize(a[0], vw).unroll(a[0]).unroll(a[1]);
-            ctx.claim(ot);
-            ctx.claim(tile);
-        };
-        if (Func ot = ctx.find(node.name + "__fwd_t"); ot.defined()) {
-            channel_product(ot, filters, wo);
-        } else if (Func sum = ctx.find(node.name + "__fwd_sum"); sum.defined()) {
-            window_product(sum, filters, wo, ho, ctx.find(node.name + "__fwd"));
-        }
-        const int s = static_cast<int>(window(node).stride);
-        if (Func dxt = ctx.find(node.name + "__d_input_t"); dxt.defined()) {
-            channel_product(dxt, c_in, w_in);
-        } else if (s == 1) {
-            if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) window_product(dx, c_in, w_in, h_in);
-        } else if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) {
-            for (int q = 0; q < s * s; ++q) {
-                Func ph = ctx.find(node.name + "__d_input_p" + std::to_string(q));
-                if (!ph.defined()) continue;
-                if (ph.num_update_definitions() > 0) {
-                    window_product(ph, c_in, (w_in + s - 1) / s, (h_in + s - 1) / s);
-                } else {
-                    ph.compute_root().vectorize(ph.args()[0], vec, TailStrategy::GuardWithIf).parallel(ph.args()[3]);
-                    ctx.claim(ph);
-                }
-            }
-            // Interleaving: from x = 0 (bound), x = s xo + xi with xi unrolled makes each phase's
-            // index and x mod s constants, so every phase is read as dense vectors.
-            Var xo("xo"), xi("xi");
-            const std::vector<Var> a = dx.args();
-            dx.compute_root()
-                .bound(a[0], 0, w_in)
-                .bound(a[1], 0, h_in)
-                .split(a[0], xo, xi, s, TailStrategy::GuardWithIf)
-                .split(a[1], a[1], Var("yi"), s, TailStrategy::GuardWithIf)
-                .reorder(xi, xo, Var("yi"), a[1], a[2], a[3])
-                .vectorize(xo, vec, TailStrategy::GuardWithIf)
-                .unroll(xi)
-                .unroll(Var("yi"))
-                .parallel(a[3]);
-            ctx.claim(dx);
-        }
-        // d_weight_t(f, kx, ky, c): register tiles of `fv` vectors of filters x every tap x `cs`
-        // channels (at most 28 accumulators of the 32 vector registers), the whole reduction over
-        // the output positions inside each tile; per position, fv vector loads of the transposed
-        // gradient and one broadcast input value per tap and channel. Tiles in parallel over
-        // (filter blocks, channel blocks).
-        if (Func dwt = ctx.find(node.name + "__d_weight_t"); dwt.defined()) {
-            const int taps = k * k;
-            const int fv = filters >= 2 * vec ? 2 : 1;
-            const int fw = filters >= vec ? fv * vec : filters;  // the tile's filters
-            const int vw = std::min(vec, fw);
-            const int limit = std::max(1, std::min(c_in, 28 / (fv * taps)));
-            int cs = limit;  // a divisor of c_in when one is near the limit: no overlapping tiles
-            for (int q = limit; q * 2 > limit; --q)
-                if (c_in % q == 0) {
-                    cs = q;
-                    break;
-                }
-            Var fo("fo"), fi("fi"), co("co"), ci("ci"), t("t");
-            Func tile = dwt.in();
-            tile.compute_root()
-                .split(f, fo, fi, fw, TailStrategy::ShiftInwards)
-                .split(c, co, ci, cs, TailStrategy::ShiftInwards)
-                .reorder(fi, kx, ky, ci, fo, co)
-                .vectorize(fi, vw)
-                .fuse(fo, co, t)
-                .parallel(t);
-            dwt.compute_at(tile, t).vectorize(f, vw).unroll(f).unroll(kx).unroll(ky).unroll(c);
-            const std::vector<RVar> r = dwt.rvars(0);
-            Stage u = dwt.update(0);
-            u.reorder(f, kx, ky, c, r[0], r[1], r[2]).vectorize(f, vw).unroll(f).unroll(kx).unroll(c);
-            // Kernels above 5x5 have more taps than registers: their rows stay a loop.
-            if (fv * taps <= 28) u.unroll(ky);
-            ctx.claim(dwt);
-            ctx.claim(tile);
-        }
+        const int c_in = static_cast<int>(in[0].dims[0]);
+        const int h_in = static_cast<int>(in[0].dims[1]), w_in = static_cast<int>(in[0].dims[2]);
+        if (r.forward == Form::Channels && r.fwd_t.defined()) schedule_channel_product(ctx, r.fwd_t, filters, wo);
+        if (r.forward == Form::Window && r.fwd_sum.defined())
+            schedule_window_product(ctx, r.fwd_sum, filters, wo, ho, k, r.fwd);
+        if (r.input_gradient == Form::Channels && r.d_input_t.defined())
+            schedule_channel_product(ctx, r.d_input_t, c_in, w_in);
+        if (r.input_gradient == Form::Window && r.d_input.defined())
+            schedule_window_product(ctx, r.d_input, c_in, w_in, h_in, k);
+        if (r.input_gradient == Form::Phases && r.d_input.defined())
+            schedule_phase_split_input_gradient(ctx, r.d_input, r.d_input_phases, c_in, s, w_in, h_in, k);
+        if (r.d_weight_t.defined()) schedule_transposed_weight_gradient(ctx, r.d_weight_t, k, c_in, filters);
     }
 
     // On a GPU: the forward and input-gradient products with channels in registers, the weight
     // gradient per sample with taps and filters in registers (codegen/schedule/gpu_templates.h). The narrow
-    // forms (fwd_t, d_input_t) and the stride phases are left to the GPU template.
+    // forms and the stride phases are left to the GPU template.
     void schedule_gpu(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>& in) const override {
+        const Conv2dRecord r = ctx.record<Conv2dRecord>(node);
         const int filters = static_cast<int>(node.shape.dims[0]);
         const int c_in = static_cast<int>(in[0].dims[0]);
-        if (Func sum = ctx.find(node.name + "__fwd_sum"); sum.defined()) schedule_gpu_window_product(ctx, sum, filters);
-        if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) schedule_gpu_window_product(ctx, dx, c_in);
-        if (Func dwt = ctx.find(node.name + "__d_weight_t"); dwt.defined())
-            schedule_gpu_transposed_weight_gradient(ctx, dwt, static_cast<int>(window(node).kernel), c_in, filters);
+        if (r.forward == Form::Window && r.fwd_sum.defined()) schedule_gpu_window_product(ctx, r.fwd_sum, filters);
+        if (r.input_gradient == Form::Window && r.d_input.defined()) schedule_gpu_window_product(ctx, r.d_input, c_in);
+        if (r.d_weight_t.defined())
+            schedule_gpu_transposed_weight_gradient(ctx, r.d_weight_t, static_cast<int>(window(node).kernel), c_in,
+                                                    filters);
     }
 
 private:
@@ -382,19 +325,22 @@ private:
         return w;
     }
 
-    // The input with `pad` zeros on every side, over (W + 2 pad, H + 2 pad); the input itself when pad is 0.
-    static Func padded(const LayerContext& ctx, const dsl::Node& node, const Tensor& in, const Window& w) {
-        const int c = static_cast<int>(in.shape.dims[0]);
+    // The input with `pad` zeros on every side, over (W + 2 pad, H + 2 pad); the input itself when
+    // pad is 0. Made once per lowering: the backward reads the forward's.
+    static Func padded(const LayerContext& ctx, const dsl::Node& node, const Tensor& in, const Window& w,
+                       Conv2dRecord& rec) {
         const int h = static_cast<int>(in.shape.dims[1]), wd = static_cast<int>(in.shape.dims[2]);
         const int pd = static_cast<int>(w.pad);
-        (void)c;
-        Var x("x"), y("y"), ch("c"), n("n");
         // No padding: every window lies inside the input ((Wo - 1) s + (K - 1) d < W), so the
         // products read it as it is; a clamped copy cost a pass over it in each direction.
         if (pd == 0) return in.func;
+        if (rec.padded) return rec.pad;
+        Var x("x"), y("y"), ch("c"), n("n");
         Func pad(ctx.func_name(node, "padded"));
         pad(x, y, ch, n) = select(x >= pd && x < wd + pd && y >= pd && y < h + pd,
                                   in.func(clamp(x - pd, 0, wd - 1), clamp(y - pd, 0, h - 1), ch, n), zero_of(ctx.type));
+        rec.padded = true;
+        rec.pad = pad;
         return pad;
     }
 

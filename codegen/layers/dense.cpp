@@ -8,6 +8,18 @@ namespace {
 
 using namespace Halide;
 
+// What dense's forward and backward built for one node.
+struct DenseRecord {
+    Func fwd;       // y(o, n), a product
+    Func weight_t;  // the weight transposed, w(i, o), for d_input's product
+    Func d_input, d_weight, d_bias;
+
+    template <class Visit>
+    void funcs(Visit&& visit) {
+        for (Func* f : {&fwd, &weight_t, &d_input, &d_weight, &d_bias}) visit(*f);
+    }
+};
+
 class Dense final : public Layer {
 public:
     Dense() {
@@ -64,6 +76,7 @@ public:
         Expr init = p.size() > 1 ? Expr(p[1].func(o)) : cast(ctx.type, 0);
         y(o, n) = init;
         y(o, n) += x(r, n) * w(o, r);
+        ctx.record<DenseRecord>(node)->fwd = y;
         return y;
     }
 
@@ -74,6 +87,7 @@ public:
         const int n_out = static_cast<int>(node.shape.dims[0]);
         Var o("o"), i("i"), n("n");
         Gradients g;
+        auto rec = ctx.record<DenseRecord>(node);
 
         // dx(i, n) = sum_o w(o, i) dy(o, n), through the transposed weight so that the product,
         // like the forward one, runs along a contiguous dimension (i).
@@ -84,6 +98,8 @@ public:
         dx(i, n) = cast(ctx.type, 0);
         dx(i, n) += wt(i, ro) * dy(ro, n);
         g.d_inputs.push_back(dx);
+        rec->weight_t = wt;
+        rec->d_input = dx;
 
         // dw(o, i) = sum_n x(i, n) dy(o, n)
         RDom rn(0, ctx.batch, "r_batch");
@@ -91,12 +107,14 @@ public:
         dw(o, i) = cast(ctx.type, 0);
         dw(o, i) += x(i, rn) * dy(o, rn);
         g.d_params.push_back(dw);
+        rec->d_weight = dw;
 
         if (p.size() > 1) {
             Func db(ctx.func_name(node, "d_bias"));
             db(o) = cast(ctx.type, 0);
             db(o) += dy(o, rn);
             g.d_params.push_back(db);
+            rec->d_bias = db;
         }
         return g;
     }
@@ -107,10 +125,11 @@ public:
     void schedule(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>& in) const override {
         const int n_out = static_cast<int>(node.shape.dims[0]);
         const int n_in = static_cast<int>(in[0].dims[0]);
-        if (Func y = ctx.find(node.name + "__fwd"); y.defined()) schedule_product(ctx, y, n_out, 0);
-        if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) schedule_product(ctx, dx, n_in, 0);
-        if (Func dw = ctx.find(node.name + "__d_weight"); dw.defined()) schedule_product(ctx, dw, n_out, n_in);
-        if (Func wt = ctx.find(node.name + "__weight_t"); wt.defined()) schedule_transpose(ctx, wt);
+        const DenseRecord r = ctx.record<DenseRecord>(node);
+        if (r.fwd.defined()) schedule_product(ctx, r.fwd, n_out, 0);
+        if (r.d_input.defined()) schedule_product(ctx, r.d_input, n_in, 0);
+        if (r.d_weight.defined()) schedule_product(ctx, r.d_weight, n_out, n_in);
+        if (r.weight_t.defined()) schedule_transpose(ctx, r.weight_t);
     }
 
 private:

@@ -18,6 +18,17 @@ namespace {
 
 using namespace Halide;
 
+// What dropout's forward and backward built for one node.
+struct DropoutRecord {
+    Func keep;  // training only: the mask times the scale, made once per lowering (forward and backward share it)
+    Func fwd, d_input;
+
+    template <class Visit>
+    void funcs(Visit&& visit) {
+        for (Func* f : {&keep, &fwd, &d_input}) visit(*f);
+    }
+};
+
 class Dropout final : public Layer {
 public:
     Dropout() {
@@ -52,12 +63,14 @@ public:
     Func forward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
                  const std::vector<Tensor>&) const override {
         auto v = as_exprs(make_vars(in[0].rank()));
+        auto rec = ctx.record<DropoutRecord>(node);
         Func y(ctx.func_name(node, "fwd"));
         if (active(ctx, node)) {
-            y(v) = in[0].func(v) * keep_scale(ctx, node, in[0])(v);
+            y(v) = in[0].func(v) * keep_scale(ctx, node, in[0], *rec)(v);
         } else {
             y(v) = in[0].func(v);
         }
+        rec->fwd = y;
         return y;
     }
 
@@ -65,19 +78,21 @@ public:
     Gradients backward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
                        const std::vector<Tensor>&, const Tensor&, const Func& dy) const override {
         auto v = as_exprs(make_vars(in[0].rank()));
+        auto rec = ctx.record<DropoutRecord>(node);
         Func dx(ctx.func_name(node, "d_input"));
         if (active(ctx, node)) {
-            dx(v) = dy(v) * keep_scale(ctx, node, in[0])(v);
+            dx(v) = dy(v) * keep_scale(ctx, node, in[0], *rec)(v);
         } else {
             dx(v) = dy(v);
         }
+        rec->d_input = dx;
         return {{dx}, {}};
     }
 
     // The mask is a few integer operations per element: recomputed inline wherever it is read
     // rather than stored (fwd and d_input take the default: compute_root, vectorized, parallel).
     void schedule(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>&) const override {
-        if (Func keep = ctx.find(LayerContext().func_name(node, "keep")); keep.defined()) ctx.claim(keep);
+        if (Func keep = ctx.record<DropoutRecord>(node).keep; keep.defined()) ctx.claim(keep);
     }
 
 private:
@@ -90,15 +105,15 @@ private:
     }
 
     // 1 / (1 - rate) where the element is kept, 0 where it is dropped.
-    static Func keep_scale(const LayerContext& ctx, const dsl::Node& node, const Tensor& x) {
-        return ctx.saved_or(node, "keep", [&] {
-            Expr rate = cast(ctx.type, ctx.dropout_rates(ctx.dropout_index.at(node.name)));
-            auto v = as_exprs(make_vars(x.rank()));
-            Expr u = rng::uniform(ctx.type, ctx.seed, rng::salt_of(node.name), rng::flat_index(x, v));
-            Func keep(ctx.func_name(node, "keep"));
-            keep(v) = select(u >= rate, cast(ctx.type, 1.0f) / (cast(ctx.type, 1.0f) - rate), zero_of(ctx.type));
-            return keep;
-        });
+    static Func keep_scale(const LayerContext& ctx, const dsl::Node& node, const Tensor& x, DropoutRecord& rec) {
+        if (rec.keep.defined()) return rec.keep;
+        Expr rate = cast(ctx.type, ctx.dropout_rates(ctx.dropout_index.at(node.name)));
+        auto v = as_exprs(make_vars(x.rank()));
+        Expr u = rng::uniform(ctx.type, ctx.seed, rng::salt_of(node.name), rng::flat_index(x, v));
+        Func keep(ctx.func_name(node, "keep"));
+        keep(v) = select(u >= rate, cast(ctx.type, 1.0f) / (cast(ctx.type, 1.0f) - rate), zero_of(ctx.type));
+        rec.keep = keep;
+        return keep;
     }
 
     dsl::OpSpec spec_;

@@ -7,11 +7,24 @@
 // scatter-add of dy rows into the rows the ids picked, one update over (positions, batch),
 // vectorized along dim; ids get no gradient.
 #include "codegen/layers/layer_registry.h"
+#include "codegen/schedule/gpu_templates.h"
 
 namespace nnc::codegen {
 namespace {
 
 using namespace Halide;
+
+// What embedding's forward and backward built for one node.
+struct EmbeddingRecord {
+    Func fwd;       // a gather of weight rows
+    Func d_weight;  // a scatter-add of the output gradient into the rows the ids pick
+
+    template <class Visit>
+    void funcs(Visit&& visit) {
+        visit(fwd);
+        visit(d_weight);
+    }
+};
 
 class Embedding final : public Layer {
 public:
@@ -55,6 +68,7 @@ public:
         std::vector<Expr> pos(v.begin() + 1, v.end());
         Func y(ctx.func_name(node, "fwd"));
         y(as_exprs(v)) = p[0].func(v[0], clamp(in[0].func(pos), 0, vocab - 1));
+        ctx.record<EmbeddingRecord>(node)->fwd = y;
         return y;
     }
 
@@ -75,40 +89,18 @@ public:
         std::vector<Expr> dy_args{d};
         dy_args.insert(dy_args.end(), pos.begin(), pos.end());
         dw(d, clamp(in[0].func(pos), 0, vocab - 1)) += dy(dy_args);
+        ctx.record<EmbeddingRecord>(node)->d_weight = dw;
         return {{Func()}, {dw}};
     }
 
-    // The scatter-add runs its positions in order (two may pick the same row) with dim
-    // vectorized; the dim vectors are independent, so they are split across threads.
+    // The weight gradient is a scatter-add (codegen/schedule/cpu_templates.h, gpu_templates.h).
     void schedule(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>&) const override {
-        Func dw = ctx.find(node.name + "__d_weight");
-        if (!dw.defined()) return;
-        const int vec = ctx.vector_width(dw.output_types()[0]);
-        const int dim = static_cast<int>(node.attrs.get_int("dim"));
-        Var d = dw.args()[0], id = dw.args()[1], dout("dout"), dvec("dvec");
-        dw.compute_root().vectorize(d, vec, TailStrategy::GuardWithIf).parallel(id);
-        std::vector<VarOrRVar> order{dvec};
-        for (const RVar& rv : dw.rvars(0)) order.push_back(rv);
-        order.push_back(dout);
-        Stage update = dw.update(0);
-        update.split(d, dout, dvec, dim >= vec ? vec : dim, TailStrategy::GuardWithIf).reorder(order).vectorize(dvec);
-        if (dim > vec) update.parallel(dout);
-        ctx.claim(dw);
+        if (Func dw = ctx.record<EmbeddingRecord>(node).d_weight; dw.defined())
+            schedule_scatter_add(ctx, dw, static_cast<int>(node.attrs.get_int("dim")));
     }
 
-    // On a GPU the scatter runs with atomic adds: a block per sample, a thread per element of
-    // the row, the positions serial in the thread (the template would leave each of `dim`
-    // threads a serial walk over every position of the batch).
     void schedule_gpu(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>&) const override {
-        Func dw = ctx.find(node.name + "__d_weight");
-        if (!dw.defined()) return;
-        Var d = dw.args()[0], id = dw.args()[1], b("dw_block"), t("dw_thread");
-        dw.compute_root().gpu_tile(d, id, Var("dw_bd"), b, t, Var("dw_ti"), 32, 8, TailStrategy::GuardWithIf);
-        const std::vector<RVar> r = dw.rvars(0);  // positions..., then the batch
-        std::vector<VarOrRVar> order{d};
-        for (const RVar& rv : r) order.push_back(rv);
-        dw.update(0).atomic().reorder(order).gpu_blocks(r.back()).gpu_threads(d);
-        ctx.claim(dw);
+        if (Func dw = ctx.record<EmbeddingRecord>(node).d_weight; dw.defined()) schedule_gpu_scatter_add(ctx, dw);
     }
 
 private:

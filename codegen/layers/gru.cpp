@@ -29,7 +29,8 @@ public:
     Func forward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
                  const std::vector<Tensor>& p) const override {
         const rnn::Dims d = rnn::dims_of(node, in[0].shape);
-        Func s = state(ctx, node, d, in[0].func, p);
+        auto rec = ctx.record<rnn::Record>(node);
+        Func s = state(ctx, node, d, in[0].func, p, *rec);
         const int H = d.H;
         Var h("h"), t("t"), n("n");
         Func y(ctx.func_name(node, "fwd"));
@@ -37,6 +38,7 @@ public:
             y(h, t, n) = s(3 * H + h, t, n);
         else
             y(h, n) = s(3 * H + h, d.T - 1, n);
+        rec->fwd = y;
         return y;
     }
 
@@ -44,8 +46,9 @@ public:
                        const std::vector<Tensor>& p, const Tensor&, const Func& dy) const override {
         const rnn::Dims d = rnn::dims_of(node, in[0].shape);
         const int H = d.H, T = d.T, G = 3 * H, K = rnn::terms_per_phase(H), P = H / K;
-        Func s = state(ctx, node, d, in[0].func, p);
-        Func xp = ctx.saved_or(node, "input_proj", [] { return Func(); });
+        auto rec = ctx.record<rnn::Record>(node);
+        Func s = state(ctx, node, d, in[0].func, p, *rec);
+        Func xp = rec->input_proj;
         const Type type = ctx.type;
         Var x("x"), t("t"), n("n"), k("k"), g("g");
 
@@ -98,18 +101,25 @@ public:
         Func dgx(ctx.func_name(node, "d_gates_input"));
         dgx(g, t, n) = select(g < 2 * H, b(g, t, n), b(g + H, t, n));
 
+        rec->activations = act;
+        rec->weight_hh_t = wt;
+        rec->d_state = b;
+        rec->d_gates = dgh;
+        rec->d_gates_input = dgx;
+
         Gradients grads;
-        rnn::InputSide is = rnn::input_side_gradients(ctx, node, d, G, in[0].func, p[0].func, dgx);
-        grads.d_inputs.push_back(is.d_input);
-        grads.d_params.push_back(is.d_weight);
-        grads.d_params.push_back(rnn::recurrent_weight_gradient(
-            ctx, node, d, rnn::steps_flat(ctx, node, "d_gates_hidden_flat", d, dgh), s, G));
-        grads.d_params.push_back(is.d_bias);
+        rnn::input_side_gradients(ctx, node, d, G, in[0].func, p[0].func, dgx, *rec);
+        grads.d_inputs.push_back(rec->d_input);
+        grads.d_params.push_back(rec->d_weight_ih);
+        rec->d_gates_hidden_flat = rnn::steps_flat(ctx, node, "d_gates_hidden_flat", d, dgh);
+        grads.d_params.push_back(rnn::recurrent_weight_gradient(ctx, node, d, rec->d_gates_hidden_flat, s, G, *rec));
+        grads.d_params.push_back(rec->d_bias_ih);
         RDom rtn(0, T, 0, ctx.batch, "r_steps");
         Func db_hh(ctx.func_name(node, "d_bias_hh"));
         db_hh(g) = zero_of(type);
         db_hh(g) += dgh(g, rtn.x, rtn.y);
         grads.d_params.push_back(db_hh);
+        rec->d_bias_hh = db_hh;
         return grads;
     }
 
@@ -122,40 +132,39 @@ public:
     }
 
 private:
-    // The forward scan (made once per pipeline), per step t: phase 0 adds W_hh h_{t-1} to the
+    // The forward scan (made once per lowering), per step t: phase 0 adds W_hh h_{t-1} to the
     // hidden-side slots, K terms per chunk; phase 1 (chunk 0, block 0 only) writes h.
     static Func state(const LayerContext& ctx, const dsl::Node& node, const rnn::Dims& d, const Func& x,
-                      const std::vector<Tensor>& p) {
-        return ctx.saved_or(node, "state", [&] {
-            const int H = d.H, T = d.T, G = 3 * H, K = rnn::terms_per_phase(H), P = H / K;
-            const Type type = ctx.type;
-            Var g("g"), xs("x"), t("t"), n("n");
-            Func xp = rnn::input_projection(ctx, node, d, x, p[0].func, p[2].func(g), g);
-            ctx.save(node, "input_proj", xp);
-            const Func& w_hh = p[1].func;
+                      const std::vector<Tensor>& p, rnn::Record& rec) {
+        if (rec.state.defined()) return rec.state;
+        const int H = d.H, T = d.T, G = 3 * H, K = rnn::terms_per_phase(H), P = H / K;
+        const Type type = ctx.type;
+        Var g("g"), xs("x"), t("t"), n("n");
+        Func xp = rnn::input_projection(ctx, node, d, x, p[0].func, p[2].func(g), g, rec);
+        const Func& w_hh = p[1].func;
 
-            Func s(ctx.func_name(node, "state"));
-            s(xs, t, n) = select(xs < G, p[3].func(min(xs, G - 1)), zero_of(type));
-            RDom r(0, H, 0, 3, 0, P, 0, 2, 0, T, "r_scan");
-            const RVar rk = r[0], rq = r[1], rc = r[2], rph = r[3], rt = r[4];
-            r.where((rph == 0 && rt > 0) || (rph == 1 && rc == 0 && rq == 0));
-            Expr tprev = max(rt - 1, 0);
-            Expr slot = rq * H + rk;
-            std::vector<Expr> terms;
-            for (int j = 0; j < K; ++j) {
-                Expr kk = rc * K + j;
-                terms.push_back(w_hh(slot, kk) * s(G + kk, tprev, n));
-            }
-            Expr acc = rnn::add_tree(s(slot, rt, n), terms);
-            Expr m = rt + T * n;
-            Expr rr = rnn::sigmoid(xp(rk, m) + s(rk, rt, n));
-            Expr z = rnn::sigmoid(xp(H + rk, m) + s(H + rk, rt, n));
-            Expr nn = rnn::tanh(xp(2 * H + rk, m) + rr * s(2 * H + rk, rt, n));
-            Expr h_prev = select(rt > 0, s(G + rk, tprev, n), zero_of(type));
-            Expr h = (1 - z) * nn + z * h_prev;
-            s(select(rph == 0, rq * H, G) + rk, rt, n) = select(rph == 0, acc, h);
-            return s;
-        });
+        Func s(ctx.func_name(node, "state"));
+        s(xs, t, n) = select(xs < G, p[3].func(min(xs, G - 1)), zero_of(type));
+        RDom r(0, H, 0, 3, 0, P, 0, 2, 0, T, "r_scan");
+        const RVar rk = r[0], rq = r[1], rc = r[2], rph = r[3], rt = r[4];
+        r.where((rph == 0 && rt > 0) || (rph == 1 && rc == 0 && rq == 0));
+        Expr tprev = max(rt - 1, 0);
+        Expr slot = rq * H + rk;
+        std::vector<Expr> terms;
+        for (int j = 0; j < K; ++j) {
+            Expr kk = rc * K + j;
+            terms.push_back(w_hh(slot, kk) * s(G + kk, tprev, n));
+        }
+        Expr acc = rnn::add_tree(s(slot, rt, n), terms);
+        Expr m = rt + T * n;
+        Expr rr = rnn::sigmoid(xp(rk, m) + s(rk, rt, n));
+        Expr z = rnn::sigmoid(xp(H + rk, m) + s(H + rk, rt, n));
+        Expr nn = rnn::tanh(xp(2 * H + rk, m) + rr * s(2 * H + rk, rt, n));
+        Expr h_prev = select(rt > 0, s(G + rk, tprev, n), zero_of(type));
+        Expr h = (1 - z) * nn + z * h_prev;
+        s(select(rph == 0, rq * H, G) + rk, rt, n) = select(rph == 0, acc, h);
+        rec.state = s;
+        return s;
     }
 
     dsl::OpSpec spec_;

@@ -4,17 +4,42 @@
 #pragma once
 #include <Halide.h>
 
-#include <functional>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <typeindex>
+#include <utility>
 #include <vector>
 
 #include "codegen/lower/tensor.h"
 #include "codegen/schedule/cpu_templates.h"
+#include "codegen/schedule/layer_records.h"
 #include "dsl/op_spec.h"
 
 namespace nnc::codegen {
+
+// A layer's access to its node's record while it builds (LayerContext::record): the record
+// itself (->, *), published for the schedule when the handle goes out of scope.
+template <class R>
+class LayerRecord {
+public:
+    LayerRecord(std::string node, std::shared_ptr<R> record) : node_(std::move(node)), record_(std::move(record)) {}
+    LayerRecord(LayerRecord&& other) noexcept = default;
+    LayerRecord(const LayerRecord&) = delete;
+    LayerRecord& operator=(const LayerRecord&) = delete;
+    LayerRecord& operator=(LayerRecord&&) = delete;
+    ~LayerRecord() {
+        if (record_) publish_record(node_, *record_);
+    }
+
+    R* operator->() const { return record_.get(); }
+    R& operator*() const { return *record_; }
+
+private:
+    std::string node_;
+    std::shared_ptr<R> record_;
+};
 
 struct LayerContext {
     Halide::Type type = Halide::Float(32);  // Float(64) in gradient checks
@@ -34,21 +59,20 @@ struct LayerContext {
         return func_safe(node.name) + "__" + what;
     }
 
-    // Funcs a forward keeps for its backward (max-pool's argmax, conv's padded input), so the
-    // backward reuses the very values the forward computed instead of recomputing them.
-    void save(const dsl::Node& node, const std::string& what, const Halide::Func& f) const {
-        (*saved)[node.name + "/" + what] = f;
-    }
-    Halide::Func saved_or(const dsl::Node& node, const std::string& what,
-                          const std::function<Halide::Func()>& make) const {
-        auto it = saved->find(node.name + "/" + what);
-        if (it != saved->end()) return it->second;
-        Halide::Func f = make();
-        save(node, what, f);
-        return f;
-    }
-    std::shared_ptr<std::map<std::string, Halide::Func>> saved =
-        std::make_shared<std::map<std::string, Halide::Func>>();
+    // The node's record of type R (codegen/schedule/layer_records.h) in this lowering: the Funcs
+    // its forward and backward built and the algorithm form they chose, for its backward (the
+    // Funcs a backward reuses instead of recomputing them: max-pool's argmax, conv's padded
+    // input) and for its schedule (ScheduleContext::record). Created empty on first use and shared
+    // by forward, backward and state_update; published for the schedule, with whatever it then
+    // holds, when the returned handle goes out of scope.
+    template <class R>
+    LayerRecord<R> record(const dsl::Node& node) const;
+
+    // Every node's record in this lowering, by node name (copies of the context share them).
+    struct Records {
+        std::map<std::string, std::pair<std::type_index, std::shared_ptr<void>>> by_node;
+    };
+    std::shared_ptr<Records> records = std::make_shared<Records>();
 };
 
 struct Gradients {
@@ -85,8 +109,8 @@ public:
         return {};
     }
 
-    // Schedule template: schedules (and claims) the Funcs this layer made for `node`, found by
-    // name in ctx. Funcs left unclaimed get default_schedule.
+    // Schedule template: schedules (and claims) the Funcs this layer made for `node`, as its
+    // record holds them (ctx.record). Funcs left unclaimed get default_schedule.
     virtual void schedule(ScheduleContext& ctx, const dsl::Node& node,
                           const std::vector<dsl::Shape>& input_shapes) const {
         (void)ctx;
@@ -112,5 +136,15 @@ public:
         return prediction.func;
     }
 };
+
+template <class R>
+LayerRecord<R> LayerContext::record(const dsl::Node& node) const {
+    auto [it, added] = records->by_node.try_emplace(node.name, typeid(R), nullptr);
+    if (added) it->second.second = std::make_shared<R>();
+    if (it->second.first != typeid(R))
+        throw std::logic_error("internal error: node '" + node.name + "' has a " + it->second.first.name() +
+                               " record, not a " + typeid(R).name());
+    return LayerRecord<R>(node.name, std::static_pointer_cast<R>(it->second.second));
+}
 
 }  // namespace nnc::codegen

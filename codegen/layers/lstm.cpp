@@ -28,7 +28,8 @@ public:
     Func forward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
                  const std::vector<Tensor>& p) const override {
         const rnn::Dims d = rnn::dims_of(node, in[0].shape);
-        Func s = ctx.saved_or(node, "state", [&] { return state(ctx, node, d, in[0].func, p); });
+        auto rec = ctx.record<rnn::Record>(node);
+        Func s = state(ctx, node, d, in[0].func, p, *rec);
         const int H = d.H;
         Var h("h"), t("t"), n("n");
         Func y(ctx.func_name(node, "fwd"));
@@ -36,6 +37,7 @@ public:
             y(h, t, n) = s(5 * H + h, t, n);
         else
             y(h, n) = s(5 * H + h, d.T - 1, n);
+        rec->fwd = y;
         return y;
     }
 
@@ -43,7 +45,8 @@ public:
                        const std::vector<Tensor>& p, const Tensor&, const Func& dy) const override {
         const rnn::Dims d = rnn::dims_of(node, in[0].shape);
         const int H = d.H, T = d.T, G = 4 * H, K = rnn::terms_per_phase(H), P = H / K;
-        Func s = ctx.saved_or(node, "state", [&] { return state(ctx, node, d, in[0].func, p); });
+        auto rec = ctx.record<rnn::Record>(node);
+        Func s = state(ctx, node, d, in[0].func, p, *rec);
         const Type type = ctx.type;
         Var x("x"), t("t"), n("n"), k("k"), g("g");
 
@@ -93,14 +96,19 @@ public:
         Gradients grads;
         Func dgates(ctx.func_name(node, "d_gates"));  // (g, t, n), a view of b's first 4H slots
         dgates(g, t, n) = b(g, t, n);
-        rnn::InputSide is = rnn::input_side_gradients(ctx, node, d, G, in[0].func, p[0].func, dgates);
-        grads.d_inputs.push_back(is.d_input);
-        grads.d_params.push_back(is.d_weight);
-        grads.d_params.push_back(rnn::recurrent_weight_gradient(ctx, node, d, is.d_gates, s, 5 * H));
-        grads.d_params.push_back(is.d_bias);
+        rec->activations = act;
+        rec->weight_hh_t = wt;
+        rec->d_state = b;
+        rec->d_gates = dgates;
+        rnn::input_side_gradients(ctx, node, d, G, in[0].func, p[0].func, dgates, *rec);
+        grads.d_inputs.push_back(rec->d_input);
+        grads.d_params.push_back(rec->d_weight_ih);
+        grads.d_params.push_back(rnn::recurrent_weight_gradient(ctx, node, d, rec->d_gates_flat, s, 5 * H, *rec));
+        grads.d_params.push_back(rec->d_bias_ih);
         Func db_hh(ctx.func_name(node, "d_bias_hh"));  // the same sum as d_bias_ih
-        db_hh(g) = is.d_bias(g);
+        db_hh(g) = rec->d_bias_ih(g);
         grads.d_params.push_back(db_hh);
+        rec->d_bias_hh = db_hh;
         return grads;
     }
 
@@ -113,15 +121,16 @@ public:
     }
 
 private:
-    // The forward scan, per step t: phase 0 adds W_hh h_{t-1} to the gate slots, K terms per
-    // chunk; phase 1 (chunk 0 only) writes c (block 0) and h (block 1) from the finished gates
-    // and c_{t-1}.
+    // The forward scan (made once per lowering), per step t: phase 0 adds W_hh h_{t-1} to the
+    // gate slots, K terms per chunk; phase 1 (chunk 0 only) writes c (block 0) and h (block 1)
+    // from the finished gates and c_{t-1}.
     static Func state(const LayerContext& ctx, const dsl::Node& node, const rnn::Dims& d, const Func& x,
-                      const std::vector<Tensor>& p) {
+                      const std::vector<Tensor>& p, rnn::Record& rec) {
+        if (rec.state.defined()) return rec.state;
         const int H = d.H, T = d.T, G = 4 * H, K = rnn::terms_per_phase(H), P = H / K;
         const Type type = ctx.type;
         Var g("g"), xs("x"), t("t"), n("n");
-        Func xp = rnn::input_projection(ctx, node, d, x, p[0].func, p[2].func(g) + p[3].func(g), g);
+        Func xp = rnn::input_projection(ctx, node, d, x, p[0].func, p[2].func(g) + p[3].func(g), g, rec);
         const Func& w_hh = p[1].func;
 
         Func s(ctx.func_name(node, "state"));
@@ -146,6 +155,7 @@ private:
         // The clamp is a no-op (phase 1 writes blocks 0 and 1 only) that tells bounds inference
         // so: the state is allocated 6H slots wide, not 8H.
         s(clamp(select(rph == 0, rq * H, G + rq * H), 0, G + H) + rk, rt, n) = select(rph == 0, acc, fin);
+        rec.state = s;
         return s;
     }
 

@@ -12,6 +12,21 @@ namespace {
 
 using namespace Halide;
 
+// What maxpool2d's forward and backward built for one node.
+struct MaxPoolRecord {
+    Func argmax;  // (tap, max) of every window, made once per lowering: the backward reads the forward's
+    Func fwd;
+    // Windows that tile the input (tiles()): d_input is a gather from the one window over each
+    // input; otherwise a reduction over the taps of every window that may contain it.
+    bool tiles = false;
+    Func d_input;
+
+    template <class Visit>
+    void funcs(Visit&& visit) {
+        for (Func* f : {&argmax, &fwd, &d_input}) visit(*f);
+    }
+};
+
 class MaxPool2d final : public Layer {
 public:
     MaxPool2d() { pool_spec(spec_, "maxpool2d", "maximum over each window"); }
@@ -19,10 +34,12 @@ public:
 
     Func forward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
                  const std::vector<Tensor>&) const override {
-        Func arg = ctx.saved_or(node, "argmax", [&] { return argmax_of(ctx, node, in[0]); });
+        auto rec = ctx.record<MaxPoolRecord>(node);
+        Func arg = argmax_of(ctx, node, in[0], *rec);
         Var x("x"), y("y"), c("c"), n("n");
         Func out(ctx.func_name(node, "fwd"));
         out(x, y, c, n) = arg(x, y, c, n)[1];
+        rec->fwd = out;
         return out;
     }
 
@@ -31,9 +48,12 @@ public:
         const Window w = pool_window(node);
         const int k = static_cast<int>(w.kernel), s = static_cast<int>(w.stride), pd = static_cast<int>(w.pad);
         const int ho = static_cast<int>(node.shape.dims[1]), wo = static_cast<int>(node.shape.dims[2]);
-        Func arg = ctx.saved_or(node, "argmax", [&] { return argmax_of(ctx, node, in[0]); });
+        auto rec = ctx.record<MaxPoolRecord>(node);
+        Func arg = argmax_of(ctx, node, in[0], *rec);
         Var x("x"), y("y"), c("c"), n("n");
         Func dx(ctx.func_name(node, "d_input"));
+        rec->d_input = dx;
+        rec->tiles = tiles(w);
         if (tiles(w)) {
             // Windows tile the input: each input lies in at most one window, (x / s, y / s), and
             // takes its gradient when it is that window's argmax. A pure gather: no reduction
@@ -60,51 +80,24 @@ public:
         return {{dx}, {}};
     }
 
-    // The argmax: vectors along the pooled x (a row of up to one vector, so that no lane is
-    // guarded), window taps unrolled, in parallel over the batch. A tiling input gradient: x
-    // split by the stride with the phase unrolled, so that each phase reads its windows as
-    // dense vectors and x % s is a constant. The rest takes the default.
+    // The argmax: a window reduction; a tiling input gradient: a tiled window gather
+    // (codegen/schedule/cpu_templates.h). The rest takes the default.
     void schedule(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>& in) const override {
-        const int vec = ctx.vector_width(Float(32));
+        const MaxPoolRecord r = ctx.record<MaxPoolRecord>(node);
         const Window w = pool_window(node);
-        const int k = static_cast<int>(w.kernel), s = static_cast<int>(w.stride);
         const int wo = static_cast<int>(node.shape.dims[2]), wd = static_cast<int>(in[0].dims[2]);
-        if (Func arg = ctx.find(node.name + "__argmax"); arg.defined()) {
-            const std::vector<Var> a = arg.args();
-            const int lanes = std::min(vec, wo);
-            Var xo("xo"), xi("xi");
-            arg.compute_root().vectorize(a[0], lanes, TailStrategy::GuardWithIf).parallel(a[3]);
-            const std::vector<RVar> r = arg.rvars(0);
-            Stage u = arg.update(0);
-            u.split(a[0], xo, xi, lanes, TailStrategy::GuardWithIf)
-                .reorder(xi, r[0], r[1], xo, a[1], a[2], a[3])
-                .vectorize(xi)
-                .parallel(a[3]);
-            if (k <= 3) u.unroll(r[0]).unroll(r[1]);
-            ctx.claim(arg);
-        }
-        if (!tiles(w)) return;
-        if (Func dx = ctx.find(node.name + "__d_input"); dx.defined()) {
-            const std::vector<Var> a = dx.args();
-            const int blocks = (wd + s - 1) / s;
-            Var xo("xo"), xi("xi");
-            dx.compute_root()
-                .bound(a[0], 0, wd)
-                .split(a[0], xo, xi, s, TailStrategy::GuardWithIf)
-                .reorder(xi, xo, a[1], a[2], a[3])
-                .vectorize(xo, std::min(vec, blocks), TailStrategy::GuardWithIf)
-                .unroll(xi)
-                .parallel(a[3]);
-            ctx.claim(dx);
-        }
+        if (r.argmax.defined()) schedule_window_reduction(ctx, r.argmax, static_cast<int>(w.kernel), wo);
+        if (r.tiles && r.d_input.defined())
+            schedule_tiled_window_gather(ctx, r.d_input, static_cast<int>(w.stride), wd);
     }
 
 private:
     // Windows that tile the input (stride = kernel, no padding): each input in at most one.
     static bool tiles(const Window& w) { return w.stride == w.kernel && w.pad == 0; }
 
-    // (kx + k ky, max) of every window; padding never wins.
-    static Func argmax_of(const LayerContext& ctx, const dsl::Node& node, const Tensor& in) {
+    // (kx + k ky, max) of every window; padding never wins. Made once per lowering.
+    static Func argmax_of(const LayerContext& ctx, const dsl::Node& node, const Tensor& in, MaxPoolRecord& rec) {
+        if (rec.argmax.defined()) return rec.argmax;
         const Window w = pool_window(node);
         const int k = static_cast<int>(w.kernel), s = static_cast<int>(w.stride), pd = static_cast<int>(w.pad);
         const int h = static_cast<int>(in.shape.dims[1]), wd = static_cast<int>(in.shape.dims[2]);
@@ -119,6 +112,7 @@ private:
         Expr better = value > arg(x, y, c, n)[1];
         arg(x, y, c, n) = {select(better, r.x + k * r.y, arg(x, y, c, n)[0]),
                            select(better, value, arg(x, y, c, n)[1])};
+        rec.argmax = arg;
         return arg;
     }
 

@@ -1,5 +1,5 @@
 // Pieces shared by the recurrent layers (lstm.cpp, gru.cpp): the op spec, the activations, the
-// input-side products and the scan schedule.
+// input-side products, the record of what they built and the layer's schedule.
 //
 // How a recurrence fits in one Halide pipeline (HALIDE_NOTES.md, "RNNs"): the input projection
 // of every time step is one product; the time recurrence is ONE Func `state(x, t, n)` whose
@@ -19,6 +19,7 @@
 // a schedule change, and no schedule here reorders them.
 #pragma once
 #include "codegen/layers/layer_registry.h"
+#include "codegen/schedule/gpu_templates.h"
 
 namespace nnc::codegen::recurrent {
 
@@ -57,6 +58,33 @@ inline Halide::Expr add_tree(const Halide::Expr& acc, std::vector<Halide::Expr> 
 struct Dims {
     int T = 0, F = 0, H = 0;  // time steps, input features, hidden units
     bool sequences = false;   // return_sequences
+};
+
+// What a recurrent layer's forward and backward built for one node (lstm and gru alike).
+struct Record {
+    Halide::Func input_proj;  // xp(g, m): the input projection of every step of every sample, one product
+    // The forward scan, made once per lowering (the backward reads the forward's).
+    Halide::Func state;
+    Halide::Func fwd;  // h of every step, or of the last
+    Halide::Func activations;
+    Halide::Func weight_hh_t;    // the recurrent weight transposed, contiguous along k for the backward
+    Halide::Func d_state;        // the reverse scan
+    Halide::Func d_gates;        // the gate gradients (hidden side), a view of d_state
+    Halide::Func d_gates_input;  // gru: the input side's gate gradients, another view of d_state
+    // input_side_gradients: the gate gradients compact, the input weight transposed, the flat
+    // input-gradient product and d_input, its re-indexing; the input weight and bias gradients.
+    Halide::Func d_gates_flat, weight_ih_t, d_input_flat, d_input, d_weight_ih, d_bias_ih;
+    // recurrent_weight_gradient: gru's hidden-side gate gradients compact (lstm reads
+    // d_gates_flat), the previous steps' h compact, the recurrent weight gradient; d_bias_hh.
+    Halide::Func d_gates_hidden_flat, h_prev_flat, d_weight_hh, d_bias_hh;
+
+    template <class Visit>
+    void funcs(Visit&& visit) {
+        for (Halide::Func* f : {&input_proj, &state, &fwd, &activations, &weight_hh_t, &d_state, &d_gates,
+                                &d_gates_input, &d_gates_flat, &weight_ih_t, &d_input_flat, &d_input, &d_weight_ih,
+                                &d_bias_ih, &d_gates_hidden_flat, &h_prev_flat, &d_weight_hh, &d_bias_hh})
+            visit(*f);
+    }
 };
 
 inline Dims dims_of(const dsl::Node& node, const dsl::Shape& input) {
@@ -127,13 +155,14 @@ inline dsl::OpSpec make_spec(const std::string& name, int gates, const std::stri
 // step of every sample as one product, (G, T N), scheduled like dense.
 inline Halide::Func input_projection(const LayerContext& ctx, const dsl::Node& node, const Dims& d,
                                      const Halide::Func& x, const Halide::Func& w_ih, const Halide::Expr& bias_g,
-                                     const Halide::Var& g) {
+                                     const Halide::Var& g, Record& rec) {
     using namespace Halide;
     Var m("m");
     RDom rf(0, d.F, "r_feature");
     Func xp(ctx.func_name(node, "input_proj"));
     xp(g, m) = bias_g;
     xp(g, m) += x(rf, m % d.T, m / d.T) * w_ih(g, rf);
+    rec.input_proj = xp;
     return xp;
 }
 
@@ -150,17 +179,15 @@ inline Halide::Func steps_flat(const LayerContext& ctx, const dsl::Node& node, c
 }
 
 // The gradients that flow through the input projection, given dxp(g, t, n), the gradient of
-// the loss w.r.t. xp: d_input (through w_ih^T), d_weight_ih and d_bias_ih. `d_gates` is dxp
-// compact (steps_flat), for the recurrent weight gradient too where it is the same.
-struct InputSide {
-    Halide::Func d_input, d_weight, d_bias, d_gates;
-};
-inline InputSide input_side_gradients(const LayerContext& ctx, const dsl::Node& node, const Dims& d, int G,
-                                      const Halide::Func& x, const Halide::Func& w_ih, const Halide::Func& dxp) {
+// the loss w.r.t. xp, into `rec`: d_input (through w_ih^T), d_weight_ih and d_bias_ih.
+// d_gates_flat is dxp compact (steps_flat), for the recurrent weight gradient too where it is
+// the same.
+inline void input_side_gradients(const LayerContext& ctx, const dsl::Node& node, const Dims& d, int G,
+                                 const Halide::Func& x, const Halide::Func& w_ih, const Halide::Func& dxp,
+                                 Record& rec) {
     using namespace Halide;
     Var f("f"), g("g"), t("t"), n("n"), m("m");
-    InputSide s;
-    s.d_gates = steps_flat(ctx, node, "d_gates_flat", d, dxp);
+    Func dg = steps_flat(ctx, node, "d_gates_flat", d, dxp);
     // d_input(f, t, n) = sum_g w_ih(g, f) dxp(g, t, n), as one product over m = t + T n through
     // the transposed weight (contiguous along f); d_input itself is that product re-indexed.
     Func wt(ctx.func_name(node, "weight_ih_t"));
@@ -168,24 +195,30 @@ inline InputSide input_side_gradients(const LayerContext& ctx, const dsl::Node& 
     RDom rg(0, G, "r_gate");
     Func dx2(ctx.func_name(node, "d_input_flat"));
     dx2(f, m) = zero_of(ctx.type);
-    dx2(f, m) += wt(f, rg) * s.d_gates(rg, m);
-    s.d_input = Func(ctx.func_name(node, "d_input"));
-    s.d_input(f, t, n) = dx2(f, t + d.T * n);
+    dx2(f, m) += wt(f, rg) * dg(rg, m);
+    Func dx(ctx.func_name(node, "d_input"));
+    dx(f, t, n) = dx2(f, t + d.T * n);
 
     RDom rm(0, d.T * ctx.batch, "r_steps");
-    s.d_weight = Func(ctx.func_name(node, "d_weight_ih"));
-    s.d_weight(g, f) = zero_of(ctx.type);
-    s.d_weight(g, f) += s.d_gates(g, rm) * x(f, rm % d.T, rm / d.T);
-    s.d_bias = Func(ctx.func_name(node, "d_bias_ih"));
-    s.d_bias(g) = zero_of(ctx.type);
-    s.d_bias(g) += s.d_gates(g, rm);
-    return s;
+    Func dw(ctx.func_name(node, "d_weight_ih"));
+    dw(g, f) = zero_of(ctx.type);
+    dw(g, f) += dg(g, rm) * x(f, rm % d.T, rm / d.T);
+    Func db(ctx.func_name(node, "d_bias_ih"));
+    db(g) = zero_of(ctx.type);
+    db(g) += dg(g, rm);
+    rec.d_gates_flat = dg;
+    rec.weight_ih_t = wt;
+    rec.d_input_flat = dx2;
+    rec.d_input = dx;
+    rec.d_weight_ih = dw;
+    rec.d_bias_ih = db;
 }
 
 // d_weight_hh(g, k) = sum over t >= 1 and n of dgh(g, t, n) h(k, t - 1, n), with dgh compact
 // (steps_flat) and h read from the forward state's h slots at `h_slot`, compact too.
 inline Halide::Func recurrent_weight_gradient(const LayerContext& ctx, const dsl::Node& node, const Dims& d,
-                                              const Halide::Func& dgh_flat, const Halide::Func& state, int h_slot) {
+                                              const Halide::Func& dgh_flat, const Halide::Func& state, int h_slot,
+                                              Record& rec) {
     using namespace Halide;
     Var g("g"), k("k"), m("m");
     Func h_prev(ctx.func_name(node, "h_prev_flat"));
@@ -195,108 +228,45 @@ inline Halide::Func recurrent_weight_gradient(const LayerContext& ctx, const dsl
     Func dw(ctx.func_name(node, "d_weight_hh"));
     dw(g, k) = zero_of(ctx.type);
     dw(g, k) += dgh_flat(g, rm) * h_prev(k, rm);
+    rec.h_prev_flat = h_prev;
+    rec.d_weight_hh = dw;
     return dw;
 }
 
-// The scan Funcs: pure definition vectorized, the update vectorized along its lane RVar (k) and
-// parallel over blocks of samples. Inside a block the samples are the loop just outside the
-// lane vector, so each chunk's recurrent weights (K vectors) are loaded once into registers and
-// used by every sample of the block; one sample at a time streamed the whole recurrent matrix
-// (256 KB for H = 128) from L2 per sample and step. Measured on lstm_classifier at batch 64:
-// forward 1.7x faster. (Tried without a gain: 16 terms per chunk, the samples' loop unrolled,
-// each sample's storage padded off a 4 KB multiple.) See the top of this file for why races
-// are allowed.
-inline void schedule_scan(ScheduleContext& ctx, Halide::Func scan) {
-    using namespace Halide;
-    constexpr int kSamplesPerBlock = 8;
-    const int vec = ctx.vector_width(scan.output_types()[0]);
-    const std::vector<Var> args = scan.args();  // (x, t, n)
-    scan.compute_root().vectorize(args[0], vec, TailStrategy::GuardWithIf).parallel(args[2]);
-    const std::vector<RVar> r = scan.rvars(0);  // (k, q, c, phase, t)
-    RVar ko("scan_lane_o"), ki("scan_lane_i");
-    Var no("scan_block"), ni("scan_sample");
-    scan.update(0)
-        .allow_race_conditions()
-        .split(r[0], ko, ki, vec, TailStrategy::GuardWithIf)
-        .split(args[2], no, ni, kSamplesPerBlock, TailStrategy::GuardWithIf)
-        .reorder(ki, ni, ko, r[1], r[2], r[3], r[4], no)
-        .vectorize(ki)
-        .unroll(r[3])
-        .parallel(no);
-    ctx.claim(scan);
-}
-
-// The scans on a GPU, one kernel each: a block per sample, the time, phase and chunk loops
-// serial inside the block, one thread per (lane k, gate block q) slot. The phase loop is
-// unrolled: Halide 14 puts a barrier only between statements at the block level (and then at
-// the end of each iteration of the loops around them), so the unrolled phases are what orders
-// phase after phase and step after step. Within a phase no barrier is needed: each thread
-// accumulates into its own slot across the chunks and reads only what earlier phases wrote.
-// The generic GPU template would give the whole recurrence to one thread per sample.
-inline void schedule_scan_gpu(ScheduleContext& ctx, Halide::Func scan, int lanes, int blocks) {
-    using namespace Halide;
-    constexpr int kMaxThreads = 1024;           // per block, every card since sm_20
-    const std::vector<Var> args = scan.args();  // (x, t, n)
-    Var all("scan_all"), bx("scan_block"), tx("scan_thread");
-    scan.compute_root()
-        .fuse(args[0], args[1], all)
-        .fuse(all, args[2], all)
-        .gpu_tile(all, bx, tx, 256, TailStrategy::GuardWithIf);
-    const std::vector<RVar> r = scan.rvars(0);  // (k, q, c, phase, t)
-    Stage u = scan.update(0);
-    u.allow_race_conditions().unroll(r[3]).gpu_blocks(args[2]);
-    if (lanes * blocks <= kMaxThreads) {
-        u.gpu_threads(r[0], r[1]);
-    } else if (lanes <= kMaxThreads) {
-        u.gpu_threads(r[0]);
-    } else {
-        RVar ko("scan_lane_o"), ki("scan_lane_i");
-        u.split(r[0], ko, ki, kMaxThreads, TailStrategy::GuardWithIf).gpu_threads(ki);
-    }
-    ctx.claim(scan);
-}
-
 // A recurrent layer's GPU schedule: the two scans, and the transposed recurrent weight
-// materialized so that the backward scan's lanes read it contiguously.
+// materialized so that the backward scan's lanes read it contiguously
+// (codegen/schedule/gpu_templates.h). `gates` is the gate count (LSTM 4, GRU 3).
 inline void schedule_layer_gpu(ScheduleContext& ctx, const dsl::Node& node, const dsl::Shape& input, int gates) {
     const Dims d = dims_of(node, input);
-    if (Halide::Func f = ctx.find(node.name + "__state"); f.defined()) schedule_scan_gpu(ctx, f, d.H, gates);
-    if (Halide::Func f = ctx.find(node.name + "__d_state"); f.defined()) schedule_scan_gpu(ctx, f, d.H, gates);
-    if (Halide::Func f = ctx.find(node.name + "__weight_hh_t"); f.defined()) {
-        Halide::Var k = f.args()[0], g = f.args()[1], bk("wt_bk"), bg("wt_bg"), tk("wt_tk"), tg("wt_tg");
-        f.compute_root().gpu_tile(k, g, bk, bg, tk, tg, 32, 8, Halide::TailStrategy::GuardWithIf);
-        ctx.claim(f);
-    }
+    const Record r = ctx.record<Record>(node);
+    if (r.state.defined()) schedule_gpu_recurrent_scan(ctx, r.state, d.H, gates);
+    if (r.d_state.defined()) schedule_gpu_recurrent_scan(ctx, r.d_state, d.H, gates);
+    if (r.weight_hh_t.defined()) schedule_gpu_transpose(ctx, r.weight_hh_t);
 }
 
-// The products of both layers, found by name: input projection, input-side gradients and the
-// recurrent weight gradient; d_input is the flat product re-indexed, so it stays inline.
-inline void schedule_products(ScheduleContext& ctx, const dsl::Node& node, const Dims& d, int G) {
-    auto find = [&](const std::string& what) { return ctx.find(node.name + "__" + what); };
-    // Their rows are m = t + T n, T N of them: tiles of up to 8 rows at any batch. (Scheduled
-    // as batch rows, a batch below 8 took one-row tiles: at batch 1 the input projection ran at
-    // a third of its speed.)
-    if (Halide::Func f = find("input_proj"); f.defined()) schedule_product(ctx, f, G, d.T);
-    if (Halide::Func f = find("d_input_flat"); f.defined()) schedule_product(ctx, f, d.F, d.T);
-    if (Halide::Func f = find("d_input"); f.defined()) {
-        f.compute_inline();
-        ctx.claim(f);
-    }
-    if (Halide::Func f = find("d_weight_ih"); f.defined()) schedule_product(ctx, f, G, d.F);
-    if (Halide::Func f = find("d_weight_hh"); f.defined()) schedule_product(ctx, f, G, d.H);
-}
-
-// A recurrent layer's whole schedule: its products, its two scans, and the gate gradients
-// inlined into their users. `gates` is the gate count (LSTM 4, GRU 3).
+// A recurrent layer's whole schedule (codegen/schedule/cpu_templates.h): its products (the
+// input projection, the input-side gradients and the recurrent weight gradient), its two scans,
+// and the gate gradients and d_input (the flat product re-indexed) inlined into their users.
+// `gates` is the gate count (LSTM 4, GRU 3).
 inline void schedule_layer(ScheduleContext& ctx, const dsl::Node& node, const dsl::Shape& input, int gates) {
     const Dims d = dims_of(node, input);
-    schedule_products(ctx, node, d, gates * d.H);
-    if (Halide::Func f = ctx.find(node.name + "__state"); f.defined()) schedule_scan(ctx, f);
-    if (Halide::Func f = ctx.find(node.name + "__d_state"); f.defined()) schedule_scan(ctx, f);
-    if (Halide::Func f = ctx.find(node.name + "__d_gates"); f.defined()) {
+    const int G = gates * d.H;
+    const Record r = ctx.record<Record>(node);
+    auto inline_it = [&](Halide::Func f) {
         f.compute_inline();
         ctx.claim(f);
-    }
+    };
+    // The products' rows are m = t + T n, T N of them: tiles of up to 8 rows at any batch.
+    // (Scheduled as batch rows, a batch below 8 took one-row tiles: at batch 1 the input
+    // projection ran at a third of its speed.)
+    if (r.input_proj.defined()) schedule_product(ctx, r.input_proj, G, d.T);
+    if (r.d_input_flat.defined()) schedule_product(ctx, r.d_input_flat, d.F, d.T);
+    if (r.d_input.defined()) inline_it(r.d_input);
+    if (r.d_weight_ih.defined()) schedule_product(ctx, r.d_weight_ih, G, d.F);
+    if (r.d_weight_hh.defined()) schedule_product(ctx, r.d_weight_hh, G, d.H);
+    if (r.state.defined()) schedule_recurrent_scan(ctx, r.state);
+    if (r.d_state.defined()) schedule_recurrent_scan(ctx, r.d_state);
+    if (r.d_gates.defined()) inline_it(r.d_gates);
 }
 
 }  // namespace nnc::codegen::recurrent

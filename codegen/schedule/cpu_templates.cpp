@@ -1,21 +1,10 @@
 #include "codegen/schedule/cpu_templates.h"
 
-#include "codegen/lower/tensor.h"
+#include <algorithm>
 
 namespace nnc::codegen {
 
 using namespace Halide;
-
-Func ScheduleContext::find(const std::string& written) const {
-    const std::string name = func_safe(written);  // layers may ask by node name ("r1.c1__fwd")
-    auto it = funcs_.find(name);
-    if (it != funcs_.end()) return it->second;
-    for (auto& [key, f] : funcs_)
-        if (key.size() > name.size() + 1 && key.compare(0, name.size(), name) == 0 && key[name.size()] == '$' &&
-            key.find_first_not_of("0123456789", name.size() + 1) == std::string::npos)
-            return f;
-    return Func();
-}
 
 void schedule_transpose(ScheduleContext& ctx, Func out) {
     const int vec = ctx.vector_width(out.output_types()[0]);
@@ -64,6 +53,202 @@ void schedule_product(ScheduleContext& ctx, Func out, int a_extent, int b_extent
     update.reorder(order).vectorize(a, std::min(vec, cols), TailStrategy::GuardWithIf).unroll(b);
     ctx.claim(out);
     ctx.claim(tile);
+}
+
+void schedule_window_product(ScheduleContext& ctx, Func f, int channels, int width, int height, int kernel, Func tile) {
+    const int vec = ctx.vector_width(Float(32));
+    const std::vector<Var> a = f.args();
+    Var xo("xo"), xi("xi"), yo("yo"), yi("yi"), co("co"), ci("ci"), t("t");
+    const int cols = width >= vec ? vec : width;
+    const int rows = height >= 4 ? 4 : height;
+    const int chans = channels >= 4 ? 4 : channels;
+    if (!tile.defined()) tile = f.in();
+    tile.compute_root()
+        .split(a[0], xo, xi, cols, TailStrategy::ShiftInwards)
+        .split(a[1], yo, yi, rows, TailStrategy::ShiftInwards)
+        .split(a[2], co, ci, chans, TailStrategy::ShiftInwards)
+        .reorder(xi, yi, ci, xo, yo, co, a[3])
+        .vectorize(xi)
+        .fuse(co, a[3], t)
+        .parallel(t);
+    f.compute_at(tile, xo).vectorize(a[0]).unroll(a[1]).unroll(a[2]);
+    const std::vector<RVar> r = f.rvars(0);
+    Stage u = f.update(0);
+    u.reorder(a[0], a[1], a[2], r[0], r[1], r[2]).vectorize(a[0]).unroll(a[1]).unroll(a[2]);
+    // Unrolled taps let neighbouring rows share their input vectors.
+    if (kernel <= 3) u.unroll(r[0]).unroll(r[1]);
+    ctx.claim(f);
+    ctx.claim(tile);
+}
+
+void schedule_channel_product(ScheduleContext& ctx, Func f, int channels, int width) {
+    const int vec = ctx.vector_width(Float(32));
+    const std::vector<Var> a = f.args();
+    const int cv = channels >= 2 * vec ? 2 : 1;
+    const int cw = channels >= vec ? cv * vec : channels;
+    const int vw = std::min(vec, cw);
+    Var o("o"), i("i"), xo("xo"), xi("xi"), t("t");
+    Func tile = f.in();
+    tile.compute_root()
+        .split(a[0], o, i, cw, TailStrategy::ShiftInwards)
+        .split(a[1], xo, xi, width, TailStrategy::ShiftInwards)  // a constant row for registers
+        .reorder(i, xi, o, xo, a[2], a[3])
+        .vectorize(i, vw)
+        .fuse(a[2], a[3], t)
+        .parallel(t);
+    f.compute_at(tile, o).vectorize(a[0], vw).unroll(a[0]).unroll(a[1]);
+    const std::vector<RVar> r = f.rvars(0);
+    Stage u = f.update(0);
+    u.reorder(a[0], a[1], a[2], r[0], r[1], r[2]).vectorize(a[0], vw).unroll(a[0]).unroll(a[1]);
+    ctx.claim(f);
+    ctx.claim(tile);
+}
+
+void schedule_phase_split_input_gradient(ScheduleContext& ctx, Func dx, const std::vector<Func>& phases, int channels,
+                                         int stride, int width, int height, int kernel) {
+    const int vec = ctx.vector_width(Float(32));
+    const int s = stride;
+    for (Func ph : phases) {
+        if (!ph.defined()) continue;
+        if (ph.num_update_definitions() > 0) {
+            schedule_window_product(ctx, ph, channels, (width + s - 1) / s, (height + s - 1) / s, kernel);
+        } else {
+            ph.compute_root().vectorize(ph.args()[0], vec, TailStrategy::GuardWithIf).parallel(ph.args()[3]);
+            ctx.claim(ph);
+        }
+    }
+    // From x = 0 (bound), x = s xo + xi with xi unrolled.
+    Var xo("xo"), xi("xi");
+    const std::vector<Var> a = dx.args();
+    dx.compute_root()
+        .bound(a[0], 0, width)
+        .bound(a[1], 0, height)
+        .split(a[0], xo, xi, s, TailStrategy::GuardWithIf)
+        .split(a[1], a[1], Var("yi"), s, TailStrategy::GuardWithIf)
+        .reorder(xi, xo, Var("yi"), a[1], a[2], a[3])
+        .vectorize(xo, vec, TailStrategy::GuardWithIf)
+        .unroll(xi)
+        .unroll(Var("yi"))
+        .parallel(a[3]);
+    ctx.claim(dx);
+}
+
+void schedule_transposed_weight_gradient(ScheduleContext& ctx, Func dwt, int kernel, int channels, int filters) {
+    const int vec = ctx.vector_width(Float(32));
+    const std::vector<Var> a = dwt.args();  // (f, kx, ky, c)
+    const Var f = a[0], kx = a[1], ky = a[2], c = a[3];
+    const int taps = kernel * kernel;
+    const int fv = filters >= 2 * vec ? 2 : 1;
+    const int fw = filters >= vec ? fv * vec : filters;  // the tile's filters
+    const int vw = std::min(vec, fw);
+    const int limit = std::max(1, std::min(channels, 28 / (fv * taps)));
+    int cs = limit;  // a divisor of the channels when one is near the limit: no overlapping tiles
+    for (int q = limit; q * 2 > limit; --q)
+        if (channels % q == 0) {
+            cs = q;
+            break;
+        }
+    Var fo("fo"), fi("fi"), co("co"), ci("ci"), t("t");
+    Func tile = dwt.in();
+    tile.compute_root()
+        .split(f, fo, fi, fw, TailStrategy::ShiftInwards)
+        .split(c, co, ci, cs, TailStrategy::ShiftInwards)
+        .reorder(fi, kx, ky, ci, fo, co)
+        .vectorize(fi, vw)
+        .fuse(fo, co, t)
+        .parallel(t);
+    dwt.compute_at(tile, t).vectorize(f, vw).unroll(f).unroll(kx).unroll(ky).unroll(c);
+    const std::vector<RVar> r = dwt.rvars(0);
+    Stage u = dwt.update(0);
+    u.reorder(f, kx, ky, c, r[0], r[1], r[2]).vectorize(f, vw).unroll(f).unroll(kx).unroll(c);
+    // Kernels above 5x5 have more taps than registers: their rows stay a loop.
+    if (fv * taps <= 28) u.unroll(ky);
+    ctx.claim(dwt);
+    ctx.claim(tile);
+}
+
+void schedule_window_reduction(ScheduleContext& ctx, Func f, int kernel, int width) {
+    const int vec = ctx.vector_width(Float(32));
+    const std::vector<Var> a = f.args();
+    const int lanes = std::min(vec, width);
+    Var xo("xo"), xi("xi");
+    f.compute_root().vectorize(a[0], lanes, TailStrategy::GuardWithIf).parallel(a[3]);
+    const std::vector<RVar> r = f.rvars(0);
+    Stage u = f.update(0);
+    u.split(a[0], xo, xi, lanes, TailStrategy::GuardWithIf)
+        .reorder(xi, r[0], r[1], xo, a[1], a[2], a[3])
+        .vectorize(xi)
+        .parallel(a[3]);
+    if (kernel <= 3) u.unroll(r[0]).unroll(r[1]);
+    ctx.claim(f);
+}
+
+void schedule_tiled_window_gather(ScheduleContext& ctx, Func dx, int stride, int width) {
+    const int vec = ctx.vector_width(Float(32));
+    const std::vector<Var> a = dx.args();
+    const int blocks = (width + stride - 1) / stride;
+    Var xo("xo"), xi("xi");
+    dx.compute_root()
+        .bound(a[0], 0, width)
+        .split(a[0], xo, xi, stride, TailStrategy::GuardWithIf)
+        .reorder(xi, xo, a[1], a[2], a[3])
+        .vectorize(xo, std::min(vec, blocks), TailStrategy::GuardWithIf)
+        .unroll(xi)
+        .parallel(a[3]);
+    ctx.claim(dx);
+}
+
+void schedule_lane_sum(ScheduleContext& ctx, Func part, int lanes) {
+    const Var v = part.args()[0], c = part.args()[1];
+    const std::vector<RVar> r = part.rvars(0);
+    part.compute_root().vectorize(v, lanes, TailStrategy::GuardWithIf).parallel(c);
+    part.update(0).reorder(v, r[0], r[1], r[2], c).vectorize(v, lanes, TailStrategy::GuardWithIf).parallel(c);
+    ctx.claim(part);
+}
+
+void schedule_batch_sum(ScheduleContext& ctx, Func sum) {
+    const int vec = ctx.vector_width(Float(32));
+    const Var c = sum.args()[0];
+    Var co("co"), ci("ci");
+    sum.compute_root().vectorize(c, vec, TailStrategy::GuardWithIf);
+    sum.update(0)
+        .split(c, co, ci, vec, TailStrategy::GuardWithIf)
+        .reorder(ci, sum.rvars(0)[0], co)
+        .vectorize(ci)
+        .parallel(co);
+    ctx.claim(sum);
+}
+
+void schedule_recurrent_scan(ScheduleContext& ctx, Func scan) {
+    constexpr int kSamplesPerBlock = 8;
+    const int vec = ctx.vector_width(scan.output_types()[0]);
+    const std::vector<Var> args = scan.args();  // (x, t, n)
+    scan.compute_root().vectorize(args[0], vec, TailStrategy::GuardWithIf).parallel(args[2]);
+    const std::vector<RVar> r = scan.rvars(0);  // (k, q, c, phase, t)
+    RVar ko("scan_lane_o"), ki("scan_lane_i");
+    Var no("scan_block"), ni("scan_sample");
+    scan.update(0)
+        .allow_race_conditions()
+        .split(r[0], ko, ki, vec, TailStrategy::GuardWithIf)
+        .split(args[2], no, ni, kSamplesPerBlock, TailStrategy::GuardWithIf)
+        .reorder(ki, ni, ko, r[1], r[2], r[3], r[4], no)
+        .vectorize(ki)
+        .unroll(r[3])
+        .parallel(no);
+    ctx.claim(scan);
+}
+
+void schedule_scatter_add(ScheduleContext& ctx, Func dw, int row) {
+    const int vec = ctx.vector_width(dw.output_types()[0]);
+    Var d = dw.args()[0], id = dw.args()[1], dout("dout"), dvec("dvec");
+    dw.compute_root().vectorize(d, vec, TailStrategy::GuardWithIf).parallel(id);
+    std::vector<VarOrRVar> order{dvec};
+    for (const RVar& rv : dw.rvars(0)) order.push_back(rv);
+    order.push_back(dout);
+    Stage update = dw.update(0);
+    update.split(d, dout, dvec, row >= vec ? vec : row, TailStrategy::GuardWithIf).reorder(order).vectorize(dvec);
+    if (row > vec) update.parallel(dout);
+    ctx.claim(dw);
 }
 
 void default_schedule(ScheduleContext& ctx, Func f) {

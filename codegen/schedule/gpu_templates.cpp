@@ -136,6 +136,44 @@ bool schedule_gpu_transposed_weight_gradient(ScheduleContext& ctx, Func dwt, int
     return true;
 }
 
+void schedule_gpu_recurrent_scan(ScheduleContext& ctx, Func scan, int lanes, int blocks) {
+    constexpr int kMaxThreads = 1024;           // per block, every card since sm_20
+    const std::vector<Var> args = scan.args();  // (x, t, n)
+    Var all("scan_all"), bx("scan_block"), tx("scan_thread");
+    scan.compute_root()
+        .fuse(args[0], args[1], all)
+        .fuse(all, args[2], all)
+        .gpu_tile(all, bx, tx, 256, TailStrategy::GuardWithIf);
+    const std::vector<RVar> r = scan.rvars(0);  // (k, q, c, phase, t)
+    Stage u = scan.update(0);
+    u.allow_race_conditions().unroll(r[3]).gpu_blocks(args[2]);
+    if (lanes * blocks <= kMaxThreads) {
+        u.gpu_threads(r[0], r[1]);
+    } else if (lanes <= kMaxThreads) {
+        u.gpu_threads(r[0]);
+    } else {
+        RVar ko("scan_lane_o"), ki("scan_lane_i");
+        u.split(r[0], ko, ki, kMaxThreads, TailStrategy::GuardWithIf).gpu_threads(ki);
+    }
+    ctx.claim(scan);
+}
+
+void schedule_gpu_transpose(ScheduleContext& ctx, Func out) {
+    Var x = out.args()[0], y = out.args()[1], bx("wt_bk"), by("wt_bg"), tx("wt_tk"), ty("wt_tg");
+    out.compute_root().gpu_tile(x, y, bx, by, tx, ty, 32, 8, TailStrategy::GuardWithIf);
+    ctx.claim(out);
+}
+
+void schedule_gpu_scatter_add(ScheduleContext& ctx, Func dw) {
+    Var d = dw.args()[0], id = dw.args()[1], b("dw_block"), t("dw_thread");
+    dw.compute_root().gpu_tile(d, id, Var("dw_bd"), b, t, Var("dw_ti"), 32, 8, TailStrategy::GuardWithIf);
+    const std::vector<RVar> r = dw.rvars(0);  // positions..., then the batch
+    std::vector<VarOrRVar> order{d};
+    for (const RVar& rv : r) order.push_back(rv);
+    dw.update(0).atomic().reorder(order).gpu_blocks(r.back()).gpu_threads(d);
+    ctx.claim(dw);
+}
+
 std::string schedule_for_gpu(const std::map<std::string, Func>& funcs, const std::set<std::string>& outputs,
                              const std::set<std::string>& claimed) {
     int scheduled = 0, split = 0, inlined = 0;

@@ -6,11 +6,11 @@
 #pragma once
 #include <Halide.h>
 
-#include "codegen/schedule/cpu_templates.h"
-
 #include <map>
 #include <set>
 #include <string>
+
+#include "codegen/schedule/schedule_context.h"
 
 namespace nnc::codegen {
 
@@ -34,5 +34,25 @@ bool schedule_gpu_window_product(ScheduleContext& ctx, Halide::Func f, int chann
 // over the batch. Returns false (and schedules nothing) when dwt does not have that form.
 bool schedule_gpu_transposed_weight_gradient(ScheduleContext& ctx, Halide::Func dwt, int kernel, int channels,
                                              int filters);
+
+// A recurrence's scan state(x, t, n), its update over (k, q, c, phase, t) (codegen/layers/recurrent.h),
+// one kernel: a block per sample, the time, phase and chunk loops serial inside the block, one
+// thread per (lane k, gate block q) slot (`lanes` x `blocks` of them; fewer threads, looping,
+// past 1024). The phase loop is unrolled: Halide 14 puts a barrier only between statements at
+// the block level (and then at the end of each iteration of the loops around them), so the
+// unrolled phases are what orders phase after phase and step after step. Within a phase no
+// barrier is needed: each thread accumulates into its own slot across the chunks and reads only
+// what earlier phases wrote. The generic GPU template would give the whole recurrence to one
+// thread per sample.
+void schedule_gpu_recurrent_scan(ScheduleContext& ctx, Halide::Func scan, int lanes, int blocks);
+
+// A transpose out(x, y) = in(y, x) computed once: 32 x 8 threads per block.
+void schedule_gpu_transpose(ScheduleContext& ctx, Halide::Func out);
+
+// A scatter-add dw(d, id) += (over positions..., then the batch) (an embedding's weight
+// gradient) with atomic adds: a block per sample, a thread per element of the row, the positions
+// serial in the thread (the generic template would leave each of the row's threads a serial walk
+// over every position of the batch).
+void schedule_gpu_scatter_add(ScheduleContext& ctx, Halide::Func dw);
 
 }  // namespace nnc::codegen
