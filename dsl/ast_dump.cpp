@@ -7,20 +7,13 @@ namespace nnc::dsl {
 
 const char* ast::value_kind_name(ast::Value::Kind kind) {
     switch (kind) {
-        case ast::Value::Kind::Int:
-            return "integer";
-        case ast::Value::Kind::Float:
-            return "number";
-        case ast::Value::Kind::Bool:
-            return "boolean";
-        case ast::Value::Kind::String:
-            return "string";
-        case ast::Value::Kind::Ident:
-            return "identifier";
-        case ast::Value::Kind::List:
-            return "list";
-        case ast::Value::Kind::Call:
-            return "call";
+        case ast::Value::Kind::Int: return "integer";
+        case ast::Value::Kind::Float: return "number";
+        case ast::Value::Kind::Bool: return "boolean";
+        case ast::Value::Kind::String: return "string";
+        case ast::Value::Kind::Ident: return "identifier";
+        case ast::Value::Kind::List: return "list";
+        case ast::Value::Kind::Call: return "call";
     }
     return "value";
 }
@@ -39,27 +32,13 @@ void dump_value(const ast::Value& v, int indent, const std::string& prefix, std:
     std::string line(static_cast<size_t>(indent) * 2, ' ');
     line += prefix;
     switch (v.kind) {
-        case ast::Value::Kind::Int:
-            line += "int " + std::to_string(v.int_value);
-            break;
-        case ast::Value::Kind::Float:
-            line += "float " + fmt_double(v.float_value);
-            break;
-        case ast::Value::Kind::Bool:
-            line += v.bool_value ? "bool true" : "bool false";
-            break;
-        case ast::Value::Kind::String:
-            line += "string \"" + v.text + "\"";
-            break;
-        case ast::Value::Kind::Ident:
-            line += "ident " + v.text;
-            break;
-        case ast::Value::Kind::List:
-            line += "list";
-            break;
-        case ast::Value::Kind::Call:
-            line += "call " + v.text;
-            break;
+        case ast::Value::Kind::Int: line += "int " + std::to_string(v.int_value); break;
+        case ast::Value::Kind::Float: line += "float " + fmt_double(v.float_value); break;
+        case ast::Value::Kind::Bool: line += v.bool_value ? "bool true" : "bool false"; break;
+        case ast::Value::Kind::String: line += "string \"" + v.text + "\""; break;
+        case ast::Value::Kind::Ident: line += "ident " + v.text; break;
+        case ast::Value::Kind::List: line += "list"; break;
+        case ast::Value::Kind::Call: line += "call " + v.text; break;
     }
     out += line + at(v.span) + "\n";
     for (const ast::Value& item : v.items) dump_value(item, indent + 1, "", out);
@@ -68,16 +47,11 @@ void dump_value(const ast::Value& v, int indent, const std::string& prefix, std:
 
 const char* stmt_name(ast::Stmt::Kind k) {
     switch (k) {
-        case ast::Stmt::Kind::Input:
-            return "input";
-        case ast::Stmt::Kind::Target:
-            return "target";
-        case ast::Stmt::Kind::Layer:
-            return "layer";
-        case ast::Stmt::Kind::Loss:
-            return "loss";
-        case ast::Stmt::Kind::Train:
-            return "train";
+        case ast::Stmt::Kind::Input: return "input";
+        case ast::Stmt::Kind::Target: return "target";
+        case ast::Stmt::Kind::Layer: return "layer";
+        case ast::Stmt::Kind::Loss: return "loss";
+        case ast::Stmt::Kind::Train: return "train";
     }
     return "stmt";
 }

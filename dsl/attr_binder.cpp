@@ -11,18 +11,12 @@ namespace {
 
 const char* expected_text(AttrType t) {
     switch (t) {
-        case AttrType::Int:
-            return "an integer";
-        case AttrType::Float:
-            return "a number";
-        case AttrType::Bool:
-            return "true or false";
-        case AttrType::Ident:
-            return "a name";
-        case AttrType::Init:
-            return "an initializer such as he_normal or gaussian(0.01)";
-        case AttrType::IntList:
-            return "a list of integers";
+        case AttrType::Int: return "an integer";
+        case AttrType::Float: return "a number";
+        case AttrType::Bool: return "true or false";
+        case AttrType::Ident: return "a name";
+        case AttrType::Init: return "an initializer such as he_normal or gaussian(0.01)";
+        case AttrType::IntList: return "a list of integers";
     }
     return "a value";
 }
@@ -36,20 +30,13 @@ std::string format_number(double x) {
 // How a value reads in "got ..." — the literal itself where short, else its kind.
 std::string got_text(const ast::Value& v) {
     switch (v.kind) {
-        case ast::Value::Kind::Int:
-            return std::to_string(v.int_value);
-        case ast::Value::Kind::Float:
-            return format_number(v.float_value);
-        case ast::Value::Kind::Bool:
-            return v.bool_value ? "true" : "false";
-        case ast::Value::Kind::String:
-            return "a string";
-        case ast::Value::Kind::Ident:
-            return "'" + v.text + "'";
-        case ast::Value::Kind::List:
-            return "a list";
-        case ast::Value::Kind::Call:
-            return "a call to '" + v.text + "'";
+        case ast::Value::Kind::Int: return std::to_string(v.int_value);
+        case ast::Value::Kind::Float: return format_number(v.float_value);
+        case ast::Value::Kind::Bool: return v.bool_value ? "true" : "false";
+        case ast::Value::Kind::String: return "a string";
+        case ast::Value::Kind::Ident: return "'" + v.text + "'";
+        case ast::Value::Kind::List: return "a list";
+        case ast::Value::Kind::Call: return "a call to '" + v.text + "'";
     }
     return "a value";
 }
@@ -90,10 +77,8 @@ public:
             case AttrType::Bool:
                 if (v.kind == ast::Value::Kind::Bool) return AttrValue(v.bool_value);
                 break;
-            case AttrType::Ident:
-                return convert_ident(s, v);
-            case AttrType::Init:
-                return convert_init(s, v);
+            case AttrType::Ident: return convert_ident(s, v);
+            case AttrType::Init: return convert_init(s, v);
             case AttrType::IntList: {
                 if (v.kind != ast::Value::Kind::List) break;
                 std::vector<int64_t> out;

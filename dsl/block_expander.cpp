@@ -449,17 +449,14 @@ private:
 
     static std::string spelled(const ast::Value& v) {
         switch (v.kind) {
-            case ast::Value::Kind::Int:
-                return std::to_string(v.int_value);
+            case ast::Value::Kind::Int: return std::to_string(v.int_value);
             case ast::Value::Kind::Float: {
                 std::ostringstream s;
                 s << v.float_value;
                 return s.str();
             }
-            case ast::Value::Kind::Ident:
-                return "'" + v.text + "'";
-            default:
-                return std::string("a ") + ast::value_kind_name(v.kind);
+            case ast::Value::Kind::Ident: return "'" + v.text + "'";
+            default: return std::string("a ") + ast::value_kind_name(v.kind);
         }
     }
 

@@ -55,14 +55,10 @@ struct Def {
 
 const char* kind_word(NodeKind k) {
     switch (k) {
-        case NodeKind::Input:
-            return "input";
-        case NodeKind::Target:
-            return "target";
-        case NodeKind::Layer:
-            return "layer";
-        case NodeKind::Loss:
-            return "loss";
+        case NodeKind::Input: return "input";
+        case NodeKind::Target: return "target";
+        case NodeKind::Layer: return "layer";
+        case NodeKind::Loss: return "loss";
     }
     return "node";
 }
@@ -140,18 +136,10 @@ private:
             d.name = s.name;
             d.name_span = s.name_span;
             switch (s.kind) {
-                case ast::Stmt::Kind::Input:
-                    d.kind = NodeKind::Input;
-                    break;
-                case ast::Stmt::Kind::Target:
-                    d.kind = NodeKind::Target;
-                    break;
-                case ast::Stmt::Kind::Layer:
-                    d.kind = NodeKind::Layer;
-                    break;
-                default:
-                    d.kind = NodeKind::Loss;
-                    break;
+                case ast::Stmt::Kind::Input: d.kind = NodeKind::Input; break;
+                case ast::Stmt::Kind::Target: d.kind = NodeKind::Target; break;
+                case ast::Stmt::Kind::Layer: d.kind = NodeKind::Layer; break;
+                default: d.kind = NodeKind::Loss; break;
             }
             // An unnamed loss is called "loss"; it cannot be referenced, so it takes no name slot.
             if (d.kind == NodeKind::Loss && d.name.empty()) {
@@ -201,13 +189,9 @@ private:
                     d.ok = false;
                 }
                 break;
-            case NodeKind::Target:
-                bind_target(d);
-                break;
+            case NodeKind::Target: bind_target(d); break;
             case NodeKind::Layer:
-            case NodeKind::Loss:
-                bind_call(d);
-                break;
+            case NodeKind::Loss: bind_call(d); break;
         }
         if (d.kind == NodeKind::Input && !d.shape) d.ok = false;
     }

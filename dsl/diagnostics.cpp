@@ -8,14 +8,10 @@ namespace {
 
 const char* severity_name(Severity s) {
     switch (s) {
-        case Severity::Error:
-            return "error";
-        case Severity::Warning:
-            return "warning";
-        case Severity::Note:
-            return "note";
-        case Severity::Help:
-            return "help";
+        case Severity::Error: return "error";
+        case Severity::Warning: return "warning";
+        case Severity::Note: return "note";
+        case Severity::Help: return "help";
     }
     return "error";
 }

@@ -116,15 +116,13 @@ private:
             case TokenKind::KwModel:
             case TokenKind::KwBlock:
             case TokenKind::RBrace:
-            case TokenKind::Eof:
-                return true;
+            case TokenKind::Eof: return true;
             case TokenKind::Ident:
                 if (toks_[i].text == "return" && kind(i + 1) == TokenKind::Ident) return true;
                 return kind(i + 1) == TokenKind::Equals &&
                        ((kind(i + 2) == TokenKind::Ident && kind(i + 3) == TokenKind::LParen) ||
                         kind(i + 2) == TokenKind::KwRepeat);
-            default:
-                return false;
+            default: return false;
         }
     }
 
@@ -237,16 +235,11 @@ private:
     // stmt = input | target | loss | train | layer
     ast::Stmt parse_stmt() {
         switch (peek().kind) {
-            case TokenKind::KwInput:
-                return parse_decl(ast::Stmt::Kind::Input);
-            case TokenKind::KwTarget:
-                return parse_decl(ast::Stmt::Kind::Target);
-            case TokenKind::KwLoss:
-                return parse_loss();
-            case TokenKind::KwTrain:
-                return parse_train();
-            case TokenKind::Ident:
-                return parse_layer();
+            case TokenKind::KwInput: return parse_decl(ast::Stmt::Kind::Input);
+            case TokenKind::KwTarget: return parse_decl(ast::Stmt::Kind::Target);
+            case TokenKind::KwLoss: return parse_loss();
+            case TokenKind::KwTrain: return parse_train();
+            case TokenKind::Ident: return parse_layer();
             case TokenKind::KwBlock:
                 error_here("blocks are defined outside the model")
                     .help("move `block " + std::string(peek(1).kind == TokenKind::Ident ? peek(1).text : "NAME") +
@@ -436,11 +429,8 @@ private:
                 if (at(TokenKind::LParen)) return parse_call_args(std::move(v));
                 v.kind = ast::Value::Kind::Ident;
                 return v;
-            case TokenKind::LBracket:
-                return parse_list();
-            default:
-                error_here("expected a value, found " + describe(t));
-                throw SyntaxError{};
+            case TokenKind::LBracket: return parse_list();
+            default: error_here("expected a value, found " + describe(t)); throw SyntaxError{};
         }
     }
 

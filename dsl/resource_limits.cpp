@@ -42,22 +42,12 @@ std::optional<double> parse_size(const std::string& text) {
     if (end == text.c_str() || !(v > 0)) return std::nullopt;
     double scale = 1;
     switch (std::toupper(static_cast<unsigned char>(*end))) {
-        case '\0':
-            break;
-        case 'K':
-            scale = 1024.0;
-            break;
-        case 'M':
-            scale = 1024.0 * 1024;
-            break;
-        case 'G':
-            scale = 1024.0 * 1024 * 1024;
-            break;
-        case 'T':
-            scale = 1024.0 * 1024 * 1024 * 1024;
-            break;
-        default:
-            return std::nullopt;
+        case '\0': break;
+        case 'K': scale = 1024.0; break;
+        case 'M': scale = 1024.0 * 1024; break;
+        case 'G': scale = 1024.0 * 1024 * 1024; break;
+        case 'T': scale = 1024.0 * 1024 * 1024 * 1024; break;
+        default: return std::nullopt;
     }
     return v * scale;
 }

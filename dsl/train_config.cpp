@@ -18,9 +18,7 @@ namespace {
 AttrSchema schema_of(const vocab::Param& p) {
     AttrSchema a{p.name, AttrType::Float, p.required, std::nullopt, {}, p.help};
     switch (p.type) {
-        case vocab::Type::Float:
-            a.default_value = AttrValue(p.value);
-            break;
+        case vocab::Type::Float: a.default_value = AttrValue(p.value); break;
         case vocab::Type::Int:
             a.type = AttrType::Int;
             a.default_value = AttrValue(static_cast<int64_t>(p.value));
@@ -34,9 +32,7 @@ AttrSchema schema_of(const vocab::Param& p) {
             a.default_value = AttrValue(std::string(vocab::name_of(p.words, static_cast<int>(p.value))));
             a.choices = vocab::names(p.words);
             break;
-        case vocab::Type::IntList:
-            a.type = AttrType::IntList;
-            break;
+        case vocab::Type::IntList: a.type = AttrType::IntList; break;
     }
     if (p.required) a.default_value.reset();
     return a;
@@ -118,9 +114,7 @@ private:
             case vocab::SettingKind::Number:
                 (s.key == "clip_norm" ? cfg_.clip_norm : cfg_.clip_value) = positive_number(s, setting.meaning);
                 break;
-            case vocab::SettingKind::Warmup:
-                warmup(setting, s);
-                break;
+            case vocab::SettingKind::Warmup: warmup(setting, s); break;
             case vocab::SettingKind::Callable:
                 if (const vocab::Callable* c = callee(s.value, setting.callables, s.key, setting.meaning))
                     bind_and_apply(s.key, s.value, *c);

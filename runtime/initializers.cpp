@@ -133,18 +133,12 @@ void initialize_param(const nnc_param_desc& param, uint64_t seed, float* dst, in
         case NNC_INIT_ONES:
             for (int64_t i = 0; i < count; ++i) dst[i] = 1.0f;
             return;
-        case NNC_INIT_GAUSSIAN:
-            return fill_normal(rng, param.init_a, dst, count);
-        case NNC_INIT_UNIFORM:
-            return fill_uniform(rng, param.init_a, dst, count);
-        case NNC_INIT_HE_NORMAL:
-            return fill_normal(rng, std::sqrt(2.0 / fan_in), dst, count);
-        case NNC_INIT_HE_UNIFORM:
-            return fill_uniform(rng, std::sqrt(6.0 / fan_in), dst, count);
-        case NNC_INIT_XAVIER_NORMAL:
-            return fill_normal(rng, std::sqrt(2.0 / fan_sum), dst, count);
-        case NNC_INIT_XAVIER_UNIFORM:
-            return fill_uniform(rng, std::sqrt(6.0 / fan_sum), dst, count);
+        case NNC_INIT_GAUSSIAN: return fill_normal(rng, param.init_a, dst, count);
+        case NNC_INIT_UNIFORM: return fill_uniform(rng, param.init_a, dst, count);
+        case NNC_INIT_HE_NORMAL: return fill_normal(rng, std::sqrt(2.0 / fan_in), dst, count);
+        case NNC_INIT_HE_UNIFORM: return fill_uniform(rng, std::sqrt(6.0 / fan_in), dst, count);
+        case NNC_INIT_XAVIER_NORMAL: return fill_normal(rng, std::sqrt(2.0 / fan_sum), dst, count);
+        case NNC_INIT_XAVIER_UNIFORM: return fill_uniform(rng, std::sqrt(6.0 / fan_sum), dst, count);
         case NNC_INIT_ORTHOGONAL: {
             const int64_t rows = param.rank >= 1 && param.dims[0] > 0 ? param.dims[0] : 1;
             return fill_orthogonal(rng, rows, count / rows, dst);

@@ -106,23 +106,19 @@ LrSchedule::LrSchedule(const nnc_lr_schedule& schedule, double base_lr) : s_(sch
 
 double LrSchedule::epoch_lr(int64_t epoch) const {
     switch (s_.kind) {
-        case NNC_SCHEDULE_STEP:
-            return base_ * std::pow(s_.factor, static_cast<double>(epoch / s_.every));
+        case NNC_SCHEDULE_STEP: return base_ * std::pow(s_.factor, static_cast<double>(epoch / s_.every));
         case NNC_SCHEDULE_MULTISTEP: {
             const int64_t* end = s_.milestones + s_.num_milestones;
             return base_ * std::pow(s_.factor,
                                     static_cast<double>(std::upper_bound(s_.milestones, end, epoch) - s_.milestones));
         }
-        case NNC_SCHEDULE_EXPONENTIAL:
-            return base_ * std::pow(s_.factor, static_cast<double>(epoch));
+        case NNC_SCHEDULE_EXPONENTIAL: return base_ * std::pow(s_.factor, static_cast<double>(epoch));
         case NNC_SCHEDULE_COSINE: {
             const double t = static_cast<double>(std::min(epoch, s_.epochs)) / static_cast<double>(s_.epochs);
             return s_.min_lr + (base_ - s_.min_lr) * (1.0 + std::cos(std::numbers::pi * t)) / 2.0;
         }
-        case NNC_SCHEDULE_PLATEAU:
-            return plateau_lr_;
-        default:
-            return base_;
+        case NNC_SCHEDULE_PLATEAU: return plateau_lr_;
+        default: return base_;
     }
 }
 

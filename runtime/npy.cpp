@@ -132,16 +132,11 @@ std::string header_text(const NpyArray& a) {
 
 const char* npy_descr(NpyDtype dtype) {
     switch (dtype) {
-        case NpyDtype::F4:
-            return "<f4";
-        case NpyDtype::F8:
-            return "<f8";
-        case NpyDtype::I4:
-            return "<i4";
-        case NpyDtype::I8:
-            return "<i8";
-        case NpyDtype::U1:
-            return "|u1";
+        case NpyDtype::F4: return "<f4";
+        case NpyDtype::F8: return "<f8";
+        case NpyDtype::I4: return "<i4";
+        case NpyDtype::I8: return "<i8";
+        case NpyDtype::U1: return "|u1";
     }
     return "?";
 }
@@ -149,13 +144,10 @@ const char* npy_descr(NpyDtype dtype) {
 int npy_item_size(NpyDtype dtype) {
     switch (dtype) {
         case NpyDtype::F4:
-        case NpyDtype::I4:
-            return 4;
+        case NpyDtype::I4: return 4;
         case NpyDtype::F8:
-        case NpyDtype::I8:
-            return 8;
-        case NpyDtype::U1:
-            return 1;
+        case NpyDtype::I8: return 8;
+        case NpyDtype::U1: return 1;
     }
     return 1;
 }
@@ -201,21 +193,11 @@ std::vector<int32_t> NpyArray::to_classes() const {
     for (int64_t i = 0; i < n; ++i) {
         double v = 0;
         switch (dtype) {
-            case NpyDtype::F4:
-                v = element<float>(*this, i);
-                break;
-            case NpyDtype::F8:
-                v = element<double>(*this, i);
-                break;
-            case NpyDtype::I4:
-                v = element<int32_t>(*this, i);
-                break;
-            case NpyDtype::I8:
-                v = static_cast<double>(element<int64_t>(*this, i));
-                break;
-            case NpyDtype::U1:
-                v = data[static_cast<size_t>(i)];
-                break;
+            case NpyDtype::F4: v = element<float>(*this, i); break;
+            case NpyDtype::F8: v = element<double>(*this, i); break;
+            case NpyDtype::I4: v = element<int32_t>(*this, i); break;
+            case NpyDtype::I8: v = static_cast<double>(element<int64_t>(*this, i)); break;
+            case NpyDtype::U1: v = data[static_cast<size_t>(i)]; break;
         }
         if (!(v >= 0 && v < 2147483648.0) || v != std::floor(v)) {
             char text[32];

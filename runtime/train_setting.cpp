@@ -48,18 +48,12 @@ struct Arg {
 // How a value reads in "got ...": the literal where short, else its kind.
 std::string got(const Value& v) {
     switch (v.kind) {
-        case Value::Kind::Int:
-            return std::to_string(v.integer);
-        case Value::Kind::Float:
-            return vocab::show_number(v.number);
-        case Value::Kind::Bool:
-            return v.integer ? "true" : "false";
-        case Value::Kind::Name:
-            return "'" + v.text + "'";
-        case Value::Kind::List:
-            return "a list";
-        case Value::Kind::Call:
-            return "a call to '" + v.text + "'";
+        case Value::Kind::Int: return std::to_string(v.integer);
+        case Value::Kind::Float: return vocab::show_number(v.number);
+        case Value::Kind::Bool: return v.integer ? "true" : "false";
+        case Value::Kind::Name: return "'" + v.text + "'";
+        case Value::Kind::List: return "a list";
+        case Value::Kind::Call: return "a call to '" + v.text + "'";
     }
     return "a value";
 }
@@ -406,8 +400,7 @@ void set(nnc_train_config& train, nnc_optimizer_config* optimizer, const vocab::
                 throw Phrase("expects a number of updates or " + std::string(s.callables.front().signature) + ", got " +
                              got(v) + "; for example: 500, or warmup(epochs=2, start=0.1)");
             break;
-        case vocab::SettingKind::Callable:
-            break;
+        case vocab::SettingKind::Callable: break;
     }
     const vocab::Bound b = bind_callable(v, s);
     vocab::apply(key, b,

@@ -13,18 +13,12 @@ namespace {
 
 std::string type_name(dsl::AttrType t) {
     switch (t) {
-        case dsl::AttrType::Int:
-            return "Int";
-        case dsl::AttrType::Float:
-            return "Float";
-        case dsl::AttrType::Bool:
-            return "Bool";
-        case dsl::AttrType::Ident:
-            return "Ident";
-        case dsl::AttrType::Init:
-            return "Init";
-        case dsl::AttrType::IntList:
-            return "IntList";
+        case dsl::AttrType::Int: return "Int";
+        case dsl::AttrType::Float: return "Float";
+        case dsl::AttrType::Bool: return "Bool";
+        case dsl::AttrType::Ident: return "Ident";
+        case dsl::AttrType::Init: return "Init";
+        case dsl::AttrType::IntList: return "IntList";
     }
     return "?";
 }

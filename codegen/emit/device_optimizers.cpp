@@ -112,21 +112,11 @@ DeviceKernelPipeline device_optimizer_pipeline(DeviceKernel kernel, bool gpu) {
     Var x("x");
     std::vector<Expr> values;
     switch (kernel) {
-        case DeviceKernel::Sgd:
-            values = sgd(in, x);
-            break;
-        case DeviceKernel::Adam:
-            values = adam(in, x);
-            break;
-        case DeviceKernel::Adagrad:
-            values = adagrad(in, x);
-            break;
-        case DeviceKernel::Adadelta:
-            values = adadelta(in, x);
-            break;
-        case DeviceKernel::Rmsprop:
-            values = rmsprop(in, x);
-            break;
+        case DeviceKernel::Sgd: values = sgd(in, x); break;
+        case DeviceKernel::Adam: values = adam(in, x); break;
+        case DeviceKernel::Adagrad: values = adagrad(in, x); break;
+        case DeviceKernel::Adadelta: values = adadelta(in, x); break;
+        case DeviceKernel::Rmsprop: values = rmsprop(in, x); break;
     }
     Func update(std::string("device_") + info.name);
     update(x) = Halide::Tuple(values);

@@ -24,14 +24,10 @@ json attr_json(const dsl::AttrValue& v) {
 
 const char* kind_name(dsl::NodeKind k) {
     switch (k) {
-        case dsl::NodeKind::Input:
-            return "input";
-        case dsl::NodeKind::Target:
-            return "target";
-        case dsl::NodeKind::Layer:
-            return "layer";
-        case dsl::NodeKind::Loss:
-            return "loss";
+        case dsl::NodeKind::Input: return "input";
+        case dsl::NodeKind::Target: return "target";
+        case dsl::NodeKind::Layer: return "layer";
+        case dsl::NodeKind::Loss: return "loss";
     }
     return "?";
 }

@@ -30,15 +30,7 @@ public:
         const rnn::Dims d = rnn::dims_of(node, in[0].shape);
         auto rec = ctx.record<rnn::Record>(node);
         Func s = state(ctx, node, d, in[0].func, p, *rec);
-        const int H = d.H;
-        Var h("h"), t("t"), n("n");
-        Func y(ctx.func_name(node, "fwd"));
-        if (d.sequences)
-            y(h, t, n) = s(5 * H + h, t, n);
-        else
-            y(h, n) = s(5 * H + h, d.T - 1, n);
-        rec->fwd = y;
-        return y;
+        return rnn::hidden_output(ctx, node, d, s, 5 * d.H, *rec);
     }
 
     Gradients backward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,

@@ -166,6 +166,21 @@ inline Halide::Func input_projection(const LayerContext& ctx, const dsl::Node& n
     return xp;
 }
 
+// The layer's output: h of every step (h, t, n) or of the last (h, n), read from the forward
+// state at `h_slot` (the first of its H slots along x).
+inline Halide::Func hidden_output(const LayerContext& ctx, const dsl::Node& node, const Dims& d, const Halide::Func& s,
+                                  int h_slot, Record& rec) {
+    using namespace Halide;
+    Var h("h"), t("t"), n("n");
+    Func y(ctx.func_name(node, "fwd"));
+    if (d.sequences)
+        y(h, t, n) = s(h_slot + h, t, n);
+    else
+        y(h, n) = s(h_slot + h, d.T - 1, n);
+    rec.fwd = y;
+    return y;
+}
+
 // f(x, t, n) stored compact as (x, m), m = t + T n. The weight-gradient products reduce over
 // every step of every sample; read from the backward scan's buffer, consecutive steps are 9H
 // floats apart (a new page for nearly every step), which held those products to about a third

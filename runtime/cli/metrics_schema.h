@@ -35,11 +35,12 @@ inline constexpr char kResume[] = "resume";            // nnc train --resume con
     INT(epoch)                                  \
     INT(step) INT(updates) INT(samples) NUM(loss) NUM(accuracy) NUM(lr) NUM(grad_norm) NUM(samples_per_s) NUM(wall_s)
 #define NNC_METRICS_PROBE_FIELDS(INT, NUM, TEXT) NUM(entropy) NUM(max_entropy) NUM(mean_top_prob) NUM(majority_fraction)
-#define NNC_METRICS_EPOCH_FIELDS(INT, NUM, TEXT)                                                                  \
-    INT(epoch)                                                                                                    \
-    INT(epochs)                                                                                                   \
-    NUM(train_loss) NUM(train_accuracy) NUM(val_loss) NUM(val_accuracy) NUM(lr) NUM(grad_norm) NUM(samples_per_s) \
-        NUM(epoch_s) INT(best_epoch) NUM(wall_s) INT(rollbacks)
+#define NNC_METRICS_EPOCH_FIELDS(INT, NUM, TEXT)                                                               \
+    INT(epoch)                                                                                                 \
+    INT(epochs)                                                                                                \
+    NUM(train_loss)                                                                                            \
+    NUM(train_accuracy) NUM(val_loss) NUM(val_accuracy) NUM(lr) NUM(grad_norm) NUM(samples_per_s) NUM(epoch_s) \
+        INT(best_epoch) NUM(wall_s) INT(rollbacks)
 #define NNC_METRICS_DIAGNOSIS_FIELDS(INT, NUM, TEXT) \
     INT(epoch) TEXT(code) TEXT(severity) TEXT(subject) TEXT(message) TEXT(advice)
 #define NNC_METRICS_ROLLBACK_FIELDS(INT, NUM, TEXT) \

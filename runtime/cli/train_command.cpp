@@ -66,6 +66,7 @@ private:
 
 // The training callbacks: progress bar, metrics.jsonl, last.ckpt / best.ckpt, Ctrl-C.
 struct Run {
+    Run(const LoadedModel& lib_, nnc_model* model_, RunFolder& folder_) : lib(lib_), model(model_), folder(folder_) {}
     const LoadedModel& lib;
     nnc_model* model;
     RunFolder& folder;
@@ -212,6 +213,7 @@ void check_resume_options(const TrainOptions& o) {
 // The run to start or continue: the options (a resumed run's come from its config.json) and, when
 // resuming, its folder.
 struct Start {
+    explicit Start(const TrainOptions& given) : o(given) {}
     TrainOptions o;
     bool resuming = false;
     std::optional<RunFolder> folder;

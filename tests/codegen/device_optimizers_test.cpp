@@ -129,10 +129,12 @@ TEST_P(DeviceOptimizer, MatchesTheHostOptimizerStepByStep) {
 
         EXPECT_LE(max_relative_error(device_params, host_params), kTolerance)
             << c.what << ": params after step " << t + 1;
-        for (size_t s = 0; s < host_state.size(); ++s)
-            if (!host_state[s]->empty())
+        for (size_t s = 0; s < host_state.size(); ++s) {
+            if (!host_state[s]->empty()) {
                 EXPECT_LE(max_relative_error(device_state[s], *host_state[s]), kTolerance)
                     << c.what << ": state " << s << " after step " << t + 1;
+            }
+        }
     }
     // The run moved the parameters (a kernel that copied them through could not pass above).
     double moved = 0;

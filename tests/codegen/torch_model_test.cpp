@@ -297,8 +297,9 @@ void expect_sample_matches_torch(const std::string& sample, bool staged = false)
         }
         for (size_t i = 0; i < values.size(); ++i, ++a) im.at(a)->set(values[i]);
     };
-    if (staged)
+    if (staged) {
         ASSERT_GT(codegen::segment_count(model, codegen::kDefaultLayersPerStage), 1) << sample << " is not staged";
+    }
     auto run_staged = [&](codegen::StageMode mode) {
         codegen::StagedPipeline p =
             codegen::lower_staged(model, mode, Halide::Float(32), kBatch, codegen::kDefaultLayersPerStage);

@@ -148,8 +148,11 @@ TEST_F(Diagnosis, TinyLearningRateDoesNotSharpen) {
     EXPECT_TRUE(has(c, "lr-too-low")) << r.output;
     EXPECT_FALSE(has(c, "curve-good")) << r.output;
     EXPECT_FALSE(has(c, "overfitting")) << r.output;
-    for (const json& d : of_type("run", "diagnosis"))
-        if (d["code"] == "not-sharpening") EXPECT_EQ(d["epoch"], 3);
+    for (const json& d : of_type("run", "diagnosis")) {
+        if (d["code"] == "not-sharpening") {
+            EXPECT_EQ(d["epoch"], 3);
+        }
+    }
 }
 
 // Targets in the thousands (RMS ~1000), --standardize none: flagged at epoch 1;

@@ -85,9 +85,10 @@ Results gradients(const Library& lib, const std::vector<float>& image, const std
     nnc_model* m = nullptr;
     EXPECT_EQ(lib.fn<decltype(nnc_model_create)>("nnc_model_create")(&m), NNC_OK);
     EXPECT_EQ(lib.fn<decltype(nnc_model_init)>("nnc_model_init")(m, 99), NNC_OK);
-    if (dropout_rate >= 0)
+    if (dropout_rate >= 0) {
         EXPECT_EQ(lib.fn<decltype(nnc_model_set_dropout_rate)>("nnc_model_set_dropout_rate")(m, 0, dropout_rate),
                   NNC_OK);
+    }
     const void* targets[] = {label.data(), level.data()};
     EXPECT_EQ(lib.fn<decltype(nnc_model_compute_gradients_multi)>("nnc_model_compute_gradients_multi")(
                   m, image.data(), targets, batch, &r.loss, r.task_losses.data()),

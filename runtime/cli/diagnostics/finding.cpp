@@ -6,12 +6,9 @@ namespace nnc::diagnostics {
 
 const char* severity_name(Severity s) {
     switch (s) {
-        case Severity::ok:
-            return "ok";
-        case Severity::info:
-            return "info";
-        case Severity::warning:
-            return "warning";
+        case Severity::ok: return "ok";
+        case Severity::info: return "info";
+        case Severity::warning: return "warning";
     }
     return "warning";
 }

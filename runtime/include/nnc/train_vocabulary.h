@@ -75,24 +75,15 @@ enum class Range {
 
 inline bool in_range(Range r, double x) {
     switch (r) {
-        case Range::Positive:
-            return x > 0;
-        case Range::NonNegative:
-            return x >= 0;
-        case Range::AtLeast1:
-            return x >= 1;
-        case Range::Below1:
-            return x >= 0 && x < 1;
-        case Range::Unit:
-            return x >= 0 && x <= 1;
-        case Range::Fraction:
-            return x > 0 && x <= 1;
-        case Range::OpenUnit:
-            return x > 0 && x < 1;
-        case Range::Above1:
-            return x > 1;
-        default:
-            return true;
+        case Range::Positive: return x > 0;
+        case Range::NonNegative: return x >= 0;
+        case Range::AtLeast1: return x >= 1;
+        case Range::Below1: return x >= 0 && x < 1;
+        case Range::Unit: return x >= 0 && x <= 1;
+        case Range::Fraction: return x > 0 && x <= 1;
+        case Range::OpenUnit: return x > 0 && x < 1;
+        case Range::Above1: return x > 1;
+        default: return true;
     }
 }
 
@@ -105,26 +96,17 @@ inline bool in_range(Range r, const std::vector<int64_t>& list) {
 
 inline std::string range_rule(Range r) {
     switch (r) {
-        case Range::Positive:
-            return "must be greater than 0";
-        case Range::NonNegative:
-            return "must not be negative";
-        case Range::AtLeast1:
-            return "must be at least 1";
-        case Range::Below1:
-            return "must be in [0, 1)";
-        case Range::Unit:
-            return "must be in [0, 1]";
-        case Range::Fraction:
-            return "must be in (0, 1]";
-        case Range::OpenUnit:
-            return "must be in (0, 1)";
-        case Range::Above1:
-            return "must be greater than 1";
+        case Range::Positive: return "must be greater than 0";
+        case Range::NonNegative: return "must not be negative";
+        case Range::AtLeast1: return "must be at least 1";
+        case Range::Below1: return "must be in [0, 1)";
+        case Range::Unit: return "must be in [0, 1]";
+        case Range::Fraction: return "must be in (0, 1]";
+        case Range::OpenUnit: return "must be in (0, 1)";
+        case Range::Above1: return "must be greater than 1";
         case Range::Milestones:
             return "must be 1 to " + std::to_string(NNC_MAX_MILESTONES) + " increasing epochs, each at least 1";
-        default:
-            return "";
+        default: return "";
     }
 }
 
@@ -553,14 +535,16 @@ inline std::optional<Problem> joint_problem(const Bound& b) {
  * divergence policy, the optimizer's name). Fields no parameter of the callable sets rest at
  * the default of the first parameter of its family that sets them (a schedule's factor 0.1). */
 
-#define NNC_VOCAB_OPTIMIZER_FIELDS(X)                                                                        \
-    X(lr)                                                                                                    \
-    X(momentum) X(nesterov) X(beta1) X(beta2) X(eps) X(weight_decay) X(rho) X(alpha) X(centered) X(lr_decay) \
+#define NNC_VOCAB_OPTIMIZER_FIELDS(X)                                                            \
+    X(lr)                                                                                        \
+    X(momentum)                                                                                  \
+    X(nesterov) X(beta1) X(beta2) X(eps) X(weight_decay) X(rho) X(alpha) X(centered) X(lr_decay) \
         X(initial_accumulator_value)
-#define NNC_VOCAB_SCHEDULE_FIELDS(X)                                                                      \
-    X(factor)                                                                                             \
-    X(every) X(epochs) X(min_lr) X(monitor) X(mode) X(patience) X(cooldown) X(threshold) X(threshold_abs) \
-        X(warmup_steps) X(warmup_epochs) X(warmup_start)
+#define NNC_VOCAB_SCHEDULE_FIELDS(X)                                                                             \
+    X(factor)                                                                                                    \
+    X(every)                                                                                                     \
+    X(epochs) X(min_lr) X(monitor) X(mode) X(patience) X(cooldown) X(threshold) X(threshold_abs) X(warmup_steps) \
+        X(warmup_epochs) X(warmup_start)
 #define NNC_VOCAB_EARLY_STOPPING_FIELDS(X) X(monitor) X(mode) X(patience) X(min_delta)
 #define NNC_VOCAB_DIVERGENCE_FIELDS(X) X(divergence_factor) X(divergence_retries) X(explode_factor)
 
