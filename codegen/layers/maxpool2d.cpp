@@ -1,7 +1,7 @@
 // maxpool2d(x, kernel=2, stride=kernel, pad=0): the maximum of each window, as torch's MaxPool2d
 // (padding counts as -inf). The forward keeps the argmax of every window; the backward routes
 // each output gradient to exactly that input. Recomputing the max and comparing is unsafe: a
-// schedule may round the recomputation differently (HALIDE_NOTES.md).
+// schedule may round the recomputation differently, so no input would match it.
 // x: (N, C, H, W)   y: (N, C, Ho, Wo)
 #include "codegen/layers/pool2d.h"
 

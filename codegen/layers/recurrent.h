@@ -1,7 +1,7 @@
 // Pieces shared by the recurrent layers (lstm.cpp, gru.cpp): the op spec, the activations, the
 // input-side products, the record of what they built and the layer's schedule.
 //
-// How a recurrence fits in one Halide pipeline (HALIDE_NOTES.md, "RNNs"): the input projection
+// How a recurrence fits in one Halide pipeline: the input projection
 // of every time step is one product; the time recurrence is ONE Func `state(x, t, n)` whose
 // update runs over an RDom (k, q, c, phase, t): t outermost, then a phase, a chunk c, a gate
 // block q and the lane k innermost (vectorized). In the accumulation phase each chunk adds K terms

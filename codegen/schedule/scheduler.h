@@ -1,5 +1,5 @@
 // Scheduling a lowered pipeline. Every pipeline that reaches a build is scheduled: an unscheduled
-// gradient pipeline compiles slowly and runs slowly (HALIDE_NOTES.md).
+// gradient pipeline compiles slowly (Halide inlines everything) and runs slowly.
 #pragma once
 #include <Halide.h>
 

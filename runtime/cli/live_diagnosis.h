@@ -1,5 +1,5 @@
-// The field guide's readings of a run while `nnc train` trains it (issue 5, "during training"),
-// on top of the pure analyses in runtime/diagnostics:
+// The field guide's readings of a run while `nnc train` trains it,
+// on top of the pure analyses in runtime/cli/diagnostics:
 //   - a sharpening probe for softmax classifiers: up to 256 validation samples (else training
 //     samples), fixed for the run, predicted in inference mode after every epoch; its statistics
 //     go into the epoch line of metrics.jsonl as "probe" and feed not-sharpening/class-collapse;

@@ -1,4 +1,4 @@
-// nnc train --sanity: the field guide's two checks before a real run (issue 5).
+// nnc train --sanity: the field guide's two checks before a real run.
 //
 // 1. The initial loss against its expected value, measured in inference mode on the subset:
 //    ln C per softmax cross-entropy head over C classes (a sane init gives near-uniform

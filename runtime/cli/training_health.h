@@ -1,4 +1,4 @@
-// What nnc_train measures inside its loop, as `nnc train` shows it (issue 5, "during training"):
+// What nnc_train measures inside its loop, as `nnc train` shows it:
 //   - each rollback after a divergence: printed ("nnc: warning: ... [divergence]") and logged as
 //     {"type": "rollback", ...} and a {"type": "diagnosis", "code": "divergence"} line;
 //   - each epoch line of metrics.jsonl gets "grad_norms" and "update_ratios" keyed by parameter

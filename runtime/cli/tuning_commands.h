@@ -1,4 +1,4 @@
-// The tuning commands (issue 5, "tuning, on the validation set only"): `nnc lr-find`, the
+// The tuning commands, which rank on the validation set only: `nnc lr-find`, the
 // learning-rate range test on the training split, and `nnc tune`, a grid or random search over
 // run-time hyperparameters ranked on the validation set. Each registers its own options.
 #pragma once

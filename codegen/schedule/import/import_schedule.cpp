@@ -11,7 +11,7 @@
 // variable, as the autoschedulers name them); loop variables from `Var x("x")`, or by position
 // (`f.args()[0]`, `f.get_schedule().dims()[0].var`, `f.update(0).get_schedule().rvars()[0].var`).
 // Anything else is an error with its line. A separate executable so that nnc never links
-// libclang-cpp (and a translation unit with the Clang headers compiles slowly: HALIDE_NOTES.md).
+// libclang-cpp (and a translation unit with the Clang headers compiles slowly).
 #include <clang/AST/ASTConsumer.h>
 #include <clang/AST/ASTContext.h>
 #include <clang/AST/ExprCXX.h>

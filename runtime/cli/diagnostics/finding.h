@@ -1,5 +1,5 @@
-// One diagnosis of a training run (issue 5, "during training"): what was seen and what to do.
-// Every analysis in runtime/diagnostics returns these; the driver prints them (format_finding)
+// One diagnosis of a training run, made while it trains: what was seen and what to do.
+// Every analysis in runtime/cli/diagnostics returns these; the driver prints them (format_finding)
 // and logs them as {"type": "diagnosis", ...} lines of metrics.jsonl.
 #pragma once
 #include <cstdint>
