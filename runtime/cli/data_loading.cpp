@@ -6,10 +6,6 @@
 namespace nnc::driver {
 namespace {
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 std::vector<const char*> c_strings(const std::vector<std::string>& v) {
     std::vector<const char*> out;
     for (const std::string& s : v) out.push_back(s.c_str());
@@ -21,8 +17,8 @@ std::vector<const char*> c_strings(const std::vector<std::string>& v) {
 DataFormat data_format(const std::string& path) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) return DataFormat::idx;
-    if (ends_with(path, ".csv")) return DataFormat::csv;
-    if (ends_with(path, ".npy")) return DataFormat::npy;
+    if (path.ends_with(".csv")) return DataFormat::csv;
+    if (path.ends_with(".npy")) return DataFormat::npy;
     if (!std::filesystem::exists(path, ec)) throw std::runtime_error("'" + path + "' does not exist");
     throw std::runtime_error("'" + path +
                              "': unknown data format; pass a folder of IDX files, a .csv file or a .npy file");

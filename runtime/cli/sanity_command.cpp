@@ -50,23 +50,18 @@ struct Expected {
     double high = kHighRatio;
 };
 
-Expected expected_loss(const LoadedModel& lib, const nnc_model* model, const std::vector<std::string>& ops,
+Expected expected_loss(const std::vector<Session::Loss>& losses, const std::vector<std::string>& ops,
                        bool targets_standardized) {
     Expected e{0, ""};
-    for (int l = 0; l < lib.nnc_model_num_losses(model); ++l) {
-        const char* name = nullptr;
-        double weight = 0;
-        int target = 0;
-        int64_t out_size = 0;
-        lib.check(lib.nnc_model_loss_info(model, l, &name, &weight, &target, &out_size), "reading the losses");
-        const char* tname = nullptr;
-        nnc_target_kind kind{};
-        int64_t size = 0, classes = 0;
-        lib.check(lib.nnc_model_target_info(model, target, &tname, &kind, &size, &classes), "reading the targets");
-        const std::string& op = ops[static_cast<size_t>(l)];
+    for (size_t l = 0; l < losses.size(); ++l) {
+        const Session::Loss& loss = losses[l];
+        const double weight = loss.weight;
+        const int64_t classes = loss.classes;
+        const std::string& tname = loss.target_name;
+        const std::string& op = ops[l];
         double v = NAN;
         std::string how;
-        if (kind == NNC_TARGET_CLASSES) {  // class targets are scored by softmax cross-entropy only
+        if (loss.kind == NNC_TARGET_CLASSES) {  // class targets are scored by softmax cross-entropy only
             v = std::log(static_cast<double>(classes));
             how = "ln " + std::to_string(classes);
         } else if (op == "sigmoid_binary_cross_entropy") {
@@ -156,7 +151,7 @@ Initial check_initial_loss(const Session& session, const Dataset& subset) {
     lib.check(lib.nnc_evaluate(session.model(), subset.ptr, subset.size(), &in.loss, &acc),
               "measuring the initial loss");
     in.expected =
-        expected_loss(lib, session.model(), session.loss_ops(), lib.nnc_model_standardization(session.model()) & 2);
+        expected_loss(session.losses(), session.loss_ops(), lib.nnc_model_standardization(session.model()) & 2);
     if (std::isnan(in.expected.value)) {
         std::printf("initial loss %.4f (no expected value: %s)\n", in.loss, in.expected.how.c_str());
         return in;

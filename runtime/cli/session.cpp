@@ -6,12 +6,8 @@
 namespace nnc::driver {
 namespace {
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 std::string library_of(const std::string& path, const ModelCompiler& compiler, const CompileChoice& choice) {
-    if (!ends_with(path, ".nn")) return path;
+    if (!path.ends_with(".nn")) return path;
     if (!compiler.compile)
         throw std::runtime_error("this program cannot compile " + path + ": compile it with 'nnc " + path +
                                  " -o model.so' and pass model.so");
@@ -52,7 +48,7 @@ void Session::set_optimizer(const nnc_optimizer_config& settings) const {
 void Session::init(uint64_t seed) const { lib_->check(lib_->nnc_model_init(model(), seed), "initializing"); }
 
 void Session::load_weights(const std::string& path) const {
-    if (ends_with(path, ".npz")) {
+    if (path.ends_with(".npz")) {
         lib_->check(lib_->nnc_model_import_npz(model(), path.c_str()), "importing " + path);
     } else {
         lib_->check(lib_->nnc_model_load(model(), path.c_str()), "loading " + path);
@@ -109,9 +105,27 @@ void Session::standardize(const Dataset& train) const {
 std::vector<std::string> Session::loss_ops() const {
     const auto losses = static_cast<size_t>(lib_->nnc_model_num_losses(model()));
     std::vector<std::string> ops;
-    if (ends_with(path_, ".nn") && compiler_.loss_ops) ops = compiler_.loss_ops(path_);
+    if (path_.ends_with(".nn") && compiler_.loss_ops) ops = compiler_.loss_ops(path_);
     ops.resize(losses);
     return ops;
+}
+
+std::vector<Session::Loss> Session::losses() const {
+    std::vector<Loss> out;
+    for (int l = 0; l < lib_->nnc_model_num_losses(model()); ++l) {
+        Loss loss;
+        const char* name = nullptr;
+        lib_->check(lib_->nnc_model_loss_info(model(), l, &name, &loss.weight, &loss.target, &loss.output_size),
+                    "reading the losses");
+        const char* target_name = nullptr;
+        lib_->check(lib_->nnc_model_target_info(model(), loss.target, &target_name, &loss.kind, &loss.target_size,
+                                                &loss.classes),
+                    "reading the targets");
+        loss.name = name ? name : "";
+        loss.target_name = target_name ? target_name : "";
+        out.push_back(std::move(loss));
+    }
+    return out;
 }
 
 }  // namespace nnc::driver

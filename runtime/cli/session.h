@@ -68,6 +68,20 @@ public:
     // Each loss's op as the .nn source names it; "" for each where the model came as a .so.
     std::vector<std::string> loss_ops() const;
 
+    // Each loss of the model, in order, with the target it scores (nnc_model_loss_info and
+    // nnc_model_target_info together).
+    struct Loss {
+        std::string name;         // the loss's name in the model ("loss" for a one-loss model)
+        double weight = 1;        // its weight in the summed loss
+        int64_t output_size = 0;  // values per sample of the output it scores
+        int target = 0;           // the target's index
+        std::string target_name;
+        nnc_target_kind kind = NNC_TARGET_CLASSES;
+        int64_t target_size = 0;  // values per sample of a real target
+        int64_t classes = 0;      // classes of a class target
+    };
+    std::vector<Loss> losses() const;
+
 private:
     std::string path_;
     const ModelCompiler& compiler_;
