@@ -3,8 +3,9 @@
 //   nnc check model.nn              shapes and parameter counts
 //   nnc lint model.nn               the field guide's practices, as warnings
 //   nnc train model.nn|model.so     train (Fashion-MNIST by default, or CSV/.npy data) into a run folder
-//   nnc eval model.so --weights W --data D        loss and accuracy on a dataset
-//   nnc predict model.so --weights W --input X --output Y   outputs in the user's units
+//   nnc eval RUN --data D            loss and accuracy on a dataset (or model.so --weights W)
+//   nnc predict RUN --input X --output Y   outputs in the user's units
+//   nnc export-npz RUN -o w.npz      the trained parameters as a NumPy archive
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -84,8 +85,9 @@ int main(int argc, char** argv) {
         "  nnc check model.nn                        layers, output shapes, parameter counts\n"
         "  nnc train model.nn --epochs 5 --out run   train (Fashion-MNIST IDX by default; CSV or .npy with "
         "--data/--target)\n"
-        "  nnc eval model.so --weights run/best.ckpt --data DIR\n"
-        "  nnc predict model.so --weights W --input x.npy --output y.npy\n"
+        "  nnc eval run --data DIR                   the run's model and best.ckpt (or model.so --weights W)\n"
+        "  nnc predict run --input x.npy --output y.npy\n"
+        "  nnc export-npz run -o w.npz               the trained parameters as a NumPy archive\n"
         "  nnc lr-find model.nn --out run             a learning rate to start from (training split only)\n"
         "  nnc tune model.nn --lr 1e-2,1e-3 --batch 32,64 --validation 5000 --out run   ranked on validation\n"
         "Each command's options: nnc <command> --help. The language: dsl/GRAMMAR.md and 'nnc ops'.\n"

@@ -1,5 +1,5 @@
-// The training-side subcommands of nnc — train (and train --sanity), eval, predict, lr-find, tune
-// and report — registered on the program's command line and run from it. The program hands in
+// The training-side subcommands of nnc — train (and train --sanity), eval, predict, export-npz,
+// lr-find, tune and report — registered on the program's command line and run from it. The program hands in
 // the compiler (model_compiler.h); everything else here drives models through the C ABI only.
 #pragma once
 #include <CLI/CLI.hpp>

@@ -1,5 +1,6 @@
 // The commands that run a trained model on data files: `nnc eval` (loss per task and accuracy)
-// and `nnc predict` (outputs in the user's units, to .npy or CSV). Each registers its own options.
+// and `nnc predict` (outputs in the user's units, to .npy or CSV). Each registers its own options
+// and takes a model with --weights, a run folder or a checkpoint in one (trained_model.h).
 #pragma once
 #include <CLI/CLI.hpp>
 
@@ -12,8 +13,8 @@
 namespace nnc::driver {
 
 struct EvalOptions {
-    std::string model;    // .so or .nn
-    std::string weights;  // .ckpt or .npz (required)
+    std::string model;    // .so or .nn, a run folder or a checkpoint in one
+    std::string weights;  // .ckpt or .npz (required with a model file)
     DataOptions data;     // --data (an IDX folder's t10k files, .csv or .npy), --target, --features
     int64_t batch = 256;
 };
@@ -21,10 +22,10 @@ CLI::App* add_eval_command(CLI::App& app, EvalOptions& options);
 int run_eval(const EvalOptions& options, const ModelCompiler& compiler);
 
 struct PredictOptions {
-    std::string model, weights;
-    std::string input;   // .csv or .npy
-    DataOptions data;    // --features: the CSV feature columns (default: every column)
-    std::string output;  // .csv or .npy
+    std::string model, weights;  // as EvalOptions
+    std::string input;           // .csv or .npy
+    DataOptions data;            // --features: the CSV feature columns (default: every column)
+    std::string output;          // .csv or .npy
     int64_t batch = 256;
 };
 CLI::App* add_predict_command(CLI::App& app, PredictOptions& options);

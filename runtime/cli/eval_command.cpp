@@ -9,15 +9,19 @@
 #include "runtime/cli/data_commands.h"
 #include "runtime/cli/data_loading.h"
 #include "runtime/cli/session.h"
+#include "runtime/cli/trained_model.h"
 
 namespace nnc::driver {
 
 CLI::App* add_eval_command(CLI::App& app, EvalOptions& o) {
     CLI::App* ev = app.add_subcommand("eval", "loss (per task) and accuracy of trained weights on a dataset");
-    ev->add_option("model", o.model, "the .nn file or compiled .so")->required();
-    ev->add_option("--weights,--checkpoint", o.weights,
-                   "the trained weights: a checkpoint (.ckpt) or a NumPy archive (.npz)")
+    ev->add_option("model", o.model,
+                   "the .nn file or compiled .so (with --weights), a run folder of nnc train (its model, and best.ckpt "
+                   "else last.ckpt) or a checkpoint in one")
         ->required();
+    ev->add_option("--weights,--checkpoint", o.weights,
+                   "the trained weights: a checkpoint (.ckpt) or a NumPy archive (.npz); with a run folder, overrides "
+                   "its best.ckpt (a name such as last.ckpt is looked for in the folder)");
     add_data_options(*ev, o.data, DataUse::evaluation);
     ev->add_option("--batch", o.batch, "samples per forward pass (default 256)");
     return ev;
@@ -26,11 +30,12 @@ CLI::App* add_eval_command(CLI::App& app, EvalOptions& o) {
 int run_eval(const EvalOptions& o, const ModelCompiler& compiler) {
     return run_reporting_errors("nnc eval", 1, [&] {
         if (o.batch <= 0) throw std::runtime_error("--batch must be positive");
-        const Session session(o.model, compiler, o.data);
-        session.load_weights(o.weights);
+        const TrainedModel trained = find_trained_model(o.model, o.weights);
+        const auto opened = open_trained_model(trained, o.data, o.data.path, compiler);
+        const Session& session = *opened;
         const LoadedModel& lib = session.lib();
         nnc_model* model = session.model();
-        auto data = session.evaluation_data(o.data.path, o.data.targets, "--data", "--target");
+        auto data = session.evaluation_data(o.data.path, session.data().targets, "--data", "--target");
         const int losses = lib.nnc_model_num_losses(model);
         std::vector<double> task(static_cast<size_t>(std::max(losses, 1)), NAN);
         double loss = NAN, accuracy = NAN;
@@ -39,14 +44,9 @@ int run_eval(const EvalOptions& o, const ModelCompiler& compiler) {
         if (!std::isnan(accuracy)) std::printf("  accuracy %.4f", accuracy);
         std::printf("\n");
         if (losses > 1) {
-            for (int l = 0; l < losses; ++l) {
-                const char* name = nullptr;
-                double weight = 0;
-                int target = 0;
-                int64_t size = 0;
-                lib.check(lib.nnc_model_loss_info(model, l, &name, &weight, &target, &size), "reading the losses");
-                std::printf("  %s %.6f (weight %g)\n", name, task[static_cast<size_t>(l)], weight);
-            }
+            size_t l = 0;
+            for (const Session::Loss& info : session.losses())
+                std::printf("  %s %.6f (weight %g)\n", info.name.c_str(), task[l++], info.weight);
         }
         if (lib.nnc_model_standardization(model) & 2) {
             std::printf(

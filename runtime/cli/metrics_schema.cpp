@@ -176,6 +176,7 @@ NNC_PLAIN_LINE(DiagnosisLine, NNC_METRICS_DIAGNOSIS_FIELDS, kDiagnosis, read_dia
 NNC_PLAIN_LINE(RollbackLine, NNC_METRICS_ROLLBACK_FIELDS, kRollback, read_rollback)
 NNC_PLAIN_LINE(InterruptedLine, NNC_METRICS_INTERRUPTED_FIELDS, kInterrupted, read_interrupted)
 NNC_PLAIN_LINE(ResumeLine, NNC_METRICS_RESUME_FIELDS, kResume, read_resume)
+NNC_PLAIN_LINE(CheckpointLine, NNC_METRICS_CHECKPOINT_FIELDS, kCheckpoint, read_checkpoint)
 
 std::string type_of(const ojson& line) { return read_text(line, "type"); }
 

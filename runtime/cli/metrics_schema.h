@@ -1,8 +1,8 @@
 // metrics.jsonl, the log of a training run (run_folder.h): one JSON object per line, its "type"
 // one of the line types below, each with the fields of its struct under the same names. This
 // header is the one definition of those types and names: `nnc train` writes its step, epoch,
-// interrupted and resume lines with it, training_health.h its rollback lines and the epoch's
-// per-tensor fields, live_diagnosis.h the epoch's "probe", finding_log.h the diagnosis lines; the
+// interrupted, resume and checkpoint lines with it, training_health.h its rollback lines and the
+// epoch's per-tensor fields, live_diagnosis.h the epoch's "probe", finding_log.h the diagnosis lines; the
 // report (report/run_log.h) and a resumed run read them back with it.
 //
 // Numbers that are not finite are written as null and read back as NaN; a field that is absent or
@@ -28,6 +28,7 @@ inline constexpr char kDiagnosis[] = "diagnosis";      // a finding (runtime/cli
 inline constexpr char kRollback[] = "rollback";        // a divergence rolled back
 inline constexpr char kInterrupted[] = "interrupted";  // Ctrl-C: last.ckpt saved there
 inline constexpr char kResume[] = "resume";            // nnc train --resume continued the run
+inline constexpr char kCheckpoint[] = "checkpoint";    // best.ckpt now holds this epoch's weights
 
 // Each line's scalar fields, once: INT (int64_t, 0 when absent), NUM (double, NaN when absent
 // or null), TEXT (std::string). The structs below, the writers and the readers expand them.
@@ -47,6 +48,7 @@ inline constexpr char kResume[] = "resume";            // nnc train --resume con
     INT(epoch) INT(step) INT(rollbacks) TEXT(reason) NUM(lr) NUM(new_lr) NUM(wall_s)
 #define NNC_METRICS_INTERRUPTED_FIELDS(INT, NUM, TEXT) INT(epoch) INT(step) NUM(wall_s)
 #define NNC_METRICS_RESUME_FIELDS(INT, NUM, TEXT) INT(epochs) NUM(wall_s)
+#define NNC_METRICS_CHECKPOINT_FIELDS(INT, NUM, TEXT) TEXT(file) INT(epoch) TEXT(monitor) NUM(value) NUM(wall_s)
 
 #define NNC_METRICS_INT_MEMBER(f) int64_t f = 0;
 #define NNC_METRICS_NUM_MEMBER(f) double f = NAN;
@@ -100,6 +102,13 @@ struct ResumeLine {
     NNC_METRICS_MEMBERS(NNC_METRICS_RESUME_FIELDS)
 };
 
+// "checkpoint": `file` (best.ckpt) was written with the weights of `epoch`, the best so far by
+// `monitor` (early stopping's monitor, so best.ckpt holds the weights early stopping keeps; else
+// val_loss), whose value was `value`. last.ckpt is always the latest epoch and has no line.
+struct CheckpointLine {
+    NNC_METRICS_MEMBERS(NNC_METRICS_CHECKPOINT_FIELDS)
+};
+
 // The lines nnc_train's callbacks report, `wall_s` into the run; an epoch's task losses are
 // named by `loss_names` (the model's, in order).
 StepLine step_line(const nnc_progress& p, double wall_s);
@@ -112,6 +121,7 @@ nlohmann::json to_json(const DiagnosisLine& line);
 nlohmann::json to_json(const RollbackLine& line);
 nlohmann::json to_json(const InterruptedLine& line);
 nlohmann::json to_json(const ResumeLine& line);
+nlohmann::json to_json(const CheckpointLine& line);
 
 // A field of the wrong type: "\"val_loss\" should be a number, not \"x\"".
 struct FieldError : std::runtime_error {
@@ -128,6 +138,7 @@ DiagnosisLine read_diagnosis(const nlohmann::ordered_json& line);
 RollbackLine read_rollback(const nlohmann::ordered_json& line);
 InterruptedLine read_interrupted(const nlohmann::ordered_json& line);
 ResumeLine read_resume(const nlohmann::ordered_json& line);
+CheckpointLine read_checkpoint(const nlohmann::ordered_json& line);
 // Any line's wall_s, NaN when it has none.
 double wall_s_of(const nlohmann::ordered_json& line);
 

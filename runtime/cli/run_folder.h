@@ -5,7 +5,9 @@
 //   metrics.jsonl   one JSON object per line: {"type": "epoch", ...} after every epoch and
 //                   {"type": "step", ...} every N batches, and others (metrics_schema.h defines them)
 //   last.ckpt       the checkpoint after the latest epoch (weights, optimizer, schedule, counters)
-//   best.ckpt       the checkpoint of the best validation loss so far (with validation data)
+//   best.ckpt       the epoch the run keeps: early stopping's best by its monitor (the weights it
+//                   restores), else the lowest validation loss; a "checkpoint" line in
+//                   metrics.jsonl names its epoch each time it is written
 //
 // Checkpoints and config.json are written atomically; metrics.jsonl is appended and flushed line
 // by line, so a killed run leaves every completed line readable.

@@ -27,6 +27,7 @@
 #include "runtime/cli/run_folder.h"
 #include "runtime/cli/session.h"
 #include "runtime/cli/train_command.h"
+#include "runtime/cli/trained_model.h"
 #include "runtime/cli/training_health.h"
 
 namespace nnc::driver {
@@ -85,6 +86,27 @@ struct Run {
     double wall() const { return wall_before + std::chrono::duration<double>(Clock::now() - start).count(); }
     void save(const std::string& path) { lib.check(lib.nnc_model_save(model, path.c_str()), "saving " + path); }
 
+    // best.ckpt: under early stopping the epoch whose weights it keeps (by its monitor), so that
+    // best.ckpt is what the run ends with; otherwise the lowest validation loss. Logged, so the
+    // folder says which epoch it holds.
+    const nnc_early_stopping* early_stopping = nullptr;
+    void save_best(const nnc_epoch_stats& s) {
+        const bool stopping = early_stopping && early_stopping->enabled;
+        if (stopping ? s.best_epoch != s.epoch : !(std::isfinite(s.val_loss) && s.val_loss < best_val)) return;
+        if (std::isfinite(s.val_loss)) best_val = std::min(best_val, s.val_loss);
+        save(folder.best_checkpoint());
+        metrics::CheckpointLine line;
+        line.file = "best.ckpt";
+        line.epoch = s.epoch;
+        const int monitor = stopping ? early_stopping->monitor : NNC_MONITOR_VAL_LOSS;
+        line.monitor = vocab::monitor_name(monitor);
+        line.value = monitor == NNC_MONITOR_VAL_ACCURACY ? s.val_accuracy
+                     : monitor == NNC_MONITOR_TRAIN_LOSS ? s.train_loss
+                                                         : s.val_loss;
+        line.wall_s = wall();
+        folder.log(metrics::to_json(line));
+    }
+
     int interrupt(int64_t epoch, int64_t step) {
         save(folder.last_checkpoint());
         interrupted = true;
@@ -129,10 +151,7 @@ struct Run {
             r.health->on_epoch(*s);
             // Before early stopping restores anything: last.ckpt continues this very run.
             r.save(r.folder.last_checkpoint());
-            if (std::isfinite(s->val_loss) && s->val_loss < r.best_val) {
-                r.best_val = s->val_loss;
-                r.save(r.folder.best_checkpoint());
-            }
+            r.save_best(*s);
             if (g_interrupted) return r.interrupt(s->epoch, 0);
         } catch (const std::exception& e) {
             r.error = e.what();
@@ -417,6 +436,7 @@ int run_training(const Session& session, const Start& start, Settings& s, const 
     config.on_batch = &Run::on_batch;
     config.on_epoch = &Run::on_epoch;
     config.user = &run;
+    run.early_stopping = &config.early_stopping;
     {
         SigintGuard guard;
         lib.check(lib.nnc_train(model, d.train->ptr, d.validation ? d.validation->ptr : nullptr, &config), "training");
@@ -445,8 +465,14 @@ void finish(const Session& session, const TrainOptions& o, const TrainData& d, c
         lib.check(lib.nnc_model_save(session.model(), o.save.c_str()), "saving " + o.save);
         std::fprintf(stderr, "saved the trained parameters to %s\n", o.save.c_str());
     }
-    std::fprintf(stderr, "run folder: %s (last.ckpt%s, metrics.jsonl, config.json)\n", folder.path().c_str(),
-                 std::filesystem::exists(folder.best_checkpoint()) ? ", best.ckpt" : "");
+    std::fprintf(stderr, "run folder: %s (config.json, metrics.jsonl)\n", folder.path().c_str());
+    for (const std::string& ckpt : {folder.best_checkpoint(), folder.last_checkpoint()}) {
+        if (!std::filesystem::exists(ckpt)) continue;
+        const std::string holds = checkpoint_contents(folder.path(), ckpt);
+        std::fprintf(stderr, "  %s%s\n", ckpt.c_str(), holds.empty() ? "" : (": " + holds).c_str());
+    }
+    std::fprintf(stderr, "evaluate it with: nnc eval %s --data ... (%s)\n", folder.path().c_str(),
+                 std::filesystem::exists(folder.best_checkpoint()) ? "best.ckpt" : "last.ckpt");
 }
 
 int train(const TrainOptions& given, const ModelCompiler& compiler) {

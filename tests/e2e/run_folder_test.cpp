@@ -1,0 +1,249 @@
+// Run folders are self-contained: after a real run that stops early, best.ckpt holds the epoch the
+// run keeps (and says so), `nnc eval`/`predict` take the folder or a checkpoint in it and give the
+// numbers the model file with --weights gives, and `nnc export-npz` round-trips and leaves no file
+// when it fails.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/e2e/run_nnc.h"
+
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+using nnc::test::Result;
+
+Result run(const std::string& args) { return nnc::test::run_nnc(args); }
+
+std::string read_text(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+void write_text(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+
+// A wide regressor on 40 noisy samples: the validation loss falls for a few epochs, then rises
+// as it memorizes the noise, so early stopping ends the run well before its 60 epochs.
+const char* kRegressor = R"(model reg {
+  input  x: [3]
+  target y: [1]
+
+  h   = dense(x, 64)
+  a   = relu(h)
+  out = dense(a, 1)
+
+  loss = mse(out, y)
+
+  train {
+    optimizer  = adam(lr=3e-2)
+    batch      = 8
+    epochs     = 60
+    seed       = 3
+    validation = 0
+  }
+}
+)";
+
+// rows of x0,x1,x2[,y]: y a smooth function of x plus noise of the same size.
+std::string regression_csv(int rows, uint32_t seed, bool with_target) {
+    uint32_t s = seed;
+    auto next = [&] {
+        s = s * 1664525u + 1013904223u;
+        return static_cast<double>((s >> 8) % 2000) / 500.0 - 2.0;  // [-2, 2)
+    };
+    std::string text = with_target ? "x0,x1,x2,y\n" : "x0,x1,x2\n";
+    char line[160];
+    for (int i = 0; i < rows; ++i) {
+        const double a = next(), b = next(), c = next(), noise = next() * 0.5;
+        if (with_target)
+            std::snprintf(line, sizeof line, "%.3f,%.3f,%.3f,%.4f\n", a, b, c, 0.8 * a - 0.5 * b * c + noise);
+        else
+            std::snprintf(line, sizeof line, "%.3f,%.3f,%.3f\n", a, b, c);
+        text += line;
+    }
+    return text;
+}
+
+// One early-stopped run, trained once for every test here.
+class RunFolder : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        ::setenv("XDG_CACHE_HOME", NNC_TEST_CACHE, 1);  // compiled .nn files stay out of the user's cache
+        dir = fs::temp_directory_path() / ("nnc-run-folder-" + std::to_string(::getpid()));
+        fs::remove_all(dir);
+        fs::create_directories(dir);
+        write_text(dir / "reg.nn", kRegressor);
+        write_text(dir / "train.csv", regression_csv(40, 1, true));
+        write_text(dir / "val.csv", regression_csv(200, 2, true));
+        write_text(dir / "inputs.csv", regression_csv(25, 3, false));
+        compiled = run(p("reg.nn") + " -o " + p("reg.so"));
+        // No standardization: an .npz holds the parameters only, and must predict the same.
+        training = run("train " + p("reg.so") + " --data " + p("train.csv") + " --target y --validation-data " +
+                       p("val.csv") + " --standardize none --early-stopping-patience 3 --out " + p("run"));
+    }
+    static void TearDownTestSuite() { fs::remove_all(dir); }
+
+    void SetUp() override {
+        ASSERT_EQ(compiled.status, 0) << compiled.output;
+        ASSERT_EQ(training.status, 0) << training.output;
+    }
+
+    static std::string p(const std::string& name) { return (dir / name).string(); }
+
+    // The epoch lines of the run's metrics.jsonl, and its other lines of `type`.
+    static std::vector<json> lines(const std::string& type) {
+        std::vector<json> out;
+        std::ifstream in(dir / "run" / "metrics.jsonl");
+        std::string text;
+        while (std::getline(in, text)) {
+            json j = json::parse(text);
+            if (j["type"] == type) out.push_back(j);
+        }
+        return out;
+    }
+
+    // The loss that `nnc eval` printed ("samples 200  loss 0.123456").
+    static double eval_loss(const Result& r) {
+        std::smatch m;
+        if (!std::regex_search(r.output, m, std::regex("samples [0-9]+  loss ([0-9.e+-]+)"))) return NAN;
+        return std::stod(m[1]);
+    }
+
+    static fs::path dir;
+    static Result compiled, training;
+};
+
+fs::path RunFolder::dir;
+Result RunFolder::compiled, RunFolder::training;
+
+TEST_F(RunFolder, EarlyStoppedRunKeepsItsBestEpochInBestCkptAndEvalUsesIt) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(training.output, m, std::regex("no improvement since epoch ([0-9]+)")))
+        << "the run did not stop early:\n"
+        << training.output;
+    const int kept = std::stoi(m[1]);
+    const std::vector<json> epochs = lines("epoch");
+    const int last = epochs.back()["epoch"];
+    ASSERT_GT(last, kept);
+    ASSERT_LT(last, 60);
+    const double kept_val = epochs[static_cast<size_t>(kept - 1)]["val_loss"];
+    const double last_val = epochs.back()["val_loss"];
+    ASSERT_NE(kept_val, last_val);
+
+    // metrics.jsonl says which epoch best.ckpt holds; so does the end of the run.
+    const std::vector<json> saved = lines("checkpoint");
+    ASSERT_FALSE(saved.empty());
+    EXPECT_EQ(saved.back()["file"], "best.ckpt");
+    EXPECT_EQ(saved.back()["epoch"], kept);
+    EXPECT_EQ(saved.back()["monitor"], "val_loss");
+    EXPECT_NE(training.output.find(p("run") + "/best.ckpt: epoch " + std::to_string(kept) + ", the best val_loss"),
+              std::string::npos)
+        << training.output;
+    EXPECT_NE(training.output.find(p("run") + "/last.ckpt: epoch " + std::to_string(last) + ", the latest"),
+              std::string::npos)
+        << training.output;
+
+    // nnc eval RUN: the kept weights, best.ckpt, with the run's --target; its loss is the kept
+    // epoch's validation loss, not the last epoch's.
+    const Result best = run("eval " + p("run") + " --data " + p("val.csv"));
+    ASSERT_EQ(best.status, 0) << best.output;
+    EXPECT_NE(best.output.find("weights: " + p("run") + "/best.ckpt (epoch " + std::to_string(kept)), std::string::npos)
+        << best.output;
+    EXPECT_NEAR(eval_loss(best), kept_val, 1e-4 * kept_val) << best.output;
+    const Result latest = run("eval " + p("run") + " --weights last.ckpt --data " + p("val.csv"));
+    ASSERT_EQ(latest.status, 0) << latest.output;
+    EXPECT_NE(latest.output.find("(epoch " + std::to_string(last) + ", the latest)"), std::string::npos)
+        << latest.output;
+    EXPECT_NEAR(eval_loss(latest), last_val, 1e-4 * last_val) << latest.output;
+}
+
+TEST_F(RunFolder, EvalAndPredictFromTheFolderMatchTheModelWithWeights) {
+    const std::string data = " --data " + p("val.csv");
+    for (const char* ckpt : {"best.ckpt", "last.ckpt"}) {
+        SCOPED_TRACE(ckpt);
+        const std::string weights = p("run") + "/" + ckpt;
+        const Result explicit_eval = run("eval " + p("reg.so") + " --weights " + weights + data + " --target y");
+        const Result in_folder = run("eval " + weights + data);
+        ASSERT_EQ(explicit_eval.status, 0) << explicit_eval.output;
+        ASSERT_EQ(in_folder.status, 0) << in_folder.output;
+        EXPECT_FALSE(std::isnan(eval_loss(in_folder)));
+        EXPECT_EQ(eval_loss(in_folder), eval_loss(explicit_eval));
+
+        const std::string input = " --input " + p("inputs.csv") + " --output ";
+        ASSERT_EQ(run("predict " + p("reg.so") + " --weights " + weights + input + p("explicit.csv")).status, 0);
+        const Result pr = run("predict " + weights + input + p("from_ckpt.csv"));
+        ASSERT_EQ(pr.status, 0) << pr.output;
+        const std::string predictions = read_text(dir / "explicit.csv");
+        EXPECT_EQ(read_text(dir / "from_ckpt.csv"), predictions);
+        EXPECT_EQ(std::count(predictions.begin(), predictions.end(), '\n'), 26);  // a header and 25 rows
+    }
+    const Result folder = run("predict " + p("run") + " --input " + p("inputs.csv") + " --output " + p("folder.csv"));
+    ASSERT_EQ(folder.status, 0) << folder.output;
+    ASSERT_EQ(run("predict " + p("reg.so") + " --weights " + p("run/best.ckpt") + " --input " + p("inputs.csv") +
+                  " --output " + p("best.csv"))
+                  .status,
+              0);
+    EXPECT_EQ(read_text(dir / "folder.csv"), read_text(dir / "best.csv"));
+
+    // What cannot be resolved says what to pass.
+    fs::create_directories(dir / "not_a_run");
+    const Result a = run("eval " + p("not_a_run") + data);
+    EXPECT_EQ(a.status, 1);
+    EXPECT_NE(a.output.find("not a run folder"), std::string::npos) << a.output;
+    const Result b = run("eval " + p("reg.so") + data + " --target y");
+    EXPECT_EQ(b.status, 1);
+    EXPECT_NE(b.output.find("--weights"), std::string::npos) << b.output;
+}
+
+TEST_F(RunFolder, ExportNpzRoundTripsAndAFailureLeavesNoFile) {
+    const Result ex = run("export-npz " + p("run") + " -o " + p("w.npz"));
+    ASSERT_EQ(ex.status, 0) << ex.output;
+    EXPECT_EQ(read_text(dir / "w.npz").substr(0, 2), "PK");
+    const std::string input = " --input " + p("inputs.csv") + " --output ";
+    ASSERT_EQ(run("predict " + p("run") + input + p("ckpt.csv")).status, 0);
+    const Result back = run("predict " + p("reg.so") + " --weights " + p("w.npz") + input + p("npz.csv"));
+    ASSERT_EQ(back.status, 0) << back.output;
+    EXPECT_EQ(read_text(dir / "npz.csv"), read_text(dir / "ckpt.csv"));
+
+    // A checkpoint outside a run folder needs its model.
+    fs::copy_file(dir / "run" / "last.ckpt", dir / "loose.ckpt", fs::copy_options::overwrite_existing);
+    const Result no_model = run("export-npz " + p("loose.ckpt") + " -o " + p("loose.npz"));
+    EXPECT_EQ(no_model.status, 1);
+    EXPECT_NE(no_model.output.find("MODEL --weights"), std::string::npos) << no_model.output;
+    EXPECT_FALSE(fs::exists(dir / "loose.npz"));
+    ASSERT_EQ(run("export-npz " + p("loose.ckpt") + " --model " + p("reg.so") + " -o " + p("loose.npz")).status, 0);
+    ASSERT_EQ(run("predict " + p("run") + " --weights last.ckpt" + input + p("last.csv")).status, 0);
+    ASSERT_EQ(run("predict " + p("reg.so") + " --weights " + p("loose.npz") + input + p("loose.csv")).status, 0);
+    EXPECT_EQ(read_text(dir / "loose.csv"), read_text(dir / "last.csv"));
+
+    // Failures: a wrong name, a torn checkpoint, a folder that does not exist. Nothing is written,
+    // and an existing file is left as it was.
+    EXPECT_EQ(run("export-npz " + p("run") + " -o " + p("w.txt")).status, 1);
+    EXPECT_FALSE(fs::exists(dir / "w.txt"));
+    write_text(dir / "torn.ckpt", read_text(dir / "run" / "last.ckpt").substr(0, 200));
+    write_text(dir / "keep.npz", "old");
+    const Result torn = run("export-npz " + p("torn.ckpt") + " --model " + p("reg.so") + " -o " + p("keep.npz"));
+    EXPECT_EQ(torn.status, 1);
+    EXPECT_NE(torn.output.find("torn.ckpt' at byte offset"), std::string::npos) << torn.output;
+    EXPECT_EQ(read_text(dir / "keep.npz"), "old");
+    EXPECT_EQ(run("export-npz " + p("run") + " -o " + p("missing/w.npz")).status, 1);
+    EXPECT_FALSE(fs::exists(dir / "missing"));
+    for (const auto& e : fs::directory_iterator(dir))
+        EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
+}
+
+}  // namespace
