@@ -177,22 +177,24 @@ std::string percent_encoded_url(const fs::path& p) {
     return url;
 }
 
-// Loads the page in headless Chromium and returns its data-images-ok marker ("loaded/total"),
-// which the page's own few lines of script set on load. Chromium is a test dependency
-// (scripts/setup.sh installs it): without it the test fails and says so.
-std::string images_loaded_in_chromium(const fs::path& page) {
+// Loads the page in headless Chromium with a window `width` pixels wide and returns the value of
+// the <body> attribute `marker` that the page's own few lines of script set on load:
+// data-images-ok ("loaded/total") or data-page-width (the page's scroll width). Chromium is a test
+// dependency (scripts/setup.sh installs it): without it the test fails and says so.
+std::string body_marker_in_chromium(const fs::path& page, const std::string& marker, int width = 1280) {
     const char* candidates[] = {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"};
     std::string browser;
     for (const char* c : candidates)
         if (fs::exists(c)) browser = c;
     if (browser.empty()) {
-        ADD_FAILURE() << "headless Chromium is needed to check that the report's images load, and none was found at "
+        ADD_FAILURE() << "headless Chromium is needed to check the report in a browser, and none was found at "
                          "/usr/bin/chromium: run scripts/setup.sh (it installs the Debian package chromium)";
         return "";
     }
     const fs::path profile = page.parent_path().parent_path().parent_path() / "chromium-profile";
     const std::string cmd = sh(browser) +
                             " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run " +
+                            "--hide-scrollbars --window-size=" + std::to_string(width) + ",900 " +
                             "--user-data-dir=" + sh(profile.string()) + " --virtual-time-budget=5000 --dump-dom " +
                             sh(percent_encoded_url(page)) + " 2>/dev/null";
     FILE* p = popen(cmd.c_str(), "r");
@@ -203,12 +205,14 @@ std::string images_loaded_in_chromium(const fs::path& page) {
     if (p) pclose(p);
     fs::remove_all(profile);
     std::smatch m;
-    if (!std::regex_search(dom, m, std::regex(R"re(data-images-ok="([0-9]+/[0-9]+)")re"))) {
-        ADD_FAILURE() << "Chromium's DOM has no data-images-ok marker; it printed:\n" << dom.substr(0, 2000);
+    if (!std::regex_search(dom, m, std::regex(marker + R"re(="([^"]+)")re"))) {
+        ADD_FAILURE() << "Chromium's DOM has no " << marker << " marker; it printed:\n" << dom.substr(0, 2000);
         return "";
     }
     return m[1];
 }
+
+std::string images_loaded_in_chromium(const fs::path& page) { return body_marker_in_chromium(page, "data-images-ok"); }
 
 TEST_F(Report, FullRunFolderGivesAPageWithEveryPlotAndDiagnosis) {
     write("config.json", kConfig);
@@ -360,6 +364,24 @@ TEST_F(Report, LrFindOrTuneFolderAlone) {
     const std::string html = read(dir / "report" / "index.html");
     EXPECT_EQ(image_sources(html), std::vector<std::string>{"tune.png"});
     EXPECT_NE(html.find("<td>winner&#39;s test accuracy</td><td>85.00%</td>"), std::string::npos) << html;
+}
+
+// A search over every hyperparameter makes a wide table: it scrolls inside the page, and the page
+// still fits a 1280-pixel window.
+TEST_F(Report, TuneTableFitsA1280PixelWindow) {
+    std::string csv =
+        "rank,trial,lr,batch,optimizer,momentum,weight_decay,dropout,val_loss,val_accuracy,epochs,seconds\n";
+    for (int i = 1; i <= 12; ++i)
+        csv += std::to_string(i) + "," + std::to_string(i + 100) +
+               ",0.000316227766,128,adadelta,0.899999999,0.000123456789,0.123456789,0.412345678,0.861234567,120,"
+               "12345.678901\n";
+    write("tune.csv", csv);
+    write("tune.json", R"({"metric": "val_accuracy", "test_loss": 0.43, "test_accuracy": 0.85})");
+    const auto r = run_nnc("report " + sh(dir.string()));
+    ASSERT_EQ(r.status, 0) << r.output;
+    const std::string width = body_marker_in_chromium(dir / "report" / "index.html", "data-page-width", 1280);
+    ASSERT_FALSE(width.empty());
+    EXPECT_LE(std::stoi(width), 1280) << "the page scrolls sideways in a 1280-pixel window";
 }
 
 TEST_F(Report, ClearErrorsForWhatCannotBeReported) {

@@ -59,6 +59,8 @@ th { background: #f5f5f5; }
 table.summary td:first-child { color: #666; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.winner { background: #e5f5e0; font-weight: bold; }
+.wide { max-width: 100%; overflow-x: auto; }
+table.tune td, table.tune th { padding: 0.3em 0.5em; }
 .diag { border-left: 5px solid #999; padding: 0.5em 0.8em; margin: 0.6em 0; background: #fafafa; }
 .diag.warning { border-color: #e6550d; background: #fff5eb; }
 .diag.info { border-color: #3182bd; background: #f0f6fc; }
@@ -73,12 +75,14 @@ figcaption { color: #555; font-size: 92%; margin-top: 0.3em; }
 )";
 
 // Sets <body data-images-ok="loaded/total"> once the page has loaded, so a headless browser can
-// tell that every image decoded. A few lines of our own; the page needs no script to be read.
+// tell that every image decoded, and data-page-width (the page's scroll width: wider than the
+// window means something overflows). A few lines of our own; the page needs no script to be read.
 const char* kImageCheck = R"(<script>
 window.addEventListener('load', function () {
   var images = document.images, ok = 0;
   for (var i = 0; i < images.length; ++i) if (images[i].complete && images[i].naturalWidth > 0) ++ok;
   document.body.setAttribute('data-images-ok', ok + '/' + images.length);
+  document.body.setAttribute('data-page-width', document.documentElement.scrollWidth);
 });
 </script>
 )";
@@ -234,7 +238,8 @@ void tune(std::ostringstream& o, const RunLog& log, const std::vector<Plot>& plo
     if (log.tune) {
         const Table& t = *log.tune;
         const int rank = t.column("rank");
-        o << "<table class=\"tune\"><tr>";
+        // A grid has a column per hyperparameter: the table scrolls inside the page, never widens it.
+        o << "<div class=\"wide\"><table class=\"tune\"><tr>";
         for (const std::string& h : t.header) o << "<th>" << html_escape(h) << "</th>";
         o << "</tr>\n";
         for (const auto& r : t.rows) {
@@ -242,7 +247,7 @@ void tune(std::ostringstream& o, const RunLog& log, const std::vector<Plot>& plo
             for (const std::string& cell : r) o << "<td class=\"num\">" << html_escape(cell) << "</td>";
             o << "</tr>\n";
         }
-        o << "</table>\n";
+        o << "</table></div>\n";
     }
 }
 
