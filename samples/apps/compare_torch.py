@@ -4,7 +4,7 @@ Fashion-MNIST test images and compares the class probabilities with PyTorch runn
 with the same weights (torch_graph.py, installed by nnc in <prefix>/share/nnc/python).
 
 usage: compare_torch.py LIBRARY.so GRAPH.json WEIGHTS [--data DIR] [--count N] [--tolerance T]
-                        [--torch-graph DIR]
+                        [--torch-graph DIR] [--nnc PATH]
 
 GRAPH.json is written beside the library by nnc_add_model (or `nnc model.nn --graph-json`);
 WEIGHTS is a checkpoint (nnc_model_save) or an .npz archive. Exits 1 if any probability differs by
@@ -58,12 +58,39 @@ def read_idx(path, offset):
         return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
 
 
-def torch_graph_module(folder):
+def torch_graph_folders(nnc):
+    """Where torch_graph.py may be, best first: beside an nnc executable (PREFIX/bin/nnc ->
+    PREFIX/share/nnc/python; a build tree -> its source's tests/torch), then this script's own
+    checkout (samples/apps -> tests/torch)."""
+    folders = []
+    if nnc:
+        here = os.path.dirname(os.path.realpath(nnc))
+        while True:
+            folders.append(os.path.join(here, "share", "nnc", "python"))
+            folders.append(os.path.join(here, "tests", "torch"))
+            cache = os.path.join(here, "CMakeCache.txt")
+            if os.path.exists(cache):
+                with open(cache) as f:
+                    for line in f:
+                        if line.startswith("CMAKE_HOME_DIRECTORY:"):
+                            folders.append(os.path.join(line.split("=", 1)[1].strip(), "tests", "torch"))
+            parent = os.path.dirname(here)
+            if parent == here:
+                break
+            here = parent
+    script = os.path.dirname(os.path.realpath(__file__))
+    folders.append(os.path.join(script, "..", "..", "tests", "torch"))
+    return folders
+
+
+def torch_graph_module(folder, nnc):
     if folder is None:
-        nnc = shutil.which("nnc")
-        if nnc is None:
-            sys.exit("compare_torch: cannot find torch_graph.py: pass --torch-graph <prefix>/share/nnc/python or put nnc on PATH")
-        folder = os.path.join(os.path.dirname(os.path.realpath(nnc)), "..", "share", "nnc", "python")
+        nnc = nnc or shutil.which("nnc")
+        found = [f for f in torch_graph_folders(nnc) if os.path.exists(os.path.join(f, "torch_graph.py"))]
+        if not found:
+            sys.exit("compare_torch: cannot find torch_graph.py: pass --nnc <the nnc executable> or "
+                     "--torch-graph <prefix>/share/nnc/python")
+        folder = found[0]
     sys.path.insert(0, folder)
     return importlib.import_module("torch_graph")
 
@@ -76,7 +103,9 @@ def main():
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--count", type=int, default=256)
     ap.add_argument("--tolerance", type=float, default=1e-5)
-    ap.add_argument("--torch-graph", help="folder holding torch_graph.py (default: beside the nnc on PATH)")
+    ap.add_argument("--torch-graph", help="folder holding torch_graph.py (default: found from --nnc, the nnc on "
+                    "PATH or this script's checkout)")
+    ap.add_argument("--nnc", help="the nnc executable (installed or in a build tree) whose torch_graph.py to use")
     args = ap.parse_args()
 
     lib = load_library(args.library)
@@ -101,7 +130,7 @@ def main():
     check(lib, lib.nnc_model_forward(model, x.ctypes.data, n, nnc_out.ctypes.data_as(c_float_p)), "forward")
 
     # PyTorch: the same graph with the same weights (read back through the ABI), in float64.
-    torch_graph = torch_graph_module(args.torch_graph)
+    torch_graph = torch_graph_module(args.torch_graph, args.nnc)
     with tempfile.TemporaryDirectory() as folder:
         x.tofile(os.path.join(folder, "input.bin"))
         y.tofile(os.path.join(folder, "target.bin"))
