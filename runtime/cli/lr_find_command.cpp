@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "runtime/cli/command_errors.h"
+#include "runtime/cli/counted.h"
 #include "runtime/cli/lr_find.h"
 #include "runtime/cli/run_folder.h"
 #include "runtime/cli/session.h"
@@ -90,12 +91,11 @@ int lr_find_command(const LrFindOptions& o, const ModelCompiler& compiler) {
     s.seed = seed;
     s.threads = o.input.threads;
     const std::string name = session.name();
-    std::fprintf(
-        stderr,
-        "lr-find on %s: %s, lr %g .. %g over up to %lld steps of batch %lld from %lld training samples (never the "
-        "validation or test samples)\n",
-        name.c_str(), opt_name.c_str(), s.start, s.end, (long long)s.steps, (long long)s.batch,
-        (long long)train->size());
+    std::fprintf(stderr,
+                 "lr-find on %s: %s, lr %g .. %g over up to %s of batch %lld from %s (never the "
+                 "validation or test samples)\n",
+                 name.c_str(), opt_name.c_str(), s.start, s.end, counted(s.steps, "step").c_str(), (long long)s.batch,
+                 counted(train->size(), "training sample").c_str());
     LrFindResult r = lr_find(lib, session.model(), train->ptr, s);
 
     const std::string out = o.out.empty() ? RunFolder::default_path(name + "-lr-find") : o.out;
@@ -121,7 +121,7 @@ int lr_find_command(const LrFindOptions& o, const ModelCompiler& compiler) {
     write_text(out + "/lr_find.json", summary.dump(2) + "\n");
 
     print_plot(r);
-    std::printf("%zu steps; stopped: %s\n", r.points.size(),
+    std::printf("%s; stopped: %s\n", counted(static_cast<int64_t>(r.points.size()), "step").c_str(),
                 r.stopped.empty() ? "after the last step" : r.stopped.c_str());
     if (std::isfinite(r.suggested_lr)) {
         std::printf("suggested lr %.3g (%s; the loss was lowest at lr %.3g)\n", r.suggested_lr, r.method.c_str(),

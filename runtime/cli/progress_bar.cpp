@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -28,11 +29,30 @@ void ProgressBar::update(const nnc_progress& p) {
     std::fflush(out_);
 }
 
-void ProgressBar::epoch_done(const nnc_epoch_stats& s) {
+namespace {
+
+// " (classify 0.9120, regress 0.6034)" for a model of several losses, else "".
+std::string task_losses(const double* values, int count, const std::vector<std::string>& names) {
+    if (count < 2 || names.size() != static_cast<size_t>(count)) return "";
+    std::string out = " (";
+    char value[32];
+    for (int l = 0; l < count; ++l) {
+        std::snprintf(value, sizeof value, "%.4f", values[l]);
+        out += (l ? ", " : "") + names[static_cast<size_t>(l)] + " " + value;
+    }
+    return out + ")";
+}
+
+}  // namespace
+
+void ProgressBar::epoch_done(const nnc_epoch_stats& s, const std::vector<std::string>& loss_names) {
     if (interactive_) std::fprintf(out_, "\r\033[K");
-    std::fprintf(out_, "epoch %lld/%lld  train loss %.4f", (long long)s.epoch, (long long)s.epochs, s.train_loss);
+    const int tasks = std::min(s.num_losses, NNC_MAX_LOSSES);
+    std::fprintf(out_, "epoch %lld/%lld  train loss %.4f%s", (long long)s.epoch, (long long)s.epochs, s.train_loss,
+                 task_losses(s.train_task_loss, tasks, loss_names).c_str());
     if (!std::isnan(s.train_accuracy)) std::fprintf(out_, "  train acc %.4f", s.train_accuracy);
-    if (!std::isnan(s.val_loss)) std::fprintf(out_, "  val loss %.4f", s.val_loss);
+    if (!std::isnan(s.val_loss))
+        std::fprintf(out_, "  val loss %.4f%s", s.val_loss, task_losses(s.val_task_loss, tasks, loss_names).c_str());
     if (!std::isnan(s.val_accuracy)) std::fprintf(out_, "  val acc %.4f", s.val_accuracy);
     std::fprintf(out_, "  %.0f samples/s  %.1fs  lr %.3g  grad norm %.3g\n", s.samples_per_second, s.seconds, s.lr,
                  s.grad_norm);

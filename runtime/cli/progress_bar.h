@@ -4,6 +4,8 @@
 #include <nnc/nnc.h>
 
 #include <cstdio>
+#include <string>
+#include <vector>
 
 namespace nnc::driver {
 
@@ -12,7 +14,9 @@ public:
     explicit ProgressBar(std::FILE* out);
     bool interactive() const { return interactive_; }
     void update(const nnc_progress& p);  // redraws at most ~10 times a second
-    void epoch_done(const nnc_epoch_stats& s);
+    // The epoch's line; with several losses, each one's (unweighted) loss after the sum, named by
+    // `loss_names` in the model's order: "train loss 1.2 (classify 0.9, regress 0.6)".
+    void epoch_done(const nnc_epoch_stats& s, const std::vector<std::string>& loss_names = {});
 
 private:
     std::FILE* out_;

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "runtime/cli/counted.h"
 #include "runtime/cli/report/html_page.h"
 #include "runtime/cli/report/plots.h"
 #include "runtime/cli/report/run_log.h"
@@ -92,8 +93,9 @@ int run_report(const ReportOptions& options) {
                                       fs::perms::others_read | fs::perms::others_exec);
         publish(building, target);
         building.clear();
-        std::fprintf(stderr, "nnc report: wrote %s (%zu plots, %zu diagnoses)\n", (target / "index.html").c_str(),
-                     plots.size(), log.diagnoses.size());
+        std::fprintf(stderr, "nnc report: wrote %s (%s, %s)\n", (target / "index.html").c_str(),
+                     counted(static_cast<int64_t>(plots.size()), "plot").c_str(),
+                     counted(static_cast<int64_t>(log.diagnoses.size()), "diagnosis", "diagnoses").c_str());
         return 0;
     } catch (const std::exception& e) {
         std::error_code ignored;

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "runtime/cli/command_errors.h"
+#include "runtime/cli/counted.h"
 #include "runtime/cli/data_loading.h"
 #include "runtime/cli/dropout_setting.h"
 #include "runtime/cli/loaded_model.h"
@@ -207,12 +208,13 @@ void explain_failure(const Overfit& run, int64_t n, bool initial_ok) {
     const bool still_falling = run.status == NNC_OK && half > 0 && losses.back() < 0.5 * losses[half];
     if (still_falling) {
         std::printf(
-            "sanity: FAIL: the loss on %lld samples was still falling after %lld updates (%.4f halfway, %.4f at the "
+            "sanity: FAIL: the loss on %s was still falling after %s (%.4f halfway, %.4f at the "
             "end): raise the learning rate (--lr) before looking for a bug; a small model may need 10x\n",
-            (long long)n, (long long)run.stop.steps, losses[half], losses.back());
+            counted(n, "sample").c_str(), counted(run.stop.steps, "update").c_str(), losses[half], losses.back());
         std::printf("if a higher lr does not bring it near zero, the likely causes:\n");
     } else {
-        std::printf("sanity: FAIL: the loss on %lld samples did not fall near zero. Likely causes:\n", (long long)n);
+        std::printf("sanity: FAIL: the loss on %s did not fall near zero. Likely causes:\n",
+                    counted(n, "sample").c_str());
     }
     std::printf(
         "  - inputs and labels misaligned (a shuffled or offset label file, the wrong --target column, "
@@ -240,11 +242,10 @@ int sanity(const TrainOptions& o, const ModelCompiler& compiler) {
     const std::string dropout_note = turn_dropout_off(session);  // after the load, which brings its rates
     const auto subset = load_subset(session, o.sanity_samples);
     const int64_t n = subset->size();
-    std::fprintf(
-        stderr,
-        "sanity check of %s: the first %lld samples of %s as one batch, %s lr=%g, up to %lld updates, seed %llu\n",
-        session.name().c_str(), (long long)n, o.data.path.c_str(), opt.name, opt.lr, (long long)kSteps,
-        (unsigned long long)seed);
+    std::fprintf(stderr,
+                 "sanity check of %s: the first %s of %s as one batch, %s lr=%g, up to %lld updates, seed %llu\n",
+                 session.name().c_str(), counted(n, "sample").c_str(), o.data.path.c_str(), opt.name, opt.lr,
+                 (long long)kSteps, (unsigned long long)seed);
     std::fprintf(stderr, "  no run folder or checkpoint is written; no augmentation; %s\n", dropout_note.c_str());
 
     const Initial initial = check_initial_loss(session, *subset);
@@ -259,15 +260,15 @@ int sanity(const TrainOptions& o, const ModelCompiler& compiler) {
     const double target = std::max(kPassFraction * reference, kPassAbsolute);
     const Overfit run = overfit(session, *subset, seed, o.threads.value_or(0), target);
     const bool pass = run.status == NNC_OK && std::isfinite(run.loss) && run.loss < target;
-    std::printf("after %lld updates: loss %.5f (inference mode)%s; PASS needs below %.5f (%g x the %s loss, or %g)\n",
-                (long long)run.stop.steps, run.loss,
+    std::printf("after %s: loss %.5f (inference mode)%s; PASS needs below %.5f (%g x the %s loss, or %g)\n",
+                counted(run.stop.steps, "update").c_str(), run.loss,
                 std::isnan(run.accuracy) ? "" : (", accuracy " + std::to_string(run.accuracy)).c_str(), target,
                 kPassFraction, reference == initial.loss ? "initial" : "expected initial", kPassAbsolute);
     if (!pass) {
         explain_failure(run, n, initial.ok);
         return 1;
     }
-    std::printf("sanity: PASS: the model memorizes %lld samples%s\n", (long long)n,
+    std::printf("sanity: PASS: the model memorizes %s%s\n", counted(n, "sample").c_str(),
                 initial.ok ? "" : " (but see the initial-loss warning above)");
     return 0;
 }

@@ -17,6 +17,7 @@
 
 #include <nnc/train_vocabulary.h>
 
+#include "runtime/cli/counted.h"
 #include "runtime/cli/data_loading.h"
 #include "runtime/cli/dropout_setting.h"
 #include "runtime/cli/live_diagnosis.h"
@@ -134,7 +135,7 @@ struct Run {
 
     static int on_epoch(void* user, const nnc_epoch_stats* s) {
         Run& r = *static_cast<Run*>(user);
-        r.bar.epoch_done(*s);
+        r.bar.epoch_done(*s, r.loss_names);
         if (s->stopping) {
             std::fprintf(stderr, "early stopping: no improvement since epoch %lld; its weights are kept\n",
                          (long long)s->best_epoch);
@@ -384,10 +385,10 @@ void print_start(const Session& session, const Start& start, const Settings& s, 
     const std::string held = s.validation > 0 ? " held out for validation"
                              : d.validation   ? " for validation, from " + start.o.data.validation_data
                                               : " for validation";
-    std::fprintf(stderr, "%s %s: %lld samples (%lld%s), %s lr=%g, batch %lld, %lld epochs, seed %llu\n",
-                 start.resuming ? "resuming" : "training", session.name().c_str(), (long long)train_count,
-                 (long long)val_count, held.c_str(), s.opt.name, s.opt.lr, (long long)config.batch,
-                 (long long)config.epochs, (unsigned long long)config.seed);
+    std::fprintf(stderr, "%s %s: %s (%lld%s), %s lr=%g, batch %lld, %s, seed %llu\n",
+                 start.resuming ? "resuming" : "training", session.name().c_str(),
+                 counted(train_count, "sample").c_str(), (long long)val_count, held.c_str(), s.opt.name, s.opt.lr,
+                 (long long)config.batch, counted(config.epochs, "epoch").c_str(), (unsigned long long)config.seed);
     std::fprintf(stderr, "  run folder %s\n", start.folder->path().c_str());
     const int z = lib.nnc_model_standardization(session.model());
     if (z) std::fprintf(stderr, "  standardized:%s%s\n", z & 1 ? " inputs" : "", z & 2 ? " regression targets" : "");
@@ -399,9 +400,9 @@ void print_start(const Session& session, const Start& start, const Settings& s, 
     if (config.clip_norm > 0 || config.clip_value > 0)
         std::fprintf(stderr, "  clipping gradients: norm %g, value %g (0: off)\n", config.clip_norm, config.clip_value);
     if (config.on_divergence == NNC_DIVERGENCE_ROLLBACK)
-        std::fprintf(stderr, "  on divergence: roll back the epoch with the lr times %g, at most %d times\n",
+        std::fprintf(stderr, "  on divergence: roll back the epoch with the lr times %g, at most %s\n",
                      config.divergence_factor > 0 ? config.divergence_factor : 0.3,
-                     config.divergence_retries > 0 ? config.divergence_retries : 3);
+                     counted(config.divergence_retries > 0 ? config.divergence_retries : 3, "time").c_str());
     if (config.early_stopping.enabled)
         std::fprintf(stderr, "  early stopping on %s, patience %lld\n",
                      vocab::monitor_name(config.early_stopping.monitor), (long long)config.early_stopping.patience);

@@ -1,7 +1,8 @@
 // Run folders are self-contained: after a real run that stops early, best.ckpt holds the epoch the
 // run keeps (and says so), `nnc eval`/`predict` take the folder or a checkpoint in it and give the
 // numbers the model file with --weights gives, and `nnc export-npz` round-trips and leaves no file
-// when it fails.
+// when it fails. Also the small things a newcomer meets: each task's loss on a multi-task epoch
+// line, "1 epoch", a C program that finds its model.so, compare_torch.py without nnc on PATH.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,6 +37,16 @@ std::string read_text(const fs::path& path) {
 
 void write_text(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
+Result shell(const std::string& command) {
+    FILE* p = popen((command + " 2>&1").c_str(), "r");
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    const int status = p ? pclose(p) : -1;
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
 // A wide regressor on 40 noisy samples: the validation loss falls for a few epochs, then rises
 // as it memorizes the noise, so early stopping ends the run well before its 60 epochs.
 const char* kRegressor = R"(model reg {
@@ -54,6 +65,27 @@ const char* kRegressor = R"(model reg {
     epochs     = 60
     seed       = 3
     validation = 0
+  }
+}
+)";
+
+const char* kTwoTasks = R"(model two_tasks {
+  input  x: [3]
+  target label: classes(3)
+  target value: [1]
+
+  h = dense(x, 16)
+  a = relu(h)
+  logits = dense(a, 3)
+  level  = dense(a, 1)
+
+  loss classify = softmax_cross_entropy(logits, label)
+  loss regress  = mse(level, value, weight=0.5)
+
+  train {
+    optimizer = adam(lr=1e-2)
+    batch     = 16
+    epochs    = 1
   }
 }
 )";
@@ -244,6 +276,66 @@ TEST_F(RunFolder, ExportNpzRoundTripsAndAFailureLeavesNoFile) {
     EXPECT_FALSE(fs::exists(dir / "missing"));
     for (const auto& e : fs::directory_iterator(dir))
         EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
+}
+
+// Each task's loss beside the sum, on the training and the validation side; "1 epoch".
+TEST_F(RunFolder, MultiTaskEpochLineShowsEachLoss) {
+    write_text(dir / "two_tasks.nn", kTwoTasks);
+    std::ofstream csv(dir / "two_tasks.csv");
+    csv << "x0,x1,x2,label,value\n";
+    for (int i = 0; i < 96; ++i) csv << i % 7 << "," << i % 5 << "," << i % 3 << "," << i % 3 << "," << i % 4 << "\n";
+    csv.close();
+    const Result r = run("train " + p("two_tasks.nn") + " --data " + p("two_tasks.csv") +
+                         " --target label,value --validation 16 --out " + p("two_run"));
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_TRUE(
+        std::regex_search(r.output, std::regex("epoch 1/1  train loss [0-9.]+ \\(classify [0-9.]+, regress [0-9.]+\\).*"
+                                               "  val loss [0-9.]+ \\(classify [0-9.]+, regress [0-9.]+\\)")))
+        << r.output;
+    EXPECT_NE(r.output.find(", 1 epoch, seed"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("1 epochs"), std::string::npos) << r.output;
+}
+
+// The command README.md and the generated header give: the program finds model.so beside it,
+// from any working directory. Without the rpath it would not start.
+TEST_F(RunFolder, CProgramBuiltAsDocumentedFindsItsModel) {
+    const std::string header = read_text(dir / "reg.h");
+    ASSERT_NE(header.find("cc app.c -I. reg.so -Wl,-rpath,'$ORIGIN'"), std::string::npos) << header.substr(0, 600);
+    const fs::path app = dir / "app";
+    fs::create_directories(app);
+    fs::copy_file(dir / "reg.so", app / "reg.so", fs::copy_options::overwrite_existing);
+    fs::copy_file(dir / "reg.h", app / "reg.h", fs::copy_options::overwrite_existing);
+    write_text(app / "app.c",
+               "#include <stdio.h>\n#include \"reg.h\"\n"
+               "int main(void) {\n  nnc_model* m = NULL;\n  if (nnc_model_create(&m) != NNC_OK) return 2;\n"
+               "  printf(\"model %s, %lld inputs\\n\", nnc_model_name(m), (long long)nnc_model_input_size(m));\n"
+               "  nnc_model_destroy(m);\n  return 0;\n}\n");
+    const std::string cd = "cd '" + app.string() + "' && ";
+    const Result built = shell(cd + "cc app.c -I. reg.so -Wl,-rpath,'$ORIGIN' -o app");
+    ASSERT_EQ(built.status, 0) << built.output;
+    const Result ran = shell("cd / && '" + (app / "app").string() + "'");
+    EXPECT_EQ(ran.status, 0) << ran.output;
+    EXPECT_NE(ran.output.find("model reg, 3 inputs"), std::string::npos) << ran.output;
+    ASSERT_EQ(shell(cd + "cc app.c -I. reg.so -o app_without_rpath").status, 0);
+    EXPECT_NE(shell("cd / && '" + (app / "app_without_rpath").string() + "'").status, 0);
+}
+
+// compare_torch.py finds torch_graph.py from its own checkout, with no nnc on PATH, and from --nnc.
+TEST(CompareTorch, FindsTorchGraphWithoutNncOnPath) {
+    const fs::path work = fs::temp_directory_path() / ("nnc-compare-torch-" + std::to_string(::getpid()));
+    fs::remove_all(work);
+    const Result t = run("train " + std::string(NNC_FASHION_MLP_LIBRARY) + " --limit 512 --validation 64 --epochs 1 --out " +
+                         (work / "run").string());
+    ASSERT_EQ(t.status, 0) << t.output;
+    const std::string script = std::string(NNC_SOURCE_DIR) + "/samples/apps/compare_torch.py";
+    const std::string args = " " + std::string(NNC_FASHION_MLP_LIBRARY) + " " + NNC_FASHION_MLP_GRAPH_JSON + " " +
+                             (work / "run" / "last.ckpt").string() + " --count 32";
+    const Result plain = shell("env PATH=/usr/bin:/bin /usr/bin/python3 " + script + args);
+    EXPECT_EQ(plain.status, 0) << plain.output;
+    EXPECT_NE(plain.output.find("32 images: max |nnc - torch|"), std::string::npos) << plain.output;
+    const Result with_nnc = shell("env PATH=/usr/bin:/bin /usr/bin/python3 " + script + args + " --nnc " + NNC_BINARY);
+    EXPECT_EQ(with_nnc.status, 0) << with_nnc.output;
+    fs::remove_all(work);
 }
 
 }  // namespace
