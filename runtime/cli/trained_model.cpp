@@ -1,5 +1,6 @@
 #include "runtime/cli/trained_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -7,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "runtime/cli/data_loading.h"
 #include "runtime/cli/metrics_schema.h"
 #include "runtime/cli/run_config.h"
 
@@ -81,6 +83,28 @@ nlohmann::ordered_json last_line(const fs::path& run, const char* type, Keep&& k
     return found;
 }
 
+// A CSV file's columns without the run's target columns, comma-separated, so that a file with
+// its targets still in it can be predicted from; "" unless every target is among them (the loader
+// then reads every column, and says so when they do not fit).
+std::string columns_but_targets(const std::string& csv, const std::string& targets) {
+    std::ifstream in(csv);
+    std::string header;
+    if (!std::getline(in, header)) return "";
+    if (header.ends_with('\r')) header.pop_back();
+    std::vector<std::string> columns = split_list(header);
+    size_t found = 0;
+    for (const std::string& target : split_list(targets)) {
+        const auto it = std::find(columns.begin(), columns.end(), target);
+        if (it == columns.end()) return "";
+        columns.erase(it);
+        ++found;
+    }
+    if (found == 0) return "";
+    std::string out;
+    for (const std::string& c : columns) out += (out.empty() ? "" : ",") + c;
+    return out;
+}
+
 }  // namespace
 
 TrainedModel find_trained_model(const std::string& subject, const std::string& weights, const std::string& model) {
@@ -142,6 +166,7 @@ std::unique_ptr<Session> open_trained_model(const TrainedModel& t, DataOptions d
     if (!t.run.empty() && t.data.path.ends_with(".csv") && csv_input.ends_with(".csv")) {
         if (data.targets.empty()) data.targets = t.data.targets;
         if (data.features.empty()) data.features = t.data.features;
+        if (data.features.empty()) data.features = columns_but_targets(csv_input, data.targets);
     }
     auto session = std::make_unique<Session>(t.model, compiler, data);
     session->load_weights(t.weights);

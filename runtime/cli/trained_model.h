@@ -36,7 +36,8 @@ std::string checkpoint_contents(const std::string& run, const std::string& check
 
 // Opens the model fed with `data` and loads the weights; when they came from a run folder, says on
 // stderr which checkpoint and what it holds. A run trained on CSV lends its --target and
-// --features columns where `data` names none and `csv_input` (the file to be read) is CSV too.
+// --features columns where `data` names none and `csv_input` (the file to be read) is CSV too;
+// without --features, a file that holds the run's target columns has them left out of the inputs.
 std::unique_ptr<Session> open_trained_model(const TrainedModel& trained, DataOptions data, const std::string& csv_input,
                                             const ModelCompiler& compiler);
 

@@ -230,6 +230,15 @@ TEST_F(RunFolder, EvalAndPredictFromTheFolderMatchTheModelWithWeights) {
                   .status,
               0);
     EXPECT_EQ(read_text(dir / "folder.csv"), read_text(dir / "best.csv"));
+    // A CSV with the run's target column still in it: the run knows which column that is.
+    const Result with_targets =
+        run("predict " + p("run") + " --input " + p("val.csv") + " --output " + p("val_pred.csv"));
+    ASSERT_EQ(with_targets.status, 0) << with_targets.output;
+    ASSERT_EQ(run("predict " + p("reg.so") + " --weights " + p("run/best.ckpt") + " --input " + p("val.csv") +
+                  " --features x0,x1,x2 --output " + p("val_features.csv"))
+                  .status,
+              0);
+    EXPECT_EQ(read_text(dir / "val_pred.csv"), read_text(dir / "val_features.csv"));
 
     // What cannot be resolved says what to pass.
     fs::create_directories(dir / "not_a_run");
@@ -324,8 +333,8 @@ TEST_F(RunFolder, CProgramBuiltAsDocumentedFindsItsModel) {
 TEST(CompareTorch, FindsTorchGraphWithoutNncOnPath) {
     const fs::path work = fs::temp_directory_path() / ("nnc-compare-torch-" + std::to_string(::getpid()));
     fs::remove_all(work);
-    const Result t = run("train " + std::string(NNC_FASHION_MLP_LIBRARY) + " --limit 512 --validation 64 --epochs 1 --out " +
-                         (work / "run").string());
+    const Result t = run("train " + std::string(NNC_FASHION_MLP_LIBRARY) +
+                         " --limit 512 --validation 64 --epochs 1 --out " + (work / "run").string());
     ASSERT_EQ(t.status, 0) << t.output;
     const std::string script = std::string(NNC_SOURCE_DIR) + "/samples/apps/compare_torch.py";
     const std::string args = " " + std::string(NNC_FASHION_MLP_LIBRARY) + " " + NNC_FASHION_MLP_GRAPH_JSON + " " +
