@@ -94,6 +94,9 @@ std::string full_metrics() {
              R"(, "max_entropy": 2.302585, "mean_top_prob": )" + std::to_string(0.2 + 0.2 * e) +
              R"(, "top_prob_hist": [0, 10, 40, 30, 20, 10, 5, 5, 0, )" + std::to_string(20 * e) +
              R"(], "majority_fraction": 0.2}})" + "\n";
+        if (e != 2)  // best.ckpt written (its validation loss is the lowest so far)
+            m += R"({"type": "checkpoint", "file": "best.ckpt", "epoch": )" + std::to_string(e) +
+                 R"(, "monitor": "val_loss", "value": )" + std::to_string(e == 3 ? 0.4 : 1.6) + "}\n";
         if (e == 1)
             m +=
                 R"({"type": "rollback", "epoch": 2, "step": 5, "reason": "loss became NaN", "lr": 0.01, "new_lr": 0.003, "wall_s": 4.0})"
