@@ -131,6 +131,11 @@ TrainedModel find_trained_model(const std::string& subject, const std::string& w
                                      subject);
         return TrainedModel{model, subject, "", {}};
     }
+    if (subject.ends_with(".npz")) {
+        if (!model.empty()) return TrainedModel{model, subject, "", {}};
+        throw std::runtime_error("'" + subject + "' holds weights only; pass the model file first: MODEL --weights " +
+                                 subject);
+    }
     if (!model.empty()) throw std::runtime_error("'" + subject + "' is a model file already; drop --model " + model);
     if (weights.empty())
         throw std::runtime_error("name the trained weights of '" + subject +
