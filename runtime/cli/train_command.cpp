@@ -234,6 +234,8 @@ Start begin(const TrainOptions& given) {
     } else if (o.model.empty()) {
         throw std::runtime_error(
             "name the model to train (a .nn file or a compiled .so), or continue a run with --resume DIR");
+    } else if (!o.out.empty()) {
+        RunFolder::check_unused(o.out);  // before anything is compiled or loaded
     }
     if (o.metrics_every < 0) throw std::runtime_error("--metrics-every must be 0 (epochs only) or a number of batches");
     return start;
@@ -247,8 +249,9 @@ struct Settings {
     int64_t validation = 0;  // training samples held out
 };
 
-// A resumed run's settings are its config.json's (a new --epochs or --threads is saved there);
-// a new run's are the train section's, with the command line's overrides.
+// A resumed run's settings are its config.json's (with a new --epochs or --threads, which
+// write_run_config saves there); a new run's are the train section's, with the command line's
+// overrides.
 Settings settings_for(const Session& session, Start& start) {
     const TrainOptions& o = start.o;
     Settings s;
@@ -262,11 +265,6 @@ Settings settings_for(const Session& session, Start& start) {
         s.validation = saved.validation;
         if (o.epochs) config.epochs = *o.epochs;
         if (o.threads) config.threads = *o.threads;
-        if (o.epochs || o.threads) {  // the new total is the run's from now on
-            saved.train.epochs = config.epochs;
-            saved.train.threads = config.threads;
-            start.folder->write_config(to_json(saved));
-        }
     } else {
         config = session.defaults();
         s.validation = o.validation.value_or(session.held_out());
@@ -338,9 +336,8 @@ TrainData load_train_data(const Session& session, const TrainOptions& o, int64_t
     return d;
 }
 
-// A new run's folder, with config.json: every setting, paths made absolute, so --resume can continue it.
-RunFolder create_run_folder(const Session& session, const TrainOptions& o, const Settings& s) {
-    RunFolder folder = RunFolder::create(o.out.empty() ? RunFolder::default_path(session.name()) : o.out);
+// A new run's config.json: every setting, paths made absolute, so --resume can continue it.
+RunConfig new_run_config(const Session& session, const TrainOptions& o, const Settings& s) {
     RunConfig rc;
     rc.model = absolute(o.model);
     rc.scheduler = o.compile.scheduler;
@@ -354,8 +351,26 @@ RunFolder create_run_folder(const Session& session, const TrainOptions& o, const
     rc.optimizer = s.opt;
     rc.optimizer_name = s.opt_name;
     for (const auto& [layer, rate] : dropout_record(session.lib(), session.model())) rc.dropout[layer] = rate;
-    folder.write_config(to_json(rc));
-    return folder;
+    return rc;
+}
+
+// The first writes, once every check has passed (a refused command leaves the disk as it found
+// it): a new run's folder, created and locked, with its config.json; a resumed run's folder (locked
+// since begin) cleared of dead writers' temporaries, with a new --epochs or --threads saved in its
+// config.json as the run's from now on.
+void write_run_config(const Session& session, Start& start, const Settings& s) {
+    const TrainOptions& o = start.o;
+    if (!start.resuming) {
+        start.folder.emplace(RunFolder::create(o.out.empty() ? RunFolder::default_path(session.name()) : o.out));
+        start.folder->write_config(to_json(new_run_config(session, o, s)));
+        return;
+    }
+    start.folder->remove_dead_temporaries();
+    if (o.epochs || o.threads) {
+        start.saved.train.epochs = s.config.epochs;
+        start.saved.train.threads = s.config.threads;
+        start.folder->write_config(to_json(start.saved));
+    }
 }
 
 void print_start(const Session& session, const Start& start, const Settings& s, const TrainData& d) {
@@ -457,11 +472,14 @@ int train(const TrainOptions& given, const ModelCompiler& compiler) {
     s.opt.name = s.opt_name.c_str();
     start_weights(session, start, s);
     const TrainData d = load_train_data(session, o, s.validation);
-    if (!start.resuming) {
-        // Standardization, fitted on the training split only (a resumed run has it from last.ckpt).
-        session.standardize(*d.train);
-        start.folder.emplace(create_run_folder(session, o, s));
-    }
+    // Standardization, fitted on the training split only (a resumed run has it from last.ckpt).
+    if (!start.resuming) session.standardize(*d.train);
+    // Every check training makes (the settings against the model and the data, the labels, a
+    // resumed run against its settings) before anything is written.
+    session.lib().check(session.lib().nnc_train_check(session.model(), d.train->ptr,
+                                                      d.validation ? d.validation->ptr : nullptr, &s.config),
+                        "training");
+    write_run_config(session, start, s);
     print_start(session, start, s, d);
     const int status = run_training(session, start, s, d, *start.folder);
     if (status == 0) finish(session, o, d, *start.folder);
