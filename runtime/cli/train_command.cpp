@@ -1,8 +1,10 @@
 // nnc train: trains a model library (or a .nn file, compiled first) on IDX data — Fashion-MNIST
 // by default — or on CSV/.npy files, with the model's own training settings, each overridable on
 // the command line. Every run writes a run folder (run_folder.h): config.json, metrics.jsonl,
-// last.ckpt after every epoch, best.ckpt; Ctrl-C saves last.ckpt at the current batch and exits
-// with status 130; `nnc train --resume DIR` continues the run exactly.
+// last.ckpt after every epoch, best.ckpt; Ctrl-C, SIGTERM or SIGHUP saves last.ckpt at the current
+// batch and exits with status 130, 143 or 129; `nnc train --resume DIR` continues the run exactly.
+// Everything is checked before the run folder is created or written (a refused command leaves the
+// disk as it found it), and the folder is locked for the run's life.
 #include <signal.h>
 
 #include <algorithm>
@@ -11,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -43,28 +46,42 @@ void set_setting(const LoadedModel& lib, nnc_train_config& config, const std::st
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
+// The signal that asked training to stop (0: none).
 volatile sig_atomic_t g_interrupted = 0;
-extern "C" void on_sigint(int) { g_interrupted = 1; }
+extern "C" void on_stop_signal(int signal) { g_interrupted = signal; }
 
-// Ctrl-C during training asks the loop to stop at the next batch (after saving); a second Ctrl-C
-// kills the process as usual (SA_RESETHAND). The previous handler comes back afterwards.
-class SigintGuard {
+// Ctrl-C (SIGINT), and SIGTERM and SIGHUP as `timeout`, `docker stop`, job schedulers and a closed
+// terminal send them, ask the loop to stop at the next batch after saving last.ckpt; a second one
+// kills the process as usual (SA_RESETHAND). The previous handlers come back afterwards.
+class StopSignalGuard {
 public:
-    SigintGuard() {
+    static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+    StopSignalGuard() {
         g_interrupted = 0;
         struct sigaction sa {};
-        sa.sa_handler = on_sigint;
+        sa.sa_handler = on_stop_signal;
         sigemptyset(&sa.sa_mask);
         sa.sa_flags = SA_RESETHAND;
-        sigaction(SIGINT, &sa, &old_);
+        for (size_t i = 0; i < std::size(kSignals); ++i) sigaction(kSignals[i], &sa, &old_[i]);
     }
-    ~SigintGuard() { sigaction(SIGINT, &old_, nullptr); }
+    ~StopSignalGuard() {
+        for (size_t i = 0; i < std::size(kSignals); ++i) sigaction(kSignals[i], &old_[i], nullptr);
+    }
 
 private:
-    struct sigaction old_ {};
+    struct sigaction old_[std::size(kSignals)]{};
 };
 
-// The training callbacks: progress bar, metrics.jsonl, last.ckpt / best.ckpt, Ctrl-C.
+const char* signal_name(int signal) {
+    switch (signal) {
+        case SIGINT: return "SIGINT";
+        case SIGTERM: return "SIGTERM";
+        case SIGHUP: return "SIGHUP";
+        default: return "a signal";
+    }
+}
+
+// The training callbacks: progress bar, metrics.jsonl, last.ckpt / best.ckpt, a stop signal.
 struct Run {
     Run(const LoadedModel& lib_, nnc_model* model_, RunFolder& folder_) : lib(lib_), model(model_), folder(folder_) {}
     const LoadedModel& lib;
@@ -76,7 +93,7 @@ struct Run {
     Clock::time_point start = Clock::now();
     double wall_before = 0;  // wall time of the run before this process (resume)
     double best_val = INFINITY;
-    bool interrupted = false;
+    int interrupted = 0;  // the stop signal that was handled
     int64_t stopped_epoch = 0, stopped_step = 0;
     std::string error;  // a failure inside a callback, reported after nnc_train returns
     LiveDiagnosis* diagnosis = nullptr;
@@ -87,7 +104,7 @@ struct Run {
 
     int interrupt(int64_t epoch, int64_t step) {
         save(folder.last_checkpoint());
-        interrupted = true;
+        interrupted = g_interrupted;
         stopped_epoch = epoch;
         stopped_step = step;
         folder.log(metrics::to_json(metrics::InterruptedLine{epoch, step, wall()}));
@@ -404,7 +421,8 @@ void print_start(const Session& session, const Start& start, const Settings& s, 
 }
 
 // The loop itself, with the progress bar, metrics.jsonl, checkpoints, diagnoses and Ctrl-C.
-// Returns 130 when interrupted (last.ckpt saved), else 0.
+// Returns 128 + the signal when a stop signal ended it (last.ckpt saved: 130 for Ctrl-C, 143 for
+// SIGTERM, 129 for SIGHUP, as a shell reports a process the signal killed), else 0.
 int run_training(const Session& session, const Start& start, Settings& s, const TrainData& d, RunFolder& folder) {
     const LoadedModel& lib = session.lib();
     nnc_model* model = session.model();
@@ -433,16 +451,16 @@ int run_training(const Session& session, const Start& start, Settings& s, const 
     config.on_epoch = &Run::on_epoch;
     config.user = &run;
     {
-        SigintGuard guard;
+        StopSignalGuard guard;
         lib.check(lib.nnc_train(model, d.train->ptr, d.validation ? d.validation->ptr : nullptr, &config), "training");
     }
     if (!run.error.empty()) throw std::runtime_error(run.error);
     if (run.interrupted) {
-        std::fprintf(stderr, "\ninterrupted in epoch %lld%s: saved %s\ncontinue with: nnc train --resume %s\n",
-                     (long long)run.stopped_epoch,
+        std::fprintf(stderr, "\ninterrupted (%s) in epoch %lld%s: saved %s\ncontinue with: nnc train --resume %s\n",
+                     signal_name(run.interrupted), (long long)run.stopped_epoch,
                      run.stopped_step ? (" after batch " + std::to_string(run.stopped_step)).c_str() : " (at its end)",
                      folder.last_checkpoint().c_str(), folder.path().c_str());
-        return 130;
+        return 128 + run.interrupted;
     }
     diagnosis.finish();
     return 0;

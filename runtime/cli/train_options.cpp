@@ -78,7 +78,7 @@ CLI::App* add_train_command(CLI::App& app, TrainOptions& o, const std::vector<st
     CLI::App* tr = app.add_subcommand(
         "train",
         "train a model (.nn or .so) on Fashion-MNIST IDX files, a CSV file or .npy files, writing a run folder "
-        "(Ctrl-C saves last.ckpt and exits with status 130; --resume continues)");
+        "(Ctrl-C, SIGTERM or SIGHUP saves last.ckpt and exits with status 130, 143 or 129; --resume continues)");
     tr->add_option("model", o.model, "the .nn file or compiled .so (not with --resume)");
     add_settings(*tr, o);
     add_data_options(*tr, o.data, DataUse::training);
