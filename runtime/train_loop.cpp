@@ -47,4 +47,16 @@ nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_datas
     });
 }
 
+nnc_status nnc_train_check(nnc_model* model, const nnc_dataset* train, const nnc_dataset* validation,
+                           const nnc_train_config* config) {
+    return guarded("nnc_train", [&]() -> nnc_status {
+        nnc_model& m = require_model(model, "nnc_train");
+        require(train != nullptr, "nnc_train: train is NULL");
+        require(config != nullptr, "nnc_train: config is NULL; start from nnc_model_default_train_config");
+        const Trainer trainer(m, *train, validation, *config);
+        trainer.check_begin();
+        return NNC_OK;
+    });
+}
+
 }  // extern "C"

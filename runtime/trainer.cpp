@@ -111,6 +111,10 @@ Trainer::~Trainer() {
     if (began_) m_.optimizer.settings().set_lr(m_.optimizer_config.lr);
 }
 
+void Trainer::check_begin() const {
+    if (config_.resume) check_resumable(m_.train_state, config_, train_, accumulate_, nl_);
+}
+
 void Trainer::begin() {
     // The loop's counters are the model's TrainState, kept current after every batch, so that a
     // checkpoint saved from a callback continues exactly (resume).

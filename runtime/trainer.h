@@ -78,6 +78,8 @@ public:
 
     // A fresh TrainState, or (config.resume) the model's checked for continuing.
     void begin();
+    // The checks begin() makes (a resumed run's state against the config), changing nothing.
+    void check_begin() const;
     // The epoch to run next: the one after the last completed (after a rollback, the rollback
     // point's).
     int64_t next_epoch() const;

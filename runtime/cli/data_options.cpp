@@ -1,5 +1,7 @@
 #include "runtime/cli/data_options.h"
 
+#include "runtime/cli/option_ranges.h"
+
 #include <algorithm>
 #include <iterator>
 #include <stdexcept>
@@ -38,7 +40,7 @@ void add_data_options(CLI::App& c, DataOptions& d, DataUse use) {
     c.add_option("--standardize", d.standardize,
                  "auto (default: inputs and regression targets for CSV/.npy data, nothing for IDX), none, inputs, "
                  "targets or both; fitted on the training split, saved in the checkpoints, undone by nnc predict");
-    c.add_option("--limit", d.limit, "use the first N training samples only");
+    c.add_option("--limit", d.limit, "use the first N training samples only")->check(whole_number(1));
 }
 
 void check_data_options(const DataOptions& d) {

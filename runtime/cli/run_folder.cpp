@@ -1,5 +1,7 @@
 #include "runtime/cli/run_folder.h"
 
+#include "runtime/cli/dead_temporaries.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -30,6 +32,15 @@ void write_atomically(const std::string& path, const std::string& text) {
     }
 }
 
+// Refuses a folder that holds a run already: nothing is overwritten by accident.
+void check_no_run(const std::string& path) {
+    std::error_code ec;
+    if (fs::exists(fs::path(path) / "config.json", ec)) {
+        throw std::runtime_error("'" + path + "' already holds a run (config.json); continue it with --resume " + path +
+                                 " or pick another --out");
+    }
+}
+
 }  // namespace
 
 std::string RunFolder::default_path(const std::string& model_name) {
@@ -46,32 +57,48 @@ std::string RunFolder::default_path(const std::string& model_name) {
     return path;
 }
 
+void RunFolder::check_unused(const std::string& path) {
+    if (const long pid = RunFolderLock::holder(path)) throw std::runtime_error(RunFolderLock::in_use(path, pid));
+    check_no_run(path);
+}
+
 RunFolder RunFolder::create(const std::string& path) {
     std::error_code ec;
-    if (fs::exists(fs::path(path) / "config.json", ec)) {
-        throw std::runtime_error("'" + path + "' already holds a run (config.json); continue it with --resume " + path +
-                                 " or pick another --out");
-    }
     fs::create_directories(path, ec);
     if (ec) throw std::runtime_error("cannot create the run folder '" + path + "': " + ec.message());
-    return RunFolder(path);
+    RunFolder folder(path, RunFolderLock::take(path));
+    // Again under the lock (holder() would release it): a run started beside this one may have
+    // written it meanwhile.
+    check_no_run(path);
+    folder.remove_dead_temporaries();
+    return folder;
 }
 
 RunFolder RunFolder::open(const std::string& path) {
     std::error_code ec;
-    for (const char* name : {"config.json", "last.ckpt"}) {
-        if (!fs::exists(fs::path(path) / name, ec)) {
-            throw std::runtime_error("cannot resume '" + path + "': it has no " + name +
-                                     (std::string(name) == "last.ckpt"
-                                          ? " (no epoch finished before the run stopped); start it again"
-                                          : "; is it a run folder written by nnc train --out?"));
-        }
-    }
-    return RunFolder(path);
+    if (!fs::exists(fs::path(path) / "config.json", ec))
+        throw std::runtime_error("cannot resume '" + path +
+                                 "': it has no config.json; is it a run folder written by nnc train --out?");
+    // The lock first: a run still in its first epoch has no last.ckpt yet, and is not dead.
+    RunFolder folder(path, RunFolderLock::take(path));
+    if (!fs::exists(fs::path(path) / "last.ckpt", ec))
+        throw std::runtime_error("cannot resume '" + path +
+                                 "': it has no last.ckpt (no epoch finished before the run stopped); remove the folder "
+                                 "and start the run again");
+    return folder;
 }
 
-RunFolder::RunFolder(RunFolder&& other) noexcept : path_(std::move(other.path_)), metrics_(other.metrics_) {
+RunFolder::RunFolder(RunFolder&& other) noexcept
+    : path_(std::move(other.path_)), lock_(std::move(other.lock_)), metrics_(other.metrics_) {
     other.metrics_ = nullptr;
+}
+
+std::vector<std::string> RunFolder::remove_dead_temporaries() const {
+    std::vector<std::string> removed = driver::remove_dead_temporaries(path_);
+    for (const std::string& name : removed)
+        std::fprintf(stderr, "removed %s/%s, left by a writer that was killed while saving\n", path_.c_str(),
+                     name.c_str());
+    return removed;
 }
 
 RunFolder::~RunFolder() {

@@ -1,8 +1,10 @@
 // nnc train: trains a model library (or a .nn file, compiled first) on IDX data — Fashion-MNIST
 // by default — or on CSV/.npy files, with the model's own training settings, each overridable on
 // the command line. Every run writes a run folder (run_folder.h): config.json, metrics.jsonl,
-// last.ckpt after every epoch, best.ckpt; Ctrl-C saves last.ckpt at the current batch and exits
-// with status 130; `nnc train --resume DIR` continues the run exactly.
+// last.ckpt after every epoch, best.ckpt; Ctrl-C, SIGTERM or SIGHUP saves last.ckpt at the current
+// batch and exits with status 130, 143 or 129; `nnc train --resume DIR` continues the run exactly.
+// Everything is checked before the run folder is created or written (a refused command leaves the
+// disk as it found it), and the folder is locked for the run's life.
 #include <signal.h>
 
 #include <algorithm>
@@ -11,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -45,28 +48,42 @@ void set_setting(const LoadedModel& lib, nnc_train_config& config, const std::st
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
+// The signal that asked training to stop (0: none).
 volatile sig_atomic_t g_interrupted = 0;
-extern "C" void on_sigint(int) { g_interrupted = 1; }
+extern "C" void on_stop_signal(int signal) { g_interrupted = signal; }
 
-// Ctrl-C during training asks the loop to stop at the next batch (after saving); a second Ctrl-C
-// kills the process as usual (SA_RESETHAND). The previous handler comes back afterwards.
-class SigintGuard {
+// Ctrl-C (SIGINT), and SIGTERM and SIGHUP as `timeout`, `docker stop`, job schedulers and a closed
+// terminal send them, ask the loop to stop at the next batch after saving last.ckpt; a second one
+// kills the process as usual (SA_RESETHAND). The previous handlers come back afterwards.
+class StopSignalGuard {
 public:
-    SigintGuard() {
+    static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+    StopSignalGuard() {
         g_interrupted = 0;
         struct sigaction sa {};
-        sa.sa_handler = on_sigint;
+        sa.sa_handler = on_stop_signal;
         sigemptyset(&sa.sa_mask);
         sa.sa_flags = SA_RESETHAND;
-        sigaction(SIGINT, &sa, &old_);
+        for (size_t i = 0; i < std::size(kSignals); ++i) sigaction(kSignals[i], &sa, &old_[i]);
     }
-    ~SigintGuard() { sigaction(SIGINT, &old_, nullptr); }
+    ~StopSignalGuard() {
+        for (size_t i = 0; i < std::size(kSignals); ++i) sigaction(kSignals[i], &old_[i], nullptr);
+    }
 
 private:
-    struct sigaction old_ {};
+    struct sigaction old_[std::size(kSignals)]{};
 };
 
-// The training callbacks: progress bar, metrics.jsonl, last.ckpt / best.ckpt, Ctrl-C.
+const char* signal_name(int signal) {
+    switch (signal) {
+        case SIGINT: return "SIGINT";
+        case SIGTERM: return "SIGTERM";
+        case SIGHUP: return "SIGHUP";
+        default: return "a signal";
+    }
+}
+
+// The training callbacks: progress bar, metrics.jsonl, last.ckpt / best.ckpt, a stop signal.
 struct Run {
     Run(const LoadedModel& lib_, nnc_model* model_, RunFolder& folder_) : lib(lib_), model(model_), folder(folder_) {}
     const LoadedModel& lib;
@@ -78,7 +95,7 @@ struct Run {
     Clock::time_point start = Clock::now();
     double wall_before = 0;  // wall time of the run before this process (resume)
     double best_val = INFINITY;
-    bool interrupted = false;
+    int interrupted = 0;  // the stop signal that was handled
     int64_t stopped_epoch = 0, stopped_step = 0;
     std::string error;  // a failure inside a callback, reported after nnc_train returns
     LiveDiagnosis* diagnosis = nullptr;
@@ -110,7 +127,7 @@ struct Run {
 
     int interrupt(int64_t epoch, int64_t step) {
         save(folder.last_checkpoint());
-        interrupted = true;
+        interrupted = g_interrupted;
         stopped_epoch = epoch;
         stopped_step = step;
         folder.log(metrics::to_json(metrics::InterruptedLine{epoch, step, wall()}));
@@ -254,6 +271,8 @@ Start begin(const TrainOptions& given) {
     } else if (o.model.empty()) {
         throw std::runtime_error(
             "name the model to train (a .nn file or a compiled .so), or continue a run with --resume DIR");
+    } else if (!o.out.empty()) {
+        RunFolder::check_unused(o.out);  // before anything is compiled or loaded
     }
     if (o.metrics_every < 0) throw std::runtime_error("--metrics-every must be 0 (epochs only) or a number of batches");
     return start;
@@ -267,8 +286,9 @@ struct Settings {
     int64_t validation = 0;  // training samples held out
 };
 
-// A resumed run's settings are its config.json's (a new --epochs or --threads is saved there);
-// a new run's are the train section's, with the command line's overrides.
+// A resumed run's settings are its config.json's (with a new --epochs or --threads, which
+// write_run_config saves there); a new run's are the train section's, with the command line's
+// overrides.
 Settings settings_for(const Session& session, Start& start) {
     const TrainOptions& o = start.o;
     Settings s;
@@ -282,11 +302,6 @@ Settings settings_for(const Session& session, Start& start) {
         s.validation = saved.validation;
         if (o.epochs) config.epochs = *o.epochs;
         if (o.threads) config.threads = *o.threads;
-        if (o.epochs || o.threads) {  // the new total is the run's from now on
-            saved.train.epochs = config.epochs;
-            saved.train.threads = config.threads;
-            start.folder->write_config(to_json(saved));
-        }
     } else {
         config = session.defaults();
         s.validation = o.validation.value_or(session.held_out());
@@ -358,9 +373,8 @@ TrainData load_train_data(const Session& session, const TrainOptions& o, int64_t
     return d;
 }
 
-// A new run's folder, with config.json: every setting, paths made absolute, so --resume can continue it.
-RunFolder create_run_folder(const Session& session, const TrainOptions& o, const Settings& s) {
-    RunFolder folder = RunFolder::create(o.out.empty() ? RunFolder::default_path(session.name()) : o.out);
+// A new run's config.json: every setting, paths made absolute, so --resume can continue it.
+RunConfig new_run_config(const Session& session, const TrainOptions& o, const Settings& s) {
     RunConfig rc;
     rc.model = absolute(o.model);
     rc.scheduler = o.compile.scheduler;
@@ -374,8 +388,26 @@ RunFolder create_run_folder(const Session& session, const TrainOptions& o, const
     rc.optimizer = s.opt;
     rc.optimizer_name = s.opt_name;
     for (const auto& [layer, rate] : dropout_record(session.lib(), session.model())) rc.dropout[layer] = rate;
-    folder.write_config(to_json(rc));
-    return folder;
+    return rc;
+}
+
+// The first writes, once every check has passed (a refused command leaves the disk as it found
+// it): a new run's folder, created and locked, with its config.json; a resumed run's folder (locked
+// since begin) cleared of dead writers' temporaries, with a new --epochs or --threads saved in its
+// config.json as the run's from now on.
+void write_run_config(const Session& session, Start& start, const Settings& s) {
+    const TrainOptions& o = start.o;
+    if (!start.resuming) {
+        start.folder.emplace(RunFolder::create(o.out.empty() ? RunFolder::default_path(session.name()) : o.out));
+        start.folder->write_config(to_json(new_run_config(session, o, s)));
+        return;
+    }
+    start.folder->remove_dead_temporaries();
+    if (o.epochs || o.threads) {
+        start.saved.train.epochs = s.config.epochs;
+        start.saved.train.threads = s.config.threads;
+        start.folder->write_config(to_json(start.saved));
+    }
 }
 
 void print_start(const Session& session, const Start& start, const Settings& s, const TrainData& d) {
@@ -409,7 +441,8 @@ void print_start(const Session& session, const Start& start, const Settings& s, 
 }
 
 // The loop itself, with the progress bar, metrics.jsonl, checkpoints, diagnoses and Ctrl-C.
-// Returns 130 when interrupted (last.ckpt saved), else 0.
+// Returns 128 + the signal when a stop signal ended it (last.ckpt saved: 130 for Ctrl-C, 143 for
+// SIGTERM, 129 for SIGHUP, as a shell reports a process the signal killed), else 0.
 int run_training(const Session& session, const Start& start, Settings& s, const TrainData& d, RunFolder& folder) {
     const LoadedModel& lib = session.lib();
     nnc_model* model = session.model();
@@ -439,16 +472,16 @@ int run_training(const Session& session, const Start& start, Settings& s, const 
     config.user = &run;
     run.early_stopping = &config.early_stopping;
     {
-        SigintGuard guard;
+        StopSignalGuard guard;
         lib.check(lib.nnc_train(model, d.train->ptr, d.validation ? d.validation->ptr : nullptr, &config), "training");
     }
     if (!run.error.empty()) throw std::runtime_error(run.error);
     if (run.interrupted) {
-        std::fprintf(stderr, "\ninterrupted in epoch %lld%s: saved %s\ncontinue with: nnc train --resume %s\n",
-                     (long long)run.stopped_epoch,
+        std::fprintf(stderr, "\ninterrupted (%s) in epoch %lld%s: saved %s\ncontinue with: nnc train --resume %s\n",
+                     signal_name(run.interrupted), (long long)run.stopped_epoch,
                      run.stopped_step ? (" after batch " + std::to_string(run.stopped_step)).c_str() : " (at its end)",
                      folder.last_checkpoint().c_str(), folder.path().c_str());
-        return 130;
+        return 128 + run.interrupted;
     }
     diagnosis.finish();
     return 0;
@@ -484,11 +517,14 @@ int train(const TrainOptions& given, const ModelCompiler& compiler) {
     s.opt.name = s.opt_name.c_str();
     start_weights(session, start, s);
     const TrainData d = load_train_data(session, o, s.validation);
-    if (!start.resuming) {
-        // Standardization, fitted on the training split only (a resumed run has it from last.ckpt).
-        session.standardize(*d.train);
-        start.folder.emplace(create_run_folder(session, o, s));
-    }
+    // Standardization, fitted on the training split only (a resumed run has it from last.ckpt).
+    if (!start.resuming) session.standardize(*d.train);
+    // Every check training makes (the settings against the model and the data, the labels, a
+    // resumed run against its settings) before anything is written.
+    session.lib().check(session.lib().nnc_train_check(session.model(), d.train->ptr,
+                                                      d.validation ? d.validation->ptr : nullptr, &s.config),
+                        "training");
+    write_run_config(session, start, s);
     print_start(session, start, s, d);
     const int status = run_training(session, start, s, d, *start.folder);
     if (status == 0) finish(session, o, d, *start.folder);

@@ -26,7 +26,7 @@ extern "C" {
         4: divergence policy (rollback), per-tensor gradient norms and update ratios;    \
         5: device-resident training on GPU targets (optimizer kernels in model.so),      \
            dropout rates set at run time (nnc_model_set_dropout_rate); later, with no    \
-           signature or struct changed: nnc_train_config_set */
+           signature or struct changed: nnc_train_config_set, nnc_train_check */
 
 typedef enum nnc_status {
     NNC_OK = 0,
@@ -399,6 +399,12 @@ nnc_status nnc_train_config_set(nnc_train_config* train, nnc_optimizer_config* o
 /* Trains with the model's current optimizer. `validation` may be NULL. */
 nnc_status nnc_train(nnc_model* model, const nnc_dataset* train, const nnc_dataset* validation,
                      const nnc_train_config* config);
+/* Every check nnc_train makes before its first step — the config against the model and the data
+ * (labels within the classes included) and, with config->resume, the model's run against the
+ * config — with the same status and message, training nothing and changing nothing. A caller
+ * that writes files for a run (nnc train's run folder) calls it first. */
+nnc_status nnc_train_check(nnc_model* model, const nnc_dataset* train, const nnc_dataset* validation,
+                           const nnc_train_config* config);
 /* Mean loss and accuracy (NaN without class targets) over a dataset, in inference mode. */
 nnc_status nnc_evaluate(nnc_model* model, const nnc_dataset* data, int64_t batch, double* loss, double* accuracy);
 /* ABI 3: also each loss (task_losses[num_losses], unweighted; may be NULL). */
