@@ -252,16 +252,15 @@ std::string compile_to_cache(const std::string& path, const codegen::ScheduleOpt
     b.source_text = text;
     // A train-section edit links the pipelines compiled before (the build cache's, shared with
     // `nnc model.nn -o`).
-    b.pipeline_cache = BuildCache(text, options_key(b, "", model->train.batch), so.filename().string())
-                           .pipelines_dir()
-                           .string();
+    b.pipeline_cache =
+        BuildCache(text, options_key(b, "", model->train.batch), so.filename().string()).pipelines_dir().string();
     const codegen::BuildTimes t = codegen::build_model_library(*model, b);
     if (t.reused_pipelines)
         std::fprintf(stderr, "nnc: compiled %s in %.2fs (unchanged pipelines linked from %s)\n", path.c_str(),
                      t.total(), b.pipeline_cache.c_str());
     else
-        std::fprintf(stderr, "nnc: compiled %s in %.2fs (schedule %.2fs, compile %.2fs, link %.2fs)\n",
-                     path.c_str(), t.total(), t.schedule, t.compile, t.link);
+        std::fprintf(stderr, "nnc: compiled %s in %.2fs (schedule %.2fs, compile %.2fs, link %.2fs)\n", path.c_str(),
+                     t.total(), t.schedule, t.compile, t.link);
     return so.string();
 }
 
