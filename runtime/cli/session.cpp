@@ -40,7 +40,10 @@ nnc_optimizer_config Session::optimizer_settings(const std::string& name) const 
         if (!name.empty()) out.name = name.c_str();
         return out;
     }
-    lib_->check(lib_->nnc_optimizer_defaults(name.c_str(), &out), "choosing the optimizer");
+    // What `optimizer = NAME` means in a .nn file (sgd: momentum 0.9), not torch's defaults
+    // (nnc_optimizer_defaults): one name, one meaning, on every command.
+    nnc_train_config unused{};
+    lib_->check(lib_->nnc_train_config_set(&unused, &out, "optimizer", name.c_str()), "bad --optimizer '" + name + "'");
     out.name = name.c_str();
     return out;
 }
