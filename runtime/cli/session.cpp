@@ -32,6 +32,12 @@ Session::Session(const std::string& model_path, const ModelCompiler& compiler, D
                 "reading the defaults");
     optimizer_name_ = optimizer_.name ? optimizer_.name : "sgd";
     optimizer_.name = optimizer_name_.c_str();
+    if (lib_->nnc_model_input_dtype(raw) == NNC_DTYPE_INT32 &&
+        (data_.standardize == "inputs" || data_.standardize == "both"))
+        throw std::runtime_error("--standardize " + data_.standardize + ": model '" + name() +
+                                 "' takes int32 token ids, which are never standardized; use --standardize " +
+                                 (data_.standardize == "both" ? "targets" : "none") +
+                                 " (or auto, which standardizes only what is real-valued)");
 }
 
 nnc_optimizer_config Session::optimizer_settings(const std::string& name) const {
@@ -104,7 +110,9 @@ std::unique_ptr<Dataset> Session::slice(const Dataset& d, int64_t begin, int64_t
 }
 
 void Session::standardize(const Dataset& train) const {
-    const Standardization z = standardization(data_.standardize, data_format(data_.path));
+    Standardization z = standardization(data_.standardize, data_format(data_.path));
+    // Token ids are indices: auto leaves them be (an explicit request was refused on opening).
+    if (lib_->nnc_model_input_dtype(model()) == NNC_DTYPE_INT32) z.inputs = false;
     if (z.inputs || z.targets)
         lib_->check(lib_->nnc_model_fit_standardization(model(), train.ptr, z.inputs, z.targets), "standardizing");
 }
