@@ -7,10 +7,16 @@
 //   nnc predict model.so --weights W --input X --output Y   outputs in the user's units
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "codegen/build_paths.h"
 #include "codegen/driver/commands.h"
+#include "dsl/nearest.h"
 #include "runtime/cli/commands.h"
 
 namespace {
@@ -71,6 +77,22 @@ nnc::driver::ModelCompiler model_compiler() {
     return c;
 }
 
+// `nnc trian m.so`: a first word that is no command, no option and no file would be taken for
+// the model to compile, and the error would be about the words after it. Says so instead.
+std::optional<std::string> unknown_command(CLI::App& app, const std::string& word) {
+    std::error_code ec;
+    if (word.empty() || word[0] == '-' || word.find_first_of("./") != std::string::npos ||
+        std::filesystem::exists(word, ec))
+        return std::nullopt;
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+        names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), word) != names.end()) return std::nullopt;
+    const auto nearest = nnc::dsl::nearest_match(word, names);
+    return "unknown command '" + word + "'" + (nearest ? "; did you mean '" + *nearest + "'?" : std::string()) +
+           "\ncommands: " + nnc::dsl::join(names) + "; or compile a model: nnc model.nn -o model.so (nnc --help)";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -114,6 +136,12 @@ int main(int argc, char** argv) {
 
     const nnc::driver::TrainingCommands training(app, model_compiler());
 
+    if (argc > 1) {
+        if (const auto message = unknown_command(app, argv[1])) {
+            std::fprintf(stderr, "nnc: error: %s\n", message->c_str());
+            return 2;
+        }
+    }
     CLI11_PARSE(app, argc, argv);
 
     if (*check) return nnc::driver::run_check(check_path);
