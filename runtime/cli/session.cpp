@@ -69,7 +69,7 @@ void Session::load_weights(const std::string& path) const {
 }
 
 std::unique_ptr<Dataset> Session::training_data() const {
-    return load_data(*lib_, model(), DataSpec{data_.path, split_list(data_.targets), split_list(data_.features)},
+    return load_data(*lib_, model(), DataSpec{data_.path, split_paths(data_.targets), split_list(data_.features)},
                      "train", true);
 }
 
@@ -92,7 +92,7 @@ std::unique_ptr<Dataset> Session::evaluation_data(const std::string& path, const
     if (npy && npy_targets.empty())
         throw std::runtime_error(flag + " " + path + " is .npy: name its targets' file(s) with " + target_flag);
     return load_data(*lib_, model(),
-                     DataSpec{path, split_list(npy ? npy_targets : data_.targets), split_list(data_.features)}, "t10k",
+                     DataSpec{path, split_paths(npy ? npy_targets : data_.targets), split_list(data_.features)}, "t10k",
                      true);
 }
 

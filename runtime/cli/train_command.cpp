@@ -166,7 +166,7 @@ std::string absolute(const std::string& path) { return std::filesystem::absolute
 // "a.npy, b.npy" -> "/abs/a.npy,/abs/b.npy"
 std::string absolute_list(const std::string& list) {
     std::string out;
-    for (const std::string& item : split_list(list)) out += (out.empty() ? "" : ",") + absolute(item);
+    for (const std::string& item : split_paths(list)) out += (out.empty() ? "" : ",") + absolute(item);
     return out;
 }
 
