@@ -309,6 +309,38 @@ TEST_F(CliValues, OutOfRangeLabelsNameTheFileThePositionAndTheRange) {
     EXPECT_FALSE(fs::exists(dir / "csv"));
 }
 
+// An IDX pair as Fashion-MNIST ships it (gzip, big-endian header): 2x2 images and their labels.
+void write_idx(const fs::path& dir, const std::string& split, const std::vector<uint8_t>& labels) {
+    auto gz = [](const fs::path& path, const std::vector<uint32_t>& header, const std::vector<uint8_t>& body) {
+        std::string bytes;
+        for (uint32_t v : header)
+            for (int shift = 24; shift >= 0; shift -= 8) bytes += static_cast<char>((v >> shift) & 0xff);
+        bytes.append(body.begin(), body.end());
+        gzFile f = gzopen(path.c_str(), "wb");
+        gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
+        gzclose(f);
+    };
+    const auto n = static_cast<uint32_t>(labels.size());
+    gz(dir / (split + "-images-idx3-ubyte.gz"), {0x803, n, 2, 2}, std::vector<uint8_t>(n * 4, 1));
+    gz(dir / (split + "-labels-idx1-ubyte.gz"), {0x801, n}, labels);
+}
+
+TEST_F(CliValues, OutOfRangeIdxLabelsNameTheFileAndThePosition) {
+    fs::create_directories(dir / "idx");
+    std::vector<uint8_t> labels(40, 1);
+    labels[30] = 9;
+    write_idx(dir / "idx", "train", labels);
+    write_idx(dir / "idx", "t10k", std::vector<uint8_t>(8, 0));
+    const Result r =
+        run("train " + so() + " --data " + (dir / "idx").string() + " --validation 8 --out " + (dir / "run").string());
+    EXPECT_NE(r.status, 0);
+    // Label 30 follows the 8-byte header; the model has 3 classes.
+    EXPECT_NE(r.output.find("train-labels-idx1-ubyte.gz' at byte offset 38 of its uncompressed contents (label 30): "
+                            "class 9 of target 'label' is out of range: the model 'tok' has 3 classes (0 to 2)"),
+              std::string::npos)
+        << r.output;
+}
+
 // ---- the command line ----
 
 TEST_F(CliValues, AnUnknownCommandIsNamedWithTheNearestOne) {
