@@ -48,7 +48,8 @@ void add_compile_options(CLI::App& app, nnc::driver::CompileOptions& compile) {
         ->check(CLI::NonNegativeNumber);
     app.add_flag("--no-cache", compile.no_cache,
                  "build even when this model, these options and this nnc built the library before (an unchanged "
-                 "model is otherwise copied from ~/.cache/nnc/builds)");
+                 "model is otherwise copied from ~/.cache/nnc/builds, and one whose train section alone changed "
+                 "links the pipelines compiled before)");
     add_schedule_options(app, compile.schedule);
     app.add_option("--schedule,--schedule-file", compile.schedule_file,
                    "apply a saved schedule (schedules/README.md); refused when its stamps (graph, target, nnc and "

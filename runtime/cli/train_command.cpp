@@ -400,9 +400,13 @@ void print_start(const Session& session, const Start& start, const Settings& s, 
     const std::string held = s.validation > 0 ? " held out for validation"
                              : d.validation   ? " for validation, from " + start.o.data.validation_data
                                               : " for validation";
-    std::fprintf(stderr, "%s %s: %lld samples (%lld%s), %s lr=%g, batch %lld, %lld epochs, seed %llu\n",
+    // Momentum and weight decay too where they act: `--optimizer sgd` shows its 0.9.
+    std::string extra;
+    if (vocab::optimizer_has(s.opt_name, "momentum")) extra += " momentum=" + vocab::show_number(s.opt.momentum);
+    if (s.opt.weight_decay > 0) extra += " weight_decay=" + vocab::show_number(s.opt.weight_decay);
+    std::fprintf(stderr, "%s %s: %lld samples (%lld%s), %s lr=%g%s, batch %lld, %lld epochs, seed %llu\n",
                  start.resuming ? "resuming" : "training", session.name().c_str(), (long long)train_count,
-                 (long long)val_count, held.c_str(), s.opt.name, s.opt.lr, (long long)config.batch,
+                 (long long)val_count, held.c_str(), s.opt.name, s.opt.lr, extra.c_str(), (long long)config.batch,
                  (long long)config.epochs, (unsigned long long)config.seed);
     std::fprintf(stderr, "  run folder %s\n", start.folder->path().c_str());
     const int z = lib.nnc_model_standardization(session.model());

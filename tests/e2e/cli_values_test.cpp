@@ -221,6 +221,7 @@ TEST_F(CliValues, OptimizerFlagMeansWhatTheFileMeans) {
     ASSERT_EQ(by_file.status, 0) << by_file.output;
     EXPECT_EQ(config("flag")["optimizer"], config("file")["optimizer"]);
     EXPECT_DOUBLE_EQ(config("flag")["optimizer"]["momentum"].get<double>(), 0.9);
+    EXPECT_NE(by_flag.output.find("sgd lr=0.01 momentum=0.9,"), std::string::npos) << by_flag.output;
     EXPECT_EQ(losses("flag"), losses("file"));
 
     const Result tune =
