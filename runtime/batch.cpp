@@ -12,6 +12,28 @@
 
 namespace nnc::runtime {
 
+namespace {
+
+// The first label of `have` outside the model's classes, with its file and place where known.
+[[noreturn]] void out_of_range(const DatasetTarget& have, const nnc_target_desc& want, const std::string& prefix,
+                               const std::string& which, const std::string& model) {
+    const auto bad = std::find_if(have.classes.begin(), have.classes.end(),
+                                  [&](int32_t c) { return c < 0 || c >= want.num_classes; });
+    const int64_t i = bad - have.classes.begin();
+    const std::string range = "the model '" + model + "' has " + std::to_string(want.num_classes) + " classes (0 to " +
+                              std::to_string(want.num_classes - 1) + ")";
+    if (!have.source.empty())
+        throw Error(NNC_ERR_INVALID_ARGUMENT,
+                    "'" + have.source + "' at byte offset " + std::to_string(have.header + have.first + i) +
+                        " of its uncompressed contents (label " + std::to_string(have.first + i) + "): class " +
+                        std::to_string(*bad) + " of " + which + " is out of range: " + range +
+                        "; pass the labels this model was written for");
+    throw Error(NNC_ERR_INVALID_ARGUMENT, prefix + "has class " + std::to_string(*bad) + " at sample " +
+                                              std::to_string(i) + " for " + which + ", out of range: " + range);
+}
+
+}  // namespace
+
 void check_compatible(const nnc_model& model, const nnc_dataset& data, const char* what) {
     const std::string prefix = std::string(what) + " ";
     const std::string name = model.desc->model_name;
@@ -31,9 +53,7 @@ void check_compatible(const nnc_model& model, const nnc_dataset& data, const cha
                     " of model '" + name + "', which expects " + (want.kind == NNC_TARGET_CLASSES ? "class" : "real") +
                     " targets");
         if (have.kind == NNC_TARGET_CLASSES) {
-            require(have.max_class < want.num_classes, prefix + "has labels up to " + std::to_string(have.max_class) +
-                                                           " for " + which + " but model '" + name + "' has " +
-                                                           std::to_string(want.num_classes) + " classes");
+            if (have.max_class >= want.num_classes) out_of_range(have, want, prefix, which, name);
         } else {
             require(have.size == model.target_sizes[static_cast<size_t>(t)],
                     prefix + "has " + std::to_string(have.size) + " values per sample for " + which + " but model '" +

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <iterator>
 #include <memory>
@@ -408,6 +409,23 @@ void check_fits(const nnc_model& model, const CheckpointFile& c, const std::stri
     }
 }
 
+// Weights that are NaN or infinite would only make every loss NaN: refused, at the first one.
+void check_finite(const CheckpointFile& c, const std::vector<uint8_t>& file, const std::string& path) {
+    for (const StoredParam& p : c.params) {
+        for (int64_t i = 0; i < p.count; ++i) {
+            float v;
+            std::memcpy(&v, p.data + i * static_cast<int64_t>(sizeof(float)), sizeof v);
+            if (std::isfinite(v)) continue;
+            const int64_t offset = (p.data - file.data()) + i * static_cast<int64_t>(sizeof(float));
+            throw Error(NNC_ERR_FORMAT, "checkpoint '" + path + "' at byte offset " + std::to_string(offset) +
+                                            ": element " + std::to_string(i) + " of parameter '" + p.name + "' is " +
+                                            (std::isnan(v) ? "NaN" : "infinite") +
+                                            "; it holds the weights of a diverged run: load an earlier checkpoint "
+                                            "(best.ckpt) or train from fresh weights");
+        }
+    }
+}
+
 TrainState parse_train_section(const nnc_model& model, const Section& s, const Reader& r, const std::string& where) {
     TrainState train = deserialize_train_state(s.data, s.size, where, s.at);
     if (!train.early_stopping.best_params.empty() &&
@@ -514,6 +532,7 @@ void load_checkpoint(nnc_model& model, const std::string& path) {
     const std::string mismatch = "checkpoint '" + path + "' (saved from model '" + c.saved_model +
                                  "') does not fit model '" + model.desc->model_name + "': ";
     check_fits(model, c, mismatch);
+    check_finite(c, file, path);
     install(model, c, parse_sections(model, file, c, r, path, mismatch), path);
 }
 

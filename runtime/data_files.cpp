@@ -202,7 +202,7 @@ std::unique_ptr<nnc_dataset> load_npy(const nnc_model& m, const std::string& inp
                 y.to_classes(), d.num_classes,
                 [&](int64_t i) {
                     return y.source + " at byte offset " + std::to_string(y.data_offset + i * npy_item_size(y.dtype)) +
-                           ": ";
+                           " (element " + std::to_string(i) + "): ";
                 },
                 d.tensor.name));
         } else {

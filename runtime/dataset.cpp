@@ -32,6 +32,8 @@ nnc_status nnc_dataset_load_idx(const char* images_path, const char* labels_path
         DatasetTarget target;
         target.classes = std::move(labels);
         target.max_class = *std::max_element(target.classes.begin(), target.classes.end());
+        target.source = labels_path;
+        target.header = 8;  // magic and count
         data->targets.push_back(std::move(target));
         *out = data.release();
         return NNC_OK;
@@ -125,6 +127,9 @@ nnc_status nnc_dataset_slice(const nnc_dataset* dataset, int64_t begin, int64_t 
             if (from.kind == NNC_TARGET_CLASSES) {
                 t.classes.assign(from.classes.begin() + begin, from.classes.begin() + begin + count);
                 t.max_class = *std::max_element(t.classes.begin(), t.classes.end());
+                t.source = from.source;
+                t.header = from.header;
+                t.first = from.first + begin;
             } else {
                 const auto first = from.values.begin() + begin * from.size;
                 t.values.assign(first, first + count * from.size);

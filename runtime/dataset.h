@@ -4,6 +4,7 @@
 #include <nnc/nnc.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace nnc::runtime {
@@ -14,6 +15,10 @@ struct DatasetTarget {
     std::vector<int32_t> classes;  // (count), kind == CLASSES
     std::vector<float> values;     // (count, size), kind == REAL
     int32_t max_class = -1;        // largest class index, for checks against a model
+    // Where the classes came from, for messages: a file of one byte per label after a header of
+    // `header` bytes (IDX), classes[0] being its label `first`. Empty: no such file.
+    std::string source;
+    int64_t header = 0, first = 0;
 
     const void* row(int64_t i) const {
         return kind == NNC_TARGET_CLASSES ? static_cast<const void*>(classes.data() + i) : values.data() + i * size;

@@ -6,6 +6,7 @@
 
 #include <zlib.h>
 
+#include <cmath>
 #include <cstring>
 #include <map>
 
@@ -155,6 +156,21 @@ void put(std::vector<uint8_t>& out, uint64_t v, int bytes) {
     for (int i = 0; i < bytes; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
 
+// Weights that are NaN or infinite would only make every loss NaN: refused, at the first one.
+void check_finite(const NpyArray& a, const std::vector<float>& values, const std::string& path,
+                  const std::string& name) {
+    for (size_t i = 0; i < values.size(); ++i) {
+        if (std::isfinite(values[i])) continue;
+        throw Error(NNC_ERR_FORMAT,
+                    "'" + path + "': element " + std::to_string(i) + " of array '" + name + "' is " +
+                        (std::isnan(values[i]) ? "NaN" : "infinite") + " (byte offset " +
+                        std::to_string(a.data_offset + static_cast<int64_t>(i) * npy_item_size(a.dtype)) +
+                        " in its member '" + name +
+                        ".npy'); weights must be finite numbers: export them again from a run that "
+                        "did not diverge");
+    }
+}
+
 }  // namespace
 
 std::vector<NpzEntry> read_npz(const std::string& path) {
@@ -280,6 +296,7 @@ void import_params_npz(nnc_model& model, const std::string& path) {
                                                       "; parameters are floats ('<f4' or '<f8')");
         }
         values[static_cast<size_t>(p)] = a.to_floats();
+        check_finite(a, values[static_cast<size_t>(p)], path, param.name);
         by_name.erase(it);
     }
     if (!by_name.empty()) {

@@ -5,9 +5,12 @@
 #include <cstdlib>
 #include <system_error>
 
+#include <nnc/nnc.h>
+
 #include "codegen/build_paths.h"
 #include "codegen/emit/descriptor_gen.h"
 #include "codegen/emit/toolchain.h"
+#include "dsl/lexer.h"
 
 namespace nnc::driver {
 namespace fs = std::filesystem;
@@ -42,6 +45,29 @@ bool copy_atomically(const fs::path& from, const fs::path& to) {
 
 }  // namespace
 
+std::string code_text(const std::string& source_text) {
+    dsl::Diagnostics diags;  // the model was checked before: nothing to report
+    const std::vector<dsl::Token> tokens = dsl::lex(dsl::SourceFile("", source_text), diags);
+    std::string out;
+    bool line_ended = true;  // a run of newlines (blank and comment lines) counts as one
+    for (size_t i = 0; i < tokens.size(); ++i) {
+        const dsl::Token& t = tokens[i];
+        if (t.kind == dsl::TokenKind::KwTrain) {  // `train { ... }`: skipped to its closing brace
+            int depth = 0;
+            for (++i; i < tokens.size(); ++i) {
+                if (tokens[i].kind == dsl::TokenKind::LBrace) ++depth;
+                if (tokens[i].kind == dsl::TokenKind::RBrace && --depth <= 0) break;
+            }
+            continue;
+        }
+        if (t.kind == dsl::TokenKind::Newline && line_ended) continue;
+        line_ended = t.kind == dsl::TokenKind::Newline;
+        // Kind and length first: no two token streams serialize alike.
+        out += std::to_string(static_cast<int>(t.kind)) + ":" + std::to_string(t.text.size()) + ":" + t.text + " ";
+    }
+    return out;
+}
+
 std::string toolchain_fingerprint() {
     std::string runtime = "none";
     try {
@@ -57,8 +83,11 @@ BuildCache::BuildCache(const std::string& source_text, const std::string& option
     if (xdg.empty() && home.empty()) return;
     const fs::path root =
         !xdg.empty() ? fs::path(xdg) / "nnc" / "builds" : fs::path(home) / ".cache" / "nnc" / "builds";
-    const std::string key = source_text + "\n" + options + "\n" + output_name + "\n" + toolchain_fingerprint();
+    const std::string toolchain = toolchain_fingerprint();
+    const std::string key = source_text + "\n" + options + "\n" + output_name + "\n" + toolchain;
     dir_ = root / codegen::hash_source(key);
+    pipelines_ = root / ("pipelines-" + codegen::hash_source(code_text(source_text) + "\n" + options + "\n" +
+                                                             toolchain + "\n" + std::to_string(NNC_ABI_VERSION)));
 }
 
 bool BuildCache::restore(const fs::path& so, const fs::path& header) const {

@@ -3,6 +3,12 @@
 // covers everything a build depends on: the .nn text, the options, the output's file name (it is
 // the library's soname), and the nnc executable and runtime archive (path, size, time), so a
 // rebuilt or reinstalled nnc never reuses a stale library.
+//
+// Beside each library, its compiled pipelines (codegen/emit/pipeline_objects.h), keyed on what
+// the generated code depends on only: the model's tokens without the train section (whose
+// settings are run-time values, written into the descriptor), the options (with the batch size
+// where an autoscheduler estimates for it) and the toolchain. Editing only the train section,
+// comments or layout then regenerates the descriptor and links again, compiling no pipeline.
 #pragma once
 #include <filesystem>
 #include <optional>
@@ -17,8 +23,8 @@ std::string toolchain_fingerprint();
 
 class BuildCache {
 public:
-    // `options` is any text that identifies the build options. No cache (nullopt dir) when
-    // there is no home or cache folder to use.
+    // `options` is any text that identifies the build options. No cache (empty dirs) when there
+    // is no home or cache folder to use.
     BuildCache(const std::string& source_text, const std::string& options, const std::string& output_name);
 
     // Copies a cached library and header to `so` and `header` (each atomically); false on a miss.
@@ -26,9 +32,16 @@ public:
     // Keeps copies of a fresh build; a failure only costs the next build its shortcut.
     void store(const std::filesystem::path& so, const std::filesystem::path& header) const;
     const std::filesystem::path& dir() const { return dir_; }
+    // The compiled pipelines' folder, for codegen::BuildOptions::pipeline_cache.
+    const std::filesystem::path& pipelines_dir() const { return pipelines_; }
 
 private:
-    std::filesystem::path dir_;  // empty: caching off
+    std::filesystem::path dir_;        // empty: caching off
+    std::filesystem::path pipelines_;  // empty: caching off
 };
+
+// The part of a .nn text the generated pipelines depend on: its tokens, without comments, blank
+// lines or the train section.
+std::string code_text(const std::string& source_text);
 
 }  // namespace nnc::driver

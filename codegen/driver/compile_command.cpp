@@ -117,6 +117,18 @@ void save_schedule(const std::string& path, const std::map<std::string, std::str
     codegen::write_schedule_file(path, file);
 }
 
+// What identifies a build's options in the caches' keys: the schedule, target and staging; a
+// saved schedule by the hash of its text; and the train section's batch size where an
+// autoscheduler schedules for it (the templates and a saved schedule take any batch alike).
+std::string options_key(const codegen::BuildOptions& b, const std::string& saved_schedule_text, int64_t batch) {
+    const bool estimated = b.schedule.scheduler != "template" && saved_schedule_text.empty();
+    return b.target.to_string() + "|" + b.schedule.scheduler + "|" + std::to_string(b.schedule.parallelism) + "|" +
+           std::to_string(b.schedule.last_level_cache) + "|" + std::to_string(b.schedule.balance) + "|" +
+           std::to_string(b.layers_per_stage) + "|" +
+           (saved_schedule_text.empty() ? std::string() : "schedule=" + codegen::hash_source(saved_schedule_text)) +
+           (estimated ? "|batch=" + std::to_string(batch) : std::string());
+}
+
 }  // namespace
 
 int run_compile(const CompileOptions& o) {
@@ -175,14 +187,11 @@ int run_compile(const CompileOptions& o) {
                     "(or Adams2019, Li2018); the template schedule is code in nnc, not data");
             b.schedule_sources = &schedule_sources;
         }
-        // An unchanged model (same text, options and nnc) is copied from the last build of it.
+        // An unchanged model (same text, options and nnc) is copied from the last build of it; one
+        // whose train section alone changed links the pipelines compiled last time.
         const fs::path header = o.header.empty() ? fs::path(o.output).replace_extension(".h") : fs::path(o.header);
-        const std::string options = b.target.to_string() + "|" + o.schedule.scheduler + "|" +
-                                    std::to_string(o.schedule.parallelism) + "|" +
-                                    std::to_string(o.schedule.last_level_cache) + "|" +
-                                    std::to_string(o.schedule.balance) + "|" + std::to_string(o.layers_per_stage) +
-                                    "|" + (saved ? "schedule=" + codegen::hash_source(saved_text) : std::string());
-        const BuildCache cache(text, options, fs::path(o.output).filename().string());
+        const BuildCache cache(text, options_key(b, saved ? saved_text : "", model->train.batch),
+                               fs::path(o.output).filename().string());
         const bool cacheable = !o.no_cache && o.emit_dir.empty() && o.save_schedule.empty();
         if (cacheable && cache.restore(o.output, header)) {
             if (!o.quiet)
@@ -191,8 +200,17 @@ int run_compile(const CompileOptions& o) {
                              o.output.c_str(), cache.dir().c_str());
             return 0;
         }
+        if (cacheable) b.pipeline_cache = cache.pipelines_dir().string();
         const codegen::BuildTimes t = codegen::build_model_library(*model, b);
         if (cacheable) cache.store(o.output, header);
+        if (t.reused_pipelines) {
+            if (!o.quiet)
+                std::fprintf(stderr,
+                             "nnc: wrote %s (the pipelines are unchanged: linked those compiled in %s with a new "
+                             "descriptor, the train section's defaults, in %.2fs; --no-cache rebuilds)\n",
+                             o.output.c_str(), cache.pipelines_dir().c_str(), t.total());
+            return 0;
+        }
         if (!o.save_schedule.empty()) {
             save_schedule(o.save_schedule, schedule_sources,
                           codegen::current_schedule_stamps(*model, b.target, o.layers_per_stage, o.schedule));
@@ -232,9 +250,17 @@ std::string compile_to_cache(const std::string& path, const codegen::ScheduleOpt
     b.output = so.string();
     b.schedule = schedule;
     b.source_text = text;
+    // A train-section edit links the pipelines compiled before (the build cache's, shared with
+    // `nnc model.nn -o`).
+    b.pipeline_cache =
+        BuildCache(text, options_key(b, "", model->train.batch), so.filename().string()).pipelines_dir().string();
     const codegen::BuildTimes t = codegen::build_model_library(*model, b);
-    std::fprintf(stderr, "nnc: compiled %s in %.2fs (schedule %.2fs, compile %.2fs, link %.2fs)\n", path.c_str(),
-                 t.total(), t.schedule, t.compile, t.link);
+    if (t.reused_pipelines)
+        std::fprintf(stderr, "nnc: compiled %s in %.2fs (unchanged pipelines linked from %s)\n", path.c_str(),
+                     t.total(), b.pipeline_cache.c_str());
+    else
+        std::fprintf(stderr, "nnc: compiled %s in %.2fs (schedule %.2fs, compile %.2fs, link %.2fs)\n", path.c_str(),
+                     t.total(), t.schedule, t.compile, t.link);
     return so.string();
 }
 

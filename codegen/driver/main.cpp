@@ -8,10 +8,16 @@
 //   nnc export-npz RUN -o w.npz      the trained parameters as a NumPy archive
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "codegen/build_paths.h"
 #include "codegen/driver/commands.h"
+#include "dsl/nearest.h"
 #include "runtime/cli/commands.h"
 
 namespace {
@@ -43,7 +49,8 @@ void add_compile_options(CLI::App& app, nnc::driver::CompileOptions& compile) {
         ->check(CLI::NonNegativeNumber);
     app.add_flag("--no-cache", compile.no_cache,
                  "build even when this model, these options and this nnc built the library before (an unchanged "
-                 "model is otherwise copied from ~/.cache/nnc/builds)");
+                 "model is otherwise copied from ~/.cache/nnc/builds, and one whose train section alone changed "
+                 "links the pipelines compiled before)");
     add_schedule_options(app, compile.schedule);
     app.add_option("--schedule,--schedule-file", compile.schedule_file,
                    "apply a saved schedule (schedules/README.md); refused when its stamps (graph, target, nnc and "
@@ -70,6 +77,22 @@ nnc::driver::ModelCompiler model_compiler() {
     };
     c.schedulers = nnc::codegen::known_schedulers();
     return c;
+}
+
+// `nnc trian m.so`: a first word that is no command, no option and no file would be taken for
+// the model to compile, and the error would be about the words after it. Says so instead.
+std::optional<std::string> unknown_command(CLI::App& app, const std::string& word) {
+    std::error_code ec;
+    if (word.empty() || word[0] == '-' || word.find_first_of("./") != std::string::npos ||
+        std::filesystem::exists(word, ec))
+        return std::nullopt;
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+        names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), word) != names.end()) return std::nullopt;
+    const auto nearest = nnc::dsl::nearest_match(word, names);
+    return "unknown command '" + word + "'" + (nearest ? "; did you mean '" + *nearest + "'?" : std::string()) +
+           "\ncommands: " + nnc::dsl::join(names) + "; or compile a model: nnc model.nn -o model.so (nnc --help)";
 }
 
 }  // namespace
@@ -116,6 +139,12 @@ int main(int argc, char** argv) {
 
     const nnc::driver::TrainingCommands training(app, model_compiler());
 
+    if (argc > 1) {
+        if (const auto message = unknown_command(app, argv[1])) {
+            std::fprintf(stderr, "nnc: error: %s\n", message->c_str());
+            return 2;
+        }
+    }
     CLI11_PARSE(app, argc, argv);
 
     if (*check) return nnc::driver::run_check(check_path);

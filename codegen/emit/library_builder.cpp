@@ -19,6 +19,7 @@
 #include "codegen/emit/descriptor_gen.h"
 #include "codegen/emit/device_optimizers.h"
 #include "codegen/emit/header_gen.h"
+#include "codegen/emit/pipeline_objects.h"
 #include "codegen/emit/toolchain.h"
 #include "codegen/lower/estimates.h"
 #include "codegen/lower/lowering.h"
@@ -338,12 +339,27 @@ BuildTimes build_model_library(const dsl::CheckedModel& model, const BuildOption
     const PipelineSymbols symbols;
     BuildTimes times;
     Stopwatch clock;
+    // Lowered even when the pipelines are reused: the descriptor needs a staged model's plans.
     LoweredModel lowered = lower_model(model, options, symbols);
     times.lower = clock.lap();
-    schedule_units(lowered.units, model, options);
-    times.schedule = clock.lap();
-    std::vector<fs::path> objects = compile_objects(lowered.units, options, work.path);
-    times.compile = clock.lap();
+    std::vector<std::string> unit_names;
+    for (const Unit& u : lowered.units) unit_names.push_back(u.name);
+    std::vector<fs::path> objects;
+    if (auto kept = reusable_pipeline_objects(options.pipeline_cache, unit_names)) {
+        if (options.saved_schedule)  // still refused when it no longer fits
+            check_schedule_stamps(
+                *options.saved_schedule,
+                current_schedule_stamps(model, options.target, options.layers_per_stage, options.schedule),
+                options.saved_schedule_path);
+        objects = std::move(*kept);
+        times.reused_pipelines = true;
+    } else {
+        schedule_units(lowered.units, model, options);
+        times.schedule = clock.lap();
+        objects = compile_objects(lowered.units, options, work.path);
+        keep_pipeline_objects(options.pipeline_cache, unit_names, objects);
+        times.compile = clock.lap();
+    }
     objects.push_back(compile_descriptor(model, options, symbols, lowered.plans(), tools, work.path));
     link_library(model, options, objects, tools, work.path);
     times.link = clock.lap();

@@ -32,10 +32,15 @@ struct BuildOptions {
     // If set, receives each pipeline's schedule as C++ text (an autoscheduler's), keyed by the
     // pipeline's name (train_step, forward, evaluate, train_step_<stage>): --save-schedule.
     std::map<std::string, std::string>* schedule_sources = nullptr;
+    // A folder of compiled pipelines (codegen/emit/pipeline_objects.h) to link instead of
+    // scheduling and compiling, when it holds this model's; otherwise filled with the fresh ones.
+    // Whoever names it keys it on everything the pipelines depend on; empty: none.
+    std::string pipeline_cache;
 };
 
 struct BuildTimes {
     double lower = 0, schedule = 0, compile = 0, link = 0;
+    bool reused_pipelines = false;  // linked from BuildOptions::pipeline_cache: nothing scheduled or compiled
     double total() const { return lower + schedule + compile + link; }
 };
 

@@ -90,4 +90,36 @@ std::vector<std::string> split_list(const std::string& text) {
     return out;
 }
 
+std::vector<std::string> split_paths(const std::string& text) {
+    std::vector<std::string> pieces;
+    for (size_t start = 0;;) {
+        const size_t end = text.find(',', start);
+        pieces.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+        if (end == std::string::npos) break;
+        start = end + 1;
+    }
+    const auto trim = [](const std::string& s) {
+        const size_t a = s.find_first_not_of(' '), b = s.find_last_not_of(' ');
+        return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+    };
+    std::vector<std::string> out;
+    for (size_t i = 0; i < pieces.size();) {
+        // The longest run of pieces from here that names a file is one path.
+        size_t taken = 1;
+        std::string item = pieces[i];
+        std::string joined = pieces[i];
+        for (size_t j = i + 1; j < pieces.size(); ++j) {
+            joined += "," + pieces[j];
+            std::error_code ec;
+            if (std::filesystem::is_regular_file(trim(joined), ec)) {
+                item = joined;
+                taken = j - i + 1;
+            }
+        }
+        if (!trim(item).empty()) out.push_back(trim(item));
+        i += taken;
+    }
+    return out;
+}
+
 }  // namespace nnc::driver

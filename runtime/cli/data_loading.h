@@ -41,5 +41,8 @@ std::unique_ptr<Dataset> slice(const LoadedModel& lib, const Dataset& d, int64_t
 
 // "a,b , c" -> {"a", "b", "c"}
 std::vector<std::string> split_list(const std::string& text);
+// As split_list, but a comma inside a file's name is kept: pieces that name a file together
+// ("x,1.npy") are one path. For lists of files and of CSV columns alike (no column is a file).
+std::vector<std::string> split_paths(const std::string& text);
 
 }  // namespace nnc::driver

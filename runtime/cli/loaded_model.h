@@ -49,7 +49,8 @@ namespace nnc::driver {
     X(nnc_model_dropout_info)         \
     X(nnc_model_set_dropout_rate)     \
     X(nnc_train_config_set)           \
-    X(nnc_train_check)
+    X(nnc_train_check)                \
+    X(nnc_model_input_dtype)
 
 class LoadedModel {
 public:

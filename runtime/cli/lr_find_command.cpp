@@ -154,8 +154,10 @@ CLI::App* add_lr_find_command(CLI::App& app, LrFindOptions& o) {
         ->capture_default_str()
         ->check(CLI::Range(2, 100000));
     c->add_option("--batch", o.batch, "batch size (default: the model's)")->check(CLI::PositiveNumber);
-    c->add_option("--optimizer", o.optimizer,
-                  "the optimizer to sweep (default: the model's; another starts from torch's defaults)")
+    c->add_option(
+         "--optimizer", o.optimizer,
+         "the optimizer to sweep (default: the model's; another starts from its defaults in a .nn file's train "
+         "section, so sgd has momentum 0.9)")
         ->check(CLI::IsMember(vocab::optimizer_names()));
     c->add_option("--weights", o.weights,
                   "start from these weights (.ckpt or .npz) instead of initializing from the seed");

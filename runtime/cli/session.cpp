@@ -28,6 +28,12 @@ Session::Session(const std::string& model_path, const ModelCompiler& compiler, D
                 "reading the defaults");
     optimizer_name_ = optimizer_.name ? optimizer_.name : "sgd";
     optimizer_.name = optimizer_name_.c_str();
+    if (lib_->nnc_model_input_dtype(raw) == NNC_DTYPE_INT32 &&
+        (data_.standardize == "inputs" || data_.standardize == "both"))
+        throw std::runtime_error("--standardize " + data_.standardize + ": model '" + name() +
+                                 "' takes int32 token ids, which are never standardized; use --standardize " +
+                                 (data_.standardize == "both" ? "targets" : "none") +
+                                 " (or auto, which standardizes only what is real-valued)");
 }
 
 nnc_optimizer_config Session::optimizer_settings(const std::string& name) const {
@@ -36,7 +42,10 @@ nnc_optimizer_config Session::optimizer_settings(const std::string& name) const 
         if (!name.empty()) out.name = name.c_str();
         return out;
     }
-    lib_->check(lib_->nnc_optimizer_defaults(name.c_str(), &out), "choosing the optimizer");
+    // What `optimizer = NAME` means in a .nn file (sgd: momentum 0.9), not torch's defaults
+    // (nnc_optimizer_defaults): one name, one meaning, on every command.
+    nnc_train_config unused{};
+    lib_->check(lib_->nnc_train_config_set(&unused, &out, "optimizer", name.c_str()), "bad --optimizer '" + name + "'");
     out.name = name.c_str();
     return out;
 }
@@ -56,7 +65,7 @@ void Session::load_weights(const std::string& path) const {
 }
 
 std::unique_ptr<Dataset> Session::training_data() const {
-    return load_data(*lib_, model(), DataSpec{data_.path, split_list(data_.targets), split_list(data_.features)},
+    return load_data(*lib_, model(), DataSpec{data_.path, split_paths(data_.targets), split_list(data_.features)},
                      "train", true);
 }
 
@@ -79,7 +88,7 @@ std::unique_ptr<Dataset> Session::evaluation_data(const std::string& path, const
     if (npy && npy_targets.empty())
         throw std::runtime_error(flag + " " + path + " is .npy: name its targets' file(s) with " + target_flag);
     return load_data(*lib_, model(),
-                     DataSpec{path, split_list(npy ? npy_targets : data_.targets), split_list(data_.features)}, "t10k",
+                     DataSpec{path, split_paths(npy ? npy_targets : data_.targets), split_list(data_.features)}, "t10k",
                      true);
 }
 
@@ -97,7 +106,9 @@ std::unique_ptr<Dataset> Session::slice(const Dataset& d, int64_t begin, int64_t
 }
 
 void Session::standardize(const Dataset& train) const {
-    const Standardization z = standardization(data_.standardize, data_format(data_.path));
+    Standardization z = standardization(data_.standardize, data_format(data_.path));
+    // Token ids are indices: auto leaves them be (an explicit request was refused on opening).
+    if (lib_->nnc_model_input_dtype(model()) == NNC_DTYPE_INT32) z.inputs = false;
     if (z.inputs || z.targets)
         lib_->check(lib_->nnc_model_fit_standardization(model(), train.ptr, z.inputs, z.targets), "standardizing");
 }

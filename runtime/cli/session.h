@@ -33,8 +33,9 @@ public:
     const nnc_train_config& defaults() const { return defaults_; }
     const std::string& optimizer_name() const { return optimizer_name_; }
     int64_t held_out() const { return validation_; }  // training samples the train section holds out
-    // The model's optimizer settings, or torch's defaults for another optimizer `name` (empty: the
-    // model's). The result's name points into `name`, or into the session for the model's own.
+    // The model's optimizer settings, or another optimizer `name`'s defaults as a .nn file's train
+    // section gives them (empty: the model's). The result's name points into `name`, or into the
+    // session for the model's own.
     nnc_optimizer_config optimizer_settings(const std::string& name = "") const;
     void set_optimizer(const nnc_optimizer_config& settings) const;
 

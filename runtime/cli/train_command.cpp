@@ -203,7 +203,7 @@ std::string absolute(const std::string& path) { return std::filesystem::absolute
 // "a.npy, b.npy" -> "/abs/a.npy,/abs/b.npy"
 std::string absolute_list(const std::string& list) {
     std::string out;
-    for (const std::string& item : split_list(list)) out += (out.empty() ? "" : ",") + absolute(item);
+    for (const std::string& item : split_paths(list)) out += (out.empty() ? "" : ",") + absolute(item);
     return out;
 }
 
@@ -220,6 +220,8 @@ void check_resume_options(const TrainOptions& o) {
     note(o.validation.has_value(), "--validation");
     note(o.data.limit.has_value(), "--limit");
     note(o.lr.has_value(), "--lr");
+    note(o.momentum.has_value(), "--momentum");
+    note(o.weight_decay.has_value(), "--weight-decay");
     note(o.optimizer.has_value(), "--optimizer");
     note(o.seed.has_value(), "--seed");
     note(o.lr_schedule.has_value(), "--schedule");
@@ -227,6 +229,7 @@ void check_resume_options(const TrainOptions& o) {
     note(o.clip_norm.has_value(), "--clip-norm");
     note(o.clip_value.has_value(), "--clip-value");
     note(o.on_divergence.has_value(), "--on-divergence");
+    note(o.early_stopping.has_value(), "--early-stopping");
     note(o.early_stopping_patience.has_value(), "--early-stopping-patience");
     note(o.accumulate.has_value(), "--accumulate");
     note(o.dropout.has_value(), "--dropout");
@@ -286,6 +289,35 @@ struct Settings {
     int64_t validation = 0;  // training samples held out
 };
 
+// The optimizer as --optimizer names it (a name means what `optimizer = NAME` means in a .nn
+// file), then --lr, --momentum and --weight-decay.
+void set_optimizer(const Session& session, const TrainOptions& o, Settings& s) {
+    nnc_optimizer_config& opt = s.opt;
+    if (o.optimizer && o.optimizer->find('(') != std::string::npos) {
+        nnc_train_config unused{};
+        session.lib().check(session.lib().nnc_train_config_set(&unused, &opt, "optimizer", o.optimizer->c_str()),
+                            "bad --optimizer '" + *o.optimizer + "'");
+        s.opt_name = opt.name;
+    } else {
+        s.opt_name = o.optimizer.value_or(session.optimizer_name());
+        opt = session.optimizer_settings(s.opt_name);
+    }
+    if (o.lr) opt.lr = *o.lr;
+    if (o.momentum) {
+        if (!vocab::optimizer_has(s.opt_name, "momentum"))
+            throw std::runtime_error("--momentum: " + s.opt_name +
+                                     " has no momentum; sgd and rmsprop have one (--optimizer sgd)");
+        if (!(*o.momentum >= 0 && *o.momentum < 1))
+            throw std::runtime_error("--momentum must be in [0, 1), got " + vocab::show_number(*o.momentum));
+        opt.momentum = *o.momentum;
+    }
+    if (o.weight_decay) {
+        if (!(*o.weight_decay >= 0 && std::isfinite(*o.weight_decay)))
+            throw std::runtime_error("--weight-decay must be 0 or more, got " + vocab::show_number(*o.weight_decay));
+        opt.weight_decay = *o.weight_decay;
+    }
+}
+
 // A resumed run's settings are its config.json's (with a new --epochs or --threads, which
 // write_run_config saves there); a new run's are the train section's, with the command line's
 // overrides.
@@ -308,15 +340,12 @@ Settings settings_for(const Session& session, Start& start) {
         if (o.epochs) config.epochs = *o.epochs;
         if (o.batch) config.batch = *o.batch;
         if (o.seed) config.seed = *o.seed;
-        // Another optimizer than the model's: torch's defaults for it, then the overrides.
-        s.opt_name = o.optimizer.value_or(session.optimizer_name());
-        opt = session.optimizer_settings(s.opt_name);
-        if (o.lr) opt.lr = *o.lr;
+        set_optimizer(session, o, s);
         if (o.lr_schedule) set_setting(session.lib(), config, "--schedule", "schedule", *o.lr_schedule);
-        if (o.warmup) {
-            if (*o.warmup < 0) throw std::runtime_error("--warmup must be 0 (none) or a number of updates");
-            config.schedule.warmup_steps = *o.warmup;
-            config.schedule.warmup_epochs = 0;
+        if (o.warmup && *o.warmup == "0") {
+            config.schedule.warmup_steps = config.schedule.warmup_epochs = 0;
+        } else if (o.warmup) {
+            set_setting(session.lib(), config, "--warmup", "warmup", *o.warmup);
         }
         if (o.clip_norm) config.clip_norm = *o.clip_norm;
         if (o.clip_value) config.clip_value = *o.clip_value;
@@ -325,6 +354,8 @@ Settings settings_for(const Session& session, Start& start) {
         config.augment_crop_pad = o.augment_crop;
         config.augment_flip = o.augment_flip ? 1 : 0;
         if (o.threads) config.threads = *o.threads;
+        if (o.early_stopping)
+            set_setting(session.lib(), config, "--early-stopping", "early_stopping", *o.early_stopping);
         if (o.early_stopping_patience) {
             if (*o.early_stopping_patience < 0)
                 throw std::runtime_error("--early-stopping-patience must be at least 0");
@@ -339,6 +370,10 @@ Settings settings_for(const Session& session, Start& start) {
 // weights: last.ckpt when resuming, --load, or initialized from the seed.
 void start_weights(const Session& session, const Start& start, Settings& s) {
     session.set_optimizer(s.opt);
+    // As the model holds it, every field settled (the same for `--optimizer sgd` as for a file's
+    // `optimizer = sgd`): config.json records that.
+    session.lib().check(session.lib().nnc_model_get_optimizer(session.model(), &s.opt), "reading the optimizer");
+    s.opt.name = s.opt_name.c_str();
     if (start.resuming) {
         session.load_weights(start.folder->last_checkpoint());
         s.config.resume = 1;
@@ -417,10 +452,15 @@ void print_start(const Session& session, const Start& start, const Settings& s, 
     const std::string held = s.validation > 0 ? " held out for validation"
                              : d.validation   ? " for validation, from " + start.o.data.validation_data
                                               : " for validation";
-    std::fprintf(stderr, "%s %s: %s (%lld%s), %s lr=%g, batch %lld, %s, seed %llu\n",
+    // Momentum and weight decay too where they act: `--optimizer sgd` shows its 0.9.
+    std::string extra;
+    if (vocab::optimizer_has(s.opt_name, "momentum")) extra += " momentum=" + vocab::show_number(s.opt.momentum);
+    if (s.opt.weight_decay > 0) extra += " weight_decay=" + vocab::show_number(s.opt.weight_decay);
+    std::fprintf(stderr, "%s %s: %s (%lld%s), %s lr=%g%s, batch %lld, %s, seed %llu\n",
                  start.resuming ? "resuming" : "training", session.name().c_str(),
                  counted(train_count, "sample").c_str(), (long long)val_count, held.c_str(), s.opt.name, s.opt.lr,
-                 (long long)config.batch, counted(config.epochs, "epoch").c_str(), (unsigned long long)config.seed);
+                 extra.c_str(), (long long)config.batch, counted(config.epochs, "epoch").c_str(),
+                 (unsigned long long)config.seed);
     std::fprintf(stderr, "  run folder %s\n", start.folder->path().c_str());
     const int z = lib.nnc_model_standardization(session.model());
     if (z) std::fprintf(stderr, "  standardized:%s%s\n", z & 1 ? " inputs" : "", z & 2 ? " regression targets" : "");

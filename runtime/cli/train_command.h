@@ -15,13 +15,15 @@ namespace nnc::driver {
 struct TrainOptions {
     std::string model;  // .nn (compiled first) or .so
     std::optional<int64_t> epochs, batch, validation;
-    std::optional<double> lr;
-    std::optional<std::string> optimizer;
+    std::optional<double> lr, momentum, weight_decay;  // each overrides the optimizer's
+    std::optional<std::string> optimizer;              // NAME or NAME(args), as the train section writes it
     std::optional<uint64_t> seed;
     std::optional<std::string> lr_schedule;       // as the train section writes it: "step(every=10, factor=0.5)"
-    std::optional<int64_t> warmup;                // updates
+    std::optional<std::string> warmup;            // updates, or warmup(epochs=2, start=0.1); 0: none
     std::optional<double> clip_norm, clip_value;  // 0: off
     std::optional<std::string> on_divergence;  // stop | rollback(factor, retries, explode_factor), as the train section
+    std::optional<std::string>
+        early_stopping;  // early_stopping(monitor, mode, patience, min_delta), as the train section
     std::optional<int64_t>
         early_stopping_patience;  // 0 or more: early stopping on (the model's monitor, else val_loss)
     std::optional<int64_t> accumulate;

@@ -20,14 +20,24 @@ void add_settings(CLI::App& tr, TrainOptions& o) {
     tr.add_option("--epochs", o.epochs, "epochs (default: the model's train section)")->check(whole_number(1));
     tr.add_option("--batch", o.batch, "batch size")->check(whole_number(1));
     tr.add_option("--lr", o.lr, "learning rate")->check(real_number(0, kLargestLr, true));
-    tr.add_option("--optimizer", o.optimizer, vocab::either(vocab::optimizer_names()) + " (torch's defaults)")
-        ->check(CLI::IsMember(vocab::optimizer_names()));
+    tr.add_option("--optimizer", o.optimizer,
+                  vocab::either(vocab::optimizer_names()) +
+                      ", or one with its settings as the train section writes it (sgd(lr=0.1, nesterov=true)); a "
+                      "name means what it means in a .nn file: its defaults there, so sgd has momentum 0.9 (another "
+                      "optimizer than the model's), or the model's own settings (its optimizer)");
+    tr.add_option("--momentum", o.momentum, "the optimizer's momentum, in [0, 1) (sgd and rmsprop)")
+        ->check(real_number(0, 1));
+    tr.add_option("--weight-decay", o.weight_decay,
+                  "the optimizer's weight decay (an L2 penalty; adamw: decoupled), 0 or more")
+        ->check(real_number(0, kLargest));
     tr.add_option(
         "--schedule", o.lr_schedule,
         "lr schedule, as in the train section: constant, step(every=10, factor=0.5), multistep(milestones=[30, 60]), "
         "exponential(gamma=0.95), cosine(epochs=20, min_lr=1e-5), reduce_on_plateau(monitor=val_loss, factor=0.3, "
         "patience=3)");
-    tr.add_option("--warmup", o.warmup, "linear warm-up over this many updates (0: none)")->check(whole_number(0));
+    tr.add_option("--warmup", o.warmup,
+                  "linear warm-up over this many updates (0: none), or as the train section writes it: "
+                  "warmup(epochs=2, start=0.1)");
     tr.add_option("--clip-norm", o.clip_norm, "clip the global gradient L2 norm to this (0: off)")
         ->check(real_number(0, kLargest));
     tr.add_option("--clip-value", o.clip_value, "clamp every gradient to [-v, v] (0: off)")
@@ -35,6 +45,9 @@ void add_settings(CLI::App& tr, TrainOptions& o) {
     tr.add_option("--on-divergence", o.on_divergence,
                   "a NaN, infinite or exploding loss: stop (the default) or rollback(factor=0.3, retries=3) to the "
                   "start of the epoch with the lr cut by factor, as the train section's on_divergence");
+    tr.add_option("--early-stopping", o.early_stopping,
+                  "stop when the monitored metric stops improving and keep the best weights, as the train section "
+                  "writes it: early_stopping(monitor=val_accuracy, mode=max, patience=5, min_delta=0.001)");
     tr.add_option("--early-stopping-patience", o.early_stopping_patience,
                   "stop after this many epochs without improvement and keep the best weights")
         ->check(whole_number(0));

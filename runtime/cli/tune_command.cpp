@@ -443,8 +443,8 @@ CLI::App* add_tune_command(CLI::App& app, TuneOptions& o) {
     c->add_option("--batch", o.batch, "batch sizes, comma-separated (e.g. 16,32,64,128; default: the model's)");
     c->add_option("--optimizer", o.optimizer,
                   "optimizers, comma-separated: sgd, adam, adamw, adagrad, adadelta, rmsprop (another than the model's "
-                  "starts from "
-                  "torch's defaults; default: the model's)");
+                  "starts from its defaults in a .nn file's train section, so sgd has momentum 0.9; default: the "
+                  "model's)");
     c->add_option("--momentum", o.momentum,
                   "momentum values, comma-separated, for sgd and rmsprop only (other optimizers ignore it)");
     c->add_option("--weight-decay", o.weight_decay, "weight decay values, comma-separated (default: the model's)");

@@ -86,7 +86,7 @@ TEST_F(DataFilesTest, NpyDatasetsAndErrorsNameTheOffset) {
     write_npy(bad, make_npy({2}, out_of_range));
     targets[0] = bad.c_str();
     EXPECT_EQ(nnc_dataset_load_npy(m.get(), x.c_str(), targets, 1, &raw), NNC_ERR_FORMAT);
-    EXPECT_ERROR_MENTIONS("'" + bad + "' at byte offset 132: class 3 of target 'y' is out of range");
+    EXPECT_ERROR_MENTIONS("'" + bad + "' at byte offset 132 (element 1): class 3 of target 'y' is out of range");
     const int32_t three[3] = {0, 1, 2};
     write_npy(bad, make_npy({3}, three));
     EXPECT_EQ(nnc_dataset_load_npy(m.get(), x.c_str(), targets, 1, &raw), NNC_ERR_INVALID_ARGUMENT);

@@ -168,7 +168,7 @@ TEST_F(TrainLoopTest, RejectsIncompatibleData) {
     ASSERT_EQ(nnc_dataset_from_memory(x.data(), y.data(), 10, 4, NNC_TARGET_CLASSES, 1, &d), NNC_OK);
     DatasetPtr labels(d);
     EXPECT_EQ(nnc_train(m.get(), labels.get(), nullptr, &c), NNC_ERR_INVALID_ARGUMENT);
-    EXPECT_ERROR_MENTIONS("labels up to 7");
+    EXPECT_ERROR_MENTIONS("has class 7 at sample 3 for target");
     EXPECT_EQ(nnc_evaluate(m.get(), labels.get(), 4, nullptr, nullptr), NNC_ERR_INVALID_ARGUMENT);
     nnc_train_config bad = c;
     bad.batch = 0;
