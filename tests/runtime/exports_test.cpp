@@ -73,6 +73,7 @@ const char* const kAbi[] = {
     "nnc_model_set_dropout_rate",
     // added within ABI 5
     "nnc_train_config_set",
+    "nnc_model_input_shape",
 };
 
 class ModelLibrary : public ::testing::Test {
