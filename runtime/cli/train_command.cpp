@@ -18,6 +18,8 @@
 #include <nnc/train_vocabulary.h>
 
 #include "runtime/cli/data_loading.h"
+#include "runtime/cli/diagnostics/best_epoch.h"
+#include "runtime/cli/diagnostics/lr_verdict.h"
 #include "runtime/cli/dropout_setting.h"
 #include "runtime/cli/live_diagnosis.h"
 #include "runtime/cli/loaded_model.h"
@@ -75,7 +77,9 @@ struct Run {
     ProgressBar bar{stderr};
     Clock::time_point start = Clock::now();
     double wall_before = 0;  // wall time of the run before this process (resume)
-    double best_val = INFINITY;
+    // best.ckpt: early stopping's best epoch when it is on, else the lowest validation loss's (best_epoch.h).
+    bool early_stopping = false;
+    diagnostics::BestEpoch best;
     bool interrupted = false;
     int64_t stopped_epoch = 0, stopped_step = 0;
     std::string error;  // a failure inside a callback, reported after nnc_train returns
@@ -121,18 +125,18 @@ struct Run {
                          (long long)s->best_epoch);
         }
         try {
+            const bool improved = r.early_stopping ? s->best_epoch == s->epoch : r.best.observe(s->epoch, s->val_loss);
+            const int64_t best_epoch = r.early_stopping ? s->best_epoch : r.best.epoch();
             metrics::EpochLine line = metrics::epoch_line(*s, r.loss_names, r.wall());
+            line.best_epoch = best_epoch;
             r.diagnosis->add_probe(line);
             r.health->add_tensors(*s, line);
             r.folder.log(metrics::to_json(line));
-            r.diagnosis->on_epoch(*s);
+            r.diagnosis->on_epoch(*s, best_epoch);
             r.health->on_epoch(*s);
             // Before early stopping restores anything: last.ckpt continues this very run.
             r.save(r.folder.last_checkpoint());
-            if (std::isfinite(s->val_loss) && s->val_loss < r.best_val) {
-                r.best_val = s->val_loss;
-                r.save(r.folder.best_checkpoint());
-            }
+            if (improved) r.save(r.folder.best_checkpoint());
             if (g_interrupted) return r.interrupt(s->epoch, 0);
         } catch (const std::exception& e) {
             r.error = e.what();
@@ -152,12 +156,11 @@ struct Run {
         return 0;
     }
 
-    // On resume: the best validation loss and the wall time so far, from metrics.jsonl.
+    // On resume: the best epoch and the wall time so far, from metrics.jsonl.
     void read_history() {
         const metrics::History h = metrics::read_history(folder.file("metrics.jsonl"));
         wall_before = h.wall_s;
-        for (const metrics::EpochLine& e : h.epochs)
-            if (std::isfinite(e.val_loss)) best_val = std::min(best_val, e.val_loss);
+        for (const metrics::EpochLine& e : h.epochs) best.observe(e.epoch, e.val_loss);
     }
 };
 
@@ -396,6 +399,7 @@ int run_training(const Session& session, const Start& start, Settings& s, const 
     nnc_train_config& config = s.config;
     Run run{lib, model, folder};
     run.metrics_every = start.o.metrics_every;
+    run.early_stopping = config.early_stopping.enabled != 0;
     for (int l = 0; l < lib.nnc_model_num_losses(model); ++l) {
         const char* loss_name = nullptr;
         double weight = 0;
@@ -408,10 +412,11 @@ int run_training(const Session& session, const Start& start, Settings& s, const 
         run.read_history();
         folder.log(metrics::to_json(metrics::ResumeLine{config.epochs, run.wall_before}));
     }
-    LiveDiagnosis diagnosis(lib, model, folder, !start.o.no_diagnostics);
+    diagnostics::LrVerdict lr;  // the run's readings of the lr, one verdict at its end
+    LiveDiagnosis diagnosis(lib, model, folder, !start.o.no_diagnostics, lr);
     diagnosis.prepare(*d.train, d.validation.get(), start.resuming, config.early_stopping.enabled != 0);
     run.diagnosis = &diagnosis;
-    TrainingHealth health(lib, model, folder, !start.o.no_diagnostics, start.resuming);
+    TrainingHealth health(lib, model, folder, !start.o.no_diagnostics, start.resuming, lr);
     run.health = &health;
     config.on_rollback = &Run::on_rollback;
     config.on_batch = &Run::on_batch;
