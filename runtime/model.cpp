@@ -560,6 +560,15 @@ nnc_status nnc_model_param_info(const nnc_model* model, int index, const char** 
     });
 }
 
+nnc_status nnc_model_input_shape(const nnc_model* model, int* rank, const int64_t** dims) {
+    return guarded("nnc_model_input_shape", [&] {
+        const nnc_model& m = require_model(model, "nnc_model_input_shape");
+        if (rank) *rank = m.desc->input.rank;
+        if (dims) *dims = m.desc->input.dims;
+        return NNC_OK;
+    });
+}
+
 nnc_status nnc_model_target_info(const nnc_model* model, int index, const char** name, nnc_target_kind* kind,
                                  int64_t* size, int64_t* num_classes) {
     return guarded("nnc_model_target_info", [&] {

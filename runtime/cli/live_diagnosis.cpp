@@ -26,8 +26,9 @@ constexpr size_t kMaxSteps = 1 << 22;     // memory bound of the per-batch serie
 
 }  // namespace
 
-LiveDiagnosis::LiveDiagnosis(const LoadedModel& lib, nnc_model* model, RunFolder& folder, bool enabled)
-    : lib_(lib), model_(model), folder_(folder), enabled_(enabled) {}
+LiveDiagnosis::LiveDiagnosis(const LoadedModel& lib, nnc_model* model, RunFolder& folder, bool enabled,
+                             dx::LrVerdict& lr)
+    : lib_(lib), model_(model), folder_(folder), enabled_(enabled), lr_(lr) {}
 
 LiveDiagnosis::~LiveDiagnosis() = default;
 
@@ -46,6 +47,9 @@ void LiveDiagnosis::prepare(const Dataset& train, const Dataset* validation, boo
     early_stopping_ = early_stopping;
     train_samples_ = train.size();
     resumed_ = resuming;
+    int rank = 0;
+    lib_.check(lib_.nnc_model_input_shape(model_, &rank, nullptr), "reading the input's shape");
+    input_ = dx::input_kind(lib_.nnc_model_input_dtype(model_) == NNC_DTYPE_INT32, rank);
     for (int l = 0; l < lib_.nnc_model_num_losses(model_); ++l) {
         Loss loss;
         const char* name = nullptr;
@@ -173,7 +177,7 @@ std::optional<metrics::Probe> LiveDiagnosis::probe() {
 
 void LiveDiagnosis::add_probe(metrics::EpochLine& epoch_line) { epoch_line.probe = probe(); }
 
-void LiveDiagnosis::on_epoch(const nnc_epoch_stats& s) {
+void LiveDiagnosis::on_epoch(const nnc_epoch_stats& s, int64_t best_epoch) {
     if (!enabled_) return;
     const auto e = static_cast<size_t>(s.epoch);
     // Epochs missing from a resumed run's history are NaN; a longer one is cut at this epoch.
@@ -195,23 +199,52 @@ void LiveDiagnosis::on_epoch(const nnc_epoch_stats& s) {
         report(dx::check_class_collapse(last_probe_, label_top_share_, s.epoch));
     }
     dx::FitContext fit{lib_.nnc_model_total_param_count(model_), train_samples_, early_stopping_};
+    fit.input = input_;
+    fit.best_epoch = best_epoch;
     fit.dropout_layers = lib_.nnc_model_num_dropouts(model_);
     for (int k = 0; k < fit.dropout_layers; ++k) {
         double rate = 0;
         lib_.check(lib_.nnc_model_dropout_info(model_, k, nullptr, &rate, nullptr), "reading the dropout rates");
         fit.max_dropout_rate = std::max(fit.max_dropout_rate, rate);
     }
-    report(dx::check_overfitting(train_loss_, val_loss_, fit));
+    fit_ = fit;
+    const auto overfit = dx::check_overfitting(train_loss_, val_loss_, fit);
+    if (overfit && !reported_.count(overfit->code + "/")) overfit_best_ = best_epoch;
+    report(overfit);
+}
+
+// The overfitting finding named the best epoch of its time; if a later one became the run's best,
+// the run's last word names that one: still overfitting from there, or recovered.
+void LiveDiagnosis::recheck_overfitting() {
+    if (overfit_best_ <= 0 || fit_.best_epoch == overfit_best_ || fit_.best_epoch <= 0) return;
+    if (const auto f = dx::check_overfitting(train_loss_, val_loss_, fit_)) {
+        print_and_log(*f, folder_);
+        return;
+    }
+    const auto best = static_cast<size_t>(fit_.best_epoch - 1);
+    dx::Finding f;
+    f.code = "overfitting";
+    f.severity = dx::Severity::info;
+    f.epoch = static_cast<int64_t>(train_loss_.size());
+    f.message = "the validation loss came back down after the overfitting seen from epoch " +
+                std::to_string(overfit_best_) + ": its lowest, " + dx::num(val_loss_[best]) + ", is at epoch " +
+                std::to_string(fit_.best_epoch) + " (the best epoch, kept in best.ckpt)";
+    print_and_log(f, folder_);
 }
 
 void LiveDiagnosis::finish() {
     if (!enabled_) return;
     // The constant-prediction loss is known for a lone softmax head: ln C (underfitting.h).
     const double reference = probe_loss_ >= 0 && losses_.size() == 1 ? std::log(static_cast<double>(classes_)) : NAN;
-    report(dx::check_underfitting(train_loss_, val_loss_, reference));
     const bool steps = !resumed_ && step_loss_.size() >= kMinStepsForCurve;
-    report(dx::diagnose_loss_curve(steps ? step_loss_ : train_loss_,
-                                   steps ? "per-batch training loss" : "per-epoch training loss"));
+    if (const auto curve = dx::diagnose_loss_curve(steps ? step_loss_ : train_loss_,
+                                                   steps ? "per-batch training loss" : "per-epoch training loss"))
+        lr_.add(*curve);
+    const dx::LrDirection lr = lr_.direction();
+    report(dx::check_underfitting(train_loss_, val_loss_, reference, input_,
+                                  lr == dx::LrDirection::none || lr == dx::LrDirection::raise));
+    report(lr_.verdict());
+    recheck_overfitting();
 }
 
 void LiveDiagnosis::report(const dx::Finding& f) {

@@ -3,8 +3,11 @@
 //   - a sharpening probe for softmax classifiers: up to 256 validation samples (else training
 //     samples), fixed for the run, predicted in inference mode after every epoch; its statistics
 //     go into the epoch line of metrics.jsonl as "probe" and feed not-sharpening/class-collapse;
-//   - overfitting after each epoch; target-scale and task-loss-scale at the first epoch;
-//   - at the end: underfitting and the shape of the training-loss curve.
+//   - overfitting after each epoch (from the best epoch best.ckpt holds, best_epoch.h, with
+//     remedies that fit the model's input kind, input_kind.h); target-scale and task-loss-scale at
+//     the first epoch;
+//   - at the end: the shape of the training-loss curve, weighed with the run's other readings of
+//     the lr into its one verdict on the lr (lr_verdict.h), and underfitting.
 // Each finding is printed ("nnc: warning: ... [code]" and an advice line) and logged as a
 // {"type": "diagnosis"} line (metrics_schema.h), once per code and subject. Disabled (--no-diagnostics), it measures
 // and prints nothing.
@@ -19,6 +22,9 @@
 
 #include "runtime/cli/data_loading.h"
 #include "runtime/cli/diagnostics/finding.h"
+#include "runtime/cli/diagnostics/input_kind.h"
+#include "runtime/cli/diagnostics/lr_verdict.h"
+#include "runtime/cli/diagnostics/overfitting.h"
 #include "runtime/cli/diagnostics/probe.h"
 #include "runtime/cli/loaded_model.h"
 #include "runtime/cli/metrics_schema.h"
@@ -28,7 +34,9 @@ namespace nnc::driver {
 
 class LiveDiagnosis {
 public:
-    LiveDiagnosis(const LoadedModel& lib, nnc_model* model, RunFolder& folder, bool enabled);
+    // `lr`: the run's readings of the lr (training_health.h adds its own); finish() reports its verdict.
+    LiveDiagnosis(const LoadedModel& lib, nnc_model* model, RunFolder& folder, bool enabled,
+                  diagnostics::LrVerdict& lr);
     ~LiveDiagnosis();
 
     // Before nnc_train: chooses the probe and recovers its labels, and measures what the first
@@ -41,8 +49,9 @@ public:
     // In on_epoch, before the epoch line is written: the probe's statistics as its "probe" (none
     // when there is no probe).
     void add_probe(metrics::EpochLine& epoch_line);
-    // In on_epoch, after the epoch line: this epoch's checks.
-    void on_epoch(const nnc_epoch_stats& s);
+    // In on_epoch, after the epoch line: this epoch's checks. `best_epoch`: the epoch best.ckpt
+    // holds so far (best_epoch.h; 0: none).
+    void on_epoch(const nnc_epoch_stats& s, int64_t best_epoch);
     // After a run that ended normally: the end-of-run checks.
     void finish();
 
@@ -62,6 +71,7 @@ private:
     // Every loss's inference output over `d` (nnc_predict: in the user's units).
     std::vector<std::vector<float>> predict(const Dataset& d) const;
     void read_history();
+    void recheck_overfitting();
 
     const LoadedModel& lib_;
     nnc_model* model_;
@@ -69,9 +79,15 @@ private:
     bool resumed_ = false;
     RunFolder& folder_;
     bool enabled_;
+    diagnostics::LrVerdict& lr_;
+    diagnostics::InputKind input_ = diagnostics::InputKind::unknown;
     bool early_stopping_ = false;
     int64_t train_samples_ = 0;
     std::set<std::string> reported_;  // code + "/" + subject
+    // Overfitting is called live, from the best epoch so far; when a later epoch becomes the best,
+    // the end of the run says so again from the final one (the report keeps the latest word).
+    diagnostics::FitContext fit_;
+    int64_t overfit_best_ = 0;  // the best epoch the overfitting finding named (0: none)
 
     // The probe (softmax classifiers only).
     std::unique_ptr<Dataset> probe_set_;

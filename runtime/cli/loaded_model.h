@@ -14,6 +14,7 @@ namespace nnc::driver {
     X(nnc_model_destroy)              \
     X(nnc_model_name)                 \
     X(nnc_model_input_size)           \
+    X(nnc_model_input_dtype)          \
     X(nnc_model_target_kind)          \
     X(nnc_model_total_param_count)    \
     X(nnc_model_init)                 \
@@ -50,7 +51,8 @@ namespace nnc::driver {
     X(nnc_model_set_dropout_rate)     \
     X(nnc_train_config_set)           \
     X(nnc_train_check)                \
-    X(nnc_model_input_dtype)
+    X(nnc_model_input_dtype)          \
+    X(nnc_model_input_shape)
 
 class LoadedModel {
 public:

@@ -73,7 +73,9 @@ struct TaskLoss {
     double train = NAN, val = NAN;
 };
 
-// "epoch": nnc_epoch_stats (best_epoch: early stopping's, else 0), then what the diagnoses add.
+// "epoch": nnc_epoch_stats, then what the diagnoses add. best_epoch: the epoch best.ckpt holds so
+// far (diagnostics/best_epoch.h: early stopping's when it is on, else the lowest validation loss's;
+// 0: none yet).
 struct EpochLine {
     NNC_METRICS_MEMBERS(NNC_METRICS_EPOCH_FIELDS)
     std::vector<TaskLoss> task_losses;

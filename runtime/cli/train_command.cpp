@@ -22,6 +22,8 @@
 
 #include "runtime/cli/counted.h"
 #include "runtime/cli/data_loading.h"
+#include "runtime/cli/diagnostics/best_epoch.h"
+#include "runtime/cli/diagnostics/lr_verdict.h"
 #include "runtime/cli/dropout_setting.h"
 #include "runtime/cli/live_diagnosis.h"
 #include "runtime/cli/loaded_model.h"
@@ -94,7 +96,8 @@ struct Run {
     ProgressBar bar{stderr};
     Clock::time_point start = Clock::now();
     double wall_before = 0;  // wall time of the run before this process (resume)
-    double best_val = INFINITY;
+    // best.ckpt: early stopping's best epoch when it is on, else the lowest validation loss's (best_epoch.h).
+    diagnostics::BestEpoch best;
     int interrupted = 0;  // the stop signal that was handled
     int64_t stopped_epoch = 0, stopped_step = 0;
     std::string error;  // a failure inside a callback, reported after nnc_train returns
@@ -104,19 +107,16 @@ struct Run {
     double wall() const { return wall_before + std::chrono::duration<double>(Clock::now() - start).count(); }
     void save(const std::string& path) { lib.check(lib.nnc_model_save(model, path.c_str()), "saving " + path); }
 
-    // best.ckpt: under early stopping the epoch whose weights it keeps (by its monitor), so that
-    // best.ckpt is what the run ends with; otherwise the lowest validation loss. Logged, so the
-    // folder says which epoch it holds.
+    // best.ckpt, written when epoch s is the best (best_epoch.h), is logged so that the folder says
+    // which epoch it holds.
     const nnc_early_stopping* early_stopping = nullptr;
+    bool stopping() const { return early_stopping && early_stopping->enabled; }
     void save_best(const nnc_epoch_stats& s) {
-        const bool stopping = early_stopping && early_stopping->enabled;
-        if (stopping ? s.best_epoch != s.epoch : !(std::isfinite(s.val_loss) && s.val_loss < best_val)) return;
-        if (std::isfinite(s.val_loss)) best_val = std::min(best_val, s.val_loss);
         save(folder.best_checkpoint());
         metrics::CheckpointLine line;
         line.file = "best.ckpt";
         line.epoch = s.epoch;
-        const int monitor = stopping ? early_stopping->monitor : NNC_MONITOR_VAL_LOSS;
+        const int monitor = stopping() ? early_stopping->monitor : NNC_MONITOR_VAL_LOSS;
         line.monitor = vocab::monitor_name(monitor);
         line.value = monitor == NNC_MONITOR_VAL_ACCURACY ? s.val_accuracy
                      : monitor == NNC_MONITOR_TRAIN_LOSS ? s.train_loss
@@ -161,15 +161,18 @@ struct Run {
                          (long long)s->best_epoch);
         }
         try {
+            const bool improved = r.stopping() ? s->best_epoch == s->epoch : r.best.observe(s->epoch, s->val_loss);
+            const int64_t best_epoch = r.stopping() ? s->best_epoch : r.best.epoch();
             metrics::EpochLine line = metrics::epoch_line(*s, r.loss_names, r.wall());
+            line.best_epoch = best_epoch;
             r.diagnosis->add_probe(line);
             r.health->add_tensors(*s, line);
             r.folder.log(metrics::to_json(line));
-            r.diagnosis->on_epoch(*s);
+            r.diagnosis->on_epoch(*s, best_epoch);
             r.health->on_epoch(*s);
             // Before early stopping restores anything: last.ckpt continues this very run.
             r.save(r.folder.last_checkpoint());
-            r.save_best(*s);
+            if (improved) r.save_best(*s);
             if (g_interrupted) return r.interrupt(s->epoch, 0);
         } catch (const std::exception& e) {
             r.error = e.what();
@@ -189,12 +192,11 @@ struct Run {
         return 0;
     }
 
-    // On resume: the best validation loss and the wall time so far, from metrics.jsonl.
+    // On resume: the best epoch and the wall time so far, from metrics.jsonl.
     void read_history() {
         const metrics::History h = metrics::read_history(folder.file("metrics.jsonl"));
         wall_before = h.wall_s;
-        for (const metrics::EpochLine& e : h.epochs)
-            if (std::isfinite(e.val_loss)) best_val = std::min(best_val, e.val_loss);
+        for (const metrics::EpochLine& e : h.epochs) best.observe(e.epoch, e.val_loss);
     }
 };
 
@@ -501,10 +503,11 @@ int run_training(const Session& session, const Start& start, Settings& s, const 
         run.read_history();
         folder.log(metrics::to_json(metrics::ResumeLine{config.epochs, run.wall_before}));
     }
-    LiveDiagnosis diagnosis(lib, model, folder, !start.o.no_diagnostics);
+    diagnostics::LrVerdict lr;  // the run's readings of the lr, one verdict at its end
+    LiveDiagnosis diagnosis(lib, model, folder, !start.o.no_diagnostics, lr);
     diagnosis.prepare(*d.train, d.validation.get(), start.resuming, config.early_stopping.enabled != 0);
     run.diagnosis = &diagnosis;
-    TrainingHealth health(lib, model, folder, !start.o.no_diagnostics, start.resuming);
+    TrainingHealth health(lib, model, folder, !start.o.no_diagnostics, start.resuming, lr);
     run.health = &health;
     config.on_rollback = &Run::on_rollback;
     config.on_batch = &Run::on_batch;

@@ -18,8 +18,8 @@ const std::set<std::string> kCodes = {"update-ratio-high", "update-ratio-low", "
 }  // namespace
 
 TrainingHealth::TrainingHealth(const LoadedModel& lib, nnc_model* model, RunFolder& folder, bool findings,
-                               bool resuming)
-    : folder_(folder), findings_(findings) {
+                               bool resuming, dx::LrVerdict& lr)
+    : folder_(folder), findings_(findings), lr_(lr) {
     const int n = lib.nnc_model_num_trainable_params(model);
     for (int p = 0; p < n; ++p) {
         const char* name = nullptr;
@@ -48,6 +48,7 @@ void TrainingHealth::on_rollback(const nnc_rollback_info& info, double wall_s) {
                         text,
                         "the run goes on with the lower lr; start the next run there (or lower), or set clip_norm",
                         info.epoch};
+    if (findings_) lr_.add(f);
     folder_.log(metrics::to_json(metrics::RollbackLine{info.epoch, info.step, info.rollbacks,
                                                        info.reason ? info.reason : "", info.lr, info.new_lr, wall_s}));
     print_and_log(f, folder_);
@@ -74,7 +75,7 @@ void TrainingHealth::on_epoch(const nnc_epoch_stats& s) {
     std::set<std::string> now;
     for (const dx::Finding& f : dx::update_ratio_findings(tensors, s.epoch, s.lr)) {
         now.insert(f.code);
-        if (ratio_seen_.count(f.code)) report(f);
+        if (ratio_seen_.count(f.code)) lr_.add(f);
     }
     ratio_seen_ = now;
     for (const dx::Finding& f : dx::gradient_findings(tensors, s.epoch)) report(f);

@@ -3,10 +3,12 @@
 //     {"type": "rollback", ...} and a {"type": "diagnosis", "code": "divergence"} line;
 //   - each epoch line of metrics.jsonl gets "grad_norms" and "update_ratios" keyed by parameter
 //     name, and "rollbacks";
-//   - the per-tensor readings are checked every epoch (runtime/cli/diagnostics/gradient_health.h; an
-//     update-ratio finding must hold two epochs in a row) and each finding printed and logged
-//     once per code for the run (a resumed run remembers the ones
-//     in metrics.jsonl). Disabled (--no-diagnostics), only the findings are left out.
+//   - the per-tensor readings are checked every epoch (runtime/cli/diagnostics/gradient_health.h);
+//     gradient findings are printed and logged once per code for the run (a resumed run remembers
+//     the ones in metrics.jsonl); an update-ratio finding that holds two epochs in a row, and
+//     every divergence, is a reading of the lr: it goes to the run's one verdict on the lr
+//     (lr_verdict.h), which live_diagnosis.h reports at the end. Disabled (--no-diagnostics),
+//     only the findings are left out.
 #pragma once
 #include <nnc/nnc.h>
 
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "runtime/cli/diagnostics/finding.h"
+#include "runtime/cli/diagnostics/lr_verdict.h"
 #include "runtime/cli/loaded_model.h"
 #include "runtime/cli/metrics_schema.h"
 #include "runtime/cli/run_folder.h"
@@ -23,7 +26,8 @@ namespace nnc::driver {
 
 class TrainingHealth {
 public:
-    TrainingHealth(const LoadedModel& lib, nnc_model* model, RunFolder& folder, bool findings, bool resuming);
+    TrainingHealth(const LoadedModel& lib, nnc_model* model, RunFolder& folder, bool findings, bool resuming,
+                   diagnostics::LrVerdict& lr);
 
     void on_rollback(const nnc_rollback_info& info, double wall_s);
     // Fills the epoch line's "grad_norms", "update_ratios" and "rollbacks".
@@ -35,6 +39,7 @@ private:
 
     RunFolder& folder_;
     bool findings_;
+    diagnostics::LrVerdict& lr_;
     std::vector<std::string> names_;
     std::vector<int> ranks_;
     std::set<std::string> reported_;    // codes

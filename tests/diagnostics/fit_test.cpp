@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "runtime/cli/diagnostics/best_epoch.h"
 #include "runtime/cli/diagnostics/overfitting.h"
 #include "runtime/cli/diagnostics/underfitting.h"
 
@@ -56,6 +57,54 @@ TEST(Overfitting, AdviceFitsTheRun) {
     EXPECT_NE(f->advice.find("(1) more data or a smaller model (40000 parameters for 20 samples)"), std::string::npos)
         << f->advice;
     EXPECT_EQ(f->advice.find("early stopping"), std::string::npos) << f->advice;  // already on
+}
+
+// Augmentation transforms images: it is advised for an image model, not for a row of features or
+// token ids, and not when the input is unknown.
+TEST(Overfitting, RemediesFitTheInputKind) {
+    const std::vector<double> val = {1.0, 0.8, 0.7, 0.65, 0.7, 0.78, 0.85};
+    dx::FitContext image;
+    image.input = dx::input_kind(false, 3);
+    ASSERT_EQ(image.input, dx::InputKind::image);
+    const auto f = dx::check_overfitting(kFalling, val, image);
+    ASSERT_TRUE(f);
+    EXPECT_NE(f->advice.find("data augmentation (--augment-flip"), std::string::npos) << f->advice;
+    for (const auto kind :
+         {dx::input_kind(false, 1), dx::input_kind(true, 1), dx::input_kind(false, 2), dx::InputKind::unknown}) {
+        dx::FitContext other;
+        other.input = kind;
+        const auto g = dx::check_overfitting(kFalling, val, other);
+        ASSERT_TRUE(g);
+        EXPECT_EQ(g->advice.find("augment"), std::string::npos) << dx::input_kind_name(kind) << ": " << g->advice;
+        EXPECT_NE(g->advice.find("weight decay"), std::string::npos) << g->advice;
+    }
+}
+
+// The best epoch comes from one rule; given, the card names it (and early stopping's epoch).
+TEST(Overfitting, NamesTheBestEpochItIsGiven) {
+    const std::vector<double> val = {1.0, 0.8, 0.7, 0.65, 0.66, 0.78, 0.85, 0.9};
+    const std::vector<double> train = {1.0, 0.8, 0.64, 0.51, 0.41, 0.33, 0.26, 0.2};
+    EXPECT_EQ(dx::best_epoch_of(val), 4);
+    EXPECT_EQ(dx::best_epoch_of({NAN, 2, 1, 1, 3}), 3);  // the first of equals; NaN never
+    EXPECT_EQ(dx::best_epoch_of({NAN, NAN}), 0);
+    dx::FitContext at5;
+    at5.best_epoch = 5;  // e.g. early stopping with min_delta kept epoch 5
+    const auto f = dx::check_overfitting(train, val, at5);
+    ASSERT_TRUE(f);
+    EXPECT_NE(f->message.find("at epoch 5 (the best epoch)"), std::string::npos) << f->message;
+    EXPECT_NE(f->advice.find("weights of epoch 5"), std::string::npos) << f->advice;
+}
+
+TEST(Underfitting, RemediesFitTheInputAndTheLrVerdict) {
+    const std::vector<double> train = {2.3, 2.25, 2.22, 2.21, 2.205, 2.2};
+    const auto tokens = dx::check_underfitting(train, {}, std::log(10.0), dx::InputKind::tokens, false);
+    ASSERT_TRUE(tokens);
+    EXPECT_EQ(tokens->advice.find("--standardize"), std::string::npos) << tokens->advice;
+    EXPECT_EQ(tokens->advice.find("learning rate"), std::string::npos) << tokens->advice;
+    const auto rows = dx::check_underfitting(train, {}, std::log(10.0), dx::InputKind::tabular, true);
+    ASSERT_TRUE(rows);
+    EXPECT_NE(rows->advice.find("--standardize inputs"), std::string::npos) << rows->advice;
+    EXPECT_NE(rows->advice.find("(2) a higher learning rate"), std::string::npos) << rows->advice;
 }
 
 TEST(Overfitting, SilentWhileValidationFallsOrBarelyRose) {

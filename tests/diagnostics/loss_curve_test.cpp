@@ -81,6 +81,22 @@ TEST(LossCurve, ABlowUpInsideTheFirstBinIsLrTooHighEarly) {
     EXPECT_EQ(code_of(losses), "lr-too-high-early");
 }
 
+// 40 to 79 batches: each bin holds one batch, so the minibatch noise must be estimated from the
+// points themselves, or every wiggle of a steadily falling curve reads as an early rise.
+TEST(LossCurve, MinibatchNoiseOnAShortFallingCurveIsNotEarlyInstability) {
+    for (const int n : {45, 60, 79}) {
+        for (const double noise : {0.1, 0.25}) {
+            EXPECT_NE(code_of(curve(kGood, noise, n)), "lr-too-high-early") << n << " points, noise " << noise;
+            EXPECT_NE(code_of(curve(kLinear, noise, n)), "lr-too-high-early") << n << " points, noise " << noise;
+        }
+        EXPECT_EQ(code_of(curve(kRising, 0.1, n)), "lr-too-high-early") << n;
+        // A swing over several batches is more than one batch's noise (a swing every other batch
+        // cannot be told from it at one batch per bin).
+        const Shape swings = [](double t) { return 2.3 - 0.8 * t + 0.6 * std::sin(2 * M_PI * t * 4); };
+        EXPECT_EQ(code_of(curve(swings, 0.02, n)), "lr-too-high-early") << n;
+    }
+}
+
 TEST(LossCurve, StallingAboveItsBestIsLrTooHighLate) {
     const auto f = dx::diagnose_loss_curve(curve(kStallHigh), "per-batch training loss");
     ASSERT_TRUE(f);

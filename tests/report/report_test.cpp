@@ -238,8 +238,8 @@ TEST_F(Report, FullRunFolderGivesAPageWithEveryPlotAndDiagnosis) {
     // The summary, from config.json and the epoch lines.
     EXPECT_NE(html.find("<td>model</td><td>classifier</td>"), std::string::npos);
     EXPECT_NE(html.find("3 of 3"), std::string::npos);
-    EXPECT_NE(html.find("0.4000 (epoch 3)"), std::string::npos);  // best validation loss
-    EXPECT_NE(html.find("75.00% (epoch 3)"), std::string::npos);  // best validation accuracy
+    EXPECT_NE(html.find("<td>best epoch</td><td>3 (validation loss 0.4000, accuracy 75.00%;"), std::string::npos)
+        << html;
     EXPECT_NE(html.find("<td>final lr</td><td>0.001</td>"), std::string::npos);
     EXPECT_NE(html.find("<td>run time</td><td>9.6 s</td>"), std::string::npos);
     // Diagnoses grouped by severity, warnings first, with their advice; user text escaped.

@@ -74,6 +74,7 @@ const char* const kAbi[] = {
     // added within ABI 5
     "nnc_train_config_set",
     "nnc_train_check",
+    "nnc_model_input_shape",
 };
 
 class ModelLibrary : public ::testing::Test {

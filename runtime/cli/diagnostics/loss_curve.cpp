@@ -31,16 +31,18 @@ CurveShape measure_curve(const std::vector<double>& losses) {
         for (int64_t i = lo; i < hi; ++i) sum += losses[static_cast<size_t>(i)];
         c.smoothed.push_back(sum / static_cast<double>(hi - lo));
     }
-    if (n >= 2 * m) {
-        // The points' own noise from neighbouring differences (a trend cancels in them), robustly:
-        // median |x_i - x_i-1| / (0.6745 sqrt 2) estimates a Gaussian's sd; a bin's mean has sd / sqrt(points).
-        std::vector<double> diffs;
-        for (int64_t i = 1; i < n; ++i)
-            diffs.push_back(std::abs(losses[static_cast<size_t>(i)] - losses[static_cast<size_t>(i - 1)]));
-        std::nth_element(diffs.begin(), diffs.begin() + static_cast<int64_t>(diffs.size() / 2), diffs.end());
-        c.point_noise = diffs[diffs.size() / 2] / (0.6745 * std::sqrt(2.0));
-        c.noise = c.point_noise / std::sqrt(static_cast<double>(n) / static_cast<double>(m));
-    }
+    // The points' own noise, robustly and with the trend left out: a point minus the mean of its
+    // neighbours cancels a straight stretch, and for independent noise of sd s has sd s sqrt(1.5);
+    // median |.| / 0.6745 estimates a Gaussian's sd. A bin's mean has sd / sqrt(points). Bins of
+    // one point need it too: without it every minibatch wiggle on a falling curve would count as
+    // an early rise.
+    std::vector<double> wiggles;
+    for (int64_t i = 1; i + 1 < n; ++i)
+        wiggles.push_back(std::abs(losses[static_cast<size_t>(i)] -
+                                   (losses[static_cast<size_t>(i - 1)] + losses[static_cast<size_t>(i + 1)]) / 2));
+    std::nth_element(wiggles.begin(), wiggles.begin() + static_cast<int64_t>(wiggles.size() / 2), wiggles.end());
+    c.point_noise = wiggles[wiggles.size() / 2] / (0.6745 * std::sqrt(1.5));
+    c.noise = c.point_noise / std::sqrt(static_cast<double>(n) / static_cast<double>(m));
     const auto& s = c.smoothed;
     const auto low = std::min_element(s.begin(), s.end());
     c.start = s.front();

@@ -19,8 +19,7 @@ constexpr int64_t kCurveBins = 40;
 
 struct CurveShape {
     std::vector<double> smoothed;  // the bins
-    double noise = 0;              // the sd of a bin's mean from the points' noise (0 unless bins
-                                   // hold two or more points)
+    double noise = 0;              // the sd of a bin's mean from the points' noise
     double start = 0, lowest = 0, end = 0;
     double fall = 0;                      // D = start - lowest
     double lowest_at = 0;                 // where the lowest bin lies, as a share of the run in [0, 1]
@@ -29,7 +28,7 @@ struct CurveShape {
                                           // beyond noise (more than 3.5 noise: 2.5 sd of a difference)
     double early_up = 0, early_down = 0;  // the sums of those rises and of all falls there
     double first = 0;                     // the first point: the loss before any learning
-    double point_noise = 0;               // the sd of one point's noise (0 unless bins hold two or more)
+    double point_noise = 0;               // the sd of one point's noise
     double early_peak = 0;                // the highest bin in the first third
     double late_rate = 0;                 // the last third's fall per run length, in units of D (>0: falling)
     double late_mean = 0;                 // the last third's mean

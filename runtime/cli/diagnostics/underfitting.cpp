@@ -2,10 +2,12 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 namespace nnc::diagnostics {
 
-MaybeFinding check_underfitting(const std::vector<double>& train, const std::vector<double>& val, double reference) {
+MaybeFinding check_underfitting(const std::vector<double>& train, const std::vector<double>& val, double reference,
+                                InputKind input, bool lr_may_rise) {
     const int64_t epochs = static_cast<int64_t>(train.size());
     if (epochs < kUnderfitEpochs + 1) return std::nullopt;
     const bool known = std::isfinite(reference) && reference > 0;
@@ -24,10 +26,13 @@ MaybeFinding check_underfitting(const std::vector<double>& train, const std::vec
         "% lower than " + std::to_string(kUnderfitEpochs) + " epochs before)" +
         (std::isfinite(v) ? ", validation " + num(v) : std::string()) + ", above half of " +
         (known ? "the loss of a constant prediction (" + num(ref) + ")" : "the first epoch's loss (" + num(ref) + ")");
-    f.advice =
-        "the model does not fit even its training data; in order: (1) more capacity (wider or more layers) "
-        "(2) a higher learning rate (nnc lr-find) (3) train longer (4) less regularization (lower dropout, "
-        "weight decay); also check the inputs are standardized (--standardize inputs)";
+    std::vector<std::string> remedies = {"more capacity (wider or more layers)"};
+    if (lr_may_rise) remedies.push_back("a higher learning rate (nnc lr-find)");
+    remedies.push_back("train longer");
+    remedies.push_back("less regularization (lower dropout, weight decay)");
+    f.advice = "the model does not fit even its training data; in order:";
+    for (size_t i = 0; i < remedies.size(); ++i) f.advice += " (" + std::to_string(i + 1) + ") " + remedies[i];
+    if (fits(kFloatInputs, input)) f.advice += "; also check the inputs are standardized (--standardize inputs)";
     return f;
 }
 

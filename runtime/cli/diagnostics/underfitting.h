@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "runtime/cli/diagnostics/finding.h"
+#include "runtime/cli/diagnostics/input_kind.h"
 
 namespace nnc::diagnostics {
 
@@ -18,6 +19,9 @@ constexpr double kUnderfitHigh = 0.5;   // ... while above this share of the ref
 // constant-prediction loss; NaN or <= 0 if unknown, then the first epoch's training loss stands in
 // (a weaker bar: that mean already includes the first epoch's learning). With validation losses
 // the latest one must be high too and not far above the training loss (that would be overfitting).
-MaybeFinding check_underfitting(const std::vector<double>& train, const std::vector<double>& val, double reference);
+// The remedies fit `input` (standardizing: float inputs only); a higher lr is among them only when
+// `lr_may_rise` (the run's one verdict on the lr, lr_verdict.h, did not say lower or keep it).
+MaybeFinding check_underfitting(const std::vector<double>& train, const std::vector<double>& val, double reference,
+                                InputKind input = InputKind::unknown, bool lr_may_rise = true);
 
 }  // namespace nnc::diagnostics

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include "runtime/cli/diagnostics/best_epoch.h"
+
 namespace nnc::driver::report {
 namespace {
 
@@ -91,6 +93,23 @@ void row(std::ostringstream& o, const std::string& key, const std::string& value
     if (!value.empty()) o << "<tr><td>" << html_escape(key) << "</td><td>" << html_escape(value) << "</td></tr>\n";
 }
 
+// The epoch whose weights best.ckpt holds: as nnc train recorded it in the last epoch line, or for a
+// run written before it did, by the same rule (diagnostics/best_epoch.h). Null without validation.
+const EpochRow* best_epoch(const RunLog& log) {
+    if (log.epochs.empty()) return nullptr;
+    int64_t best = log.epochs.back().best_epoch;
+    if (best <= 0) {
+        std::vector<double> val(static_cast<size_t>(log.epochs.back().epoch), NAN);
+        for (const EpochRow& e : log.epochs)
+            if (e.epoch > 0 && e.epoch <= static_cast<int64_t>(val.size()))
+                val[static_cast<size_t>(e.epoch - 1)] = e.val_loss;
+        best = diagnostics::best_epoch_of(val);
+    }
+    for (const EpochRow& e : log.epochs)
+        if (e.epoch == best) return &e;
+    return nullptr;
+}
+
 void summary(std::ostringstream& o, const RunLog& log) {
     o << "<table class=\"summary\">\n";
     const json& c = log.config;
@@ -100,19 +119,14 @@ void summary(std::ostringstream& o, const RunLog& log) {
     if (!log.epochs.empty()) {
         const EpochRow& last = log.epochs.back();
         row(o, "epochs", std::to_string(last.epoch) + (last.epochs > 0 ? " of " + std::to_string(last.epochs) : ""));
-        const EpochRow* best_loss = nullptr;
-        const EpochRow* best_acc = nullptr;
-        for (const EpochRow& e : log.epochs) {
-            if (std::isfinite(e.val_loss) && (!best_loss || e.val_loss < best_loss->val_loss)) best_loss = &e;
-            if (std::isfinite(e.val_accuracy) && (!best_acc || e.val_accuracy > best_acc->val_accuracy)) best_acc = &e;
+        // One best epoch, the one the diagnoses name too: another metric's best would be another epoch.
+        if (const EpochRow* best = best_epoch(log)) {
+            std::string at = "validation loss " + fixed(best->val_loss, 4);
+            if (std::isfinite(best->val_accuracy)) at += ", accuracy " + fixed(best->val_accuracy * 100, 2) + "%";
+            row(o, "best epoch", std::to_string(best->epoch) + " (" + at + "; its weights are in best.ckpt)");
+        } else {
+            row(o, "final training loss", fixed(last.train_loss, 4));
         }
-        if (best_loss)
-            row(o, "best validation loss",
-                fixed(best_loss->val_loss, 4) + " (epoch " + std::to_string(best_loss->epoch) + ")");
-        if (best_acc)
-            row(o, "best validation accuracy",
-                fixed(best_acc->val_accuracy * 100, 2) + "% (epoch " + std::to_string(best_acc->epoch) + ")");
-        if (!best_loss) row(o, "final training loss", fixed(last.train_loss, 4));
         row(o, "final lr", general(last.lr));
     }
     double wall = NAN;

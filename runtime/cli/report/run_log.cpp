@@ -28,7 +28,14 @@ void read_line(const json& j, RunLog& log) {
     } else if (type == metrics::kStep) {
         log.steps.push_back(metrics::read_step(j));
     } else if (type == metrics::kDiagnosis) {
-        log.diagnoses.push_back(metrics::read_diagnosis(j));
+        // A later finding of the same code and subject is the run's latest word on it (overfitting
+        // named again from a new best epoch, the lr verdict after its divergences): it replaces the earlier.
+        metrics::DiagnosisLine d = metrics::read_diagnosis(j);
+        log.diagnoses.erase(
+            std::remove_if(log.diagnoses.begin(), log.diagnoses.end(),
+                           [&](const Diagnosis& e) { return e.code == d.code && e.subject == d.subject; }),
+            log.diagnoses.end());
+        log.diagnoses.push_back(std::move(d));
     } else if (type == metrics::kRollback) {
         log.rollbacks.push_back(metrics::read_rollback(j));
     }

@@ -41,10 +41,10 @@ struct Table {
 struct RunLog {
     std::string dir;
     bool has_metrics = false;
-    nlohmann::json config;         // config.json, or null
-    std::vector<EpochRow> epochs;  // in epoch order; a repeated epoch (after a rollback) keeps its last line
-    std::vector<StepRow> steps;    // in file order
-    std::vector<Diagnosis> diagnoses;
+    nlohmann::json config;             // config.json, or null
+    std::vector<EpochRow> epochs;      // in epoch order; a repeated epoch (after a rollback) keeps its last line
+    std::vector<StepRow> steps;        // in file order
+    std::vector<Diagnosis> diagnoses;  // the latest of each code and subject, in file order
     std::vector<Rollback> rollbacks;
     std::vector<std::string> warnings;  // things read past (a line cut off by a killed run)
 

@@ -26,7 +26,8 @@ extern "C" {
         4: divergence policy (rollback), per-tensor gradient norms and update ratios;    \
         5: device-resident training on GPU targets (optimizer kernels in model.so),      \
            dropout rates set at run time (nnc_model_set_dropout_rate); later, with no    \
-           signature or struct changed: nnc_train_config_set, nnc_train_check */
+           signature or struct changed: nnc_train_config_set, nnc_train_check,          \
+           nnc_model_input_shape */
 
 typedef enum nnc_status {
     NNC_OK = 0,
@@ -65,6 +66,9 @@ int64_t nnc_model_num_classes(const nnc_model* model); /* 0 for real targets */
 int64_t nnc_model_target_size(const nnc_model* model); /* 1 for class targets */
 
 nnc_dtype nnc_model_input_dtype(const nnc_model* model);
+/* Added within ABI 5: the per-sample shape of the input, batch excluded (row-major, outermost
+ * first; owned by the model): [C, H, W] is an image, an int32 [T] a token sequence. */
+nnc_status nnc_model_input_shape(const nnc_model* model, int* rank, const int64_t** dims);
 
 /* ABI 3: models with several targets and losses (multi-task). Loss l scores output l against
  * target `target`; the total loss is the weighted sum. Single-target models have one of each. */
