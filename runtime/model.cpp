@@ -398,7 +398,7 @@ void set_threads(nnc_model& model, int threads) {
     const int n = threads > 0 ? threads : default_thread_count();
     if (model.workers && model.workers->threads() == n) return;
     model.workers = std::make_unique<Workers>(n);
-    model.optimizer.settings().set_workers(model.workers.get());
+    model.optimizer.set_workers(model.workers.get());
 }
 
 }  // namespace nnc::runtime
