@@ -1,6 +1,7 @@
 // Tensor-size and memory limits, checked before anything is compiled or allocated.
 #include "dsl/resource_limits.h"
 
+#include <nnc/train_vocabulary.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -19,15 +20,6 @@ std::optional<int64_t> tensor_elements(const Shape& shape) {
 }
 
 namespace {
-
-// Per-parameter buffers each optimizer keeps (runtime/optimizers/*.cpp).
-int optimizer_buffers(const OptimizerConfig& o) {
-    if (o.name == "adam" || o.name == "adamw" || o.name == "adadelta") return 2;
-    if (o.name == "rmsprop") return 1 + (o.momentum > 0 ? 1 : 0) + (o.centered ? 1 : 0);
-    if (o.name == "adagrad") return 1;
-    if (o.name == "sgd") return o.momentum > 0 ? 1 : 0;
-    return 2;
-}
 
 double elements_or_max(const Shape& s) {
     double n = 1;
@@ -72,7 +64,7 @@ MemoryEstimate estimate_training_memory(const CheckedModel& model, const OpCatal
     constexpr double kFloat = 4;
     e.params = params * kFloat;
     e.gradients = trainable * kFloat;
-    e.optimizer = trainable * kFloat * optimizer_buffers(model.train.optimizer);
+    e.optimizer = trainable * kFloat * vocab::state_buffers(model.train.optimizer);
     e.activations = activations * static_cast<double>(model.train.batch) * kFloat * 2;
     return e;
 }

@@ -468,7 +468,7 @@ CheckpointSections parse_sections(const nnc_model& model, const std::vector<uint
         if (s.tag == kOptimizerSection) {
             // Restored when the model uses the same optimizer with the same settings; otherwise
             // only the weights load and the optimizer starts fresh (as from version 1 files).
-            auto scratch = make_optimizer(model.optimizer_config, model.optimizer.settings().count());
+            auto scratch = make_optimizer(model.optimizer_config, model.optimizer.count());
             try {
                 scratch->load_state(s.data, s.size, where, s.at);
                 out.optimizer = std::move(scratch);

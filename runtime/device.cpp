@@ -125,10 +125,19 @@ DeviceState::DeviceState(const nnc_model_desc& desc, Arena& model_params, Arena&
       arena_size_(arena_size),
       trainable_size_(trainable_size) {
     probe_device(desc);
-    float* const params = model_params.host_address();
-    float* const grads = model_grads.host_address();
     if (arena_size > INT32_MAX)
         throw Error(NNC_ERR_RUNTIME, "the parameters exceed Halide's 32-bit indexing on the GPU");
+    params_copies_.arena = &params_arena_;
+    params_copies_.up = "copy the parameters to the GPU";
+    params_copies_.down = "copy the parameters to the host";
+    grads_copies_.arena = &grads_arena_;
+    grads_copies_.up = "copy the gradients to the GPU";
+    grads_copies_.down = "copy the gradients to the host";
+    state_copies_.device = this;
+    // The host holds the initial parameters and optimizer state; the device's gradients start as
+    // the host's zeros. Nothing reads or writes the arenas before the buffers below are bound.
+    float* const params = model_params.attach_device(&params_copies_, Fresh::Host);
+    float* const grads = model_grads.attach_device(&grads_copies_, Fresh::Both);
     // An empty arena still gets one element: Halide cannot allocate zero bytes.
     init_arena(params_arena_, params_dim_, params, std::max<int64_t>(arena_size, 1));
     init_arena(grads_arena_, grads_dim_, grads, std::max<int64_t>(arena_size, 1));
@@ -162,20 +171,10 @@ DeviceState::DeviceState(const nnc_model_desc& desc, Arena& model_params, Arena&
                   "copy the gradient norms' segment table to the GPU");
         }
     } catch (...) {
+        detach();
         release();
         throw;
     }
-    params_copies_.arena = &params_arena_;
-    params_copies_.up = "copy the parameters to the GPU";
-    params_copies_.down = "copy the parameters to the host";
-    grads_copies_.arena = &grads_arena_;
-    grads_copies_.up = "copy the gradients to the GPU";
-    grads_copies_.down = "copy the gradients to the host";
-    state_copies_.device = this;
-    // The host holds the initial parameters and optimizer state; the device's gradients start as
-    // the host's zeros.
-    model_params_.attach_device(&params_copies_, Fresh::Host);
-    model_grads_.attach_device(&grads_copies_, Fresh::Both);
     model_optimizer_.attach_device(&state_copies_, Fresh::Host);
 }
 
@@ -214,10 +213,14 @@ void DeviceState::release() {
     if (grads_arena_.device) halide_device_free(nullptr, &grads_arena_);
 }
 
-DeviceState::~DeviceState() {
+void DeviceState::detach() {
     model_params_.detach_device();
     model_grads_.detach_device();
     model_optimizer_.detach_device();
+}
+
+DeviceState::~DeviceState() {
+    detach();
     release();
 }
 
@@ -242,12 +245,11 @@ void DeviceState::copy_states_to_params() {
 
 bool DeviceState::can_step() const {
     DeviceKernel k;
-    return trainable_size_ > 0 && device_kernel_of(model_optimizer_.settings().name(), k) &&
+    return trainable_size_ > 0 && device_kernel_of(model_optimizer_.name(), k) &&
            desc_.device_kernels.optimizers[static_cast<int>(k)];
 }
 
-void DeviceState::state_to_host() {
-    Optimizer& o = model_optimizer_.settings();  // the buffers are written here, for the coherence
+void DeviceState::state_to_host(Optimizer& o) {
     if (state_owner_ != o.id()) return;
     StateBuffers buffers;
     o.visit_state(buffers);
@@ -265,8 +267,7 @@ void DeviceState::state_to_host() {
     }
 }
 
-void DeviceState::state_to_device() {
-    Optimizer& o = model_optimizer_.settings();  // the buffers are read here, for the coherence
+void DeviceState::state_to_device(Optimizer& o) {
     StateBuffers buffers;
     o.visit_state(buffers);
     for (size_t k = 0; k < buffers.list.size() && k < slots_.size(); ++k) {
@@ -285,9 +286,8 @@ void DeviceState::state_to_device() {
 }
 
 void DeviceState::step(float grad_scale, float clip_value) {
-    Optimizer& o = model_optimizer_.settings();
     DeviceKernel kernel = DeviceKernel::Sgd;
-    device_kernel_of(o.name(), kernel);
+    device_kernel_of(model_optimizer_.name(), kernel);
     const DeviceKernelInfo& info = device_kernel_info(kernel);
     // Written or not, the device copies are the ones to trust once the kernel has run.
     model_params_.device_write();
@@ -317,9 +317,8 @@ void DeviceState::step(float grad_scale, float clip_value) {
     }
     // Slots that hold none of this optimizer's state (new, or another optimizer's): the host's
     // copy is the current one.
-    if (state_owner_ != o.id()) model_optimizer_.host_overwrite();
-    model_optimizer_.device_write();
-    DeviceUpdate u = o.device_update();
+    if (state_owner_ != model_optimizer_.id()) model_optimizer_.host_overwrite();
+    DeviceUpdate u = model_optimizer_.device_step();
     u.scalars[0] = grad_scale;
     u.scalars[1] = clip_value;
     // argv (device_kernels.h): params, grads, states, scalars, then new params and states, in place.

@@ -78,8 +78,9 @@ private:
                      int64_t size);
     void release();
     // The state slots' copies, for the optimizer's coherence.
-    void state_to_host();
-    void state_to_device();
+    void state_to_host(Optimizer& o);
+    void state_to_device(Optimizer& o);
+    void detach();
 
     // The copies each mirrored object's coherence calls for (mirrored.h).
     struct ArenaCopies final : DeviceCopies {
@@ -89,10 +90,10 @@ private:
         void to_host() override;
         void to_device() override;
     };
-    struct StateCopies final : DeviceCopies {
+    struct StateCopies final : OptimizerCopies {
         DeviceState* device = nullptr;
-        void to_host() override { device->state_to_host(); }
-        void to_device() override { device->state_to_device(); }
+        void to_host(Optimizer& o) override { device->state_to_host(o); }
+        void to_device(Optimizer& o) override { device->state_to_device(o); }
     };
 
     const nnc_model_desc& desc_;

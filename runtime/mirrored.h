@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <string>
 
 namespace nnc::runtime {
 
@@ -88,10 +89,13 @@ public:
     void device_overwrite() { coherence_.device_overwrite(); }
     Fresh fresh() const { return coherence_.fresh(); }
 
-    // Where the host copy lives, for binding a device buffer to it; reading or writing through it
-    // bypasses the coherence, so only the device side uses it.
-    float* host_address() const { return host_.get(); }
-    void attach_device(DeviceCopies* device, Fresh fresh) { coherence_.attach(device, fresh); }
+    // Attaches the device side, whose copies the coherence calls from now on, and hands it where
+    // the host copy lives: the device side alone binds its buffers to it and moves data through
+    // it, in to_host/to_device. Everyone else goes through the accessors above.
+    [[nodiscard]] float* attach_device(DeviceCopies* device, Fresh fresh) {
+        coherence_.attach(device, fresh);
+        return host_.get();
+    }
     void detach_device() { coherence_.detach(); }
 
 private:
@@ -100,13 +104,34 @@ private:
     Coherence coherence_;
 };
 
+// The device side of an optimizer's state: the copies between the device's state buffers and
+// the optimizer's (Optimizer::visit_state), which MirroredOptimizer hands it when its coherence
+// calls for them.
+class OptimizerCopies {
+public:
+    virtual ~OptimizerCopies() = default;
+    virtual void to_host(Optimizer& state) = 0;
+    virtual void to_device(Optimizer& state) = 0;
+};
+
 // The model's optimizer, whose state (moment buffers) may live on the device. Its settings and
-// step counters are always current on the host: settings() gives them without a copy; the state
-// goes through the access functions.
+// step counters are always current on the host: the getters and setters below reach them without
+// a copy; the state goes through the access functions.
 class MirroredOptimizer {
 public:
-    // lr, name, count, id, workers, device_update(): never the state buffers.
-    Optimizer& settings() const { return *optimizer_; }
+    MirroredOptimizer() = default;
+    MirroredOptimizer(const MirroredOptimizer&) = delete;  // copies_ points back here
+    MirroredOptimizer& operator=(const MirroredOptimizer&) = delete;
+
+    // Settings, never the state buffers.
+    const std::string& name() const { return optimizer_->name(); }
+    int64_t count() const { return optimizer_->count(); }
+    uint64_t id() const { return optimizer_->id(); }
+    // The learning rate of the next steps (schedules change it between steps).
+    void set_lr(double lr) { optimizer_->set_lr(lr); }
+    // Where its large host updates run; null: on the calling thread.
+    void set_workers(Workers* workers) { optimizer_->set_workers(workers); }
+
     Optimizer& host_read() const {
         coherence_.host_read();
         return *optimizer_;
@@ -126,14 +151,36 @@ public:
     }
     void device_read() const { coherence_.device_read(); }
     void device_write() { coherence_.device_write(); }
+    // One step on the device: the state there is written, and the host's step counters advance
+    // (Optimizer::device_update).
+    DeviceUpdate device_step() {
+        coherence_.device_write();
+        return optimizer_->device_update();
+    }
     Fresh fresh() const { return coherence_.fresh(); }
     explicit operator bool() const { return optimizer_ != nullptr; }
 
-    void attach_device(DeviceCopies* device, Fresh fresh) { coherence_.attach(device, fresh); }
-    void detach_device() { coherence_.detach(); }
+    void attach_device(OptimizerCopies* device, Fresh fresh) {
+        copies_.device = device;
+        coherence_.attach(&copies_, fresh);
+    }
+    void detach_device() {
+        coherence_.detach();
+        copies_.device = nullptr;
+    }
 
 private:
+    // The coherence's copies, handing the device side the current optimizer.
+    struct Copies final : DeviceCopies {
+        MirroredOptimizer* self;
+        OptimizerCopies* device = nullptr;
+        explicit Copies(MirroredOptimizer* s) : self(s) {}
+        void to_host() override { device->to_host(*self->optimizer_); }
+        void to_device() override { device->to_device(*self->optimizer_); }
+    };
+
     std::unique_ptr<Optimizer> optimizer_;
+    Copies copies_{this};
     Coherence coherence_;
 };
 

@@ -9,6 +9,8 @@
 #include "runtime/safeguards.h"
 #include "runtime/tensor_buffer.h"
 
+#include <nnc/train_vocabulary.h>
+
 #include <cmath>
 #include <cstring>
 #include <deque>
@@ -398,7 +400,7 @@ void set_threads(nnc_model& model, int threads) {
     const int n = threads > 0 ? threads : default_thread_count();
     if (model.workers && model.workers->threads() == n) return;
     model.workers = std::make_unique<Workers>(n);
-    model.optimizer.settings().set_workers(model.workers.get());
+    model.optimizer.set_workers(model.workers.get());
 }
 
 }  // namespace nnc::runtime
@@ -788,18 +790,10 @@ nnc_status nnc_model_default_train_config(const nnc_model* model, nnc_train_conf
         const nnc_model_desc& d = *m.desc;
         if (train) {
             std::memset(train, 0, sizeof *train);
-            train->epochs = d.epochs;
-            train->batch = d.batch;
-            train->seed = d.seed;
-            train->schedule = d.schedule;
-            train->clip_norm = d.clip_norm;
-            train->clip_value = d.clip_value;
-            train->early_stopping = d.early_stopping;
-            train->accumulate = d.accumulate;
-            train->on_divergence = d.on_divergence;
-            train->divergence_factor = d.divergence_factor;
-            train->divergence_retries = d.divergence_retries;
-            train->explode_factor = d.explode_factor;
+#define NNC_COPY_FROM_DESC(f) train->f = d.f;
+            NNC_VOCAB_TRAIN_CONFIG_FIELDS(NNC_COPY_FROM_DESC)
+            NNC_VOCAB_DIVERGENCE_FIELDS(NNC_COPY_FROM_DESC)
+#undef NNC_COPY_FROM_DESC
         }
         if (optimizer) *optimizer = to_abi(validate_optimizer_config(descriptor_optimizer(d)));
         if (validation) *validation = d.validation;

@@ -5,6 +5,8 @@
 #include "runtime/model.h"
 #include "runtime/optimizers/optimizer.h"
 
+#include <nnc/train_vocabulary.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -130,11 +132,12 @@ int64_t apply_max_norm(nnc_model& model) {
 
 void validate_early_stopping(const nnc_early_stopping& c) {
     if (!c.enabled) return;
-    require(c.monitor >= NNC_MONITOR_VAL_LOSS && c.monitor <= NNC_MONITOR_TRAIN_LOSS,
-            "early stopping monitor = " + std::to_string(c.monitor) +
-                " is invalid; it must be an nnc_monitor (0 val_loss, 1 val_accuracy, 2 train_loss)");
-    require(c.mode >= NNC_MODE_AUTO && c.mode <= NNC_MODE_MAX,
-            "early stopping mode = " + std::to_string(c.mode) + " is invalid; it must be 0 (auto), 1 (min) or 2 (max)");
+    require(vocab::find_value(vocab::kMonitors, c.monitor) != nullptr,
+            "early stopping monitor = " + std::to_string(c.monitor) + " is invalid; it must be an nnc_monitor (" +
+                vocab::enumerators(vocab::kMonitors, "NNC_MONITOR_") + ")");
+    require(vocab::find_value(vocab::kModes, c.mode) != nullptr,
+            "early stopping mode = " + std::to_string(c.mode) + " is invalid; it must be an nnc_mode (" +
+                vocab::enumerators(vocab::kModes, "NNC_MODE_") + ")");
     require(c.patience >= 0,
             "early stopping patience = " + std::to_string(c.patience) + " is invalid; it must be >= 0");
     require(std::isfinite(c.min_delta) && c.min_delta >= 0,

@@ -184,32 +184,9 @@ private:
     size_t pos_ = 0;
 };
 
-// Optimal-string-alignment distance, as the .nn checker's "did you mean" (dsl/nearest.cpp).
-int edit_distance(std::string_view a, std::string_view b) {
-    const size_t n = a.size(), m = b.size();
-    std::vector<std::vector<int>> d(n + 1, std::vector<int>(m + 1));
-    for (size_t i = 0; i <= n; ++i) d[i][0] = static_cast<int>(i);
-    for (size_t j = 0; j <= m; ++j) d[0][j] = static_cast<int>(j);
-    for (size_t i = 1; i <= n; ++i)
-        for (size_t j = 1; j <= m; ++j) {
-            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-        }
-    return d[n][m];
-}
-
 // " (did you mean 'x'?)" for a plausible typo of one of `names`, else "".
 std::string did_you_mean(std::string_view name, const std::vector<std::string>& names) {
-    const int limit = std::clamp(static_cast<int>(name.size()) / 3, 1, 3);
-    const std::string* best = nullptr;
-    int best_d = limit + 1;
-    for (const std::string& c : names) {
-        const size_t gap = name.size() > c.size() ? name.size() - c.size() : c.size() - name.size();
-        if (c == name || gap > static_cast<size_t>(limit)) continue;
-        const int d = edit_distance(name, c);
-        if (d < best_d && d < static_cast<int>(std::max(name.size(), c.size()))) best = &c, best_d = d;
-    }
+    const std::optional<std::string> best = vocab::nearest(name, names);
     return best ? " (did you mean '" + *best + "'?)" : "";
 }
 

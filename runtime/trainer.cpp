@@ -108,7 +108,7 @@ Trainer::Trainer(nnc_model& model, const nnc_dataset& train, const nnc_dataset* 
 
 Trainer::~Trainer() {
     // Schedules change the optimizer's lr: the base lr comes back however the run ends.
-    if (began_) m_.optimizer.settings().set_lr(m_.optimizer_config.lr);
+    if (began_) m_.optimizer.set_lr(m_.optimizer_config.lr);
 }
 
 void Trainer::check_begin() const {
@@ -264,7 +264,7 @@ void Trainer::apply_update(float* grads, double norm) {
     const float clip_value = config_.clip_value > 0 ? static_cast<float>(config_.clip_value) : kNoClip;
     if (!on_device_ && config_.clip_value > 0) clip_by_value(grads, trainable_, clip_value, workers);
     st.lr = epoch_lr_ * schedule_.warmup(epoch_ - 1, st.updates);
-    m_.optimizer.settings().set_lr(st.lr);
+    m_.optimizer.set_lr(st.lr);
     if (last_update) ratio_.before(m_);
     if (on_device_) {
         m_.device->step(grad_scale, clip_value);

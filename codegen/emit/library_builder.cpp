@@ -11,6 +11,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -153,7 +154,8 @@ struct Unit {
     Halide::Pipeline pipeline;
     std::vector<Halide::Argument> arguments;
     Halide::Expr batch;
-    std::string schedule;  // as C++ text (--save-schedule, the emit folder)
+    std::shared_ptr<const LayerRecords> records;  // what its lowering recorded, for its schedule
+    std::string schedule;                         // as C++ text (--save-schedule, the emit folder)
 };
 
 // What the lowering phase hands on: the units, training first (they are the longest to compile,
@@ -189,14 +191,15 @@ LoweredModel lower_model(const dsl::CheckedModel& model, const BuildOptions& opt
         if (!out.staged) {
             LoweredPipeline whole = lower_whole(model, p.mode, batch);
             set_output_estimates(whole, batch);
-            out.units.push_back({p.name, p.symbol, whole.pipeline(), whole.arguments(), whole.batch, ""});
+            out.units.push_back(
+                {p.name, p.symbol, whole.pipeline(), whole.arguments(), whole.batch, whole.records, ""});
             continue;
         }
         *p.plan = lower_staged(model, p.mode, Halide::Float(32), batch, options.layers_per_stage);
         for (LoweredStage& st : p.plan->stages) {
             set_output_estimates(st.outputs, batch);
-            out.units.push_back(
-                {p.name + "_" + st.name, p.symbol + "_" + st.name, st.pipeline(), st.arguments, st.batch, ""});
+            out.units.push_back({p.name + "_" + st.name, p.symbol + "_" + st.name, st.pipeline(), st.arguments,
+                                 st.batch, st.records, ""});
         }
     }
     return out;
@@ -231,7 +234,7 @@ void schedule_units(std::vector<Unit>& units, const dsl::CheckedModel& model, co
         apply_saved_schedules(units, model, options);
     else
         for (Unit& u : units)
-            u.schedule = schedule_pipeline(u.pipeline, model, u.batch, options.target, options.schedule);
+            u.schedule = schedule_pipeline(u.pipeline, model, u.batch, *u.records, options.target, options.schedule);
     if (options.schedule_sources)
         for (const Unit& u : units) (*options.schedule_sources)[u.name] = u.schedule;
 }

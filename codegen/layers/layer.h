@@ -8,8 +8,6 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <typeindex>
-#include <utility>
 #include <vector>
 
 #include "codegen/lower/tensor.h"
@@ -18,28 +16,6 @@
 #include "dsl/op_spec.h"
 
 namespace nnc::codegen {
-
-// A layer's access to its node's record while it builds (LayerContext::record): the record
-// itself (->, *), published for the schedule when the handle goes out of scope.
-template <class R>
-class LayerRecord {
-public:
-    LayerRecord(std::string node, std::shared_ptr<R> record) : node_(std::move(node)), record_(std::move(record)) {}
-    LayerRecord(LayerRecord&& other) noexcept = default;
-    LayerRecord(const LayerRecord&) = delete;
-    LayerRecord& operator=(const LayerRecord&) = delete;
-    LayerRecord& operator=(LayerRecord&&) = delete;
-    ~LayerRecord() {
-        if (record_) publish_record(node_, *record_);
-    }
-
-    R* operator->() const { return record_.get(); }
-    R& operator*() const { return *record_; }
-
-private:
-    std::string node_;
-    std::shared_ptr<R> record_;
-};
 
 struct LayerContext {
     Halide::Type type = Halide::Float(32);  // Float(64) in gradient checks
@@ -63,16 +39,15 @@ struct LayerContext {
     // its forward and backward built and the algorithm form they chose, for its backward (the
     // Funcs a backward reuses instead of recomputing them: max-pool's argmax, conv's padded
     // input) and for its schedule (ScheduleContext::record). Created empty on first use and shared
-    // by forward, backward and state_update; published for the schedule, with whatever it then
-    // holds, when the returned handle goes out of scope.
+    // by forward, backward and state_update.
     template <class R>
-    LayerRecord<R> record(const dsl::Node& node) const;
+    std::shared_ptr<R> record(const dsl::Node& node) const {
+        return records->get<R>(node.name);
+    }
 
-    // Every node's record in this lowering, by node name (copies of the context share them).
-    struct Records {
-        std::map<std::string, std::pair<std::type_index, std::shared_ptr<void>>> by_node;
-    };
-    std::shared_ptr<Records> records = std::make_shared<Records>();
+    // Every node's record in this lowering (copies of the context share them); the lowering hands
+    // them on with its pipeline (LoweredPipeline::records).
+    std::shared_ptr<LayerRecords> records = std::make_shared<LayerRecords>();
 };
 
 struct Gradients {
@@ -136,15 +111,5 @@ public:
         return prediction.func;
     }
 };
-
-template <class R>
-LayerRecord<R> LayerContext::record(const dsl::Node& node) const {
-    auto [it, added] = records->by_node.try_emplace(node.name, typeid(R), nullptr);
-    if (added) it->second.second = std::make_shared<R>();
-    if (it->second.first != typeid(R))
-        throw std::logic_error("internal error: node '" + node.name + "' has a " + it->second.first.name() +
-                               " record, not a " + typeid(R).name());
-    return LayerRecord<R>(node.name, std::static_pointer_cast<R>(it->second.second));
-}
 
 }  // namespace nnc::codegen

@@ -3,10 +3,12 @@
 #pragma once
 #include <Halide.h>
 
+#include <memory>
 #include <vector>
 
 #include "codegen/lower/model_params.h"
 #include "codegen/lower/tensor.h"
+#include "codegen/schedule/layer_records.h"
 #include "dsl/model.h"
 
 namespace nnc::codegen {
@@ -27,6 +29,8 @@ struct LoweredPipeline {
     // train_step: loss, losses[L], predictions[L], grads[trainable], new states[...].
     std::vector<Tensor> outputs;
     Halide::Expr batch;  // the batch extent, from the input's outermost dimension
+    // What the layers recorded while building this pipeline, for its schedule (schedule_pipeline).
+    std::shared_ptr<const LayerRecords> records;
 
     std::vector<Halide::Argument> arguments() const;
     std::vector<Halide::Func> output_funcs() const;

@@ -62,6 +62,7 @@ Builder::Builder(const dsl::CheckedModel& m, Type t, int be) : model(m), type(t)
     grads.resize(model.nodes.size());
     gained.resize(model.nodes.size());
     param_grads_.resize(params.size());
+    result.records = ctx.records;
 }
 
 void Builder::declare_arguments(bool with_targets, bool training) {

@@ -110,6 +110,7 @@ private:
         st.b.declare_arguments(/*with_targets=*/mode_ != StageMode::Forward, /*training=*/mode_ == StageMode::Train);
         st.out.name = name;
         st.out.batch = st.b.result.batch;
+        st.out.records = st.b.result.records;
         st.out.arguments = st.b.result.arguments();
         st.out.images.push_back(st.b.result.input);
         for (const ImageParam& t : st.b.result.targets) st.out.images.push_back(t);

@@ -8,11 +8,13 @@
 #pragma once
 #include <Halide.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "codegen/lower/tensor.h"
+#include "codegen/schedule/layer_records.h"
 #include "dsl/model.h"
 
 namespace nnc::codegen {
@@ -37,6 +39,8 @@ struct LoweredStage {
     std::vector<std::optional<Halide::ImageParam>> images;
     std::optional<Halide::Param<uint32_t>> seed;
     Halide::Expr batch;
+    // What the layers recorded while building this stage, for its schedule (schedule_pipeline).
+    std::shared_ptr<const LayerRecords> records;
     Halide::Pipeline pipeline() const;
 };
 

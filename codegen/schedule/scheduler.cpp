@@ -109,10 +109,11 @@ void guard_all_splits(const Halide::Pipeline& pipeline) {
 namespace {
 
 std::string schedule_with_templates(Halide::Pipeline& pipeline, const dsl::CheckedModel& model,
-                                    const Halide::Target& target, const Halide::Expr& batch) {
+                                    const Halide::Target& target, const Halide::Expr& batch,
+                                    const LayerRecords& records) {
     std::map<std::string, Halide::Func> funcs;
     for (auto& [name, f] : all_functions(pipeline)) funcs.emplace(name, Halide::Func(f));
-    ScheduleContext ctx(target, batch, funcs);
+    ScheduleContext ctx(target, batch, funcs, records);
     for (const dsl::Node& node : model.nodes) {
         if (node.kind != dsl::NodeKind::Layer && node.kind != dsl::NodeKind::Loss) continue;
         if (const Layer* layer = LayerRegistry::instance().layer(node.op))
@@ -137,7 +138,8 @@ std::string schedule_with_templates(Halide::Pipeline& pipeline, const dsl::Check
 }  // namespace
 
 std::string schedule_pipeline(Halide::Pipeline& pipeline, const dsl::CheckedModel& model, const Halide::Expr& batch,
-                              const Halide::Target& target, const ScheduleOptions& options) {
+                              const LayerRecords& records, const Halide::Target& target,
+                              const ScheduleOptions& options) {
     if (options.scheduler == "template") {
         try {
             // The layers' templates are CPU schedules; a GPU target gets the GPU template.
@@ -146,7 +148,7 @@ std::string schedule_pipeline(Halide::Pipeline& pipeline, const dsl::CheckedMode
                 for (auto& [name, f] : all_functions(pipeline)) funcs.emplace(name, Halide::Func(f));
                 std::set<std::string> outputs;
                 for (const Halide::Func& out : pipeline.outputs()) outputs.insert(out.name());
-                ScheduleContext ctx(target, batch, funcs);
+                ScheduleContext ctx(target, batch, funcs, records);
                 std::set<std::string> claimed;
                 for (const dsl::Node& node : model.nodes) {
                     if (node.kind != dsl::NodeKind::Layer && node.kind != dsl::NodeKind::Loss) continue;
@@ -157,7 +159,7 @@ std::string schedule_pipeline(Halide::Pipeline& pipeline, const dsl::CheckedMode
                     if (ctx.claimed(name)) claimed.insert(name);
                 return schedule_for_gpu(funcs, outputs, claimed);
             }
-            return schedule_with_templates(pipeline, model, target, batch);
+            return schedule_with_templates(pipeline, model, target, batch, records);
         } catch (const Halide::Error& e) {
             throw std::runtime_error(std::string("internal error: a schedule template failed: ") + e.what());
         }

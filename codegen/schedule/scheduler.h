@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "codegen/schedule/layer_records.h"
 #include "dsl/model.h"
 
 namespace nnc::codegen {
@@ -27,9 +28,12 @@ const std::vector<std::string>& known_schedulers();
 // Applies the schedule to the pipeline's Funcs (lowered from `model`); returns the
 // autoscheduler's schedule as C++ text, or a summary for templates. Throws std::runtime_error
 // naming the scheduler if it cannot be loaded or fails.
-// `batch` is the pipeline's batch extent (LoweredPipeline::batch).
+// `batch` is the pipeline's batch extent and `records` what its lowering recorded
+// (LoweredPipeline::batch and ::records, or a LoweredStage's): the layers' templates schedule
+// the Funcs their records hold.
 std::string schedule_pipeline(Halide::Pipeline& pipeline, const dsl::CheckedModel& model, const Halide::Expr& batch,
-                              const Halide::Target& target, const ScheduleOptions& options);
+                              const LayerRecords& records, const Halide::Target& target,
+                              const ScheduleOptions& options);
 
 // Every Func of the pipeline by name: its outputs and everything they call.
 std::map<std::string, Halide::Internal::Function> all_functions(const Halide::Pipeline& pipeline);

@@ -1,5 +1,7 @@
 #include "runtime/cli/run_config.h"
 
+#include <nnc/train_vocabulary.h>
+
 #include <concepts>
 #include <stdexcept>
 #include <type_traits>
@@ -22,55 +24,30 @@ void get(const json& j, const char* key, T& into, const std::string& where) {
     }
 }
 
-// The fields of the schedule, early-stopping and optimizer sections, each named once so that
-// writing and reading cannot drift apart: visit(key, field) for every one, in reading order.
+// The fields of the schedule, early-stopping and optimizer sections, named once, in the
+// vocabulary's field lists, so that writing and reading cannot drift apart from each other or
+// from the train section: visit(key, field) for every one, in reading order.
 // The schedule's milestones (an array and its count) and the optimizer's name (kept in
 // RunConfig) are handled where these are used.
+#define NNC_RUN_CONFIG_VISIT(f) visit(#f, s.f);
 template <class S, class Visit>
 requires std::same_as<std::remove_const_t<S>, nnc_lr_schedule>
 void visit_fields(S& s, Visit&& visit) {
     visit("kind", s.kind);
-    visit("factor", s.factor);
-    visit("every", s.every);
-    visit("epochs", s.epochs);
-    visit("min_lr", s.min_lr);
-    visit("monitor", s.monitor);
-    visit("mode", s.mode);
-    visit("patience", s.patience);
-    visit("cooldown", s.cooldown);
-    visit("threshold", s.threshold);
-    visit("threshold_abs", s.threshold_abs);
-    visit("warmup_steps", s.warmup_steps);
-    visit("warmup_epochs", s.warmup_epochs);
-    visit("warmup_start", s.warmup_start);
+    NNC_VOCAB_SCHEDULE_FIELDS(NNC_RUN_CONFIG_VISIT)
 }
 
 template <class S, class Visit>
 requires std::same_as<std::remove_const_t<S>, nnc_early_stopping>
-void visit_fields(S& e, Visit&& visit) {
-    visit("enabled", e.enabled);
-    visit("monitor", e.monitor);
-    visit("mode", e.mode);
-    visit("patience", e.patience);
-    visit("min_delta", e.min_delta);
+void visit_fields(S& s, Visit&& visit) {
+    visit("enabled", s.enabled);
+    NNC_VOCAB_EARLY_STOPPING_FIELDS(NNC_RUN_CONFIG_VISIT)
 }
 
 template <class S, class Visit>
 requires std::same_as<std::remove_const_t<S>, nnc_optimizer_config>
-void visit_fields(S& o, Visit&& visit) {
-    visit("lr", o.lr);
-    visit("momentum", o.momentum);
-    visit("nesterov", o.nesterov);
-    visit("beta1", o.beta1);
-    visit("beta2", o.beta2);
-    visit("eps", o.eps);
-    visit("weight_decay", o.weight_decay);
-    visit("rho", o.rho);
-    visit("alpha", o.alpha);
-    visit("centered", o.centered);
-    visit("lr_decay", o.lr_decay);
-    visit("initial_accumulator_value", o.initial_accumulator_value);
-}
+void visit_fields(S& s, Visit&& visit) { NNC_VOCAB_OPTIMIZER_FIELDS(NNC_RUN_CONFIG_VISIT) }
+#undef NNC_RUN_CONFIG_VISIT
 
 // `j` with the fields of `from` added. NaN and infinities are not JSON: none of these fields holds one.
 template <class Struct>

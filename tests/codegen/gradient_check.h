@@ -42,7 +42,7 @@ struct Harness {
         pipeline = lowered.pipeline();
         codegen::ScheduleOptions options;
         options.scheduler = scheduler;
-        codegen::schedule_pipeline(pipeline, model, lowered.batch, codegen::host_target(), options);
+        codegen::schedule_pipeline(pipeline, model, lowered.batch, *lowered.records, codegen::host_target(), options);
         params = codegen::collect_params(model, codegen::layer_catalog());
 
         std::mt19937 rng(seed);

@@ -52,7 +52,7 @@ struct JitRun {
         pipeline = lowered.pipeline();
         codegen::ScheduleOptions options;
         options.scheduler = scheduler;
-        codegen::schedule_pipeline(pipeline, model, lowered.batch, codegen::host_target(), options);
+        codegen::schedule_pipeline(pipeline, model, lowered.batch, *lowered.records, codegen::host_target(), options);
         params = codegen::collect_params(model, codegen::layer_catalog());
         for (size_t i = 0; i < params.size(); ++i) {
             Buffer<float> p(halide_dims(params[i].spec.shape, false, batch));

@@ -121,7 +121,8 @@ std::map<std::string, Buffer<float>> realize(codegen::LoweredPipeline& lowered, 
                                              int batch) {
     codegen::set_output_estimates(lowered, batch);
     Halide::Pipeline pipeline = lowered.pipeline();
-    codegen::schedule_pipeline(pipeline, model, lowered.batch, codegen::host_target(), codegen::ScheduleOptions{});
+    codegen::schedule_pipeline(pipeline, model, lowered.batch, *lowered.records, codegen::host_target(),
+                               codegen::ScheduleOptions{});
     std::vector<Buffer<>> outs;
     for (const codegen::Tensor& t : lowered.outputs) outs.push_back(buffer_for(t, batch));
     pipeline.realize(Halide::Realization(outs), codegen::host_target());

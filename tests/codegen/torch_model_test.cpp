@@ -94,7 +94,8 @@ std::vector<int> halide_dims(const dsl::Shape& s, bool batched) {
 std::map<std::string, Buffer<float>> realize(codegen::LoweredPipeline& lowered, const dsl::CheckedModel& model) {
     codegen::set_output_estimates(lowered, kBatch);
     Halide::Pipeline pipeline = lowered.pipeline();
-    codegen::schedule_pipeline(pipeline, model, lowered.batch, codegen::host_target(), codegen::ScheduleOptions{});
+    codegen::schedule_pipeline(pipeline, model, lowered.batch, *lowered.records, codegen::host_target(),
+                               codegen::ScheduleOptions{});
     std::vector<Buffer<>> outs;
     for (const codegen::Tensor& t : lowered.outputs) {
         std::vector<int> d = halide_dims(t.shape, t.batched);
@@ -135,7 +136,8 @@ std::map<std::string, Buffer<float>> realize_staged(
         std::vector<Halide::Func> funcs{probe};
         for (const codegen::Tensor& t : st.outputs) funcs.push_back(t.func);
         Halide::Pipeline pipeline(funcs);
-        codegen::schedule_pipeline(pipeline, model, st.batch, codegen::host_target(), codegen::ScheduleOptions{});
+        codegen::schedule_pipeline(pipeline, model, st.batch, *st.records, codegen::host_target(),
+                                   codegen::ScheduleOptions{});
         std::vector<Buffer<>> outs{Buffer<float>::make_scalar()};
         for (const codegen::Tensor& t : st.outputs) {
             std::vector<int> d = halide_dims(t.shape, t.batched);

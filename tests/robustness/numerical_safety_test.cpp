@@ -31,7 +31,8 @@ Outcome train_step(const dsl::CheckedModel& model, const std::vector<std::vector
     codegen::LoweredPipeline lowered = codegen::lower_training(model, Halide::Float(32), n, /*input_gradient=*/true);
     codegen::set_output_estimates(lowered, n);
     Halide::Pipeline pipeline = lowered.pipeline();
-    codegen::schedule_pipeline(pipeline, model, lowered.batch, codegen::host_target(), codegen::ScheduleOptions{});
+    codegen::schedule_pipeline(pipeline, model, lowered.batch, *lowered.records, codegen::host_target(),
+                               codegen::ScheduleOptions{});
     Buffer<float> input(c, n);
     for (int i = 0; i < n; ++i)
         for (int j = 0; j < c; ++j) input(j, i) = x[static_cast<size_t>(i)][static_cast<size_t>(j)];

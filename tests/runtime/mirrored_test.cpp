@@ -25,16 +25,16 @@ class FakeDeviceArena final : public DeviceCopies {
 public:
     explicit FakeDeviceArena(Arena& arena, Fresh fresh = Fresh::Both)
         : arena_(arena), memory(static_cast<size_t>(arena.size()), -1.0f) {
-        if (fresh != Fresh::Host) std::copy_n(arena.host_address(), arena.size(), memory.begin());
-        arena.attach_device(this, fresh);
+        host_ = arena.attach_device(this, fresh);
+        if (fresh != Fresh::Host) std::copy_n(host_, arena.size(), memory.begin());
     }
     ~FakeDeviceArena() override { arena_.detach_device(); }
     void to_host() override {
-        std::copy(memory.begin(), memory.end(), arena_.host_address());
+        std::copy(memory.begin(), memory.end(), host_);
         ++downloads;
     }
     void to_device() override {
-        std::copy_n(arena_.host_address(), arena_.size(), memory.begin());
+        std::copy_n(host_, arena_.size(), memory.begin());
         ++uploads;
     }
     // A kernel writing every element on the device.
@@ -44,18 +44,19 @@ public:
     }
 
     Arena& arena_;
+    float* host_ = nullptr;  // the arena's host copy, as attaching hands it over
     std::vector<float> memory;
     int downloads = 0, uploads = 0;
 };
 
 // The optimizer state's device side: every state buffer reads `value` there.
-class FakeDeviceState final : public DeviceCopies {
+class FakeDeviceState final : public nnc::runtime::OptimizerCopies {
 public:
     explicit FakeDeviceState(nnc::runtime::MirroredOptimizer& optimizer) : optimizer_(optimizer) {
         optimizer.attach_device(this, Fresh::Host);
     }
     ~FakeDeviceState() override { optimizer_.detach_device(); }
-    void to_host() override {
+    void to_host(nnc::runtime::Optimizer& state) override {
         struct Fill final : nnc::runtime::OptimizerStateFields {
             float value = 0;
             void counter(const char*, int64_t&) override {}
@@ -63,10 +64,10 @@ public:
             void buffer(const char*, std::vector<float>& v) override { std::fill(v.begin(), v.end(), value); }
         } fill;
         fill.value = value;
-        optimizer_.settings().visit_state(fill);
+        state.visit_state(fill);
         ++downloads;
     }
-    void to_device() override { ++uploads; }
+    void to_device(nnc::runtime::Optimizer&) override { ++uploads; }
 
     nnc::runtime::MirroredOptimizer& optimizer_;
     float value = 0.5f;

@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "runtime/lr_schedule.h"
 #include "runtime/optimizers/optimizer.h"
@@ -73,6 +74,32 @@ TEST(TrainVocabulary, OptimizerNamesAreTheRuntimes) {
         ASSERT_TRUE(nnc::runtime::device_kernel_of(c.name, kernel)) << c.name;
         EXPECT_EQ(static_cast<int>(kernel), c.value) << c.name;
     }
+}
+
+// The state buffers the vocabulary counts for an optimizer (the .nn checker's memory estimate)
+// are the ones its implementation keeps after a step, with and without the parameters that add one.
+TEST(TrainVocabulary, StateBuffersAreTheOptimizersOwn) {
+    struct Count final : nnc::runtime::OptimizerStateFields {
+        int buffers = 0;
+        void counter(const char*, int64_t&) override {}
+        void flag(const char*, bool&) override {}
+        void buffer(const char*, std::vector<float>& v) override { buffers += v.empty() ? 0 : 1; }
+    };
+    for (const vocab::Callable& c : vocab::kOptimizers)
+        for (int variant = 0; variant < 4; ++variant) {
+            nnc::runtime::OptimizerConfig config = nnc::runtime::optimizer_defaults(c.name);
+            if (vocab::has_param(c, "momentum")) config.momentum = variant & 1 ? 0.5 : 0.0;
+            if (vocab::has_param(c, "centered")) config.centered = (variant & 2) != 0;
+            config.nesterov = false;
+            SCOPED_TRACE(std::string(c.name) + " momentum " + std::to_string(config.momentum) + " centered " +
+                         std::to_string(config.centered));
+            auto optimizer = nnc::runtime::make_optimizer(config, 4);
+            std::vector<float> params(4, 1.0f), grads(4, 0.5f);
+            optimizer->step(params.data(), grads.data());
+            Count count;
+            optimizer->visit_state(count);
+            EXPECT_EQ(vocab::state_buffers(config), count.buffers);
+        }
 }
 
 TEST(TrainVocabulary, EveryScheduleIsItsAbiKindAndValid) {

@@ -22,6 +22,8 @@
 #include <limits>
 #include <string>
 
+#include "nnc/train_vocabulary.h"
+
 namespace nnc::runtime {
 
 enum class DeviceKernel { Sgd = 0, Adam = 1, Adagrad = 2, Adadelta = 3, Rmsprop = 4 };
@@ -76,20 +78,12 @@ inline const DeviceKernelInfo& device_kernel_info(DeviceKernel k) {
     return infos[static_cast<int>(k)];
 }
 
-// The kernel family of an optimizer name ("adamw": Adam); false for a name without one.
+// The kernel family of an optimizer name ("adamw": Adam), as its row of the vocabulary gives it;
+// false for a name without one.
 inline bool device_kernel_of(const std::string& optimizer, DeviceKernel& out) {
-    if (optimizer == "sgd")
-        out = DeviceKernel::Sgd;
-    else if (optimizer == "adam" || optimizer == "adamw")
-        out = DeviceKernel::Adam;
-    else if (optimizer == "adagrad")
-        out = DeviceKernel::Adagrad;
-    else if (optimizer == "adadelta")
-        out = DeviceKernel::Adadelta;
-    else if (optimizer == "rmsprop")
-        out = DeviceKernel::Rmsprop;
-    else
-        return false;
+    const vocab::Callable* c = vocab::find(vocab::kOptimizers, optimizer);
+    if (!c || c->value < 0 || c->value >= kDeviceKernelCount) return false;
+    out = static_cast<DeviceKernel>(c->value);
     return true;
 }
 

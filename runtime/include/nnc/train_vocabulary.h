@@ -120,6 +120,7 @@ struct Param {
     std::span<const Word> words = {};  // Name: the choices
     bool required = false;
     double torch = std::numeric_limits<double>::quiet_NaN();  // optimizers: torch.optim's default, where nnc's differs
+    bool keeps_buffer = false;  // optimizers: where nonzero, the state keeps one more buffer per parameter
 
     constexpr const char* c_field() const { return field ? field : name; }
     constexpr double torch_default() const { return torch == torch ? torch : value; }
@@ -146,6 +147,10 @@ constexpr Param torch_default(Param p, double torch) {
     p.torch = torch;
     return p;
 }
+constexpr Param keeps_buffer(Param p) {
+    p.keeps_buffer = true;
+    return p;
+}
 
 /* ---- callables: NAME or NAME(args), the values of the optimizer, schedule, warmup,
  * early_stopping and on_divergence settings ---- */
@@ -166,6 +171,7 @@ struct Callable {
                             // the kernel family (nnc_device_kernels.optimizers' index)
     const char* c_name = "0";
     JointCheck joint = nullptr;
+    int buffers = 0;  // optimizers: the buffers per parameter its state always keeps (keeps_buffer adds)
 };
 
 // The values a text gave a callable's parameters, in the order of its params: what the .nn
@@ -236,7 +242,7 @@ inline constexpr Param kAdamW[] = {
 };
 inline constexpr Param kSgd[] = {
     real("lr", 0.01, Range::Positive, "learning rate"),
-    torch_default(real("momentum", 0.9, Range::Below1, "momentum"), 0.0),
+    keeps_buffer(torch_default(real("momentum", 0.9, Range::Below1, "momentum"), 0.0)),
     flag("nesterov", false, "Nesterov momentum"),
     real("weight_decay", 0.0, Range::NonNegative, "L2 penalty"),
 };
@@ -258,20 +264,44 @@ inline constexpr Param kRmsprop[] = {
     real("alpha", 0.99, Range::Unit, "smoothing constant"),
     real("eps", 1e-8, Range::Positive, "denominator guard"),
     real("weight_decay", 0.0, Range::NonNegative, "L2 penalty"),
-    real("momentum", 0.0, Range::Below1, "momentum"),
-    flag("centered", false, "normalize by the gradient's variance"),
+    keeps_buffer(real("momentum", 0.0, Range::Below1, "momentum")),
+    keeps_buffer(flag("centered", false, "normalize by the gradient's variance")),
 };
 }  // namespace detail
 
 // In the order a .nn file's messages list them (its default first); the C ABI's lists go by
 // kernel family (optimizer_names).
 inline constexpr Callable kOptimizers[] = {
-    {"adam", detail::kAdam, "adam(lr, beta1, beta2, eps, weight_decay)", 1},
-    {"adamw", detail::kAdamW, "adamw(lr, beta1, beta2, eps, weight_decay)", 1},
-    {"sgd", detail::kSgd, "sgd(lr, momentum, nesterov, weight_decay)", 0, "0", nesterov_needs_momentum},
-    {"adagrad", detail::kAdagrad, "adagrad(lr, lr_decay, weight_decay, initial_accumulator_value, eps)", 2},
-    {"adadelta", detail::kAdadelta, "adadelta(lr, rho, eps, weight_decay)", 3},
-    {"rmsprop", detail::kRmsprop, "rmsprop(lr, alpha, eps, weight_decay, momentum, centered)", 4},
+    {.name = "adam",
+     .params = detail::kAdam,
+     .signature = "adam(lr, beta1, beta2, eps, weight_decay)",
+     .value = 1,
+     .buffers = 2},
+    {.name = "adamw",
+     .params = detail::kAdamW,
+     .signature = "adamw(lr, beta1, beta2, eps, weight_decay)",
+     .value = 1,
+     .buffers = 2},
+    {.name = "sgd",
+     .params = detail::kSgd,
+     .signature = "sgd(lr, momentum, nesterov, weight_decay)",
+     .value = 0,
+     .joint = nesterov_needs_momentum},
+    {.name = "adagrad",
+     .params = detail::kAdagrad,
+     .signature = "adagrad(lr, lr_decay, weight_decay, initial_accumulator_value, eps)",
+     .value = 2,
+     .buffers = 1},
+    {.name = "adadelta",
+     .params = detail::kAdadelta,
+     .signature = "adadelta(lr, rho, eps, weight_decay)",
+     .value = 3,
+     .buffers = 2},
+    {.name = "rmsprop",
+     .params = detail::kRmsprop,
+     .signature = "rmsprop(lr, alpha, eps, weight_decay, momentum, centered)",
+     .value = 4,
+     .buffers = 1},
 };
 // The optimizer of a train section that names none.
 inline constexpr const char* kDefaultOptimizer = "adam";
@@ -433,6 +463,45 @@ const char* c_name_of(const Items& items, int value) {
 }
 inline const char* monitor_name(int monitor) { return name_of(kMonitors, monitor, "val_loss"); }
 
+/* ---- "did you mean": the one suggestion for a misspelled name, the .nn checker's
+ * (dsl/nearest.h) and nnc_train_config_set's alike ---- */
+
+// Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent swaps.
+inline int edit_distance(std::string_view a, std::string_view b) {
+    const size_t n = a.size(), m = b.size();
+    std::vector<std::vector<int>> d(n + 1, std::vector<int>(m + 1));
+    for (size_t i = 0; i <= n; ++i) d[i][0] = static_cast<int>(i);
+    for (size_t j = 0; j <= m; ++j) d[0][j] = static_cast<int>(j);
+    for (size_t i = 1; i <= n; ++i)
+        for (size_t j = 1; j <= m; ++j) {
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    return d[n][m];
+}
+
+// The closest of `candidates` if it is close enough to be a plausible typo of `name` (ties go
+// to the earlier one). Up to a third of the name may be wrong (at least one edit, at most
+// three), and the suggestion must keep something of the original: 'x' is not a typo of 'y'.
+inline std::optional<std::string> nearest(std::string_view name, const std::vector<std::string>& candidates) {
+    const int limit = std::clamp(static_cast<int>(name.size()) / 3, 1, 3);
+    std::optional<std::string> best;
+    int best_d = limit + 1;
+    for (const std::string& c : candidates) {
+        // The distance is at least the length difference: skip the table (a 10 MB name would
+        // otherwise cost a 10M-row table per candidate).
+        const size_t gap = name.size() > c.size() ? name.size() - c.size() : c.size() - name.size();
+        if (c == name || gap > static_cast<size_t>(limit)) continue;
+        const int d = edit_distance(name, c);
+        if (d < best_d && d < static_cast<int>(std::max(name.size(), c.size()))) {
+            best = c;
+            best_d = d;
+        }
+    }
+    return best;
+}
+
 inline std::vector<std::string> names(std::span<const Callable> items) {
     std::vector<std::string> out;
     for (const Callable& c : items) out.emplace_back(c.name);
@@ -535,18 +604,24 @@ inline std::optional<Problem> joint_problem(const Bound& b) {
  * divergence policy, the optimizer's name). Fields no parameter of the callable sets rest at
  * the default of the first parameter of its family that sets them (a schedule's factor 0.1). */
 
-#define NNC_VOCAB_OPTIMIZER_FIELDS(X)                                                            \
-    X(lr)                                                                                        \
-    X(momentum)                                                                                  \
-    X(nesterov) X(beta1) X(beta2) X(eps) X(weight_decay) X(rho) X(alpha) X(centered) X(lr_decay) \
-        X(initial_accumulator_value)
-#define NNC_VOCAB_SCHEDULE_FIELDS(X)                                                                             \
-    X(factor)                                                                                                    \
-    X(every)                                                                                                     \
-    X(epochs) X(min_lr) X(monitor) X(mode) X(patience) X(cooldown) X(threshold) X(threshold_abs) X(warmup_steps) \
-        X(warmup_epochs) X(warmup_start)
+#define NNC_VOCAB_OPTIMIZER_FIELDS(X) \
+    X(lr)                             \
+    X(momentum)                       \
+    X(nesterov)                       \
+    X(beta1) X(beta2) X(eps) X(weight_decay) X(rho) X(alpha) X(centered) X(lr_decay) X(initial_accumulator_value)
+#define NNC_VOCAB_SCHEDULE_FIELDS(X)                                                                          \
+    X(factor)                                                                                                 \
+    X(every)                                                                                                  \
+    X(epochs)                                                                                                 \
+    X(min_lr)                                                                                                 \
+    X(monitor) X(mode) X(patience) X(cooldown) X(threshold) X(threshold_abs) X(warmup_steps) X(warmup_epochs) \
+        X(warmup_start)
 #define NNC_VOCAB_EARLY_STOPPING_FIELDS(X) X(monitor) X(mode) X(patience) X(min_delta)
 #define NNC_VOCAB_DIVERGENCE_FIELDS(X) X(divergence_factor) X(divergence_retries) X(explode_factor)
+// The train settings nnc_train_config holds and the descriptor (nnc_model_desc) carries, under
+// the same names (with the divergence policy's NNC_VOCAB_DIVERGENCE_FIELDS).
+#define NNC_VOCAB_TRAIN_CONFIG_FIELDS(X) \
+    X(epochs) X(batch) X(seed) X(schedule) X(clip_norm) X(clip_value) X(early_stopping) X(accumulate) X(on_divergence)
 
 namespace detail {
 template <class F>
@@ -570,6 +645,18 @@ template <class Optimizer>
 double optimizer_field(const Optimizer& s, std::string_view field) {
     NNC_VOCAB_OPTIMIZER_FIELDS(NNC_VOCAB_READ)
     return std::numeric_limits<double>::quiet_NaN();
+}
+// The float buffers per parameter an optimizer's state keeps (runtime/optimizers/): its row's
+// buffers, plus one for each keeps_buffer parameter nonzero in `o` (a struct with
+// nnc_optimizer_config's field names); 2 for a name no row has.
+template <class Optimizer>
+int state_buffers(const Optimizer& o) {
+    const Callable* c = find(kOptimizers, o.name);
+    if (!c) return 2;
+    int n = c->buffers;
+    for (const Param& p : c->params)
+        if (p.keeps_buffer && optimizer_field(o, p.c_field()) != 0) ++n;
+    return n;
 }
 inline bool set_field(nnc_lr_schedule& s, std::string_view field, double v) {
     NNC_VOCAB_SCHEDULE_FIELDS(NNC_VOCAB_ASSIGN)
