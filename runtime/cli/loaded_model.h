@@ -51,7 +51,6 @@ namespace nnc::driver {
     X(nnc_model_set_dropout_rate)     \
     X(nnc_train_config_set)           \
     X(nnc_train_check)                \
-    X(nnc_model_input_dtype)          \
     X(nnc_model_input_shape)
 
 class LoadedModel {
