@@ -19,6 +19,8 @@
 #include "codegen/layers/layer_registry.h"
 #include "codegen/schedule/saved_schedule_apply.h"
 #include "codegen/schedule/saved_schedule_file.h"
+#include "codegen/schedule/tuned_knobs.h"
+#include "codegen/tune/autotune.h"
 #include "dsl/frontend.h"
 
 namespace nnc::driver {
@@ -117,6 +119,22 @@ void save_schedule(const std::string& path, const std::map<std::string, std::str
     codegen::write_schedule_file(path, file);
 }
 
+// The layers' tuned knobs (codegen/tune/) for this build: the template scheduler on this
+// machine's CPU only (a tuning measured here says nothing about another target).
+codegen::ModelTuning tuning_for(const dsl::CheckedModel& model, const CompileOptions& o, const Halide::Target& target,
+                                bool saved_schedule) {
+    const std::optional<codegen::AutotuneMode> mode = codegen::parse_autotune_mode(o.autotune);
+    if (!mode) throw std::runtime_error("--autotune " + o.autotune + ": use off, cached, quick or thorough");
+    const bool host = o.target.rfind("host", 0) == 0 && !target.has_gpu_feature();
+    if (*mode == codegen::AutotuneMode::Off || o.schedule.scheduler != "template" || saved_schedule || !host) return {};
+    const codegen::MachineKey machine = codegen::this_machine();
+    codegen::TuningCache cache = codegen::TuningCache::load(
+        o.tuning_cache.empty() ? codegen::default_tuning_cache_path(machine) : fs::path(o.tuning_cache));
+    codegen::TuneLog log;
+    if (!o.quiet) log = [](const std::string& line) { std::fprintf(stderr, "nnc: tuned %s\n", line.c_str()); };
+    return codegen::tune_model(model, *mode, cache, machine, log);
+}
+
 }  // namespace
 
 int run_compile(const CompileOptions& o) {
@@ -175,13 +193,15 @@ int run_compile(const CompileOptions& o) {
                     "(or Adams2019, Li2018); the template schedule is code in nnc, not data");
             b.schedule_sources = &schedule_sources;
         }
-        // An unchanged model (same text, options and nnc) is copied from the last build of it.
+        const codegen::ModelTuning tuning = tuning_for(*model, o, b.target, saved.has_value());
+        // An unchanged model (same text, options, tuning and nnc) is copied from the last build of it.
         const fs::path header = o.header.empty() ? fs::path(o.output).replace_extension(".h") : fs::path(o.header);
-        const std::string options = b.target.to_string() + "|" + o.schedule.scheduler + "|" +
-                                    std::to_string(o.schedule.parallelism) + "|" +
-                                    std::to_string(o.schedule.last_level_cache) + "|" +
-                                    std::to_string(o.schedule.balance) + "|" + std::to_string(o.layers_per_stage) +
-                                    "|" + (saved ? "schedule=" + codegen::hash_source(saved_text) : std::string());
+        const std::string options =
+            b.target.to_string() + "|" + o.schedule.scheduler + "|" + std::to_string(o.schedule.parallelism) + "|" +
+            std::to_string(o.schedule.last_level_cache) + "|" + std::to_string(o.schedule.balance) + "|" +
+            std::to_string(o.layers_per_stage) + "|" +
+            (saved ? "schedule=" + codegen::hash_source(saved_text) : std::string()) +
+            (tuning.fingerprint.empty() ? std::string() : "|tuning=" + codegen::hash_source(tuning.fingerprint));
         const BuildCache cache(text, options, fs::path(o.output).filename().string());
         const bool cacheable = !o.no_cache && o.emit_dir.empty() && o.save_schedule.empty();
         if (cacheable && cache.restore(o.output, header)) {
@@ -191,7 +211,11 @@ int run_compile(const CompileOptions& o) {
                              o.output.c_str(), cache.dir().c_str());
             return 0;
         }
-        const codegen::BuildTimes t = codegen::build_model_library(*model, b);
+        codegen::BuildTimes t;
+        {
+            const codegen::TunedKnobsScope knobs(tuning.by_node);
+            t = codegen::build_model_library(*model, b);
+        }
         if (cacheable) cache.store(o.output, header);
         if (!o.save_schedule.empty()) {
             save_schedule(o.save_schedule, schedule_sources,
