@@ -15,6 +15,7 @@
 #include "codegen/driver/commands.h"
 #include "codegen/emit/descriptor_gen.h"
 #include "codegen/emit/graph_json.h"
+#include "codegen/emit/host_target.h"
 #include "codegen/emit/library_builder.h"
 #include "codegen/layers/layer_registry.h"
 #include "codegen/schedule/saved_schedule_apply.h"
@@ -244,10 +245,14 @@ std::string compile_to_cache(const std::string& path, const codegen::ScheduleOpt
     fs::path cache = xdg    ? fs::path(xdg) / "nnc"
                      : home ? fs::path(home) / ".cache" / "nnc"
                             : fs::temp_directory_path() / "nnc-cache";
+    // This CPU's cached tunings, as `nnc model.nn -o` applies them by default (nothing measured).
+    CompileOptions tuning_options;
+    tuning_options.schedule = schedule;
+    const codegen::ModelTuning tuning = tuning_for(*model, tuning_options, codegen::host_target(), false);
     // The toolchain too: a library cached by another nnc carries that nnc's runtime (and ABI).
-    const std::string key =
-        codegen::hash_source(text + "\n" + toolchain_fingerprint() + "\n" + std::to_string(NNC_ABI_VERSION) + "\n" +
-                             schedule.scheduler + "\n" + std::to_string(schedule.parallelism));
+    const std::string key = codegen::hash_source(
+        text + "\n" + toolchain_fingerprint() + "\n" + std::to_string(NNC_ABI_VERSION) + "\n" + schedule.scheduler +
+        "\n" + std::to_string(schedule.parallelism) + (tuning.fingerprint.empty() ? "" : "\n" + tuning.fingerprint));
     fs::path dir = cache / (model->name + "-" + key);
     fs::path so = dir / (model->name + ".so");
     if (fs::exists(so)) return so.string();
@@ -256,6 +261,7 @@ std::string compile_to_cache(const std::string& path, const codegen::ScheduleOpt
     b.output = so.string();
     b.schedule = schedule;
     b.source_text = text;
+    const codegen::TunedKnobsScope knobs(tuning.by_node);
     const codegen::BuildTimes t = codegen::build_model_library(*model, b);
     std::fprintf(stderr, "nnc: compiled %s in %.2fs (schedule %.2fs, compile %.2fs, link %.2fs)\n", path.c_str(),
                  t.total(), t.schedule, t.compile, t.link);
