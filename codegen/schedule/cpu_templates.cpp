@@ -141,38 +141,85 @@ void schedule_phase_split_input_gradient(ScheduleContext& ctx, Func dx, const st
     ctx.claim(dx);
 }
 
-void schedule_transposed_weight_gradient(ScheduleContext& ctx, Func dwt, int kernel, int channels, int filters,
-                                         const WeightGradientKnobs& knobs) {
+namespace {
+
+// A weight-gradient register tile: fw filters (vectors of vw) x every tap x cs channels.
+struct WeightTile {
+    int fv = 1, fw = 1, vw = 1, cs = 1;
+    bool unroll_rows = true;  // the taps' rows unrolled (kernels up to 5x5)
+};
+
+WeightTile weight_tile(int vec, int kernel, int channels, int filters, const WeightGradientKnobs& knobs) {
+    WeightTile g;
+    const int taps = kernel * kernel;
+    g.fv = std::max(1, knobs.filter_vectors);  // as many vectors as the filters fill, at most the knob's
+    while (g.fv > 1 && filters < g.fv * vec) --g.fv;
+    g.fw = filters >= vec ? g.fv * vec : filters;  // the tile's filters
+    g.vw = std::min(vec, g.fw);
+    const int limit = std::max(1, std::min(channels, std::max(1, knobs.accumulators) / (g.fv * taps)));
+    g.cs = limit;  // a divisor of the channels when one is near the limit: no overlapping tiles
+    for (int q = limit; q * 2 > limit; --q)
+        if (channels % q == 0) {
+            g.cs = q;
+            break;
+        }
+    // Kernels above 5x5 have more taps than registers: their rows stay a loop.
+    g.unroll_rows = g.fv * taps <= 28;
+    return g;
+}
+
+// The weight gradient summed per block of `block` samples (rfactor) into part(f, kx, ky, c, u),
+// each block's tiles as in the unblocked template, then the blocks added up: a block's output
+// gradient and input stay in cache across all of its tiles, where the unblocked template streams
+// the whole output gradient from memory once per channel block. In parallel over the blocks.
+void schedule_blocked_weight_gradient(ScheduleContext& ctx, Func dwt, const WeightTile& g, int block) {
     const int vec = ctx.vector_width(Float(32));
     const std::vector<Var> a = dwt.args();  // (f, kx, ky, c)
     const Var f = a[0], kx = a[1], ky = a[2], c = a[3];
-    const int taps = kernel * kernel;
-    int fv = std::max(1, knobs.filter_vectors);  // as many vectors as the filters fill, at most the knob's
-    while (fv > 1 && filters < fv * vec) --fv;
-    const int fw = filters >= vec ? fv * vec : filters;  // the tile's filters
-    const int vw = std::min(vec, fw);
-    const int limit = std::max(1, std::min(channels, std::max(1, knobs.accumulators) / (fv * taps)));
-    int cs = limit;  // a divisor of the channels when one is near the limit: no overlapping tiles
-    for (int q = limit; q * 2 > limit; --q)
-        if (channels % q == 0) {
-            cs = q;
-            break;
-        }
+    const std::vector<RVar> r = dwt.rvars(0);  // (x, y, n)
+    RVar nb("r_block"), ni("r_in_block");
+    Var u("u"), fo("fo"), fi("fi"), co("co"), ci("ci"), t("t");
+    Func part = dwt.update(0).split(r[2], nb, ni, block, TailStrategy::GuardWithIf).rfactor(nb, u);
+    Func tile = part.in();
+    tile.compute_root()
+        .split(f, fo, fi, g.fw, TailStrategy::ShiftInwards)
+        .split(c, co, ci, g.cs, TailStrategy::ShiftInwards)
+        .reorder(fi, kx, ky, ci, fo, co, u)
+        .vectorize(fi, g.vw)
+        .fuse(fo, co, t)
+        .parallel(u);
+    part.compute_at(tile, t).vectorize(f, g.vw).unroll(f).unroll(kx).unroll(ky).unroll(c);
+    Stage pu = part.update(0);
+    pu.reorder(f, kx, ky, c, r[0], r[1], ni).vectorize(f, g.vw).unroll(f).unroll(kx).unroll(c);
+    if (g.unroll_rows) pu.unroll(ky);
+    dwt.compute_root().vectorize(f, vec, TailStrategy::GuardWithIf).parallel(c);
+    dwt.update(0).reorder(f, nb, kx, ky, c).vectorize(f, vec, TailStrategy::GuardWithIf).parallel(c);
+    ctx.claim(dwt);
+}
+
+}  // namespace
+
+void schedule_transposed_weight_gradient(ScheduleContext& ctx, Func dwt, int kernel, int channels, int filters,
+                                         const WeightGradientKnobs& knobs) {
+    const int vec = ctx.vector_width(Float(32));
+    const WeightTile g = weight_tile(vec, kernel, channels, filters, knobs);
+    if (knobs.batch_block > 0) return schedule_blocked_weight_gradient(ctx, dwt, g, knobs.batch_block);
+    const std::vector<Var> a = dwt.args();  // (f, kx, ky, c)
+    const Var f = a[0], kx = a[1], ky = a[2], c = a[3];
     Var fo("fo"), fi("fi"), co("co"), ci("ci"), t("t");
     Func tile = dwt.in();
     tile.compute_root()
-        .split(f, fo, fi, fw, TailStrategy::ShiftInwards)
-        .split(c, co, ci, cs, TailStrategy::ShiftInwards)
+        .split(f, fo, fi, g.fw, TailStrategy::ShiftInwards)
+        .split(c, co, ci, g.cs, TailStrategy::ShiftInwards)
         .reorder(fi, kx, ky, ci, fo, co)
-        .vectorize(fi, vw)
+        .vectorize(fi, g.vw)
         .fuse(fo, co, t)
         .parallel(t);
-    dwt.compute_at(tile, t).vectorize(f, vw).unroll(f).unroll(kx).unroll(ky).unroll(c);
+    dwt.compute_at(tile, t).vectorize(f, g.vw).unroll(f).unroll(kx).unroll(ky).unroll(c);
     const std::vector<RVar> r = dwt.rvars(0);
     Stage u = dwt.update(0);
-    u.reorder(f, kx, ky, c, r[0], r[1], r[2]).vectorize(f, vw).unroll(f).unroll(kx).unroll(c);
-    // Kernels above 5x5 have more taps than registers: their rows stay a loop.
-    if (fv * taps <= 28) u.unroll(ky);
+    u.reorder(f, kx, ky, c, r[0], r[1], r[2]).vectorize(f, g.vw).unroll(f).unroll(kx).unroll(c);
+    if (g.unroll_rows) u.unroll(ky);
     ctx.claim(dwt);
     ctx.claim(tile);
 }

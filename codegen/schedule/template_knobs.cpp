@@ -47,13 +47,15 @@ WindowProductKnobs WindowProductKnobs::from(const KnobValues& values, const std:
 std::vector<KnobRange> WeightGradientKnobs::space() {
     const WeightGradientKnobs d;
     return {{"filter_vectors", d.filter_vectors, {1, 2, 3}, "register tile: vectors of filters"},
-            {"accumulators", d.accumulators, {9, 12, 18, 20, 24, 28}, "most vector accumulators per tile"}};
+            {"accumulators", d.accumulators, {9, 12, 18, 20, 24, 28}, "most vector accumulators per tile"},
+            {"batch_block", d.batch_block, {0, 1, 2, 4}, "samples per partial sum (0: one sum over all)"}};
 }
 
 WeightGradientKnobs WeightGradientKnobs::from(const KnobValues& values, const std::string& prefix) {
     WeightGradientKnobs k;
     k.filter_vectors = knob_value(values, prefix, "filter_vectors", k.filter_vectors);
     k.accumulators = knob_value(values, prefix, "accumulators", k.accumulators);
+    k.batch_block = knob_value(values, prefix, "batch_block", k.batch_block);
     return k;
 }
 

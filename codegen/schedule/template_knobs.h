@@ -48,6 +48,8 @@ struct WindowProductKnobs {
 struct WeightGradientKnobs {
     int filter_vectors = 2;  // register tile: vectors of filters (fewer when the filters are fewer)
     int accumulators = 28;   // at most this many vector accumulators: sets the tile's channels
+    int batch_block = 0;     // > 0: sum per block of this many samples first (rfactor), in parallel
+                             // over the blocks, so that a block's data stays in cache across tiles
     static std::vector<KnobRange> space();
     static WeightGradientKnobs from(const KnobValues& values, const std::string& prefix);
 };

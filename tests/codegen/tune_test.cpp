@@ -208,7 +208,8 @@ const KnobValues kConvKnobs = {{"fwd.rows", 2},
                                {"d_input.rows", 6},
                                {"d_input.chans", 2},
                                {"d_weight.filter_vectors", 1},
-                               {"d_weight.accumulators", 9}};
+                               {"d_weight.accumulators", 9},
+                               {"d_weight.batch_block", 2}};
 const KnobValues kGruKnobs = {{"input_proj.rows", 4},
                               {"d_weight_hh.col_vectors", 1},
                               {"d_weight_ih.rows", 2},
