@@ -43,7 +43,8 @@ void schedule_product(ScheduleContext& ctx, Func out, int a_extent, int b_extent
             s.reorder(ai, bi, bo, ao);
         else
             s.reorder(ai, bi, ao, bo);
-        s.vectorize(ai, std::min(vec, cols), TailStrategy::GuardWithIf).parallel(columns_outer ? ao : bo);
+        s.vectorize(ai, std::min(vec, cols), TailStrategy::GuardWithIf);
+        if (knobs.parallel != 0) s.parallel(columns_outer ? ao : bo);
     };
     // A batch smaller than the rows takes one-row tiles: still a constant size.
     if (b_extent == 0) tile_schedule(tile.specialize(ctx.batch() >= rows), rows);

@@ -18,7 +18,8 @@ std::vector<KnobRange> ProductKnobs::space() {
     const ProductKnobs d;
     return {{"col_vectors", d.col_vectors, {1, 2, 3}, "register tile columns, in vectors"},
             {"rows", d.rows, {4, 6, 8, 12}, "register tile rows"},
-            {"columns_outer", d.columns_outer, {0, 1}, "column blocks outside the row tiles"}};
+            {"columns_outer", d.columns_outer, {0, 1}, "column blocks outside the row tiles"},
+            {"parallel", d.parallel, {1, 0}, "tiles in parallel (0: on one thread)"}};
 }
 
 ProductKnobs ProductKnobs::from(const KnobValues& values, const std::string& prefix) {
@@ -26,6 +27,7 @@ ProductKnobs ProductKnobs::from(const KnobValues& values, const std::string& pre
     k.col_vectors = knob_value(values, prefix, "col_vectors", k.col_vectors);
     k.rows = knob_value(values, prefix, "rows", k.rows);
     k.columns_outer = knob_value(values, prefix, "columns_outer", k.columns_outer);
+    k.parallel = knob_value(values, prefix, "parallel", k.parallel);
     return k;
 }
 

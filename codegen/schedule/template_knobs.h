@@ -31,6 +31,8 @@ struct ProductKnobs {
     int rows = 8;           // register tile: rows of `b` (col_vectors x rows accumulators)
     int columns_outer = 0;  // 1: each block of columns runs every row tile (its rhs columns stay
                             // in cache across the rows), in parallel over the columns
+    int parallel = 1;       // 0: the tiles on one thread (a small product loses more to the thread
+                            // pool's wake-ups than a second core gives it)
     static std::vector<KnobRange> space();
     static ProductKnobs from(const KnobValues& values, const std::string& prefix);
 };

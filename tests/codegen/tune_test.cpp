@@ -199,9 +199,9 @@ std::string schedule_text(const dsl::CheckedModel& model, const std::map<std::st
     return all;
 }
 
-const KnobValues kDenseKnobs = {{"fwd.col_vectors", 1},       {"fwd.rows", 4},     {"fwd.columns_outer", 1},
-                                {"d_input.col_vectors", 3},   {"d_input.rows", 6}, {"d_weight.rows", 12},
-                                {"d_weight.columns_outer", 1}};
+const KnobValues kDenseKnobs = {
+    {"fwd.col_vectors", 1}, {"fwd.rows", 4},       {"fwd.columns_outer", 1}, {"d_input.col_vectors", 3},
+    {"d_input.rows", 6},    {"d_weight.rows", 12}, {"d_weight.parallel", 0}, {"d_weight.columns_outer", 1}};
 const KnobValues kConvKnobs = {{"fwd.rows", 2},
                                {"fwd.chans", 8},
                                {"fwd.col_vectors", 2},
