@@ -23,14 +23,26 @@ struct CompileOptions {
     std::string graph_json;  // --graph-json: the checked graph for peers (PyTorch)
     bool dump_tokens = false, dump_ast = false, dump_graph = false;
     bool quiet = false;
-    int layers_per_stage = 12;  // --layers-per-stage (codegen/lower/staged_lowering.h)
-    bool no_cache = false;      // --no-cache: build even if an unchanged build is cached
-    std::string schedule_file;  // --schedule: apply this saved schedule (codegen/schedule/saved_schedule_file.h)
-    std::string save_schedule;  // --save-schedule: save the autoscheduler's schedule here
+    int layers_per_stage = 12;        // --layers-per-stage (codegen/lower/staged_lowering.h)
+    bool no_cache = false;            // --no-cache: build even if an unchanged build is cached
+    std::string schedule_file;        // --schedule: apply this saved schedule (codegen/schedule/saved_schedule_file.h)
+    std::string save_schedule;        // --save-schedule: save the autoscheduler's schedule here
+    std::string autotune = "cached";  // --autotune: off, cached, quick, thorough (codegen/tune/autotune.h)
+    std::string tuning_cache;         // --tuning-cache: the tuning file (default: per CPU, in the user cache)
 };
 int run_compile(const CompileOptions& options);
 
 int run_check(const std::string& path);
+
+// nnc tune-kernels model.nn: measures the model's layer schedules on this machine (thorough by
+// default) into the tuning cache that compiles read (--autotune=cached).
+struct TuneKernelsOptions {
+    std::string input;
+    std::string mode = "thorough";
+    std::string tuning_cache;    // default: codegen/tune/tuning_cache.h's default_tuning_cache_path
+    double budget_seconds = -1;  // --budget: the whole search's wall clock (negative: the mode's)
+};
+int run_tune_kernels(const TuneKernelsOptions& options);
 
 // nnc lint model.nn: the field guide's rules (dsl/lint.h) as warnings, or errors with --werror.
 struct LintCommandOptions {

@@ -15,10 +15,13 @@
 #include "codegen/driver/commands.h"
 #include "codegen/emit/descriptor_gen.h"
 #include "codegen/emit/graph_json.h"
+#include "codegen/emit/host_target.h"
 #include "codegen/emit/library_builder.h"
 #include "codegen/layers/layer_registry.h"
 #include "codegen/schedule/saved_schedule_apply.h"
 #include "codegen/schedule/saved_schedule_file.h"
+#include "codegen/schedule/tuned_knobs.h"
+#include "codegen/tune/autotune.h"
 #include "dsl/frontend.h"
 
 namespace nnc::driver {
@@ -118,15 +121,34 @@ void save_schedule(const std::string& path, const std::map<std::string, std::str
 }
 
 // What identifies a build's options in the caches' keys: the schedule, target and staging; a
-// saved schedule by the hash of its text; and the train section's batch size where an
-// autoscheduler schedules for it (the templates and a saved schedule take any batch alike).
-std::string options_key(const codegen::BuildOptions& b, const std::string& saved_schedule_text, int64_t batch) {
+// saved schedule by the hash of its text; the train section's batch size where an autoscheduler
+// schedules for it (the templates and a saved schedule take any batch alike); and the layers'
+// tuned knobs, which change the generated code.
+std::string options_key(const codegen::BuildOptions& b, const std::string& saved_schedule_text, int64_t batch,
+                        const codegen::ModelTuning& tuning) {
     const bool estimated = b.schedule.scheduler != "template" && saved_schedule_text.empty();
     return b.target.to_string() + "|" + b.schedule.scheduler + "|" + std::to_string(b.schedule.parallelism) + "|" +
            std::to_string(b.schedule.last_level_cache) + "|" + std::to_string(b.schedule.balance) + "|" +
            std::to_string(b.layers_per_stage) + "|" +
            (saved_schedule_text.empty() ? std::string() : "schedule=" + codegen::hash_source(saved_schedule_text)) +
-           (estimated ? "|batch=" + std::to_string(batch) : std::string());
+           (estimated ? "|batch=" + std::to_string(batch) : std::string()) +
+           (tuning.fingerprint.empty() ? std::string() : "|tuning=" + codegen::hash_source(tuning.fingerprint));
+}
+
+// The layers' tuned knobs (codegen/tune/) for this build: the template scheduler on this
+// machine's CPU only (a tuning measured here says nothing about another target).
+codegen::ModelTuning tuning_for(const dsl::CheckedModel& model, const CompileOptions& o, const Halide::Target& target,
+                                bool saved_schedule) {
+    const std::optional<codegen::AutotuneMode> mode = codegen::parse_autotune_mode(o.autotune);
+    if (!mode) throw std::runtime_error("--autotune " + o.autotune + ": use off, cached, quick or thorough");
+    const bool host = o.target.rfind("host", 0) == 0 && !target.has_gpu_feature();
+    if (*mode == codegen::AutotuneMode::Off || o.schedule.scheduler != "template" || saved_schedule || !host) return {};
+    const codegen::MachineKey machine = codegen::this_machine();
+    codegen::TuningCache cache = codegen::TuningCache::load(
+        o.tuning_cache.empty() ? codegen::default_tuning_cache_path(machine) : fs::path(o.tuning_cache));
+    codegen::TuneLog log;
+    if (!o.quiet) log = [](const std::string& line) { std::fprintf(stderr, "nnc: tuned %s\n", line.c_str()); };
+    return codegen::tune_model(model, *mode, cache, machine, log);
 }
 
 }  // namespace
@@ -187,10 +209,11 @@ int run_compile(const CompileOptions& o) {
                     "(or Adams2019, Li2018); the template schedule is code in nnc, not data");
             b.schedule_sources = &schedule_sources;
         }
-        // An unchanged model (same text, options and nnc) is copied from the last build of it; one
-        // whose train section alone changed links the pipelines compiled last time.
+        const codegen::ModelTuning tuning = tuning_for(*model, o, b.target, saved.has_value());
+        // An unchanged model (same text, options, tuning and nnc) is copied from the last build of
+        // it; one whose train section alone changed links the pipelines compiled last time.
         const fs::path header = o.header.empty() ? fs::path(o.output).replace_extension(".h") : fs::path(o.header);
-        const BuildCache cache(text, options_key(b, saved ? saved_text : "", model->train.batch),
+        const BuildCache cache(text, options_key(b, saved ? saved_text : "", model->train.batch, tuning),
                                fs::path(o.output).filename().string());
         const bool cacheable = !o.no_cache && o.emit_dir.empty() && o.save_schedule.empty();
         if (cacheable && cache.restore(o.output, header)) {
@@ -201,7 +224,11 @@ int run_compile(const CompileOptions& o) {
             return 0;
         }
         if (cacheable) b.pipeline_cache = cache.pipelines_dir().string();
-        const codegen::BuildTimes t = codegen::build_model_library(*model, b);
+        codegen::BuildTimes t;
+        {
+            const codegen::TunedKnobsScope knobs(tuning.by_node);
+            t = codegen::build_model_library(*model, b);
+        }
         if (cacheable) cache.store(o.output, header);
         if (t.reused_pipelines) {
             if (!o.quiet)
@@ -238,10 +265,14 @@ std::string compile_to_cache(const std::string& path, const codegen::ScheduleOpt
     fs::path cache = xdg    ? fs::path(xdg) / "nnc"
                      : home ? fs::path(home) / ".cache" / "nnc"
                             : fs::temp_directory_path() / "nnc-cache";
+    // This CPU's cached tunings, as `nnc model.nn -o` applies them by default (nothing measured).
+    CompileOptions tuning_options;
+    tuning_options.schedule = schedule;
+    const codegen::ModelTuning tuning = tuning_for(*model, tuning_options, codegen::host_target(), false);
     // The toolchain too: a library cached by another nnc carries that nnc's runtime (and ABI).
-    const std::string key =
-        codegen::hash_source(text + "\n" + toolchain_fingerprint() + "\n" + std::to_string(NNC_ABI_VERSION) + "\n" +
-                             schedule.scheduler + "\n" + std::to_string(schedule.parallelism));
+    const std::string key = codegen::hash_source(
+        text + "\n" + toolchain_fingerprint() + "\n" + std::to_string(NNC_ABI_VERSION) + "\n" + schedule.scheduler +
+        "\n" + std::to_string(schedule.parallelism) + (tuning.fingerprint.empty() ? "" : "\n" + tuning.fingerprint));
     fs::path dir = cache / (model->name + "-" + key);
     fs::path so = dir / (model->name + ".so");
     if (fs::exists(so)) return so.string();
@@ -252,8 +283,10 @@ std::string compile_to_cache(const std::string& path, const codegen::ScheduleOpt
     b.source_text = text;
     // A train-section edit links the pipelines compiled before (the build cache's, shared with
     // `nnc model.nn -o`).
-    b.pipeline_cache =
-        BuildCache(text, options_key(b, "", model->train.batch), so.filename().string()).pipelines_dir().string();
+    b.pipeline_cache = BuildCache(text, options_key(b, "", model->train.batch, tuning), so.filename().string())
+                           .pipelines_dir()
+                           .string();
+    const codegen::TunedKnobsScope knobs(tuning.by_node);
     const codegen::BuildTimes t = codegen::build_model_library(*model, b);
     if (t.reused_pipelines)
         std::fprintf(stderr, "nnc: compiled %s in %.2fs (unchanged pipelines linked from %s)\n", path.c_str(),

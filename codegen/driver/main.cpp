@@ -52,6 +52,14 @@ void add_compile_options(CLI::App& app, nnc::driver::CompileOptions& compile) {
                  "model is otherwise copied from ~/.cache/nnc/builds, and one whose train section alone changed "
                  "links the pipelines compiled before)");
     add_schedule_options(app, compile.schedule);
+    app.add_option("--autotune", compile.autotune,
+                   "the layer schedules' tuned knobs: off (the hand defaults), cached (what 'nnc tune-kernels' "
+                   "measured on this CPU; it measures nothing), quick or thorough (measure what the tuning cache "
+                   "lacks, then build)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"off", "cached", "quick", "thorough"}));
+    app.add_option("--tuning-cache", compile.tuning_cache,
+                   "the tuning file (default: $NNC_TUNING_CACHE, else ~/.cache/nnc/tuning/<CPU>.json)");
     app.add_option("--schedule,--schedule-file", compile.schedule_file,
                    "apply a saved schedule (schedules/README.md); refused when its stamps (graph, target, nnc and "
                    "Halide versions) do not match this build");
@@ -135,6 +143,20 @@ int main(int argc, char** argv) {
     li->add_flag("--werror", lint.werror, "report findings as errors and exit with status 1");
     li->add_flag("--rules", lint.list_rules, "list the rules");
 
+    nnc::driver::TuneKernelsOptions tune_kernels;
+    CLI::App* tk = app.add_subcommand("tune-kernels",
+                                      "measure the layers' schedule knobs on this CPU into the tuning cache that "
+                                      "compiles use (--autotune=cached)");
+    tk->add_option("model", tune_kernels.input, "the .nn file")->required();
+    tk->add_option("--mode", tune_kernels.mode, "quick or thorough")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"quick", "thorough"}));
+    tk->add_option("--tuning-cache", tune_kernels.tuning_cache, "the tuning file (default: as nnc --tuning-cache)");
+    tk->add_option("--budget", tune_kernels.budget_seconds,
+                   "seconds for the whole model's search (default: 50 for quick, 1800 for thorough; 0 times only "
+                   "the defaults)")
+        ->check(CLI::NonNegativeNumber);
+
     CLI::App* ops = app.add_subcommand("ops", "print every layer and loss with its inputs and attributes (Markdown)");
 
     const nnc::driver::TrainingCommands training(app, model_compiler());
@@ -150,6 +172,7 @@ int main(int argc, char** argv) {
     if (*check) return nnc::driver::run_check(check_path);
     if (*li) return nnc::driver::run_lint(lint);
     if (*ops) return nnc::driver::run_ops();
+    if (*tk) return nnc::driver::run_tune_kernels(tune_kernels);
     if (const auto status = training.run()) return *status;
     if (compile.input.empty()) {
         std::fputs(app.help().c_str(), stderr);

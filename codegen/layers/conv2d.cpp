@@ -14,6 +14,7 @@
 #include "codegen/layers/layer_registry.h"
 #include "codegen/layers/window.h"
 #include "codegen/schedule/gpu_templates.h"
+#include "codegen/schedule/tuned_knobs.h"
 
 namespace nnc::codegen {
 namespace {
@@ -272,16 +273,21 @@ public:
         const int ho = static_cast<int>(node.shape.dims[1]), wo = static_cast<int>(node.shape.dims[2]);
         const int c_in = static_cast<int>(in[0].dims[0]);
         const int h_in = static_cast<int>(in[0].dims[1]), w_in = static_cast<int>(in[0].dims[2]);
+        const KnobValues knobs = tuned_knobs(node.name);  // knob_space.cpp names them
+        const WindowProductKnobs fwd = WindowProductKnobs::from(knobs, "fwd.");
+        const WindowProductKnobs d_input = WindowProductKnobs::from(knobs, "d_input.");
         if (r.forward == Form::Channels && r.fwd_t.defined()) schedule_channel_product(ctx, r.fwd_t, filters, wo);
         if (r.forward == Form::Window && r.fwd_sum.defined())
-            schedule_window_product(ctx, r.fwd_sum, filters, wo, ho, k, r.fwd);
+            schedule_window_product(ctx, r.fwd_sum, filters, wo, ho, k, r.fwd, fwd);
         if (r.input_gradient == Form::Channels && r.d_input_t.defined())
             schedule_channel_product(ctx, r.d_input_t, c_in, w_in);
         if (r.input_gradient == Form::Window && r.d_input.defined())
-            schedule_window_product(ctx, r.d_input, c_in, w_in, h_in, k);
+            schedule_window_product(ctx, r.d_input, c_in, w_in, h_in, k, Func(), d_input);
         if (r.input_gradient == Form::Phases && r.d_input.defined())
-            schedule_phase_split_input_gradient(ctx, r.d_input, r.d_input_phases, c_in, s, w_in, h_in, k);
-        if (r.d_weight_t.defined()) schedule_transposed_weight_gradient(ctx, r.d_weight_t, k, c_in, filters);
+            schedule_phase_split_input_gradient(ctx, r.d_input, r.d_input_phases, c_in, s, w_in, h_in, k, d_input);
+        if (r.d_weight_t.defined())
+            schedule_transposed_weight_gradient(ctx, r.d_weight_t, k, c_in, filters,
+                                                WeightGradientKnobs::from(knobs, "d_weight."));
     }
 
     // On a GPU: the forward and input-gradient products with channels in registers, the weight

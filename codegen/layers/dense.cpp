@@ -2,6 +2,7 @@
 // x: (N, in)  W: [in, out] row-major, so w(o, i) with o contiguous (vectorizes along outputs)
 // y: (N, out)
 #include "codegen/layers/layer_registry.h"
+#include "codegen/schedule/tuned_knobs.h"
 
 namespace nnc::codegen {
 namespace {
@@ -126,9 +127,11 @@ public:
         const int n_out = static_cast<int>(node.shape.dims[0]);
         const int n_in = static_cast<int>(in[0].dims[0]);
         const DenseRecord r = ctx.record<DenseRecord>(node);
-        if (r.fwd.defined()) schedule_product(ctx, r.fwd, n_out, 0);
-        if (r.d_input.defined()) schedule_product(ctx, r.d_input, n_in, 0);
-        if (r.d_weight.defined()) schedule_product(ctx, r.d_weight, n_out, n_in);
+        const KnobValues knobs = tuned_knobs(node.name);  // knob_space.cpp names them
+        if (r.fwd.defined()) schedule_product(ctx, r.fwd, n_out, 0, ProductKnobs::from(knobs, "fwd."));
+        if (r.d_input.defined()) schedule_product(ctx, r.d_input, n_in, 0, ProductKnobs::from(knobs, "d_input."));
+        if (r.d_weight.defined())
+            schedule_product(ctx, r.d_weight, n_out, n_in, ProductKnobs::from(knobs, "d_weight."));
         if (r.weight_t.defined()) schedule_transpose(ctx, r.weight_t);
     }
 

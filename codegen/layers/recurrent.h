@@ -20,6 +20,7 @@
 #pragma once
 #include "codegen/layers/layer_registry.h"
 #include "codegen/schedule/gpu_templates.h"
+#include "codegen/schedule/tuned_knobs.h"
 
 namespace nnc::codegen::recurrent {
 
@@ -274,13 +275,14 @@ inline void schedule_layer(ScheduleContext& ctx, const dsl::Node& node, const ds
     // The products' rows are m = t + T n, T N of them: tiles of up to 8 rows at any batch.
     // (Scheduled as batch rows, a batch below 8 took one-row tiles: at batch 1 the input
     // projection ran at a third of its speed.)
-    if (r.input_proj.defined()) schedule_product(ctx, r.input_proj, G, d.T);
-    if (r.d_input_flat.defined()) schedule_product(ctx, r.d_input_flat, d.F, d.T);
+    const KnobValues k = tuned_knobs(node.name);  // codegen/tune/knob_space.cpp names them
+    if (r.input_proj.defined()) schedule_product(ctx, r.input_proj, G, d.T, ProductKnobs::from(k, "input_proj."));
+    if (r.d_input_flat.defined()) schedule_product(ctx, r.d_input_flat, d.F, d.T, ProductKnobs::from(k, "d_input."));
     if (r.d_input.defined()) inline_it(r.d_input);
-    if (r.d_weight_ih.defined()) schedule_product(ctx, r.d_weight_ih, G, d.F);
-    if (r.d_weight_hh.defined()) schedule_product(ctx, r.d_weight_hh, G, d.H);
-    if (r.state.defined()) schedule_recurrent_scan(ctx, r.state);
-    if (r.d_state.defined()) schedule_recurrent_scan(ctx, r.d_state);
+    if (r.d_weight_ih.defined()) schedule_product(ctx, r.d_weight_ih, G, d.F, ProductKnobs::from(k, "d_weight_ih."));
+    if (r.d_weight_hh.defined()) schedule_product(ctx, r.d_weight_hh, G, d.H, ProductKnobs::from(k, "d_weight_hh."));
+    if (r.state.defined()) schedule_recurrent_scan(ctx, r.state, RecurrentScanKnobs::from(k, "state."));
+    if (r.d_state.defined()) schedule_recurrent_scan(ctx, r.d_state, RecurrentScanKnobs::from(k, "d_state."));
     if (r.d_gates.defined()) inline_it(r.d_gates);
 }
 

@@ -24,29 +24,33 @@ bool is_input_wrapper(const Func& f) {
     return call && call->call_type == Internal::Call::Image;
 }
 
-void schedule_product(ScheduleContext& ctx, Func out, int a_extent, int b_extent) {
+void schedule_product(ScheduleContext& ctx, Func out, int a_extent, int b_extent, const ProductKnobs& knobs) {
     const int vec = ctx.vector_width(out.output_types()[0]);
-    // 2 vectors x 8 rows: 16 accumulators, half the AVX-512 register file. Tiles must have a
-    // constant size to live in registers, so splits shift inwards (legal when the extent is at
-    // least the factor); a small static extent is taken whole.
-    const int cols = a_extent >= 2 * vec ? 2 * vec : a_extent >= vec ? vec : a_extent;
-    const int rows = b_extent == 0 || b_extent >= 8 ? 8 : b_extent;
+    // By default 2 vectors x 8 rows: 16 accumulators, half the AVX-512 register file. Tiles must
+    // have a constant size to live in registers, so splits shift inwards (legal when the extent
+    // is at least the factor); a small static extent is taken whole.
+    const int cv = std::max(1, knobs.col_vectors), want_rows = std::max(1, knobs.rows);
+    const int cols = a_extent >= cv * vec ? cv * vec : a_extent >= vec ? vec : a_extent;
+    const int rows = b_extent == 0 || b_extent >= want_rows ? want_rows : b_extent;
+    const bool columns_outer = knobs.columns_outer != 0;
     const Var a = out.args()[0], b = out.args()[1];
     Var ao("ao"), ai("ai"), bo("bo"), bi("bi");
     Func tile = out.in();
     tile.compute_root();
     auto tile_schedule = [&](Stage s, int tile_rows) {
-        s.split(a, ao, ai, cols, TailStrategy::ShiftInwards)
-            .split(b, bo, bi, tile_rows, TailStrategy::ShiftInwards)
-            .reorder(ai, bi, ao, bo)
-            .vectorize(ai, std::min(vec, cols), TailStrategy::GuardWithIf)
-            .parallel(bo);
+        s.split(a, ao, ai, cols, TailStrategy::ShiftInwards).split(b, bo, bi, tile_rows, TailStrategy::ShiftInwards);
+        if (columns_outer)
+            s.reorder(ai, bi, bo, ao);
+        else
+            s.reorder(ai, bi, ao, bo);
+        s.vectorize(ai, std::min(vec, cols), TailStrategy::GuardWithIf);
+        if (knobs.parallel != 0) s.parallel(columns_outer ? ao : bo);
     };
     // A batch smaller than the rows takes one-row tiles: still a constant size.
     if (b_extent == 0) tile_schedule(tile.specialize(ctx.batch() >= rows), rows);
     tile_schedule(tile, b_extent == 0 ? 1 : rows);
 
-    out.compute_at(tile, ao).vectorize(a, std::min(vec, cols), TailStrategy::GuardWithIf);
+    out.compute_at(tile, columns_outer ? bo : ao).vectorize(a, std::min(vec, cols), TailStrategy::GuardWithIf);
     std::vector<VarOrRVar> order{a, b};
     for (const RVar& r : out.rvars(0)) order.push_back(r);
     Stage update = out.update(0);
@@ -55,13 +59,16 @@ void schedule_product(ScheduleContext& ctx, Func out, int a_extent, int b_extent
     ctx.claim(tile);
 }
 
-void schedule_window_product(ScheduleContext& ctx, Func f, int channels, int width, int height, int kernel, Func tile) {
+void schedule_window_product(ScheduleContext& ctx, Func f, int channels, int width, int height, int kernel, Func tile,
+                             const WindowProductKnobs& knobs) {
     const int vec = ctx.vector_width(Float(32));
     const std::vector<Var> a = f.args();
     Var xo("xo"), xi("xi"), yo("yo"), yi("yi"), co("co"), ci("ci"), t("t");
-    const int cols = width >= vec ? vec : width;
-    const int rows = height >= 4 ? 4 : height;
-    const int chans = channels >= 4 ? 4 : channels;
+    const int cv = std::max(1, knobs.col_vectors);
+    const int want_rows = std::max(1, knobs.rows), want_chans = std::max(1, knobs.chans);
+    const int cols = width >= cv * vec ? cv * vec : width >= vec ? vec : width;
+    const int rows = height >= want_rows ? want_rows : height;
+    const int chans = channels >= want_chans ? want_chans : channels;
     if (!tile.defined()) tile = f.in();
     tile.compute_root()
         .split(a[0], xo, xi, cols, TailStrategy::ShiftInwards)
@@ -105,13 +112,15 @@ void schedule_channel_product(ScheduleContext& ctx, Func f, int channels, int wi
 }
 
 void schedule_phase_split_input_gradient(ScheduleContext& ctx, Func dx, const std::vector<Func>& phases, int channels,
-                                         int stride, int width, int height, int kernel) {
+                                         int stride, int width, int height, int kernel,
+                                         const WindowProductKnobs& knobs) {
     const int vec = ctx.vector_width(Float(32));
     const int s = stride;
     for (Func ph : phases) {
         if (!ph.defined()) continue;
         if (ph.num_update_definitions() > 0) {
-            schedule_window_product(ctx, ph, channels, (width + s - 1) / s, (height + s - 1) / s, kernel);
+            schedule_window_product(ctx, ph, channels, (width + s - 1) / s, (height + s - 1) / s, kernel, Func(),
+                                    knobs);
         } else {
             ph.compute_root().vectorize(ph.args()[0], vec, TailStrategy::GuardWithIf).parallel(ph.args()[3]);
             ctx.claim(ph);
@@ -133,36 +142,85 @@ void schedule_phase_split_input_gradient(ScheduleContext& ctx, Func dx, const st
     ctx.claim(dx);
 }
 
-void schedule_transposed_weight_gradient(ScheduleContext& ctx, Func dwt, int kernel, int channels, int filters) {
+namespace {
+
+// A weight-gradient register tile: fw filters (vectors of vw) x every tap x cs channels.
+struct WeightTile {
+    int fv = 1, fw = 1, vw = 1, cs = 1;
+    bool unroll_rows = true;  // the taps' rows unrolled (kernels up to 5x5)
+};
+
+WeightTile weight_tile(int vec, int kernel, int channels, int filters, const WeightGradientKnobs& knobs) {
+    WeightTile g;
+    const int taps = kernel * kernel;
+    g.fv = std::max(1, knobs.filter_vectors);  // as many vectors as the filters fill, at most the knob's
+    while (g.fv > 1 && filters < g.fv * vec) --g.fv;
+    g.fw = filters >= vec ? g.fv * vec : filters;  // the tile's filters
+    g.vw = std::min(vec, g.fw);
+    const int limit = std::max(1, std::min(channels, std::max(1, knobs.accumulators) / (g.fv * taps)));
+    g.cs = limit;  // a divisor of the channels when one is near the limit: no overlapping tiles
+    for (int q = limit; q * 2 > limit; --q)
+        if (channels % q == 0) {
+            g.cs = q;
+            break;
+        }
+    // Kernels above 5x5 have more taps than registers: their rows stay a loop.
+    g.unroll_rows = g.fv * taps <= 28;
+    return g;
+}
+
+// The weight gradient summed per block of `block` samples (rfactor) into part(f, kx, ky, c, u),
+// each block's tiles as in the unblocked template, then the blocks added up: a block's output
+// gradient and input stay in cache across all of its tiles, where the unblocked template streams
+// the whole output gradient from memory once per channel block. In parallel over the blocks.
+void schedule_blocked_weight_gradient(ScheduleContext& ctx, Func dwt, const WeightTile& g, int block) {
     const int vec = ctx.vector_width(Float(32));
     const std::vector<Var> a = dwt.args();  // (f, kx, ky, c)
     const Var f = a[0], kx = a[1], ky = a[2], c = a[3];
-    const int taps = kernel * kernel;
-    const int fv = filters >= 2 * vec ? 2 : 1;
-    const int fw = filters >= vec ? fv * vec : filters;  // the tile's filters
-    const int vw = std::min(vec, fw);
-    const int limit = std::max(1, std::min(channels, 28 / (fv * taps)));
-    int cs = limit;  // a divisor of the channels when one is near the limit: no overlapping tiles
-    for (int q = limit; q * 2 > limit; --q)
-        if (channels % q == 0) {
-            cs = q;
-            break;
-        }
+    const std::vector<RVar> r = dwt.rvars(0);  // (x, y, n)
+    RVar nb("r_block"), ni("r_in_block");
+    Var u("u"), fo("fo"), fi("fi"), co("co"), ci("ci"), t("t");
+    Func part = dwt.update(0).split(r[2], nb, ni, block, TailStrategy::GuardWithIf).rfactor(nb, u);
+    Func tile = part.in();
+    tile.compute_root()
+        .split(f, fo, fi, g.fw, TailStrategy::ShiftInwards)
+        .split(c, co, ci, g.cs, TailStrategy::ShiftInwards)
+        .reorder(fi, kx, ky, ci, fo, co, u)
+        .vectorize(fi, g.vw)
+        .fuse(fo, co, t)
+        .parallel(u);
+    part.compute_at(tile, t).vectorize(f, g.vw).unroll(f).unroll(kx).unroll(ky).unroll(c);
+    Stage pu = part.update(0);
+    pu.reorder(f, kx, ky, c, r[0], r[1], ni).vectorize(f, g.vw).unroll(f).unroll(kx).unroll(c);
+    if (g.unroll_rows) pu.unroll(ky);
+    dwt.compute_root().vectorize(f, vec, TailStrategy::GuardWithIf).parallel(c);
+    dwt.update(0).reorder(f, nb, kx, ky, c).vectorize(f, vec, TailStrategy::GuardWithIf).parallel(c);
+    ctx.claim(dwt);
+}
+
+}  // namespace
+
+void schedule_transposed_weight_gradient(ScheduleContext& ctx, Func dwt, int kernel, int channels, int filters,
+                                         const WeightGradientKnobs& knobs) {
+    const int vec = ctx.vector_width(Float(32));
+    const WeightTile g = weight_tile(vec, kernel, channels, filters, knobs);
+    if (knobs.batch_block > 0) return schedule_blocked_weight_gradient(ctx, dwt, g, knobs.batch_block);
+    const std::vector<Var> a = dwt.args();  // (f, kx, ky, c)
+    const Var f = a[0], kx = a[1], ky = a[2], c = a[3];
     Var fo("fo"), fi("fi"), co("co"), ci("ci"), t("t");
     Func tile = dwt.in();
     tile.compute_root()
-        .split(f, fo, fi, fw, TailStrategy::ShiftInwards)
-        .split(c, co, ci, cs, TailStrategy::ShiftInwards)
+        .split(f, fo, fi, g.fw, TailStrategy::ShiftInwards)
+        .split(c, co, ci, g.cs, TailStrategy::ShiftInwards)
         .reorder(fi, kx, ky, ci, fo, co)
-        .vectorize(fi, vw)
+        .vectorize(fi, g.vw)
         .fuse(fo, co, t)
         .parallel(t);
-    dwt.compute_at(tile, t).vectorize(f, vw).unroll(f).unroll(kx).unroll(ky).unroll(c);
+    dwt.compute_at(tile, t).vectorize(f, g.vw).unroll(f).unroll(kx).unroll(ky).unroll(c);
     const std::vector<RVar> r = dwt.rvars(0);
     Stage u = dwt.update(0);
-    u.reorder(f, kx, ky, c, r[0], r[1], r[2]).vectorize(f, vw).unroll(f).unroll(kx).unroll(c);
-    // Kernels above 5x5 have more taps than registers: their rows stay a loop.
-    if (fv * taps <= 28) u.unroll(ky);
+    u.reorder(f, kx, ky, c, r[0], r[1], r[2]).vectorize(f, g.vw).unroll(f).unroll(kx).unroll(c);
+    if (g.unroll_rows) u.unroll(ky);
     ctx.claim(dwt);
     ctx.claim(tile);
 }
@@ -219,8 +277,8 @@ void schedule_batch_sum(ScheduleContext& ctx, Func sum) {
     ctx.claim(sum);
 }
 
-void schedule_recurrent_scan(ScheduleContext& ctx, Func scan) {
-    constexpr int kSamplesPerBlock = 8;
+void schedule_recurrent_scan(ScheduleContext& ctx, Func scan, const RecurrentScanKnobs& knobs) {
+    const int samples_per_block = std::max(1, knobs.samples_per_block);
     const int vec = ctx.vector_width(scan.output_types()[0]);
     const std::vector<Var> args = scan.args();  // (x, t, n)
     scan.compute_root().vectorize(args[0], vec, TailStrategy::GuardWithIf).parallel(args[2]);
@@ -230,7 +288,7 @@ void schedule_recurrent_scan(ScheduleContext& ctx, Func scan) {
     scan.update(0)
         .allow_race_conditions()
         .split(r[0], ko, ki, vec, TailStrategy::GuardWithIf)
-        .split(args[2], no, ni, kSamplesPerBlock, TailStrategy::GuardWithIf)
+        .split(args[2], no, ni, samples_per_block, TailStrategy::GuardWithIf)
         .reorder(ki, ni, ko, r[1], r[2], r[3], r[4], no)
         .vectorize(ki)
         .unroll(r[3])

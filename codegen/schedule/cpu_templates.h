@@ -8,14 +8,16 @@
 #include <vector>
 
 #include "codegen/schedule/schedule_context.h"
+#include "codegen/schedule/template_knobs.h"
 
 namespace nnc::codegen {
 
 // A product out(a, b) = init; out(a, b) += lhs(.., b) * rhs(a, ..) whose update reduces over one
 // RDom, with `a` contiguous: register-tiled (2 vectors of `a` x `rows` of `b`), the reduction
 // inside each tile, tiles in parallel over `b`. `a_extent` is static; `b_extent` is static, or 0
-// when `b` is the batch.
-void schedule_product(ScheduleContext& ctx, Halide::Func out, int a_extent, int b_extent);
+// when `b` is the batch. `knobs` (template_knobs.h) reshape the tile and the order of the tiles.
+void schedule_product(ScheduleContext& ctx, Halide::Func out, int a_extent, int b_extent,
+                      const ProductKnobs& knobs = {});
 
 // A transpose out(x, y) = in(y, x): tiles of one vector by one vector, the vector along x loaded
 // as a gather from the tile's rows (a tile's rows stay in L1; whole-column gathers on a matrix
@@ -33,9 +35,10 @@ void schedule_transpose(ScheduleContext& ctx, Halide::Func out);
 // the factor: overlapping tiles recompute a few outputs); a smaller extent is taken whole. The
 // batch is never split: a last batch may be short. `width` and `height` are x's and y's static
 // extents, `channels` ch's; taps are unrolled for kernels up to 3. `tile`: a pure Func of f
-// alone (same arguments) to compute the tiles in; by default f's global wrapper.
+// alone (same arguments) to compute the tiles in; by default f's global wrapper. `knobs` set the
+// register tile's shape.
 void schedule_window_product(ScheduleContext& ctx, Halide::Func f, int channels, int width, int height, int kernel,
-                             Halide::Func tile = Halide::Func());
+                             Halide::Func tile = Halide::Func(), const WindowProductKnobs& knobs = {});
 
 // The narrow form of a window product (images at most 8 wide), f(ch, x, y, n) with `ch`
 // contiguous: tiles of up to 2 vectors of channels x a whole image row (`width`) in registers
@@ -50,15 +53,17 @@ void schedule_channel_product(ScheduleContext& ctx, Halide::Func f, int channels
 // and parallel; dx, bound to (width, height), splits x and y by s with the phase unrolled, so
 // each phase's index and x mod s are constants and every phase is read as dense vectors.
 void schedule_phase_split_input_gradient(ScheduleContext& ctx, Halide::Func dx, const std::vector<Halide::Func>& phases,
-                                         int channels, int stride, int width, int height, int kernel);
+                                         int channels, int stride, int width, int height, int kernel,
+                                         const WindowProductKnobs& knobs = {});
 
 // A convolution's weight gradient in filter-major form, dwt(f, kx, ky, c) += (over x, y and the
 // batch): register tiles of `fv` vectors of filters x every tap x `cs` channels (at most 28
 // accumulators of the 32 vector registers), the whole reduction over the output positions
 // inside each tile; per position, fv vector loads of the transposed output gradient and one
 // broadcast input value per tap and channel. Tiles in parallel over (filter blocks, channel
-// blocks). Kernels above 5x5 keep their rows of taps a loop.
-void schedule_transposed_weight_gradient(ScheduleContext& ctx, Halide::Func dwt, int kernel, int channels, int filters);
+// blocks). Kernels above 5x5 keep their rows of taps a loop. `knobs` bound fv and the accumulators.
+void schedule_transposed_weight_gradient(ScheduleContext& ctx, Halide::Func dwt, int kernel, int channels, int filters,
+                                         const WeightGradientKnobs& knobs = {});
 
 // Pooling (codegen/layers/maxpool2d.cpp).
 //
@@ -90,8 +95,8 @@ void schedule_batch_sum(ScheduleContext& ctx, Halide::Func sum);
 // recurrent matrix (256 KB for H = 128) from L2 per sample and step. Measured on
 // lstm_classifier at batch 64: forward 1.7x faster. (Tried without a gain: 16 terms per chunk,
 // the samples' loop unrolled, each sample's storage padded off a 4 KB multiple.) Races are
-// allowed: see recurrent.h.
-void schedule_recurrent_scan(ScheduleContext& ctx, Halide::Func scan);
+// allowed: see recurrent.h. `knobs` set the samples per block (8 by default).
+void schedule_recurrent_scan(ScheduleContext& ctx, Halide::Func scan, const RecurrentScanKnobs& knobs = {});
 
 // A scatter-add dw(d, id) += (over positions..., then the batch) into rows of `row` elements
 // (an embedding's weight gradient): the positions run in order (two may pick the same row)

@@ -1,0 +1,66 @@
+// The parameters of the CPU schedule templates (codegen/schedule/cpu_templates.h), each with the
+// hand-chosen value as its default and the values a search may try (codegen/tune/). A template
+// given default knobs schedules exactly as it did before it had knobs.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+namespace nnc::codegen {
+
+// One knob of a template: its name, its default and the candidate values a search tries.
+struct KnobRange {
+    std::string name;
+    int default_value = 0;
+    std::vector<int> candidates;  // includes the default
+    std::string what;
+};
+
+// Knob values by name ("fwd.rows"); a name not present takes its default.
+using KnobValues = std::map<std::string, int>;
+
+// The value of knob `prefix + name` in `values`, or `fallback` when it is absent.
+int knob_value(const KnobValues& values, const std::string& prefix, const std::string& name, int fallback);
+
+// `space` with every name prefixed (a layer with several products names each one's knobs).
+std::vector<KnobRange> prefixed(const std::string& prefix, std::vector<KnobRange> space);
+
+// schedule_product: out(a, b) += lhs(.., b) * rhs(a, ..).
+struct ProductKnobs {
+    int col_vectors = 2;    // register tile: vectors of `a`
+    int rows = 8;           // register tile: rows of `b` (col_vectors x rows accumulators)
+    int columns_outer = 0;  // 1: each block of columns runs every row tile (its rhs columns stay
+                            // in cache across the rows), in parallel over the columns
+    int parallel = 1;       // 0: the tiles on one thread (a small product loses more to the thread
+                            // pool's wake-ups than a second core gives it)
+    static std::vector<KnobRange> space();
+    static ProductKnobs from(const KnobValues& values, const std::string& prefix);
+};
+
+// schedule_window_product: f(x, y, ch, n) += over taps and channels.
+struct WindowProductKnobs {
+    int col_vectors = 1;  // register tile: vectors of x
+    int rows = 4;         // register tile: rows of y
+    int chans = 4;        // register tile: channels
+    static std::vector<KnobRange> space();
+    static WindowProductKnobs from(const KnobValues& values, const std::string& prefix);
+};
+
+// schedule_transposed_weight_gradient: dwt(f, kx, ky, c) += over the output positions.
+struct WeightGradientKnobs {
+    int filter_vectors = 2;  // register tile: vectors of filters (fewer when the filters are fewer)
+    int accumulators = 28;   // at most this many vector accumulators: sets the tile's channels
+    int batch_block = 0;     // > 0: sum per block of this many samples first (rfactor), in parallel
+                             // over the blocks, so that a block's data stays in cache across tiles
+    static std::vector<KnobRange> space();
+    static WeightGradientKnobs from(const KnobValues& values, const std::string& prefix);
+};
+
+// schedule_recurrent_scan: the scan's update over blocks of samples.
+struct RecurrentScanKnobs {
+    int samples_per_block = 8;  // the samples that share each chunk's recurrent weights in registers
+    static std::vector<KnobRange> space();
+    static RecurrentScanKnobs from(const KnobValues& values, const std::string& prefix);
+};
+
+}  // namespace nnc::codegen
