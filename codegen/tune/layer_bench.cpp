@@ -116,7 +116,7 @@ std::optional<double> LayerBench::time(const KnobValues& knobs, double seconds) 
         Halide::Pipeline pipeline = lowered.pipeline();
         {
             TunedKnobsScope scope({{node_, knobs}});
-            schedule_pipeline(pipeline, alone_, lowered.batch, host_target(), ScheduleOptions{});
+            schedule_pipeline(pipeline, alone_, lowered.batch, *lowered.records, host_target(), ScheduleOptions{});
         }
         pipeline.compile_jit(host_target());
         lowered.input.set(input_);

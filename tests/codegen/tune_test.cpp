@@ -190,7 +190,8 @@ std::string schedule_text(const dsl::CheckedModel& model, const std::map<std::st
     Halide::Pipeline p = lowered.pipeline();
     {
         codegen::TunedKnobsScope scope(knobs);
-        codegen::schedule_pipeline(p, model, lowered.batch, codegen::host_target(), codegen::ScheduleOptions{});
+        codegen::schedule_pipeline(p, model, lowered.batch, *lowered.records, codegen::host_target(),
+                                   codegen::ScheduleOptions{});
     }
     std::map<std::string, std::string> by_name;
     for (const auto& [name, f] : codegen::all_functions(p)) describe(f, by_name);
