@@ -1,5 +1,6 @@
 #include "runtime/cli/option_ranges.h"
 
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -43,6 +44,17 @@ CLI::Validator whole_number(int64_t min, int64_t max) {
         },
         max == std::numeric_limits<int64_t>::max() ? ">=" + std::to_string(min)
                                                    : "[" + std::to_string(min) + ", " + std::to_string(max) + "]");
+}
+
+CLI::Validator whole_number_or_call(int64_t min) {
+    const CLI::Validator number = whole_number(min);
+    return CLI::Validator(
+        [number](std::string& text) -> std::string {
+            if (!text.empty() && std::isalpha(static_cast<unsigned char>(text[0]))) return "";
+            std::string copy = text;
+            return number(copy);
+        },
+        ">=" + std::to_string(min) + " or NAME(...)");
 }
 
 CLI::Validator unsigned_number() {

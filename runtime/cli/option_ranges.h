@@ -12,6 +12,9 @@ namespace nnc::driver {
 
 // A whole number in [min, max], written in decimal.
 CLI::Validator whole_number(int64_t min, int64_t max = std::numeric_limits<int64_t>::max());
+// A whole number from `min`, or a call as the train section writes it (warmup(epochs=2)), which
+// the runtime checks when it is set.
+CLI::Validator whole_number_or_call(int64_t min);
 // An unsigned whole number (a seed): 0 to 2^64-1; a minus sign is refused, not wrapped around.
 CLI::Validator unsigned_number();
 // A finite real number in [min, max] (above min only, with `above_min`).

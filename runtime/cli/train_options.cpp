@@ -37,7 +37,8 @@ void add_settings(CLI::App& tr, TrainOptions& o) {
         "patience=3)");
     tr.add_option("--warmup", o.warmup,
                   "linear warm-up over this many updates (0: none), or as the train section writes it: "
-                  "warmup(epochs=2, start=0.1)");
+                  "warmup(epochs=2, start=0.1)")
+        ->check(whole_number_or_call(0));
     tr.add_option("--clip-norm", o.clip_norm, "clip the global gradient L2 norm to this (0: off)")
         ->check(real_number(0, kLargest));
     tr.add_option("--clip-value", o.clip_value, "clamp every gradient to [-v, v] (0: off)")

@@ -182,7 +182,7 @@ TEST_F(RunSafety, ARefusedCommandLeavesTheDiskAsItFoundIt) {
         {small + " --threads -1", "--threads"},
         {small + " --lr 1e300", "--lr"},
         {small + " --accumulate 0", "--accumulate"},
-        {" --data " + path("bad-labels") + " --validation 10 --epochs 1", "has labels up to 12"},
+        {" --data " + path("bad-labels") + " --validation 10 --epochs 1", "class 12 of target 'label' is out of range"},
     };
     for (const auto& [args, said] : refused) {
         SCOPED_TRACE(args);
