@@ -13,6 +13,11 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev
   libclang-14-dev libclang-cpp14-dev
   gnuplot-nox fonts-dejavu-core chromium
+  libopenblas0-pthread
+  openmpi-bin libopenmpi-dev
+  libonnx-dev python3-onnx
+  libjpeg62-turbo-dev libpng-dev
+  fortunes
 )
 
 missing=()
