@@ -4,8 +4,11 @@ Two sides measured in alternating short slices, round after round, share the mac
 (on a shared VM its speed moves by 15% from one second to the next): each round's ratio of the
 two slices cancels most of the swing, and the spread of those ratios says how far the median can
 be trusted. A target is met only when the whole interquartile range clears it, missed only when
-the whole range falls short; a range that straddles it is "undecided", not a verdict.
+the whole range falls short; a range that straddles it is "undecided", not a verdict, and so is
+one of fewer than MIN_ROUNDS rounds, whose range says nothing yet.
 """
+
+MIN_ROUNDS = 3
 
 
 def quantile(values, q):
@@ -38,7 +41,9 @@ def paired_ratios(numerators, denominators):
 
 def verdict(spread, target):
     """"met" when the interquartile range of a ratio lies at or above target, "missed" when it lies
-    below, "undecided" when it straddles target."""
+    below, "undecided" when it straddles target or comes from fewer than MIN_ROUNDS rounds."""
+    if spread.get("n", MIN_ROUNDS) < MIN_ROUNDS:
+        return "undecided"
     if spread["q1"] >= target:
         return "met"
     if spread["q3"] < target:

@@ -61,6 +61,11 @@ class Verdicts(unittest.TestCase):
         self.assertEqual(bench_stats.verdict(self.spread(1.45, 1.55, 1.6), 1.5), "undecided")
         self.assertEqual(bench_stats.verdict(self.spread(1.4, 1.45, 1.5), 1.5), "undecided")
 
+    def test_too_few_rounds_are_undecided_however_far_from_the_target(self):
+        two_rounds = bench_stats.summary([3.0, 3.1])
+        self.assertEqual(bench_stats.verdict(two_rounds, 1.5), "undecided")
+        self.assertEqual(bench_stats.verdict(bench_stats.summary([3.0, 3.1, 3.2]), 1.5), "met")
+
     def test_spread_text(self):
         self.assertEqual(bench_stats.spread_text(self.spread(1.0, 1.234, 1.5)), "1.23 (1.00–1.50)")
 
