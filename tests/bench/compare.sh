@@ -80,7 +80,7 @@ out="$(cd "$out" && pwd)"
 py=/usr/bin/python3
 bench_py="$root/tests/bench"
 if [ $quick = 1 ]; then
-  rounds=2 slice=0.05 tournament=1 epoch_rounds=1 epoch_limit=3200
+  rounds=3 slice=0.05 tournament=1 epoch_rounds=1 epoch_limit=3200
 else
   rounds="${NNC_BENCH_ROUNDS:-12}" slice="${NNC_BENCH_SLICE:-0.3}" tournament=3 epoch_rounds=5 epoch_limit=19200
 fi
