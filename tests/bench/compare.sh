@@ -27,7 +27,7 @@
 # 5. Peak RSS of 50 training steps at batch 64, one process per model, for both.
 # 6. Per layer: each dense, conv2d and recurrent layer's share and GFLOP/s in the training step at
 #    batch 256 on 1 thread, from Halide's profiler (a second build, --target host-profile), against
-#    the 1-thread FMA rate of step 2.
+#    the FMA rate measured just before and after each model's profile run.
 # 7. tests/bench/compare_table.py writes OUT_DIR/table.md, which replaces the generated part of
 #    tests/bench/RESULTS.md.
 # Run it on a quiet machine: the interleaving cancels the machine's swings, not a steady load.
@@ -151,23 +151,33 @@ if [ $quick = 0 ]; then
   done
   echo "${rss_json%,}}" > "$out/rss.json"
 
-  # 6. Per layer, against the 1-thread FMA rate of step 2.
-  fma1=$("$py" -c 'import json,sys; print("%.0f" % json.load(open(sys.argv[1]))["fma_gflops"]["median"])' "$out/interleaved_t1.json")
+  # 6. Per layer. A profile run is one process, so it cannot be interleaved: its FMA rate is the
+  #    mean of one FMA slice just before it and one just after (model_serve, 1 thread).
+  fma_now() {
+    printf 'fma 0.5\nquit\n' | "$serve" --threads=1 "$out/${models[0]}.so" | awk '$1 == "done" { print $3 / $4 / 1e9 }'
+  }
   {
     echo
-    echo "### Dense, conv2d and recurrent layers in the training step, batch 256, 1 thread (Halide profiler; FMA rate $fma1 GFLOP/s)"
+    echo "### Dense, conv2d and recurrent layers in the training step, batch 256, 1 thread (Halide profiler; \"of peak\": of the FMA rate measured just before and after each model's profile run)"
     echo
     header=1
+    notes=()
     for m in "${models[@]}"; do
       if [ ! -f "$out/$m.profile.so" ] || [ "$out/$m.so" -nt "$out/$m.profile.so" ]; then
         "$nnc" "${source[$m]}" -o "$out/$m.profile.so" --target host-profile >/dev/null
       fi
+      before=$(fma_now)
       "$bench" --threads=1 --benchmark_filter="$m.profile/train_step/256" --benchmark_min_time=1 \
         "$out/$m.profile.so" > "$out/$m.profile.txt" 2>&1
+      after=$(fma_now)
+      fma=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.0f", (a + b) / 2 }')
+      notes+=("$m $fma ($(printf '%.0f' "$before") before, $(printf '%.0f' "$after") after)")
       "$py" "$bench_py/layer_efficiency.py" "$out/$m.profile.txt" "$out/$m.check.txt" \
-        --batch 256 --peak "$fma1" --model "$m" | tail -n +$((header ? 1 : 3))
+        --batch 256 --peak "$fma" --model "$m" | tail -n +$((header ? 1 : 3))
       header=0
     done
+    echo
+    echo "FMA rate, GFLOP/s: $(IFS=';'; echo "${notes[*]}" | sed 's/;/; /g')."
   } > "$out/layers.md"
 fi
 
