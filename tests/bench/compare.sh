@@ -173,7 +173,8 @@ if [ $quick = 0 ]; then
       fma=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.0f", (a + b) / 2 }')
       notes+=("$m $fma ($(printf '%.0f' "$before") before, $(printf '%.0f' "$after") after)")
       "$py" "$bench_py/layer_efficiency.py" "$out/$m.profile.txt" "$out/$m.check.txt" \
-        --batch 256 --peak "$fma" --model "$m" | tail -n +$((header ? 1 : 3))
+        --batch 256 --peak "$fma" --model "$m" --graph "$out/$m.graph.json" --peak-range "$before,$after" \
+        | tail -n +$((header ? 1 : 3))
       header=0
     done
     echo
