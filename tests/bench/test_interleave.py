@@ -2,7 +2,7 @@
 """Tests of interleave.py and compare_table.py against stand-in measuring processes
 (fake_serve.py): the two sides alternate round by round with an FMA slice in each, each round's
 ratio cancels the machine's swing, a row that fails is reported and the run goes on, and the table
-says "undecided" where a spread straddles a target."""
+says "undecided" where a spread straddles a target; and the layer targets of layer_efficiency.py."""
 import json
 import os
 import subprocess
@@ -13,6 +13,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bench_stats  # noqa: E402
+import layer_efficiency  # noqa: E402
 
 
 def write(path, text):
@@ -97,6 +98,26 @@ class Table(unittest.TestCase):
         # 1.2x of 100 samples/s x 6 MFLOP per training sample = 0.72 GFLOP/s, 1.4% of 50.
         self.assertIn("| 0.7 | 1 (1–1)% |", by_row["m/train_step/1"])
         self.assertIn("Targets: 2 met, 0 missed, 1 undecided", table)
+
+
+class LayerTargets(unittest.TestCase):
+    def conv(self, kernel):
+        return {"op": "conv2d", "attrs": {"kernel": kernel}}
+
+    def test_each_kind_of_layer_has_its_target(self):
+        self.assertEqual(layer_efficiency.layer_target({"op": "dense"}, False), 0.75)
+        self.assertEqual(layer_efficiency.layer_target({"op": "gru"}, False), 0.45)
+        self.assertEqual(layer_efficiency.layer_target(self.conv(3), False), 0.65)
+        self.assertEqual(layer_efficiency.layer_target(self.conv(3), True), 0.35)  # the first layer
+        self.assertEqual(layer_efficiency.layer_target(self.conv(1), False), 0.35)
+        self.assertIsNone(layer_efficiency.layer_target(self.conv(5), False))
+
+    def test_the_verdict_holds_against_both_fma_rates(self):
+        # 70 GFLOP/s against an FMA rate of 90 before and 100 after: 70-78% of it.
+        self.assertEqual(layer_efficiency.target_cell({"op": "dense"}, False, 70, (90, 100)), "≥75%: undecided")
+        self.assertEqual(layer_efficiency.target_cell({"op": "dense"}, False, 80, (90, 100)), "≥75%: met")
+        self.assertEqual(layer_efficiency.target_cell({"op": "dense"}, False, 60, (90, 100)), "≥75%: missed")
+        self.assertEqual(layer_efficiency.target_cell(self.conv(5), False, 60, (90, 100)), "–")
 
 
 if __name__ == "__main__":
