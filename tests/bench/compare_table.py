@@ -1,17 +1,16 @@
 #!/usr/bin/python3
-"""Prints the side-by-side table of tests/bench/compare.sh from the files it wrote in DIR:
-nnc_t{1,2}.json (Google Benchmark), torch_t{1,2}.json and torch_stock.json (torch_peer.py),
-<model>.check.txt (`nnc check`: the analytic MAC count), rss.json and compile.json.
+"""Prints the side-by-side tables of tests/bench/compare.sh from the files it wrote in DIR:
+interleaved_t{1,2}.json (interleave.py), <model>.check.txt (`nnc check`: the analytic MAC count),
+and, where present, torch_stock.json (torch_peer.py, one-shot), epoch_<model>.json
+(epoch_vs_step.py), rss.json and compile.json.
 
-Per row: samples/s of nnc and of PyTorch at its best with the same cores (on 2 threads, the
-better of PyTorch's 1- and 2-thread figures: its 2-thread runs are sometimes slower than 1),
-their ratio, the stock PyTorch figure, nnc's achieved GFLOP/s (2 flops per multiply-add; a
-training step counts 3x the forward: forward, input gradients, weight gradients), its fraction
-of the peak that a large matrix product reached in the same run (torch_peer.py --peak), and
-the ceiling: the ratio nnc would reach at 100% of that peak (peak / PyTorch's GFLOP/s). Rows
-with a speed target (training at batch 64: 2x, 3x for fashion_mlp and lstm_classifier;
-inference at batch 1: 5x) say whether it is met, and "above ceiling" where no code can meet it
-on this machine because it would need more than the measured peak.
+Per row, from the interleaved rounds (each round one slice of nnc, one of PyTorch at its best and
+one of the register-only FMA loop, a second apart): the median samples/s of each side, PyTorch's
+variant (torch_peer.py), the median of the rounds' nnc / PyTorch ratios with its interquartile
+range, the verdict against each target (bench_stats.verdict: met, missed, or undecided when the
+range straddles it), nnc's GFLOP/s (2 flops per multiply-add; a training step counts 3x the
+forward: forward, input gradients, weight gradients) and its fraction of the FMA rate of the same
+rounds, and the ceiling: the ratio nnc would reach at 100% of that rate (FMA / PyTorch's GFLOP/s).
 
 usage: compare_table.py DIR
 """
@@ -20,17 +19,15 @@ import os
 import re
 import sys
 
-MODELS = ["fashion_mlp", "fashion_cnn", "resnet8", "lstm_classifier"]
+import bench_stats
+
+ROWS = [(kind, batch) for kind in ("train_step", "forward") for batch in (1, 64, 256)]
 
 
-def target(model, kind, batch):
-    """The speed target for a row (nnc / PyTorch), or None."""
-    if kind == "train_step" and batch == 64:
-        return 3.0 if model in ("fashion_mlp", "lstm_classifier") else 2.0
-    if kind == "forward" and batch == 1:
-        return 5.0
-    return None
-ROWS = [("train_step", 1), ("train_step", 64), ("train_step", 256), ("forward", 1), ("forward", 64)]
+def targets(kind, batch):
+    """The speed targets of a row (nnc / PyTorch at its best): no row below 1.0x, and training at
+    batch 64 at 1.5x or more."""
+    return [1.0, 1.5] if kind == "train_step" and batch == 64 else [1.0]
 
 
 def forward_macs(path):
@@ -40,79 +37,107 @@ def forward_macs(path):
     return int(m.group(1).replace(",", ""))
 
 
-def nnc_rates(path):
-    """samples/s per row name from Google Benchmark's JSON (the median aggregate)."""
-    rates = {}
-    for b in json.load(open(path))["benchmarks"]:
-        if b.get("aggregate_name", "median") != "median":
-            continue
-        name = b["run_name"] if "run_name" in b else b["name"]
-        rates[name.replace("/real_time", "")] = b["samples/s"]
-    return rates
-
-
 def fmt(v):
     return "%.0f" % v if v >= 100 else "%.1f" % v
 
 
-def main():
-    d = sys.argv[1]
-    models = [m for m in MODELS if os.path.exists(os.path.join(d, m + ".check.txt"))]
-    macs = {m: forward_macs(os.path.join(d, m + ".check.txt")) for m in models}
-    stock = json.load(open(os.path.join(d, "torch_stock.json")))
+def load(d, name):
+    path = os.path.join(d, name)
+    return json.load(open(path)) if os.path.exists(path) else None
+
+
+def row_line(row, r, flops, stock):
+    """One table line, and the row's verdicts."""
+    med = lambda v: bench_stats.quantile(v, 0.5)  # noqa: E731
+    if "error" in r:
+        return "| %s | – | – | failed: %s | | | | | |" % (row, r["error"].replace("|", "/")), []
+    nnc, torch, fma = r["nnc_samples_per_s"], r["torch_samples_per_s"], r["fma_gflops"]
+    of_fma = bench_stats.summary([n * flops / 1e9 / f for n, f in zip(nnc, fma)])
+    ceiling = med([f / (t * flops / 1e9) for t, f in zip(torch, fma)])
+    kind, batch = row.split("/")[1], int(row.split("/")[2])
+    verdicts = [(goal, bench_stats.verdict(r["ratio"], goal)) for goal in targets(kind, batch)]
+    s = stock["rows"].get(row, {}).get("samples_per_s") if stock else None
+    return "| %s | %s | %s (%s) | **%s** | %s | %.1f× | %s | %.1f | %s |" % (
+        row, fmt(med(nnc)), fmt(med(torch)), r["torch_variant"], bench_stats.spread_text(r["ratio"]) + "×",
+        "; ".join("≥%.1f×: %s" % v for v in verdicts), ceiling, fmt(s) if s else "–", med(nnc) * flops / 1e9,
+        bench_stats.spread_text({k: 100 * of_fma[k] for k in ("median", "q1", "q3")}, "%.0f") + "%"), verdicts
+
+
+def speed_tables(d, models, macs, stock):
     lines = []
-    torch_by_threads = {t: json.load(open(os.path.join(d, "torch_t%d.json" % t))) for t in (1, 2)}
     for t in (1, 2):
-        nnc = nnc_rates(os.path.join(d, "nnc_t%d.json" % t))
-        torch = torch_by_threads[t]
-        peak = torch["peak_gflops"]
-        lines.append("")
-        lines.append("### %d thread%s (large-matrix-product peak in this run: %.0f GFLOP/s)" % (t, "s" if t > 1 else "", peak))
-        lines.append("")
-        lines.append("| row | nnc samples/s | PyTorch best | nnc / PyTorch | ceiling | target | PyTorch stock (%d threads) "
-                     "| nnc GFLOP/s | of peak |" % stock["threads"])
-        lines.append("|---|---:|---:|---:|---:|---|---:|---:|---:|")
+        run = load(d, "interleaved_t%d.json" % t)
+        if not run:
+            continue
+        fma = run.get("fma_gflops")
+        lines += ["", "### %d thread%s (FMA rate in this run: %s GFLOP/s; %d rounds of %.2f s slices)" % (
+            t, "s" if t > 1 else "", bench_stats.spread_text(fma, "%.0f") if fma else "–", run["rounds"],
+            run["slice_s"]), ""]
+        lines.append("| row | nnc samples/s | PyTorch at its best (variant) | nnc / PyTorch (IQR) | targets | ceiling "
+                     "| PyTorch stock, alone | nnc GFLOP/s | of FMA rate (IQR) |")
+        lines.append("|---|---:|---:|---:|---|---:|---:|---:|---:|")
+        tally = {"met": 0, "missed": 0, "undecided": 0}
         for m in models:
             for kind, batch in ROWS:
                 row = "%s/%s/%d" % (m, kind, batch)
-                n = nnc.get(row)
-                # PyTorch's best with these cores: on 2 threads the better of its 1- and 2-thread runs.
-                candidates = [(torch_by_threads[u]["rows"].get(row, {}).get("samples_per_s"), u) for u in range(1, t + 1)]
-                candidates = [c for c in candidates if c[0] is not None]
-                s = stock["rows"].get(row, {}).get("samples_per_s")
-                if n is None or not candidates:
+                if row not in run["rows"]:
                     continue
-                p, p_threads = max(candidates)
                 flops = 2.0 * macs[m] * (3 if kind == "train_step" else 1)
-                gflops = n * flops / 1e9
-                ceiling = peak / (p * flops / 1e9)
-                goal = target(m, kind, batch)
-                verdict = ""
-                if goal is not None:
-                    verdict = "%.0f×: %s" % (goal, "met" if n / p >= goal else "above ceiling" if ceiling < goal else "not met")
-                lines.append("| %s | %s | %s%s | **%.2f×** | %.1f× | %s | %s | %.1f | %.0f%% |" % (
-                    row, fmt(n), fmt(p), " (1 thread)" if p_threads != t else "", n / p, ceiling, verdict,
-                    fmt(s) if s else "–", gflops, 100.0 * gflops / peak))
-    rss = json.load(open(os.path.join(d, "rss.json")))
-    lines.append("")
-    lines.append("### Peak RSS, 50 training steps at batch 64, 1 thread (whole process)")
-    lines.append("")
-    lines.append("| model | nnc MiB | PyTorch MiB | nnc / PyTorch |")
-    lines.append("|---|---:|---:|---:|")
-    for m in models:
-        r = rss[m]
-        lines.append("| %s | %.0f | %.0f | %.2f× |" % (m, r["nnc_kib"] / 1024, r["torch_kib"] / 1024, r["nnc_kib"] / r["torch_kib"]))
-    compile_path = os.path.join(d, "compile.json")
-    if os.path.exists(compile_path):
-        times = json.load(open(compile_path))
-        lines.append("")
-        lines.append("### Compile time, `nnc samples/<model>.nn -o <model>.so` (target: cold ≤ 60 s, unchanged again ≤ 10 s)")
-        lines.append("")
-        lines.append("| model | cold, s | unchanged, again (build cache), s |")
-        lines.append("|---|---:|---:|")
-        for m in models:
-            if m in times:
-                lines.append("| %s | %.1f | %.2f |" % (m, times[m]["cold_ms"] / 1e3, times[m]["again_ms"] / 1e3))
+                line, verdicts = row_line(row, run["rows"][row], flops, stock)
+                lines.append(line)
+                for _, v in verdicts:
+                    tally[v] += 1
+        lines += ["", "Targets: %d met, %d missed, %d undecided (the interquartile range straddles the target, or "
+                  "fewer than %d rounds)." % (
+            tally["met"], tally["missed"], tally["undecided"], bench_stats.MIN_ROUNDS)]
+    return lines
+
+
+def epoch_table(d, models):
+    runs = [(m, load(d, "epoch_%s.json" % m)) for m in models]
+    runs = [(m, r) for m, r in runs if r]
+    if not runs:
+        return []
+    lines = ["", "### The epoch keeps up with the step (`nnc train`, diagnostics on, 2 threads, against model_serve's "
+             "step; interleaved)", "", "| model | row | epoch samples/s | step samples/s | epoch / step (IQR) | target |",
+             "|---|---|---:|---:|---:|---|"]
+    for m, r in runs:
+        med = lambda v: bench_stats.quantile(v, 0.5)  # noqa: E731
+        lines.append("| %s | %s | %s | %s | %s | ≥%.0f%%: %s |" % (
+            m, r["row"], fmt(med(r["epoch_samples_per_s"])), fmt(med(r["step_samples_per_s"])),
+            bench_stats.spread_text({k: 100 * r["ratio"][k] for k in ("median", "q1", "q3")}, "%.0f") + "%",
+            100 * r["target"], r["verdict"]))
+    return lines
+
+
+def side_tables(d, models):
+    lines = []
+    rss = load(d, "rss.json")
+    if rss:
+        lines += ["", "### Peak RSS, 50 training steps at batch 64, 1 thread (whole process)", "",
+                  "| model | nnc MiB | PyTorch MiB | nnc / PyTorch |", "|---|---:|---:|---:|"]
+        for m in [m for m in models if m in rss]:
+            r = rss[m]
+            lines.append("| %s | %.0f | %.0f | %.2f× |" % (m, r["nnc_kib"] / 1024, r["torch_kib"] / 1024,
+                                                       r["nnc_kib"] / r["torch_kib"]))
+    times = load(d, "compile.json")
+    if times:
+        lines += ["", "### Compile time, `nnc <model>.nn -o <model>.so` (target: cold ≤ 60 s, unchanged again ≤ 10 s)",
+                  "", "| model | cold, s | unchanged, again (build cache), s |", "|---|---:|---:|"]
+        for m in [m for m in models if m in times]:
+            lines.append("| %s | %.1f | %.2f |" % (m, times[m]["cold_ms"] / 1e3, times[m]["again_ms"] / 1e3))
+    return lines
+
+
+def main():
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: compare_table.py DIR")
+    d = sys.argv[1]
+    order = load(d, "models.json") or []
+    models = [m for m in order if os.path.exists(os.path.join(d, m + ".check.txt"))]
+    macs = {m: forward_macs(os.path.join(d, m + ".check.txt")) for m in models}
+    lines = speed_tables(d, models, macs, load(d, "torch_stock.json"))
+    lines += epoch_table(d, models) + side_tables(d, models)
     print("\n".join(lines))
     return 0
 

@@ -9,11 +9,24 @@ transposes; stage-output copies are counted apart), its achieved GFLOP/s and the
 the given peak. A layer fed by the model's input has no input gradient, so it counts 2x its
 forward MACs; any other 3x.
 
+With --graph (the model's nnc --graph-json) each layer also gets its efficiency target: dense
+75% of the peak, LSTM and GRU 45%, 3x3 convolutions 65%, first-layer and 1x1 convolutions 35%
+(other kernels: none), and a verdict (bench_stats.verdict) over the fractions of the lowest and
+highest peak of --peak-range (the FMA rate measured before and after the profile run): met when
+even the highest peak leaves the layer at its target, missed when even the lowest does not,
+undecided between.
+
 usage: layer_efficiency.py PROFILE.txt CHECK.txt --batch N --peak GFLOPS [--model NAME]
+                           [--graph GRAPH.json --peak-range LOW,HIGH]
 """
 import argparse
+import json
+import os
 import re
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_stats  # noqa: E402
 
 PRODUCT_OPS = ("dense", "conv2d", "lstm", "gru")
 
@@ -41,6 +54,30 @@ def func_times(profile_path):
     return times
 
 
+def layer_target(node, first):
+    """The fraction of the peak a layer should reach, or None."""
+    op = node.get("op")
+    if op == "dense":
+        return 0.75
+    if op in ("lstm", "gru"):
+        return 0.45
+    if op == "conv2d":
+        kernel = int(node.get("attrs", {}).get("kernel", 3))
+        if first or kernel == 1:
+            return 0.35
+        return 0.65 if kernel == 3 else None
+    return None
+
+
+def target_cell(node, first, gflops, peak_range):
+    goal = layer_target(node, first) if node else None
+    if goal is None:
+        return "–"
+    low, high = peak_range
+    spread = {"q1": gflops / high, "median": gflops / ((low + high) / 2), "q3": gflops / low}
+    return "≥%.0f%%: %s" % (100 * goal, bench_stats.verdict(spread, goal))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("profile")
@@ -48,7 +85,14 @@ def main():
     ap.add_argument("--batch", type=int, required=True)
     ap.add_argument("--peak", type=float, required=True, help="GFLOP/s measured in the same run")
     ap.add_argument("--model", default="")
+    ap.add_argument("--graph", help="the model's graph JSON: adds each layer's target and verdict")
+    ap.add_argument("--peak-range", help="LOW,HIGH GFLOP/s for the verdicts (default: --peak alone)")
     args = ap.parse_args()
+    nodes = {}
+    if args.graph:
+        with open(args.graph) as f:
+            nodes = {n["name"]: n for n in json.load(f)["nodes"]}
+    peak_range = [float(v) for v in args.peak_range.split(",")] if args.peak_range else [args.peak, args.peak]
     layers = layers_of(args.check)
     if not layers:
         sys.exit("layer_efficiency.py: no layer table in %s" % args.check)
@@ -71,25 +115,30 @@ def main():
             per_layer[owner[0]] = per_layer.get(owner[0], 0.0) + ms
     total = sum(times.values())
     model = args.model + " | " if args.model else ""  # the first column, when a model is named
-    print("| %slayer | op | ms per step | share of step | GFLOP/s | of peak |" % ("model | " if args.model else ""))
-    print("|%s---|---|---:|---:|---:|---:|" % ("---|" if args.model else ""))
+    target_head, target_rule = (" target |", "---|") if nodes else ("", "")
+    print("| %slayer | op | ms per step | share of step | GFLOP/s | of peak |%s" % (
+        "model | " if args.model else "", target_head))
+    print("|%s---|---|---:|---:|---:|---:|%s" % ("---|" if args.model else "", target_rule))
     product_ms, product_flops = 0.0, 0.0
     for name, op, macs, inputs in layers:
         if op not in PRODUCT_OPS or per_layer.get(name, 0.0) <= 0.0:
             continue  # too short for the profiler's samples
-        passes = 2 if any(i not in layer_names for i in inputs) else 3
+        first = any(i not in layer_names for i in inputs)
+        passes = 2 if first else 3
         flops = 2.0 * macs * passes * args.batch
         ms = per_layer[name]
         gflops = flops / (ms / 1e3) / 1e9
         product_ms += ms
         product_flops += flops
-        print("| %s%s | %s | %.2f | %.0f%% | %.1f | %.0f%% |" % (
-            model, name, op, ms, 100 * ms / total, gflops, 100 * gflops / args.peak))
+        target = " %s |" % target_cell(nodes.get(name), first, gflops, peak_range) if nodes else ""
+        print("| %s%s | %s | %.2f | %.0f%% | %.1f | %.0f%% |%s" % (
+            model, name, op, ms, 100 * ms / total, gflops, 100 * gflops / args.peak, target))
     if product_ms:
         gflops = product_flops / (product_ms / 1e3) / 1e9
-        print("| %sall of these layers | | %.2f | %.0f%% | %.1f | %.0f%% |" % (
-            model, product_ms, 100 * product_ms / total, gflops, 100 * gflops / args.peak))
-    print("| %sstage-output copies | | %.2f | %.0f%% | | |" % (model, copies, 100 * copies / total))
+        print("| %sall of these layers | | %.2f | %.0f%% | %.1f | %.0f%% |%s" % (
+            model, product_ms, 100 * product_ms / total, gflops, 100 * gflops / args.peak, " |" if nodes else ""))
+    print("| %sstage-output copies | | %.2f | %.0f%% | | |%s" % (model, copies, 100 * copies / total,
+                                                           " |" if nodes else ""))
     return 0
 
 

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/bench/model_inputs.h"
 #include "tests/bench/model_library.h"
 
 namespace {
@@ -41,10 +42,7 @@ struct WarmModel {
     std::string key;
     ModelLibrary lib;
     nnc_model* m = nullptr;
-    std::vector<float> x;
-    std::vector<int32_t> tokens, y;
-    std::vector<float> out;
-    const void* input = nullptr;
+    ModelInputs in;
 };
 WarmModel g_warm;                // the row being measured; rows run one after another
 constexpr int kWarmupSteps = 5;  // as tests/bench/torch_peer.py
@@ -55,9 +53,10 @@ void release_warm() {
 }
 
 nnc_status step(WarmModel& w, Mode mode, int64_t batch, float* loss) {
-    return mode == Mode::TrainStep   ? w.lib.train_step(w.m, w.input, w.y.data(), batch, loss, nullptr)
-           : mode == Mode::Gradients ? w.lib.compute_gradients(w.m, w.input, w.y.data(), batch, loss, nullptr)
-                                     : w.lib.forward(w.m, w.input, batch, w.out.data());
+    ModelInputs& in = w.in;
+    return mode == Mode::TrainStep   ? w.lib.train_step(w.m, in.input, in.y.data(), batch, loss, nullptr)
+           : mode == Mode::Gradients ? w.lib.compute_gradients(w.m, in.input, in.y.data(), batch, loss, nullptr)
+                                     : w.lib.forward(w.m, in.input, batch, in.out.data());
 }
 
 // The warm model for this row, or null after SkipWithError.
@@ -73,28 +72,7 @@ WarmModel* warm_model(benchmark::State& state, const ModelLibrary& lib, Mode mod
         release_warm();
         return nullptr;
     }
-    std::mt19937 rng(1);
-    std::uniform_real_distribution<float> u(0.f, 1.f);
-    const size_t count = static_cast<size_t>(batch * lib.input_size(w.m));
-    w.x.resize(count);
-    w.tokens.resize(count);
-    for (float& v : w.x) v = u(rng);
-    if (lib.input_dtype(w.m) == NNC_DTYPE_INT32) {
-        // Token ids below the smallest embedding vocabulary (its weight is [vocab, dim]).
-        int64_t vocab = 2;
-        for (int p = 0, n = lib.num_params(w.m); p < n; ++p) {
-            const char* name = nullptr;
-            int rank = 0;
-            const int64_t* dims = nullptr;
-            lib.param_info(w.m, p, &name, &rank, &dims);
-            if (std::strstr(name, "embed") && rank == 2) vocab = vocab == 2 ? dims[0] : std::min(vocab, dims[0]);
-        }
-        for (int32_t& t : w.tokens) t = static_cast<int32_t>(rng() % static_cast<uint32_t>(vocab));
-    }
-    w.input = lib.input_dtype(w.m) == NNC_DTYPE_INT32 ? static_cast<const void*>(w.tokens.data()) : w.x.data();
-    w.y.resize(static_cast<size_t>(batch));
-    for (int32_t& v : w.y) v = static_cast<int32_t>(rng() % static_cast<uint32_t>(lib.num_classes(w.m)));
-    w.out.resize(static_cast<size_t>(batch * lib.output_size(w.m)));
+    fill_model_inputs(lib, w.m, batch, &w.in);
     float loss = 0;
     for (int i = 0; i < kWarmupSteps; ++i) {
         if (step(w, mode, batch, &loss) != NNC_OK) {
@@ -162,6 +140,7 @@ int main(int argc, char** argv) {
         benchmark::RegisterBenchmark((label_of(lib) + "/forward").c_str(), run, lib, Mode::Forward)
             ->Arg(1)
             ->Arg(64)
+            ->Arg(256)
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();
     }
