@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <set>
 
 #include "codegen/tune/knob_space.h"
@@ -43,7 +44,8 @@ std::string layer_label(const dsl::CheckedModel& model, const dsl::Node& node) {
 // "dense [1024]->[2048] (fc1): 9 candidates (2 cut short, 12 skipped), 1.8 ms -> 1.2 ms
 // (0.67x +-0.04): {fwd.rows=4}".
 std::string search_line(const std::string& label, const SearchResult& r, const KnobValues& changed) {
-    std::string s = label + ": " + std::to_string(r.candidates) + " candidates (" + std::to_string(r.dropped_early) +
+    std::string s = label + ": " + std::to_string(r.candidates) +
+                    (r.candidates == 1 ? " candidate (" : " candidates (") + std::to_string(r.dropped_early) +
                     " cut short, " + std::to_string(r.skipped) + " skipped";
     if (r.refused) s += ", " + std::to_string(r.refused) + " refused";
     s += "), ";
@@ -65,57 +67,121 @@ bool needs_measuring(AutotuneMode mode, const std::string& signature, const Tuni
     return !mine && !(shipped && shipped->cache && shipped->cache->find(shipped->machine, signature));
 }
 
+// A layer ready to search: its bench, with the defaults compiled (the bench's reference) and
+// timed.
+struct Prepared {
+    const TunableLayer* layer = nullptr;
+    std::string label;
+    std::vector<KnobRange> space;
+    std::unique_ptr<LayerBench> bench;
+    SliceRunner defaults;
+    double default_seconds = 0;
+    double compile_seconds = 0;  // the defaults' compile: what a candidate's will take, about
+};
+
+// The tuning of the model's layers in progress: the model's budget, the cache, the log.
+struct LayerTuner {
+    LayerTuner(const dsl::CheckedModel& m, AutotuneMode mo, TuningCache& c, const MachineKey& ma, const TuneLog& l,
+               double seconds)
+        : model(m), mode(mo), cache(c), machine(ma), log(l), model_seconds(seconds) {}
+    const dsl::CheckedModel& model;
+    AutotuneMode mode;
+    TuningCache& cache;
+    const MachineKey& machine;
+    const TuneLog& log;
+    double model_seconds;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    std::set<std::string> measured;
+
+    double elapsed() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); }
+    double left() const { return model_seconds - elapsed(); }
+    void say(const std::string& line) const {
+        if (log) log(line);
+    }
+    void keep(const std::string& signature, const TunedLayer& tuned) {
+        cache.put(machine, signature, tuned);
+        cache.save();  // each layer as it is done: an interrupted tuning keeps what it measured
+        measured.insert(signature);
+    }
+
+    // Each layer's defaults compiled and timed, while the budget lasts. A layer that cannot be
+    // measured is cached as the defaults: measuring it again would fail again, on every build.
+    std::vector<Prepared> prepare(const std::vector<TunableLayer>& todo) {
+        std::vector<Prepared> ready;
+        const SearchBudget budget = autotune_budget(mode);
+        for (size_t i = 0; i < todo.size(); ++i) {
+            if (left() <= 0 && model_seconds > 0) {
+                say("the budget is spent: " + std::to_string(todo.size() - i) +
+                    " signature(s) keep the defaults, untuned (a later build tunes them)");
+                break;
+            }
+            Prepared p;
+            p.layer = &todo[i];
+            p.label = layer_label(model, *todo[i].node);
+            p.space = layer_knob_space(model, *todo[i].node);
+            try {
+                p.bench = std::make_unique<LayerBench>(model, *todo[i].node, tuning_batch(model));
+                const double compile_start = elapsed();
+                std::optional<SliceRunner> defaults = p.bench->compile(default_knobs(p.space));
+                p.compile_seconds = elapsed() - compile_start;
+                if (!defaults) throw std::runtime_error("the template defaults did not compile");
+                p.defaults = *defaults;
+                std::vector<double> t;
+                for (int k = 0; k < 3; ++k) t.push_back(p.defaults(budget.slice_seconds));
+                std::sort(t.begin(), t.end());
+                p.default_seconds = t[1];
+                ready.push_back(std::move(p));
+            } catch (const std::runtime_error& e) {
+                say(p.label + ": not tuned (the defaults kept): " + e.what());
+                keep(todo[i].signature, TunedLayer{{}, 0, 0, autotune_mode_name(mode)});
+            }
+        }
+        return ready;
+    }
+
+    // The layers, slowest first, each searched within its share of what is left of the budget,
+    // in proportion to its time (a layer of 0.02 ms has little to give).
+    void search(std::vector<Prepared>& ready) {
+        std::sort(ready.begin(), ready.end(),
+                  [](const Prepared& a, const Prepared& b) { return a.default_seconds > b.default_seconds; });
+        double weight_left = 0;
+        for (const Prepared& p : ready) weight_left += p.default_seconds;
+        for (Prepared& p : ready) {
+            SearchBudget budget = autotune_budget(mode);
+            const double share = weight_left > 0 ? p.default_seconds / weight_left : 1.0;
+            weight_left -= p.default_seconds;
+            budget.wall_seconds = std::min(budget.wall_seconds, std::max(0.0, left()) * share);
+            budget.expected_compile_seconds = p.compile_seconds;
+            const SearchResult r = search_knobs(
+                p.space, [&](const KnobValues& k) { return p.bench->compile(k); }, budget, {}, &p.defaults);
+            const TunedLayer tuned{non_default(r.best, p.space),
+                                   r.best_seconds,
+                                   r.default_seconds,
+                                   autotune_mode_name(mode),
+                                   r.ratio,
+                                   r.spread,
+                                   r.candidates,
+                                   !r.out_of_budget};
+            keep(p.layer->signature, tuned);
+            say(search_line(p.label, r, tuned.knobs));
+        }
+    }
+};
+
 // Searches each of `todo` within the model's budget, saving the cache after each; returns the
 // signatures measured.
 std::set<std::string> measure_layers(const dsl::CheckedModel& model, const std::vector<TunableLayer>& todo,
                                      AutotuneMode mode, TuningCache& cache, const MachineKey& machine,
                                      const TuneLog& log, double budget_seconds) {
-    std::set<std::string> measured;
-    if (todo.empty()) return measured;
-    using Clock = std::chrono::steady_clock;
-    const Clock::time_point start = Clock::now();
-    const double model_seconds = budget_seconds >= 0 ? budget_seconds : model_budget_seconds(mode);
-    const int batch = tuning_batch(model);
-    if (log)
-        log("tuning " + std::to_string(todo.size()) + " layer signature(s) on " + machine.cpu_model + " (" +
-            autotune_mode_name(mode) + ", at most " + std::to_string(static_cast<int>(model_seconds)) +
-            " s; --autotune=off skips, NNC_AUTOTUNE sets the default)");
-    for (size_t i = 0; i < todo.size(); ++i) {
-        const TunableLayer& layer = todo[i];
-        const std::string label = layer_label(model, *layer.node);
-        const double left = model_seconds - std::chrono::duration<double>(Clock::now() - start).count();
-        if (left <= 0 && model_seconds > 0) {
-            if (log)
-                log("the budget is spent: " + std::to_string(todo.size() - i) +
-                    " signature(s) keep the defaults, untuned (a later build tunes them)");
-            break;
-        }
-        SearchBudget budget = autotune_budget(mode);
-        budget.wall_seconds = std::min(budget.wall_seconds, std::max(0.0, left) / static_cast<double>(todo.size() - i));
-        const std::vector<KnobRange> space = layer_knob_space(model, *layer.node);
-        SearchResult r;
-        try {
-            LayerBench bench(model, *layer.node, batch);
-            r = search_knobs(
-                space, [&](const KnobValues& k) { return bench.compile(k); }, budget);
-        } catch (const std::runtime_error& e) {
-            if (log) log(label + ": not tuned: " + e.what());
-            continue;
-        }
-        const TunedLayer tuned{non_default(r.best, space),
-                               r.best_seconds,
-                               r.default_seconds,
-                               autotune_mode_name(mode),
-                               r.ratio,
-                               r.spread,
-                               r.candidates,
-                               !r.out_of_budget};
-        cache.put(machine, layer.signature, tuned);
-        cache.save();  // each layer as it is done: an interrupted tuning keeps what it measured
-        measured.insert(layer.signature);
-        if (log) log(search_line(label, r, tuned.knobs));
-    }
-    return measured;
+    if (todo.empty()) return {};
+    LayerTuner tuner{model,   mode, cache,
+                     machine, log,  budget_seconds >= 0 ? budget_seconds : model_budget_seconds(mode)};
+    tuner.say("tuning " + std::to_string(todo.size()) + " layer signature(s) on " + machine.cpu_model + " (" +
+              autotune_mode_name(mode) + ", at most " + std::to_string(static_cast<int>(tuner.model_seconds)) +
+              " s; --autotune=off skips, NNC_AUTOTUNE sets the default)");
+    std::vector<Prepared> ready = tuner.prepare(todo);
+    tuner.search(ready);
+    return tuner.measured;
 }
 
 }  // namespace

@@ -184,12 +184,15 @@ Comparison compare_interleaved(const SliceRunner& incumbent, const SliceRunner& 
 }
 
 SearchResult search_knobs(const std::vector<KnobRange>& space, const CandidateCompiler& compile,
-                          const SearchBudget& budget, std::function<double()> clock) {
+                          const SearchBudget& budget, std::function<double()> clock,
+                          const SliceRunner* compiled_defaults) {
     if (!clock) clock = steady_seconds;
     SearchResult result;
     const KnobValues defaults = default_knobs(space);
-    Descent d{compile, budget, clock, clock() + budget.wall_seconds, result, defaults, {}, {defaults}};
-    const std::optional<SliceRunner> default_runner = d.compile_timed(defaults);
+    Descent d{compile,  budget, clock,      clock() + budget.wall_seconds,  result,
+              defaults, {},     {defaults}, budget.expected_compile_seconds};
+    const std::optional<SliceRunner> default_runner =
+        compiled_defaults ? std::optional<SliceRunner>(*compiled_defaults) : d.compile_timed(defaults);
     if (!default_runner) throw std::runtime_error("internal error: the default schedule was refused by its own check");
     d.best_runner = *default_runner;
 
@@ -217,7 +220,7 @@ SearchResult search_knobs(const std::vector<KnobRange>& space, const CandidateCo
         }
     } else {
         result.default_seconds = result.best_seconds =
-            median_slice(*default_runner, budget.pairs, budget.slice_seconds);
+            median_slice(*default_runner, budget.early_pairs, budget.slice_seconds);
     }
     return result;
 }

@@ -25,14 +25,15 @@ using SliceRunner = std::function<double(double seconds)>;
 using CandidateCompiler = std::function<std::optional<SliceRunner>(const KnobValues& knobs)>;
 
 struct SearchBudget {
-    double slice_seconds = 0.01;  // each side of an interleaved pair runs this long
-    int early_pairs = 3;          // after these, a candidate not faster at the median is dropped
-    int pairs = 7;                // pairs that judge a candidate against the incumbent
-    int final_pairs = 15;         // pairs of the winner against the defaults, at the end
-    int passes = 1;               // passes over the knobs (a pass that improves nothing ends it)
-    double wall_seconds = 30;     // no candidate is compiled after this (the final comparison still runs)
-    double min_gain = 0.01;       // beyond its spread, a candidate must also be this much faster
-    double give_up_ratio = 1.0;   // a candidate at least this slow (median ratio) ends its direction
+    double slice_seconds = 0.01;          // each side of an interleaved pair runs this long
+    int early_pairs = 3;                  // after these, a candidate not faster at the median is dropped
+    int pairs = 7;                        // pairs that judge a candidate against the incumbent
+    int final_pairs = 15;                 // pairs of the winner against the defaults, at the end
+    int passes = 1;                       // passes over the knobs (a pass that improves nothing ends it)
+    double wall_seconds = 30;             // no candidate is compiled after this (the final comparison still runs)
+    double min_gain = 0.01;               // beyond its spread, a candidate must also be this much faster
+    double give_up_ratio = 1.0;           // a candidate at least this slow (median ratio) ends its direction
+    double expected_compile_seconds = 0;  // one compile, until one is timed (the defaults compiled before)
 };
 
 // An interleaved comparison of `candidate` against `incumbent`.
@@ -64,9 +65,11 @@ struct SearchResult {
     bool out_of_budget = false;  // the wall-clock budget stopped the descent early
 };
 
-// `clock` (seconds, monotonic) defaults to the steady clock; tests inject one. Throws
-// std::runtime_error when the defaults themselves are refused.
+// `clock` (seconds, monotonic) defaults to the steady clock; tests inject one. The defaults are
+// compiled first, unless `compiled_defaults` already holds them. Throws std::runtime_error when
+// the defaults themselves are refused.
 SearchResult search_knobs(const std::vector<KnobRange>& space, const CandidateCompiler& compile,
-                          const SearchBudget& budget, std::function<double()> clock = {});
+                          const SearchBudget& budget, std::function<double()> clock = {},
+                          const SliceRunner* compiled_defaults = nullptr);
 
 }  // namespace nnc::codegen
