@@ -167,12 +167,12 @@ TEST(Autotune, TheDefaultModeTunesWhatTheCacheLacksOnceAndOffMeasuresNothing) {
 
 // A shipped tuning file holding one machine: `cpu` with `isa`, the dense layer's knobs.
 void write_shipped(const fs::path& file, const std::string& cpu, const std::string& isa, const std::string& halide,
-                   const std::string& signature) {
-    nlohmann::json m = {{"cpu_model", cpu}, {"isa", isa}, {"cores", 2}, {"halide_version", halide}};
+                   const std::string& signature, int cores = 2) {
+    nlohmann::json m = {{"cpu_model", cpu}, {"isa", isa}, {"cores", cores}, {"halide_version", halide}};
     m["layers"][signature] = {
         {"knobs", {{"fwd.rows", 4}}}, {"seconds", 1e-4}, {"default_seconds", 2e-4}, {"ratio", 0.5}, {"spread", 0.01},
         {"mode", "thorough"}};
-    const std::string id = cpu + " | " + isa + " | 2 threads | Halide " + halide;
+    const std::string id = cpu + " | " + isa + " | " + std::to_string(cores) + " threads | Halide " + halide;
     std::ofstream(file) << nlohmann::json{{"format", "nnc tuning cache 1"}, {"machines", {{id, m}}}}.dump(2);
 }
 
@@ -206,6 +206,22 @@ TEST(Autotune, ATargetForAnotherMachineTakesItsShippedTuningOrTheDefaultsAndSays
     EXPECT_TRUE(has(none, "nnc: tuning: template defaults: no tuning for target " + target + " from CPU \"Near CPU\""))
         << none.output;
     EXPECT_NE(stmts(s.dir / "defaults_emit"), stmts(s.dir / "shipped_emit"));
+
+    // This machine's CPU: the tuning shipped for it applies where its own cache lacks the layer,
+    // and nothing is measured.
+    const nlohmann::json& host = doc["machines"].begin().value();
+    const std::string cpu = host["cpu_model"];
+    const fs::path host_file =
+        s.dir / "shipped" / (std::regex_replace(cpu, std::regex("[^A-Za-z0-9.-]"), "_") + ".json");
+    write_shipped(host_file, cpu, host["isa"], host["halide_version"], signature, host["cores"]);
+    const fs::path empty = s.dir / "empty.json";
+    auto on_host =
+        nnc::test::run_nnc(s.model.string() + " --tuning-cache " + empty.string() + " -o " + (s.dir / "e.so").string());
+    ASSERT_EQ(on_host.status, 0) << on_host.output;
+    EXPECT_TRUE(has(on_host, "nnc: tuning: shipped for " + cpu + " (" + host_file.string() + "), 1 of 1 layers"))
+        << on_host.output;
+    EXPECT_FALSE(has(on_host, "layer signature(s)")) << on_host.output;
+    EXPECT_FALSE(fs::exists(empty));
 
     // A corrupt shipped file stops the build with its name and the byte where it breaks.
     std::ofstream(s.dir / "shipped" / "Bad_CPU.json") << "{\"format\": \"nnc tuning cache 1\",\n \"machines\": [}";
