@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
 #include <stdexcept>
+#include <string>
 
 #include "codegen/tune/knob_space.h"
 
@@ -167,6 +169,24 @@ struct Descent {
     }
 };
 
+// The knobs in the order the descent visits them: round robin over the Funcs they schedule (the
+// prefix before the first '.'), each Func's in their own order. A budget that ends the pass early
+// has then tried the first knobs of every Func rather than all of the forward's.
+std::vector<KnobRange> round_robin_by_func(const std::vector<KnobRange>& space) {
+    std::vector<std::string> funcs;
+    std::map<std::string, std::vector<const KnobRange*>> by_func;
+    for (const KnobRange& k : space) {
+        const std::string func = k.name.substr(0, k.name.find('.') == std::string::npos ? 0 : k.name.find('.'));
+        if (!by_func.count(func)) funcs.push_back(func);
+        by_func[func].push_back(&k);
+    }
+    std::vector<KnobRange> out;
+    for (size_t i = 0; out.size() < space.size(); ++i)
+        for (const std::string& f : funcs)
+            if (i < by_func[f].size()) out.push_back(*by_func[f][i]);
+    return out;
+}
+
 // The defaults alone, for a layer whose search kept them: the median of `slices` slices.
 double median_slice(const SliceRunner& runner, int slices, double slice_seconds) {
     std::vector<double> t;
@@ -196,9 +216,10 @@ SearchResult search_knobs(const std::vector<KnobRange>& space, const CandidateCo
     if (!default_runner) throw std::runtime_error("internal error: the default schedule was refused by its own check");
     d.best_runner = *default_runner;
 
+    const std::vector<KnobRange> order = round_robin_by_func(space);
     for (int pass = 0; pass < budget.passes && !result.out_of_budget; ++pass) {
         bool improved = false;
-        for (const KnobRange& knob : space) {
+        for (const KnobRange& knob : order) {
             improved = d.try_knob(knob) || improved;
             if (result.out_of_budget) break;
         }

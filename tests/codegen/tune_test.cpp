@@ -175,6 +175,25 @@ TEST(KnobSearch, PrunesTheValuesPastASlowerOne) {
     EXPECT_EQ(r.best.at("rows"), 8);
 }
 
+TEST(KnobSearch, VisitsTheKnobsRoundRobinOverTheFuncsTheySchedule) {
+    const std::vector<KnobRange> space = {
+        {"fwd.a", 1, {1, 2}, ""}, {"fwd.b", 1, {1, 2}, ""}, {"fwd.c", 1, {1, 2}, ""}, {"d_weight.a", 1, {1, 2}, ""}};
+    NoisyMachine m(2);
+    std::vector<std::string> changed;  // the knob each compile changed from the defaults
+    const auto truth = m.compiler([](const KnobValues&) { return 1e-3; });
+    codegen::search_knobs(
+        space,
+        [&](const KnobValues& k) {
+            std::string c;
+            for (const auto& [name, value] : k)
+                if (value != 1) c += name;
+            changed.push_back(c);
+            return truth(k);
+        },
+        quick_budget(), m.clock());
+    EXPECT_EQ(changed, (std::vector<std::string>{"", "fwd.a", "d_weight.a", "fwd.b", "fwd.c"}));
+}
+
 TEST(KnobSearch, CompilesNothingThatWouldEndPastTheWallClockBudget) {
     NoisyMachine m(5);
     codegen::SearchBudget b = quick_budget();
