@@ -16,6 +16,10 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/runtime/include/nnc DESTINATION include
 # The PyTorch rebuild of an nnc graph (nnc --graph-json), for comparisons such as samples/apps/compare_torch.py.
 install(FILES ${PROJECT_SOURCE_DIR}/tests/torch/torch_graph.py DESTINATION ${CMAKE_INSTALL_DATADIR}/nnc/python)
 
+# The shipped tunings (schedules/tunings/<CPU>.json): nnc reads them at ../share/nnc/tunings.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/schedules/tunings DESTINATION ${CMAKE_INSTALL_DATADIR}/nnc
+        FILES_MATCHING PATTERN "*.json")
+
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/nncConfig.cmake.in
   ${PROJECT_BINARY_DIR}/cmake/nncConfig.cmake
   INSTALL_DESTINATION ${NNC_INSTALL_CMAKE_DIR}

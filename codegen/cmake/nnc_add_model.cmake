@@ -1,17 +1,20 @@
 # nnc_add_model(TARGET <name> SOURCE <model.nn>
 #               [TARGET_ARCH host|host-cuda|<Halide target>]
 #               [SCHEDULER template|Mullapudi2016|Adams2019|Li2018]
-#               [SCHEDULE <saved schedule file>])
+#               [SCHEDULE <saved schedule file>]
+#               [AUTOTUNE off|cached|quick|thorough])
 # nnc_add_model(<name> SOURCE <model.nn> ...)            (the same; the older spelling)
 #
 # Compiles a .nn file with nnc into <name>.so + <name>.h (+ <name>.graph.json) in the current
 # binary folder and defines an imported library target <name>: link it like any library and
 # include "<name>.h". Recompiles when the .nn file, the schedule file, nnc or the runtime changes.
+# AUTOTUNE (default: the variable NNC_AUTOTUNE where set, else nnc's own default, cached) is
+# nnc's --autotune: off keeps a build from measuring layers (nnc's own build sets it).
 #
 # The same file serves the nnc build tree (the nnc and nnc_runtime targets) and an installed
 # package (nncConfig.cmake defines the imported executable nnc::nnc and NNC_RUNTIME_ARCHIVE).
 function(nnc_add_model)
-  cmake_parse_arguments(ARG "" "TARGET;SOURCE;SCHEDULER;SCHEDULE;TARGET_ARCH" "" ${ARGN})
+  cmake_parse_arguments(ARG "" "TARGET;SOURCE;SCHEDULER;SCHEDULE;TARGET_ARCH;AUTOTUNE" "" ${ARGN})
   set(name "${ARG_TARGET}")
   if(NOT name)
     list(POP_FRONT ARG_UNPARSED_ARGUMENTS name)
@@ -21,7 +24,7 @@ function(nnc_add_model)
   endif()
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "nnc_add_model(${name}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}; "
-                        "expected TARGET, SOURCE, TARGET_ARCH, SCHEDULER, SCHEDULE")
+                        "expected TARGET, SOURCE, TARGET_ARCH, SCHEDULER, SCHEDULE, AUTOTUNE")
   endif()
   if(NOT ARG_SOURCE)
     message(FATAL_ERROR "nnc_add_model(${name}): SOURCE <model.nn> is required")
@@ -47,6 +50,13 @@ function(nnc_add_model)
   endif()
   if(ARG_SCHEDULER)
     list(APPEND extra --scheduler ${ARG_SCHEDULER})
+  endif()
+  # "off" is false to if(): compare as strings.
+  if("${ARG_AUTOTUNE}" STREQUAL "" AND DEFINED NNC_AUTOTUNE)
+    set(ARG_AUTOTUNE "${NNC_AUTOTUNE}")
+  endif()
+  if(NOT "${ARG_AUTOTUNE}" STREQUAL "")
+    list(APPEND extra --autotune=${ARG_AUTOTUNE})
   endif()
   if(ARG_SCHEDULE)
     get_filename_component(schedule "${ARG_SCHEDULE}" ABSOLUTE)

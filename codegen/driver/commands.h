@@ -3,6 +3,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "codegen/schedule/scheduler.h"
 #include "dsl/lint.h"
@@ -23,24 +24,28 @@ struct CompileOptions {
     std::string graph_json;  // --graph-json: the checked graph for peers (PyTorch)
     bool dump_tokens = false, dump_ast = false, dump_graph = false;
     bool quiet = false;
-    int layers_per_stage = 12;        // --layers-per-stage (codegen/lower/staged_lowering.h)
-    bool no_cache = false;            // --no-cache: build even if an unchanged build is cached
-    std::string schedule_file;        // --schedule: apply this saved schedule (codegen/schedule/saved_schedule_file.h)
-    std::string save_schedule;        // --save-schedule: save the autoscheduler's schedule here
-    std::string autotune = "cached";  // --autotune: off, cached, quick, thorough (codegen/tune/autotune.h)
-    std::string tuning_cache;         // --tuning-cache: the tuning file (default: per CPU, in the user cache)
+    int layers_per_stage = 12;  // --layers-per-stage (codegen/lower/staged_lowering.h)
+    bool no_cache = false;      // --no-cache: build even if an unchanged build is cached
+    std::string schedule_file;  // --schedule: apply this saved schedule (codegen/schedule/saved_schedule_file.h)
+    std::string save_schedule;  // --save-schedule: save the autoscheduler's schedule here
+    std::string autotune;       // --autotune: off, cached, quick, thorough (empty: $NNC_AUTOTUNE, else cached)
+    std::string tuning_cache;   // --tuning-cache: the tuning file (default: per CPU, in the user cache)
+    std::string tuning_for;     // --tuning-for: the CPU model whose shipped tuning applies (another machine)
+    double tune_budget = -1;    // --tune-budget: seconds for measuring layers (negative: the mode's)
 };
 int run_compile(const CompileOptions& options);
 
 int run_check(const std::string& path);
 
-// nnc tune-kernels model.nn: measures the model's layer schedules on this machine (thorough by
-// default) into the tuning cache that compiles read (--autotune=cached).
+// nnc tune-kernels model.nn...: measures the models' layer schedules on this machine (thorough
+// by default) into the tuning cache that compiles read, and reports each layer's default and
+// tuned time; --save-shipped also writes them into a shipped tuning (schedules/tunings).
 struct TuneKernelsOptions {
-    std::string input;
+    std::vector<std::string> inputs;
     std::string mode = "thorough";
     std::string tuning_cache;    // default: codegen/tune/tuning_cache.h's default_tuning_cache_path
-    double budget_seconds = -1;  // --budget: the whole search's wall clock (negative: the mode's)
+    double budget_seconds = -1;  // --budget: each model's search, wall clock (negative: the mode's)
+    std::string save_shipped;    // --save-shipped DIR: also into DIR/<CPU model>.json
 };
 int run_tune_kernels(const TuneKernelsOptions& options);
 

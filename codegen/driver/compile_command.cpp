@@ -22,6 +22,7 @@
 #include "codegen/schedule/saved_schedule_file.h"
 #include "codegen/schedule/tuned_knobs.h"
 #include "codegen/tune/autotune.h"
+#include "codegen/tune/shipped_tunings.h"
 #include "dsl/frontend.h"
 
 namespace nnc::driver {
@@ -135,20 +136,66 @@ std::string options_key(const codegen::BuildOptions& b, const std::string& saved
            (tuning.fingerprint.empty() ? std::string() : "|tuning=" + codegen::hash_source(tuning.fingerprint));
 }
 
-// The layers' tuned knobs (codegen/tune/) for this build: the template scheduler on this
-// machine's CPU only (a tuning measured here says nothing about another target).
+// The --autotune mode: the option, else $NNC_AUTOTUNE, else cached.
+codegen::AutotuneMode autotune_mode(const std::string& option) {
+    std::string name = option, from = "--autotune";
+    if (name.empty()) {
+        const char* env = std::getenv("NNC_AUTOTUNE");
+        name = env && *env ? env : "cached";
+        from = "NNC_AUTOTUNE=";
+    }
+    const std::optional<codegen::AutotuneMode> mode = codegen::parse_autotune_mode(name);
+    if (!mode)
+        throw std::runtime_error(from + (from == "--autotune" ? " " : "") + name +
+                                 ": use off, cached, quick or thorough");
+    return *mode;
+}
+
+// A build for another machine: the tuning shipped for it (by --tuning-for's CPU model, else by
+// the target's ISA), or the template defaults; `message` says which.
+codegen::ModelTuning target_tuning(const dsl::CheckedModel& model, const CompileOptions& o,
+                                   const Halide::Target& target, std::string* message) {
+    const std::string isa = target.to_string();
+    const std::optional<codegen::ShippedTuning> shipped =
+        codegen::shipped_tuning_for_target(isa, o.tuning_for, NNC_HALIDE_VERSION);
+    if (!shipped) {
+        *message = "tuning: template defaults: no tuning for target " + isa +
+                   (o.tuning_for.empty() ? std::string() : " from CPU \"" + o.tuning_for + "\"") + " in " +
+                   codegen::shipped_tunings_dir().string();
+        return {};
+    }
+    const std::string label = "shipped for " + shipped->machine.cpu_model;
+    codegen::ModelTuning t = codegen::applied_tuning(model, {{&shipped->file, shipped->machine, label}});
+    *message = t.summary.empty() ? "tuning: template defaults: the tuning " + label + " (" +
+                                       shipped->file.path().string() + ") has none of this model's layers"
+                                 : "tuning: " + t.summary;
+    return t;
+}
+
+// The layers' tuned knobs (codegen/tune/) for this build: the template scheduler only. On this
+// machine, its tuning cache and then the tuning shipped for its CPU, measuring what they lack
+// (cached mode); for another target (or with --tuning-for), a shipped tuning only. `message`
+// says where the tuning came from (empty when nothing was looked up or nothing applies).
 codegen::ModelTuning tuning_for(const dsl::CheckedModel& model, const CompileOptions& o, const Halide::Target& target,
-                                bool saved_schedule) {
-    const std::optional<codegen::AutotuneMode> mode = codegen::parse_autotune_mode(o.autotune);
-    if (!mode) throw std::runtime_error("--autotune " + o.autotune + ": use off, cached, quick or thorough");
-    const bool host = o.target.rfind("host", 0) == 0 && !target.has_gpu_feature();
-    if (*mode == codegen::AutotuneMode::Off || o.schedule.scheduler != "template" || saved_schedule || !host) return {};
+                                bool saved_schedule, std::string* message) {
+    const codegen::AutotuneMode mode = autotune_mode(o.autotune);
+    if (mode == codegen::AutotuneMode::Off || o.schedule.scheduler != "template" || saved_schedule ||
+        target.has_gpu_feature())
+        return {};
+    const bool host = o.tuning_for.empty() && (o.target.rfind("host", 0) == 0 || target == codegen::host_target());
+    if (!host) return target_tuning(model, o, target, message);
     const codegen::MachineKey machine = codegen::this_machine();
     codegen::TuningCache cache = codegen::TuningCache::load(
         o.tuning_cache.empty() ? codegen::default_tuning_cache_path(machine) : fs::path(o.tuning_cache));
+    const std::optional<codegen::ShippedTuning> shipped = codegen::shipped_tuning_for_host(machine);
+    codegen::TuningSource shipped_source;
+    if (shipped) shipped_source = {&shipped->file, shipped->machine, "shipped for " + shipped->machine.cpu_model};
     codegen::TuneLog log;
-    if (!o.quiet) log = [](const std::string& line) { std::fprintf(stderr, "nnc: tuned %s\n", line.c_str()); };
-    return codegen::tune_model(model, *mode, cache, machine, log);
+    if (!o.quiet) log = [](const std::string& line) { std::fprintf(stderr, "nnc: %s\n", line.c_str()); };
+    codegen::ModelTuning t =
+        codegen::tune_model(model, mode, cache, machine, log, o.tune_budget, shipped ? &shipped_source : nullptr);
+    if (!t.summary.empty()) *message = "tuning: " + t.summary;
+    return t;
 }
 
 }  // namespace
@@ -209,7 +256,9 @@ int run_compile(const CompileOptions& o) {
                     "(or Adams2019, Li2018); the template schedule is code in nnc, not data");
             b.schedule_sources = &schedule_sources;
         }
-        const codegen::ModelTuning tuning = tuning_for(*model, o, b.target, saved.has_value());
+        std::string tuning_message;
+        const codegen::ModelTuning tuning = tuning_for(*model, o, b.target, saved.has_value(), &tuning_message);
+        if (!o.quiet && !tuning_message.empty()) std::fprintf(stderr, "nnc: %s\n", tuning_message.c_str());
         // An unchanged model (same text, options, tuning and nnc) is copied from the last build of
         // it; one whose train section alone changed links the pipelines compiled last time.
         const fs::path header = o.header.empty() ? fs::path(o.output).replace_extension(".h") : fs::path(o.header);
@@ -265,10 +314,13 @@ std::string compile_to_cache(const std::string& path, const codegen::ScheduleOpt
     fs::path cache = xdg    ? fs::path(xdg) / "nnc"
                      : home ? fs::path(home) / ".cache" / "nnc"
                             : fs::temp_directory_path() / "nnc-cache";
-    // This CPU's cached tunings, as `nnc model.nn -o` applies them by default (nothing measured).
+    // This CPU's tunings, as `nnc model.nn -o` applies them by default (the signatures they lack
+    // measured first, within the quick budget; NNC_AUTOTUNE=off measures nothing).
     CompileOptions tuning_options;
     tuning_options.schedule = schedule;
-    const codegen::ModelTuning tuning = tuning_for(*model, tuning_options, codegen::host_target(), false);
+    std::string tuning_message;
+    const codegen::ModelTuning tuning =
+        tuning_for(*model, tuning_options, codegen::host_target(), false, &tuning_message);
     // The toolchain too: a library cached by another nnc carries that nnc's runtime (and ABI).
     const std::string key = codegen::hash_source(
         text + "\n" + toolchain_fingerprint() + "\n" + std::to_string(NNC_ABI_VERSION) + "\n" + schedule.scheduler +
@@ -276,6 +328,7 @@ std::string compile_to_cache(const std::string& path, const codegen::ScheduleOpt
     fs::path dir = cache / (model->name + "-" + key);
     fs::path so = dir / (model->name + ".so");
     if (fs::exists(so)) return so.string();
+    if (!tuning_message.empty()) std::fprintf(stderr, "nnc: %s\n", tuning_message.c_str());
     fs::create_directories(dir);
     codegen::BuildOptions b;
     b.output = so.string();

@@ -53,13 +53,21 @@ void add_compile_options(CLI::App& app, nnc::driver::CompileOptions& compile) {
                  "links the pipelines compiled before)");
     add_schedule_options(app, compile.schedule);
     app.add_option("--autotune", compile.autotune,
-                   "the layer schedules' tuned knobs: off (the hand defaults), cached (what 'nnc tune-kernels' "
-                   "measured on this CPU; it measures nothing), quick or thorough (measure what the tuning cache "
-                   "lacks, then build)")
-        ->capture_default_str()
+                   "the layer schedules' tuned knobs: cached (the default, or $NNC_AUTOTUNE: this CPU's tuning "
+                   "cache, then the tuning nnc ships for it; what they lack is measured first, within the quick "
+                   "budget, so a second build measures nothing), quick (measure what this CPU's cache lacks, about "
+                   "a minute at most), thorough (measure every layer again, minutes), off (the hand defaults)")
         ->check(CLI::IsMember({"off", "cached", "quick", "thorough"}));
     app.add_option("--tuning-cache", compile.tuning_cache,
                    "the tuning file (default: $NNC_TUNING_CACHE, else ~/.cache/nnc/tuning/<CPU>.json)");
+    app.add_option("--tune-budget", compile.tune_budget,
+                   "seconds that measuring layers may take before the build (default: 45 for cached and quick, "
+                   "1800 for thorough); the layers it leaves keep the defaults until a later build")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--tuning-for", compile.tuning_for,
+                   "build with the tuning shipped for this CPU model (lscpu's \"Model name\"; "
+                   "schedules/tunings) instead of this machine's: for a --target another machine runs. Without "
+                   "it such a target takes a shipped tuning whose ISA matches, else the template defaults");
     app.add_option("--schedule,--schedule-file", compile.schedule_file,
                    "apply a saved schedule (schedules/README.md); refused when its stamps (graph, target, nnc and "
                    "Halide versions) do not match this build");
@@ -125,7 +133,9 @@ int main(int argc, char** argv) {
         "Environment: CC, CXX (the host compilers that link model libraries); NNC_RUNTIME_DIR (a folder with\n"
         "libnnc_runtime.a, exports.map and include/, instead of the one beside nnc); XDG_CACHE_HOME (the cache of\n"
         "'nnc train model.nn'); NNC_HALIDE_PLUGIN_DIR (Halide's autoscheduler plugins);\n"
-        "NNC_VERBOSE (the autoschedulers' own warnings).");
+        "NNC_VERBOSE (the autoschedulers' own warnings); NNC_AUTOTUNE (off, cached, quick or thorough: the\n"
+        "default of --autotune; the test suite sets off); NNC_TUNING_CACHE (the tuning file);\n"
+        "NNC_SHIPPED_TUNINGS (the folder of shipped tunings, instead of schedules/tunings).");
 
     nnc::driver::CompileOptions compile;
     add_compile_options(app, compile);
@@ -146,16 +156,19 @@ int main(int argc, char** argv) {
     nnc::driver::TuneKernelsOptions tune_kernels;
     CLI::App* tk = app.add_subcommand("tune-kernels",
                                       "measure the layers' schedule knobs on this CPU into the tuning cache that "
-                                      "compiles use (--autotune=cached)");
-    tk->add_option("model", tune_kernels.input, "the .nn file")->required();
+                                      "compiles use, and report each layer's default and tuned time");
+    tk->add_option("model", tune_kernels.inputs, "the .nn file(s)")->required();
     tk->add_option("--mode", tune_kernels.mode, "quick or thorough")
         ->capture_default_str()
         ->check(CLI::IsMember({"quick", "thorough"}));
     tk->add_option("--tuning-cache", tune_kernels.tuning_cache, "the tuning file (default: as nnc --tuning-cache)");
     tk->add_option("--budget", tune_kernels.budget_seconds,
-                   "seconds for the whole model's search (default: 50 for quick, 1800 for thorough; 0 times only "
+                   "seconds for each model's search (default: 45 for quick, 1800 for thorough; 0 times only "
                    "the defaults)")
         ->check(CLI::NonNegativeNumber);
+    tk->add_option("--save-shipped", tune_kernels.save_shipped,
+                   "also write this CPU's tunings of these models into DIR/<CPU model>.json, a tuning nnc ships "
+                   "(schedules/tunings; schedules/README.md)");
 
     CLI::App* ops = app.add_subcommand("ops", "print every layer and loss with its inputs and attributes (Markdown)");
 

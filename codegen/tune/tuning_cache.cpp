@@ -32,14 +32,13 @@ std::string cpu_model_name() {
     return "unknown CPU";
 }
 
-// A file name from a CPU model: letters, digits, '-' and '.', the rest as '_'.
-std::string file_safe(const std::string& s) {
-    std::string out;
-    for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
-    return out.empty() ? "unknown" : out;
-}
-
 }  // namespace
+
+std::string tuning_file_name(const std::string& cpu_model) {
+    std::string out;
+    for (char c : cpu_model) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
+    return (out.empty() ? "unknown" : out) + ".json";
+}
 
 std::string MachineKey::id() const {
     return cpu_model + " | " + isa + " | " + std::to_string(cores) + " threads | Halide " + halide_version;
@@ -61,7 +60,7 @@ fs::path default_tuning_cache_path(const MachineKey& machine) {
     const fs::path root = xdg && *xdg     ? fs::path(xdg) / "nnc"
                           : home && *home ? fs::path(home) / ".cache" / "nnc"
                                           : fs::temp_directory_path() / "nnc-cache";
-    return root / "tuning" / (file_safe(machine.cpu_model) + ".json");
+    return root / "tuning" / tuning_file_name(machine.cpu_model);
 }
 
 TuningCache TuningCache::load(const fs::path& path) {
@@ -99,6 +98,10 @@ std::optional<TunedLayer> TuningCache::find(const MachineKey& machine, const std
         t.seconds = l->value("seconds", 0.0);
         t.default_seconds = l->value("default_seconds", 0.0);
         t.mode = l->value("mode", "");
+        t.ratio = l->value("ratio", 1.0);
+        t.spread = l->value("spread", 0.0);
+        t.candidates = l->value("candidates", 0);
+        t.complete = l->value("complete", true);
         return t;
     } catch (const nlohmann::json::exception& e) {
         throw std::runtime_error(path_.string() + ": the entry for '" + signature + "' is malformed (" + e.what() +
@@ -112,10 +115,29 @@ void TuningCache::put(const MachineKey& machine, const std::string& signature, c
     m["isa"] = machine.isa;
     m["cores"] = machine.cores;
     m["halide_version"] = machine.halide_version;
-    m["layers"][signature] = {{"knobs", tuned.knobs},
-                              {"seconds", tuned.seconds},
-                              {"default_seconds", tuned.default_seconds},
-                              {"mode", tuned.mode}};
+    m["layers"][signature] = {
+        {"knobs", tuned.knobs},       {"seconds", tuned.seconds}, {"default_seconds", tuned.default_seconds},
+        {"ratio", tuned.ratio},       {"spread", tuned.spread},   {"candidates", tuned.candidates},
+        {"complete", tuned.complete}, {"mode", tuned.mode}};
+}
+
+std::vector<MachineKey> TuningCache::machines() const {
+    std::vector<MachineKey> out;
+    for (const auto& [id, m] : doc_["machines"].items()) {
+        if (!m.is_object()) continue;
+        MachineKey k;
+        try {
+            k.cpu_model = m.value("cpu_model", "");
+            k.isa = m.value("isa", "");
+            k.cores = m.value("cores", 0);
+            k.halide_version = m.value("halide_version", "");
+        } catch (const nlohmann::json::exception& e) {
+            throw std::runtime_error(path_.string() + ": the machine '" + id + "' is malformed (" + e.what() +
+                                     "); delete it and tune again");
+        }
+        if (k.id() == id) out.push_back(k);  // an entry whose fields disagree with its key is never found
+    }
+    return out;
 }
 
 void TuningCache::save() const {

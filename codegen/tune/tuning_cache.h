@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "codegen/schedule/template_knobs.h"
 
@@ -24,15 +25,25 @@ struct MachineKey {
 // This machine's key.
 MachineKey this_machine();
 
+// The tuning file's name for a CPU model: letters, digits, '-' and '.', the rest as '_', and
+// ".json" ("AMD EPYC 9B14" -> "AMD_EPYC_9B14.json").
+std::string tuning_file_name(const std::string& cpu_model);
+
 // $NNC_TUNING_CACHE, or <user cache>/nnc/tuning/<CPU model>.json ($XDG_CACHE_HOME, else
 // ~/.cache; the build cache's folder).
 std::filesystem::path default_tuning_cache_path(const MachineKey& machine);
 
+// One signature's tuning. An entry whose knobs are empty records a search that kept the
+// defaults: it is not measured again (except by thorough).
 struct TunedLayer {
-    KnobValues knobs;
+    KnobValues knobs;            // the knobs that differ from the defaults
     double seconds = 0;          // one run of the layer's training step with these knobs
     double default_seconds = 0;  // the same with the template defaults
     std::string mode;            // the search that found it: quick or thorough
+    double ratio = 1;            // seconds / default_seconds as measured interleaved (median of pairs)
+    double spread = 0;           // half the interquartile range of the pairs' ratios
+    int candidates = 0;          // candidates compiled and timed
+    bool complete = true;        // false: the wall-clock budget ended the search early
 };
 
 class TuningCache {
@@ -43,6 +54,8 @@ public:
 
     std::optional<TunedLayer> find(const MachineKey& machine, const std::string& signature) const;
     void put(const MachineKey& machine, const std::string& signature, const TunedLayer& tuned);
+    // The machines the file holds tunings for.
+    std::vector<MachineKey> machines() const;
     // Writes the file atomically (a temporary beside it, renamed); throws on failure.
     void save() const;
     const std::filesystem::path& path() const { return path_; }
