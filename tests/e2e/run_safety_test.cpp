@@ -180,6 +180,10 @@ TEST_F(RunSafety, EveryNumericTrainOptionIsRangeChecked) {
         {"--lr", "0"},
         {"--lr", "1e300"},
         {"--lr", "nan"},
+        {"--momentum", "1"},
+        {"--momentum", "-0.1"},
+        {"--weight-decay", "-1"},
+        {"--weight-decay", "inf"},
         {"--warmup", "-1"},
         {"--clip-norm", "-1"},
         {"--clip-value", "inf"},
@@ -208,10 +212,17 @@ TEST_F(RunSafety, EveryNumericTrainOptionIsRangeChecked) {
     EXPECT_NE(run_nnc("train " + mlp + " --epochs 99999999999999999999999")
                   .output.find("out of range: it must be a whole number from 1 to 9223372036854775807"),
               std::string::npos);
+    // A momentum of 1 would never forget a gradient: refused here, on any optimizer, with the range.
+    const Result momentum = run_nnc("train " + mlp + " --optimizer sgd --momentum 1 --out " + path("run"));
+    EXPECT_NE(momentum.status, 0) << momentum.output;
+    EXPECT_NE(momentum.output.find("--momentum: '1' is out of range: it must be in [0, 1)"), std::string::npos)
+        << momentum.output;
+    EXPECT_TRUE(fs::is_empty(dir_)) << "a refused option wrote something";
     // The edges are accepted.
     const Result edges = run_nnc("train " + mlp +
                                  " --limit 2000 --validation 200 --epochs 1 --batch 1000 --accumulate 1 --threads 1 "
                                  "--seed 18446744073709551615 --warmup 0 --clip-norm 0 --early-stopping-patience 0 "
+                                 "--optimizer sgd --momentum 0.999 --weight-decay 0 "
                                  "--metrics-every 0 --out " +
                                  path("edges"));
     EXPECT_EQ(edges.status, 0) << edges.output;
