@@ -44,11 +44,12 @@ inline int wait_status(pid_t pid) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-// Waits until `file` holds `text` (a running nnc has reached that point); false after `limit`.
+// Waits until `file` exists and holds `text` (a running nnc has reached that point); false after
+// `limit`.
 inline bool wait_for_text(const std::filesystem::path& file, const std::string& text,
                           std::chrono::seconds limit = std::chrono::seconds(120)) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (read_text(file).find(text) == std::string::npos) {
+    while (!std::filesystem::exists(file) || read_text(file).find(text) == std::string::npos) {
         if (std::chrono::steady_clock::now() >= deadline) return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
