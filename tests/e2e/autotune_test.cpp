@@ -13,6 +13,7 @@
 #include <string>
 
 #include "tests/e2e/run_nnc.h"
+#include "tests/e2e/scratch_folder.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -36,9 +37,8 @@ bool built(const nnc::test::Result& r) { return r.output.find("(schedule ") != s
 bool copied(const nnc::test::Result& r) { return r.output.find("unchanged model: copied") != std::string::npos; }
 
 TEST(Autotune, TuningChangesTheCodeAndTheCacheKeyAndOffGivesTheTemplates) {
-    const fs::path dir = fs::temp_directory_path() / ("nnc-autotune-" + std::to_string(getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    const nnc::test::ScratchFolder scratch("nnc-autotune-" + std::to_string(getpid()));
+    const fs::path& dir = scratch.dir();
     ASSERT_EQ(setenv("XDG_CACHE_HOME", (dir / "cache").c_str(), 1), 0);
     const fs::path model = dir / "m.nn", tuning = dir / "tuning.json";
     std::ofstream(model) << "model m {\n  input x: [40]\n  target y: [70]\n  fc = dense(x, 70)\n"
@@ -91,7 +91,6 @@ TEST(Autotune, TuningChangesTheCodeAndTheCacheKeyAndOffGivesTheTemplates) {
     EXPECT_TRUE(built(retuned)) << retuned.output;
 
     unsetenv("XDG_CACHE_HOME");
-    fs::remove_all(dir);
 }
 
 TEST(Autotune, RejectsAnUnknownMode) {
