@@ -1,14 +1,14 @@
 // nnc lr-find: the learning-rate range test (lr_find.h) on the training split, printed as a text
 // plot with a suggestion, and written to DIR/lr_find.csv (step,lr,loss,smoothed_loss) and
 // DIR/lr_find.json ({"suggested_lr", "min_loss_lr", "method", "steps", ...}). The model is left
-// as it started; nothing else is written. Never reads a test or validation set.
+// as it started; nothing else is written but DIR/lock, which keeps a second lr-find or tune out of
+// DIR while this one writes there. Never reads a test or validation set.
 #include <nnc/train_vocabulary.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
@@ -16,6 +16,7 @@
 #include "runtime/cli/counted.h"
 #include "runtime/cli/lr_find.h"
 #include "runtime/cli/run_folder.h"
+#include "runtime/cli/run_folder_lock.h"
 #include "runtime/cli/session.h"
 #include "runtime/cli/tuning_commands.h"
 
@@ -91,6 +92,10 @@ int lr_find_command(const LrFindOptions& o, const ModelCompiler& compiler) {
     s.seed = seed;
     s.threads = o.input.threads;
     const std::string name = session.name();
+    const std::string out = o.out.empty() ? RunFolder::default_path(name + "-lr-find") : o.out;
+    // Refused before the sweep, not after it: another lr-find or tune is writing there.
+    if (const long pid = RunFolderLock::holder(out))
+        throw std::runtime_error(RunFolderLock::in_use(out, pid, RunFolderLock::Writer::results));
     std::fprintf(stderr,
                  "lr-find on %s: %s, lr %g .. %g over up to %s of batch %lld from %s (never the "
                  "validation or test samples)\n",
@@ -98,10 +103,7 @@ int lr_find_command(const LrFindOptions& o, const ModelCompiler& compiler) {
                  counted(train->size(), "training sample").c_str());
     LrFindResult r = lr_find(lib, session.model(), train->ptr, s);
 
-    const std::string out = o.out.empty() ? RunFolder::default_path(name + "-lr-find") : o.out;
-    std::error_code ec;
-    std::filesystem::create_directories(out, ec);
-    if (ec) throw std::runtime_error("cannot create '" + out + "': " + ec.message());
+    const RunFolderLock lock = RunFolderLock::create_and_take(out, RunFolderLock::Writer::results);
     std::string csv = "step,lr,loss,smoothed_loss\n";
     json points = json::array();
     for (const auto& p : r.points)

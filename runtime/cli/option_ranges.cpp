@@ -68,8 +68,9 @@ CLI::Validator unsigned_number() {
         "");
 }
 
-CLI::Validator real_number(double min, double max, bool above_min) {
-    const std::string range = (above_min ? "(" : "[") + show(min) + ", " + show(max) + "]";
+CLI::Validator real_number(double min, double max, Excluded excluded) {
+    const bool open_min = excluded == Excluded::min, open_max = excluded == Excluded::max;
+    const std::string range = (open_min ? "(" : "[") + show(min) + ", " + show(max) + (open_max ? ")" : "]");
     return CLI::Validator(
         [=](std::string& text) -> std::string {
             char* end = nullptr;
@@ -77,11 +78,12 @@ CLI::Validator real_number(double min, double max, bool above_min) {
             const double v = std::strtod(text.c_str(), &end);
             if (text.empty() || end != text.c_str() + text.size() || std::isnan(v))
                 return "'" + text + "' must be a number in " + range;
-            if (errno == ERANGE || !std::isfinite(v) || v < min || v > max || (above_min && v == min))
+            if (errno == ERANGE || !std::isfinite(v) || v < min || v > max || (open_min && v == min) ||
+                (open_max && v == max))
                 return "'" + text + "' is out of range: it must be in " + range;
             return "";
         },
-        max == std::numeric_limits<double>::max() ? (above_min ? ">" : ">=") + show(min) : range);
+        max == std::numeric_limits<double>::max() ? (open_min ? ">" : ">=") + show(min) : range);
 }
 
 }  // namespace nnc::driver

@@ -17,7 +17,9 @@ CLI::Validator whole_number(int64_t min, int64_t max = std::numeric_limits<int64
 CLI::Validator whole_number_or_call(int64_t min);
 // An unsigned whole number (a seed): 0 to 2^64-1; a minus sign is refused, not wrapped around.
 CLI::Validator unsigned_number();
-// A finite real number in [min, max] (above min only, with `above_min`).
-CLI::Validator real_number(double min, double max, bool above_min = false);
+// The end of a real range that is left out: (0, max] for an lr, [0, 1) for a momentum.
+enum class Excluded { none, min, max };
+// A finite real number in [min, max], less the end `excluded` names.
+CLI::Validator real_number(double min, double max, Excluded excluded = Excluded::none);
 
 }  // namespace nnc::driver

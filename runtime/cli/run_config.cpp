@@ -4,7 +4,9 @@
 
 #include <concepts>
 #include <stdexcept>
+#include <string_view>
 #include <type_traits>
+#include <vector>
 
 namespace nnc::driver {
 namespace {
@@ -47,27 +49,87 @@ void visit_fields(S& s, Visit&& visit) {
 template <class S, class Visit>
 requires std::same_as<std::remove_const_t<S>, nnc_optimizer_config>
 void visit_fields(S& s, Visit&& visit) { NNC_VOCAB_OPTIMIZER_FIELDS(NNC_RUN_CONFIG_VISIT) }
+
+// nnc_train_config: the settings the vocabulary lists (a model's train section carries them),
+// its divergence policy, and those only a run sets (augmentation, threads). The schedule and
+// early stopping are objects of their own fields.
+template <class S, class Visit>
+requires std::same_as<std::remove_const_t<S>, nnc_train_config>
+void visit_fields(S& s, Visit&& visit) {
+    NNC_VOCAB_TRAIN_CONFIG_FIELDS(NNC_RUN_CONFIG_VISIT)
+    NNC_VOCAB_DIVERGENCE_FIELDS(NNC_RUN_CONFIG_VISIT)
+    NNC_RUN_CONFIG_VISIT(augment_crop_pad)
+    NNC_RUN_CONFIG_VISIT(augment_flip)
+    NNC_RUN_CONFIG_VISIT(threads)
+}
 #undef NNC_RUN_CONFIG_VISIT
+
+// The train fields config.json has held since its format 1. Any other was added later: a run
+// folder written before it lacks it, and it keeps its zero (off, or the policy's default).
+bool in_every_config(std::string_view key) {
+    for (const char* k :
+         {"epochs", "batch", "seed", "schedule", "clip_norm", "clip_value", "early_stopping", "accumulate", "threads"})
+        if (key == k) return true;
+    return false;
+}
+
+template <class Struct>
+json with_fields(json j, const Struct& from);
+template <class Struct>
+void get_fields(const json& j, Struct& into, const std::string& where);
+
+// One field as JSON: a number, a string, or a section's object.
+template <class T>
+json field_json(const T& value) {
+    return value;
+}
+json field_json(const nnc_lr_schedule& s) {
+    return with_fields({{"milestones", std::vector<int64_t>(s.milestones, s.milestones + s.num_milestones)}}, s);
+}
+json field_json(const nnc_early_stopping& e) { return with_fields(json::object(), e); }
+
+// Reads one field from j[key]; a section from its object (named "<where> <key>" in errors).
+template <class T>
+void get_field(const json& j, const char* key, T& into, const std::string& where) {
+    get(j, key, into, where);
+}
+void get_field(const json& j, const char* key, nnc_early_stopping& into, const std::string& where) {
+    json section;
+    get(j, key, section, where);
+    get_fields(section, into, where + " " + key);
+}
+void get_field(const json& j, const char* key, nnc_lr_schedule& into, const std::string& where) {
+    json section;
+    get(j, key, section, where);
+    const std::string sw = where + " " + key;
+    get_fields(section, into, sw);
+    std::vector<int64_t> milestones;
+    get(section, "milestones", milestones, sw);
+    if (milestones.size() > NNC_MAX_MILESTONES) throw std::runtime_error(sw + ": too many milestones");
+    into.num_milestones = static_cast<int>(milestones.size());
+    for (size_t i = 0; i < milestones.size(); ++i) into.milestones[i] = milestones[i];
+}
 
 // `j` with the fields of `from` added. NaN and infinities are not JSON: none of these fields holds one.
 template <class Struct>
 json with_fields(json j, const Struct& from) {
-    visit_fields(from, [&](const char* key, const auto& value) { j[key] = value; });
+    visit_fields(from, [&](const char* key, const auto& value) { j[key] = field_json(value); });
     return j;
 }
 
-// Reads every field of `into` from `j`.
+// Reads every field of `into` from `j` (of the train settings, those `j` has that came later).
 template <class Struct>
 void get_fields(const json& j, Struct& into, const std::string& where) {
-    visit_fields(into, [&](const char* key, auto& field) { get(j, key, field, where); });
+    visit_fields(into, [&](const char* key, auto& field) {
+        if constexpr (std::is_same_v<Struct, nnc_train_config>)
+            if (!in_every_config(key) && !j.contains(key)) return;
+        get_field(j, key, field, where);
+    });
 }
 
 }  // namespace
 
 json to_json(const RunConfig& c) {
-    const nnc_train_config& t = c.train;
-    const nnc_optimizer_config& o = c.optimizer;
-    const std::vector<int64_t> milestones(t.schedule.milestones, t.schedule.milestones + t.schedule.num_milestones);
     return {
         {"format", 1},
         {"model", c.model},
@@ -81,23 +143,8 @@ json to_json(const RunConfig& c) {
           {"validation", c.validation},
           {"limit", c.data.limit ? *c.data.limit : 0},
           {"standardize", c.data.standardize}}},
-        {"train",
-         {{"epochs", t.epochs},
-          {"batch", t.batch},
-          {"seed", t.seed},
-          {"schedule", with_fields({{"milestones", milestones}}, t.schedule)},
-          {"clip_norm", t.clip_norm},
-          {"clip_value", t.clip_value},
-          {"early_stopping", with_fields(json::object(), t.early_stopping)},
-          {"accumulate", t.accumulate},
-          {"augment_crop_pad", t.augment_crop_pad},
-          {"augment_flip", t.augment_flip},
-          {"on_divergence", t.on_divergence},
-          {"divergence_factor", t.divergence_factor},
-          {"divergence_retries", t.divergence_retries},
-          {"explode_factor", t.explode_factor},
-          {"threads", t.threads}}},
-        {"optimizer", with_fields({{"name", c.optimizer_name}}, o)},
+        {"train", with_fields(json::object(), c.train)},
+        {"optimizer", with_fields({{"name", c.optimizer_name}}, c.optimizer)},
         {"dropout", c.dropout},
     };
 }
@@ -107,7 +154,7 @@ RunConfig run_config_from_json(const json& j, const std::string& path) {
     RunConfig c;
     get(j, "model", c.model, where);
     get(j, "scheduler", c.scheduler, where);
-    json d, t, o, s, es;
+    json d, t, o;
     get(j, "data", d, where);
     get(j, "train", t, where);
     get(j, "optimizer", o, where);
@@ -124,33 +171,7 @@ RunConfig run_config_from_json(const json& j, const std::string& path) {
     if (limit > 0) c.data.limit = limit;
     get(d, "standardize", c.data.standardize, dw);
 
-    nnc_train_config& tc = c.train;
-    get(t, "epochs", tc.epochs, tw);
-    get(t, "batch", tc.batch, tw);
-    get(t, "seed", tc.seed, tw);
-    get(t, "clip_norm", tc.clip_norm, tw);
-    get(t, "clip_value", tc.clip_value, tw);
-    get(t, "accumulate", tc.accumulate, tw);
-    if (t.contains("augment_crop_pad"))
-        get(t, "augment_crop_pad", tc.augment_crop_pad, tw);  // runs before augmentation existed have none
-    if (t.contains("augment_flip")) get(t, "augment_flip", tc.augment_flip, tw);
-    // Runs before the divergence policy (ABI 4) have none: they stopped on divergence.
-    if (t.contains("on_divergence")) get(t, "on_divergence", tc.on_divergence, tw);
-    if (t.contains("divergence_factor")) get(t, "divergence_factor", tc.divergence_factor, tw);
-    if (t.contains("divergence_retries")) get(t, "divergence_retries", tc.divergence_retries, tw);
-    if (t.contains("explode_factor")) get(t, "explode_factor", tc.explode_factor, tw);
-    get(t, "threads", tc.threads, tw);
-    get(t, "schedule", s, tw);
-    const std::string sw = tw + " schedule";
-    nnc_lr_schedule& ls = tc.schedule;
-    get_fields(s, ls, sw);
-    std::vector<int64_t> milestones;
-    get(s, "milestones", milestones, sw);
-    if (milestones.size() > NNC_MAX_MILESTONES) throw std::runtime_error(sw + ": too many milestones");
-    ls.num_milestones = static_cast<int>(milestones.size());
-    for (size_t i = 0; i < milestones.size(); ++i) ls.milestones[i] = milestones[i];
-    get(t, "early_stopping", es, tw);
-    get_fields(es, tc.early_stopping, tw + " early_stopping");
+    get_fields(t, c.train, tw);
 
     get(o, "name", c.optimizer_name, ow);
     get_fields(o, c.optimizer, ow);

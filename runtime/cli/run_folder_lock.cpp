@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 namespace nnc::driver {
@@ -19,7 +20,7 @@ struct flock whole_file(short type) {
 
 }  // namespace
 
-RunFolderLock RunFolderLock::take(const std::string& folder) {
+RunFolderLock RunFolderLock::take(const std::string& folder, Writer writer) {
     const std::string path = folder + "/lock";
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
@@ -37,10 +38,17 @@ RunFolderLock RunFolderLock::take(const std::string& folder) {
         struct flock holder = whole_file(F_WRLCK);
         if (::fcntl(fd, F_GETLK, &holder) != 0 || holder.l_type == F_UNLCK) continue;
         ::close(fd);
-        throw std::runtime_error(in_use(folder, holder.l_pid));
+        throw std::runtime_error(in_use(folder, holder.l_pid, writer));
     }
     ::close(fd);
     throw std::runtime_error("cannot lock '" + path + "': another process keeps taking it; try again");
+}
+
+RunFolderLock RunFolderLock::create_and_take(const std::string& folder, Writer writer) {
+    std::error_code ec;
+    std::filesystem::create_directories(folder, ec);
+    if (ec) throw std::runtime_error("cannot create '" + folder + "': " + ec.message());
+    return take(folder, writer);
 }
 
 long RunFolderLock::holder(const std::string& folder) {
@@ -52,8 +60,12 @@ long RunFolderLock::holder(const std::string& folder) {
     return held ? lock.l_pid : 0;
 }
 
-std::string RunFolderLock::in_use(const std::string& folder, long pid) {
+std::string RunFolderLock::in_use(const std::string& folder, long pid, Writer writer) {
     const std::string p = std::to_string(pid);
+    if (writer == Writer::results)
+        return "'" + folder + "' is in use by another process (pid " + p +
+               "), which writes there; one process at a time writes a folder: wait for it to end, or give "
+               "another --out";
     return "'" + folder + "' is in use by another process (pid " + p +
            "), and a run folder takes one process at a time; wait for it to end (kill -INT " + p +
            " stops it and saves last.ckpt), then continue the run with nnc train --resume " + folder +

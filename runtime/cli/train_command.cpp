@@ -292,7 +292,7 @@ struct Settings {
 };
 
 // The optimizer as --optimizer names it (a name means what `optimizer = NAME` means in a .nn
-// file), then --lr, --momentum and --weight-decay.
+// file), then --lr, --momentum and --weight-decay (their ranges were checked as they were parsed).
 void set_optimizer(const Session& session, const TrainOptions& o, Settings& s) {
     nnc_optimizer_config& opt = s.opt;
     if (o.optimizer && o.optimizer->find('(') != std::string::npos) {
@@ -309,15 +309,9 @@ void set_optimizer(const Session& session, const TrainOptions& o, Settings& s) {
         if (!vocab::optimizer_has(s.opt_name, "momentum"))
             throw std::runtime_error("--momentum: " + s.opt_name +
                                      " has no momentum; sgd and rmsprop have one (--optimizer sgd)");
-        if (!(*o.momentum >= 0 && *o.momentum < 1))
-            throw std::runtime_error("--momentum must be in [0, 1), got " + vocab::show_number(*o.momentum));
         opt.momentum = *o.momentum;
     }
-    if (o.weight_decay) {
-        if (!(*o.weight_decay >= 0 && std::isfinite(*o.weight_decay)))
-            throw std::runtime_error("--weight-decay must be 0 or more, got " + vocab::show_number(*o.weight_decay));
-        opt.weight_decay = *o.weight_decay;
-    }
+    if (o.weight_decay) opt.weight_decay = *o.weight_decay;
 }
 
 // A resumed run's settings are its config.json's (with a new --epochs or --threads, which

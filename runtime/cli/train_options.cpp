@@ -19,14 +19,14 @@ constexpr double kLargestLr = std::numeric_limits<float>::max();
 void add_settings(CLI::App& tr, TrainOptions& o) {
     tr.add_option("--epochs", o.epochs, "epochs (default: the model's train section)")->check(whole_number(1));
     tr.add_option("--batch", o.batch, "batch size")->check(whole_number(1));
-    tr.add_option("--lr", o.lr, "learning rate")->check(real_number(0, kLargestLr, true));
+    tr.add_option("--lr", o.lr, "learning rate")->check(real_number(0, kLargestLr, Excluded::min));
     tr.add_option("--optimizer", o.optimizer,
                   vocab::either(vocab::optimizer_names()) +
                       ", or one with its settings as the train section writes it (sgd(lr=0.1, nesterov=true)); a "
                       "name means what it means in a .nn file: its defaults there, so sgd has momentum 0.9 (another "
                       "optimizer than the model's), or the model's own settings (its optimizer)");
     tr.add_option("--momentum", o.momentum, "the optimizer's momentum, in [0, 1) (sgd and rmsprop)")
-        ->check(real_number(0, 1));
+        ->check(real_number(0, 1, Excluded::max));
     tr.add_option("--weight-decay", o.weight_decay,
                   "the optimizer's weight decay (an L2 penalty; adamw: decoupled), 0 or more")
         ->check(real_number(0, kLargest));

@@ -3,7 +3,7 @@
 // re-initializes the weights from the same seed, trains on the training split and is scored on the
 // validation set (never the test set). The ranking goes to DIR/tune.csv and DIR/tune.json, the
 // winner's weights to DIR/tune_winner.ckpt; the test set, if given, is evaluated once, for the
-// winner only, after every trial is ranked.
+// winner only, after every trial is ranked. DIR is locked while tune runs (run_folder_lock.h).
 // The dropout rate is a run-time value of the training pipeline (nnc_model_set_dropout_rate):
 // each --dropout value applies to every dropout layer of the model.
 #include <nnc/train_vocabulary.h>
@@ -14,7 +14,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <random>
 #include <stdexcept>
@@ -23,6 +22,7 @@
 #include "runtime/cli/command_errors.h"
 #include "runtime/cli/dropout_setting.h"
 #include "runtime/cli/run_folder.h"
+#include "runtime/cli/run_folder_lock.h"
 #include "runtime/cli/session.h"
 #include "runtime/cli/tuning_commands.h"
 
@@ -383,9 +383,7 @@ int tune(const TuneOptions& o, const ModelCompiler& compiler) {
 
     const std::string name = session.name();
     const std::string out = o.out.empty() ? RunFolder::default_path(name + "-tune") : o.out;
-    std::error_code ec;
-    std::filesystem::create_directories(out, ec);
-    if (ec) throw std::runtime_error("cannot create '" + out + "': " + ec.message());
+    const RunFolderLock lock = RunFolderLock::create_and_take(out, RunFolderLock::Writer::results);
     const std::string winner_ckpt = out + "/tune_winner.ckpt";
     std::fprintf(
         stderr,

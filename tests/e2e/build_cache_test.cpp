@@ -16,6 +16,7 @@
 #include <string>
 
 #include "tests/e2e/run_nnc.h"
+#include "tests/e2e/scratch_folder.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -32,8 +33,8 @@ bool relinked(const nnc::test::Result& r) {
 }
 
 TEST(BuildCache, UnchangedModelIsCopiedAndAnyChangeRebuilds) {
-    const fs::path dir = fs::temp_directory_path() / ("nnc-build-cache-" + std::to_string(getpid()));
-    fs::remove_all(dir);
+    const nnc::test::ScratchFolder scratch("nnc-build-cache-" + std::to_string(getpid()));
+    const fs::path& dir = scratch.dir();
     fs::create_directories(dir / "a");
     fs::create_directories(dir / "b");
     ASSERT_EQ(setenv("XDG_CACHE_HOME", (dir / "cache").c_str(), 1), 0);
@@ -73,7 +74,6 @@ TEST(BuildCache, UnchangedModelIsCopiedAndAnyChangeRebuilds) {
     EXPECT_TRUE(built(edited)) << edited.output;
 
     unsetenv("XDG_CACHE_HOME");
-    fs::remove_all(dir);
 }
 
 // The files of the compiled pipelines' folders in the cache, with their modification times.
@@ -131,9 +131,8 @@ const char* kSmallModel = R"(model small {
 // Every train setting is a run-time value in the descriptor: editing the train section (lr,
 // epochs, optimizer) compiles no pipeline, and the new library carries the new defaults.
 TEST(BuildCache, ATrainSectionEditLinksTheCompiledPipelines) {
-    const fs::path dir = fs::temp_directory_path() / ("nnc-build-cache-train-" + std::to_string(getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    const nnc::test::ScratchFolder scratch("nnc-build-cache-train-" + std::to_string(getpid()));
+    const fs::path& dir = scratch.dir();
     ASSERT_EQ(setenv("XDG_CACHE_HOME", (dir / "cache").c_str(), 1), 0);
     const fs::path model = dir / "m.nn";
     std::ofstream(model) << kSmallModel;
@@ -168,14 +167,13 @@ TEST(BuildCache, ATrainSectionEditLinksTheCompiledPipelines) {
     EXPECT_EQ(pipeline_files(dir / "cache"), objects);
 
     unsetenv("XDG_CACHE_HOME");
-    fs::remove_all(dir);
 }
 
 // A rebuilt runtime (here: the archive in NNC_RUNTIME_DIR replaced) is a new toolchain: neither
 // `nnc model.nn -o` nor `nnc train model.nn` may reuse a library that links the old one.
 TEST(BuildCache, ARebuiltRuntimeRebuildsBothCaches) {
-    const fs::path dir = fs::temp_directory_path() / ("nnc-build-cache-rt-" + std::to_string(getpid()));
-    fs::remove_all(dir);
+    const nnc::test::ScratchFolder scratch("nnc-build-cache-rt-" + std::to_string(getpid()));
+    const fs::path& dir = scratch.dir();
     fs::create_directories(dir / "rt");
     fs::copy(fs::path(NNC_SOURCE_DIR) / "runtime" / "include", dir / "rt" / "include", fs::copy_options::recursive);
     fs::copy_file(fs::path(NNC_SOURCE_DIR) / "runtime" / "exports.map", dir / "rt" / "exports.map");
@@ -215,7 +213,6 @@ TEST(BuildCache, ARebuiltRuntimeRebuildsBothCaches) {
 
     unsetenv("NNC_RUNTIME_DIR");
     unsetenv("XDG_CACHE_HOME");
-    fs::remove_all(dir);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "tests/e2e/run_nnc.h"
+#include "tests/e2e/scratch_folder.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -30,37 +31,31 @@ std::string macs_column(const std::string& output, const std::string& layer) {
     return m[4];
 }
 
-class CheckMacs : public ::testing::Test {
+class CheckMacs : public nnc::test::InScratchFolder {
 protected:
-    void SetUp() override {
-        dir = fs::temp_directory_path() / ("nnc-check-macs-" + std::to_string(::getpid()));
-        fs::remove_all(dir);
-        fs::create_directories(dir);
-    }
-    void TearDown() override { fs::remove_all(dir); }
-    fs::path dir;
+    CheckMacs() : InScratchFolder("nnc-check-macs-") {}
 };
 
 TEST_F(CheckMacs, ConvModelCountsEveryLayerAndTheTotals) {
-    std::ofstream(dir / "tiny.nn") << "block conv_relu(x, filters, stride=1) {\n"
-                                      "  c   = conv2d(x, filters, stride=stride, bias=false)\n"
-                                      "  out = relu(c)\n"
-                                      "  return out\n"
-                                      "}\n"
-                                      "model tiny_conv {\n"
-                                      "  input  image: [3, 9, 9]\n"
-                                      "  target label: classes(3)\n"
-                                      "  b1     = conv_relu(image, 5, stride=2)\n"
-                                      "  c2     = conv2d(b1, filters=4, kernel=3, dilation=2, pad=1)\n"
-                                      "  p1     = maxpool2d(c2, kernel=2, stride=1)\n"
-                                      "  g      = global_avgpool(p1)\n"
-                                      "  logits = dense(g, 3)\n"
-                                      "  loss = softmax_cross_entropy(logits, label)\n"
-                                      "  train {\n"
-                                      "    batch = 8\n"
-                                      "  }\n"
-                                      "}\n";
-    Result r = run("check " + (dir / "tiny.nn").string());
+    std::ofstream(dir_ / "tiny.nn") << "block conv_relu(x, filters, stride=1) {\n"
+                                       "  c   = conv2d(x, filters, stride=stride, bias=false)\n"
+                                       "  out = relu(c)\n"
+                                       "  return out\n"
+                                       "}\n"
+                                       "model tiny_conv {\n"
+                                       "  input  image: [3, 9, 9]\n"
+                                       "  target label: classes(3)\n"
+                                       "  b1     = conv_relu(image, 5, stride=2)\n"
+                                       "  c2     = conv2d(b1, filters=4, kernel=3, dilation=2, pad=1)\n"
+                                       "  p1     = maxpool2d(c2, kernel=2, stride=1)\n"
+                                       "  g      = global_avgpool(p1)\n"
+                                       "  logits = dense(g, 3)\n"
+                                       "  loss = softmax_cross_entropy(logits, label)\n"
+                                       "  train {\n"
+                                       "    batch = 8\n"
+                                       "  }\n"
+                                       "}\n";
+    Result r = run("check " + (dir_ / "tiny.nn").string());
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("MACs"), std::string::npos) << r.output;
 

@@ -4,54 +4,31 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <array>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "tests/e2e/npy_file.h"
 #include "tests/e2e/run_nnc.h"
+#include "tests/e2e/scratch_folder.h"
+#include "tests/e2e/spawn_nnc.h"
+#include "tests/e2e/text_file.h"
 
 namespace {
 namespace fs = std::filesystem;
 
+using nnc::test::read_text;
 using nnc::test::Result;
+using nnc::test::write_npy;
+using nnc::test::write_text;
 Result run(const std::string& args) { return nnc::test::run_nnc(args); }
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-void write_text(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
-
-// A float32 .npy file of `shape` (version 1.0, as numpy.save writes it).
-void write_npy(const fs::path& path, const std::vector<int64_t>& shape, const std::vector<float>& values) {
-    std::string dims;
-    for (int64_t d : shape) dims += std::to_string(d) + ", ";
-    dims.resize(dims.size() - (shape.size() > 1 ? 2 : 1));  // "(2, 3)", "(4,)"
-    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
-    while ((10 + header.size() + 1) % 64 != 0) header += ' ';
-    header += '\n';
-    std::string bytes = std::string("\x93NUMPY\x01\x00", 8);
-    const uint16_t len = static_cast<uint16_t>(header.size());
-    bytes.append(reinterpret_cast<const char*>(&len), 2);
-    bytes += header;
-    bytes.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
-    write_text(path, bytes);
-}
 
 // y = 200 x0 - 50 x1 + 3 x2 + 1000: far from unit scale, learnable only with standardization
 // in a few epochs.
@@ -77,15 +54,9 @@ const char* kRegressionModel = R"(model lin_reg {
 }
 )";
 
-class CliData : public ::testing::Test {
+class CliData : public nnc::test::InScratchFolder {
 protected:
-    void SetUp() override {
-        dir = fs::temp_directory_path() /
-              ("nnc-cli-data-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-        fs::remove_all(dir);
-        fs::create_directories(dir);
-    }
-    void TearDown() override { fs::remove_all(dir); }
+    CliData() : InScratchFolder("nnc-cli-data-") {}
 
     // rows of x0,x1,x2[,y] from a fixed LCG.
     std::string csv(int rows, uint32_t seed, bool with_target, std::vector<std::array<float, 3>>* xs = nullptr) {
@@ -111,9 +82,6 @@ protected:
         return text;
     }
 
-    std::string path(const std::string& name) const { return (dir / name).string(); }
-
-    fs::path dir;
     const std::string mlp = NNC_FASHION_MLP_LIBRARY;
 };
 
@@ -158,13 +126,13 @@ TEST_F(CliData, ResumedRunIsBitIdentical) {
     Result c = run("train --resume " + path("b") + " --epochs 2");
     ASSERT_EQ(c.status, 0) << c.output;
     EXPECT_NE(c.output.find("resuming fashion_mlp"), std::string::npos) << c.output;
-    const std::string last_a = read_text(dir / "a" / "last.ckpt"), last_b = read_text(dir / "b" / "last.ckpt");
+    const std::string last_a = read_text(dir_ / "a" / "last.ckpt"), last_b = read_text(dir_ / "b" / "last.ckpt");
     ASSERT_FALSE(last_a.empty());
     EXPECT_TRUE(last_a == last_b) << "the resumed run's checkpoint differs from the uninterrupted run's";
     // The run folder: config, metrics per step and per epoch, both checkpoints.
     for (const char* f : {"config.json", "metrics.jsonl", "last.ckpt", "best.ckpt"})
-        EXPECT_TRUE(fs::exists(dir / "a" / f)) << f;
-    const std::string metrics = read_text(dir / "a" / "metrics.jsonl");
+        EXPECT_TRUE(fs::exists(dir_ / "a" / f)) << f;
+    const std::string metrics = read_text(dir_ / "a" / "metrics.jsonl");
     for (const char* key : {"\"type\":\"step\"", "\"type\":\"epoch\"", "\"grad_norm\"", "\"lr\"", "\"samples_per_s\"",
                             "\"wall_s\"", "\"val_accuracy\"", "\"task_losses\""})
         EXPECT_NE(metrics.find(key), std::string::npos) << key;
@@ -189,36 +157,17 @@ TEST_F(CliData, CtrlCSavesACheckpointAndResumeFinishesExactly) {
     ASSERT_EQ(straight.status, 0) << straight.output;
 
     const std::string log = path("interrupted.log");
-    const pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        FILE* out = std::freopen(log.c_str(), "w", stdout);
-        (void)out;
-        dup2(STDOUT_FILENO, STDERR_FILENO);
-        const std::string cmd = std::string("exec ") + NNC_BINARY + " train " + mlp + common + " --out " + path("run");
-        execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-        _exit(127);
-    }
+    const pid_t child = nnc::test::start_nnc("train " + mlp + common + " --out " + path("run"), log);
+    ASSERT_GT(child, 0);
     // Wait for the second step line of epoch 1, then interrupt.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    bool running = false;
-    while (std::chrono::steady_clock::now() < deadline) {
-        const std::string metrics = read_text(dir / "run" / "metrics.jsonl");
-        if (metrics.find("\"step\":20") != std::string::npos) {
-            running = true;
-            break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    ASSERT_TRUE(running) << read_text(log);
+    const bool running = nnc::test::wait_for_text(dir_ / "run" / "metrics.jsonl", "\"step\":20");
     kill(child, SIGINT);
-    int status = 0;
-    ASSERT_EQ(waitpid(child, &status, 0), child);
+    const int status = nnc::test::wait_status(child);
     const std::string output = read_text(log);
-    ASSERT_TRUE(WIFEXITED(status)) << output;
-    EXPECT_EQ(WEXITSTATUS(status), 130) << output;
+    ASSERT_TRUE(running) << output;
+    EXPECT_EQ(status, 130) << output;
     EXPECT_NE(output.find("continue with: nnc train --resume " + path("run")), std::string::npos) << output;
-    const std::string metrics = read_text(dir / "run" / "metrics.jsonl");
+    const std::string metrics = read_text(dir_ / "run" / "metrics.jsonl");
     ASSERT_NE(metrics.find("\"type\":\"interrupted\""), std::string::npos) << metrics;
 
     // The checkpoint loads (nnc eval), and the resumed run ends where the straight one did.
@@ -228,25 +177,25 @@ TEST_F(CliData, CtrlCSavesACheckpointAndResumeFinishesExactly) {
     EXPECT_NE(ev.output.find("accuracy"), std::string::npos) << ev.output;
     Result resumed = run("train --resume " + path("run"));
     ASSERT_EQ(resumed.status, 0) << resumed.output;
-    EXPECT_TRUE(read_text(dir / "run" / "last.ckpt") == read_text(dir / "straight" / "last.ckpt"))
+    EXPECT_TRUE(read_text(dir_ / "run" / "last.ckpt") == read_text(dir_ / "straight" / "last.ckpt"))
         << "the interrupted-and-resumed run differs from the uninterrupted one";
 }
 
 // CSV regression: train with a validation file, evaluate, predict to CSV and .npy in the user's
 // units (the target standardization undone); .npy training data too.
 TEST_F(CliData, CsvRegressionTrainsEvaluatesAndPredictsInUserUnits) {
-    write_text(dir / "lin_reg.nn", kRegressionModel);
-    write_text(dir / "train.csv", csv(600, 1, true));
-    write_text(dir / "val.csv", csv(100, 2, true));
+    write_text(dir_ / "lin_reg.nn", kRegressionModel);
+    write_text(dir_ / "train.csv", csv(600, 1, true));
+    write_text(dir_ / "val.csv", csv(100, 2, true));
     std::vector<std::array<float, 3>> xs;
-    write_text(dir / "inputs.csv", csv(20, 3, false, &xs));
+    write_text(dir_ / "inputs.csv", csv(20, 3, false, &xs));
     const std::string model = path("lin_reg.nn");
 
     Result t = run("train " + model + " --data " + path("train.csv") + " --target y --validation-data " +
                    path("val.csv") + " --out " + path("run"));
     ASSERT_EQ(t.status, 0) << t.output;
     EXPECT_NE(t.output.find("standardized: inputs regression targets"), std::string::npos) << t.output;
-    EXPECT_TRUE(fs::exists(dir / "run" / "best.ckpt"));
+    EXPECT_TRUE(fs::exists(dir_ / "run" / "best.ckpt"));
 
     Result e =
         run("eval " + model + " --weights " + path("run/best.ckpt") + " --data " + path("val.csv") + " --target y");
@@ -256,7 +205,7 @@ TEST_F(CliData, CsvRegressionTrainsEvaluatesAndPredictsInUserUnits) {
     Result p = run("predict " + model + " --weights " + path("run/best.ckpt") + " --input " + path("inputs.csv") +
                    " --output " + path("pred.csv"));
     ASSERT_EQ(p.status, 0) << p.output;
-    std::ifstream in(dir / "pred.csv");
+    std::ifstream in(dir_ / "pred.csv");
     std::string line;
     std::getline(in, line);
     EXPECT_EQ(line, "y");
@@ -270,7 +219,7 @@ TEST_F(CliData, CsvRegressionTrainsEvaluatesAndPredictsInUserUnits) {
     Result q = run("predict " + model + " --weights " + path("run/best.ckpt") + " --input " + path("inputs.csv") +
                    " --output " + path("pred.npy"));
     ASSERT_EQ(q.status, 0) << q.output;
-    const std::string npy = read_text(dir / "pred.npy");
+    const std::string npy = read_text(dir_ / "pred.npy");
     ASSERT_GT(npy.size(), 128u);
     EXPECT_EQ(npy.substr(0, 6), "\x93NUMPY");
     EXPECT_NE(npy.find("'shape': (20, 1)"), std::string::npos);
@@ -281,50 +230,50 @@ TEST_F(CliData, CsvRegressionTrainsEvaluatesAndPredictsInUserUnits) {
         x.insert(x.end(), r.begin(), r.end());
         y.push_back(truth(r[0], r[1], r[2]));
     }
-    write_npy(dir / "x.npy", {20, 3}, x);
-    write_npy(dir / "y.npy", {20, 1}, y);
+    write_npy(dir_ / "x.npy", {20, 3}, x);
+    write_npy(dir_ / "y.npy", {20, 1}, y);
     Result n = run("train " + model + " --data " + path("x.npy") + " --target " + path("y.npy") +
                    " --epochs 2 --batch 8 --out " + path("npy_run"));
     EXPECT_EQ(n.status, 0) << n.output;
     Result pn = run("predict " + model + " --weights " + path("run/best.ckpt") + " --input " + path("x.npy") +
                     " --output " + path("pred2.csv"));
     ASSERT_EQ(pn.status, 0) << pn.output;
-    EXPECT_EQ(read_text(dir / "pred2.csv"), read_text(dir / "pred.csv"));
+    EXPECT_EQ(read_text(dir_ / "pred2.csv"), read_text(dir_ / "pred.csv"));
 }
 
 // Every bad input: a clear error naming the file and the place, a non-zero exit, nothing written.
 TEST_F(CliData, BadInputsNameTheFileAndWriteNothing) {
-    write_text(dir / "lin_reg.nn", kRegressionModel);
+    write_text(dir_ / "lin_reg.nn", kRegressionModel);
     const std::string model = path("lin_reg.nn");
-    write_text(dir / "bad.csv", "x0,x1,x2,y\n1,2,3,4\n1,two,3,4\n");
+    write_text(dir_ / "bad.csv", "x0,x1,x2,y\n1,2,3,4\n1,two,3,4\n");
     Result a = run("train " + model + " --data " + path("bad.csv") + " --target y --out " + path("run"));
     EXPECT_EQ(a.status, 1);
     EXPECT_NE(a.output.find(path("bad.csv") + ":3:3:"), std::string::npos) << a.output;
-    EXPECT_FALSE(fs::exists(dir / "run"));
+    EXPECT_FALSE(fs::exists(dir_ / "run"));
 
-    write_text(dir / "train.csv", csv(50, 1, true));
+    write_text(dir_ / "train.csv", csv(50, 1, true));
     Result b = run("train " + model + " --data " + path("train.csv") + " --target why --out " + path("run"));
     EXPECT_EQ(b.status, 1);
     EXPECT_NE(b.output.find("why"), std::string::npos) << b.output;
     Result c = run("train " + model + " --data " + path("train.csv") + " --out " + path("run"));
     EXPECT_EQ(c.status, 1);
     EXPECT_NE(c.output.find("--target"), std::string::npos) << c.output;
-    EXPECT_FALSE(fs::exists(dir / "run"));
+    EXPECT_FALSE(fs::exists(dir_ / "run"));
 
     ASSERT_EQ(
         run("train " + model + " --data " + path("train.csv") + " --target y --epochs 1 --out " + path("ok")).status,
         0);
     const std::string weights = " --weights " + path("ok/last.ckpt");
-    write_text(dir / "wide.csv", "a,b,c,d\n1,2,3,4\n");
+    write_text(dir_ / "wide.csv", "a,b,c,d\n1,2,3,4\n");
     Result d = run("predict " + model + weights + " --input " + path("wide.csv") + " --output " + path("out.csv"));
     EXPECT_EQ(d.status, 1);
     EXPECT_NE(d.output.find("4 feature column(s)"), std::string::npos) << d.output;
     EXPECT_NE(d.output.find("wide.csv"), std::string::npos) << d.output;
-    write_npy(dir / "nan.npy", {2, 3}, {1, 2, 3, 4, NAN, 6});
+    write_npy(dir_ / "nan.npy", {2, 3}, std::vector<float>{1, 2, 3, 4, NAN, 6});
     Result e = run("predict " + model + weights + " --input " + path("nan.npy") + " --output " + path("out.csv"));
     EXPECT_EQ(e.status, 1);
     EXPECT_NE(e.output.find("nan.npy' at byte offset 144: element 4 is NaN"), std::string::npos) << e.output;
-    write_text(dir / "x.csv", "x0,x1,x2\n1,2,3\n");
+    write_text(dir_ / "x.csv", "x0,x1,x2\n1,2,3\n");
     Result f = run("predict " + model + weights + " --input " + path("x.csv") + " --output " + path("out.txt"));
     EXPECT_EQ(f.status, 1);
     EXPECT_NE(f.output.find("must end in .npy or .csv"), std::string::npos) << f.output;
@@ -332,12 +281,12 @@ TEST_F(CliData, BadInputsNameTheFileAndWriteNothing) {
                    " --output " + path("out.csv"));
     EXPECT_EQ(g.status, 1);
     EXPECT_NE(g.output.find("missing.ckpt"), std::string::npos) << g.output;
-    write_text(dir / "torn.ckpt", read_text(dir / "ok" / "last.ckpt").substr(0, 100));
+    write_text(dir_ / "torn.ckpt", read_text(dir_ / "ok" / "last.ckpt").substr(0, 100));
     Result h =
         run("eval " + model + " --weights " + path("torn.ckpt") + " --data " + path("train.csv") + " --target y");
     EXPECT_EQ(h.status, 1);
     EXPECT_NE(h.output.find("torn.ckpt' at byte offset"), std::string::npos) << h.output;
-    for (const char* f : {"out.csv", "out.txt"}) EXPECT_FALSE(fs::exists(dir / f)) << f;
+    for (const char* f : {"out.csv", "out.txt"}) EXPECT_FALSE(fs::exists(dir_ / f)) << f;
 }
 
 }  // namespace

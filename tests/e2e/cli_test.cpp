@@ -10,6 +10,7 @@
 #include <string>
 
 #include "tests/e2e/run_nnc.h"
+#include "tests/e2e/scratch_folder.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -17,16 +18,9 @@ namespace fs = std::filesystem;
 using nnc::test::Result;
 Result run(const std::string& args) { return nnc::test::run_nnc(args); }
 
-class Cli : public ::testing::Test {
+class Cli : public nnc::test::InScratchFolder {
 protected:
-    void SetUp() override {
-        dir = fs::temp_directory_path() /
-              ("nnc-cli-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-        fs::remove_all(dir);
-        fs::create_directories(dir);
-    }
-    void TearDown() override { fs::remove_all(dir); }
-    fs::path dir;
+    Cli() : InScratchFolder("nnc-cli-") {}
     const std::string sample = std::string(NNC_SOURCE_DIR) + "/samples/fashion_mlp.nn";
 };
 
@@ -40,43 +34,43 @@ TEST_F(Cli, CheckPrintsLayersShapesAndParameterTotal) {
 }
 
 TEST_F(Cli, CompileWritesLibraryAndHeader) {
-    Result r = run(sample + " -o " + (dir / "mlp.so").string());
+    Result r = run(sample + " -o " + (dir_ / "mlp.so").string());
     ASSERT_EQ(r.status, 0) << r.output;
-    EXPECT_TRUE(fs::exists(dir / "mlp.so"));
-    std::ifstream h(dir / "mlp.h");
+    EXPECT_TRUE(fs::exists(dir_ / "mlp.so"));
+    std::ifstream h(dir_ / "mlp.h");
     std::string header((std::istreambuf_iterator<char>(h)), std::istreambuf_iterator<char>());
     EXPECT_NE(header.find("#define FASHION_MLP_INPUT_SIZE 784"), std::string::npos) << header;
     EXPECT_NE(header.find("nnc_model_train_step"), std::string::npos);
     // Nothing but the two outputs is left behind.
-    EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 2);
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 2);
 }
 
 TEST_F(Cli, ErrorsAreAllReportedAndNothingIsWritten) {
-    std::ofstream(dir / "bad.nn") << "model m {\n  input x: [4]\n  target y: classes(3)\n  a = dens(x, 3)\n"
-                                     "  b = relu(a, units=3)\n  loss = softmax_cross_entropy(b, y)\n}\n";
-    Result r = run((dir / "bad.nn").string() + " -o " + (dir / "bad.so").string());
+    std::ofstream(dir_ / "bad.nn") << "model m {\n  input x: [4]\n  target y: classes(3)\n  a = dens(x, 3)\n"
+                                      "  b = relu(a, units=3)\n  loss = softmax_cross_entropy(b, y)\n}\n";
+    Result r = run((dir_ / "bad.nn").string() + " -o " + (dir_ / "bad.so").string());
     EXPECT_NE(r.status, 0);
     EXPECT_NE(r.output.find("bad.nn:4:7: error: unknown layer 'dens'"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("did you mean 'dense'?"), std::string::npos);
     EXPECT_NE(r.output.find("bad.nn:5:15: error: unknown attribute 'units'"), std::string::npos) << r.output;
-    EXPECT_FALSE(fs::exists(dir / "bad.so"));
-    EXPECT_FALSE(fs::exists(dir / "bad.h"));
+    EXPECT_FALSE(fs::exists(dir_ / "bad.so"));
+    EXPECT_FALSE(fs::exists(dir_ / "bad.h"));
 }
 
 // Augmentation applies to images only; on a flat input it is refused before any training.
 TEST_F(Cli, AugmentationOfANonImageModelIsRefused) {
     Result r = run("train " NNC_FASHION_MLP_LIBRARY " --limit 200 --validation 50 --augment-flip --out " +
-                   (dir / "run").string());
+                   (dir_ / "run").string());
     EXPECT_NE(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("augmentation needs image inputs [C, H, W]"), std::string::npos) << r.output;
     EXPECT_EQ(r.output.find("epoch 1/"), std::string::npos) << r.output;
 }
 
 TEST_F(Cli, MissingFileIsAClearError) {
-    Result r = run((dir / "absent.nn").string() + " -o " + (dir / "x.so").string());
+    Result r = run((dir_ / "absent.nn").string() + " -o " + (dir_ / "x.so").string());
     EXPECT_NE(r.status, 0);
     EXPECT_NE(r.output.find("absent.nn"), std::string::npos) << r.output;
-    EXPECT_FALSE(fs::exists(dir / "x.so"));
+    EXPECT_FALSE(fs::exists(dir_ / "x.so"));
 }
 
 TEST_F(Cli, TrainReportsEpochMetricsAndTestAccuracy) {

@@ -11,51 +11,27 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "tests/e2e/metrics_log.h"
+#include "tests/e2e/npy_file.h"
 #include "tests/e2e/run_nnc.h"
+#include "tests/e2e/scratch_folder.h"
+#include "tests/e2e/text_file.h"
 
 namespace {
 namespace fs = std::filesystem;
 
 using nlohmann::json;
+using nnc::test::npy_bytes;
+using nnc::test::read_text;
 using nnc::test::Result;
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-void write_text(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
-
-// An .npy file (version 1.0, as numpy.save writes it) of `descr` ('<i4', '<f4') elements.
-std::string npy_bytes(const std::string& descr, const std::vector<int64_t>& shape, const void* data, size_t bytes) {
-    std::string dims;
-    for (int64_t d : shape) dims += std::to_string(d) + ", ";
-    dims.resize(dims.size() - (shape.size() > 1 ? 2 : 1));  // "(2, 3)", "(4,)"
-    std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + dims + "), }";
-    while ((10 + header.size() + 1) % 64 != 0) header += ' ';
-    header += '\n';
-    std::string out = std::string("\x93NUMPY\x01\x00", 8);
-    const uint16_t len = static_cast<uint16_t>(header.size());
-    out.append(reinterpret_cast<const char*>(&len), 2);
-    out += header;
-    out.append(static_cast<const char*>(data), bytes);
-    return out;
-}
-void write_npy(const fs::path& path, const std::vector<int64_t>& shape, const std::vector<int32_t>& values) {
-    write_text(path, npy_bytes("<i4", shape, values.data(), values.size() * 4));
-}
-std::string npy_floats(const std::vector<int64_t>& shape, const std::vector<float>& values) {
-    return npy_bytes("<f4", shape, values.data(), values.size() * 4);
-}
+using nnc::test::write_npy;
+using nnc::test::write_text;
 
 // A stored (uncompressed) zip of .npy members: an .npz as numpy.savez writes it.
 void write_npz(const fs::path& path, const std::vector<std::pair<std::string, std::string>>& members) {
@@ -105,20 +81,18 @@ protected:
     // One compiled token model for the suite, through a cache in the build tree that outlives it:
     // ctest runs each test in a process of its own, and only the first compiles.
     static void SetUpTestSuite() {
-        root = fs::temp_directory_path() / ("nnc-cli-values-" + std::to_string(::getpid()));
-        fs::remove_all(root);
-        fs::create_directories(root);
+        suite.emplace("nnc-cli-values-" + std::to_string(::getpid()));
         setenv("XDG_CACHE_HOME", NNC_TEST_CACHE, 1);
-        write_text(root / "tok.nn", kTokenModel);
-        compiled = nnc::test::run_nnc((root / "tok.nn").string() + " -q -o " + (root / "tok.so").string());
+        write_text(suite->dir() / "tok.nn", kTokenModel);
+        compiled = nnc::test::run_nnc(suite->path("tok.nn") + " -q -o " + so());
     }
     static void TearDownTestSuite() {
         unsetenv("XDG_CACHE_HOME");
-        fs::remove_all(root);
+        suite.reset();
     }
     void SetUp() override {
         ASSERT_EQ(compiled.status, 0) << compiled.output;
-        dir = root / ::testing::UnitTest::GetInstance()->current_test_info()->name();
+        dir = suite->dir() / ::testing::UnitTest::GetInstance()->current_test_info()->name();
         fs::create_directories(dir);
         std::vector<int32_t> tokens(64 * 4), labels(64);
         uint32_t state = 12345;
@@ -137,16 +111,13 @@ protected:
     // The epoch lines' training losses: what makes two runs differ.
     std::vector<double> losses(const std::string& run_name) const {
         std::vector<double> out;
-        std::istringstream lines(read_text(dir / run_name / "metrics.jsonl"));
-        for (std::string line; std::getline(lines, line);) {
-            const json j = json::parse(line);
-            if (j.value("type", "") == "epoch") out.push_back(j.at("train_loss").get<double>());
-        }
+        for (const json& e : nnc::test::metrics_of_type(dir / run_name, "epoch"))
+            out.push_back(e.at("train_loss").get<double>());
         return out;
     }
-    static std::string so() { return (root / "tok.so").string(); }
+    static std::string so() { return suite->path("tok.so"); }
 
-    static inline fs::path root;
+    static inline std::optional<nnc::test::ScratchFolder> suite;
     static inline Result compiled;
     fs::path dir;
 };
@@ -254,9 +225,9 @@ TEST_F(CliValues, TokenIdsAreNotStandardizedAndAskingIsRefusedByTheFlag) {
 TEST_F(CliValues, NonFiniteWeightsAreRefusedWithTheirPlace) {
     std::vector<float> table(40, 0.1f), weight(48, 0.1f), bias(3, 0.0f);
     table[7] = NAN;
-    write_npz(dir / "nan.npz", {{"embed.weight.npy", npy_floats({10, 4}, table)},
-                                {"logits.weight.npy", npy_floats({16, 3}, weight)},
-                                {"logits.bias.npy", npy_floats({3}, bias)}});
+    write_npz(dir / "nan.npz", {{"embed.weight.npy", npy_bytes({10, 4}, table)},
+                                {"logits.weight.npy", npy_bytes({16, 3}, weight)},
+                                {"logits.bias.npy", npy_bytes({3}, bias)}});
     const std::string data = " --data " + (dir / "tokens.npy").string() + " --target " + (dir / "labels.npy").string();
     const Result npz = run("eval " + so() + " --weights " + (dir / "nan.npz").string() + data);
     EXPECT_NE(npz.status, 0) << npz.output;
@@ -348,7 +319,8 @@ TEST_F(CliValues, AnUnknownCommandIsNamedWithTheNearestOne) {
     const Result r = run("trian " + so());
     EXPECT_EQ(r.status, 2);
     EXPECT_NE(r.output.find("unknown command 'trian'; did you mean 'train'?"), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find("commands: check, lint, tune-kernels, ops, train, eval, predict"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("commands: check, lint, tune-kernels, ops, train, eval, predict"), std::string::npos)
+        << r.output;
     EXPECT_EQ(r.output.find("not expected"), std::string::npos) << r.output;
 }
 

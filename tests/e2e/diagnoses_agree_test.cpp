@@ -8,7 +8,6 @@
 // The runs: samples/dropout_regression.nn with its dropout off (1 -> 200 -> 200 -> 1) on the 20
 // noisy points of tests/e2e/data, and a one-hidden-layer image model on 300 Fashion-MNIST images.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -16,13 +15,15 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "tests/e2e/metrics_log.h"
+#include "tests/e2e/regressor_without_dropout.h"
 #include "tests/e2e/run_nnc.h"
+#include "tests/e2e/scratch_folder.h"
+#include "tests/e2e/text_file.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -30,57 +31,31 @@ using nlohmann::json;
 using nnc::test::Result;
 using nnc::test::run_nnc;
 
-const std::string kData = std::string(NNC_SOURCE_DIR) + "/tests/e2e/data/";
 // The findings that are readings of the lr; a run reports at most one of them (lr_verdict.h).
 const std::vector<std::string> kLrCodes = {"update-ratio-high", "update-ratio-low", "update-ratio-spread",
                                            "lr-too-high-early", "lr-too-high-late", "lr-too-low",
                                            "curve-good"};
 
-class DiagnosesAgree : public ::testing::Test {
+class DiagnosesAgree : public nnc::test::InScratchFolder {
 protected:
+    DiagnosesAgree() : InScratchFolder("nnc_agree_") {}
     void SetUp() override {
         ::setenv("XDG_CACHE_HOME", NNC_TEST_CACHE, 1);
-        dir_ = fs::temp_directory_path() / ("nnc_agree_" + std::to_string(::getpid()) + "_" +
-                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
+        InScratchFolder::SetUp();
     }
-    void TearDown() override { fs::remove_all(dir_); }
 
-    // The same text as diagnosis_test's regressor, so the build cache shares it.
-    std::string regressor() const {
-        std::ifstream in(std::string(NNC_SOURCE_DIR) + "/samples/dropout_regression.nn");
-        std::stringstream text;
-        text << in.rdbuf();
-        const fs::path path = dir_ / "no_dropout.nn";
-        std::ofstream(path) << std::regex_replace(text.str(), std::regex(R"(dropout\((h[12]), 0\.5\))"),
-                                                  "dropout($1, 0.0)");
-        return path.string();
-    }
+    std::string regressor() const { return nnc::test::write_regressor_without_dropout(dir_); }
     Result train_regressor(const std::string& args, const std::string& run, int seed = 1) const {
-        return run_nnc("train " + regressor() + " --data " + kData + "dropout_train.csv --target y --validation-data " +
-                       kData + "dropout_test.csv --seed " + std::to_string(seed) + " " + args + " --out " +
-                       (dir_ / run).string());
+        return run_nnc("train " + regressor() + nnc::test::regressor_data() + " --seed " + std::to_string(seed) + " " +
+                       args + " --out " + path(run));
     }
     std::vector<json> of_type(const std::string& run, const std::string& type) const {
-        std::vector<json> out;
-        std::ifstream in(dir_ / run / "metrics.jsonl");
-        std::string line;
-        while (std::getline(in, line)) {
-            const json j = json::parse(line);
-            if (j.value("type", "") == type) out.push_back(j);
-        }
-        return out;
+        return nnc::test::metrics_of_type(dir_ / run, type);
     }
     std::vector<json> lr_verdicts(const std::string& run) const {
         std::vector<json> out;
         for (const json& d : of_type(run, "diagnosis"))
             if (std::count(kLrCodes.begin(), kLrCodes.end(), d["code"].get<std::string>())) out.push_back(d);
-        return out;
-    }
-    std::vector<std::string> codes(const std::string& run) const {
-        std::vector<std::string> out;
-        for (const json& d : of_type(run, "diagnosis")) out.push_back(d["code"]);
         return out;
     }
     // The overfitting lines, in order: the last is the run's last word on it.
@@ -90,12 +65,7 @@ protected:
             if (d["code"] == "overfitting") out.push_back(d);
         return out;
     }
-    fs::path dir_;
 };
-
-bool has(const std::vector<std::string>& v, const std::string& s) {
-    return std::find(v.begin(), v.end(), s) != v.end();
-}
 
 // Epochs (1-based, in a row of two: what the update-ratio finding needs) where some weight
 // tensor's update ratio is above 1e-2 (high) or below 1e-4 (low).
@@ -146,7 +116,7 @@ TEST_F(DiagnosesAgree, ASteadilyImprovingRunIsNotLrTooHighEarly) {
         ASSERT_LT(epochs[e]["train_loss"].get<double>(), epochs[e - 1]["train_loss"].get<double>()) << r.output;
         ASSERT_LT(epochs[e]["val_loss"].get<double>(), epochs[e - 1]["val_loss"].get<double>()) << r.output;
     }
-    EXPECT_FALSE(has(codes("run"), "lr-too-high-early")) << r.output;
+    EXPECT_FALSE(nnc::test::diagnosis_codes(dir_ / "run").count("lr-too-high-early")) << r.output;
     EXPECT_EQ(r.output.find("lower the learning rate"), std::string::npos) << r.output;
 }
 
@@ -203,7 +173,7 @@ TEST_F(DiagnosesAgree, TheReportTheOverfittingCardAndBestCkptNameOneBestEpoch) {
         EXPECT_EQ(epochs.back()["best_epoch"].get<int64_t>(), best) << cards.back().dump();
 
         const Result eval = run_nnc("eval " + regressor() + " --weights " + (dir_ / run / "best.ckpt").string() +
-                                    " --data " + kData + "dropout_test.csv --target y");
+                                    " --data " + NNC_SOURCE_DIR + "/tests/e2e/data/dropout_test.csv --target y");
         ASSERT_EQ(eval.status, 0) << eval.output;
         std::smatch l;
         ASSERT_TRUE(std::regex_search(eval.output, l, std::regex(R"(loss ([0-9.eE+-]+))"))) << eval.output;
@@ -211,10 +181,7 @@ TEST_F(DiagnosesAgree, TheReportTheOverfittingCardAndBestCkptNameOneBestEpoch) {
 
         const Result report = run_nnc("report " + (dir_ / run).string());
         ASSERT_EQ(report.status, 0) << report.output;
-        std::ifstream in(dir_ / run / "report" / "index.html");
-        std::stringstream html;
-        html << in.rdbuf();
-        const std::string page = html.str();
+        const std::string page = nnc::test::read_text(dir_ / run / "report" / "index.html");
         std::smatch b;
         ASSERT_TRUE(std::regex_search(page, b, std::regex(R"(<td>best epoch</td><td>(\d+) \()"))) << page;
         EXPECT_EQ(std::stoll(b[1]), best);
@@ -231,7 +198,7 @@ TEST_F(DiagnosesAgree, TheReportTheOverfittingCardAndBestCkptNameOneBestEpoch) {
 // An image model ([1, 28, 28] in, one hidden layer) on 200 Fashion-MNIST images overfits; its
 // remedies include augmentation, which nnc train can apply to it (--augment-flip).
 TEST_F(DiagnosesAgree, AnImageModelThatOverfitsIsToldToAugment) {
-    std::ofstream(dir_ / "image_mlp.nn") << R"(model image_mlp {
+    nnc::test::write_text(dir_ / "image_mlp.nn", R"(model image_mlp {
   input  image: [1, 28, 28]
   target label: classes(10)
   flat   = flatten(image)
@@ -245,7 +212,7 @@ TEST_F(DiagnosesAgree, AnImageModelThatOverfitsIsToldToAugment) {
     epochs    = 25
   }
 }
-)";
+)");
     const Result r = run_nnc("train " + (dir_ / "image_mlp.nn").string() +
                              " --limit 400 --validation 200 --seed 1 --out " + (dir_ / "run").string());
     ASSERT_EQ(r.status, 0) << r.output;

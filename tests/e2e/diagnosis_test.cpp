@@ -6,7 +6,6 @@
 // multi-task losses 10x apart are flagged at the first epoch; a classifier trained on one class
 // collapses its probe; --no-diagnostics measures and prints nothing.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -15,12 +14,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <regex>
-#include <sstream>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "tests/e2e/metrics_log.h"
+#include "tests/e2e/regressor_without_dropout.h"
 #include "tests/e2e/run_nnc.h"
+#include "tests/e2e/scratch_folder.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -28,63 +29,30 @@ using nlohmann::json;
 using nnc::test::Result;
 using nnc::test::run_nnc;
 
-const std::string kData = std::string(NNC_SOURCE_DIR) + "/tests/e2e/data/";
-
-class Diagnosis : public ::testing::Test {
+class Diagnosis : public nnc::test::InScratchFolder {
 protected:
+    Diagnosis() : InScratchFolder("nnc_diagnosis_") {}
     void SetUp() override {
         // This build's own cache of compiled .nn files, apart from other checkouts' nnc builds.
         ::setenv("XDG_CACHE_HOME", NNC_TEST_CACHE, 1);
-        dir_ = fs::temp_directory_path() / ("nnc_diagnosis_" + std::to_string(::getpid()) + "_" +
-                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
+        InScratchFolder::SetUp();
     }
-    void TearDown() override { fs::remove_all(dir_); }
 
-    // samples/dropout_regression.nn with its dropout off: 1 -> 200 -> 200 -> 1, the field guide's
-    // overfitting network (the same text as the dropout demo's, so the build cache shares it).
-    std::string regressor() const {
-        std::ifstream in(std::string(NNC_SOURCE_DIR) + "/samples/dropout_regression.nn");
-        std::stringstream text;
-        text << in.rdbuf();
-        const fs::path path = dir_ / "no_dropout.nn";
-        std::ofstream(path) << std::regex_replace(text.str(), std::regex(R"(dropout\((h[12]), 0\.5\))"),
-                                                  "dropout($1, 0.0)");
-        return path.string();
-    }
-    std::vector<json> metrics(const std::string& run) const {
-        std::vector<json> lines;
-        std::ifstream in(dir_ / run / "metrics.jsonl");
-        std::string line;
-        while (std::getline(in, line)) lines.push_back(json::parse(line));
-        return lines;
-    }
+    std::string regressor() const { return nnc::test::write_regressor_without_dropout(dir_); }
     std::vector<json> of_type(const std::string& run, const std::string& type) const {
-        std::vector<json> out;
-        for (const json& j : metrics(run))
-            if (j.value("type", "") == type) out.push_back(j);
-        return out;
+        return nnc::test::metrics_of_type(dir_ / run, type);
     }
-    std::vector<std::string> codes(const std::string& run) const {
-        std::vector<std::string> out;
-        for (const json& j : of_type(run, "diagnosis")) out.push_back(j["code"]);
-        return out;
-    }
-    std::string out(const std::string& run) const { return " --out " + (dir_ / run).string(); }
-    fs::path dir_;
+    std::set<std::string> codes(const std::string& run) const { return nnc::test::diagnosis_codes(dir_ / run); }
+    std::string out(const std::string& run) const { return " --out " + path(run); }
 };
 
-bool has(const std::vector<std::string>& v, const std::string& s) {
-    return std::find(v.begin(), v.end(), s) != v.end();
-}
+bool has(const std::set<std::string>& codes, const std::string& code) { return codes.count(code) > 0; }
 
 // The bar of the issue: 20 noisy points of y = x + N(0, 1), full batch, Adam 1e-2, validation on
 // 400 fresh points. The validation loss bottoms out early and climbs while the training loss falls.
 TEST_F(Diagnosis, WideRegressorOnTwentyPointsIsCalledOverfitting) {
     const Result r =
-        run_nnc("train " + regressor() + " --data " + kData + "dropout_train.csv --target y --validation-data " +
-                kData + "dropout_test.csv --epochs 150 --seed 1" + out("run"));
+        run_nnc("train " + regressor() + nnc::test::regressor_data() + " --epochs 150 --seed 1" + out("run"));
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("nnc: warning: the validation loss rose from"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("[overfitting]\n  advice: the model memorizes its training set; in order: (1) more data or "

@@ -7,12 +7,12 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <regex>
 #include <string>
 
 #include "tests/e2e/run_nnc.h"
+#include "tests/e2e/scratch_folder.h"
+#include "tests/e2e/text_file.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -34,9 +34,8 @@ Losses last_epoch(const std::string& output) {
 }
 
 TEST(DropoutDemo, DropoutLowersTheTestLossOfAnOverfittingRegressor) {
-    const fs::path dir = fs::temp_directory_path() / "nnc-dropout-demo";
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    const nnc::test::ScratchFolder scratch("nnc-dropout-demo");
+    const fs::path& dir = scratch.dir();
     const std::string data = std::string(NNC_SOURCE_DIR) + "/tests/e2e/data/";
     const std::string sample = std::string(NNC_SOURCE_DIR) + "/samples/dropout_regression.nn";
 
@@ -50,8 +49,7 @@ TEST(DropoutDemo, DropoutLowersTheTestLossOfAnOverfittingRegressor) {
     };
     const Losses with = train("with", "", "d1 0.5, d2 0.5"), without = train("without", " --dropout 0", "d1 0, d2 0");
     // The run folder records the rates the run started with.
-    std::ifstream config(dir / "without" / "config.json");
-    const std::string text((std::istreambuf_iterator<char>(config)), std::istreambuf_iterator<char>());
+    const std::string text = nnc::test::read_text(dir / "without" / "config.json");
     EXPECT_NE(text.find(R"("dropout": {
     "d1": 0.0,
     "d2": 0.0
@@ -65,7 +63,6 @@ TEST(DropoutDemo, DropoutLowersTheTestLossOfAnOverfittingRegressor) {
     ASSERT_GT(without.test, 0);
     EXPECT_LT(without.train, with.train);  // without dropout it fits the training points closer...
     EXPECT_LT(with.test, without.test);    // ...and generalizes worse
-    fs::remove_all(dir);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "tests/e2e/run_nnc.h"
+#include "tests/e2e/scratch_folder.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -16,30 +17,27 @@ namespace fs = std::filesystem;
 using nnc::test::Result;
 Result run(const std::string& args) { return nnc::test::run_nnc(args); }
 
-class LintCli : public ::testing::Test {
+class LintCli : public nnc::test::InScratchFolder {
 protected:
+    LintCli() : InScratchFolder("nnc-lint-cli-") {}
     void SetUp() override {
-        dir = fs::temp_directory_path() / ("nnc-lint-cli-" + std::to_string(::getpid()));
-        fs::remove_all(dir);
-        fs::create_directories(dir);
+        InScratchFolder::SetUp();
         // A 5x5 first convolution, and a batch that is fine on a CPU but not a multiple of 32.
-        std::ofstream(dir / "wide.nn") << "model wide {\n"
-                                          "  input  image: [1, 12, 12]\n"
-                                          "  target label: classes(4)\n"
-                                          "  c1 = conv2d(image, 16, kernel=5)\n"
-                                          "  r1 = relu(c1)\n"
-                                          "  g  = global_avgpool(r1)\n"
-                                          "  logits = dense(g, 4)\n"
-                                          "  loss = softmax_cross_entropy(logits, label)\n"
-                                          "  train {\n"
-                                          "    batch = 48\n"
-                                          "  }\n"
-                                          "}\n";
-        path = (dir / "wide.nn").string();
+        std::ofstream(dir_ / "wide.nn") << "model wide {\n"
+                                           "  input  image: [1, 12, 12]\n"
+                                           "  target label: classes(4)\n"
+                                           "  c1 = conv2d(image, 16, kernel=5)\n"
+                                           "  r1 = relu(c1)\n"
+                                           "  g  = global_avgpool(r1)\n"
+                                           "  logits = dense(g, 4)\n"
+                                           "  loss = softmax_cross_entropy(logits, label)\n"
+                                           "  train {\n"
+                                           "    batch = 48\n"
+                                           "  }\n"
+                                           "}\n";
+        wide = path("wide.nn");
     }
-    void TearDown() override { fs::remove_all(dir); }
-    fs::path dir;
-    std::string path;
+    std::string wide;
 };
 
 TEST_F(LintCli, CleanSampleExitsZeroWithNoWarnings) {
@@ -50,20 +48,20 @@ TEST_F(LintCli, CleanSampleExitsZeroWithNoWarnings) {
 }
 
 TEST_F(LintCli, WarningNamesFileLineColumnAndRule) {
-    const Result r = run("lint " + path);
+    const Result r = run("lint " + wide);
     EXPECT_EQ(r.status, 0) << r.output;
-    EXPECT_NE(r.output.find(path + ":4:33: warning: 'c1' has a 5x5 kernel; 3x3 is the usual choice [kernel-size]\n"
+    EXPECT_NE(r.output.find(wide + ":4:33: warning: 'c1' has a 5x5 kernel; 3x3 is the usual choice [kernel-size]\n"
                                    " 4 |   c1 = conv2d(image, 16, kernel=5)\n"
                                    "   |                                 ^\n"),
               std::string::npos)
         << r.output;
-    EXPECT_NE(r.output.find(path + ": 1 lint warning\n"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(wide + ": 1 lint warning\n"), std::string::npos) << r.output;
 }
 
 TEST_F(LintCli, WerrorTurnsWarningsIntoErrorsAndFails) {
-    const Result r = run("lint --werror " + path);
+    const Result r = run("lint --werror " + wide);
     EXPECT_EQ(r.status, 1) << r.output;
-    EXPECT_NE(r.output.find(path + ":4:33: error: 'c1' has a 5x5 kernel"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(wide + ":4:33: error: 'c1' has a 5x5 kernel"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("1 lint error"), std::string::npos) << r.output;
     // A clean model passes --werror.
     EXPECT_EQ(run(std::string("lint --werror ") + NNC_SOURCE_DIR + "/samples/resnet8.nn").status, 0);
@@ -72,34 +70,34 @@ TEST_F(LintCli, WerrorTurnsWarningsIntoErrorsAndFails) {
 TEST_F(LintCli, AllowCommentSilencesAndWerrorThenPasses) {
     std::string text;
     {
-        std::ifstream in(path);
+        std::ifstream in(wide);
         text.assign(std::istreambuf_iterator<char>(in), {});
     }
     text.replace(text.find("kernel=5)\n"), 10, "kernel=5)   # nnc: allow(kernel-size) -- a wide first look\n");
-    std::ofstream(path) << text;
-    const Result r = run("lint --werror " + path);
+    std::ofstream(wide) << text;
+    const Result r = run("lint --werror " + wide);
     EXPECT_EQ(r.status, 0) << r.output;
 }
 
 TEST_F(LintCli, GpuTargetAddsGpuAdvice) {
-    const Result r = run("lint --target host-cuda " + path);
+    const Result r = run("lint --target host-cuda " + wide);
     EXPECT_EQ(r.status, 0) << r.output;
-    EXPECT_NE(r.output.find(path + ":10:13: warning: batch 48 on a GPU target (host-cuda) is not a multiple of 32 "
+    EXPECT_NE(r.output.find(wide + ":10:13: warning: batch 48 on a GPU target (host-cuda) is not a multiple of 32 "
                                    "[batch-size]"),
               std::string::npos)
         << r.output;
 }
 
 TEST_F(LintCli, CheckPrintsTheWarningsAndStillSucceeds) {
-    const Result r = run("check " + path);
+    const Result r = run("check " + wide);
     EXPECT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("warning: 'c1' has a 5x5 kernel"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("Total params:"), std::string::npos) << r.output;
 }
 
 TEST_F(LintCli, ModelWithErrorsFailsWithTheErrors) {
-    std::ofstream(dir / "broken.nn") << "model b {\n  input x: [4]\n  y = dens(x, 2)\n}\n";
-    const Result r = run("lint " + (dir / "broken.nn").string());
+    std::ofstream(dir_ / "broken.nn") << "model b {\n  input x: [4]\n  y = dens(x, 2)\n}\n";
+    const Result r = run("lint " + (dir_ / "broken.nn").string());
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_NE(r.output.find("error: unknown layer 'dens'"), std::string::npos) << r.output;
 }

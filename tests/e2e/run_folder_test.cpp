@@ -4,8 +4,8 @@
 // when it fails. Also the small things a newcomer meets: each task's loss on a multi-task epoch
 // line, "1 epoch", a C program that finds its model.so, compare_torch.py without nnc on PATH.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -14,38 +14,25 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "tests/e2e/metrics_log.h"
 #include "tests/e2e/run_nnc.h"
+#include "tests/e2e/scratch_folder.h"
+#include "tests/e2e/text_file.h"
 
 namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
+using nnc::test::read_text;
 using nnc::test::Result;
+using nnc::test::run_shell;
+using nnc::test::write_text;
 
 Result run(const std::string& args) { return nnc::test::run_nnc(args); }
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-void write_text(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
-
-Result shell(const std::string& command) {
-    FILE* p = popen((command + " 2>&1").c_str(), "r");
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    const int status = p ? pclose(p) : -1;
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
 
 // A wide regressor on 40 noisy samples: the validation loss falls for a few epochs, then rises
 // as it memorizes the noise, so early stopping ends the run well before its 60 epochs.
@@ -115,9 +102,8 @@ class RunFolder : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
         ::setenv("XDG_CACHE_HOME", NNC_TEST_CACHE, 1);  // compiled .nn files stay out of the user's cache
-        dir = fs::temp_directory_path() / ("nnc-run-folder-" + std::to_string(::getpid()));
-        fs::remove_all(dir);
-        fs::create_directories(dir);
+        folder.emplace("nnc-run-folder-" + std::to_string(::getpid()));
+        dir = folder->dir();
         write_text(dir / "reg.nn", kRegressor);
         write_text(dir / "train.csv", regression_csv(40, 1, true));
         write_text(dir / "val.csv", regression_csv(200, 2, true));
@@ -127,26 +113,17 @@ protected:
         training = run("train " + p("reg.so") + " --data " + p("train.csv") + " --target y --validation-data " +
                        p("val.csv") + " --standardize none --early-stopping-patience 3 --out " + p("run"));
     }
-    static void TearDownTestSuite() { fs::remove_all(dir); }
+    static void TearDownTestSuite() { folder.reset(); }
 
     void SetUp() override {
         ASSERT_EQ(compiled.status, 0) << compiled.output;
         ASSERT_EQ(training.status, 0) << training.output;
     }
 
-    static std::string p(const std::string& name) { return (dir / name).string(); }
+    static std::string p(const std::string& name) { return folder->path(name); }
 
-    // The epoch lines of the run's metrics.jsonl, and its other lines of `type`.
-    static std::vector<json> lines(const std::string& type) {
-        std::vector<json> out;
-        std::ifstream in(dir / "run" / "metrics.jsonl");
-        std::string text;
-        while (std::getline(in, text)) {
-            json j = json::parse(text);
-            if (j["type"] == type) out.push_back(j);
-        }
-        return out;
-    }
+    // The run's metrics.jsonl lines of `type`.
+    static std::vector<json> lines(const std::string& type) { return nnc::test::metrics_of_type(dir / "run", type); }
 
     // The loss that `nnc eval` printed ("samples 200  loss 0.123456").
     static double eval_loss(const Result& r) {
@@ -155,12 +132,10 @@ protected:
         return std::stod(m[1]);
     }
 
-    static fs::path dir;
-    static Result compiled, training;
+    static inline std::optional<nnc::test::ScratchFolder> folder;
+    static inline fs::path dir;
+    static inline Result compiled, training;
 };
-
-fs::path RunFolder::dir;
-Result RunFolder::compiled, RunFolder::training;
 
 TEST_F(RunFolder, EarlyStoppedRunKeepsItsBestEpochInBestCkptAndEvalUsesIt) {
     std::smatch m;
@@ -320,31 +295,31 @@ TEST_F(RunFolder, CProgramBuiltAsDocumentedFindsItsModel) {
                "  printf(\"model %s, %lld inputs\\n\", nnc_model_name(m), (long long)nnc_model_input_size(m));\n"
                "  nnc_model_destroy(m);\n  return 0;\n}\n");
     const std::string cd = "cd '" + app.string() + "' && ";
-    const Result built = shell(cd + "cc app.c -I. reg.so -Wl,-rpath,'$ORIGIN' -o app");
+    const Result built = run_shell(cd + "cc app.c -I. reg.so -Wl,-rpath,'$ORIGIN' -o app");
     ASSERT_EQ(built.status, 0) << built.output;
-    const Result ran = shell("cd / && '" + (app / "app").string() + "'");
+    const Result ran = run_shell("cd / && '" + (app / "app").string() + "'");
     EXPECT_EQ(ran.status, 0) << ran.output;
     EXPECT_NE(ran.output.find("model reg, 3 inputs"), std::string::npos) << ran.output;
-    ASSERT_EQ(shell(cd + "cc app.c -I. reg.so -o app_without_rpath").status, 0);
-    EXPECT_NE(shell("cd / && '" + (app / "app_without_rpath").string() + "'").status, 0);
+    ASSERT_EQ(run_shell(cd + "cc app.c -I. reg.so -o app_without_rpath").status, 0);
+    EXPECT_NE(run_shell("cd / && '" + (app / "app_without_rpath").string() + "'").status, 0);
 }
 
 // compare_torch.py finds torch_graph.py from its own checkout, with no nnc on PATH, and from --nnc.
 TEST(CompareTorch, FindsTorchGraphWithoutNncOnPath) {
-    const fs::path work = fs::temp_directory_path() / ("nnc-compare-torch-" + std::to_string(::getpid()));
-    fs::remove_all(work);
+    const nnc::test::ScratchFolder scratch("nnc-compare-torch-" + std::to_string(::getpid()));
+    const fs::path& work = scratch.dir();
     const Result t = run("train " + std::string(NNC_FASHION_MLP_LIBRARY) +
                          " --limit 512 --validation 64 --epochs 1 --out " + (work / "run").string());
     ASSERT_EQ(t.status, 0) << t.output;
     const std::string script = std::string(NNC_SOURCE_DIR) + "/samples/apps/compare_torch.py";
     const std::string args = " " + std::string(NNC_FASHION_MLP_LIBRARY) + " " + NNC_FASHION_MLP_GRAPH_JSON + " " +
                              (work / "run" / "last.ckpt").string() + " --count 32";
-    const Result plain = shell("env PATH=/usr/bin:/bin /usr/bin/python3 " + script + args);
+    const Result plain = run_shell("env PATH=/usr/bin:/bin /usr/bin/python3 " + script + args);
     EXPECT_EQ(plain.status, 0) << plain.output;
     EXPECT_NE(plain.output.find("32 images: max |nnc - torch|"), std::string::npos) << plain.output;
-    const Result with_nnc = shell("env PATH=/usr/bin:/bin /usr/bin/python3 " + script + args + " --nnc " + NNC_BINARY);
+    const Result with_nnc =
+        run_shell("env PATH=/usr/bin:/bin /usr/bin/python3 " + script + args + " --nnc " + NNC_BINARY);
     EXPECT_EQ(with_nnc.status, 0) << with_nnc.output;
-    fs::remove_all(work);
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// Runs the nnc binary under test (NNC_BINARY) as a user would, for the command-line tests.
+// Runs the nnc binary under test (NNC_BINARY) as a user would, for the command-line tests, and
+// other commands through the shell.
 #pragma once
 #include <sys/wait.h>
 
@@ -9,12 +10,13 @@
 namespace nnc::test {
 
 struct Result {
-    int status;          // the exit status, -1 if nnc did not exit normally
+    int status;          // the exit status, -1 if the command did not exit normally
     std::string output;  // stdout and stderr together
 };
 
-inline Result run_nnc(const std::string& args) {
-    const std::string cmd = std::string(NNC_BINARY) + " " + args + " 2>&1";
+// `command` run by /bin/sh.
+inline Result run_shell(const std::string& command) {
+    const std::string cmd = command + " 2>&1";
     FILE* p = popen(cmd.c_str(), "r");
     if (!p) return {-1, "popen failed for: " + cmd};
     std::string out;
@@ -24,5 +26,8 @@ inline Result run_nnc(const std::string& args) {
     const int st = pclose(p);
     return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
 }
+
+// nnc with `args`, as the shell splits them.
+inline Result run_nnc(const std::string& args) { return run_shell(std::string(NNC_BINARY) + " " + args); }
 
 }  // namespace nnc::test

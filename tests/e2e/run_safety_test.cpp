@@ -5,40 +5,31 @@
 // the nnc binary as real processes on the prebuilt fashion_mlp library.
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "tests/e2e/metrics_log.h"
 #include "tests/e2e/run_nnc.h"
 #include "tests/e2e/scratch_folder.h"
-
-extern char** environ;
+#include "tests/e2e/spawn_nnc.h"
+#include "tests/e2e/text_file.h"
 
 namespace {
 namespace fs = std::filesystem;
 
+using nnc::test::read_text;
 using nnc::test::Result;
 using nnc::test::run_nnc;
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+using nnc::test::start_nnc;
+using nnc::test::wait_status;
 
 // Every file under `root` with its size and a hash of its bytes; {} when root does not exist.
 std::map<std::string, std::string> snapshot(const fs::path& root) {
@@ -56,39 +47,10 @@ std::map<std::string, std::string> snapshot(const fs::path& root) {
     return files;
 }
 
-// nnc started directly (no shell, so a signal reaches it), its output to `log`.
-pid_t start_nnc(const std::string& args, const fs::path& log) {
-    std::vector<std::string> words = {NNC_BINARY};
-    std::istringstream ws(args);
-    for (std::string w; ws >> w;) words.push_back(w);
-    std::vector<char*> argv;
-    for (std::string& w : words) argv.push_back(w.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    pid_t pid = -1;
-    if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid = -1;
-    posix_spawn_file_actions_destroy(&actions);
-    return pid;
-}
-
-int wait_status(pid_t pid) {
-    int status = 0;
-    if (waitpid(pid, &status, 0) != pid) return -2;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// The epoch numbers of metrics.jsonl's epoch lines, in order.
-std::vector<int> epochs_logged(const fs::path& metrics) {
+// The epoch numbers of the run's epoch lines, in order.
+std::vector<int> epochs_logged(const fs::path& run) {
     std::vector<int> epochs;
-    std::istringstream lines(read_text(metrics));
-    for (std::string line; std::getline(lines, line);) {
-        if (line.find("\"type\":\"epoch\"") == std::string::npos) continue;
-        const size_t at = line.find("\"epoch\":");
-        if (at != std::string::npos) epochs.push_back(std::stoi(line.substr(at + 8)));
-    }
+    for (const auto& e : nnc::test::metrics_of_type(run, "epoch")) epochs.push_back(e["epoch"].get<int>());
     return epochs;
 }
 
@@ -114,7 +76,7 @@ TEST_F(RunSafety, OneProcessAtATimeWritesARunFolder) {
         const pid_t winner = sa == 0 ? a : b;
         EXPECT_NE(refused.find("in use by another process (pid " + std::to_string(winner) + ")"), std::string::npos)
             << refused;
-        EXPECT_EQ(epochs_logged(path("run/metrics.jsonl")), want_epochs);
+        EXPECT_EQ(epochs_logged(path("run")), want_epochs);
     };
     race("train " + mlp + small + " --epochs 2 --out " + path("run"), {1, 2});
     race("train --resume " + path("run") + " --epochs 4", {1, 2, 3, 4});
@@ -134,10 +96,7 @@ TEST_F(RunSafety, SigtermAndSighupSaveLastCheckpointAndResumeExactly) {
         const fs::path run = path(name);
         const pid_t pid = start_nnc("train " + mlp + small + " --epochs 2 --out " + run.string(), path("log"));
         ASSERT_GT(pid, 0);
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-        while (read_text(run / "metrics.jsonl").find("\"step\":10") == std::string::npos &&
-               std::chrono::steady_clock::now() < deadline)
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        EXPECT_TRUE(nnc::test::wait_for_text(run / "metrics.jsonl", "\"step\":10")) << read_text(path("log"));
         kill(pid, signal);
         const int status = wait_status(pid);
         const std::string output = read_text(path("log"));
@@ -221,6 +180,10 @@ TEST_F(RunSafety, EveryNumericTrainOptionIsRangeChecked) {
         {"--lr", "0"},
         {"--lr", "1e300"},
         {"--lr", "nan"},
+        {"--momentum", "1"},
+        {"--momentum", "-0.1"},
+        {"--weight-decay", "-1"},
+        {"--weight-decay", "inf"},
         {"--warmup", "-1"},
         {"--clip-norm", "-1"},
         {"--clip-value", "inf"},
@@ -249,10 +212,17 @@ TEST_F(RunSafety, EveryNumericTrainOptionIsRangeChecked) {
     EXPECT_NE(run_nnc("train " + mlp + " --epochs 99999999999999999999999")
                   .output.find("out of range: it must be a whole number from 1 to 9223372036854775807"),
               std::string::npos);
+    // A momentum of 1 would never forget a gradient: refused here, on any optimizer, with the range.
+    const Result momentum = run_nnc("train " + mlp + " --optimizer sgd --momentum 1 --out " + path("run"));
+    EXPECT_NE(momentum.status, 0) << momentum.output;
+    EXPECT_NE(momentum.output.find("--momentum: '1' is out of range: it must be in [0, 1)"), std::string::npos)
+        << momentum.output;
+    EXPECT_TRUE(fs::is_empty(dir_)) << "a refused option wrote something";
     // The edges are accepted.
     const Result edges = run_nnc("train " + mlp +
                                  " --limit 2000 --validation 200 --epochs 1 --batch 1000 --accumulate 1 --threads 1 "
                                  "--seed 18446744073709551615 --warmup 0 --clip-norm 0 --early-stopping-patience 0 "
+                                 "--optimizer sgd --momentum 0.999 --weight-decay 0 "
                                  "--metrics-every 0 --out " +
                                  path("edges"));
     EXPECT_EQ(edges.status, 0) << edges.output;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tests/e2e/run_nnc.h"
+#include "tests/e2e/scratch_folder.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -124,8 +125,8 @@ Results gradients(const Library& lib, const std::vector<float>& image, const std
 }
 
 TEST(StagedTraining, StagesComputeWhatOnePipelineComputes) {
-    const fs::path dir = fs::temp_directory_path() / ("nnc-staged-" + std::to_string(getpid()));
-    fs::create_directories(dir);
+    const nnc::test::ScratchFolder scratch("nnc-staged-" + std::to_string(getpid()));
+    const fs::path& dir = scratch.dir();
     std::ofstream(dir / "staged.nn") << kModel;
     const fs::path whole = dir / "whole.so", staged = dir / "staged.so";
     auto a = nnc::test::run_nnc((dir / "staged.nn").string() + " -q --layers-per-stage 0 -o " + whole.string());
@@ -184,13 +185,12 @@ TEST(StagedTraining, StagesComputeWhatOnePipelineComputes) {
                 EXPECT_NEAR(s.eval_task_losses[l], w.eval_task_losses[l], 1e-5 * std::abs(w.eval_task_losses[l]));
         }
     }
-    fs::remove_all(dir);
 }
 
 TEST(StagedTraining, TrainingThroughStagesLowersTheLoss) {
     // Not only equal once: many steps through the stages train (buffers reused across steps).
-    const fs::path dir = fs::temp_directory_path() / ("nnc-staged-train-" + std::to_string(getpid()));
-    fs::create_directories(dir);
+    const nnc::test::ScratchFolder scratch("nnc-staged-train-" + std::to_string(getpid()));
+    const fs::path& dir = scratch.dir();
     std::ofstream(dir / "staged.nn") << kModel;
     auto b =
         nnc::test::run_nnc((dir / "staged.nn").string() + " -q --layers-per-stage 4 -o " + (dir / "s.so").string());
@@ -219,7 +219,6 @@ TEST(StagedTraining, TrainingThroughStagesLowersTheLoss) {
     }
     EXPECT_LT(last, 0.5f * first) << "first " << first << ", last " << last;
     lib.fn<decltype(nnc_model_destroy)>("nnc_model_destroy")(m);
-    fs::remove_all(dir);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "fashion_mlp.h"
+#include "tests/e2e/scratch_folder.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -61,8 +62,8 @@ TEST(TorchEquivalence, FashionMlpLossLogitsAndGradients) {
     ASSERT_EQ(nnc_model_compute_gradients(m, input.data(), labels.data(), batch, &loss, logits.data()), NNC_OK)
         << nnc_last_error();
 
-    const fs::path dir = fs::temp_directory_path() / ("nnc-torch-eq-" + std::to_string(getpid()));
-    fs::create_directories(dir);
+    const nnc::test::ScratchFolder scratch("nnc-torch-eq-" + std::to_string(getpid()));
+    const fs::path& dir = scratch.dir();
     write(dir / "input.bin", input);
     write(dir / "target.bin", labels);
     { std::ofstream(dir / "batch.txt") << batch; }
@@ -93,7 +94,6 @@ TEST(TorchEquivalence, FashionMlpLossLogitsAndGradients) {
         EXPECT_LT(err, 1e-4) << name;
         std::printf("%-16s relative error %.2e\n", name, err);
     }
-    fs::remove_all(dir);
     nnc_model_destroy(m);
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/e2e/metrics_log.h"
 #include "tests/e2e/run_nnc.h"
 #include "tests/e2e/scratch_folder.h"
 
@@ -37,16 +38,7 @@ protected:
     Result train(const std::string& model, const std::string& args) {
         return nnc::test::run_nnc("train " + model + " --out " + path("run") + " --metrics-every 0 " + args);
     }
-    std::vector<json> lines(const std::string& type) const {
-        std::vector<json> out;
-        std::ifstream in(path("run/metrics.jsonl"));
-        std::string line;
-        while (std::getline(in, line)) {
-            json j = json::parse(line, nullptr, false);
-            if (!j.is_discarded() && j.value("type", "") == type) out.push_back(j);
-        }
-        return out;
-    }
+    std::vector<json> lines(const std::string& type) const { return nnc::test::metrics_of_type(path("run"), type); }
     // Compiles a .nn written into the test folder (into nnc's build cache) by training it.
     std::string write_model(const std::string& name, const std::string& text) const {
         std::ofstream(path(name)) << text;

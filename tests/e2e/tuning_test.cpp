@@ -8,6 +8,7 @@
 //   - tune --dropout: the rate is a run-time axis; on the dropout demonstration (an overfitting
 //     regressor) dropout 0.5 ranks above 0.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -22,6 +23,8 @@
 #include "runtime/cli/lr_find.h"
 #include "tests/e2e/run_nnc.h"
 #include "tests/e2e/scratch_folder.h"
+#include "tests/e2e/spawn_nnc.h"
+#include "tests/e2e/text_file.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -85,13 +88,6 @@ std::vector<std::vector<std::string>> read_csv(const std::string& path) {
     return rows;
 }
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 size_t count_of(const std::string& text, const std::string& what) {
     size_t n = 0;
     for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
@@ -139,7 +135,7 @@ TEST_F(Tuning, LrFindCurveFallsThenExplodesAndTheSuggestionIsWhereItFalls) {
     EXPECT_NEAR(loss.front(), std::log(10.0), 1.0);
     EXPECT_LT(best, 0.5 * loss.front());
 
-    const std::string json = read_file("lr/lr_find.json");
+    const std::string json = nnc::test::read_text("lr/lr_find.json");
     for (const char* key : {"\"suggested_lr\"", "\"min_loss_lr\"", "\"method\"", "\"steps\""})
         EXPECT_NE(json.find(key), std::string::npos) << json;
     const double suggested = std::stod(json.substr(json.find("\"suggested_lr\": ") + 16));
@@ -193,7 +189,7 @@ TEST_F(Tuning, LrFindLeavesTheModelUnchanged) {
     EXPECT_STREQ(now.name, "adam");
     EXPECT_EQ(now.lr, 1e-3);
     lib.check(lib.nnc_model_save(raw, "after.ckpt"), "save");
-    const std::string before = read_file("before.ckpt"), after = read_file("after.ckpt");
+    const std::string before = nnc::test::read_text("before.ckpt"), after = nnc::test::read_text("after.ckpt");
     ASSERT_GT(before.size(), 1000u);
     EXPECT_TRUE(before == after) << "the checkpoint after lr_find differs from the one before";
     lib.nnc_dataset_destroy(data);
@@ -238,7 +234,7 @@ TEST_F(Tuning, TuneRanksByValidationAccuracyAndEvaluatesTheTestSetOnceForTheWinn
     // The test set: once, for the winner, and said so.
     EXPECT_EQ(count_of(r.output, "test_loss"), 1u) << r.output;
     EXPECT_NE(r.output.find("test set (evaluated once, for the winner only)"), std::string::npos) << r.output;
-    const std::string json = read_file("t/tune.json");
+    const std::string json = nnc::test::read_text("t/tune.json");
     EXPECT_NE(json.find("\"metric\": \"val_accuracy\""), std::string::npos) << json;
     EXPECT_NE(json.find("\"test_evaluated\": true"), std::string::npos) << json;
     EXPECT_EQ(json.find("\"test_accuracy\": null"), std::string::npos) << json;
@@ -263,7 +259,7 @@ TEST_F(Tuning, TuneDropoutIsARunTimeAxisAndRanksTheRegularizedTrialFirst) {
     EXPECT_EQ(num(rows[2][7]), 0.0) << r.output;
     EXPECT_LT(num(rows[1][8]), num(rows[2][8])) << r.output;
     EXPECT_NE(r.output.find("dropout=0.5"), std::string::npos) << r.output;
-    const std::string json = read_file("d/tune.json");
+    const std::string json = nnc::test::read_text("d/tune.json");
     EXPECT_NE(json.find("\"dropout\": 0.5"), std::string::npos) << json;
     EXPECT_EQ(json.find("not_tunable"), std::string::npos) << json;
 
@@ -292,6 +288,36 @@ TEST_F(Tuning, TuneRejectsAMalformedRangeBeforeTraining) {
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_NE(r.output.find("whose t10k files are its test set"), std::string::npos) << r.output;
     EXPECT_FALSE(fs::exists("runs"));  // nothing written
+}
+
+// A tune's --out is locked while it runs, as a training run's folder is: a second tune or an
+// lr-find given that folder is refused, naming the running one's pid.
+TEST_F(Tuning, ASecondCommandOnAFolderInUseIsRefused) {
+    write_blobs("train", 2000, 2);
+    const std::string data = " --data train_x.npy --target train_y.npy";
+    // Far more trials than the checks below take: it is killed once they are done.
+    const pid_t first = nnc::test::start_nnc(
+        "tune " + kLib + data + " --validation 200 --lr 1e-4,1e-3,1e-2 --epochs 50 --out busy", path("first.log"));
+    ASSERT_GT(first, 0);
+    const bool started = nnc::test::wait_for_text(path("busy/lock"), "");
+    const Result tune = nnc::test::run_nnc("tune " + kLib + data + " --validation 200 --epochs 1 --out busy");
+    const Result lr = nnc::test::run_nnc("lr-find " + kLib + data + " --steps 20 --out busy");
+    kill(first, SIGKILL);
+    EXPECT_EQ(nnc::test::wait_status(first), -1) << "the first tune ended before the checks: make it longer\n"
+                                                 << nnc::test::read_text(path("first.log"));
+    ASSERT_TRUE(started) << nnc::test::read_text(path("first.log"));
+    const std::string in_use = "'busy' is in use by another process (pid " + std::to_string(first) +
+                               "), which writes there; one process at a time writes a folder: wait for it to end, "
+                               "or give another --out";
+    EXPECT_EQ(tune.status, 1) << tune.output;
+    EXPECT_NE(tune.output.find(in_use), std::string::npos) << tune.output;
+    EXPECT_EQ(lr.status, 1) << lr.output;
+    EXPECT_NE(lr.output.find(in_use), std::string::npos) << lr.output;
+    EXPECT_EQ(lr.output.find("lr-find on"), std::string::npos) << "refused after its sweep, not before:\n" << lr.output;
+    EXPECT_FALSE(fs::exists(path("busy/lr_find.csv")));
+    // Once the holder has ended, the folder is free again.
+    const Result after = nnc::test::run_nnc("lr-find " + kLib + data + " --steps 20 --out busy");
+    EXPECT_EQ(after.status, 0) << after.output;
 }
 
 TEST_F(Tuning, HelpListsEveryOption) {

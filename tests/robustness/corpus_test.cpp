@@ -3,10 +3,8 @@
 // exit with the expected status, finish within a timeout (no hang), crash nothing (no signal, no
 // sanitizer report, no internal error) and leave no output behind.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <zlib.h>
 
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +13,9 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "tests/e2e/run_nnc.h"
+#include "tests/e2e/text_file.h"
 
 namespace fs = std::filesystem;
 
@@ -34,21 +35,18 @@ Outcome run_nnc(const std::string& args, const fs::path& cwd) {
     std::string env, rest = args;
     while (true) {
         const size_t space = rest.find(' '), eq = rest.find('=');
-        if (space == std::string::npos || eq == std::string::npos || eq > space || rest[0] == '-' || rest[0] == '/') break;
+        if (space == std::string::npos || eq == std::string::npos || eq > space || rest[0] == '-' || rest[0] == '/')
+            break;
         env += rest.substr(0, space + 1);
         rest = rest.substr(space + 1);
     }
-    const std::string cmd = "cd '" + cwd.string() + "' && " + env + "timeout -s KILL " + std::to_string(kTimeoutSeconds) +
-                            " " + NNC_BINARY + " " + rest + " 2>&1";
+    const std::string cmd = "cd '" + cwd.string() + "' && " + env + "timeout -s KILL " +
+                            std::to_string(kTimeoutSeconds) + " " + NNC_BINARY + " " + rest;
     const auto start = std::chrono::steady_clock::now();
-    FILE* p = popen(cmd.c_str(), "r");
+    const nnc::test::Result r = nnc::test::run_shell(cmd);
     Outcome o;
-    if (!p) return o;
-    std::array<char, 65536> buf;
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) o.output.append(buf.data(), n);
-    const int st = pclose(p);
-    o.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    o.status = r.status;
+    o.output = r.output;
     o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return o;
 }
@@ -58,16 +56,7 @@ void write_file(const fs::path& path, const std::string& bytes) {
     std::ofstream(path, std::ios::binary) << bytes;
 }
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-std::string be32(uint32_t v) {
-    return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
-}
+std::string be32(uint32_t v) { return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; }
 
 std::string idx_images(uint32_t count, uint32_t rows, uint32_t cols, size_t pixels) {
     std::string s = be32(0x803) + be32(count) + be32(rows) + be32(cols);
@@ -104,7 +93,8 @@ void idx_folder(const fs::path& dir, const std::string& images, const std::strin
 }
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+        s.replace(at, from.size(), to);
     return s;
 }
 
@@ -154,17 +144,22 @@ protected:
         must(corpus + "/models/regress.nn -o " + (gen_ / "regress.so").string());
         must(corpus + "/models/classify.nn -o " + (gen_ / "classify.so").string());
         std::string csv = "x0,x1,x2,y\n";
-        for (int i = 0; i < 20; ++i) csv += std::to_string(i) + "," + std::to_string(i % 3) + ",1," + std::to_string(2 * i) + "\n";
+        for (int i = 0; i < 20; ++i)
+            csv += std::to_string(i) + "," + std::to_string(i % 3) + ",1," + std::to_string(2 * i) + "\n";
         write_file(gen_ / "train.csv", csv);
         must("train " + (gen_ / "regress.so").string() + " --data " + (gen_ / "train.csv").string() +
              " --target y --epochs 1 --out " + (gen_ / "regress_run").string());
 
         // IDX folders for classify (2x2 images, 3 classes).
         idx_folder(gen_ / "idx_good", gzip(idx_images(10, 2, 2, 40)), gzip(idx_labels(10, 3)));
-        must("train " + (gen_ / "classify.so").string() + " --data " + (gen_ / "idx_good").string() + " --epochs 1 --out " +
-             (gen_ / "classify_run").string());
+        must("train " + (gen_ / "classify.so").string() + " --data " + (gen_ / "idx_good").string() +
+             " --epochs 1 --out " + (gen_ / "classify_run").string());
         idx_folder(gen_ / "idx_truncated", gzip(idx_images(10, 2, 2, 25)), gzip(idx_labels(10, 3)));
-        idx_folder(gen_ / "idx_bad_magic", "\x7f" "ELF" + idx_images(10, 2, 2, 40).substr(4), idx_labels(10, 3));
+        idx_folder(gen_ / "idx_bad_magic",
+                   "\x7f"
+                   "ELF" +
+                       idx_images(10, 2, 2, 40).substr(4),
+                   idx_labels(10, 3));
         idx_folder(gen_ / "idx_swapped", idx_labels(10, 3), idx_images(10, 2, 2, 40));
         idx_folder(gen_ / "idx_count_mismatch", idx_images(10, 2, 2, 40), idx_labels(9, 3));
         // A header promising one 65536 x 65536 image (4 GiB) with no pixels: fails at the end of the
@@ -176,7 +171,7 @@ protected:
         idx_folder(gen_ / "idx_wrong_size", idx_images(10, 3, 3, 90), idx_labels(10, 3));
 
         // Damaged checkpoints and run folders.
-        const std::string ckpt = read_file(gen_ / "regress_run" / "last.ckpt");
+        const std::string ckpt = nnc::test::read_text(gen_ / "regress_run" / "last.ckpt");
         write_file(gen_ / "truncated.ckpt", ckpt.substr(0, ckpt.size() / 2));
         std::string flipped = ckpt;
         flipped[flipped.size() / 2] = char(flipped[flipped.size() / 2] ^ 1);
@@ -186,7 +181,7 @@ protected:
 
         // Libraries that are not (this nnc's) models.
         write_file(gen_ / "text.so", "not a shared library\n");
-        write_file(gen_ / "truncated.so", read_file(gen_ / "regress.so").substr(0, 4096));
+        write_file(gen_ / "truncated.so", nnc::test::read_text(gen_ / "regress.so").substr(0, 4096));
     }
 
     static std::string expand(std::string s) {
@@ -228,7 +223,8 @@ TEST_F(Corpus, EveryBadInputIsRefusedCleanly) {
         EXPECT_EQ(o.status, std::stoi(fields[2])) << o.output.substr(0, 4000);
         EXPECT_NE(o.output.find(expand(fields[3])), std::string::npos)
             << "expected: " << expand(fields[3]) << "\ngot: " << o.output.substr(0, 4000);
-        for (const char* bad : {"internal error", "Sanitizer", "runtime error:", "terminate called", "Segmentation", "Aborted"})
+        for (const char* bad :
+             {"internal error", "Sanitizer", "runtime error:", "terminate called", "Segmentation", "Aborted"})
             EXPECT_EQ(o.output.find(bad), std::string::npos) << bad << " in:\n" << o.output.substr(0, 4000);
         // A readable message, not the whole input echoed back.
         EXPECT_LT(o.output.size(), 100000u);

@@ -4,11 +4,9 @@
 // complete JSON object; `nnc train --resume` then finishes the run.
 // (tests/runtime/checkpoint_kill_test.cpp kills a process in the middle of saving; cli_data_test
 // covers Ctrl-C and bit-identical resume.)
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
+#include <stdlib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -20,29 +18,21 @@
 #include <string>
 #include <thread>
 
-extern char** environ;
+#include "tests/e2e/run_nnc.h"
+#include "tests/e2e/spawn_nnc.h"
+#include "tests/e2e/text_file.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-int run(const std::string& args, std::string* output = nullptr) {
-    FILE* p = popen(("timeout -s KILL 300 " + std::string(NNC_BINARY) + " " + args + " 2>&1").c_str(), "r");
-    if (!p) return -1;
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    if (output) *output = out;
-    const int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+using nnc::test::read_text;
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
+// nnc with `args`, killed if it takes more than 5 minutes; its status, its output in `output`.
+int run(const std::string& args, std::string* output = nullptr) {
+    const nnc::test::Result r = nnc::test::run_shell("timeout -s KILL 300 " + std::string(NNC_BINARY) + " " + args);
+    if (output) *output = r.output;
+    return r.status;
 }
 
 TEST(KillTrain, SigkillAtRandomMomentsLeavesALoadableRunThatResumes) {
@@ -77,26 +67,14 @@ TEST(KillTrain, SigkillAtRandomMomentsLeavesALoadableRunThatResumes) {
     for (int round = 0; killed < 15 && round < 40; ++round, ++rounds) {
         const fs::path folder = dir / ("run" + std::to_string(round));
         const std::string args = train + folder.string();
-        // Start nnc directly (no shell) so the SIGKILL reaches it.
-        std::vector<std::string> words = {NNC_BINARY};
-        std::istringstream ws(args);
-        for (std::string w; ws >> w;) words.push_back(w);
-        std::vector<char*> argv;
-        for (std::string& w : words) argv.push_back(w.data());
-        argv.push_back(nullptr);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-        pid_t pid = 0;
-        ASSERT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
-        posix_spawn_file_actions_destroy(&actions);
+        const pid_t pid = nnc::test::start_nnc(args, "/dev/null");
+        ASSERT_GT(pid, 0);
         const double at = std::uniform_real_distribution<double>(0.05, 1.0)(rng) * whole;
         std::this_thread::sleep_for(std::chrono::duration<double>(at));
         kill(pid, SIGKILL);
-        int status = 0;
-        ASSERT_EQ(waitpid(pid, &status, 0), pid);
-        if (WIFSIGNALED(status))
+        const int status = nnc::test::wait_status(pid);
+        ASSERT_NE(status, -2);
+        if (status == -1)  // ended by the signal
             ++killed;
         else
             whole = std::min(whole, at);
@@ -104,7 +82,7 @@ TEST(KillTrain, SigkillAtRandomMomentsLeavesALoadableRunThatResumes) {
 
         // Every line of the metrics log is a whole JSON object.
         if (fs::exists(folder / "metrics.jsonl")) {
-            const std::string metrics = read_file(folder / "metrics.jsonl");
+            const std::string metrics = read_text(folder / "metrics.jsonl");
             EXPECT_TRUE(metrics.empty() || metrics.back() == '\n') << "a torn last line";
             std::istringstream lines(metrics);
             for (std::string line; std::getline(lines, line);)
@@ -124,7 +102,7 @@ TEST(KillTrain, SigkillAtRandomMomentsLeavesALoadableRunThatResumes) {
                 EXPECT_EQ(st, 0) << out;
                 ++resumed;
             }
-            EXPECT_NE(read_file(folder / "metrics.jsonl").find("\"epoch\":6"), std::string::npos);
+            EXPECT_NE(read_text(folder / "metrics.jsonl").find("\"epoch\":6"), std::string::npos);
         } else {
             // Killed before the first checkpoint: nothing to resume, said plainly.
             const int st = run("train --resume " + folder.string(), &out);
