@@ -4,6 +4,7 @@
 #include "runtime/cli/export_onnx_command.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <stdexcept>
 
 #include "runtime/cli/atomic_write.h"
@@ -72,6 +73,11 @@ CLI::App* add_export_onnx_command(CLI::App& app, ExportOnnxOptions& o) {
 int run_export_onnx(const ExportOnnxOptions& o, const ModelCompiler& compiler) {
     return run_reporting_errors("nnc export-onnx", 1, [&] {
         if (!o.output.ends_with(".onnx")) throw std::runtime_error("-o '" + o.output + "' must end in .onnx");
+        // Before a model is compiled or opened: a wrong -o costs nothing.
+        const std::filesystem::path folder = std::filesystem::absolute(o.output).parent_path();
+        if (std::error_code ec; !std::filesystem::is_directory(folder, ec))
+            throw std::runtime_error("-o '" + o.output + "': the folder " + folder.string() +
+                                     " does not exist; create it or write elsewhere");
         onnx_export::require_available();
         const TrainedModel trained = find_trained_model(o.subject, o.weights, o.model);
         const auto session = open_trained_model(trained, DataOptions{}, "", compiler);
