@@ -82,6 +82,25 @@ def random_targets(graph, rng, batch, work):
     return paths
 
 
+def check_names(graph, exported):
+    """The .nn file's names: a node per layer (dropout, the identity at inference, is removed) and
+    the parameters as initializers ("fc1.weight"; the recurrent ones become NAME.W/.R/.B)."""
+    node_names = {n.name for n in exported.graph.node}
+    initializers = {t.name for t in exported.graph.initializer}
+    ops = {n["name"]: n["op"] for n in graph["nodes"]}
+    missing = [n["name"] for n in graph["nodes"]
+               if n["kind"] == "layer" and n["op"] != "dropout" and n["name"] not in node_names]
+    missing += [p["name"] for p in graph["params"]
+                if ops[p["node"]] not in ("lstm", "gru") and p["name"] not in initializers]
+    missing += [n + suffix for n, op in ops.items() if op in ("lstm", "gru")
+                for suffix in (".W", ".R", ".B") if n + suffix not in initializers]
+    if missing:
+        sys.exit("FAILED: the ONNX model lacks the .nn file's names %s" % missing)
+    dropped = [n for n, op in ops.items() if op == "dropout" and n in node_names]
+    if dropped:
+        sys.exit("FAILED: dropout nodes were exported: %s" % dropped)
+
+
 def compare(ort, ours, name):
     ort, ours = ort.astype(np.float64), ours.astype(np.float64)
     assert ort.shape == ours.shape, "%s: onnx shape %s, nnc %s" % (name, ort.shape, ours.shape)
@@ -121,7 +140,9 @@ def main(nnc, modules, work, model, train):
         np.savez(npz, **random_weights(graph, rng))
         subject = [so, "--weights", npz]
     print(run([nnc, "export-onnx"] + subject + ["-o", onnx_path]).strip())
-    onnx.checker.check_model(onnx.load(onnx_path), full_check=True)
+    exported = onnx.load(onnx_path)
+    onnx.checker.check_model(exported, full_check=True)
+    check_names(graph, exported)
 
     dtype = "int32" if x_node.get("dtype") == "int32" else "float32"
     x.tofile(os.path.join(work, "x.bin"))
