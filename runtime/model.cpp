@@ -571,6 +571,17 @@ nnc_status nnc_model_input_shape(const nnc_model* model, int* rank, const int64_
     });
 }
 
+nnc_status nnc_model_graph_json(const nnc_model* model, const char** json) {
+    return guarded("nnc_model_graph_json", [&] {
+        const nnc_model& m = require_model(model, "nnc_model_graph_json");
+        require(json != nullptr, "nnc_model_graph_json: json is NULL");
+        require(m.desc->graph_json != nullptr, "nnc_model_graph_json: model '" + std::string(m.desc->model_name) +
+                                                   "' was built without its graph (an older nnc); rebuild it with nnc");
+        *json = m.desc->graph_json;
+        return NNC_OK;
+    });
+}
+
 nnc_status nnc_model_target_info(const nnc_model* model, int index, const char** name, nnc_target_kind* kind,
                                  int64_t* size, int64_t* num_classes) {
     return guarded("nnc_model_target_info", [&] {

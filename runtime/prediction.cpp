@@ -118,6 +118,27 @@ int nnc_model_standardization(const nnc_model* model) {
     return (z.inputs.empty() ? 0 : 1) | (targets ? 2 : 0);
 }
 
+nnc_status nnc_model_standardization_stats(const nnc_model* model, int target, int64_t* columns, const float** mean,
+                                           const float** scale) {
+    return guarded("nnc_model_standardization_stats", [&] {
+        const nnc_model& m = require_model(model, "nnc_model_standardization_stats");
+        require(target >= -1 && target < m.desc->num_targets,
+                "nnc_model_standardization_stats: target " + std::to_string(target) +
+                    " is out of range; pass -1 for the inputs or a target index below " +
+                    std::to_string(m.desc->num_targets));
+        const DatasetStandardization& z = m.standardization;
+        static const Standardization none;
+        const Standardization& s = target < 0 ? z.inputs
+                                   : static_cast<size_t>(target) < z.targets.size()
+                                       ? z.targets[static_cast<size_t>(target)]
+                                       : none;
+        if (columns) *columns = s.columns();
+        if (mean) *mean = s.empty() ? nullptr : s.mean.data();
+        if (scale) *scale = s.empty() ? nullptr : s.scale.data();
+        return NNC_OK;
+    });
+}
+
 nnc_status nnc_model_predict(nnc_model* model, const void* input, int64_t batch, float* const* outputs) {
     return guarded("nnc_model_predict", [&] {
         nnc_model& m = require_model(model, "nnc_model_predict");

@@ -8,6 +8,7 @@
 #include <nnc/device_kernels.h>
 #include <nnc/train_vocabulary.h>
 #include "codegen/build_paths.h"
+#include "codegen/emit/graph_json.h"
 #include "codegen/layers/layer_registry.h"
 #include "codegen/lower/dropout_rates.h"
 #include "codegen/lower/model_params.h"
@@ -19,6 +20,10 @@ namespace {
 std::string c_string(const std::string& s) {
     std::string out = "\"";
     for (char c : s) {
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
         if (c == '"' || c == '\\') out += '\\';
         out += c;
     }
@@ -240,6 +245,7 @@ std::string generate_descriptor_source(const dsl::CheckedModel& model, const std
         o << "}, " << kernels.back() << "_argv}";
     }
     o << ",\n    .num_dropouts = " << drops.size() << ", .dropouts = dropouts";
+    o << ",\n    .graph_json = " << c_string(graph_to_json(model));
     o << "\n"
       << "};\n\n"
       << "const nnc_model_desc* nnc_model_descriptor(void) { return &desc; }\n";

@@ -1,5 +1,6 @@
 #include "runtime/cli/run_folder.h"
 
+#include "runtime/cli/atomic_write.h"
 #include "runtime/cli/dead_temporaries.h"
 
 #include <fcntl.h>
@@ -17,20 +18,6 @@ namespace nnc::driver {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Temporary file, fsync, rename: a crash leaves the old config or the new one.
-void write_atomically(const std::string& path, const std::string& text) {
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw std::runtime_error("cannot create '" + tmp + "': " + std::strerror(errno));
-    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-    const int err = errno;
-    ok = ::close(fd) == 0 && ok;
-    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-        ::unlink(tmp.c_str());
-        throw std::runtime_error("cannot write '" + path + "': " + std::strerror(ok ? errno : err));
-    }
-}
 
 // Refuses a folder that holds a run already: nothing is overwritten by accident.
 void check_no_run(const std::string& path) {

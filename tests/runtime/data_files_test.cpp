@@ -181,6 +181,38 @@ TEST_F(DataFilesTest, ClassTargetsAreNeverStandardized) {
     EXPECT_NEAR(p[0] + p[1] + p[2], 1.0f, 1e-6);
 }
 
+// What exporters fold into their graphs (nnc export-onnx): the fitted statistics themselves.
+TEST_F(DataFilesTest, StandardizationStatsAreTheFittedOnes) {
+    ModelPtr m = create_model();
+    DatasetPtr d = load_csv(m.get(), "a,b,label,c,d\n1,2,0,3,4\n5,6,2,7,9\n", {"label"});
+    ASSERT_TRUE(d);
+    int64_t columns = -1;
+    const float *mean = nullptr, *scale = nullptr;
+    ASSERT_EQ(nnc_model_standardization_stats(m.get(), -1, &columns, &mean, &scale), NNC_OK) << nnc_last_error();
+    EXPECT_EQ(columns, 0);  // nothing fitted yet
+    ASSERT_EQ(nnc_model_fit_standardization(m.get(), d.get(), 1, 1), NNC_OK) << nnc_last_error();
+    ASSERT_EQ(nnc_model_standardization_stats(m.get(), -1, &columns, &mean, &scale), NNC_OK) << nnc_last_error();
+    ASSERT_EQ(columns, 4);
+    EXPECT_EQ(std::vector<float>(mean, mean + 4), (std::vector<float>{3, 4, 5, 6.5f}));
+    EXPECT_EQ(std::vector<float>(scale, scale + 4), (std::vector<float>{2, 2, 2, 2.5f}));
+    // A class target is never standardized.
+    ASSERT_EQ(nnc_model_standardization_stats(m.get(), 0, &columns, &mean, &scale), NNC_OK) << nnc_last_error();
+    EXPECT_EQ(columns, 0);
+    EXPECT_EQ(mean, nullptr);
+    EXPECT_EQ(nnc_model_standardization_stats(m.get(), 1, &columns, &mean, &scale), NNC_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(nnc_last_error()).find("pass -1 for the inputs"), std::string::npos) << nnc_last_error();
+}
+
+// A library whose descriptor carries no graph (this fake one, or one an older nnc built) says so.
+TEST_F(DataFilesTest, AModelWithoutItsGraphSaysToRebuild) {
+    ModelPtr m = create_model();
+    const char* json = "unchanged";
+    EXPECT_NE(nnc_model_graph_json(m.get(), &json), NNC_OK);
+    EXPECT_STREQ(json, "unchanged");
+    EXPECT_NE(std::string(nnc_last_error()).find("rebuild it with nnc"), std::string::npos) << nnc_last_error();
+    EXPECT_NE(nnc_model_graph_json(m.get(), nullptr), NNC_OK);
+}
+
 TEST_F(DataFilesTest, WriteArrayAndNpzThroughTheAbi) {
     const float v[6] = {1.5f, -2, 3, 4, 5, 6.25f};
     const std::string npy = dir.file("out.npy"), csv = dir.file("out.csv");

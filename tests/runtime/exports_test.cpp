@@ -75,6 +75,8 @@ const char* const kAbi[] = {
     "nnc_train_config_set",
     "nnc_train_check",
     "nnc_model_input_shape",
+    "nnc_model_graph_json",
+    "nnc_model_standardization_stats",
 };
 
 class ModelLibrary : public ::testing::Test {

@@ -188,6 +188,10 @@ typedef struct nnc_model_desc {
     /* ABI 5: the dropout layers in graph order (train_step's dropout_rates follow this order) */
     int num_dropouts;
     const nnc_dropout_desc* dropouts;
+
+    /* Added within ABI 5: the checked graph as JSON, as `nnc --graph-json` writes it (nodes with ops,
+     * inputs, attributes and shapes; parameters in ABI order), for exporters (nnc export-onnx). */
+    const char* graph_json;
 } nnc_model_desc;
 
 const nnc_model_desc* nnc_model_descriptor(void);

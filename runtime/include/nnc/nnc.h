@@ -27,7 +27,8 @@ extern "C" {
         5: device-resident training on GPU targets (optimizer kernels in model.so),      \
            dropout rates set at run time (nnc_model_set_dropout_rate); later, with no    \
            signature or struct changed: nnc_train_config_set, nnc_train_check,          \
-           nnc_model_input_shape */
+           nnc_model_input_shape, nnc_model_graph_json,                                \
+           nnc_model_standardization_stats */
 
 typedef enum nnc_status {
     NNC_OK = 0,
@@ -69,6 +70,11 @@ nnc_dtype nnc_model_input_dtype(const nnc_model* model);
 /* Added within ABI 5: the per-sample shape of the input, batch excluded (row-major, outermost
  * first; owned by the model): [C, H, W] is an image, an int32 [T] a token sequence. */
 nnc_status nnc_model_input_shape(const nnc_model* model, int* rank, const int64_t** dims);
+/* Added within ABI 5: the checked graph the library was built from, as JSON (`nnc --graph-json`'s
+ * text: nodes with op, inputs, attributes and per-sample shape in graph order; parameters in
+ * nnc_model_param_info order), for tools that rebuild the network elsewhere (nnc export-onnx).
+ * Owned by the library. */
+nnc_status nnc_model_graph_json(const nnc_model* model, const char** json);
 
 /* ABI 3: models with several targets and losses (multi-task). Loss l scores output l against
  * target `target`; the total loss is the weighted sum. Single-target models have one of each. */
@@ -218,6 +224,12 @@ nnc_status nnc_dataset_load_npy(const nnc_model* model, const char* inputs_path,
 nnc_status nnc_model_fit_standardization(nnc_model* model, const nnc_dataset* train, int inputs, int targets);
 /* Bit 1: the inputs are standardized; bit 2: at least one target is. */
 int nnc_model_standardization(const nnc_model* model);
+/* Added within ABI 5: the statistics behind nnc_model_standardization, for exporters that fold them
+ * into the network. `target` -1: the inputs; t >= 0: model target t. *columns is 0 when that
+ * tensor is not standardized; else mean and scale hold *columns floats each (owned by the model,
+ * valid until its statistics change): standardized = (value - mean) / scale, per column. */
+nnc_status nnc_model_standardization_stats(const nnc_model* model, int target, int64_t* columns, const float** mean,
+                                           const float** scale);
 /* Writes `rows` x `cols` floats atomically: ".npy" as a (rows, cols) float32 array, ".csv" with a
  * header row of `names` (cols names; NULL: c0, c1, ...). Any other extension is an error. */
 nnc_status nnc_write_array(const char* path, const float* values, int64_t rows, int64_t cols, const char* const* names);
