@@ -1,9 +1,13 @@
-// attention(x, heads, causal=false): multi-head scaled dot-product self-attention with its
-// Q/K/V and output projections, as torch.nn.MultiheadAttention(D, heads)(x, x, x) (no dropout on
-// the weights yet) with an upper-triangular mask when causal:
+// attention(x, heads, causal=false, dropout=0): multi-head scaled dot-product self-attention with
+// its Q/K/V and output projections, as torch.nn.MultiheadAttention(D, heads, dropout)(x, x, x)
+// with an upper-triangular mask when causal:
 //   [q | k | v] = x Wqkv + bqkv;  per head h (width d = D / heads), query t, key u:
 //   s(u, t) = q_t · k_u / √d  (causal: keys u > t masked out);  a = softmax over u;
 //   o_t = Σ_u a(u, t) v_u;  y = concat_h(o) Wout + bout.
+// Training with dropout > 0 drops weights a(u, t) (kept ones scaled by 1 / (1 - dropout)) with a
+// mask hashed from (step seed, node, element) as dropout's (codegen/lower/random.h), so backward
+// recomputes it; the rate is fixed when the model is compiled (it is not one of the run-time
+// dropout rates of nnc_model_dropout_info).
 // x: (N, T, D)  weight_qkv: [D, 3D] (x @ W: torch's in_proj_weight transposed, columns q, k, v,
 // head-major inside each)  bias_qkv: [3D]  weight_out: [D, D] (out_proj.weight transposed)
 // bias_out: [D]  y: (N, T, D)
@@ -11,9 +15,11 @@
 // queries form that recomputes them is not written yet. The four projections are products on
 // rows (codegen/layers/rows.h) with dense's schedule; the attention core takes the default.
 #include <cmath>
+#include <sstream>
 
 #include "codegen/layers/layer_registry.h"
 #include "codegen/layers/rows.h"
+#include "codegen/lower/random.h"
 
 namespace nnc::codegen {
 namespace {
@@ -23,7 +29,8 @@ using namespace Halide;
 // What attention's forward and backward built for one node, for its schedule.
 struct AttentionRecord {
     Func qkv, out;                    // the two forward products, (j, m)
-    Func weights, concat;             // the forward's a(u, t, h, n) and c(j, m), for backward
+    Func weights, kept, concat;       // the forward's a(u, t, h, n), a after dropout, c(j, m), for backward
+    Func keep;                        // training with dropout: the mask times the scale, inlined
     Func d_concat, d_input;           // the input-side gradient products, (j, m) and (i, m)
     Func d_weight_out, d_weight_qkv;  // the weight gradient products
     Func weight_out_t, weight_qkv_t;  // transposed weights for the input-side products
@@ -31,8 +38,8 @@ struct AttentionRecord {
 
     template <class Visit>
     void funcs(Visit&& visit) {
-        for (Func* f : {&qkv, &out, &weights, &concat, &d_concat, &d_input, &d_weight_out, &d_weight_qkv, &weight_out_t,
-                        &weight_qkv_t, &d_bias_out, &d_bias_qkv})
+        for (Func* f : {&qkv, &out, &weights, &kept, &concat, &keep, &d_concat, &d_input, &d_weight_out, &d_weight_qkv,
+                        &weight_out_t, &weight_qkv_t, &d_bias_out, &d_bias_qkv})
             visit(*f);
     }
 };
@@ -57,6 +64,8 @@ struct Dims {
 struct Core {
     Func qkv;      // qkv(j, m): j in [0, 3D), row m = t + T n
     Func weights;  // a(u, t, h, n)
+    Func kept;     // a after dropout (a itself without)
+    Func keep;     // training with dropout: 1 / (1 - rate) where kept, 0 where dropped; else undefined
     Func concat;   // c(j, m): the heads' outputs side by side, j = h d + e
 };
 
@@ -106,11 +115,24 @@ public:
              dsl::AttrValue(dsl::InitSpec{"xavier_uniform", 0.0}),
              {},
              "projection weight initializer"},
+            {"dropout",
+             dsl::AttrType::Float,
+             false,
+             dsl::AttrValue(0.0),
+             {},
+             "probability of dropping an attention weight in training, in [0, 1)"},
         };
         spec_.shape = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
             if (in[0].dims.size() != 2)
                 return dsl::ShapeResult::fail("attention expects a sequence [T, D], got " + in[0].str());
             const int64_t width = in[0].dims[1], heads = a.get_int("heads");
+            const double rate = a.get_float("dropout");
+            if (!(rate >= 0.0 && rate < 1.0)) {
+                std::ostringstream msg;
+                msg << "attention dropout must be in [0, 1), got " << rate
+                    << "; it is the probability of dropping a weight";
+                return dsl::ShapeResult::fail(msg.str());
+            }
             if (heads <= 0) return dsl::ShapeResult::fail("attention needs heads > 0, got " + std::to_string(heads));
             if (width % heads != 0)
                 return dsl::ShapeResult::fail("attention heads=" + std::to_string(heads) +
@@ -149,8 +171,8 @@ public:
         auto rec = ctx.record<AttentionRecord>(node);
         // The forward's projections and weights (stored, not recomputed), or new ones when this
         // lowering ran no forward of the node.
-        const Core core =
-            rec->weights.defined() ? Core{rec->qkv, rec->weights, rec->concat} : attend(ctx, node, in[0], p, dims);
+        const Core core = rec->weights.defined() ? Core{rec->qkv, rec->weights, rec->kept, rec->keep, rec->concat}
+                                                 : attend(ctx, node, in[0], p, dims);
         const Expr rows = rows_of(in[0].shape, ctx.batch);
         const Func dy = as_rows(d_out, in[0].shape, ctx.func_name(node, "d_output_rows"));
         const Func x = as_rows(in[0].func, in[0].shape, ctx.func_name(node, "x_rows"));
@@ -191,6 +213,7 @@ public:
             if (t.defined()) schedule_transpose(ctx, t);
         for (const Func& s : {r.d_bias_out, r.d_bias_qkv})
             if (s.defined()) schedule_batch_sum(ctx, s);
+        if (r.keep.defined()) ctx.claim(r.keep);  // a few integer operations: recomputed where read
     }
 
 private:
@@ -202,6 +225,24 @@ private:
         dw(a, i) = zero_of(type);
         dw(a, i) += x(i, r) * dy(a, r);
         return dw;
+    }
+
+    // Training with dropout > 0: 1 / (1 - rate) where weight a(u, t, h, n) is kept, 0 where dropped;
+    // element u + T (t + T (h + H n)) of the step's stream. Undefined otherwise.
+    static Func weight_keep(const LayerContext& ctx, const dsl::Node& node, const Dims& dims) {
+        const double rate = node.attrs.has("dropout") ? node.attrs.get_float("dropout") : 0.0;
+        if (!ctx.training || rate <= 0) return Func();
+        if (!ctx.seed.defined())
+            throw std::logic_error("internal error: attention '" + node.name + "' lowered for training without a seed");
+        Var u("u"), t("t"), h("h"), n("n");
+        auto u32 = [](Expr e) { return cast(UInt(32), e); };
+        const Expr T = Expr(uint32_t(dims.t)), H = Expr(uint32_t(dims.heads));
+        Expr index = u32(u) + T * (u32(t) + T * (u32(h) + H * u32(n)));
+        Expr r = rng::uniform(ctx.type, ctx.seed, rng::salt_of(node.name + ".weights"), index);
+        Func keep(ctx.func_name(node, "keep"));
+        keep(u, t, h, n) =
+            select(r >= cast(ctx.type, Expr(rate)), cast(ctx.type, Expr(1.0 / (1.0 - rate))), zero_of(ctx.type));
+        return keep;
     }
 
     // The projections, scores, weights and weighted sums up to the heads' concatenated outputs.
@@ -230,12 +271,20 @@ private:
         c.weights(u, t, h, n) =
             select(masked(u, t), zero_of(ctx.type), exp(scores(u, t, h, n) - mx(t, h, n)) / den(t, h, n));
 
+        c.kept = c.weights;
+        c.keep = weight_keep(ctx, node, dims);
+        if (c.keep.defined()) {
+            c.kept = Func(ctx.func_name(node, "kept_weights"));
+            c.kept(u, t, h, n) = c.weights(u, t, h, n) * c.keep(u, t, h, n);
+        }
         Func heads_out(ctx.func_name(node, "heads_out"));
-        heads_out(e, h, t, n) = sum(c.weights(ru, t, h, n) * v(e, h, ru, n));
+        heads_out(e, h, t, n) = sum(c.kept(ru, t, h, n) * v(e, h, ru, n));
         c.concat = Func(ctx.func_name(node, "concat"));
         c.concat(j, m) = heads_out(j % d, j / d, m % T, m / T);
         auto rec = ctx.record<AttentionRecord>(node);
         rec->weights = c.weights;
+        rec->kept = c.kept;
+        rec->keep = c.keep;
         rec->concat = c.concat;
         return c;
     }
@@ -254,7 +303,8 @@ private:
         RDom re(0, d, "r_head"), rq(0, T, "r_query"), rk(0, T, "r_key");
         Func da(ctx.func_name(node, "d_weights")), dot(ctx.func_name(node, "d_dot")),
             ds(ctx.func_name(node, "d_scores"));
-        da(u, t, h, n) = sum(d_o(re, h, t, n) * qkv(2, re, h, u, n));
+        Expr d_kept = sum(d_o(re, h, t, n) * qkv(2, re, h, u, n));
+        da(u, t, h, n) = c.keep.defined() ? d_kept * c.keep(u, t, h, n) : d_kept;
         dot(t, h, n) = sum(a(rk, t, h, n) * da(rk, t, h, n));
         // Softmax backward, then the 1/√d of the scores; masked weights are 0, so are their ds.
         ds(u, t, h, n) = a(u, t, h, n) * (da(u, t, h, n) - dot(t, h, n)) * dims.scale;
@@ -262,7 +312,7 @@ private:
         Func dq(ctx.func_name(node, "d_q")), dk(ctx.func_name(node, "d_k")), dv(ctx.func_name(node, "d_v"));
         dq(e, h, t, n) = sum(ds(rk, t, h, n) * qkv(1, e, h, rk, n));
         dk(e, h, u, n) = sum(ds(u, rq, h, n) * qkv(0, e, h, rq, n));
-        dv(e, h, u, n) = sum(a(u, rq, h, n) * d_o(e, h, rq, n));
+        dv(e, h, u, n) = sum(c.kept(u, rq, h, n) * d_o(e, h, rq, n));
 
         Func d_qkv(ctx.func_name(node, "d_qkv"));
         Expr part = j / D, within = j % D, ee = within % d, hh = within / d, tt = m % T, nn = m / T;

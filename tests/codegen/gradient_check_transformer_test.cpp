@@ -45,10 +45,10 @@ TEST(GradientCheckTransformer, SoftmaxAxis) {
 }
 
 // x [T, D] -> attention(heads, causal) -> mse, and the same behind a per-position dense.
-dsl::CheckedModel attention_model(int64_t t, int64_t d, int64_t heads, bool causal) {
+dsl::CheckedModel attention_model(int64_t t, int64_t d, int64_t heads, bool causal, double dropout = 0) {
     test::GraphBuilder g;
     int x = g.input("x", {t, d});
-    int y = g.layer("att", "attention", {x}, {{"heads", heads}, {"causal", causal}});
+    int y = g.layer("att", "attention", {x}, {{"heads", heads}, {"causal", causal}, {"dropout", dropout}});
     g.layer("loss", "mse", {y, g.real_target("t", {t, d})});
     return g.model();
 }
@@ -56,6 +56,8 @@ dsl::CheckedModel attention_model(int64_t t, int64_t d, int64_t heads, bool caus
 TEST(GradientCheckTransformer, Attention) { expect_gradients_match(attention_model(4, 6, 2, false)); }
 TEST(GradientCheckTransformer, AttentionCausal) { expect_gradients_match(attention_model(5, 6, 3, true)); }
 TEST(GradientCheckTransformer, AttentionOneHeadCausal) { expect_gradients_match(attention_model(3, 5, 1, true)); }
+// The harness's seed fixes the dropout mask, so the loss stays a smooth function of everything.
+TEST(GradientCheckTransformer, AttentionDropout) { expect_gradients_match(attention_model(4, 6, 2, true, 0.3)); }
 
 // Token ids [T] -> embedding -> layernorm -> causal attention -> add -> dense(V) -> per-position
 // softmax cross-entropy against classes(V, [T]), label 0 ignored (some positions are padding).

@@ -135,6 +135,9 @@ std::map<std::string, Buffer<float>> realize(codegen::LoweredPipeline& lowered, 
     return by_name;
 }
 
+// The training pipeline's step seed for a case's seed (torch_graph.py reads it for attention dropout).
+uint32_t train_seed(uint32_t seed) { return seed * 2654435761u + 17; }
+
 Ran run_nnc(const Case& c, const fs::path& root, uint32_t seed) {
     Ran r;
     r.c = c;
@@ -195,7 +198,7 @@ Ran run_nnc(const Case& c, const fs::path& root, uint32_t seed) {
             l.targets.at(0).set(t_classes);
         else
             l.targets.at(0).set(t_real);
-        if (l.has_seed) l.seed.set(seed * 2654435761u + 17);
+        if (l.has_seed) l.seed.set(train_seed(seed));
         r.train = realize(l, model, c.batch);
     }
     {
@@ -219,6 +222,7 @@ Ran run_nnc(const Case& c, const fs::path& root, uint32_t seed) {
             write(dir / "target.bin", t_real);
         for (size_t i = 0; i < values.size(); ++i) write(dir / ("param_" + std::to_string(i) + ".bin"), values[i]);
     }
+    std::ofstream(r.train_dir / "seed.txt") << train_seed(seed);
     if (!c.dropout.empty()) {
         // nnc's kept elements: the prediction is the dropout's output, nonzero where kept (its
         // input is nonzero with probability 1).
@@ -725,11 +729,12 @@ TEST(TorchLayer, Gelu) {
 
 // x [T, D] -> attention -> mse, under a per-position dense or straight on the input; and a
 // pre-norm transformer block on token ids predicting the next token at every position.
-Case attention_case(const std::string& name, int64_t t, int64_t d, int64_t heads, bool causal, bool dense, int batch) {
+Case attention_case(const std::string& name, int64_t t, int64_t d, int64_t heads, bool causal, bool dense, int batch,
+                    double dropout = 0) {
     GraphBuilder b;
     int x = b.input("x", {t, d});
     if (dense) x = b.layer("h", "dense", {x}, {{"units", I(d)}});
-    int y = b.layer("y", "attention", {x}, {{"heads", I(heads)}, {"causal", causal}});
+    int y = b.layer("y", "attention", {x}, {{"heads", I(heads)}, {"causal", causal}, {"dropout", D(dropout)}});
     b.layer("loss", "mse", {y, b.real_target("t", {t, d})});
     return make_case(name, b, batch);
 }
@@ -752,12 +757,15 @@ Case transformer_block(const std::string& name, int64_t t, int64_t vocab, int64_
 
 TORCH_COVERS("attention");
 TEST(TorchLayer, Attention) {
-    expect_matches_torch("attention", {
-                                          attention_case("attention_T5_D6_H2", 5, 6, 2, false, false, 3),
-                                          attention_case("attention_T7_D9_H3_causal", 7, 9, 3, true, true, 2),
-                                          attention_case("attention_T4_D8_H1_causal", 4, 8, 1, true, false, 5),
-                                          transformer_block("transformer_block_T6_V11_D12_H4", 6, 11, 12, 4, 3),
-                                      });
+    expect_matches_torch("attention",
+                         {
+                             attention_case("attention_T5_D6_H2", 5, 6, 2, false, false, 3),
+                             attention_case("attention_T7_D9_H3_causal", 7, 9, 3, true, true, 2),
+                             attention_case("attention_T4_D8_H1_causal", 4, 8, 1, true, false, 5),
+                             transformer_block("transformer_block_T6_V11_D12_H4", 6, 11, 12, 4, 3),
+                             attention_case("attention_T6_D4_H2_dropout", 6, 4, 2, false, false, 3, 0.4),
+                             attention_case("attention_T5_D6_H3_causal_dropout", 5, 6, 3, true, true, 4, 0.25),
+                         });
 }
 
 // Every registered op has a case above.

@@ -13,6 +13,7 @@ DIR holds what the C++ test wrote:
                    target_<k>.bin in the graph's target order
   param_<i>.bin    float32, row-major, in the graph's "params" order (trainables, then states)
   batch.txt        N
+  seed.txt         optional: the training step's seed (attention dropout draws its mask from it)
   mode.txt         optional: "train" (default: batch statistics, dropout drops) or "eval"
                    (running statistics, dropout is the identity)
   mask_<node>.bin  train mode, each dropout node: float32 0/1 keep mask, N x the node's shape
@@ -129,6 +130,33 @@ def softmax(ctx, x, p, a):
     return torch.softmax(x, dim=axis if axis < 0 else axis + 1)
 
 
+U64 = np.uint64  # uint32 arithmetic in uint64, masked: products of two 32-bit values fit
+M32 = U64(0xFFFFFFFF)
+
+
+def fnv1a(name):
+    h = 2166136261
+    for c in name.encode():
+        h = ((h ^ c) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def mix32(x):
+    x = np.asarray(x, dtype=U64) & M32
+    x ^= x >> U64(16)
+    x = (x * U64(0x7FEB352D)) & M32
+    x ^= x >> U64(15)
+    x = (x * U64(0x846CA68B)) & M32
+    return x ^ (x >> U64(16))
+
+
+def uniform(seed, salt, index):
+    """codegen/lower/random.h's uniform in float32: 24 bits of a hash of (seed, salt, index)."""
+    key = mix32(U64(seed) ^ mix32(U64(salt)))
+    h = mix32((mix32(index ^ key) + key) & M32)
+    return (h >> U64(8)).astype(np.float32) * np.float32(1.0 / 16777216.0)
+
+
 def attention(ctx, x, p, a):
     """Multi-head self-attention, the explicit formula (codegen/layers/attention.cpp's layout:
     x @ weight_qkv, columns q | k | v, head-major inside each)."""
@@ -143,7 +171,13 @@ def attention(ctx, x, p, a):
     scores = per_head(q) @ per_head(k).transpose(-1, -2) / math.sqrt(width)
     if a.get("causal", False):
         scores = scores.masked_fill(torch.ones(t, t, dtype=torch.bool).triu(1), float("-inf"))
-    out = torch.softmax(scores, dim=-1) @ per_head(v)
+    weights = torch.softmax(scores, dim=-1)
+    rate = float(a.get("dropout", 0))
+    if ctx["training"] and rate > 0:  # nnc's own mask, drawn as codegen/lower/random.h draws it
+        u = uniform(ctx["seed"], fnv1a(ctx["node"] + ".weights"), np.arange(n * heads * t * t, dtype=np.uint64))
+        keep = (u >= np.float32(rate)).reshape(n, heads, t, t)
+        weights = weights * torch.tensor(keep, dtype=torch.float64) / (1 - rate)
+    out = weights @ per_head(v)
     return out.transpose(1, 2).reshape(n, t, d) @ p["weight_out"] + p["bias_out"]
 
 
@@ -236,7 +270,9 @@ def main(graph_path, folder):
     def read_mask(node, shape):
         return torch.tensor(read(os.path.join(folder, "mask_%s.bin" % node), np.float32, shape), dtype=torch.float64)
 
-    ctx = {"training": training, "states": {}, "read_mask": read_mask, "after_backward": []}
+    seed_path = os.path.join(folder, "seed.txt")  # the training step's seed (attention dropout)
+    seed = int(open(seed_path).read()) if os.path.exists(seed_path) else 0
+    ctx = {"training": training, "states": {}, "read_mask": read_mask, "after_backward": [], "seed": seed}
     total = 0
     losses = []  # (node, unweighted value)
     for n in nodes:
