@@ -224,7 +224,8 @@ private:
         return s;
     }
 
-    // target = [dims] (real-valued) | classes(C) (class indices, one per sample)
+    // target = [dims] (real-valued) | classes(C [, [dims]]) (class indices: one per sample, or
+    // one per position of a per-sample shape, a sequence's classes(V, [T]))
     void bind_target(Def& d) {
         const ast::Value& v = d.stmt->value;
         if (v.kind == ast::Value::Kind::List) {
@@ -241,7 +242,13 @@ private:
         std::vector<const ast::Arg*> args;
         for (const ast::Arg& a : v.args) args.push_back(&a);
         static const std::vector<AttrSchema> schema = {
-            {"n", AttrType::Int, true, std::nullopt, {}, "number of classes"}};
+            {"n", AttrType::Int, true, std::nullopt, {}, "number of classes"},
+            {"shape",
+             AttrType::IntList,
+             false,
+             AttrValue(std::vector<int64_t>{}),
+             {},
+             "per-sample shape of the class indices: [T] for one per position of a sequence"}};
         BoundAttrs b = bind_attrs("classes", schema, args, v.span, file_, diags_);
         if (!b.ok) {
             d.ok = false;
@@ -255,7 +262,24 @@ private:
             return;
         }
         d.target_kind = TargetKind::Classes;
-        d.shape = Shape{};  // one class index per sample
+        Shape positions;  // [] for one class index per sample, [T] for one per position
+        for (int64_t dim : std::get<std::vector<int64_t>>(b.attrs.values.at("shape"))) {
+            if (dim <= 0) {
+                diags_.error(file_, b.given_at.at("shape"),
+                             "dimensions of target '" + d.name + "' must be positive integers");
+                d.ok = false;
+                return;
+            }
+            positions.dims.push_back(dim);
+        }
+        if (!tensor_elements(positions)) {
+            diags_.error(file_, b.given_at.at("shape"),
+                         "target '" + d.name + "' " + positions.str() + " has more than " +
+                             std::to_string(kMaxTensorElements) + " elements per sample");
+            d.ok = false;
+            return;
+        }
+        d.shape = positions;
     }
 
     // A call: leading positional identifiers are tensor inputs (up to the op's maximum); the rest

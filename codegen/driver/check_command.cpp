@@ -76,7 +76,8 @@ int run_check(const std::string& path) {
         std::string kind = n.kind == dsl::NodeKind::Input ? "input" : n.kind == dsl::NodeKind::Target ? "target" : n.op;
         std::string shape = n.shape.str();
         if (n.kind == dsl::NodeKind::Target && n.target_kind == dsl::TargetKind::Classes)
-            shape = "classes(" + std::to_string(n.num_classes) + ")";
+            shape =
+                "classes(" + std::to_string(n.num_classes) + (n.shape.dims.empty() ? "" : ", " + n.shape.str()) + ")";
         rows.push_back({n.name + " (" + kind + ")", shape, with_commas(count),
                         !computes  ? ""
                         : macs < 0 ? "?"

@@ -2,7 +2,11 @@
 // as torch.nn.CrossEntropyLoss. Softmax is fused in: numerically stable, and the gradient is
 // simply (softmax(z) - onehot(label)) / N.
 // logits: (N, C)   label: (N) int32 in [0, C)   loss: scalar
+// Sequence targets, classes(C, [T]): logits (N, T, C), labels (N, T); the loss is the mean over
+// every position of every sample whose label is not ignore_index (torch's reduction='mean' with
+// ignore_index; 0, not NaN, when every label is ignored). Computed on rows (rows.h).
 #include "codegen/layers/layer_registry.h"
+#include "codegen/layers/rows.h"
 
 namespace nnc::codegen {
 namespace {
@@ -16,15 +20,26 @@ public:
         spec_.kind = dsl::OpKind::Loss;
         spec_.min_inputs = spec_.max_inputs = 2;
         spec_.summary = "softmax + cross-entropy against class indices (classification)";
+        spec_.attrs = {{"ignore_index",
+                        dsl::AttrType::Int,
+                        false,
+                        dsl::AttrValue(int64_t(-100)),
+                        {},
+                        "positions whose label is this value add nothing to the loss (padding), as torch's"}};
         spec_.shape = [](const std::vector<dsl::Shape>& in, const dsl::Attrs& a) {
             const bool classes = a.has("target_kind") && a.get_string("target_kind") == "classes";
             if (!classes)
                 return dsl::ShapeResult::fail("softmax_cross_entropy needs a classes(C) target, got a real target " +
                                               in[1].str() + "; use mse for regression");
             const int64_t c = a.get_int("num_classes");
-            if (in[0].dims.size() != 1 || in[0].dims[0] != c)
-                return dsl::ShapeResult::fail("softmax_cross_entropy expects logits of shape [" + std::to_string(c) +
-                                              "] for a classes(" + std::to_string(c) + ") target, got " + in[0].str());
+            dsl::Shape want = in[1];
+            want.dims.push_back(c);
+            if (in[0] != want) {
+                std::string target = "classes(" + std::to_string(c) + ")";
+                if (!in[1].dims.empty()) target = "classes(" + std::to_string(c) + ", " + in[1].str() + ")";
+                return dsl::ShapeResult::fail("softmax_cross_entropy expects logits of shape " + want.str() +
+                                              " for a " + target + " target, got " + in[0].str());
+            }
             return dsl::ShapeResult::ok({});
         };
         spec_.params = [](const std::vector<dsl::Shape>&, const dsl::Attrs&) { return std::vector<dsl::ParamSpec>{}; };
@@ -37,42 +52,77 @@ public:
 
     Func forward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
                  const std::vector<Tensor>&) const override {
-        const Func& z = in[0].func;
-        const int classes = static_cast<int>(in[0].extent(0));
-        Var n("n");
-        RDom c(0, classes, "r_class");
+        const Rows r = rows(ctx, node, in);
+        RDom c(0, r.classes, "r_class");
+        Var m("n");
         Func mx(ctx.func_name(node, "max")), lse(ctx.func_name(node, "lse"));
-        mx(n) = maximum(z(c, n));
-        lse(n) = mx(n) + log(sum(exp(z(c, n) - mx(n))));
-        // Labels are validated by the runtime; the clamp only keeps accesses in bounds.
-        RDom b(0, ctx.batch, "r_batch");
+        mx(m) = maximum(r.z(c, m));
+        lse(m) = mx(m) + log(sum(exp(r.z(c, m) - mx(m))));
+        RDom b(0, r.count, "r_batch");
         Func loss(ctx.func_name(node, "fwd"));
-        loss() = sum(lse(b) - z(clamp(in[1].func(b), 0, classes - 1), b)) / cast(ctx.type, ctx.batch);
+        Expr term = lse(b) - r.z(r.label(b), b);
+        loss() = sum(select(r.valid(b), term, zero_of(ctx.type))) / r.counted();
         return loss;
     }
 
     Gradients backward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
                        const std::vector<Tensor>&, const Tensor&, const Func& d_loss) const override {
-        const int classes = static_cast<int>(in[0].extent(0));
-        Var c("c"), n("n");
-        Func p = softmax_probs(ctx, node, in[0]);
-        Expr label = clamp(in[1].func(n), 0, classes - 1);
-        Func dz(ctx.func_name(node, "d_logits"));
-        dz(c, n) = (p(c, n) - select(c == label, one_of(ctx.type), zero_of(ctx.type))) *
-                   (d_loss() / cast(ctx.type, ctx.batch));
-        return {{dz, Func()}, {}};
+        const Rows r = rows(ctx, node, in);
+        Var c("c"), m("n");
+        Func p = softmax_probs(ctx, node, r.z, r.classes, "probs");
+        Func dz(ctx.func_name(node, r.sequence ? "d_logits_rows" : "d_logits"));
+        Expr g = (p(c, m) - select(c == r.label(m), one_of(ctx.type), zero_of(ctx.type))) * (d_loss() / r.counted());
+        dz(c, m) = select(r.valid(m), g, zero_of(ctx.type));
+        return {{from_rows(dz, in[0].shape, ctx.func_name(node, "d_logits")), Func()}, {}};
     }
 
     Func predict(const LayerContext& ctx, const dsl::Node& node, const Tensor& logits) const override {
-        return softmax_probs(ctx, node, logits);
+        const bool sequence = logits.shape.dims.size() > 1;
+        Func z = as_rows(logits.func, logits.shape, ctx.func_name(node, "p_rows"));
+        Func p = softmax_probs(ctx, node, z, static_cast<int>(logits.extent(0)), sequence ? "probs_rows" : "probs");
+        return from_rows(p, logits.shape, ctx.func_name(node, "probs"));
     }
 
 private:
-    static Func softmax_probs(const LayerContext& ctx, const dsl::Node& node, const Tensor& logits) {
-        const Func& z = logits.func;
+    // The logits and labels as rows, one per position of every sample (one per sample for a
+    // classes(C) target), and which rows count.
+    struct Rows {
+        Func z, labels, count_func;
+        int classes = 0;
+        Expr count;  // rows in the batch
+        bool sequence = false;
+        int64_t ignore = -100;
+        // Labels are validated by the runtime; the clamp only keeps accesses in bounds.
+        Expr label(Expr m) const { return clamp(labels(m), 0, classes - 1); }
+        Expr valid(Expr m) const { return labels(m) != cast<int32_t>(static_cast<int32_t>(ignore)); }
+        Expr counted() const { return max(count_func(), one_of(count_func.output_types()[0])); }
+    };
+
+    static Rows rows(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in) {
+        Rows r;
+        r.sequence = in[0].shape.dims.size() > 1;
+        r.classes = static_cast<int>(in[0].extent(0));
+        r.count = rows_of(in[0].shape, ctx.batch);
+        r.ignore = node.attrs.has("ignore_index") ? node.attrs.get_int("ignore_index") : -100;
+        r.z = as_rows(in[0].func, in[0].shape, ctx.func_name(node, "logit_rows"));
+        r.labels = in[1].func;
+        if (r.sequence) {
+            Var m("m");
+            r.labels = Func(ctx.func_name(node, "label_rows"));
+            r.labels(m) = in[1].func(row_coords(in[0].shape, m));
+        }
+        // The rows that count: the mean's denominator.
+        RDom b(0, r.count, "r_rows");
+        r.count_func = Func(ctx.func_name(node, "count"));
+        r.count_func() = sum(select(r.valid(b), one_of(ctx.type), zero_of(ctx.type)));
+        return r;
+    }
+
+    static Func softmax_probs(const LayerContext& ctx, const dsl::Node& node, const Func& z, int classes,
+                              const std::string& name) {
         Var c("c"), n("n");
-        RDom r(0, static_cast<int>(logits.extent(0)), "r_class");
-        Func mx(ctx.func_name(node, "p_max")), den(ctx.func_name(node, "p_sum")), p(ctx.func_name(node, "probs"));
+        RDom r(0, classes, "r_class");
+        Func mx(ctx.func_name(node, "p_max")), den(ctx.func_name(node, "p_sum")), p(ctx.func_name(node, name));
         mx(n) = maximum(z(r, n));
         den(n) = sum(exp(z(r, n) - mx(n)));
         p(c, n) = exp(z(c, n) - mx(n)) / den(n);

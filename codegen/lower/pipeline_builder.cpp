@@ -85,14 +85,10 @@ void Builder::declare_arguments(bool with_targets, bool training) {
     if (with_targets) {
         for (int id : model.targets) {
             const dsl::Node& t = model.node(id);
-            ImageParam p;
-            if (t.target_kind == dsl::TargetKind::Classes) {
-                p = ImageParam(Int(32), 1, t.name);
-                p.dim(0).set_min(0).set_estimate(0, batch_estimate);
-            } else {
-                p = ImageParam(type, static_cast<int>(t.shape.dims.size()) + 1, t.name);
-                constrain_batched(p, t.shape, batch_estimate);
-            }
+            // Class indices are int32, one per sample or per position of a sequence's classes(C, [T]).
+            const Type t_type = t.target_kind == dsl::TargetKind::Classes ? Int(32) : type;
+            ImageParam p(t_type, static_cast<int>(t.shape.dims.size()) + 1, t.name);
+            constrain_batched(p, t.shape, batch_estimate);
             result.targets.push_back(p);
             values[static_cast<size_t>(t.id)] = {Func(p), t.shape, true};
         }

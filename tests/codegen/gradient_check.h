@@ -68,9 +68,9 @@ struct Harness {
         for (size_t i = 0; i < model.targets.size(); ++i) {
             const dsl::Node& t = model.node(model.targets[i]);
             if (t.target_kind == dsl::TargetKind::Classes) {
-                Buffer<int32_t> labels(kBatch);
-                for (int n = 0; n < kBatch; ++n)
-                    labels(n) = static_cast<int32_t>(rng() % static_cast<uint32_t>(t.num_classes));
+                Buffer<int32_t> labels(halide_dims(t.shape, true));  // one per sample, or per position
+                labels.for_each_value(
+                    [&](int32_t& v) { v = static_cast<int32_t>(rng() % static_cast<uint32_t>(t.num_classes)); });
                 targets.push_back(labels);
             } else {
                 Buffer<double> real(halide_dims(t.shape, true));

@@ -37,6 +37,13 @@ public:
         return push(n);
     }
 
+    // classes(c, [dims]): one class index per position (a sequence's next-token labels).
+    int sequence_classes(const std::string& name, int64_t c, std::vector<int64_t> dims) {
+        int id = classes(name, c);
+        model_.nodes[static_cast<size_t>(id)].shape.dims = std::move(dims);
+        return id;
+    }
+
     int real_target(const std::string& name, std::vector<int64_t> dims) {
         dsl::Node n = base(name, dsl::NodeKind::Target, "target");
         n.target_kind = dsl::TargetKind::Real;

@@ -135,6 +135,9 @@ std::map<std::string, Buffer<float>> realize(codegen::LoweredPipeline& lowered, 
     return by_name;
 }
 
+// The training pipeline's step seed for a case's seed (torch_graph.py reads it for attention dropout).
+uint32_t train_seed(uint32_t seed) { return seed * 2654435761u + 17; }
+
 Ran run_nnc(const Case& c, const fs::path& root, uint32_t seed) {
     Ran r;
     r.c = c;
@@ -164,7 +167,7 @@ Ran run_nnc(const Case& c, const fs::path& root, uint32_t seed) {
     Buffer<float> t_real;
     Buffer<int32_t> t_classes;
     if (t.target_kind == dsl::TargetKind::Classes) {
-        t_classes = Buffer<int32_t>(c.batch);
+        t_classes = Buffer<int32_t>(halide_dims(t.shape, true, c.batch));  // per sample, or per position
         t_classes.for_each_value(
             [&](int32_t& v) { v = static_cast<int32_t>(rng() % static_cast<uint32_t>(t.num_classes)); });
     } else {
@@ -195,7 +198,7 @@ Ran run_nnc(const Case& c, const fs::path& root, uint32_t seed) {
             l.targets.at(0).set(t_classes);
         else
             l.targets.at(0).set(t_real);
-        if (l.has_seed) l.seed.set(seed * 2654435761u + 17);
+        if (l.has_seed) l.seed.set(train_seed(seed));
         r.train = realize(l, model, c.batch);
     }
     {
@@ -219,6 +222,7 @@ Ran run_nnc(const Case& c, const fs::path& root, uint32_t seed) {
             write(dir / "target.bin", t_real);
         for (size_t i = 0; i < values.size(); ++i) write(dir / ("param_" + std::to_string(i) + ".bin"), values[i]);
     }
+    std::ofstream(r.train_dir / "seed.txt") << train_seed(seed);
     if (!c.dropout.empty()) {
         // nnc's kept elements: the prediction is the dropout's output, nonzero where kept (its
         // input is nonzero with probability 1).
@@ -654,6 +658,114 @@ TEST(TorchLayer, Embedding) {
                                           embedding_case("embedding_2x3_V7_D3", {2, 3}, 7, 3, "", 4),
                                           embedding_case("embedding_lstm_classifier", {5}, 9, 4, "lstm_classifier", 5),
                                       });
+}
+
+// The transformer family: per-position dense and softmax cross-entropy on sequences, layernorm,
+// gelu, softmax over an axis, attention (torch_graph.py: F.layer_norm, F.gelu, the explicit
+// attention formula).
+TEST(TorchLayer, DenseSequence) {
+    expect_matches_torch("dense_sequence",
+                         {
+                             single("dense_seq_4x7_5", "dense", {4, 7}, {{"units", I(5)}}),
+                             single("dense_seq_9x3_17_nobias", "dense", {9, 3}, {{"units", I(17)}, {"bias", false}}, 5),
+                         });
+}
+
+// x [T, F] -> dense(C) -> softmax cross-entropy against classes(C, [T]); `ignore` labels count
+// for nothing (drawn in [0, C), so ignoring class 1 drops about a C-th of the positions).
+Case sequence_loss(const std::string& name, int64_t t, int64_t f, int64_t c, int64_t ignore, int batch) {
+    GraphBuilder b;
+    int x = b.input("x", {t, f});
+    int z = b.layer("z", "dense", {x}, {{"units", I(c)}});
+    b.layer("loss", "softmax_cross_entropy", {z, b.sequence_classes("next", c, {t})}, {{"ignore_index", I(ignore)}});
+    return make_case(name, b, batch);
+}
+
+TEST(TorchLayer, SoftmaxCrossEntropySequence) {
+    expect_matches_torch("softmax_cross_entropy_sequence", {
+                                                               sequence_loss("sce_seq_T5_C7", 5, 3, 7, -100, 3),
+                                                               sequence_loss("sce_seq_T6_C3_ignore_1", 6, 4, 3, 1, 5),
+                                                           });
+}
+
+TEST(TorchLayer, SoftmaxAxis) {
+    expect_matches_torch("softmax_axis", {
+                                             single("softmax_axis0_4x5", "softmax", {4, 5}, {{"axis", I(0)}}),
+                                             single("softmax_axis1_2x3x5", "softmax", {2, 3, 5}, {{"axis", I(1)}}, 4),
+                                             single("softmax_axis_m3", "softmax", {2, 3, 5}, {{"axis", I(-3)}}),
+                                         });
+}
+
+// x [dims] -> dense(units) -> op: the op on a sequence, its gradient reaching a weight.
+Case sequence_after_dense(const std::string& name, const std::string& op, int64_t t, int64_t f, int64_t units,
+                          Attrs attrs = {}, int batch = 3) {
+    GraphBuilder b;
+    int x = b.input("x", {t, f});
+    int h = b.layer("h", "dense", {x}, {{"units", I(units)}});
+    int y = b.layer("y", op, {h}, std::move(attrs));
+    b.layer("loss", "mse", {y, b.real_target("t", b.model().node(y).shape.dims)});
+    return make_case(name, b, batch);
+}
+
+TORCH_COVERS("layernorm");
+TEST(TorchLayer, LayerNorm) {
+    expect_matches_torch("layernorm",
+                         {
+                             single("layernorm_7", "layernorm", {7}),
+                             sequence_after_dense("layernorm_seq_5x3_9", "layernorm", 5, 3, 9, {{"eps", D(1e-3)}}, 4),
+                             single("layernorm_no_affine_4x6", "layernorm", {4, 6}, {{"affine", false}}),
+                         });
+}
+
+TORCH_COVERS("gelu");
+TEST(TorchLayer, Gelu) {
+    expect_matches_torch("gelu",
+                         {
+                             after_dense("gelu_exact_after_dense", "gelu", 5, 7),
+                             single("gelu_exact_2x3x4", "gelu", {2, 3, 4}, {}, 4),
+                             sequence_after_dense("gelu_tanh_seq", "gelu", 4, 3, 6, {{"approximate", S("tanh")}}),
+                         });
+}
+
+// x [T, D] -> attention -> mse, under a per-position dense or straight on the input; and a
+// pre-norm transformer block on token ids predicting the next token at every position.
+Case attention_case(const std::string& name, int64_t t, int64_t d, int64_t heads, bool causal, bool dense, int batch,
+                    double dropout = 0) {
+    GraphBuilder b;
+    int x = b.input("x", {t, d});
+    if (dense) x = b.layer("h", "dense", {x}, {{"units", I(d)}});
+    int y = b.layer("y", "attention", {x}, {{"heads", I(heads)}, {"causal", causal}, {"dropout", D(dropout)}});
+    b.layer("loss", "mse", {y, b.real_target("t", {t, d})});
+    return make_case(name, b, batch);
+}
+
+Case transformer_block(const std::string& name, int64_t t, int64_t vocab, int64_t d, int64_t heads, int batch) {
+    GraphBuilder b;
+    int ids = b.tokens("ids", {t});
+    int e = b.layer("emb", "embedding", {ids}, {{"vocab", I(vocab)}, {"dim", I(d)}});
+    int a = b.layer("att", "attention", {b.layer("ln1", "layernorm", {e})}, {{"heads", I(heads)}, {"causal", true}});
+    int r1 = b.layer("r1", "add", {e, a});
+    int up = b.layer("up", "dense", {b.layer("ln2", "layernorm", {r1})}, {{"units", I(2 * d)}});
+    int down = b.layer("down", "dense", {b.layer("act", "gelu", {up})}, {{"units", I(d)}});
+    int r2 = b.layer("r2", "add", {r1, down});
+    int z = b.layer("logits", "dense", {b.layer("ln3", "layernorm", {r2})}, {{"units", I(vocab)}});
+    b.layer("loss", "softmax_cross_entropy", {z, b.sequence_classes("next", vocab, {t})});
+    Case c = make_case(name, b, batch);
+    c.token_range = static_cast<int>(vocab);
+    return c;
+}
+
+TORCH_COVERS("attention");
+TEST(TorchLayer, Attention) {
+    expect_matches_torch("attention",
+                         {
+                             attention_case("attention_T5_D6_H2", 5, 6, 2, false, false, 3),
+                             attention_case("attention_T7_D9_H3_causal", 7, 9, 3, true, true, 2),
+                             attention_case("attention_T4_D8_H1_causal", 4, 8, 1, true, false, 5),
+                             transformer_block("transformer_block_T6_V11_D12_H4", 6, 11, 12, 4, 3),
+                             attention_case("attention_T6_D4_H2_dropout", 6, 4, 2, false, false, 3, 0.4),
+                             attention_case("attention_T5_D6_H3_causal_dropout", 5, 6, 3, true, true, 4, 0.25),
+                         });
 }
 
 // Every registered op has a case above.

@@ -158,6 +158,28 @@ TEST(Checker, AllInitializers) {
     }
 }
 
+// A sequence model: per-position dense on [T, F], a classes(C, [T]) target (positional or by
+// name), the loss's ignore_index.
+TEST(Checker, SequenceTargetsAndPerPositionLayers) {
+    for (const std::string target : {"classes(5, [4])", "classes(5, shape=[4])"}) {
+        Result r = compile("model m {\n input x: [4, 3]\n target next: " + target +
+                           "\n h = layernorm(x)\n a = attention(h, heads=3, causal=true)\n"
+                           " z = dense(a, 5)\n loss = softmax_cross_entropy(z, next, ignore_index=0)\n}\n");
+        ASSERT_TRUE(r.model) << target << "\n" << r.errors;
+        const Node& next = by_name(*r.model, "next");
+        EXPECT_EQ(next.target_kind, TargetKind::Classes);
+        EXPECT_EQ(next.num_classes, 5);
+        EXPECT_EQ(next.shape.dims, (std::vector<int64_t>{4}));
+        EXPECT_EQ(by_name(*r.model, "z").shape.dims, (std::vector<int64_t>{4, 5}));
+        EXPECT_EQ(by_name(*r.model, "a").shape.dims, (std::vector<int64_t>{4, 3}));
+        EXPECT_EQ(by_name(*r.model, "loss").attrs.get_int("ignore_index"), 0);
+    }
+    Result plain = compile("model m {\n input x: [4]\n target y: classes(4)\n loss = softmax_cross_entropy(x, y)\n}\n");
+    ASSERT_TRUE(plain.model) << plain.errors;
+    EXPECT_TRUE(by_name(*plain.model, "y").shape.dims.empty());
+    EXPECT_EQ(by_name(*plain.model, "loss").attrs.get_int("ignore_index"), -100);  // torch's default
+}
+
 TEST(Checker, ReportsEveryErrorInOneRun) {
     Result r = compile(R"(model m {
   input x: [4]

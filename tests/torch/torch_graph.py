@@ -13,6 +13,7 @@ DIR holds what the C++ test wrote:
                    target_<k>.bin in the graph's target order
   param_<i>.bin    float32, row-major, in the graph's "params" order (trainables, then states)
   batch.txt        N
+  seed.txt         optional: the training step's seed (attention dropout draws its mask from it)
   mode.txt         optional: "train" (default: batch statistics, dropout drops) or "eval"
                    (running statistics, dropout is the identity)
   mask_<node>.bin  train mode, each dropout node: float32 0/1 keep mask, N x the node's shape
@@ -30,9 +31,13 @@ It writes into DIR (float64):
 Parameter layouts (each layer file's header comment): dense weight [in, out] (x @ W, torch's
 Linear holds [out, in]); conv2d weight [F, C, K, K] (torch's own); batchnorm weight, bias,
 running_mean, running_var [C]; embedding weight [V, D] (torch's own); lstm/gru weight_ih [F, G*H],
-weight_hh [H, G*H], bias [G*H] (gates in torch's order, transposed from torch's [G*H, F]).
+weight_hh [H, G*H], bias [G*H] (gates in torch's order, transposed from torch's [G*H, F]);
+layernorm weight, bias [D]; attention weight_qkv [D, 3D], bias_qkv [3D], weight_out [D, D],
+bias_out [D] (torch's in_proj_weight and out_proj.weight transposed). dense and layernorm on a
+sequence (N, T, D) act on the last axis; a classes(C, [T]) target is read as (N, T).
 """
 import json
+import math
 import os
 import sys
 
@@ -116,6 +121,66 @@ def recurrent(cell):
     return run
 
 
+def layernorm(ctx, x, p, a):
+    return F.layer_norm(x, [x.shape[-1]], p.get("weight"), p.get("bias"), eps=float(a.get("eps", 1e-5)))
+
+
+def softmax(ctx, x, p, a):
+    axis = int(a.get("axis", -1))  # per-sample axis: 0 is torch's dim 1
+    return torch.softmax(x, dim=axis if axis < 0 else axis + 1)
+
+
+U64 = np.uint64  # uint32 arithmetic in uint64, masked: products of two 32-bit values fit
+M32 = U64(0xFFFFFFFF)
+
+
+def fnv1a(name):
+    h = 2166136261
+    for c in name.encode():
+        h = ((h ^ c) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def mix32(x):
+    x = np.asarray(x, dtype=U64) & M32
+    x ^= x >> U64(16)
+    x = (x * U64(0x7FEB352D)) & M32
+    x ^= x >> U64(15)
+    x = (x * U64(0x846CA68B)) & M32
+    return x ^ (x >> U64(16))
+
+
+def uniform(seed, salt, index):
+    """codegen/lower/random.h's uniform in float32: 24 bits of a hash of (seed, salt, index)."""
+    key = mix32(U64(seed) ^ mix32(U64(salt)))
+    h = mix32((mix32(index ^ key) + key) & M32)
+    return (h >> U64(8)).astype(np.float32) * np.float32(1.0 / 16777216.0)
+
+
+def attention(ctx, x, p, a):
+    """Multi-head self-attention, the explicit formula (codegen/layers/attention.cpp's layout:
+    x @ weight_qkv, columns q | k | v, head-major inside each)."""
+    n, t, d = x.shape
+    heads = int(a["heads"])
+    width = d // heads
+    q, k, v = (x @ p["weight_qkv"] + p["bias_qkv"]).split(d, dim=-1)
+
+    def per_head(z):  # (N, T, D) -> (N, H, T, d)
+        return z.reshape(n, t, heads, width).transpose(1, 2)
+
+    scores = per_head(q) @ per_head(k).transpose(-1, -2) / math.sqrt(width)
+    if a.get("causal", False):
+        scores = scores.masked_fill(torch.ones(t, t, dtype=torch.bool).triu(1), float("-inf"))
+    weights = torch.softmax(scores, dim=-1)
+    rate = float(a.get("dropout", 0))
+    if ctx["training"] and rate > 0:  # nnc's own mask, drawn as codegen/lower/random.h draws it
+        u = uniform(ctx["seed"], fnv1a(ctx["node"] + ".weights"), np.arange(n * heads * t * t, dtype=np.uint64))
+        keep = (u >= np.float32(rate)).reshape(n, heads, t, t)
+        weights = weights * torch.tensor(keep, dtype=torch.float64) / (1 - rate)
+    out = weights @ per_head(v)
+    return out.transpose(1, 2).reshape(n, t, d) @ p["weight_out"] + p["bias_out"]
+
+
 LAYERS = {
     "dense": dense,
     "conv2d": conv2d,
@@ -131,19 +196,30 @@ LAYERS = {
     "linear": lambda c, x, p, a: x,
     "tanh": lambda c, x, p, a: torch.tanh(x),
     "sigmoid": lambda c, x, p, a: torch.sigmoid(x),
-    "softmax": lambda c, x, p, a: torch.softmax(x, dim=-1),
+    "softmax": softmax,
     "batchnorm": batchnorm,
     "dropout": dropout,
     "embedding": embedding,
     "lstm": recurrent("lstm"),
     "gru": recurrent("gru"),
+    "layernorm": layernorm,
+    "gelu": lambda c, x, p, a: F.gelu(x, approximate=a.get("approximate", "none")),
+    "attention": attention,
 }
 
+def softmax_cross_entropy(pred, target, a):
+    """Per sample, or per position of a sequence (N, T, C) against (N, T): torch wants the classes
+    at dim 1."""
+    if pred.dim() > 2:
+        pred = pred.movedim(-1, 1)
+    return F.cross_entropy(pred, target.long(), ignore_index=int(a.get("ignore_index", -100)))
+
+
 LOSSES = {
-    "softmax_cross_entropy": lambda pred, target: F.cross_entropy(pred, target.long()),
-    "mse": lambda pred, target: F.mse_loss(pred, target),
-    "l1": lambda pred, target: F.l1_loss(pred, target),
-    "sigmoid_binary_cross_entropy": lambda pred, target: F.binary_cross_entropy_with_logits(pred, target),
+    "softmax_cross_entropy": softmax_cross_entropy,
+    "mse": lambda pred, target, a: F.mse_loss(pred, target),
+    "l1": lambda pred, target, a: F.l1_loss(pred, target),
+    "sigmoid_binary_cross_entropy": lambda pred, target, a: F.binary_cross_entropy_with_logits(pred, target),
 }
 
 # What inference returns for a loss's prediction (each loss's Layer::predict).
@@ -187,14 +263,16 @@ def main(graph_path, folder):
     for k, t in enumerate(targets):
         path = os.path.join(folder, "target.bin" if len(targets) == 1 else "target_%d.bin" % k)
         if t["target_kind"] == "classes":
-            values[t["name"]] = torch.tensor(read(path, np.int32, [batch]))
+            values[t["name"]] = torch.tensor(read(path, np.int32, [batch] + t["shape"]))
         else:
             values[t["name"]] = torch.tensor(read(path, np.float32, [batch] + t["shape"]), dtype=torch.float64)
 
     def read_mask(node, shape):
         return torch.tensor(read(os.path.join(folder, "mask_%s.bin" % node), np.float32, shape), dtype=torch.float64)
 
-    ctx = {"training": training, "states": {}, "read_mask": read_mask, "after_backward": []}
+    seed_path = os.path.join(folder, "seed.txt")  # the training step's seed (attention dropout)
+    seed = int(open(seed_path).read()) if os.path.exists(seed_path) else 0
+    ctx = {"training": training, "states": {}, "read_mask": read_mask, "after_backward": [], "seed": seed}
     total = 0
     losses = []  # (node, unweighted value)
     for n in nodes:
@@ -203,7 +281,7 @@ def main(graph_path, folder):
             xs = [values[i] for i in n["inputs"]]
             values[n["name"]] = LAYERS[n["op"]](ctx, *xs, params.get(n["name"], {}), n["attrs"])
         elif n["kind"] == "loss":
-            value = LOSSES[n["op"]](values[n["inputs"][0]], values[n["inputs"][1]])
+            value = LOSSES[n["op"]](values[n["inputs"][0]], values[n["inputs"][1]], n["attrs"])
             losses.append((n, value))
             total = total + n["weight"] * value
 
