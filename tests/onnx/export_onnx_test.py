@@ -51,7 +51,7 @@ def random_weights(graph, rng):
             v = rng.uniform(0.5, 2.0, shape)
         elif kind == "running_mean" or kind.startswith("bias"):
             v = rng.uniform(-0.3, 0.3, shape)
-        elif op == "batchnorm":
+        elif op in ("batchnorm", "layernorm"):
             v = rng.uniform(0.5, 1.5, shape)
         elif op == "embedding":
             v = rng.normal(0, 1, shape)

@@ -54,7 +54,8 @@ struct LossOutput {
     std::string name;                         // the graph output's name
 };
 
-// What inference returns for a loss (each loss's Layer::predict), in the target's units.
+// What inference returns for a loss (each loss's Layer::predict), in the target's units. Softmax
+// is over the last axis: per position for sequence logits [T, C] (a classes(C, [T]) target).
 void add_output(GraphBuilder& g, const LossOutput& o) {
     std::string value = o.prediction;
     const bool unstandardize = o.target && !o.target->mean.empty();

@@ -68,8 +68,10 @@ void window_attrs(onnx::NodeProto& node, const Window& w, bool has_dilation) {
     if (has_dilation) GraphBuilder::attr(node, "dilations", std::vector<int64_t>{w.dilation, w.dilation});
 }
 
-// dense: y = x W + b with W [in, out], which is Gemm's B as it is.
+// dense: y = x W + b with W [in, out], which is Gemm's B as it is; Gemm takes matrices only, so a
+// sequence (N, T, F) is MatMul and Add.
 std::string emit_dense(GraphBuilder& g, const LayerNode& n) {
+    if (n.input_dims.at(0).size() == 2) return emit_sequence_dense(g, n);
     std::vector<std::string> in{n.inputs[0], param_initializer(g, n, "weight")};
     if (n.has_param("bias")) in.push_back(param_initializer(g, n, "bias"));
     g.node("Gemm", n.name, in, {n.name});
@@ -155,8 +157,10 @@ std::string emit_leaky_relu(GraphBuilder& g, const LayerNode& n) {
     return n.name;
 }
 
+// axis counts the per-sample axes as torch's dim less the batch: from the front ONNX's is one more.
 std::string emit_softmax(GraphBuilder& g, const LayerNode& n) {
-    GraphBuilder::attr(g.node("Softmax", n.name, n.inputs, {n.name}), "axis", int64_t{-1});
+    const int64_t axis = n.int_attr("axis", -1);
+    GraphBuilder::attr(g.node("Softmax", n.name, n.inputs, {n.name}), "axis", axis < 0 ? axis : axis + 1);
     return n.name;
 }
 
@@ -169,6 +173,7 @@ std::string emit_linear(GraphBuilder& g, const LayerNode& n) { return single(g, 
 const std::map<std::string, LayerEmitter>& emitters() {
     static const std::map<std::string, LayerEmitter> table = {
         {"add", emit_add},
+        {"attention", emit_attention},
         {"avgpool2d", emit_avgpool2d},
         {"batchnorm", emit_batchnorm},
         {"concat", emit_concat},
@@ -177,8 +182,10 @@ const std::map<std::string, LayerEmitter>& emitters() {
         {"dropout", emit_dropout},
         {"embedding", emit_embedding},
         {"flatten", emit_flatten},
+        {"gelu", emit_gelu},
         {"global_avgpool", emit_global_avgpool},
         {"gru", emit_gru},
+        {"layernorm", emit_layernorm},
         {"leaky_relu", emit_leaky_relu},
         {"linear", emit_linear},
         {"lstm", emit_lstm},

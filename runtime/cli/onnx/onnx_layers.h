@@ -42,4 +42,11 @@ std::vector<std::string> exportable_ops();
 std::string emit_lstm(GraphBuilder& g, const LayerNode& n);
 std::string emit_gru(GraphBuilder& g, const LayerNode& n);
 
+// The transformer layers (onnx_transformer.cpp): dense on a sequence (N, T, F), layernorm, gelu
+// (exact and tanh forms) and attention (a subgraph of MatMul, Reshape, Transpose and Softmax).
+std::string emit_sequence_dense(GraphBuilder& g, const LayerNode& n);
+std::string emit_layernorm(GraphBuilder& g, const LayerNode& n);
+std::string emit_gelu(GraphBuilder& g, const LayerNode& n);
+std::string emit_attention(GraphBuilder& g, const LayerNode& n);
+
 }  // namespace nnc::driver::onnx_export
