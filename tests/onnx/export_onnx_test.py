@@ -11,8 +11,9 @@ as an .npz: every parameter takes part. With --train the model trains one epoch 
 with --standardize both, so the export must fold the input standardization and the undoing of the
 target standardization into the graph; the run folder is exported.
 
-Outputs agree when |onnx - nnc| <= 1e-5 * max(|nnc|, 1e-3 * max |nnc| over that output): relative,
-with a floor for the values near zero of an output whose scale is far larger.
+Outputs agree when |onnx - nnc| <= 1e-5 * max(|nnc|, 1e-2 * max |nnc| over that output): relative,
+with a floor for the values near zero of an output whose scale is far larger (float32 sums taken
+in another order differ there by more than 1e-5 of the small value itself).
 Exits 77 (ctest's skip) with a message when onnxruntime-node is not installed.
 """
 import json
@@ -104,7 +105,7 @@ def check_names(graph, exported):
 def compare(ort, ours, name):
     ort, ours = ort.astype(np.float64), ours.astype(np.float64)
     assert ort.shape == ours.shape, "%s: onnx shape %s, nnc %s" % (name, ort.shape, ours.shape)
-    floor = 1e-3 * max(np.abs(ours).max(), 1e-30)
+    floor = 1e-2 * max(np.abs(ours).max(), 1e-30)
     err = np.abs(ort - ours) / np.maximum(np.abs(ours), floor)
     worst = np.unravel_index(np.argmax(err), err.shape)
     print("  %-12s %s  worst relative difference %.2e (onnx %.8g, nnc %.8g)" %
