@@ -2,7 +2,6 @@
 // x: (N, in)  W: [in, out] row-major, so w(o, i) with o contiguous (vectorizes along outputs)
 // y: (N, out)
 #include "codegen/layers/layer_registry.h"
-#include "codegen/schedule/tuned_knobs.h"
 
 namespace nnc::codegen {
 namespace {
@@ -127,7 +126,7 @@ public:
         const int n_out = static_cast<int>(node.shape.dims[0]);
         const int n_in = static_cast<int>(in[0].dims[0]);
         const DenseRecord r = ctx.record<DenseRecord>(node);
-        const KnobValues knobs = tuned_knobs(node.name);  // knob_space.cpp names them
+        const KnobValues knobs = ctx.knobs(node.name);  // codegen/tune/knob_space.cpp names them
         if (r.fwd.defined()) schedule_product(ctx, r.fwd, n_out, 0, ProductKnobs::from(knobs, "fwd."));
         if (r.d_input.defined()) schedule_product(ctx, r.d_input, n_in, 0, ProductKnobs::from(knobs, "d_input."));
         if (r.d_weight.defined())

@@ -110,10 +110,10 @@ namespace {
 
 std::string schedule_with_templates(Halide::Pipeline& pipeline, const dsl::CheckedModel& model,
                                     const Halide::Target& target, const Halide::Expr& batch,
-                                    const LayerRecords& records) {
+                                    const LayerRecords& records, const std::map<std::string, KnobValues>& knobs) {
     std::map<std::string, Halide::Func> funcs;
     for (auto& [name, f] : all_functions(pipeline)) funcs.emplace(name, Halide::Func(f));
-    ScheduleContext ctx(target, batch, funcs, records);
+    ScheduleContext ctx(target, batch, funcs, records, knobs);
     for (const dsl::Node& node : model.nodes) {
         if (node.kind != dsl::NodeKind::Layer && node.kind != dsl::NodeKind::Loss) continue;
         if (const Layer* layer = LayerRegistry::instance().layer(node.op))
@@ -148,7 +148,7 @@ std::string schedule_pipeline(Halide::Pipeline& pipeline, const dsl::CheckedMode
                 for (auto& [name, f] : all_functions(pipeline)) funcs.emplace(name, Halide::Func(f));
                 std::set<std::string> outputs;
                 for (const Halide::Func& out : pipeline.outputs()) outputs.insert(out.name());
-                ScheduleContext ctx(target, batch, funcs, records);
+                ScheduleContext ctx(target, batch, funcs, records, options.knobs);
                 std::set<std::string> claimed;
                 for (const dsl::Node& node : model.nodes) {
                     if (node.kind != dsl::NodeKind::Layer && node.kind != dsl::NodeKind::Loss) continue;
@@ -159,7 +159,7 @@ std::string schedule_pipeline(Halide::Pipeline& pipeline, const dsl::CheckedMode
                     if (ctx.claimed(name)) claimed.insert(name);
                 return schedule_for_gpu(funcs, outputs, claimed);
             }
-            return schedule_with_templates(pipeline, model, target, batch, records);
+            return schedule_with_templates(pipeline, model, target, batch, records, options.knobs);
         } catch (const Halide::Error& e) {
             throw std::runtime_error(std::string("internal error: a schedule template failed: ") + e.what());
         }

@@ -1,7 +1,7 @@
 // Tuning a model's layers: each tunable signature (codegen/tune/layer_signature.h) looked up in
 // the tuning cache, and with quick or thorough measured (codegen/tune/layer_bench.h,
 // knob_search.h) when the cache lacks it; the result is the knob values for a build
-// (codegen/schedule/tuned_knobs.h) and a fingerprint for the build cache's key.
+// (ScheduleOptions::knobs) and a fingerprint for the build cache's key.
 #pragma once
 #include <functional>
 #include <map>

@@ -1,4 +1,4 @@
-// The knobs a layer's schedule reads (codegen/schedule/tuned_knobs.h), with their ranges: the
+// The knobs a layer's schedule reads (ScheduleContext::knobs), with their ranges: the
 // templates' spaces (codegen/schedule/template_knobs.h) prefixed by the Func they schedule
 // ("fwd.", "d_input.", "d_weight."). Only the Funcs the node's form actually schedules with a
 // knobbed template are listed, so a search times no knob that changes nothing.

@@ -12,7 +12,6 @@
 #include "codegen/lower/lowering.h"
 #include "codegen/lower/model_params.h"
 #include "codegen/schedule/scheduler.h"
-#include "codegen/schedule/tuned_knobs.h"
 
 namespace nnc::codegen {
 namespace {
@@ -114,10 +113,9 @@ std::optional<double> LayerBench::time(const KnobValues& knobs, double seconds) 
         LoweredPipeline lowered = lower_training(alone_, Halide::Float(32), batch_, /*input_gradient=*/true);
         set_output_estimates(lowered, batch_);  // as a build does: static extents bound
         Halide::Pipeline pipeline = lowered.pipeline();
-        {
-            TunedKnobsScope scope({{node_, knobs}});
-            schedule_pipeline(pipeline, alone_, lowered.batch, *lowered.records, host_target(), ScheduleOptions{});
-        }
+        ScheduleOptions options;
+        options.knobs = {{node_, knobs}};
+        schedule_pipeline(pipeline, alone_, lowered.batch, *lowered.records, host_target(), options);
         pipeline.compile_jit(host_target());
         lowered.input.set(input_);
         lowered.targets[0].set(target_);

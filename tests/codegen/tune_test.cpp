@@ -16,7 +16,6 @@
 #include "codegen/lower/estimates.h"
 #include "codegen/lower/lowering.h"
 #include "codegen/schedule/scheduler.h"
-#include "codegen/schedule/tuned_knobs.h"
 #include "codegen/tune/knob_search.h"
 #include "codegen/tune/knob_space.h"
 #include "codegen/tune/layer_bench.h"
@@ -182,21 +181,24 @@ void describe(const Halide::Internal::Function& f, std::map<std::string, std::st
     for (const auto& [callee, wrapper] : f.wrappers()) describe(Halide::Internal::Function(wrapper), by_name);
 }
 
-// The schedule of every Func of `model`'s training step (wrappers included) with `knobs` in
-// effect, as text: equal schedules lower to equal code.
-std::string schedule_text(const dsl::CheckedModel& model, const std::map<std::string, KnobValues>& knobs) {
+// The schedule of every Func of `model`'s training step (wrappers included) by Func name, with
+// `knobs` handed to the templates, as text: equal schedules lower to equal code.
+std::map<std::string, std::string> schedules_by_func(const dsl::CheckedModel& model,
+                                                     const std::map<std::string, KnobValues>& knobs) {
     codegen::LoweredPipeline lowered = codegen::lower_training(model, Halide::Float(32), 16);
     codegen::set_output_estimates(lowered, 16);
     Halide::Pipeline p = lowered.pipeline();
-    {
-        codegen::TunedKnobsScope scope(knobs);
-        codegen::schedule_pipeline(p, model, lowered.batch, *lowered.records, codegen::host_target(),
-                                   codegen::ScheduleOptions{});
-    }
+    codegen::ScheduleOptions options;
+    options.knobs = knobs;
+    codegen::schedule_pipeline(p, model, lowered.batch, *lowered.records, codegen::host_target(), options);
     std::map<std::string, std::string> by_name;
     for (const auto& [name, f] : codegen::all_functions(p)) describe(f, by_name);
+    return by_name;
+}
+
+std::string schedule_text(const dsl::CheckedModel& model, const std::map<std::string, KnobValues>& knobs) {
     std::string all;
-    for (const auto& [name, text] : by_name) all += name + "\n" + text;
+    for (const auto& [name, text] : schedules_by_func(model, knobs)) all += name + "\n" + text;
     return all;
 }
 
@@ -230,14 +232,35 @@ TEST(TunedSchedule, DefaultKnobsGiveTheTemplatesScheduleAndOthersChangeIt) {
     }
 }
 
+TEST(TunedSchedule, KnobsReachTheirNodeOnly) {
+    test::GraphBuilder g("tune_two_dense");
+    const int x = g.input("x", {20});
+    const int y = g.real_target("y", {24});
+    const int fc1 = g.layer("fc1", "dense", {x}, {{"units", int64_t(36)}});
+    const int fc2 = g.layer("fc2", "dense", {fc1}, {{"units", int64_t(24)}});
+    g.layer("loss", "mse", {fc2, y});
+    const dsl::CheckedModel model = g.model();
+    const std::map<std::string, std::string> untuned = schedules_by_func(model, {});
+    const std::map<std::string, std::string> tuned = schedules_by_func(model, {{"fc1", kDenseKnobs}});
+    ASSERT_EQ(tuned.size(), untuned.size());
+    int fc1_changed = 0;
+    for (const auto& [name, text] : untuned) {
+        SCOPED_TRACE(name);
+        if (name.rfind("fc1__", 0) == 0)
+            fc1_changed += tuned.at(name) != text;
+        else
+            EXPECT_EQ(tuned.at(name), text);
+    }
+    EXPECT_GE(fc1_changed, 3);  // the three products at least
+}
+
 TEST(TunedSchedule, NonDefaultDenseConvAndGruPassTheGradientCheck) {
     for (const auto& [model, knobs] :
          {std::pair{dense_model(20, 36), kDenseKnobs}, {conv_model(), kConvKnobs}, {gru_model(), kGruKnobs}}) {
         SCOPED_TRACE(model.name);
-        const codegen::TunedKnobsScope scope({{model.node(2).name, knobs}});
         for (int batch : {3, 11}) {
             gradcheck::kBatch = batch;
-            gradcheck::expect_gradients_match_with(model, "template");
+            gradcheck::expect_gradients_match_with(model, "template", {{model.node(2).name, knobs}});
         }
     }
 }
