@@ -10,7 +10,8 @@
 
 namespace nnc::codegen {
 
-// Empty for an op without tunable templates (today: dense, conv2d, lstm and gru have knobs).
+// Empty for an op without tunable templates (today: dense, conv2d, lstm, gru, batchnorm and the
+// pooling layers have knobs).
 std::vector<KnobRange> layer_knob_space(const dsl::CheckedModel& model, const dsl::Node& node);
 
 // Every knob at its default.

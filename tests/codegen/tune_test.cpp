@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -147,6 +148,29 @@ dsl::CheckedModel gru_model() {
     return g.model();
 }
 
+// Batch norm on (C, H, W) (lane sums), a tiling max-pool and an average pool: the templates of
+// task-sized sums and windows, and the default schedule's knobs.
+dsl::CheckedModel norm_pool_model() {
+    test::GraphBuilder g("tune_norm_pool");
+    const int x = g.input("x", {3, 8, 8});
+    const int y = g.real_target("y", {3, 2, 2});
+    const int bn = g.layer("bn", "batchnorm", {x}, {});
+    const int mp = g.layer("mp", "maxpool2d", {bn}, {{"kernel", int64_t(2)}});
+    const int ap = g.layer("ap", "avgpool2d", {mp}, {{"kernel", int64_t(2)}});
+    g.layer("loss", "mse", {ap, y});
+    return g.model();
+}
+
+// Batch norm on [F] inputs (batch sums).
+dsl::CheckedModel norm_flat_model() {
+    test::GraphBuilder g("tune_norm_flat");
+    const int x = g.input("x", {20});
+    const int y = g.real_target("y", {20});
+    const int bn = g.layer("bn", "batchnorm", {x}, {});
+    g.layer("loss", "mse", {bn, y});
+    return g.model();
+}
+
 // Names carry Halide's uniquifying counters ("fc__fwd$1" in a second lowering; "o.v36", the
 // inner Var of a vectorize).
 std::string strip_ids(const std::string& s) {
@@ -203,10 +227,11 @@ std::string schedule_text(const dsl::CheckedModel& model, const std::map<std::st
 }
 
 const KnobValues kDenseKnobs = {
-    {"fwd.col_vectors", 1}, {"fwd.rows", 4},       {"fwd.columns_outer", 1}, {"d_input.col_vectors", 3},
-    {"d_input.rows", 6},    {"d_weight.rows", 12}, {"d_weight.parallel", 0}, {"d_weight.columns_outer", 1}};
+    {"fwd.col_vectors", 1}, {"fwd.rows", 4},       {"fwd.columns_outer", 1},    {"d_input.col_vectors", 3},
+    {"d_input.rows", 6},    {"d_weight.rows", 12}, {"d_weight.grain", 1 << 20}, {"d_weight.columns_outer", 1}};
 const KnobValues kConvKnobs = {{"fwd.rows", 2},
                                {"fwd.chans", 8},
+                               {"fwd.grain", 1 << 20},
                                {"fwd.col_vectors", 2},
                                {"d_input.rows", 6},
                                {"d_input.chans", 2},
@@ -230,6 +255,80 @@ TEST(TunedSchedule, DefaultKnobsGiveTheTemplatesScheduleAndOthersChangeIt) {
         EXPECT_EQ(schedule_text(model, {{layer.name, defaults}}), untuned);
         EXPECT_NE(schedule_text(model, {{layer.name, knobs}}), untuned);
     }
+}
+
+const std::map<std::string, KnobValues> kNormPoolKnobs = {
+    {"bn", {{"fwd.channels_per_task", 2}, {"bwd.channels_per_task", 4}, {"default.vectors", 2}}},
+    {"mp", {{"argmax.unroll_kernel", 0}, {"argmax.parallel_channels", 1}, {"d_input.parallel_channels", 1}}},
+    {"ap", {{"default.vectors", 4}, {"default.grain", 1}}}};
+const std::map<std::string, KnobValues> kNormFlatKnobs = {
+    {"bn", {{"fwd.vectors", 2}, {"bwd.vectors", 4}, {"default.vectors", 2}}}};
+
+// Each node's knob space at its defaults.
+std::map<std::string, KnobValues> all_defaults(const dsl::CheckedModel& model) {
+    std::map<std::string, KnobValues> out;
+    for (const dsl::Node& n : model.nodes)
+        if (KnobValues d = codegen::default_knobs(codegen::layer_knob_space(model, n)); !d.empty()) out[n.name] = d;
+    return out;
+}
+
+TEST(TunedSchedule, NormAndPoolKnobsDefaultToTheTemplatesAndEachChangesItsFuncs) {
+    for (const auto& [model, knobs] :
+         {std::pair{norm_pool_model(), kNormPoolKnobs}, {norm_flat_model(), kNormFlatKnobs}}) {
+        SCOPED_TRACE(model.name);
+        const std::map<std::string, std::string> untuned = schedules_by_func(model, {});
+        EXPECT_EQ(schedules_by_func(model, all_defaults(model)), untuned);
+        for (const auto& [node, values] : knobs) {
+            // Every knob named is in the node's space, and each alone changes one of its Funcs.
+            const std::vector<KnobRange> space = codegen::layer_knob_space(model, model.node(node == "bn"   ? 2
+                                                                                             : node == "mp" ? 3
+                                                                                                            : 4));
+            for (const auto& [name, value] : values) {
+                SCOPED_TRACE(node + " " + name);
+                EXPECT_TRUE(
+                    std::any_of(space.begin(), space.end(), [&](const KnobRange& r) { return r.name == name; }));
+                const std::map<std::string, std::string> tuned = schedules_by_func(model, {{node, {{name, value}}}});
+                int changed = 0;
+                for (const auto& [func, text] : untuned) {
+                    if (tuned.at(func) == text) continue;
+                    ++changed;
+                    EXPECT_EQ(func.rfind(node + "__", 0) == 0 || func.rfind("grad__" + node + "__", 0) == 0, true)
+                        << func;
+                }
+                EXPECT_GE(changed, 1);
+            }
+        }
+    }
+}
+
+TEST(TunedSchedule, NonDefaultNormAndPoolKnobsPassTheGradientCheck) {
+    for (const auto& [model, knobs] :
+         {std::pair{norm_pool_model(), kNormPoolKnobs}, {norm_flat_model(), kNormFlatKnobs}}) {
+        SCOPED_TRACE(model.name);
+        for (int batch : {3, 11}) {
+            gradcheck::kBatch = batch;
+            gradcheck::expect_gradients_match_with(model, "template", knobs);
+        }
+    }
+}
+
+// How many of the Funcs whose names contain `part` have a parallel loop.
+int parallel_funcs(const std::map<std::string, std::string>& schedules, const std::string& part) {
+    int n = 0;
+    for (const auto& [name, text] : schedules)
+        if (name.find(part) != std::string::npos &&
+            text.find(" " + std::to_string(static_cast<int>(Halide::Internal::ForType::Parallel)) + "\n") !=
+                std::string::npos)
+            ++n;
+    return n;
+}
+
+TEST(TunedSchedule, AProductTooSmallForTwoTasksRunsSerially) {
+    // The GRU's input projection (15 x 4 per row, 6 rows) is known at compile time: 360
+    // multiply-adds, far under the default grain; with grain 0 every row block is a task.
+    const dsl::CheckedModel model = gru_model();
+    EXPECT_EQ(parallel_funcs(schedules_by_func(model, {}), "input_proj"), 0);
+    EXPECT_GE(parallel_funcs(schedules_by_func(model, {{"rnn", {{"input_proj.grain", 0}}}}), "input_proj"), 1);
 }
 
 TEST(TunedSchedule, KnobsReachTheirNodeOnly) {
