@@ -375,6 +375,17 @@ TEST(LayerBench, AcceptsAnEquivalentScheduleAndTimesIt) {
     EXPECT_GT(*tuned, 0.0);
 }
 
+TEST(LayerBench, TimesBatchNormAndMaxPoolWithTheirKnobs) {
+    const dsl::CheckedModel model = norm_pool_model();
+    for (int id : {2, 3}) {  // bn, mp
+        const dsl::Node& node = model.node(id);
+        SCOPED_TRACE(node.name);
+        codegen::LayerBench bench(model, node, 8);
+        ASSERT_TRUE(bench.time({}, 0.0).has_value());
+        ASSERT_TRUE(bench.time(kNormPoolKnobs.at(node.name), 0.0).has_value());
+    }
+}
+
 TEST(LayerSignature, NamesTheShapesAndTheBatchAndIsSharedBetweenEqualLayers) {
     const dsl::CheckedModel a = dense_model(40, 70), b = dense_model(40, 70), c = dense_model(40, 71);
     const std::string sig = codegen::layer_signature(a, a.node(2), 64);
