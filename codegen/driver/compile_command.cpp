@@ -20,7 +20,6 @@
 #include "codegen/layers/layer_registry.h"
 #include "codegen/schedule/saved_schedule_apply.h"
 #include "codegen/schedule/saved_schedule_file.h"
-#include "codegen/schedule/tuned_knobs.h"
 #include "codegen/tune/autotune.h"
 #include "codegen/tune/shipped_tunings.h"
 #include "dsl/frontend.h"
@@ -273,11 +272,8 @@ int run_compile(const CompileOptions& o) {
             return 0;
         }
         if (cacheable) b.pipeline_cache = cache.pipelines_dir().string();
-        codegen::BuildTimes t;
-        {
-            const codegen::TunedKnobsScope knobs(tuning.by_node);
-            t = codegen::build_model_library(*model, b);
-        }
+        b.schedule.knobs = tuning.by_node;
+        const codegen::BuildTimes t = codegen::build_model_library(*model, b);
         if (cacheable) cache.store(o.output, header);
         if (t.reused_pipelines) {
             if (!o.quiet)
@@ -339,7 +335,7 @@ std::string compile_to_cache(const std::string& path, const codegen::ScheduleOpt
     b.pipeline_cache = BuildCache(text, options_key(b, "", model->train.batch, tuning), so.filename().string())
                            .pipelines_dir()
                            .string();
-    const codegen::TunedKnobsScope knobs(tuning.by_node);
+    b.schedule.knobs = tuning.by_node;
     const codegen::BuildTimes t = codegen::build_model_library(*model, b);
     if (t.reused_pipelines)
         std::fprintf(stderr, "nnc: compiled %s in %.2fs (unchanged pipelines linked from %s)\n", path.c_str(),

@@ -205,11 +205,16 @@ public:
     // (codegen/schedule/cpu_templates.h). Everything else (the per-channel statistics, the
     // elementwise forward and input gradient) takes the default: compute_root, vectorized along
     // the contiguous dimension, parallel over the batch.
+    // The forward's sums take the knobs "fwd.", the backward's "bwd." (codegen/tune/knob_space.cpp).
     void schedule(ScheduleContext& ctx, const dsl::Node& node, const std::vector<dsl::Shape>&) const override {
         const BatchNormRecord r = ctx.record<BatchNormRecord>(node);
+        const KnobValues knobs = ctx.knobs(node.name);
         for (const BatchNormRecord::Sum* s : {&r.sum, &r.sum_sq, &r.sum_dy, &r.sum_dy_xc}) {
-            if (r.lanes > 0 && s->lanes.defined()) schedule_lane_sum(ctx, s->lanes, r.lanes);
-            if (r.lanes == 0 && s->wide.defined()) schedule_batch_sum(ctx, s->wide);  // `sum` casts it
+            const std::string part = s == &r.sum || s == &r.sum_sq ? "fwd." : "bwd.";
+            if (r.lanes > 0 && s->lanes.defined())
+                schedule_lane_sum(ctx, s->lanes, r.lanes, LaneSumKnobs::from(knobs, part));
+            if (r.lanes == 0 && s->wide.defined())  // `sum` casts it
+                schedule_batch_sum(ctx, s->wide, BatchSumKnobs::from(knobs, part));
         }
     }
 

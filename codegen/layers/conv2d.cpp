@@ -14,7 +14,6 @@
 #include "codegen/layers/layer_registry.h"
 #include "codegen/layers/window.h"
 #include "codegen/schedule/gpu_templates.h"
-#include "codegen/schedule/tuned_knobs.h"
 
 namespace nnc::codegen {
 namespace {
@@ -273,7 +272,7 @@ public:
         const int ho = static_cast<int>(node.shape.dims[1]), wo = static_cast<int>(node.shape.dims[2]);
         const int c_in = static_cast<int>(in[0].dims[0]);
         const int h_in = static_cast<int>(in[0].dims[1]), w_in = static_cast<int>(in[0].dims[2]);
-        const KnobValues knobs = tuned_knobs(node.name);  // knob_space.cpp names them
+        const KnobValues knobs = ctx.knobs(node.name);  // codegen/tune/knob_space.cpp names them
         const WindowProductKnobs fwd = WindowProductKnobs::from(knobs, "fwd.");
         const WindowProductKnobs d_input = WindowProductKnobs::from(knobs, "d_input.");
         if (r.forward == Form::Channels && r.fwd_t.defined()) schedule_channel_product(ctx, r.fwd_t, filters, wo);

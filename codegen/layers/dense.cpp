@@ -5,7 +5,6 @@
 // last axis): y: (N, T, out), computed on the rows view (codegen/layers/rows.h).
 #include "codegen/layers/layer_registry.h"
 #include "codegen/layers/rows.h"
-#include "codegen/schedule/tuned_knobs.h"
 
 namespace nnc::codegen {
 namespace {
@@ -137,7 +136,7 @@ public:
         const int n_out = static_cast<int>(node.shape.dims.back());
         const int n_in = static_cast<int>(in[0].dims.back());
         const DenseRecord r = ctx.record<DenseRecord>(node);
-        const KnobValues knobs = tuned_knobs(node.name);  // knob_space.cpp names them
+        const KnobValues knobs = ctx.knobs(node.name);  // codegen/tune/knob_space.cpp names them
         if (r.fwd.defined()) schedule_product(ctx, r.fwd, n_out, 0, ProductKnobs::from(knobs, "fwd."));
         if (r.d_input.defined()) schedule_product(ctx, r.d_input, n_in, 0, ProductKnobs::from(knobs, "d_input."));
         if (r.d_weight.defined())

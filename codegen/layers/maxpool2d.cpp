@@ -86,9 +86,13 @@ public:
         const MaxPoolRecord r = ctx.record<MaxPoolRecord>(node);
         const Window w = pool_window(node);
         const int wo = static_cast<int>(node.shape.dims[2]), wd = static_cast<int>(in[0].dims[2]);
-        if (r.argmax.defined()) schedule_window_reduction(ctx, r.argmax, static_cast<int>(w.kernel), wo);
+        const KnobValues knobs = ctx.knobs(node.name);  // codegen/tune/knob_space.cpp names them
+        if (r.argmax.defined())
+            schedule_window_reduction(ctx, r.argmax, static_cast<int>(w.kernel), wo,
+                                      WindowReductionKnobs::from(knobs, "argmax."));
         if (r.tiles && r.d_input.defined())
-            schedule_tiled_window_gather(ctx, r.d_input, static_cast<int>(w.stride), wd);
+            schedule_tiled_window_gather(ctx, r.d_input, static_cast<int>(w.stride), wd,
+                                         WindowGatherKnobs::from(knobs, "d_input."));
     }
 
 private:

@@ -20,7 +20,6 @@
 #pragma once
 #include "codegen/layers/layer_registry.h"
 #include "codegen/schedule/gpu_templates.h"
-#include "codegen/schedule/tuned_knobs.h"
 
 namespace nnc::codegen::recurrent {
 
@@ -275,7 +274,7 @@ inline void schedule_layer(ScheduleContext& ctx, const dsl::Node& node, const ds
     // The products' rows are m = t + T n, T N of them: tiles of up to 8 rows at any batch.
     // (Scheduled as batch rows, a batch below 8 took one-row tiles: at batch 1 the input
     // projection ran at a third of its speed.)
-    const KnobValues k = tuned_knobs(node.name);  // codegen/tune/knob_space.cpp names them
+    const KnobValues k = ctx.knobs(node.name);  // codegen/tune/knob_space.cpp names them
     if (r.input_proj.defined()) schedule_product(ctx, r.input_proj, G, d.T, ProductKnobs::from(k, "input_proj."));
     if (r.d_input_flat.defined()) schedule_product(ctx, r.d_input_flat, d.F, d.T, ProductKnobs::from(k, "d_input."));
     if (r.d_input.defined()) inline_it(r.d_input);

@@ -18,6 +18,35 @@ void schedule_transpose(ScheduleContext& ctx, Func out) {
     ctx.claim(out);
 }
 
+void parallel_with_grain(Stage s, const VarOrRVar& v, const Expr& per_iteration, const Expr& iterations, int grain) {
+    if (grain <= 0) {
+        s.parallel(v);
+        return;
+    }
+    // Work in 64 bits: a layer's whole product overflows 32.
+    const Expr work = Internal::simplify(cast<int64_t>(per_iteration));
+    const Expr total = Internal::simplify(work * cast<int64_t>(iterations));
+    const int64_t task = int64_t(grain) * 1024;
+    const Expr task_work = Expr(task);
+    if (const int64_t* t = Internal::as_const_int(total); t && *t < 2 * task) return;
+    const Expr per_task = Internal::simplify(cast<int32_t>(clamp((task_work + work - 1) / max(work, 1), 1, 1 << 30)));
+    if (Internal::is_const_one(per_task))
+        s.parallel(v);
+    else
+        s.parallel(v, per_task, TailStrategy::GuardWithIf);
+}
+
+namespace {
+
+// The product of `f`'s update's reduction extents.
+Expr reduction_size(const Func& f) {
+    Expr size = 1;
+    for (const Internal::ReductionVariable& r : f.function().update(0).schedule().rvars()) size = size * r.extent;
+    return size;
+}
+
+}  // namespace
+
 bool is_input_wrapper(const Func& f) {
     if (f.num_update_definitions() > 0 || f.outputs() != 1) return false;
     const auto* call = f.value().as<Internal::Call>();
@@ -37,6 +66,7 @@ void schedule_product(ScheduleContext& ctx, Func out, int a_extent, int b_extent
     Var ao("ao"), ai("ai"), bo("bo"), bi("bi");
     Func tile = out.in();
     tile.compute_root();
+    const Expr reduction = reduction_size(out);
     auto tile_schedule = [&](Stage s, int tile_rows) {
         s.split(a, ao, ai, cols, TailStrategy::ShiftInwards).split(b, bo, bi, tile_rows, TailStrategy::ShiftInwards);
         if (columns_outer)
@@ -44,7 +74,13 @@ void schedule_product(ScheduleContext& ctx, Func out, int a_extent, int b_extent
         else
             s.reorder(ai, bi, ao, bo);
         s.vectorize(ai, std::min(vec, cols), TailStrategy::GuardWithIf);
-        if (knobs.parallel != 0) s.parallel(columns_outer ? ao : bo);
+        // A row block runs every column of its rows; a column block, every row of its columns.
+        const Expr b_size = b_extent == 0 ? ctx.batch() : Expr(b_extent);
+        const Expr row_blocks = (b_size + tile_rows - 1) / tile_rows, col_blocks = (a_extent + cols - 1) / cols;
+        if (columns_outer)
+            parallel_with_grain(s, ao, cols * b_size * reduction, col_blocks, knobs.grain);
+        else
+            parallel_with_grain(s, bo, a_extent * tile_rows * reduction, row_blocks, knobs.grain);
     };
     // A batch smaller than the rows takes one-row tiles: still a constant size.
     if (b_extent == 0) tile_schedule(tile.specialize(ctx.batch() >= rows), rows);
@@ -76,8 +112,10 @@ void schedule_window_product(ScheduleContext& ctx, Func f, int channels, int wid
         .split(a[2], co, ci, chans, TailStrategy::ShiftInwards)
         .reorder(xi, yi, ci, xo, yo, co, a[3])
         .vectorize(xi)
-        .fuse(co, a[3], t)
-        .parallel(t);
+        .fuse(co, a[3], t);
+    // A task of t: one block of channels of one sample, every tile of its image.
+    parallel_with_grain(tile, t, width * height * chans * reduction_size(f),
+                        (channels + chans - 1) / chans * ctx.batch(), knobs.grain);
     f.compute_at(tile, xo).vectorize(a[0]).unroll(a[1]).unroll(a[2]);
     const std::vector<RVar> r = f.rvars(0);
     Stage u = f.update(0);
@@ -225,52 +263,71 @@ void schedule_transposed_weight_gradient(ScheduleContext& ctx, Func dwt, int ker
     ctx.claim(tile);
 }
 
-void schedule_window_reduction(ScheduleContext& ctx, Func f, int kernel, int width) {
+void schedule_window_reduction(ScheduleContext& ctx, Func f, int kernel, int width, const WindowReductionKnobs& knobs) {
     const int vec = ctx.vector_width(Float(32));
     const std::vector<Var> a = f.args();
     const int lanes = std::min(vec, width);
-    Var xo("xo"), xi("xi");
-    f.compute_root().vectorize(a[0], lanes, TailStrategy::GuardWithIf).parallel(a[3]);
+    Var xo("xo"), xi("xi"), t("t");
+    const bool fused = knobs.parallel_channels != 0;
+    f.compute_root().vectorize(a[0], lanes, TailStrategy::GuardWithIf);
+    if (fused)
+        f.fuse(a[2], a[3], t).parallel(t);
+    else
+        f.parallel(a[3]);
     const std::vector<RVar> r = f.rvars(0);
     Stage u = f.update(0);
-    u.split(a[0], xo, xi, lanes, TailStrategy::GuardWithIf)
-        .reorder(xi, r[0], r[1], xo, a[1], a[2], a[3])
-        .vectorize(xi)
-        .parallel(a[3]);
-    if (kernel <= 3) u.unroll(r[0]).unroll(r[1]);
+    u.split(a[0], xo, xi, lanes, TailStrategy::GuardWithIf).reorder(xi, r[0], r[1], xo, a[1], a[2], a[3]).vectorize(xi);
+    if (fused)
+        u.fuse(a[2], a[3], t).parallel(t);
+    else
+        u.parallel(a[3]);
+    if (kernel <= knobs.unroll_kernel) u.unroll(r[0]).unroll(r[1]);
     ctx.claim(f);
 }
 
-void schedule_tiled_window_gather(ScheduleContext& ctx, Func dx, int stride, int width) {
+void schedule_tiled_window_gather(ScheduleContext& ctx, Func dx, int stride, int width,
+                                  const WindowGatherKnobs& knobs) {
     const int vec = ctx.vector_width(Float(32));
     const std::vector<Var> a = dx.args();
     const int blocks = (width + stride - 1) / stride;
-    Var xo("xo"), xi("xi");
+    Var xo("xo"), xi("xi"), t("t");
     dx.compute_root()
         .bound(a[0], 0, width)
         .split(a[0], xo, xi, stride, TailStrategy::GuardWithIf)
         .reorder(xi, xo, a[1], a[2], a[3])
         .vectorize(xo, std::min(vec, blocks), TailStrategy::GuardWithIf)
-        .unroll(xi)
-        .parallel(a[3]);
+        .unroll(xi);
+    if (knobs.parallel_channels != 0)
+        dx.fuse(a[2], a[3], t).parallel(t);
+    else
+        dx.parallel(a[3]);
     ctx.claim(dx);
 }
 
-void schedule_lane_sum(ScheduleContext& ctx, Func part, int lanes) {
+void schedule_lane_sum(ScheduleContext& ctx, Func part, int lanes, const LaneSumKnobs& knobs) {
     const Var v = part.args()[0], c = part.args()[1];
     const std::vector<RVar> r = part.rvars(0);
-    part.compute_root().vectorize(v, lanes, TailStrategy::GuardWithIf).parallel(c);
-    part.update(0).reorder(v, r[0], r[1], r[2], c).vectorize(v, lanes, TailStrategy::GuardWithIf).parallel(c);
+    const int per_task = std::max(1, knobs.channels_per_task);
+    part.compute_root().vectorize(v, lanes, TailStrategy::GuardWithIf);
+    Stage u = part.update(0);
+    u.reorder(v, r[0], r[1], r[2], c).vectorize(v, lanes, TailStrategy::GuardWithIf);
+    if (per_task == 1) {
+        part.parallel(c);
+        u.parallel(c);
+    } else {
+        part.parallel(c, per_task, TailStrategy::GuardWithIf);
+        u.parallel(c, per_task, TailStrategy::GuardWithIf);
+    }
     ctx.claim(part);
 }
 
-void schedule_batch_sum(ScheduleContext& ctx, Func sum) {
+void schedule_batch_sum(ScheduleContext& ctx, Func sum, const BatchSumKnobs& knobs) {
     const int vec = ctx.vector_width(Float(32));
     const Var c = sum.args()[0];
     Var co("co"), ci("ci");
     sum.compute_root().vectorize(c, vec, TailStrategy::GuardWithIf);
     sum.update(0)
-        .split(c, co, ci, vec, TailStrategy::GuardWithIf)
+        .split(c, co, ci, vec * std::max(1, knobs.vectors), TailStrategy::GuardWithIf)
         .reorder(ci, sum.rvars(0)[0], co)
         .vectorize(ci)
         .parallel(co);
@@ -309,14 +366,30 @@ void schedule_scatter_add(ScheduleContext& ctx, Func dw, int row) {
     ctx.claim(dw);
 }
 
-void default_schedule(ScheduleContext& ctx, Func f) {
+void default_schedule(ScheduleContext& ctx, Func f, const DefaultKnobs& knobs) {
     f.compute_root();
     const int dims = f.dimensions();
     if (dims == 0) return;
-    const int vec = ctx.vector_width(f.output_types()[0]);
+    const int vec = ctx.vector_width(f.output_types()[0]) * std::max(1, knobs.vectors);
     const std::vector<Var> args = f.args();
+    // Elements per iteration of the outermost dimension: the inner dimensions' extents, as the
+    // stage's bounds name them ("f.s0.x.min"; only known when the pipeline runs).
+    auto inner_size = [&](int stage) {
+        Expr size = 1;
+        for (int d = 0; d + 1 < dims; ++d) {
+            const std::string prefix = f.name() + ".s" + std::to_string(stage) + "." + args[d].name();
+            size = size * (Internal::Variable::make(Int(32), prefix + ".max") -
+                           Internal::Variable::make(Int(32), prefix + ".min") + 1);
+        }
+        return size;
+    };
+    auto outer_size = [&](int stage) {
+        const std::string prefix = f.name() + ".s" + std::to_string(stage) + "." + args[dims - 1].name();
+        return Internal::Variable::make(Int(32), prefix + ".max") - Internal::Variable::make(Int(32), prefix + ".min") +
+               1;
+    };
     f.vectorize(args[0], vec, TailStrategy::GuardWithIf);
-    if (dims > 1) f.parallel(args[dims - 1]);
+    if (dims > 1) parallel_with_grain(f, args[dims - 1], inner_size(0), outer_size(0), knobs.grain);
     for (int u = 0; u < f.num_update_definitions(); ++u) {
         // Only pure dimensions of the update can be vectorized or parallelized safely.
         const std::vector<Expr> uargs = f.update_args(u);
@@ -327,7 +400,8 @@ void default_schedule(ScheduleContext& ctx, Func f) {
         };
         Stage s = f.update(u);
         if (is_pure(args[0])) s.vectorize(args[0], vec, TailStrategy::GuardWithIf);
-        if (dims > 1 && is_pure(args[dims - 1])) s.parallel(args[dims - 1]);
+        if (dims > 1 && is_pure(args[dims - 1]))
+            parallel_with_grain(s, args[dims - 1], inner_size(u + 1), outer_size(u + 1), knobs.grain);
     }
 }
 

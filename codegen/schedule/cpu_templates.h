@@ -70,22 +70,28 @@ void schedule_transposed_weight_gradient(ScheduleContext& ctx, Halide::Func dwt,
 // A reduction over a k x k window per output, f(x, y, c, n) += (2 RVars of taps) (max-pool's
 // argmax): vectors along x (a row of up to one vector, `width` the output's, so that no lane is
 // guarded), taps unrolled for kernels up to 3, in parallel over the batch.
-void schedule_window_reduction(ScheduleContext& ctx, Halide::Func f, int kernel, int width);
+// `knobs` set the unrolled kernels and the parallel loop.
+void schedule_window_reduction(ScheduleContext& ctx, Halide::Func f, int kernel, int width,
+                               const WindowReductionKnobs& knobs = {});
 
 // A gather from windows that tile the input (stride = kernel, no padding), dx(x, y, c, n):
 // x (bound to `width`) split by the stride with the phase unrolled, so that each phase reads its
 // windows as dense vectors and x % stride is a constant.
-void schedule_tiled_window_gather(ScheduleContext& ctx, Halide::Func dx, int stride, int width);
+// `knobs` set the parallel loop.
+void schedule_tiled_window_gather(ScheduleContext& ctx, Halide::Func dx, int stride, int width,
+                                  const WindowGatherKnobs& knobs = {});
 
 // Per-channel sums (codegen/layers/batchnorm.cpp).
 //
 // Partial sums part(v, c) += (over blocks of W, H and the batch) of a (C, H, W) tensor, `lanes`
 // lanes along W: the lanes vectorized, channels in parallel.
-void schedule_lane_sum(ScheduleContext& ctx, Halide::Func part, int lanes);
+// `knobs` set the channels per parallel task.
+void schedule_lane_sum(ScheduleContext& ctx, Halide::Func part, int lanes, const LaneSumKnobs& knobs = {});
 
 // A sum over the batch per feature, sum(c) += (over n): features vectorized and, in blocks of
 // one vector, in parallel, the batch reduced inside.
-void schedule_batch_sum(ScheduleContext& ctx, Halide::Func sum);
+// `knobs` set the features per parallel task.
+void schedule_batch_sum(ScheduleContext& ctx, Halide::Func sum, const BatchSumKnobs& knobs = {});
 
 // A recurrence (codegen/layers/recurrent.h): the scan Func state(x, t, n) whose update runs
 // over (k, q, c, phase, t). Pure definition vectorized, the update vectorized along its lane
@@ -103,11 +109,19 @@ void schedule_recurrent_scan(ScheduleContext& ctx, Halide::Func scan, const Recu
 // with d vectorized; the d vectors are independent, so they are split across threads.
 void schedule_scatter_add(ScheduleContext& ctx, Halide::Func dw, int row);
 
+// Makes `v` of `s` parallel with at least `grain` thousand units of work per task
+// (template_knobs.h): the loop's iterations, each `per_iteration` units, are grouped into tasks
+// of enough of them. When the whole loop's work (`per_iteration` x `iterations`) is known at
+// compile time and under two tasks' worth, the loop stays serial; when it depends on the batch,
+// the task size does.
+void parallel_with_grain(Halide::Stage s, const Halide::VarOrRVar& v, const Halide::Expr& per_iteration,
+                         const Halide::Expr& iterations, int grain);
+
 // True for the identity Funcs Halide makes around ImageParams; they stay inline.
 bool is_input_wrapper(const Halide::Func& f);
 
 // compute_root; innermost dimension vectorized, outermost parallel; updates likewise on their
-// pure dimensions. Every split guards its tail, so any batch size works.
-void default_schedule(ScheduleContext& ctx, Halide::Func f);
+// pure dimensions. Every split guards its tail, so any batch size works. `knobs` set the vector.
+void default_schedule(ScheduleContext& ctx, Halide::Func f, const DefaultKnobs& knobs = {});
 
 }  // namespace nnc::codegen

@@ -1,6 +1,7 @@
 // What a schedule template works on: the pipeline's Funcs, its target and batch extent, the
-// records its lowering's forwards and backwards left (codegen/schedule/layer_records.h), and
-// which Funcs a layer has scheduled already.
+// records its lowering's forwards and backwards left (codegen/schedule/layer_records.h), each
+// node's knob values (codegen/schedule/template_knobs.h), and which Funcs a layer has scheduled
+// already.
 #pragma once
 #include <Halide.h>
 
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "codegen/schedule/layer_records.h"
+#include "codegen/schedule/template_knobs.h"
 #include "dsl/model.h"
 
 namespace nnc::codegen {
@@ -16,10 +18,14 @@ namespace nnc::codegen {
 class ScheduleContext {
 public:
     // `records`: what the lowering of this pipeline recorded (LoweredPipeline::records); it must
-    // outlive the context.
+    // outlive the context. `knobs`: the knob values by node name (ScheduleOptions::knobs).
     ScheduleContext(const Halide::Target& target, Halide::Expr batch, std::map<std::string, Halide::Func> funcs,
-                    const LayerRecords& records)
-        : target_(target), batch_(std::move(batch)), funcs_(std::move(funcs)), records_(records) {}
+                    const LayerRecords& records, std::map<std::string, KnobValues> knobs = {})
+        : target_(target),
+          batch_(std::move(batch)),
+          funcs_(std::move(funcs)),
+          records_(records),
+          knobs_(std::move(knobs)) {}
 
     const Halide::Target& target() const { return target_; }
     const Halide::Expr& batch() const { return batch_; }  // the pipeline's batch extent
@@ -38,6 +44,12 @@ public:
         });
     }
 
+    // The knob values handed to the node's templates; empty (every default) for a node without.
+    KnobValues knobs(const std::string& node) const {
+        auto it = knobs_.find(node);
+        return it == knobs_.end() ? KnobValues{} : it->second;
+    }
+
     // Marks a Func as scheduled by a layer so the default leaves it alone.
     void claim(const Halide::Func& f) { claimed_.insert(f.name()); }
     bool claimed(const std::string& name) const { return claimed_.count(name) != 0; }
@@ -48,6 +60,7 @@ private:
     Halide::Expr batch_;
     std::map<std::string, Halide::Func> funcs_;
     const LayerRecords& records_;
+    std::map<std::string, KnobValues> knobs_;
     std::set<std::string> claimed_;
 };
 

@@ -2,6 +2,7 @@
 
 #include "codegen/layers/layer_registry.h"
 #include "codegen/lower/model_params.h"
+#include "codegen/lower/tensor.h"
 #include "codegen/schedule/cpu_templates.h"
 #include "codegen/schedule/gpu_templates.h"
 
@@ -108,12 +109,29 @@ void guard_all_splits(const Halide::Pipeline& pipeline) {
 
 namespace {
 
+// The node whose knobs a Func takes the default schedule with: the one whose Func names
+// ("fc1__fwd", LayerContext::func_name) begin the Func's name, the longest such; the parameter
+// gradients ("grad__fc1__weight") belong to their layer. Empty for none.
+std::string owner_node(const dsl::CheckedModel& model, std::string name) {
+    if (name.rfind("grad__", 0) == 0) name = name.substr(6);
+    std::string best;
+    size_t best_size = 0;
+    for (const dsl::Node& node : model.nodes) {
+        const std::string prefix = func_safe(node.name) + "__";
+        if (prefix.size() > best_size && name.rfind(prefix, 0) == 0) {
+            best = node.name;
+            best_size = prefix.size();
+        }
+    }
+    return best;
+}
+
 std::string schedule_with_templates(Halide::Pipeline& pipeline, const dsl::CheckedModel& model,
                                     const Halide::Target& target, const Halide::Expr& batch,
-                                    const LayerRecords& records) {
+                                    const LayerRecords& records, const std::map<std::string, KnobValues>& knobs) {
     std::map<std::string, Halide::Func> funcs;
     for (auto& [name, f] : all_functions(pipeline)) funcs.emplace(name, Halide::Func(f));
-    ScheduleContext ctx(target, batch, funcs, records);
+    ScheduleContext ctx(target, batch, funcs, records, knobs);
     for (const dsl::Node& node : model.nodes) {
         if (node.kind != dsl::NodeKind::Layer && node.kind != dsl::NodeKind::Loss) continue;
         if (const Layer* layer = LayerRegistry::instance().layer(node.op))
@@ -128,7 +146,7 @@ std::string schedule_with_templates(Halide::Pipeline& pipeline, const dsl::Check
             ++templated;
             continue;
         }
-        default_schedule(ctx, f);
+        default_schedule(ctx, f, DefaultKnobs::from(ctx.knobs(owner_node(model, name)), "default."));
         ++defaulted;
     }
     return summary + std::to_string(templated) + " Funcs from layer templates, " + std::to_string(defaulted) +
@@ -148,7 +166,7 @@ std::string schedule_pipeline(Halide::Pipeline& pipeline, const dsl::CheckedMode
                 for (auto& [name, f] : all_functions(pipeline)) funcs.emplace(name, Halide::Func(f));
                 std::set<std::string> outputs;
                 for (const Halide::Func& out : pipeline.outputs()) outputs.insert(out.name());
-                ScheduleContext ctx(target, batch, funcs, records);
+                ScheduleContext ctx(target, batch, funcs, records, options.knobs);
                 std::set<std::string> claimed;
                 for (const dsl::Node& node : model.nodes) {
                     if (node.kind != dsl::NodeKind::Layer && node.kind != dsl::NodeKind::Loss) continue;
@@ -159,7 +177,7 @@ std::string schedule_pipeline(Halide::Pipeline& pipeline, const dsl::CheckedMode
                     if (ctx.claimed(name)) claimed.insert(name);
                 return schedule_for_gpu(funcs, outputs, claimed);
             }
-            return schedule_with_templates(pipeline, model, target, batch, records);
+            return schedule_with_templates(pipeline, model, target, batch, records, options.knobs);
         } catch (const Halide::Error& e) {
             throw std::runtime_error(std::string("internal error: a schedule template failed: ") + e.what());
         }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "codegen/schedule/layer_records.h"
+#include "codegen/schedule/template_knobs.h"
 #include "dsl/model.h"
 
 namespace nnc::codegen {
@@ -21,6 +22,9 @@ struct ScheduleOptions {
     int parallelism = 0;  // 0: this machine's hardware threads
     int64_t last_level_cache = 32 * 1024 * 1024;
     int balance = 40;
+    // The templates' knobs by node name (the tuner's, codegen/tune/): a node's templates read its
+    // values through ScheduleContext::knobs; a node absent keeps every template default.
+    std::map<std::string, KnobValues> knobs;
 };
 
 const std::vector<std::string>& known_schedulers();

@@ -2,7 +2,7 @@
 // this machine's tuning cache, then in the tuning nnc ships for this CPU
 // (codegen/tune/shipped_tunings.h), and measured (codegen/tune/layer_bench.h, knob_search.h)
 // when the mode says so; the result is the knob values for a build
-// (codegen/schedule/tuned_knobs.h) and a fingerprint for the build cache's key.
+// (ScheduleOptions::knobs) and a fingerprint for the build cache's key.
 #pragma once
 #include <functional>
 #include <map>

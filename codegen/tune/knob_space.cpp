@@ -19,10 +19,26 @@ std::vector<KnobRange> conv2d_space(const dsl::CheckedModel& model, const dsl::N
     return space;
 }
 
-}  // namespace
+// Batch norm's sums: lane sums on (C, H, W) inputs, batch sums on [F] inputs.
+std::vector<KnobRange> batchnorm_space(const dsl::CheckedModel& model, const dsl::Node& node) {
+    const bool lanes = model.node(node.inputs.at(0)).shape.dims.size() == 3;
+    std::vector<KnobRange> space;
+    for (const char* part : {"fwd.", "bwd."})
+        append(space, prefixed(part, lanes ? LaneSumKnobs::space() : BatchSumKnobs::space()));
+    return space;
+}
 
-std::vector<KnobRange> layer_knob_space(const dsl::CheckedModel& model, const dsl::Node& node) {
-    if (node.kind != dsl::NodeKind::Layer) return {};
+// maxpool2d.cpp: the argmax (forward and backward), and the input gradient's gather when the
+// windows tile the input.
+std::vector<KnobRange> maxpool_space(const dsl::Node& node) {
+    Window w;
+    window_from_attrs(node.attrs, &w, false);
+    std::vector<KnobRange> space = prefixed("argmax.", WindowReductionKnobs::space());
+    if (w.stride == w.kernel && w.pad == 0) append(space, prefixed("d_input.", WindowGatherKnobs::space()));
+    return space;
+}
+
+std::vector<KnobRange> template_space(const dsl::CheckedModel& model, const dsl::Node& node) {
     if (node.op == "dense") {
         std::vector<KnobRange> space;
         for (const char* product : {"fwd.", "d_input.", "d_weight."})
@@ -37,7 +53,26 @@ std::vector<KnobRange> layer_knob_space(const dsl::CheckedModel& model, const ds
         for (const char* scan : {"state.", "d_state."}) append(space, prefixed(scan, RecurrentScanKnobs::space()));
         return space;
     }
+    if (node.op == "batchnorm") return batchnorm_space(model, node);
+    if (node.op == "maxpool2d") return maxpool_space(node);
     return {};
+}
+
+// The ops whose Funcs the default schedule takes in part (their elementwise parts, bias sums,
+// the parameter gradients' copies) or whole (average pooling): their "default." knobs.
+bool has_default_knobs(const std::string& op) {
+    for (const char* o : {"dense", "conv2d", "batchnorm", "maxpool2d", "avgpool2d", "global_avgpool"})
+        if (op == o) return true;
+    return false;
+}
+
+}  // namespace
+
+std::vector<KnobRange> layer_knob_space(const dsl::CheckedModel& model, const dsl::Node& node) {
+    if (node.kind != dsl::NodeKind::Layer) return {};
+    std::vector<KnobRange> space = template_space(model, node);
+    if (has_default_knobs(node.op)) append(space, prefixed("default.", DefaultKnobs::space()));
+    return space;
 }
 
 KnobValues default_knobs(const std::vector<KnobRange>& space) {

@@ -12,7 +12,6 @@
 #include "codegen/lower/lowering.h"
 #include "codegen/lower/model_params.h"
 #include "codegen/schedule/scheduler.h"
-#include "codegen/schedule/tuned_knobs.h"
 
 namespace nnc::codegen {
 namespace {
@@ -122,10 +121,9 @@ std::optional<SliceRunner> LayerBench::compile(const KnobValues& knobs) {
         LoweredPipeline& lowered = c->lowered;
         set_output_estimates(lowered, batch_);  // as a build does: static extents bound
         Halide::Pipeline pipeline = lowered.pipeline();
-        {
-            TunedKnobsScope scope({{node_, knobs}});
-            schedule_pipeline(pipeline, alone_, lowered.batch, *lowered.records, host_target(), ScheduleOptions{});
-        }
+        ScheduleOptions options;
+        options.knobs = {{node_, knobs}};
+        schedule_pipeline(pipeline, alone_, lowered.batch, *lowered.records, host_target(), options);
         pipeline.compile_jit(host_target());
         c->pipeline = pipeline;
         lowered.input.set(input_);

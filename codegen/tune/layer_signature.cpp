@@ -41,8 +41,11 @@ std::string layer_signature(const dsl::CheckedModel& model, const dsl::Node& nod
     std::string s = node.op;
     for (int id : node.inputs) s += " in=" + model.node(id).shape.str();
     s += " out=" + node.shape.str();
+    // Attributes that only change values (initializers, batch norm's momentum and epsilon) leave
+    // the Funcs' shapes as they are: layers that differ only there share a tuning.
     for (const auto& [name, value] : node.attrs.values)  // std::map: sorted by name
-        if (name != "init" && name != "max_norm") s += " " + name + "=" + attr_text(value);
+        if (name != "init" && name != "max_norm" && name != "momentum" && name != "eps")
+            s += " " + name + "=" + attr_text(value);
     return s + " batch=" + std::to_string(batch) + " f32";
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -34,7 +35,9 @@ struct Harness {
     std::vector<Buffer<>> targets;
     size_t trainable = 0;  // params[0, trainable) get gradients; the rest are states
 
-    Harness(const dsl::CheckedModel& model, const std::string& scheduler, uint32_t seed = 7) {
+    // `knobs`: the templates' knob values by node name (ScheduleOptions::knobs).
+    Harness(const dsl::CheckedModel& model, const std::string& scheduler, uint32_t seed = 7,
+            const std::map<std::string, codegen::KnobValues>& knobs = {}) {
         const bool float_input = model.node(model.inputs[0]).dtype == dsl::DType::Float32;
         num_losses = model.losses.size();
         lowered = codegen::lower_training(model, Halide::Float(64), kBatch, /*input_gradient=*/float_input);
@@ -42,6 +45,7 @@ struct Harness {
         pipeline = lowered.pipeline();
         codegen::ScheduleOptions options;
         options.scheduler = scheduler;
+        options.knobs = knobs;
         codegen::schedule_pipeline(pipeline, model, lowered.batch, *lowered.records, codegen::host_target(), options);
         params = codegen::collect_params(model, codegen::layer_catalog());
 
@@ -125,10 +129,11 @@ struct Harness {
 };
 
 // Compares every parameter and input element's analytic gradient with central differences,
-// under each scheduler: a schedule must never change what is computed.
-inline void expect_gradients_match_with(const dsl::CheckedModel& model, const std::string& scheduler) {
+// under each scheduler (and the templates' `knobs`): a schedule must never change what is computed.
+inline void expect_gradients_match_with(const dsl::CheckedModel& model, const std::string& scheduler,
+                                        const std::map<std::string, codegen::KnobValues>& knobs = {}) {
     SCOPED_TRACE("scheduler " + scheduler);
-    Harness h(model, scheduler);
+    Harness h(model, scheduler, 7, knobs);
     std::vector<Buffer<double>> grads;
     h.run(&grads);
     const bool float_input = h.input.type().is_float();

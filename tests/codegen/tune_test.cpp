@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -17,7 +18,6 @@
 #include "codegen/lower/estimates.h"
 #include "codegen/lower/lowering.h"
 #include "codegen/schedule/scheduler.h"
-#include "codegen/schedule/tuned_knobs.h"
 #include "codegen/tune/autotune.h"
 #include "codegen/tune/knob_search.h"
 #include "codegen/tune/knob_space.h"
@@ -304,6 +304,29 @@ dsl::CheckedModel gru_model() {
     return g.model();
 }
 
+// Batch norm on (C, H, W) (lane sums), a tiling max-pool and an average pool: the templates of
+// task-sized sums and windows, and the default schedule's knobs.
+dsl::CheckedModel norm_pool_model() {
+    test::GraphBuilder g("tune_norm_pool");
+    const int x = g.input("x", {3, 8, 8});
+    const int y = g.real_target("y", {3, 2, 2});
+    const int bn = g.layer("bn", "batchnorm", {x}, {});
+    const int mp = g.layer("mp", "maxpool2d", {bn}, {{"kernel", int64_t(2)}});
+    const int ap = g.layer("ap", "avgpool2d", {mp}, {{"kernel", int64_t(2)}});
+    g.layer("loss", "mse", {ap, y});
+    return g.model();
+}
+
+// Batch norm on [F] inputs (batch sums).
+dsl::CheckedModel norm_flat_model() {
+    test::GraphBuilder g("tune_norm_flat");
+    const int x = g.input("x", {20});
+    const int y = g.real_target("y", {20});
+    const int bn = g.layer("bn", "batchnorm", {x}, {});
+    g.layer("loss", "mse", {bn, y});
+    return g.model();
+}
+
 // Names carry Halide's uniquifying counters ("fc__fwd$1" in a second lowering; "o.v36", the
 // inner Var of a vectorize).
 std::string strip_ids(const std::string& s) {
@@ -338,29 +361,33 @@ void describe(const Halide::Internal::Function& f, std::map<std::string, std::st
     for (const auto& [callee, wrapper] : f.wrappers()) describe(Halide::Internal::Function(wrapper), by_name);
 }
 
-// The schedule of every Func of `model`'s training step (wrappers included) with `knobs` in
-// effect, as text: equal schedules lower to equal code.
-std::string schedule_text(const dsl::CheckedModel& model, const std::map<std::string, KnobValues>& knobs) {
+// The schedule of every Func of `model`'s training step (wrappers included) by Func name, with
+// `knobs` handed to the templates, as text: equal schedules lower to equal code.
+std::map<std::string, std::string> schedules_by_func(const dsl::CheckedModel& model,
+                                                     const std::map<std::string, KnobValues>& knobs) {
     codegen::LoweredPipeline lowered = codegen::lower_training(model, Halide::Float(32), 16);
     codegen::set_output_estimates(lowered, 16);
     Halide::Pipeline p = lowered.pipeline();
-    {
-        codegen::TunedKnobsScope scope(knobs);
-        codegen::schedule_pipeline(p, model, lowered.batch, *lowered.records, codegen::host_target(),
-                                   codegen::ScheduleOptions{});
-    }
+    codegen::ScheduleOptions options;
+    options.knobs = knobs;
+    codegen::schedule_pipeline(p, model, lowered.batch, *lowered.records, codegen::host_target(), options);
     std::map<std::string, std::string> by_name;
     for (const auto& [name, f] : codegen::all_functions(p)) describe(f, by_name);
+    return by_name;
+}
+
+std::string schedule_text(const dsl::CheckedModel& model, const std::map<std::string, KnobValues>& knobs) {
     std::string all;
-    for (const auto& [name, text] : by_name) all += name + "\n" + text;
+    for (const auto& [name, text] : schedules_by_func(model, knobs)) all += name + "\n" + text;
     return all;
 }
 
 const KnobValues kDenseKnobs = {
-    {"fwd.col_vectors", 1}, {"fwd.rows", 4},       {"fwd.columns_outer", 1}, {"d_input.col_vectors", 3},
-    {"d_input.rows", 6},    {"d_weight.rows", 12}, {"d_weight.parallel", 0}, {"d_weight.columns_outer", 1}};
+    {"fwd.col_vectors", 1}, {"fwd.rows", 4},       {"fwd.columns_outer", 1},    {"d_input.col_vectors", 3},
+    {"d_input.rows", 6},    {"d_weight.rows", 12}, {"d_weight.grain", 1 << 20}, {"d_weight.columns_outer", 1}};
 const KnobValues kConvKnobs = {{"fwd.rows", 2},
                                {"fwd.chans", 8},
+                               {"fwd.grain", 1 << 20},
                                {"fwd.col_vectors", 2},
                                {"d_input.rows", 6},
                                {"d_input.chans", 2},
@@ -386,14 +413,109 @@ TEST(TunedSchedule, DefaultKnobsGiveTheTemplatesScheduleAndOthersChangeIt) {
     }
 }
 
+const std::map<std::string, KnobValues> kNormPoolKnobs = {
+    {"bn", {{"fwd.channels_per_task", 2}, {"bwd.channels_per_task", 4}, {"default.vectors", 2}}},
+    {"mp", {{"argmax.unroll_kernel", 0}, {"argmax.parallel_channels", 1}, {"d_input.parallel_channels", 1}}},
+    {"ap", {{"default.vectors", 4}, {"default.grain", 1}}}};
+const std::map<std::string, KnobValues> kNormFlatKnobs = {
+    {"bn", {{"fwd.vectors", 2}, {"bwd.vectors", 4}, {"default.vectors", 2}}}};
+
+// Each node's knob space at its defaults.
+std::map<std::string, KnobValues> all_defaults(const dsl::CheckedModel& model) {
+    std::map<std::string, KnobValues> out;
+    for (const dsl::Node& n : model.nodes)
+        if (KnobValues d = codegen::default_knobs(codegen::layer_knob_space(model, n)); !d.empty()) out[n.name] = d;
+    return out;
+}
+
+TEST(TunedSchedule, NormAndPoolKnobsDefaultToTheTemplatesAndEachChangesItsFuncs) {
+    for (const auto& [model, knobs] :
+         {std::pair{norm_pool_model(), kNormPoolKnobs}, {norm_flat_model(), kNormFlatKnobs}}) {
+        SCOPED_TRACE(model.name);
+        const std::map<std::string, std::string> untuned = schedules_by_func(model, {});
+        EXPECT_EQ(schedules_by_func(model, all_defaults(model)), untuned);
+        for (const auto& [node, values] : knobs) {
+            // Every knob named is in the node's space, and each alone changes one of its Funcs.
+            const std::vector<KnobRange> space = codegen::layer_knob_space(model, model.node(node == "bn"   ? 2
+                                                                                             : node == "mp" ? 3
+                                                                                                            : 4));
+            for (const auto& [name, value] : values) {
+                SCOPED_TRACE(node + " " + name);
+                EXPECT_TRUE(
+                    std::any_of(space.begin(), space.end(), [&](const KnobRange& r) { return r.name == name; }));
+                const std::map<std::string, std::string> tuned = schedules_by_func(model, {{node, {{name, value}}}});
+                int changed = 0;
+                for (const auto& [func, text] : untuned) {
+                    if (tuned.at(func) == text) continue;
+                    ++changed;
+                    EXPECT_EQ(func.rfind(node + "__", 0) == 0 || func.rfind("grad__" + node + "__", 0) == 0, true)
+                        << func;
+                }
+                EXPECT_GE(changed, 1);
+            }
+        }
+    }
+}
+
+TEST(TunedSchedule, NonDefaultNormAndPoolKnobsPassTheGradientCheck) {
+    for (const auto& [model, knobs] :
+         {std::pair{norm_pool_model(), kNormPoolKnobs}, {norm_flat_model(), kNormFlatKnobs}}) {
+        SCOPED_TRACE(model.name);
+        for (int batch : {3, 11}) {
+            gradcheck::kBatch = batch;
+            gradcheck::expect_gradients_match_with(model, "template", knobs);
+        }
+    }
+}
+
+// How many of the Funcs whose names contain `part` have a parallel loop.
+int parallel_funcs(const std::map<std::string, std::string>& schedules, const std::string& part) {
+    int n = 0;
+    for (const auto& [name, text] : schedules)
+        if (name.find(part) != std::string::npos &&
+            text.find(" " + std::to_string(static_cast<int>(Halide::Internal::ForType::Parallel)) + "\n") !=
+                std::string::npos)
+            ++n;
+    return n;
+}
+
+TEST(TunedSchedule, AProductTooSmallForTwoTasksRunsSerially) {
+    // The GRU's input projection (15 x 4 per row, 6 rows) is known at compile time: 360
+    // multiply-adds, far under the default grain; with grain 0 every row block is a task.
+    const dsl::CheckedModel model = gru_model();
+    EXPECT_EQ(parallel_funcs(schedules_by_func(model, {}), "input_proj"), 0);
+    EXPECT_GE(parallel_funcs(schedules_by_func(model, {{"rnn", {{"input_proj.grain", 0}}}}), "input_proj"), 1);
+}
+
+TEST(TunedSchedule, KnobsReachTheirNodeOnly) {
+    test::GraphBuilder g("tune_two_dense");
+    const int x = g.input("x", {20});
+    const int y = g.real_target("y", {24});
+    const int fc1 = g.layer("fc1", "dense", {x}, {{"units", int64_t(36)}});
+    const int fc2 = g.layer("fc2", "dense", {fc1}, {{"units", int64_t(24)}});
+    g.layer("loss", "mse", {fc2, y});
+    const dsl::CheckedModel model = g.model();
+    const std::map<std::string, std::string> untuned = schedules_by_func(model, {});
+    const std::map<std::string, std::string> tuned = schedules_by_func(model, {{"fc1", kDenseKnobs}});
+    ASSERT_EQ(tuned.size(), untuned.size());
+    int fc1_changed = 0;
+    for (const auto& [name, text] : untuned) {
+        SCOPED_TRACE(name);
+        if (name.rfind("fc1__", 0) == 0)
+            fc1_changed += tuned.at(name) != text;
+        else
+            EXPECT_EQ(tuned.at(name), text);
+    }
+    EXPECT_GE(fc1_changed, 3);  // the three products at least
+}
+
 TEST(TunedSchedule, NonDefaultDenseConvAndGruPassTheGradientCheck) {
     for (const auto& [model, knobs] :
          {std::pair{dense_model(20, 36), kDenseKnobs}, {conv_model(), kConvKnobs}, {gru_model(), kGruKnobs}}) {
         SCOPED_TRACE(model.name);
-        const codegen::TunedKnobsScope scope({{model.node(2).name, knobs}});
         for (int batch : {3, 11}) {
             gradcheck::kBatch = batch;
-            gradcheck::expect_gradients_match_with(model, "template");
+            gradcheck::expect_gradients_match_with(model, "template", {{model.node(2).name, knobs}});
         }
     }
 }
@@ -407,6 +529,17 @@ TEST(LayerBench, AcceptsAnEquivalentScheduleAndTimesIt) {
     const std::optional<double> tuned = bench.time(kDenseKnobs, 0.0);
     ASSERT_TRUE(tuned.has_value());
     EXPECT_GT(*tuned, 0.0);
+}
+
+TEST(LayerBench, TimesBatchNormAndMaxPoolWithTheirKnobs) {
+    const dsl::CheckedModel model = norm_pool_model();
+    for (int id : {2, 3}) {  // bn, mp
+        const dsl::Node& node = model.node(id);
+        SCOPED_TRACE(node.name);
+        codegen::LayerBench bench(model, node, 8);
+        ASSERT_TRUE(bench.time({}, 0.0).has_value());
+        ASSERT_TRUE(bench.time(kNormPoolKnobs.at(node.name), 0.0).has_value());
+    }
 }
 
 TEST(LayerSignature, NamesTheShapesAndTheBatchAndIsSharedBetweenEqualLayers) {
