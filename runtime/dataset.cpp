@@ -125,11 +125,12 @@ nnc_status nnc_dataset_slice(const nnc_dataset* dataset, int64_t begin, int64_t 
             t.kind = from.kind;
             t.size = from.size;
             if (from.kind == NNC_TARGET_CLASSES) {
-                t.classes.assign(from.classes.begin() + begin, from.classes.begin() + begin + count);
+                t.classes.assign(from.classes.begin() + begin * from.size,
+                                 from.classes.begin() + (begin + count) * from.size);
                 t.max_class = *std::max_element(t.classes.begin(), t.classes.end());
                 t.source = from.source;
                 t.header = from.header;
-                t.first = from.first + begin;
+                t.first = from.first + begin * from.size;
             } else {
                 const auto first = from.values.begin() + begin * from.size;
                 t.values.assign(first, first + count * from.size);
