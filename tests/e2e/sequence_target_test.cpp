@@ -126,6 +126,20 @@ TEST_F(SequenceTargets, ALabelOutOfRangeNamesTheFileTheSampleThePositionAndTheBy
         << r.output;
     EXPECT_FALSE(fs::exists(dir / "run"));
 
+    // CSV: one column per position; the bad label's line and column, sample and position.
+    std::string csv = "t0,t1,t2,t3,t4,t5,t6,t7,n0,n1,n2,n3,n4,n5,n6,n7\n";
+    for (int i = 0; i < 4; ++i)
+        csv += "1,2,3,4,0,1,2,3," + std::string(i == 2 ? "2,3,4,0,1,7,-100,-100" : "2,3,4,0,1,2,-100,-100") + "\n";
+    write_text(dir / "bad.csv", csv);
+    const Result c = run("train " + so() + " --data " + (dir / "bad.csv").string() +
+                         " --target n0,n1,n2,n3,n4,n5,n6,n7 --out " + (dir / "run").string());
+    EXPECT_NE(c.status, 0);
+    EXPECT_NE(c.output.find("bad.csv:4:27: class 7 of target 'next' at sample 2, position 5 is out of range: the model "
+                            "has 5 classes (0 to 4), or the ignored label -100"),
+              std::string::npos)
+        << c.output;
+    EXPECT_FALSE(fs::exists(dir / "run"));
+
     // A negative label that is not the ignored one is no class either.
     bad = labels;
     bad[2] = -1;
