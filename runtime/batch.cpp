@@ -1,5 +1,6 @@
 #include "runtime/batch.h"
 
+#include "runtime/class_labels.h"
 #include "runtime/errors.h"
 #include "runtime/model.h"
 #include "runtime/standardize.h"
@@ -14,22 +15,21 @@ namespace nnc::runtime {
 
 namespace {
 
-// The first label of `have` outside the model's classes, with its file and place where known.
+// The first label of `have` the model's target does not take, with its file and place where known.
 [[noreturn]] void out_of_range(const DatasetTarget& have, const nnc_target_desc& want, const std::string& prefix,
                                const std::string& which, const std::string& model) {
-    const auto bad = std::find_if(have.classes.begin(), have.classes.end(),
-                                  [&](int32_t c) { return c < 0 || c >= want.num_classes; });
+    const auto bad =
+        std::find_if(have.classes.begin(), have.classes.end(), [&](int32_t c) { return !valid_label(want, c); });
     const int64_t i = bad - have.classes.begin();
-    const std::string range = "the model '" + model + "' has " + std::to_string(want.num_classes) + " classes (0 to " +
-                              std::to_string(want.num_classes - 1) + ")";
+    const std::string range = "the model '" + model + "' has " + label_range(want);
     if (!have.source.empty())
         throw Error(NNC_ERR_INVALID_ARGUMENT,
                     "'" + have.source + "' at byte offset " + std::to_string(have.header + have.first + i) +
                         " of its uncompressed contents (label " + std::to_string(have.first + i) + "): class " +
                         std::to_string(*bad) + " of " + which + " is out of range: " + range +
                         "; pass the labels this model was written for");
-    throw Error(NNC_ERR_INVALID_ARGUMENT, prefix + "has class " + std::to_string(*bad) + " at sample " +
-                                              std::to_string(i) + " for " + which + ", out of range: " + range);
+    throw Error(NNC_ERR_INVALID_ARGUMENT, prefix + "has class " + std::to_string(*bad) + " at " +
+                                              label_place(i, have.size) + " for " + which + ", out of range: " + range);
 }
 
 }  // namespace
@@ -53,7 +53,12 @@ void check_compatible(const nnc_model& model, const nnc_dataset& data, const cha
                     " of model '" + name + "', which expects " + (want.kind == NNC_TARGET_CLASSES ? "class" : "real") +
                     " targets");
         if (have.kind == NNC_TARGET_CLASSES) {
-            if (have.max_class >= want.num_classes) out_of_range(have, want, prefix, which, name);
+            require(have.size == model.target_sizes[static_cast<size_t>(t)],
+                    prefix + "has " + std::to_string(have.size) + " label(s) per sample for " + which + " but model '" +
+                        name + "' takes " + std::to_string(model.target_sizes[static_cast<size_t>(t)]) +
+                        " (one per position)");
+            if (!std::all_of(have.classes.begin(), have.classes.end(), [&](int32_t c) { return valid_label(want, c); }))
+                out_of_range(have, want, prefix, which, name);
         } else {
             require(have.size == model.target_sizes[static_cast<size_t>(t)],
                     prefix + "has " + std::to_string(have.size) + " values per sample for " + which + " but model '" +
@@ -74,10 +79,17 @@ int64_t argmax(const float* row, int64_t n) {
 
 }  // namespace
 
-int64_t count_correct(const float* scores, int64_t width, const int32_t* classes, int64_t batch) {
-    int64_t correct = 0;
-    for (int64_t i = 0; i < batch; ++i) correct += argmax(scores + i * width, width) == classes[i];
-    return correct;
+Hits count_correct(const float* scores, int64_t width, const int32_t* classes, int64_t batch,
+                   const nnc_target_desc& target) {
+    // A sequence target's scores are (batch, T, C): one row of C per position, T = width / C.
+    const int64_t c = target.num_classes > 0 && width % target.num_classes == 0 ? target.num_classes : width;
+    Hits hits;
+    for (int64_t i = 0; i < batch * (width / c); ++i) {
+        if (ignored_label(target, classes[i])) continue;
+        ++hits.counted;
+        hits.correct += argmax(scores + i * c, c) == classes[i];
+    }
+    return hits;
 }
 
 int accuracy_loss(const nnc_model& model) {
@@ -104,9 +116,9 @@ void Batch::gather(const nnc_model& model, const nnc_dataset& data, const int64_
     for (size_t t = 0; t < nt; ++t) {
         const DatasetTarget& from = data.targets[t];
         if (from.kind == NNC_TARGET_CLASSES) {
-            classes[t].resize(static_cast<size_t>(n));
+            classes[t].resize(static_cast<size_t>(n * from.size));
             for (int64_t i = 0; i < n; ++i)
-                classes[t][static_cast<size_t>(i)] = from.classes[static_cast<size_t>(order[i])];
+                std::copy_n(from.classes.data() + order[i] * from.size, from.size, classes[t].data() + i * from.size);
             target_ptrs[t] = classes[t].data();
         } else {
             values[t].resize(static_cast<size_t>(n * from.size));
@@ -136,7 +148,7 @@ void evaluate(nnc_model& model, const nnc_dataset& data, int64_t batch, double* 
     std::vector<int64_t> order(static_cast<size_t>(std::min(batch, data.count)));
     Batch b;
     double total = 0.0;
-    int64_t correct = 0;
+    Hits hits;
     for (int64_t first = 0; first < data.count; first += batch) {
         const int64_t n = std::min(batch, data.count - first);
         std::iota(order.begin(), order.begin() + n, first);
@@ -149,13 +161,14 @@ void evaluate(nnc_model& model, const nnc_dataset& data, int64_t batch, double* 
                 static_cast<double>(batch_losses[static_cast<size_t>(k)]) * static_cast<double>(n);
         if (acc >= 0) {
             const int t = model.desc->losses[acc].target;
-            correct += count_correct(output.data(), model.loss_output_size[static_cast<size_t>(acc)],
-                                     b.classes[static_cast<size_t>(t)].data(), n);
+            hits += count_correct(output.data(), model.loss_output_size[static_cast<size_t>(acc)],
+                                  b.classes[static_cast<size_t>(t)].data(), n, model.desc->targets[t]);
         }
     }
     const double count = static_cast<double>(data.count);
     *loss = total / count;
-    *accuracy = acc >= 0 ? static_cast<double>(correct) / count : std::numeric_limits<double>::quiet_NaN();
+    *accuracy = acc >= 0 && hits.counted > 0 ? static_cast<double>(hits.correct) / static_cast<double>(hits.counted)
+                                             : std::numeric_limits<double>::quiet_NaN();
     if (task_losses)
         for (int k = 0; k < nl; ++k) task_losses[k] = sums[static_cast<size_t>(k)] / count;
 }

@@ -2,6 +2,7 @@
 // contiguous input and target buffers, standardized with the model's statistics (datasets stay in
 // the user's units); token-id inputs become int32 here (datasets store every sample as floats).
 #pragma once
+#include <nnc/model_desc.h>
 #include <nnc/nnc.h>
 
 #include <cstdint>
@@ -32,8 +33,18 @@ void check_compatible(const nnc_model& model, const nnc_dataset& data, const cha
 // -1 when the model has none.
 int accuracy_loss(const nnc_model& model);
 
-// Correct predictions among `batch` rows of `width` scores against class targets.
-int64_t count_correct(const float* scores, int64_t width, const int32_t* classes, int64_t batch);
+// Correct predictions and the labels counted (ignored ones left out): per position for a
+// sequence target, whose `width` scores per sample are T rows of its classes.
+struct Hits {
+    int64_t correct = 0, counted = 0;
+    Hits& operator+=(const Hits& o) {
+        correct += o.correct;
+        counted += o.counted;
+        return *this;
+    }
+};
+Hits count_correct(const float* scores, int64_t width, const int32_t* classes, int64_t batch,
+                   const nnc_target_desc& target);
 
 // Mean total loss, accuracy (NaN without a softmax cross-entropy loss) and per-loss means (may be
 // null), in inference mode (the evaluate pipeline: running statistics, no dropout).

@@ -1,7 +1,9 @@
 // Datasets from files the user has (CSV, NumPy .npy) for a given model, and arrays written back
 // (nnc_write_array, for predictions). The model says how the target columns/files map to its
-// targets: a class target is one column of whole numbers, a real target as many values as it has.
+// targets: a class target is one column of whole numbers per position, a real target as many
+// values as it has.
 // Every error names the file and the line and column (CSV) or the byte offset (.npy).
+#include "runtime/class_labels.h"
 #include "runtime/csv_reader.h"
 #include "runtime/dataset.h"
 #include "runtime/errors.h"
@@ -26,10 +28,13 @@ std::string describe_targets(const nnc_model& m) {
     std::string out;
     for (int t = 0; t < m.desc->num_targets; ++t) {
         const nnc_target_desc& d = m.desc->targets[t];
-        out +=
-            (t ? ", " : "") + quoted(d.tensor.name) +
-            (d.kind == NNC_TARGET_CLASSES ? " (" + std::to_string(d.num_classes) + " classes)"
-                                          : " (" + std::to_string(m.target_sizes[static_cast<size_t>(t)]) + " values)");
+        out += (t ? ", " : "") + quoted(d.tensor.name) +
+               (d.kind == NNC_TARGET_CLASSES
+                    ? " (" + std::to_string(d.num_classes) + " classes" +
+                          (m.target_sizes[static_cast<size_t>(t)] > 1
+                               ? ", " + std::to_string(m.target_sizes[static_cast<size_t>(t)]) + " positions)"
+                               : ")")
+                    : " (" + std::to_string(m.target_sizes[static_cast<size_t>(t)]) + " values)");
     }
     return out;
 }
@@ -59,23 +64,47 @@ std::vector<std::string> strings(const char* const* list, int n, const char* fun
     return out;
 }
 
-// A class target: checks every label against the model's class count.
-DatasetTarget class_target(std::vector<int32_t> labels, int64_t num_classes,
-                           const std::function<std::string(int64_t)>& where, const std::string& name) {
+// A class target of `positions` labels per sample: checks every label against the model's
+// classes (its ignored label allowed); `where(i)` places label i (sample i / positions).
+DatasetTarget class_target(std::vector<int32_t> labels, const nnc_target_desc& d, int64_t positions,
+                           const std::function<std::string(int64_t)>& where) {
     DatasetTarget t;
     t.kind = NNC_TARGET_CLASSES;
-    t.size = 1;
+    t.size = positions;
     for (size_t i = 0; i < labels.size(); ++i) {
-        if (labels[i] >= num_classes) {
-            throw Error(NNC_ERR_FORMAT, where(static_cast<int64_t>(i)) + "class " + std::to_string(labels[i]) +
-                                            " of target " + quoted(name) + " is out of range: the model has " +
-                                            std::to_string(num_classes) + " classes (0 to " +
-                                            std::to_string(num_classes - 1) + ")");
+        if (!valid_label(d, labels[i])) {
+            throw Error(NNC_ERR_FORMAT,
+                        where(static_cast<int64_t>(i)) + "class " + std::to_string(labels[i]) + " of target " +
+                            quoted(d.tensor.name) +
+                            (positions > 1 ? " at " + label_place(static_cast<int64_t>(i), positions) : std::string()) +
+                            " is out of range: the model has " + label_range(d));
         }
         t.max_class = std::max(t.max_class, labels[i]);
     }
     t.classes = std::move(labels);
     return t;
+}
+
+// A class target's labels from `size` columns from `column` on (one per position).
+DatasetTarget csv_classes(const CsvTable& table, const nnc_target_desc& d, int64_t column, int64_t size) {
+    const int64_t nt = static_cast<int64_t>(table.target_names.size());
+    std::vector<int32_t> labels(static_cast<size_t>(table.rows * size));
+    for (int64_t i = 0; i < table.rows * size; ++i) {
+        const int64_t j = column + i % size;
+        const double v = table.targets[static_cast<size_t>((i / size) * nt + j)];
+        if (!(d.has_ignore_index && v == static_cast<double>(d.ignore_index)) &&
+            (!(v >= 0 && v < 2147483648.0) || v != std::floor(v))) {
+            char text[32];
+            std::snprintf(text, sizeof text, "%.9g", v);
+            throw Error(NNC_ERR_FORMAT, table.where_target(i / size, j) + "column " +
+                                            quoted(table.target_names[static_cast<size_t>(j)]) + " holds " + text +
+                                            ", not a class index (a whole number >= 0) for the class target " +
+                                            quoted(d.tensor.name));
+        }
+        labels[static_cast<size_t>(i)] = static_cast<int32_t>(v);
+    }
+    return class_target(std::move(labels), d, size,
+                        [&](int64_t i) { return table.where_target(i / size, column + i % size); });
 }
 
 std::unique_ptr<nnc_dataset> load_csv(const nnc_model& m, const std::string& path,
@@ -108,23 +137,7 @@ std::unique_ptr<nnc_dataset> load_csv(const nnc_model& m, const std::string& pat
         const nnc_target_desc& d = m.desc->targets[t];
         const int64_t size = m.target_sizes[static_cast<size_t>(t)];
         if (d.kind == NNC_TARGET_CLASSES) {
-            const int64_t j = column;
-            std::vector<int32_t> labels(static_cast<size_t>(table.rows));
-            for (int64_t i = 0; i < table.rows; ++i) {
-                const double v = table.targets[static_cast<size_t>(i * nt + j)];
-                if (!(v >= 0 && v < 2147483648.0) || v != std::floor(v)) {
-                    char text[32];
-                    std::snprintf(text, sizeof text, "%.9g", v);
-                    throw Error(NNC_ERR_FORMAT, table.where_target(i, j) + "column " +
-                                                    quoted(table.target_names[static_cast<size_t>(j)]) + " holds " +
-                                                    text +
-                                                    ", not a class index (a whole number >= 0) for the class target " +
-                                                    quoted(d.tensor.name));
-                }
-                labels[static_cast<size_t>(i)] = static_cast<int32_t>(v);
-            }
-            data->targets.push_back(class_target(
-                std::move(labels), d.num_classes, [&](int64_t i) { return table.where_target(i, j); }, d.tensor.name));
+            data->targets.push_back(csv_classes(table, d, column, size));
         } else {
             DatasetTarget target;
             target.kind = NNC_TARGET_REAL;
@@ -194,17 +207,17 @@ std::unique_ptr<nnc_dataset> load_npy(const nnc_model& m, const std::string& inp
                 NNC_ERR_INVALID_ARGUMENT,
                 y.source + " has shape " + y.shape_text() + " but target " + quoted(d.tensor.name) + " of model " +
                     model +
-                    (d.kind == NNC_TARGET_CLASSES ? std::string(" is one class index per sample: pass (N,) or (N, 1)")
-                                                  : " has " + std::to_string(size) + " values per sample"));
+                    (d.kind == NNC_TARGET_CLASSES
+                         ? (size == 1 ? std::string(" is one class index per sample: pass (N,) or (N, 1)")
+                                      : " is one class index per position: pass (N, " + std::to_string(size) + ")")
+                         : " has " + std::to_string(size) + " values per sample"));
         }
         if (d.kind == NNC_TARGET_CLASSES) {
-            data->targets.push_back(class_target(
-                y.to_classes(), d.num_classes,
-                [&](int64_t i) {
-                    return y.source + " at byte offset " + std::to_string(y.data_offset + i * npy_item_size(y.dtype)) +
-                           " (element " + std::to_string(i) + "): ";
-                },
-                d.tensor.name));
+            const int64_t* ignore = d.has_ignore_index ? &d.ignore_index : nullptr;
+            data->targets.push_back(class_target(y.to_classes(ignore), d, size, [&](int64_t i) {
+                return y.source + " at byte offset " + std::to_string(y.data_offset + i * npy_item_size(y.dtype)) +
+                       " (element " + std::to_string(i) + "): ";
+            }));
         } else {
             DatasetTarget target;
             target.kind = NNC_TARGET_REAL;

@@ -49,19 +49,15 @@ DatasetTarget make_target(const char* function, const void* targets, int64_t cou
     require(targets != nullptr, f + ": targets must not be NULL");
     require(kind == NNC_TARGET_CLASSES || kind == NNC_TARGET_REAL,
             f + ": kind must be NNC_TARGET_CLASSES or NNC_TARGET_REAL");
-    require(kind == NNC_TARGET_REAL || target_size == 1,
-            f + ": class targets have target_size 1, got " + std::to_string(target_size));
     require(target_size > 0, f + ": target_size must be > 0, got " + std::to_string(target_size));
     DatasetTarget t;
     t.kind = kind;
     t.size = target_size;
     if (kind == NNC_TARGET_CLASSES) {
+        // target_size labels per sample (a sequence target's T). Negative ones may be the label a
+        // model's loss ignores: checked against the model when it trains or evaluates.
         const int32_t* classes = static_cast<const int32_t*>(targets);
-        t.classes.assign(classes, classes + count);
-        for (int64_t i = 0; i < count; ++i) {
-            require(classes[i] >= 0,
-                    f + ": target " + std::to_string(i) + " is the negative class " + std::to_string(classes[i]));
-        }
+        t.classes.assign(classes, classes + count * target_size);
         t.max_class = *std::max_element(t.classes.begin(), t.classes.end());
     } else {
         const float* values = static_cast<const float*>(targets);
@@ -125,11 +121,12 @@ nnc_status nnc_dataset_slice(const nnc_dataset* dataset, int64_t begin, int64_t 
             t.kind = from.kind;
             t.size = from.size;
             if (from.kind == NNC_TARGET_CLASSES) {
-                t.classes.assign(from.classes.begin() + begin, from.classes.begin() + begin + count);
+                t.classes.assign(from.classes.begin() + begin * from.size,
+                                 from.classes.begin() + (begin + count) * from.size);
                 t.max_class = *std::max_element(t.classes.begin(), t.classes.end());
                 t.source = from.source;
                 t.header = from.header;
-                t.first = from.first + begin;
+                t.first = from.first + begin * from.size;
             } else {
                 const auto first = from.values.begin() + begin * from.size;
                 t.values.assign(first, first + count * from.size);

@@ -11,8 +11,8 @@ namespace nnc::runtime {
 
 struct DatasetTarget {
     nnc_target_kind kind = NNC_TARGET_CLASSES;
-    int64_t size = 1;              // values per sample; 1 for classes
-    std::vector<int32_t> classes;  // (count), kind == CLASSES
+    int64_t size = 1;              // values per sample; classes: labels per sample (T, or 1)
+    std::vector<int32_t> classes;  // (count, size), kind == CLASSES
     std::vector<float> values;     // (count, size), kind == REAL
     int32_t max_class = -1;        // largest class index, for checks against a model
     // Where the classes came from, for messages: a file of one byte per label after a header of
@@ -21,7 +21,8 @@ struct DatasetTarget {
     int64_t header = 0, first = 0;
 
     const void* row(int64_t i) const {
-        return kind == NNC_TARGET_CLASSES ? static_cast<const void*>(classes.data() + i) : values.data() + i * size;
+        return kind == NNC_TARGET_CLASSES ? static_cast<const void*>(classes.data() + i * size)
+                                          : values.data() + i * size;
     }
 };
 

@@ -2,6 +2,7 @@
 // calls (forward, compute_gradients, train_step) behind the C ABI.
 #include "runtime/model.h"
 
+#include "runtime/class_labels.h"
 #include "runtime/device.h"
 #include "runtime/errors.h"
 #include "runtime/halide_hooks.h"
@@ -104,8 +105,9 @@ void check_descriptor(const nnc_model_desc* d) {
         const nnc_target_desc& target = d->targets[t];
         check_tensor_desc(target.tensor, "target");
         if (target.kind == NNC_TARGET_CLASSES) {
-            if (target.num_classes <= 0 || target.tensor.rank != 0)
-                throw Error(NNC_ERR_RUNTIME, bad + "class targets need num_classes > 0 and a rank-0 target" + kRebuild);
+            if (target.num_classes <= 0 || target.tensor.rank > 1)
+                throw Error(NNC_ERR_RUNTIME,
+                            bad + "class targets need num_classes > 0 and a rank-0 or [T] target" + kRebuild);
         } else if (target.kind != NNC_TARGET_REAL) {
             throw Error(NNC_ERR_RUNTIME, bad + "unknown target kind" + kRebuild);
         }
@@ -152,11 +154,12 @@ void check_targets(const nnc_model& model, const void* const* targets, int64_t b
         require(targets[t] != nullptr, "target '" + std::string(desc.tensor.name) + "' must not be NULL");
         if (desc.kind != NNC_TARGET_CLASSES) continue;
         const int32_t* classes = static_cast<const int32_t*>(targets[t]);
-        for (int64_t i = 0; i < batch; ++i) {
-            require(classes[i] >= 0 && classes[i] < desc.num_classes,
-                    "target class " + std::to_string(classes[i]) + " of sample " + std::to_string(i) +
-                        " is outside [0, " + std::to_string(desc.num_classes) +
-                        "); the labels do not match this model's classes");
+        const int64_t positions = model.target_sizes[static_cast<size_t>(t)];
+        for (int64_t i = 0; i < batch * positions; ++i) {
+            require(valid_label(desc, classes[i]), "target class " + std::to_string(classes[i]) + " of " +
+                                                       label_place(i, positions) + " is out of range: the model has " +
+                                                       label_range(desc) +
+                                                       "; the labels do not match this model's classes");
         }
     }
 }
@@ -223,9 +226,9 @@ void add_input(Args& a, const nnc_model& model, const void* input, int64_t batch
 void add_targets(Args& a, const nnc_model& model, const void* const* targets, int64_t batch) {
     for (int t = 0; t < model.desc->num_targets; ++t) {
         const nnc_target_desc& d = model.desc->targets[t];
-        const bool classes = d.kind == NNC_TARGET_CLASSES;
-        a.add(const_cast<void*>(targets[t]), classes ? int32_type() : float32_type(),
-              classes ? std::span<const int64_t>() : dims_of(d.tensor), batch, d.tensor.name);
+        // Classes: (N) labels, or (N, T) for a sequence target.
+        a.add(const_cast<void*>(targets[t]), d.kind == NNC_TARGET_CLASSES ? int32_type() : float32_type(),
+              dims_of(d.tensor), batch, d.tensor.name);
         if (model.device) a.buffers.back()->set_host_dirty(true);
     }
 }
@@ -436,8 +439,7 @@ nnc_status nnc_model_create(nnc_model** out) {
         for (int l = 0; l < d->num_losses; ++l)
             model->loss_output_size.push_back(element_count(d->losses[l].prediction));
         for (int t = 0; t < d->num_targets; ++t)
-            model->target_sizes.push_back(
-                d->targets[t].kind == NNC_TARGET_CLASSES ? 1 : element_count(d->targets[t].tensor));
+            model->target_sizes.push_back(element_count(d->targets[t].tensor));  // classes: one label per position
         model->scratch.resize(static_cast<size_t>(d->num_losses));
         model->dropout_rates.assign(static_cast<size_t>(std::max(1, d->num_dropouts)), 0.0f);
         for (int k = 0; k < d->num_dropouts; ++k)

@@ -187,7 +187,7 @@ std::vector<float> NpyArray::to_floats() const {
     return out;
 }
 
-std::vector<int32_t> NpyArray::to_classes() const {
+std::vector<int32_t> NpyArray::to_classes(const int64_t* also) const {
     const int64_t n = count();
     std::vector<int32_t> out(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) {
@@ -199,7 +199,8 @@ std::vector<int32_t> NpyArray::to_classes() const {
             case NpyDtype::I8: v = static_cast<double>(element<int64_t>(*this, i)); break;
             case NpyDtype::U1: v = data[static_cast<size_t>(i)]; break;
         }
-        if (!(v >= 0 && v < 2147483648.0) || v != std::floor(v)) {
+        const bool skipped = also && v == static_cast<double>(*also);
+        if (!skipped && (!(v >= 0 && v < 2147483648.0) || v != std::floor(v))) {
             char text[32];
             std::snprintf(text, sizeof text, "%.9g", v);
             throw Error(NNC_ERR_FORMAT, source + " at byte offset " +

@@ -35,7 +35,8 @@ struct NpyArray {
     std::vector<float> to_floats() const;
     // Every element as a class index: integers, or floats holding whole numbers, in [0, 2^31).
     // Throws Error(NNC_ERR_FORMAT) naming the first that is not, with its index and byte offset.
-    std::vector<int32_t> to_classes() const;
+    // Whole numbers >= 0, or equal to *also (a loss's ignored label) when given.
+    std::vector<int32_t> to_classes(const int64_t* also = nullptr) const;
 };
 
 // `what` names the bytes in messages, e.g. "'x.npy'"; offsets in messages are relative to `data`.

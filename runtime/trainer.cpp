@@ -16,6 +16,12 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// The epoch's running accuracy over the labels counted so far (samples after a mid-epoch resume).
+double accuracy(const TrainState& st) {
+    const int64_t over = st.counted > 0 ? st.counted : st.samples_done;
+    return over > 0 ? static_cast<double>(st.correct) / static_cast<double>(over) : kNaN;
+}
+
 std::string show(double x) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%g", x);
@@ -202,7 +208,10 @@ void Trainer::record_batch(float loss, int64_t n) {
             static_cast<double>(batch_losses_[static_cast<size_t>(k)]) * static_cast<double>(n);
     if (classes_) {
         const int t = m_.desc->losses[acc_].target;
-        st.correct += count_correct(prediction_.data(), width_, batch_.classes[static_cast<size_t>(t)].data(), n);
+        const Hits hits = count_correct(prediction_.data(), width_, batch_.classes[static_cast<size_t>(t)].data(), n,
+                                        m_.desc->targets[t]);
+        st.correct += hits.correct;
+        st.counted += hits.counted;
     }
     st.samples_done += n;
     ++st.batches_done;
@@ -289,7 +298,7 @@ Flow Trainer::report_progress() {
     progress.samples_done = st.samples_done;
     progress.samples_total = train_.count;
     progress.loss = st.loss_sum / done;
-    progress.accuracy = classes_ ? static_cast<double>(st.correct) / done : kNaN;
+    progress.accuracy = classes_ ? accuracy(st) : kNaN;
     progress.samples_per_second = elapsed > 0 ? done / elapsed : 0.0;
     progress.elapsed_seconds = elapsed;
     progress.step = st.batches_done;
@@ -358,7 +367,7 @@ nnc_epoch_stats Trainer::epoch_stats(double seconds) {
     stats.epoch = epoch_;
     stats.epochs = config_.epochs;
     stats.train_loss = st.loss_sum / done;
-    stats.train_accuracy = classes_ ? static_cast<double>(st.correct) / done : kNaN;
+    stats.train_accuracy = classes_ ? accuracy(st) : kNaN;
     stats.val_loss = kNaN;
     stats.val_accuracy = kNaN;
     stats.num_losses = nl_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -120,6 +121,18 @@ const char* loss_kind(const std::string& op) {
     throw std::runtime_error("internal error: loss '" + op + "' has no runtime kind");
 }
 
+// The label a class target's softmax cross-entropy skips (its ignore_index, -100 unless set), so
+// that the runtime accepts it in the data and leaves it out of accuracy; none for other losses.
+std::optional<int64_t> ignore_index(const dsl::CheckedModel& model, int target_id) {
+    if (model.node(target_id).target_kind != dsl::TargetKind::Classes) return std::nullopt;
+    for (int id : model.losses) {
+        const dsl::Node& l = model.node(id);
+        if (l.op == "softmax_cross_entropy" && l.inputs.at(1) == target_id)
+            return l.attrs.has("ignore_index") ? l.attrs.get_int("ignore_index") : int64_t(-100);
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 std::string device_kernel_symbol(const std::string& kernel_name) { return "nncgen_" + kernel_name; }
@@ -199,9 +212,10 @@ std::string generate_descriptor_source(const dsl::CheckedModel& model, const std
     o << "static const nnc_target_desc targets[] = {\n";
     for (int id : model.targets) {
         const dsl::Node& t = model.node(id);
+        const std::optional<int64_t> ignore = ignore_index(model, id);
         o << "    {" << tensor_desc(t.name, t.shape) << ", "
           << (t.target_kind == dsl::TargetKind::Classes ? "NNC_TARGET_CLASSES" : "NNC_TARGET_REAL") << ", "
-          << t.num_classes << "},\n";
+          << t.num_classes << ", " << (ignore ? 1 : 0) << ", " << ignore.value_or(0) << "},\n";
     }
     o << "};\n\n";
     o << "static const nnc_loss_desc losses[] = {\n";

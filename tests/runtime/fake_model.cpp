@@ -190,8 +190,8 @@ nnc_model_desc make_descriptor(FakeModel which) {
         {"fc.weight", 2, {4, 3}, NNC_INIT_HE_NORMAL, 0.0, 4, 3, 0.5, 1, 0},
         {"fc.bias", 1, {3}, NNC_INIT_ZEROS, 0.0, 4, 3, 0.0, 1, 0},
     };
-    static const nnc_target_desc class_target = {{"y", 0, {}}, NNC_TARGET_CLASSES, 3};
-    static const nnc_target_desc real_target = {{"y", 1, {2}}, NNC_TARGET_REAL, 0};
+    static const nnc_target_desc class_target = {{"y", 0, {}}, NNC_TARGET_CLASSES, 3, 1, -100};
+    static const nnc_target_desc real_target = {{"y", 1, {2}}, NNC_TARGET_REAL, 0, 0, 0};
     static const nnc_loss_desc class_loss = {"loss", NNC_LOSS_SOFTMAX_CROSS_ENTROPY, 1.0, 0, {"fc", 1, {3}}};
     static const nnc_loss_desc real_loss = {"loss", NNC_LOSS_MSE, 1.0, 0, {"fc", 1, {2}}};
     const bool classes = which != FakeModel::regressor;

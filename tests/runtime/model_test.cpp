@@ -168,7 +168,7 @@ TEST_F(ModelTest, RejectsBadArguments) {
     EXPECT_EQ(nnc_model_train_step(m.get(), kInput, nullptr, 2, &loss, nullptr), NNC_ERR_INVALID_ARGUMENT);
     const int32_t bad_classes[2] = {0, 3};
     EXPECT_EQ(nnc_model_train_step(m.get(), kInput, bad_classes, 2, &loss, nullptr), NNC_ERR_INVALID_ARGUMENT);
-    EXPECT_ERROR_MENTIONS("target class 3 of sample 1 is outside [0, 3)");
+    EXPECT_ERROR_MENTIONS("target class 3 of sample 1 is out of range: the model has 3 classes (0 to 2)");
     float w[12];
     EXPECT_EQ(nnc_model_get_param(m.get(), 0, w, 11), NNC_ERR_INVALID_ARGUMENT);
     EXPECT_ERROR_MENTIONS("has 12 elements, got count 11");

@@ -170,6 +170,20 @@ TEST_F(TrainLoopTest, RejectsIncompatibleData) {
     EXPECT_EQ(nnc_train(m.get(), labels.get(), nullptr, &c), NNC_ERR_INVALID_ARGUMENT);
     EXPECT_ERROR_MENTIONS("has class 7 at sample 3 for target");
     EXPECT_EQ(nnc_evaluate(m.get(), labels.get(), 4, nullptr, nullptr), NNC_ERR_INVALID_ARGUMENT);
+    // A negative label other than the one the loss ignores (-100) is no class either.
+    y[3] = -1;
+    ASSERT_EQ(nnc_dataset_from_memory(x.data(), y.data(), 10, 4, NNC_TARGET_CLASSES, 1, &d), NNC_OK);
+    DatasetPtr negative(d);
+    EXPECT_EQ(nnc_train(m.get(), negative.get(), nullptr, &c), NNC_ERR_INVALID_ARGUMENT);
+    EXPECT_ERROR_MENTIONS(
+        "has class -1 at sample 3 for target 'y', out of range: the model 'fake_classifier' has 3 "
+        "classes (0 to 2), or the ignored label -100");
+    // Two labels per sample (a sequence target's) for a model that takes one.
+    std::vector<int32_t> pairs(20, 1);
+    ASSERT_EQ(nnc_dataset_from_memory(x.data(), pairs.data(), 10, 4, NNC_TARGET_CLASSES, 2, &d), NNC_OK);
+    DatasetPtr sequence(d);
+    EXPECT_EQ(nnc_train(m.get(), sequence.get(), nullptr, &c), NNC_ERR_INVALID_ARGUMENT);
+    EXPECT_ERROR_MENTIONS("has 2 label(s) per sample for target 'y' but model 'fake_classifier' takes 1");
     nnc_train_config bad = c;
     bad.batch = 0;
     EXPECT_EQ(nnc_train(m.get(), wide.get(), nullptr, &bad), NNC_ERR_INVALID_ARGUMENT);
@@ -215,12 +229,11 @@ TEST(Dataset, SliceAndValidation) {
     EXPECT_EQ(d, nullptr);
     EXPECT_EQ(nnc_dataset_slice(all.get(), 0, 0, &d), NNC_ERR_INVALID_ARGUMENT);
     EXPECT_EQ(nnc_dataset_slice(nullptr, 0, 1, &d), NNC_ERR_INVALID_ARGUMENT);
-    const int32_t negative[1] = {-1};
-    EXPECT_EQ(nnc_dataset_from_memory(s.x.data(), negative, 1, 4, NNC_TARGET_CLASSES, 1, &d), NNC_ERR_INVALID_ARGUMENT);
     EXPECT_EQ(nnc_dataset_from_memory(s.x.data(), s.y.data(), 0, 4, NNC_TARGET_CLASSES, 1, &d),
               NNC_ERR_INVALID_ARGUMENT);
     EXPECT_EQ(nnc_dataset_from_memory(nullptr, s.y.data(), 1, 4, NNC_TARGET_CLASSES, 1, &d), NNC_ERR_INVALID_ARGUMENT);
-    EXPECT_EQ(nnc_dataset_from_memory(s.x.data(), s.y.data(), 1, 4, NNC_TARGET_CLASSES, 2, &d),
+    // Negative labels and several per sample are checked against the model (RejectsIncompatibleData).
+    EXPECT_EQ(nnc_dataset_from_memory(s.x.data(), s.y.data(), 1, 4, NNC_TARGET_CLASSES, 0, &d),
               NNC_ERR_INVALID_ARGUMENT);
     EXPECT_EQ(nnc_dataset_size(nullptr), 0);
 }

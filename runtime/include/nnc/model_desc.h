@@ -94,9 +94,13 @@ typedef enum nnc_loss_kind {
 } nnc_loss_kind;
 
 typedef struct nnc_target_desc {
-    nnc_tensor_desc tensor; /* real targets: per-sample shape; classes: rank 0 */
+    nnc_tensor_desc tensor; /* per-sample shape; classes: rank 0, or [T] for one class per position */
     int kind;               /* nnc_target_kind */
     int64_t num_classes;    /* classes targets only */
+    /* Classes targets whose loss skips a label (softmax_cross_entropy's ignore_index): such labels
+     * are valid data outside [0, num_classes) and count in no metric. 0 and 0: none skipped. */
+    int has_ignore_index;
+    int64_t ignore_index;
 } nnc_target_desc;
 
 typedef struct nnc_loss_desc {

@@ -189,7 +189,9 @@ nnc_status nnc_model_import_npz(nnc_model* model, const char* path);
 /* ---- data ---- */
 /* A labelled dataset in memory: `count` samples of `sample_size` floats and one target each. */
 nnc_status nnc_dataset_load_idx(const char* images_path, const char* labels_path, nnc_dataset** out);
-/* Copies `count` samples (float, row-major) and their targets (int32 classes or float values). */
+/* Copies `count` samples (float, row-major) and their targets (int32 classes or float values),
+ * target_size per sample (classes: 1, or T for a sequence target; labels are checked against the
+ * model, its ignored label allowed, when it trains or evaluates on them). */
 nnc_status nnc_dataset_from_memory(const float* samples, const void* targets, int64_t count, int64_t sample_size,
                                    nnc_target_kind kind, int64_t target_size, nnc_dataset** out);
 /* ABI 3: one more target per sample for multi-task models (targets are matched to the model's in
