@@ -84,6 +84,8 @@ std::vector<uint8_t> serialize_train_state(const TrainState& s) {
     put<double>(out, s.loss_reference);
     put<uint64_t>(out, s.param_norm_sums.size());
     for (double v : s.param_norm_sums) put<double>(out, v);
+    put<uint32_t>(out, 2);  // extension 2
+    put<int64_t>(out, s.counted);
     return out;
 }
 
@@ -161,13 +163,25 @@ TrainState deserialize_train_state(const uint8_t* data, size_t size, const std::
                                             ": the divergence state is out of range; the file is corrupt");
         }
     }
+    // Extension 2: the labels behind `correct`. Files from before it could only train one label per
+    // sample, so there it is the samples done.
+    s.counted = s.samples_done;
+    if (c.left() != 0) {
+        const size_t ext_at = c.at();
+        if (const uint32_t ext = c.get<uint32_t>(); ext != 2) {
+            throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(ext_at) +
+                                            ": unknown training-state extension " + std::to_string(ext) +
+                                            "; the file is corrupt or from a newer nnc");
+        }
+        s.counted = c.get<int64_t>();
+    }
     if (c.left() != 0) {
         throw Error(NNC_ERR_FORMAT, what + " at byte offset " + std::to_string(c.at()) + ": " +
                                         std::to_string(c.left()) +
                                         " unexpected bytes after the training state; the file is corrupt");
     }
     if (s.epochs_done < 0 || s.updates < 0 || s.batches_done < 0 || s.samples_done < 0 || s.correct < 0 ||
-        s.epoch_updates < 0 || s.pending < 0 || s.micro < 0 || (s.micro > 0) != (m > 0)) {
+        s.counted < 0 || s.epoch_updates < 0 || s.pending < 0 || s.micro < 0 || (s.micro > 0) != (m > 0)) {
         throw Error(NNC_ERR_FORMAT,
                     what + " at byte offset " + std::to_string(base) +
                         ": the training state has a negative or inconsistent count; the file is corrupt");

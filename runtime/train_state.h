@@ -28,8 +28,7 @@ struct TrainState {
     // next batch; all zero at an epoch boundary. The epoch's running sums make its statistics
     // those of the whole epoch.
     int64_t batches_done = 0, samples_done = 0, correct = 0, epoch_updates = 0;
-    // The labels behind `correct` (ignored ones left out; T per sample for sequence targets). Not
-    // saved: 0 after a resume inside an epoch, when accuracy falls back to counting samples.
+    // The labels behind `correct` (ignored ones left out; T per sample for sequence targets).
     int64_t counted = 0;
     double loss_sum = 0, norm_sum = 0, lr = 0, seconds = 0;
     std::vector<double> task_sums;  // per loss

@@ -16,10 +16,9 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// The epoch's running accuracy over the labels counted so far (samples after a mid-epoch resume).
+// The epoch's running accuracy over the labels counted so far.
 double accuracy(const TrainState& st) {
-    const int64_t over = st.counted > 0 ? st.counted : st.samples_done;
-    return over > 0 ? static_cast<double>(st.correct) / static_cast<double>(over) : kNaN;
+    return st.counted > 0 ? static_cast<double>(st.correct) / static_cast<double>(st.counted) : kNaN;
 }
 
 std::string show(double x) {

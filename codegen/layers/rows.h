@@ -1,7 +1,7 @@
 // Per-position layers on sequences: a per-sample [..., D] tensor seen as rows of D, one row per
 // position of every sample. dense, layernorm and attention apply one weight to every row, so
 // their products and reductions run over rows(m) = (positions..., n) flattened, the last axis
-// contiguous as before; a rank-1 tensor is its own row view (m = n), unchanged.
+// contiguous; a rank-1 tensor is its own row view (m = n).
 #pragma once
 #include <Halide.h>
 

@@ -52,7 +52,7 @@ public:
 
     Func forward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
                  const std::vector<Tensor>&) const override {
-        const Rows r = rows(ctx, node, in);
+        const Rows r = rows(ctx, node, in, "");
         RDom c(0, r.classes, "r_class");
         Var m("n");
         Func mx(ctx.func_name(node, "max")), lse(ctx.func_name(node, "lse"));
@@ -67,7 +67,7 @@ public:
 
     Gradients backward(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
                        const std::vector<Tensor>&, const Tensor&, const Func& d_loss) const override {
-        const Rows r = rows(ctx, node, in);
+        const Rows r = rows(ctx, node, in, "d_");
         Var c("c"), m("n");
         Func p = softmax_probs(ctx, node, r.z, r.classes, "probs");
         Func dz(ctx.func_name(node, r.sequence ? "d_logits_rows" : "d_logits"));
@@ -98,23 +98,29 @@ private:
         Expr counted() const { return max(count_func(), one_of(count_func.output_types()[0])); }
     };
 
-    static Rows rows(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in) {
+    // `prefix` keeps the backward's Funcs apart from the forward's: one pipeline holds both, and
+    // schedules (saved ones included) find a Func by its name.
+    static Rows rows(const LayerContext& ctx, const dsl::Node& node, const std::vector<Tensor>& in,
+                     const std::string& prefix) {
         Rows r;
         r.sequence = in[0].shape.dims.size() > 1;
         r.classes = static_cast<int>(in[0].extent(0));
         r.count = rows_of(in[0].shape, ctx.batch);
         r.ignore = node.attrs.has("ignore_index") ? node.attrs.get_int("ignore_index") : -100;
-        r.z = as_rows(in[0].func, in[0].shape, ctx.func_name(node, "logit_rows"));
+        r.z = as_rows(in[0].func, in[0].shape, ctx.func_name(node, prefix + "logit_rows"));
         r.labels = in[1].func;
         if (r.sequence) {
             Var m("m");
-            r.labels = Func(ctx.func_name(node, "label_rows"));
+            r.labels = Func(ctx.func_name(node, prefix + "label_rows"));
             r.labels(m) = in[1].func(row_coords(in[0].shape, m));
         }
         // The rows that count: the mean's denominator.
         RDom b(0, r.count, "r_rows");
-        r.count_func = Func(ctx.func_name(node, "count"));
-        r.count_func() = sum(select(r.valid(b), one_of(ctx.type), zero_of(ctx.type)));
+        r.count_func = Func(ctx.func_name(node, prefix + "count"));
+        // An update definition, not an inline sum(): the inline form adds an anonymous Func whose
+        // place in the schedule a saved schedule cannot name.
+        r.count_func() = zero_of(ctx.type);
+        r.count_func() += select(r.valid(b), one_of(ctx.type), zero_of(ctx.type));
         return r;
     }
 

@@ -22,8 +22,11 @@ void write_atomically(const std::string& path, const std::string& bytes) {
         if (ok) done += static_cast<size_t>(n);
     }
     ok = ok && ::fsync(fd) == 0;
-    const int err = errno;
-    ok = ::close(fd) == 0 && ok;
+    int err = errno;
+    if (::close(fd) != 0) {
+        if (ok) err = errno;  // the first failure is the one to report
+        ok = false;
+    }
     if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
         const int why = ok ? errno : err;
         ::unlink(tmp.c_str());

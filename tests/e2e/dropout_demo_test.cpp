@@ -34,7 +34,7 @@ Losses last_epoch(const std::string& output) {
 }
 
 TEST(DropoutDemo, DropoutLowersTheTestLossOfAnOverfittingRegressor) {
-    const nnc::test::ScratchFolder scratch("nnc-dropout-demo");
+    const nnc::test::ScratchFolder scratch("nnc-dropout-demo-" + std::to_string(::getpid()));
     const fs::path& dir = scratch.dir();
     const std::string data = std::string(NNC_SOURCE_DIR) + "/tests/e2e/data/";
     const std::string sample = std::string(NNC_SOURCE_DIR) + "/samples/dropout_regression.nn";

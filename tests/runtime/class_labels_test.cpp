@@ -54,7 +54,7 @@ TEST(ClassLabels, AccuracyCountsEachPositionAndSkipsTheIgnoredOnes) {
     EXPECT_EQ(hits.correct, 3);
     EXPECT_EQ(hits.counted, 5);
 
-    // One label per sample: rows of the whole width, as before.
+    // One label per sample: one row of the whole width.
     const int32_t one[] = {0, 1};
     nnc_target_desc single = sequence_target(6, 1, false, 0);
     single.tensor.rank = 0;

@@ -259,24 +259,34 @@ TEST_F(DivergenceTest, TheLrCutSurvivesACheckpointAndResume) {
     EXPECT_EQ(log.epochs.back().rollbacks, static_cast<int64_t>(cuts));
 }
 
-TEST(TrainStateFormat, DivergenceFieldsRoundTripAndOlderStatesLoad) {
+TEST(TrainStateFormat, ExtensionsRoundTripAndOlderStatesLoad) {
     nnc::runtime::TrainState s;
     s.valid = true;
     s.lr_scale = 0.09;
     s.rollbacks = 2;
     s.loss_reference = 1.25;
     s.param_norm_sums = {1.0, 2.5};
+    s.samples_done = 64;
+    s.correct = 100;
+    s.counted = 300;  // 8 positions a sample, some labels ignored
     const std::vector<uint8_t> bytes = nnc::runtime::serialize_train_state(s);
     const nnc::runtime::TrainState back = nnc::runtime::deserialize_train_state(bytes.data(), bytes.size(), "test", 0);
     EXPECT_EQ(back.lr_scale, 0.09);
     EXPECT_EQ(back.rollbacks, 2);
     EXPECT_EQ(back.loss_reference, 1.25);
     EXPECT_EQ(back.param_norm_sums, s.param_norm_sums);
-    // A state from before the extension (it ends after the accumulated gradients) loads with
-    // the defaults: no cut, no rollbacks.
-    const size_t extension = 4 + 8 + 8 + 8 + 8 + 2 * 8;
+    EXPECT_EQ(back.counted, 300);
+    // A state from before the labels counted (extension 2) counts one label per sample done.
+    const size_t extension2 = 4 + 8;
+    const nnc::runtime::TrainState no_count =
+        nnc::runtime::deserialize_train_state(bytes.data(), bytes.size() - extension2, "test", 0);
+    EXPECT_EQ(no_count.counted, 64);
+    EXPECT_EQ(no_count.lr_scale, 0.09);
+    // A state from before the divergence extension (it ends after the accumulated gradients)
+    // loads with the defaults: no cut, no rollbacks.
+    const size_t extension1 = 4 + 8 + 8 + 8 + 8 + 2 * 8;
     const nnc::runtime::TrainState old =
-        nnc::runtime::deserialize_train_state(bytes.data(), bytes.size() - extension, "test", 0);
+        nnc::runtime::deserialize_train_state(bytes.data(), bytes.size() - extension2 - extension1, "test", 0);
     EXPECT_EQ(old.lr_scale, 1.0);
     EXPECT_EQ(old.rollbacks, 0);
     EXPECT_TRUE(old.param_norm_sums.empty());
